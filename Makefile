@@ -1,0 +1,50 @@
+# Thin wrapper around CMake presets, so the README's commands work on a fresh Debian 12 machine.
+#   make demo   install what is missing, build (release), run the demo
+#   make test   install what is missing, build with ASan+UBSan, run every test
+#   make bench  build (release) and run the benchmarks
+#   make fuzz   build the libFuzzer targets and run each for FUZZ_SECONDS
+.PHONY: all deps demo test build-release build-asan bench fuzz format format-check clean
+
+FUZZ_SECONDS ?= 30
+JOBS ?= $(shell nproc)
+
+all: build-release
+
+deps-build:
+	@scripts/install-deps.sh build
+deps-test:
+	@scripts/install-deps.sh test
+deps-bench:
+	@scripts/install-deps.sh bench
+
+build-release: deps-build
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+
+build-asan: deps-test
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan -j $(JOBS)
+
+demo: build-release
+	@scripts/demo.sh build/release
+
+test: build-asan
+	@scripts/format-check.sh
+	@ctest --preset asan -j $(JOBS)
+
+bench: deps-bench build-release
+	@scripts/bench.sh build/release
+
+fuzz: deps-test
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS)
+	@scripts/fuzz-smoke.sh build/fuzz $(FUZZ_SECONDS)
+
+format:
+	@git ls-files '*.c' '*.h' | xargs clang-format -i
+
+format-check: deps-test
+	@scripts/format-check.sh
+
+clean:
+	rm -rf build

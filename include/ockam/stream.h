@@ -1,0 +1,75 @@
+/* Connections and listeners of the stream transports (TCP, Unix sockets). Both share one
+ * implementation; these accessors work on either.
+ *
+ * Ownership: listeners and connections belong to the node. Pointers stay valid until the
+ * object's close callback (or node free); ockam_*_close() is asynchronous and idempotent.
+ * Threading: loop thread only. */
+#ifndef OCKAM_STREAM_H
+#define OCKAM_STREAM_H
+
+#include "ockam/node.h"
+#include "ockam/wire.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ockam_listener ockam_listener;
+typedef struct ockam_conn ockam_conn;
+
+/* Called once when a connection is gone (peer close, reset, error, local close, node free).
+ * reason: OCKAM_OK for a local close, OCKAM_ECLOSED for an orderly peer close, otherwise the
+ * error. The conn pointer is valid during the call only. */
+typedef void (*ockam_conn_close_cb)(ockam_conn *conn, ockam_err reason, void *user);
+
+typedef struct ockam_conn_stats {
+    uint64_t frames_in, frames_out;
+    uint64_t bytes_in, bytes_out;
+    uint64_t dropped;    /* messages freed because the connection died before sending them */
+    size_t queued_bytes; /* bytes waiting in the write queue */
+} ockam_conn_stats;
+
+/* The connection's local sender address (32 hex chars), used in routes: "/worker/<hex>". */
+OCKAM_API const char *ockam_conn_address(const ockam_conn *conn);
+/* "127.0.0.1:7000", "[::1]:7000" or a socket path. */
+OCKAM_API const char *ockam_conn_peer(const ockam_conn *conn);
+OCKAM_API bool ockam_conn_is_outgoing(const ockam_conn *conn);
+OCKAM_API uint8_t ockam_conn_transport(const ockam_conn *conn); /* OCKAM_TRANSPORT_TCP/UDS */
+OCKAM_API ockam_wire_profile ockam_conn_profile(const ockam_conn *conn);
+/* Producer flow id of messages arriving on this connection. */
+OCKAM_API ockam_flow_id ockam_conn_flow_id(const ockam_conn *conn);
+/* The accepting listener's flow id (spawner), 0 for outgoing connections. */
+OCKAM_API ockam_flow_id ockam_conn_spawner_id(const ockam_conn *conn);
+OCKAM_API ockam_conn_stats ockam_conn_get_stats(const ockam_conn *conn);
+/* Add a close watcher (several may be added). OCKAM_ENOMEM. */
+OCKAM_API ockam_err ockam_conn_on_close(ockam_conn *conn, ockam_conn_close_cb cb, void *user);
+/* Remove a watcher added with the same cb and user. */
+OCKAM_API void ockam_conn_off_close(ockam_conn *conn, ockam_conn_close_cb cb, void *user);
+/* Flush queued frames, then close. */
+OCKAM_API void ockam_conn_close(ockam_conn *conn);
+
+/* Find a connection by sender address or peer text (any stream transport). */
+OCKAM_API ockam_conn *ockam_conn_find(ockam_node *node, const char *address_or_peer);
+OCKAM_API void ockam_conn_each(ockam_node *node, void (*fn)(ockam_conn *conn, void *arg), void *arg);
+
+/* The bound address ("127.0.0.1:54321" with the real port, or the socket path). */
+OCKAM_API const char *ockam_listener_address(const ockam_listener *l);
+/* A stable 32-hex id for listing and deleting listeners. */
+OCKAM_API const char *ockam_listener_id(const ockam_listener *l);
+OCKAM_API uint8_t ockam_listener_transport(const ockam_listener *l);
+OCKAM_API ockam_wire_profile ockam_listener_profile(const ockam_listener *l);
+/* Spawner flow id: consumers of it receive messages from every accepted connection. */
+OCKAM_API ockam_flow_id ockam_listener_flow_id(const ockam_listener *l);
+/* Stop accepting (existing connections stay up). */
+OCKAM_API void ockam_listener_close(ockam_listener *l);
+OCKAM_API ockam_listener *ockam_listener_find(ockam_node *node, const char *id_or_address);
+OCKAM_API void ockam_listener_each(ockam_node *node, void (*fn)(ockam_listener *l, void *arg),
+                                   void *arg);
+
+/* Connect completion: conn is NULL when status != OCKAM_OK. */
+typedef void (*ockam_connect_cb)(ockam_conn *conn, ockam_err status, void *user);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,125 @@
+/* Internal core definitions shared by src/core, src/node and the transports: the allocator,
+ * logging, byte helpers, and the layouts of routes and messages (opaque to users).
+ * No libuv and no sockets here. */
+#ifndef OCKAM_CORE_CORE_H
+#define OCKAM_CORE_CORE_H
+
+#include "ockam/addr.h"
+#include "ockam/common.h"
+#include "ockam/error.h"
+#include "ockam/msg.h"
+#include "ockam/route.h"
+
+#include <assert.h>
+#include <string.h>
+
+/* ---- allocation (all internal allocation goes through these) ------------------------- */
+void *ockam__alloc(size_t size);
+void *ockam__zalloc(size_t size);
+void *ockam__realloc(void *ptr, size_t size);
+void ockam__free(void *ptr);
+char *ockam__strdup(const char *s);
+char *ockam__strndup(const char *s, size_t n);
+
+/* ---- logging ------------------------------------------------------------------------- */
+extern ockam_log_level ockam__log_level;
+void ockam__log_impl(ockam_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+#define ockam__log(level, ...)                                                                     \
+    do {                                                                                           \
+        if ((level) <= ockam__log_level)                                                           \
+            ockam__log_impl((level), __VA_ARGS__);                                                 \
+    } while (0)
+#define OCKAM_LOG_E(...) ockam__log(OCKAM_LOG_ERROR, __VA_ARGS__)
+#define OCKAM_LOG_W(...) ockam__log(OCKAM_LOG_WARN, __VA_ARGS__)
+#define OCKAM_LOG_I(...) ockam__log(OCKAM_LOG_INFO, __VA_ARGS__)
+#define OCKAM_LOG_D(...) ockam__log(OCKAM_LOG_DEBUG, __VA_ARGS__)
+
+#define OCKAM_ASSERT(x) assert(x)
+
+/* ---- wire integers (never cast-and-dereference) -------------------------------------- */
+static inline uint16_t
+ockam__get16be(const uint8_t *p)
+{
+    return (uint16_t)((p[0] << 8) | p[1]);
+}
+static inline uint32_t
+ockam__get32be(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+static inline void
+ockam__put16be(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+static inline void
+ockam__put32be(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* ---- routes -------------------------------------------------------------------------- */
+/* Addresses up to this many bytes live inside the slot (32-hex names and host:port fit). */
+#define OCKAM__SLOT_INLINE 44
+
+struct ockam__slot {
+    uint8_t type;
+    uint8_t heap; /* bytes live in u.ptr (allocated) rather than u.in */
+    uint16_t len;
+    union {
+        uint8_t in[OCKAM__SLOT_INLINE];
+        uint8_t *ptr;
+    } u;
+};
+
+/* A deque of slots with headroom at both ends: slots[start .. start+count). */
+struct ockam_route {
+    struct ockam__slot *slots;
+    uint32_t start;
+    uint32_t count;
+    uint32_t cap;
+};
+
+void ockam__route_init(struct ockam_route *r);
+void ockam__route_fini(struct ockam_route *r);
+static inline const uint8_t *
+ockam__slot_bytes(const struct ockam__slot *s)
+{
+    return s->heap ? s->u.ptr : s->u.in;
+}
+
+/* ---- messages ------------------------------------------------------------------------ */
+struct ockam__local_info {
+    struct ockam__local_info *next;
+    char *type;
+    size_t len;
+    uint8_t data[];
+};
+
+struct ockam_msg {
+    struct ockam_msg *next; /* intrusive link for node queues; NULL when not queued */
+    struct ockam_route onward;
+    struct ockam_route ret;
+    uint8_t *payload;
+    size_t payload_len;
+    size_t payload_cap;
+    char *tracing; /* NULL when absent */
+    size_t tracing_len;
+    struct ockam__local_info *info;
+    ockam_origin origin;
+};
+
+/* Reset a message to empty (keeps allocations for reuse). */
+void ockam__msg_reset(ockam_msg *msg);
+
+/* ---- misc ---------------------------------------------------------------------------- */
+/* Fill buf with len cryptographically random bytes (getrandom; falls back to /dev/urandom). */
+void ockam__random_bytes(void *buf, size_t len);
+bool ockam__utf8_valid(const uint8_t *p, size_t len);
+
+#endif

@@ -1,0 +1,27 @@
+/* What transports and services may use of the node beyond the public API. Loop thread only. */
+#ifndef OCKAM_NODE_INTERNAL_H
+#define OCKAM_NODE_INTERNAL_H
+
+#include "core/core.h"
+#include "ockam/node.h"
+
+#include <uv.h>
+
+uv_loop_t *ockam__node_loop(ockam_node *node);
+
+/* Hand a message that arrived from a transport to the router. The transport has already
+ * applied its route rewriting (return route prepended with its local address) and set the
+ * message's origin. Routing errors are logged once and the message freed. Consumes msg. */
+void ockam__node_route_incoming(ockam_node *node, ockam_msg *msg);
+
+/* True while ockam_node_free() is tearing the node down. */
+bool ockam__node_closing(const ockam_node *node);
+
+/* The node's transport table, one slot per address type (used by src/transport/transport.c).
+ * The node calls ops->shutdown for each registered transport in ockam_node_free, runs the
+ * loop until every handle is closed, then calls ops->fini and frees the state. */
+struct ockam__transport_ops;
+void **ockam__node_transport_slot(ockam_node *node, uint8_t type);
+const struct ockam__transport_ops **ockam__node_transport_ops_slot(ockam_node *node, uint8_t type);
+
+#endif

@@ -1,0 +1,41 @@
+/* The transport plug-in interface (internal). A transport is a static ops table registered on
+ * a node under its address type byte; the node allocates and zeroes `size` bytes of private
+ * state for it. Every op runs on the node's loop thread.
+ *
+ * Outbound: when the first address of a message's onward route has the transport's type, the
+ * router calls route(). The transport then owns the message: it finds or (if the rules allow)
+ * opens a connection for that address, pops the address and sends the rest, exactly as a
+ * connection's sender worker would. A message whose origin is non-zero (it came from another
+ * node) must never make the transport open a new connection unless the operator allowed that
+ * destination.
+ *
+ * Inbound: a connection decodes a frame into a message, prepends its local sender address to
+ * the return route, sets the origin and calls ockam__node_route_incoming(). */
+#ifndef OCKAM_TRANSPORT_TRANSPORT_H
+#define OCKAM_TRANSPORT_TRANSPORT_H
+
+#include "node/node_internal.h"
+
+struct ockam__transport_ops {
+    uint8_t type;     /* address type byte, 1..127 */
+    const char *name; /* "tcp", "udp", "uds"... for logs and the CLI */
+    size_t size;      /* bytes of private state the node allocates (zeroed) */
+    /* Set up; config is the transport's public config struct (may be NULL for defaults). */
+    ockam_err (*init)(void *self, ockam_node *node, const void *config);
+    /* Consumes msg. Errors go back to the local sender (OCKAM_EACCES, OCKAM_EADDRINVAL...). */
+    ockam_err (*route)(void *self, ockam_msg *msg);
+    /* Close every listener and connection (uv_close); called once when the node is freed. The
+     * node then runs its loop until every handle is closed. */
+    void (*shutdown)(void *self);
+    /* Free what remains; called after the loop has closed every handle. May be NULL. */
+    void (*fini)(void *self);
+};
+
+/* Register a transport and call its init. OCKAM_EEXIST if the type is taken. *self_out (may be
+ * NULL) receives the private state. Asserts that route, init and shutdown are present. */
+ockam_err ockam__transport_register(ockam_node *node, const struct ockam__transport_ops *ops,
+                                    const void *config, void **self_out);
+/* The private state of the transport registered for `type`, or NULL. */
+void *ockam__transport_get(ockam_node *node, uint8_t type);
+
+#endif

@@ -1,0 +1,1 @@
+ockam_add_test(test_node SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_node.c LABELS unit TIMEOUT 120)
