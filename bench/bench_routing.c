@@ -85,7 +85,7 @@ bench(int k, long messages)
     /* Each message is delivered k+1 times (k hops and the sink). */
     double per_msg = dt / (double)messages * 1e9;
     printf("local routing k=%-2d %10.0f msg/s  %7.1f ns/msg  %6.1f ns/hop  (64 B, %ld msgs)\n", k,
-           (double)messages / dt, per_msg, per_msg / (k + 1), messages);
+        (double)messages / dt, per_msg, per_msg / (k + 1), messages);
     ockam_route_free(r.route);
     ockam_node_free(node);
 }

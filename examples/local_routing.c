@@ -16,7 +16,7 @@ print_routes(const char *who, ockam_msg *msg)
     char *ret = ockam_route_to_string(ockam_msg_return(msg));
     ockam_slice p = ockam_msg_payload(msg);
     printf("%-5s onward: [%s]\n      return: [%s]\n      payload: \"%.*s\"\n", who, onward, ret,
-           (int)p.len, (const char *)p.ptr);
+        (int)p.len, (const char *)p.ptr);
     ockam_free(onward);
     ockam_free(ret);
 }

@@ -23,8 +23,8 @@ typedef struct ockam_slice {
 } ockam_slice;
 
 /* Replace the allocator used for every internal allocation (global, set once at start-up). */
-OCKAM_API void ockam_set_allocator(void *(*alloc_fn)(size_t), void *(*realloc_fn)(void *, size_t),
-                                   void (*free_fn)(void *));
+OCKAM_API void ockam_set_allocator(
+    void *(*alloc_fn)(size_t), void *(*realloc_fn)(void *, size_t), void (*free_fn)(void *));
 
 /* Free memory that a function documented as "caller frees with ockam_free" returned. */
 OCKAM_API void ockam_free(void *ptr);

@@ -13,16 +13,16 @@ extern "C" {
 typedef enum ockam_err {
     OCKAM_OK = 0,
     /* general */
-    OCKAM_ENOMEM,       /* out of memory */
-    OCKAM_EINVAL,       /* invalid argument */
-    OCKAM_ENOENT,       /* no worker at that address */
-    OCKAM_EEXIST,       /* address already taken */
-    OCKAM_EACCES,       /* denied by access or flow control */
-    OCKAM_ENOTSUP,      /* no transport registered for that address type */
-    OCKAM_ECLOSED,      /* object closed or node stopping */
-    OCKAM_ETIMEDOUT,    /* timed out */
-    OCKAM_EROUTE,       /* empty or unusable onward route */
-    OCKAM_EAGAIN,       /* decoders: need more bytes */
+    OCKAM_ENOMEM,    /* out of memory */
+    OCKAM_EINVAL,    /* invalid argument */
+    OCKAM_ENOENT,    /* no worker at that address */
+    OCKAM_EEXIST,    /* address already taken */
+    OCKAM_EACCES,    /* denied by access or flow control */
+    OCKAM_ENOTSUP,   /* no transport registered for that address type */
+    OCKAM_ECLOSED,   /* object closed or node stopping */
+    OCKAM_ETIMEDOUT, /* timed out */
+    OCKAM_EROUTE,    /* empty or unusable onward route */
+    OCKAM_EAGAIN,    /* decoders: need more bytes */
     /* transport / system */
     OCKAM_ECONNREFUSED, /* connection refused */
     OCKAM_ECONNRESET,   /* connection reset by peer */
@@ -33,19 +33,19 @@ typedef enum ockam_err {
     OCKAM_EPROTO,       /* protocol violation (generic) */
     OCKAM_EBUSY,        /* resource busy (write queue above its mark) */
     /* wire decoding: each one names a specific defect */
-    OCKAM_EVERSION,     /* unsupported protocol or message version */
-    OCKAM_EVARINT,      /* varint overlong or overflowing u64 */
-    OCKAM_ETRUNCATED,   /* a length or count runs past the end of the input */
-    OCKAM_EROUTELEN,    /* more addresses in a route than OCKAM_MAX_ROUTE_LEN */
-    OCKAM_EADDRLEN,     /* address longer than OCKAM_MAX_ADDR_LEN */
-    OCKAM_EADDRTYPE,    /* address transport type >= 128 or not allowed here */
-    OCKAM_EFRAMELEN,    /* frame length zero or above the profile's maximum */
-    OCKAM_ECBORTYPE,    /* unexpected CBOR major type or shape */
-    OCKAM_ECBORINDEF,   /* indefinite-length CBOR item (not allowed) */
-    OCKAM_EUTF8,        /* text is not valid UTF-8 */
-    OCKAM_ETRAILING,    /* unexpected bytes after the end of an item */
-    OCKAM_EMULTIADDR,   /* malformed multiaddr */
-    OCKAM_ESYSERR,      /* other operating-system error */
+    OCKAM_EVERSION,   /* unsupported protocol or message version */
+    OCKAM_EVARINT,    /* varint overlong or overflowing u64 */
+    OCKAM_ETRUNCATED, /* a length or count runs past the end of the input */
+    OCKAM_EROUTELEN,  /* more addresses in a route than OCKAM_MAX_ROUTE_LEN */
+    OCKAM_EADDRLEN,   /* address longer than OCKAM_MAX_ADDR_LEN */
+    OCKAM_EADDRTYPE,  /* address transport type >= 128 or not allowed here */
+    OCKAM_EFRAMELEN,  /* frame length zero or above the profile's maximum */
+    OCKAM_ECBORTYPE,  /* unexpected CBOR major type or shape */
+    OCKAM_ECBORINDEF, /* indefinite-length CBOR item (not allowed) */
+    OCKAM_EUTF8,      /* text is not valid UTF-8 */
+    OCKAM_ETRAILING,  /* unexpected bytes after the end of an item */
+    OCKAM_EMULTIADDR, /* malformed multiaddr */
+    OCKAM_ESYSERR,    /* other operating-system error */
     OCKAM_ERR_COUNT
 } ockam_err;
 

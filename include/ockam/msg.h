@@ -53,8 +53,8 @@ OCKAM_API bool ockam_msg_tracing(const ockam_msg *msg, ockam_slice *out);
 
 /* Local info: (type, bytes) pairs attached by workers; a later add with the same type
  * replaces the earlier one. Never encoded on the wire. */
-OCKAM_API ockam_err ockam_msg_local_info_set(ockam_msg *msg, const char *type, const void *data,
-                                             size_t len);
+OCKAM_API ockam_err ockam_msg_local_info_set(
+    ockam_msg *msg, const char *type, const void *data, size_t len);
 OCKAM_API bool ockam_msg_local_info_get(const ockam_msg *msg, const char *type, ockam_slice *out);
 OCKAM_API size_t ockam_msg_local_info_count(const ockam_msg *msg);
 

@@ -46,8 +46,8 @@ OCKAM_API ockam_err ockam_multiaddr_parse(const char *text, ockam_multiaddr **ou
 OCKAM_API ockam_err ockam_multiaddr_decode(const uint8_t *buf, size_t len, ockam_multiaddr **out);
 /* Binary form into out[0..cap). *written is the full size needed; OCKAM_EMSGSIZE if cap is
  * too small. */
-OCKAM_API ockam_err ockam_multiaddr_encode(const ockam_multiaddr *ma, uint8_t *out, size_t cap,
-                                           size_t *written);
+OCKAM_API ockam_err ockam_multiaddr_encode(
+    const ockam_multiaddr *ma, uint8_t *out, size_t cap, size_t *written);
 /* Text form like snprintf (returns the full length needed). */
 OCKAM_API size_t ockam_multiaddr_format(const ockam_multiaddr *ma, char *buf, size_t cap);
 
@@ -58,11 +58,11 @@ OCKAM_API const char *ockam_multiaddr_proto_name(uint32_t code);
 OCKAM_API uint32_t ockam_multiaddr_proto_code(const char *name);
 
 /* Append one component; value in binary form (validated: ip4 4 bytes, port 2 bytes...). */
-OCKAM_API ockam_err ockam_multiaddr_push(ockam_multiaddr *ma, uint32_t code, const void *value,
-                                         size_t len);
+OCKAM_API ockam_err ockam_multiaddr_push(
+    ockam_multiaddr *ma, uint32_t code, const void *value, size_t len);
 /* Replace components [index, index+remove) with all of insert's components. */
-OCKAM_API ockam_err ockam_multiaddr_splice(ockam_multiaddr *ma, size_t index, size_t remove,
-                                           const ockam_multiaddr *insert);
+OCKAM_API ockam_err ockam_multiaddr_splice(
+    ockam_multiaddr *ma, size_t index, size_t remove, const ockam_multiaddr *insert);
 
 /* Convert to a route, appended to out:
  *   /ip4/A/tcp/P -> 1#A:P, /ip6/A/tcp/P -> 1#[A]:P, /dnsaddr/H/tcp/P -> 1#H:P,

@@ -80,8 +80,8 @@ typedef struct ockam_worker_opts {
 
 /* Start a worker at a local address (bytes of type-0 address; NULL = random 32-hex address).
  * OCKAM_EEXIST if the address is taken. *out may be NULL. */
-OCKAM_API ockam_err ockam_worker_start(ockam_node *node, const char *address,
-                                       const ockam_worker_opts *opts, ockam_worker **out);
+OCKAM_API ockam_err ockam_worker_start(
+    ockam_node *node, const char *address, const ockam_worker_opts *opts, ockam_worker **out);
 /* Register one more local address for the same worker. */
 OCKAM_API ockam_err ockam_worker_add_address(ockam_worker *worker, const char *address);
 /* Unregister the worker's addresses, free its queued messages and call on_stop. After this
@@ -100,8 +100,8 @@ OCKAM_API void ockam_worker_set_outgoing(ockam_worker *worker, ockam_access acce
 
 OCKAM_API bool ockam_node_has_worker(ockam_node *node, const char *address);
 /* Calls fn for every registered local address (in no particular order). */
-OCKAM_API void ockam_node_each_address(ockam_node *node, void (*fn)(ockam_addr addr, void *arg),
-                                       void *arg);
+OCKAM_API void ockam_node_each_address(
+    ockam_node *node, void (*fn)(ockam_addr addr, void *arg), void *arg);
 OCKAM_API size_t ockam_node_worker_count(const ockam_node *node);
 
 /* ---- sending (every call consumes msg) --------------------------------------------- */
@@ -109,14 +109,14 @@ OCKAM_API size_t ockam_node_worker_count(const ockam_node *node);
 /* Send from a worker: the return route becomes [worker address]. */
 OCKAM_API ockam_err ockam_send(ockam_worker *from, ockam_msg *msg);
 /* Convenience: a new message with a copy of onward and payload, sent from `from`. */
-OCKAM_API ockam_err ockam_send_to(ockam_worker *from, const ockam_route *onward, const void *data,
-                                  size_t len);
+OCKAM_API ockam_err ockam_send_to(
+    ockam_worker *from, const ockam_route *onward, const void *data, size_t len);
 /* Route the message as it is (routes unchanged). from may be NULL for node-level code. */
 OCKAM_API ockam_err ockam_forward(ockam_worker *from, ockam_msg *msg);
 /* Reuse a received message as the reply: onward := its return route, return := [from],
  * payload := data. The origin is kept. */
-OCKAM_API ockam_err ockam_reply(ockam_worker *from, ockam_msg *received, const void *data,
-                                size_t len);
+OCKAM_API ockam_err ockam_reply(
+    ockam_worker *from, ockam_msg *received, const void *data, size_t len);
 
 /* Errors of the calls above: OCKAM_EROUTE (empty onward route), OCKAM_ENOENT (no worker at
  * the first local address; one log line), OCKAM_ENOTSUP (no transport for its type),
@@ -127,14 +127,15 @@ OCKAM_API ockam_err ockam_reply(ockam_worker *from, ockam_msg *received, const v
 /* Send data along onward from a temporary worker and run the loop until one reply arrives or
  * timeout_ms passes. On OCKAM_OK *reply is the reply (caller frees). OCKAM_ETIMEDOUT, or a
  * send error. Must not be called from inside a callback of the same node. */
-OCKAM_API ockam_err ockam_node_request(ockam_node *node, const ockam_route *onward, const void *data,
-                                       size_t len, uint64_t timeout_ms, ockam_msg **reply);
+OCKAM_API ockam_err ockam_node_request(ockam_node *node, const ockam_route *onward,
+    const void *data, size_t len, uint64_t timeout_ms, ockam_msg **reply);
 
 /* ---- flow control ------------------------------------------------------------------ */
 
 OCKAM_API ockam_flow_id ockam_flow_id_new(ockam_node *node);
 /* Let messages whose origin has this producer or spawner id reach the local address. */
-OCKAM_API ockam_err ockam_flow_add_consumer(ockam_node *node, const char *address, ockam_flow_id id);
+OCKAM_API ockam_err ockam_flow_add_consumer(
+    ockam_node *node, const char *address, ockam_flow_id id);
 OCKAM_API void ockam_flow_remove_consumer(ockam_node *node, const char *address, ockam_flow_id id);
 OCKAM_API bool ockam_flow_is_consumer(ockam_node *node, const char *address, ockam_flow_id id);
 /* Let messages of any origin reach the address (used for transport senders of connections the
@@ -148,7 +149,7 @@ typedef void (*ockam_timer_cb)(ockam_timer *timer, void *user);
 /* Fire after timeout_ms, then every repeat_ms if non-zero. The node owns the timer; it is
  * freed by ockam_timer_stop() or at node free. */
 OCKAM_API ockam_err ockam_timer_start(ockam_node *node, uint64_t timeout_ms, uint64_t repeat_ms,
-                                      ockam_timer_cb cb, void *user, ockam_timer **out);
+    ockam_timer_cb cb, void *user, ockam_timer **out);
 /* Cancel and free (safe from inside its own callback). */
 OCKAM_API void ockam_timer_stop(ockam_timer *timer);
 

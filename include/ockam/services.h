@@ -14,14 +14,14 @@ extern "C" {
 #endif
 
 OCKAM_API ockam_err ockam_echo_start(ockam_node *node, const char *address, ockam_worker **out);
-OCKAM_API ockam_err ockam_uppercase_start(ockam_node *node, const char *address,
-                                          ockam_worker **out);
+OCKAM_API ockam_err ockam_uppercase_start(
+    ockam_node *node, const char *address, ockam_worker **out);
 OCKAM_API ockam_err ockam_hop_start(ockam_node *node, const char *address, ockam_worker **out);
 
 /* BARE string helpers for payloads (varint length + UTF-8 bytes). Caller frees *out with
  * ockam_free. */
-OCKAM_API ockam_err ockam_bare_string_encode(const char *text, size_t len, uint8_t **out,
-                                             size_t *out_len);
+OCKAM_API ockam_err ockam_bare_string_encode(
+    const char *text, size_t len, uint8_t **out, size_t *out_len);
 /* Views into buf; the whole buffer must be one BARE string. */
 OCKAM_API ockam_err ockam_bare_string_decode(const uint8_t *buf, size_t len, ockam_slice *text);
 

@@ -50,7 +50,8 @@ OCKAM_API void ockam_conn_close(ockam_conn *conn);
 
 /* Find a connection by sender address or peer text (any stream transport). */
 OCKAM_API ockam_conn *ockam_conn_find(ockam_node *node, const char *address_or_peer);
-OCKAM_API void ockam_conn_each(ockam_node *node, void (*fn)(ockam_conn *conn, void *arg), void *arg);
+OCKAM_API void ockam_conn_each(
+    ockam_node *node, void (*fn)(ockam_conn *conn, void *arg), void *arg);
 
 /* The bound address ("127.0.0.1:54321" with the real port, or the socket path). */
 OCKAM_API const char *ockam_listener_address(const ockam_listener *l);
@@ -63,8 +64,8 @@ OCKAM_API ockam_flow_id ockam_listener_flow_id(const ockam_listener *l);
 /* Stop accepting (existing connections stay up). */
 OCKAM_API void ockam_listener_close(ockam_listener *l);
 OCKAM_API ockam_listener *ockam_listener_find(ockam_node *node, const char *id_or_address);
-OCKAM_API void ockam_listener_each(ockam_node *node, void (*fn)(ockam_listener *l, void *arg),
-                                   void *arg);
+OCKAM_API void ockam_listener_each(
+    ockam_node *node, void (*fn)(ockam_listener *l, void *arg), void *arg);
 
 /* Connect completion: conn is NULL when status != OCKAM_OK. */
 typedef void (*ockam_connect_cb)(ockam_conn *conn, ockam_err status, void *user);

@@ -52,7 +52,7 @@ typedef struct ockam_tcp_listen_opts {
  * Synchronous: on return the socket is bound (ockam_listener_address has the real port).
  * OCKAM_EADDRINUSE, OCKAM_EADDRINVAL, OCKAM_ESYSERR. opts NULL = CURRENT. */
 OCKAM_API ockam_err ockam_tcp_listen(ockam_node *node, const char *host_port,
-                                     const ockam_tcp_listen_opts *opts, ockam_listener **out);
+    const ockam_tcp_listen_opts *opts, ockam_listener **out);
 
 typedef struct ockam_tcp_connect_opts {
     ockam_wire_profile profile;
@@ -62,8 +62,7 @@ typedef struct ockam_tcp_connect_opts {
  * inside this call. The connection's sender address accepts messages of any origin (the
  * operator chose this destination). OCKAM_EADDRINVAL for a malformed address (cb not called). */
 OCKAM_API ockam_err ockam_tcp_connect(ockam_node *node, const char *host_port,
-                                      const ockam_tcp_connect_opts *opts, ockam_connect_cb cb,
-                                      void *user);
+    const ockam_tcp_connect_opts *opts, ockam_connect_cb cb, void *user);
 
 #ifdef __cplusplus
 }

@@ -15,8 +15,8 @@ extern "C" {
 OCKAM_API ockam_err ockam_uds_init(ockam_node *node);
 /* Listen at a filesystem path (an existing stale socket file is replaced). */
 OCKAM_API ockam_err ockam_uds_listen(ockam_node *node, const char *path, ockam_listener **out);
-OCKAM_API ockam_err ockam_uds_connect(ockam_node *node, const char *path, ockam_connect_cb cb,
-                                      void *user);
+OCKAM_API ockam_err ockam_uds_connect(
+    ockam_node *node, const char *path, ockam_connect_cb cb, void *user);
 
 #ifdef __cplusplus
 }

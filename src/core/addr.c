@@ -20,7 +20,8 @@ ockam_addr_local(const char *name)
 bool
 ockam_addr_eq(ockam_addr a, ockam_addr b)
 {
-    return a.type == b.type && a.len == b.len && (a.len == 0 || memcmp(a.bytes, b.bytes, a.len) == 0);
+    return a.type == b.type && a.len == b.len
+        && (a.len == 0 || memcmp(a.bytes, b.bytes, a.len) == 0);
 }
 
 bool

@@ -23,8 +23,8 @@ size_t ockam__varint_len(uint64_t value);
 /* ---- BARE TransportMessage (§3) ------------------------------------------------------ */
 /* version 1: fields 1-4 only (vector V1). version 2: fields 1-5, field 5 = tracing option. */
 size_t ockam__bare_msg_size(const ockam_msg *msg, uint8_t version);
-ockam_err ockam__bare_encode_msg(const ockam_msg *msg, uint8_t version, uint8_t *out, size_t cap,
-                                 size_t *written);
+ockam_err ockam__bare_encode_msg(
+    const ockam_msg *msg, uint8_t version, uint8_t *out, size_t cap, size_t *written);
 /* Lenient as §3.2: version 1 ignores trailing bytes; version 2 reads an optional tracing
  * string (missing byte, tag != 1 or invalid UTF-8 => absent); other versions: OCKAM_EVERSION.
  * The whole buffer is the body (framing already delimited it), so a short body is
@@ -50,8 +50,8 @@ typedef struct ockam__udp_frag {
 } ockam__udp_frag;
 
 ockam_err ockam__udp_frag_decode(const uint8_t *buf, size_t len, ockam__udp_frag *out);
-ockam_err ockam__udp_frag_encode(const ockam__udp_frag *frag, uint8_t *out, size_t cap,
-                                 size_t *written);
+ockam_err ockam__udp_frag_encode(
+    const ockam__udp_frag *frag, uint8_t *out, size_t cap, size_t *written);
 
 /* ---- stream framing (§4.2, §4.3), incremental ---------------------------------------- */
 typedef struct ockam__framer {
@@ -67,7 +67,7 @@ void ockam__framer_init(ockam__framer *f, ockam_wire_profile profile);
  * or above max_body). On OCKAM_EAGAIN, *need (if not NULL) is the total number of bytes from
  * buf[*consumed] that the next call needs, so a reader can size its buffer. */
 ockam_err ockam__framer_next(ockam__framer *f, const uint8_t *buf, size_t len, size_t *consumed,
-                             ockam_slice *body, size_t *need);
+    ockam_slice *body, size_t *need);
 /* Bytes of the length prefix for the profile (4 or 2). */
 size_t ockam__frame_header_len(ockam_wire_profile profile);
 void ockam__frame_header_put(ockam_wire_profile profile, uint8_t *out, uint32_t body_len);
@@ -75,17 +75,17 @@ void ockam__frame_header_put(ockam_wire_profile profile, uint8_t *out, uint32_t 
 /* Whole frames: header + encoded body (CBOR for CURRENT, BARE version 1 for LEGACY).
  * OCKAM_EMSGSIZE when the body exceeds the profile maximum (or cap). */
 size_t ockam__frame_msg_size(ockam_wire_profile profile, const ockam_msg *msg);
-ockam_err ockam__frame_encode_msg(ockam_wire_profile profile, const ockam_msg *msg, uint8_t *out,
-                                  size_t cap, size_t *written);
+ockam_err ockam__frame_encode_msg(
+    ockam_wire_profile profile, const ockam_msg *msg, uint8_t *out, size_t cap, size_t *written);
 /* Decode a frame body with the profile's codec. */
-ockam_err ockam__frame_decode_body(ockam_wire_profile profile, const uint8_t *body, size_t len,
-                                   ockam_msg *out);
+ockam_err ockam__frame_decode_body(
+    ockam_wire_profile profile, const uint8_t *body, size_t len, ockam_msg *out);
 
 /* ---- BARE strings (payloads of uppercase, relays, CLI messages) ---------------------- */
 /* Decode a BARE string that must fill the whole buffer; *text views into buf. */
 ockam_err ockam__bare_string_decode(const uint8_t *buf, size_t len, ockam_slice *text);
 size_t ockam__bare_string_size(size_t text_len);
-ockam_err ockam__bare_string_encode(const void *text, size_t text_len, uint8_t *out, size_t cap,
-                                    size_t *written);
+ockam_err ockam__bare_string_encode(
+    const void *text, size_t text_len, uint8_t *out, size_t cap, size_t *written);
 
 #endif

@@ -20,7 +20,7 @@ default_handler(ockam_log_level level, const char *line, void *user)
     gmtime_r(&ts.tv_sec, &tm);
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
     fprintf(stderr, "%s.%03ldZ %-5s ockam: %s\n", stamp, ts.tv_nsec / 1000000L, level_names[level],
-            line);
+        line);
 }
 
 static ockam_log_cb handler = default_handler;

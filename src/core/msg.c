@@ -34,7 +34,7 @@ ockam__msg_reset(ockam_msg *m)
     m->payload_len = 0;
     ockam_msg_clear_tracing(m);
     free_info(m);
-    m->origin = (ockam_origin){0, 0};
+    m->origin = (ockam_origin) {0, 0};
 }
 
 void
@@ -57,9 +57,9 @@ ockam_msg_clone(const ockam_msg *msg)
     ockam_msg *c = ockam_msg_new();
     if (!c)
         return NULL;
-    if (ockam_route_copy(&c->onward, &msg->onward) || ockam_route_copy(&c->ret, &msg->ret) ||
-        ockam_msg_set_payload(c, msg->payload, msg->payload_len) ||
-        (msg->tracing && ockam_msg_set_tracing(c, msg->tracing, msg->tracing_len)))
+    if (ockam_route_copy(&c->onward, &msg->onward) || ockam_route_copy(&c->ret, &msg->ret)
+        || ockam_msg_set_payload(c, msg->payload, msg->payload_len)
+        || (msg->tracing && ockam_msg_set_tracing(c, msg->tracing, msg->tracing_len)))
         goto fail;
     for (const struct ockam__local_info *i = msg->info; i; i = i->next) {
         if (ockam_msg_local_info_set(c, i->type, i->data, i->len))

@@ -280,11 +280,12 @@ ockam_route_format(const ockam_route *route, char *buf, size_t cap)
     size_t total = 0;
     for (uint32_t i = 0; i < route->count; i++) {
         if (i > 0) {
-            int n = snprintf(total < cap ? buf + total : NULL, total < cap ? cap - total : 0, " => ");
+            int n
+                = snprintf(total < cap ? buf + total : NULL, total < cap ? cap - total : 0, " => ");
             total += (size_t)n;
         }
         total += ockam_addr_format(ockam_route_at(route, i), total < cap ? buf + total : NULL,
-                                   total < cap ? cap - total : 0);
+            total < cap ? cap - total : 0);
     }
     if (route->count == 0 && cap > 0)
         buf[0] = '\0';

@@ -62,8 +62,8 @@ ockam__utf8_valid(const uint8_t *p, size_t len)
             cp = (cp << 6) | (p[i + k] & 0x3f);
         }
         /* Reject overlong forms, surrogates and values above U+10FFFF. */
-        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000)
+            || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
             return false;
         i += n + 1;
     }

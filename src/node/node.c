@@ -12,8 +12,8 @@
 #include <stdatomic.h>
 #include <stdio.h>
 
-#define DRAIN_BUDGET 4096        /* deliveries per idle callback before I/O gets a turn */
-#define PER_WORKER_BURST 64      /* deliveries to one worker before the next ready worker */
+#define DRAIN_BUDGET 4096   /* deliveries per idle callback before I/O gets a turn */
+#define PER_WORKER_BURST 64 /* deliveries to one worker before the next ready worker */
 
 enum worker_state { W_RUNNING, W_STOPPED };
 
@@ -444,8 +444,8 @@ attach_address(ockam_worker *w, const char *address)
 }
 
 ockam_err
-ockam_worker_start(ockam_node *n, const char *address, const ockam_worker_opts *opts,
-                   ockam_worker **out)
+ockam_worker_start(
+    ockam_node *n, const char *address, const ockam_worker_opts *opts, ockam_worker **out)
 {
     char random[OCKAM_RANDOM_ADDR_LEN + 1];
 
@@ -512,8 +512,8 @@ ockam_worker_stop(ockam_worker *w)
 ockam_err
 ockam_worker_stop_at(ockam_node *n, const char *address)
 {
-    struct ockam__entry *e =
-        ockam__registry_find(&n->registry, (const uint8_t *)address, strlen(address));
+    struct ockam__entry *e
+        = ockam__registry_find(&n->registry, (const uint8_t *)address, strlen(address));
     if (!e || !e->worker)
         return OCKAM_ENOENT;
     ockam_worker_stop(e->worker);
@@ -563,8 +563,8 @@ ockam_worker_set_outgoing(ockam_worker *w, ockam_access a)
 bool
 ockam_node_has_worker(ockam_node *n, const char *address)
 {
-    struct ockam__entry *e =
-        ockam__registry_find(&n->registry, (const uint8_t *)address, strlen(address));
+    struct ockam__entry *e
+        = ockam__registry_find(&n->registry, (const uint8_t *)address, strlen(address));
     return e && e->worker;
 }
 
@@ -601,8 +601,8 @@ flow_allows(const struct ockam__entry *e, ockam_origin o)
 {
     if (o.producer == 0 && o.spawner == 0)
         return true;
-    return e->any_origin || ockam__entry_consumes(e, o.producer) ||
-           ockam__entry_consumes(e, o.spawner);
+    return e->any_origin || ockam__entry_consumes(e, o.producer)
+        || ockam__entry_consumes(e, o.spawner);
 }
 
 static void
@@ -636,8 +636,7 @@ route_local(ockam_node *n, ockam_msg *m, ockam_addr next)
         return drop(m, OCKAM_ENOENT);
     }
     if (!flow_allows(e, m->origin)) {
-        log_addr(OCKAM_LOG_WARN, "dropping message from another node: flow control denies",
-                 next);
+        log_addr(OCKAM_LOG_WARN, "dropping message from another node: flow control denies", next);
         return drop(m, OCKAM_EACCES);
     }
     ockam_worker *w = e->worker;
@@ -660,7 +659,7 @@ route_msg(ockam_node *n, ockam_worker *from, ockam_msg *m)
     }
     if (from && !check_access(from->out_kind, from->out_cb, from, m)) {
         log_addr(OCKAM_LOG_WARN, "dropping message: outgoing access control denies sender",
-                 ockam_worker_addr(from));
+            ockam_worker_addr(from));
         return drop(m, OCKAM_EACCES);
     }
     ockam_addr next = ockam_route_front(&m->onward);
@@ -788,7 +787,7 @@ timer_fire(uv_timer_t *h)
 
 ockam_err
 ockam_timer_start(ockam_node *n, uint64_t timeout_ms, uint64_t repeat_ms, ockam_timer_cb cb,
-                  void *user, ockam_timer **out)
+    void *user, ockam_timer **out)
 {
     if (!cb)
         return OCKAM_EINVAL;
@@ -858,7 +857,7 @@ request_timeout(ockam_timer *t, void *user)
 
 ockam_err
 ockam_node_request(ockam_node *n, const ockam_route *onward, const void *data, size_t len,
-                   uint64_t timeout_ms, ockam_msg **reply)
+    uint64_t timeout_ms, ockam_msg **reply)
 {
     struct request r = {0};
     ockam_worker *w;

@@ -134,8 +134,8 @@ ockam__registry_remove(struct ockam__registry *r, struct ockam__entry *e)
 }
 
 void
-ockam__registry_each(const struct ockam__registry *r, void (*fn)(struct ockam__entry *e, void *arg),
-                     void *arg)
+ockam__registry_each(
+    const struct ockam__registry *r, void (*fn)(struct ockam__entry *e, void *arg), void *arg)
 {
     if (!r->slots)
         return;

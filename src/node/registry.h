@@ -23,21 +23,21 @@ struct ockam__registry {
     struct ockam__slot_ref {
         uint32_t hash;
         struct ockam__entry *entry;
-    } *slots;
+    } * slots;
     size_t mask; /* capacity - 1; capacity is a power of two */
     size_t count;
 };
 
 void ockam__registry_init(struct ockam__registry *r);
 void ockam__registry_fini(struct ockam__registry *r); /* frees every entry */
-struct ockam__entry *ockam__registry_find(const struct ockam__registry *r, const uint8_t *key,
-                                          size_t len);
+struct ockam__entry *ockam__registry_find(
+    const struct ockam__registry *r, const uint8_t *key, size_t len);
 /* Find or create; NULL on ENOMEM. */
 struct ockam__entry *ockam__registry_get(struct ockam__registry *r, const uint8_t *key, size_t len);
 /* Remove and free the entry. */
 void ockam__registry_remove(struct ockam__registry *r, struct ockam__entry *e);
-void ockam__registry_each(const struct ockam__registry *r,
-                          void (*fn)(struct ockam__entry *e, void *arg), void *arg);
+void ockam__registry_each(
+    const struct ockam__registry *r, void (*fn)(struct ockam__entry *e, void *arg), void *arg);
 
 bool ockam__entry_consumes(const struct ockam__entry *e, ockam_flow_id id);
 ockam_err ockam__entry_add_consumer(struct ockam__entry *e, ockam_flow_id id);

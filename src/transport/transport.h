@@ -33,8 +33,8 @@ struct ockam__transport_ops {
 
 /* Register a transport and call its init. OCKAM_EEXIST if the type is taken. *self_out (may be
  * NULL) receives the private state. Asserts that route, init and shutdown are present. */
-ockam_err ockam__transport_register(ockam_node *node, const struct ockam__transport_ops *ops,
-                                    const void *config, void **self_out);
+ockam_err ockam__transport_register(
+    ockam_node *node, const struct ockam__transport_ops *ops, const void *config, void **self_out);
 /* The private state of the transport registered for `type`, or NULL. */
 void *ockam__transport_get(ockam_node *node, uint8_t type);
 

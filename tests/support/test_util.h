@@ -5,11 +5,11 @@
 
 #include "ockam/ockam.h"
 
+#include <cmocka.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 
 /* Run the node's loop until cond(arg) is true or timeout_ms passes; returns cond's value. */
 bool test_run_until(ockam_node *node, bool (*cond)(void *arg), void *arg, uint64_t timeout_ms);

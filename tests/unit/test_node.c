@@ -4,8 +4,8 @@
 #include "test_util.h"
 
 #include <pthread.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* A sink that keeps the last message it received. */
@@ -147,17 +147,17 @@ test_access_control(void **state)
     ockam_worker *aw = start_sink(n, "app", &app);
     ockam_route *r = test_route("target");
 
-    ockam_worker_set_incoming(tw, (ockam_access){.kind = OCKAM_ACCESS_DENY_ALL});
+    ockam_worker_set_incoming(tw, (ockam_access) {.kind = OCKAM_ACCESS_DENY_ALL});
     assert_int_equal(ockam_send_to(aw, r, "x", 1), OCKAM_EACCES);
 
-    ockam_worker_set_incoming(tw, (ockam_access){.kind = OCKAM_ACCESS_CALLBACK, .cb = deny_odd});
+    ockam_worker_set_incoming(tw, (ockam_access) {.kind = OCKAM_ACCESS_CALLBACK, .cb = deny_odd});
     assert_int_equal(ockam_send_to(aw, r, "x", 1), OCKAM_EACCES);
     assert_int_equal(ockam_send_to(aw, r, "xy", 2), OCKAM_OK);
     test_drain(n);
     assert_int_equal(target.count, 1);
 
-    ockam_worker_set_incoming(tw, (ockam_access){.kind = OCKAM_ACCESS_ALLOW_ALL});
-    ockam_worker_set_outgoing(aw, (ockam_access){.kind = OCKAM_ACCESS_DENY_ALL});
+    ockam_worker_set_incoming(tw, (ockam_access) {.kind = OCKAM_ACCESS_ALLOW_ALL});
+    ockam_worker_set_outgoing(aw, (ockam_access) {.kind = OCKAM_ACCESS_DENY_ALL});
     assert_int_equal(ockam_send_to(aw, r, "xy", 2), OCKAM_EACCES);
     test_drain(n);
     assert_int_equal(target.count, 1);
@@ -180,7 +180,7 @@ test_flow_control(void **state)
     /* A message from "another node": origin set, as a transport would. */
     ockam_msg *m = ockam_msg_new();
     assert_int_equal(ockam_route_parse(ockam_msg_onward(m), "target"), OCKAM_OK);
-    ockam_msg_set_origin(m, (ockam_origin){producer, spawner});
+    ockam_msg_set_origin(m, (ockam_origin) {producer, spawner});
     ockam_msg *m2 = ockam_msg_clone(m);
     ockam_msg *via_hop = ockam_msg_clone(m);
     ockam_route_clear(ockam_msg_onward(via_hop));

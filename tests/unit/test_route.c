@@ -128,7 +128,7 @@ test_msg_basics(void **state)
     assert_int_equal(ockam_msg_local_info_set(m, "identity", "abcd", 4), OCKAM_OK);
     assert_int_equal(ockam_msg_local_info_set(m, "other", "", 0), OCKAM_OK);
     assert_int_equal(ockam_msg_local_info_count(m), 2);
-    ockam_msg_set_origin(m, (ockam_origin){7, 9});
+    ockam_msg_set_origin(m, (ockam_origin) {7, 9});
 
     ockam_msg *c = ockam_msg_clone(m);
     ockam_slice s;
