@@ -2,7 +2,7 @@
 #ifndef OCKAM_WIRE_H
 #define OCKAM_WIRE_H
 
-#include "ockam/common.h"
+#include "ockam/error.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -26,7 +26,7 @@ typedef enum ockam_wire_profile {
 
 OCKAM_API const char *ockam_wire_profile_name(ockam_wire_profile profile); /* "current"/"legacy" */
 /* Parse "current" or "legacy"; OCKAM_EINVAL otherwise. */
-OCKAM_API int ockam_wire_profile_parse(const char *text, ockam_wire_profile *out);
+OCKAM_API ockam_err ockam_wire_profile_parse(const char *text, ockam_wire_profile *out);
 
 #ifdef __cplusplus
 }

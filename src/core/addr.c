@@ -84,13 +84,25 @@ size_t
 ockam_addr_format(ockam_addr a, char *buf, size_t cap)
 {
     const char *value = (const char *)a.bytes;
-    int vlen = a.len;
+    size_t vlen = a.len;
+    char prefix[8];
+
     if (!ockam__utf8_valid(a.bytes, a.len)) {
         value = "Invalid UTF-8";
-        vlen = (int)strlen(value);
+        vlen = strlen(value);
     }
-    int n = snprintf(buf, cap, "%u#%.*s", (unsigned)a.type, vlen, value);
-    return n < 0 ? 0 : (size_t)n;
+    /* Copy the value with memcpy, not %s: a NUL byte is valid UTF-8 and must not cut it. */
+    size_t plen = (size_t)snprintf(prefix, sizeof prefix, "%u#", (unsigned)a.type);
+    size_t total = plen + vlen;
+    if (cap == 0)
+        return total;
+    size_t n = plen < cap - 1 ? plen : cap - 1;
+    memcpy(buf, prefix, n);
+    size_t m = vlen < cap - 1 - n ? vlen : cap - 1 - n;
+    if (m)
+        memcpy(buf + n, value, m);
+    buf[n + m] = '\0';
+    return total;
 }
 
 void

@@ -5,11 +5,13 @@
 
 #include "ockam/ockam.h"
 
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* After its prerequisites (a separate block, so include sorting keeps the order). */
+#include <cmocka.h>
 
 /* Run the node's loop until cond(arg) is true or timeout_ms passes; returns cond's value. */
 bool test_run_until(ockam_node *node, bool (*cond)(void *arg), void *arg, uint64_t timeout_ms);
