@@ -26,6 +26,7 @@ typedef struct ockam_conn_stats {
     uint64_t frames_in, frames_out;
     uint64_t bytes_in, bytes_out;
     uint64_t dropped;    /* messages freed because the connection died before sending them */
+    uint64_t refused;    /* messages refused by this connection (too large for its profile) */
     size_t queued_bytes; /* bytes waiting in the write queue */
 } ockam_conn_stats;
 
@@ -45,11 +46,18 @@ OCKAM_API ockam_conn_stats ockam_conn_get_stats(const ockam_conn *conn);
 OCKAM_API ockam_err ockam_conn_on_close(ockam_conn *conn, ockam_conn_close_cb cb, void *user);
 /* Remove a watcher added with the same cb and user. */
 OCKAM_API void ockam_conn_off_close(ockam_conn *conn, ockam_conn_close_cb cb, void *user);
-/* Flush queued frames, then close. */
+/* Flush queued frames, then close. Asynchronous and idempotent: watchers run later, never
+ * inside this call. Messages handed to the connection before the call -- frames already
+ * queued and messages already waiting for its sender worker -- are written first; later ones
+ * are refused. Whatever cannot be written within the handshake timeout (10 s if none) is
+ * dropped and counted. A connection still connecting closes at once, its queued messages
+ * dropped and counted. */
 OCKAM_API void ockam_conn_close(ockam_conn *conn);
 
-/* Find a connection by sender address or peer text (any stream transport). */
+/* Find a connection by sender address or peer text (any stream transport). Live
+ * connections only: one being torn down is no longer found. */
 OCKAM_API ockam_conn *ockam_conn_find(ockam_node *node, const char *address_or_peer);
+/* fn may close the connection it is given, but no other. */
 OCKAM_API void ockam_conn_each(
     ockam_node *node, void (*fn)(ockam_conn *conn, void *arg), void *arg);
 
@@ -61,13 +69,14 @@ OCKAM_API uint8_t ockam_listener_transport(const ockam_listener *l);
 OCKAM_API ockam_wire_profile ockam_listener_profile(const ockam_listener *l);
 /* Spawner flow id: consumers of it receive messages from every accepted connection. */
 OCKAM_API ockam_flow_id ockam_listener_flow_id(const ockam_listener *l);
-/* Stop accepting (existing connections stay up). */
+/* Stop accepting (existing connections stay up). Frees the listener (asynchronously). */
 OCKAM_API void ockam_listener_close(ockam_listener *l);
 OCKAM_API ockam_listener *ockam_listener_find(ockam_node *node, const char *id_or_address);
 OCKAM_API void ockam_listener_each(
     ockam_node *node, void (*fn)(ockam_listener *l, void *arg), void *arg);
 
-/* Connect completion: conn is NULL when status != OCKAM_OK. */
+/* Connect completion: conn is NULL when status != OCKAM_OK (OCKAM_ECONNREFUSED, OCKAM_EDNS,
+ * OCKAM_ETIMEDOUT, OCKAM_ECLOSED when closed or the node freed first...). */
 typedef void (*ockam_connect_cb)(ockam_conn *conn, ockam_err status, void *user);
 
 #ifdef __cplusplus

@@ -13,7 +13,9 @@ extern "C" {
 
 /* Register the UDS transport (uses the same defaults as TCP for queue marks and timeouts). */
 OCKAM_API ockam_err ockam_uds_init(ockam_node *node);
-/* Listen at a filesystem path (an existing stale socket file is replaced). */
+/* Listen at a filesystem path (an existing stale socket file is replaced; a live socket or
+ * any other file there gives OCKAM_EADDRINUSE; a path too long for sun_path gives
+ * OCKAM_EADDRINVAL). Listen and connect register the transport if needed. */
 OCKAM_API ockam_err ockam_uds_listen(ockam_node *node, const char *path, ockam_listener **out);
 OCKAM_API ockam_err ockam_uds_connect(
     ockam_node *node, const char *path, ockam_connect_cb cb, void *user);

@@ -1,0 +1,1714 @@
+/* Stream connections and listeners over uv_stream_t, shared by TCP and UDS (wire spec §4, §6.2).
+ *
+ * Per connection: a sender worker at a random local address (sending to it = writing on the
+ * connection), an incremental framer over a growable read buffer, two output buffers (one
+ * being filled while the other is written), and a timer (handshake timeout, then the close
+ * linger). The transport state keeps the lists and maps that tie connections together:
+ * flow id -> connection for backpressure, peer text -> connection for lazy connects. */
+#include "transport/stream.h"
+
+#include <signal.h>
+#include <stdio.h>
+
+#define RBUF_BASE (64u * 1024u)     /* first read buffer; reads are at least RBUF_MIN_TAIL */
+#define RBUF_MIN_TAIL (16u * 1024u) /* free space handed to each read */
+#define RBUF_KEEP (256u * 1024u)    /* above this, shrink once the big frame is consumed */
+#define OBUF_MIN 512u
+#define OBUF_KEEP (256u * 1024u) /* output buffers above this are freed once written */
+#define OBUF_MAX ((size_t)INT32_MAX)
+#define LISTEN_BACKLOG 4096
+#define CLOSE_LINGER_MS 10000u /* ockam_conn_close: longest wait for the flush */
+#define MAX_TRACKED_CONSUMERS 256u
+
+#define CONTAINER_OF(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
+static const uint8_t stream_types[] = {OCKAM_TRANSPORT_TCP, OCKAM_TRANSPORT_UDS};
+
+static void conn_teardown(ockam_conn *c, ockam_err reason, const char *why);
+static void conn_update_reading(ockam_conn *c);
+static void schedule_flush(ockam_conn *c);
+static void schedule_resume(ockam_conn *c);
+static void process_frames(ockam_conn *c);
+
+/* ---- intrusive lists ----------------------------------------------------------------- */
+
+static void
+link_init(struct ockam__link *l)
+{
+    l->prev = l->next = l;
+}
+
+static bool
+link_empty(const struct ockam__link *l)
+{
+    return l->next == l;
+}
+
+static void
+link_push(struct ockam__link *head, struct ockam__link *l)
+{
+    l->prev = head->prev;
+    l->next = head;
+    head->prev->next = l;
+    head->prev = l;
+}
+
+static void
+link_del(struct ockam__link *l)
+{
+    l->prev->next = l->next;
+    l->next->prev = l->prev;
+    link_init(l);
+}
+
+/* Move every element of src to the (empty) dst. */
+static void
+link_take(struct ockam__link *dst, struct ockam__link *src)
+{
+    link_init(dst);
+    if (link_empty(src))
+        return;
+    dst->next = src->next;
+    dst->prev = src->prev;
+    dst->next->prev = dst;
+    dst->prev->next = dst;
+    link_init(src);
+}
+
+/* ---- connection maps ------------------------------------------------------------------ */
+
+struct ockam__hent {
+    struct ockam__hent *next;
+    uint64_t hash;
+    ockam_conn *conn;
+};
+
+static uint64_t
+hash_u64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static uint64_t
+hash_text(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    while (*s)
+        h = (h ^ (uint8_t)*s++) * 0x100000001b3ULL;
+    return h;
+}
+
+static bool
+cmap_grow(struct ockam__cmap *m)
+{
+    size_t nb = m->nbuckets ? m->nbuckets * 2 : 64;
+    struct ockam__hent **b = ockam__zalloc(nb * sizeof *b);
+    if (!b)
+        return false;
+    for (size_t i = 0; i < m->nbuckets; i++) {
+        struct ockam__hent *e = m->buckets[i];
+        while (e) {
+            struct ockam__hent *next = e->next;
+            e->next = b[e->hash & (nb - 1)];
+            b[e->hash & (nb - 1)] = e;
+            e = next;
+        }
+    }
+    ockam__free(m->buckets);
+    m->buckets = b;
+    m->nbuckets = nb;
+    return true;
+}
+
+static ockam_err
+cmap_put(struct ockam__cmap *m, uint64_t hash, ockam_conn *c)
+{
+    if (m->count >= m->nbuckets && !cmap_grow(m) && m->nbuckets == 0)
+        return OCKAM_ENOMEM;
+    struct ockam__hent *e = ockam__alloc(sizeof *e);
+    if (!e)
+        return OCKAM_ENOMEM;
+    e->hash = hash;
+    e->conn = c;
+    e->next = m->buckets[hash & (m->nbuckets - 1)];
+    m->buckets[hash & (m->nbuckets - 1)] = e;
+    m->count++;
+    return OCKAM_OK;
+}
+
+static void
+cmap_del(struct ockam__cmap *m, uint64_t hash, ockam_conn *c)
+{
+    if (!m->nbuckets)
+        return;
+    for (struct ockam__hent **pp = &m->buckets[hash & (m->nbuckets - 1)]; *pp; pp = &(*pp)->next) {
+        if ((*pp)->conn == c) {
+            struct ockam__hent *e = *pp;
+            *pp = e->next;
+            ockam__free(e);
+            m->count--;
+            return;
+        }
+    }
+}
+
+static struct ockam__hent *
+cmap_chain(const struct ockam__cmap *m, uint64_t hash)
+{
+    return m->nbuckets ? m->buckets[hash & (m->nbuckets - 1)] : NULL;
+}
+
+static void
+cmap_fini(struct ockam__cmap *m)
+{
+    for (size_t i = 0; i < m->nbuckets; i++) {
+        struct ockam__hent *e = m->buckets[i];
+        while (e) {
+            struct ockam__hent *next = e->next;
+            ockam__free(e);
+            e = next;
+        }
+    }
+    ockam__free(m->buckets);
+    m->buckets = NULL;
+    m->nbuckets = m->count = 0;
+}
+
+/* ---- helpers -------------------------------------------------------------------------- */
+
+ockam_err
+ockam__err_from_uv(int e)
+{
+    switch (e) {
+    case 0:
+        return OCKAM_OK;
+    case UV_ENOMEM:
+    case UV_ENOBUFS:
+        return OCKAM_ENOMEM;
+    case UV_ECONNREFUSED:
+        return OCKAM_ECONNREFUSED;
+    case UV_ECONNRESET:
+    case UV_EPIPE:
+    case UV_ECONNABORTED:
+        return OCKAM_ECONNRESET;
+    case UV_EOF:
+    case UV_ECANCELED:
+        return OCKAM_ECLOSED;
+    case UV_ETIMEDOUT:
+        return OCKAM_ETIMEDOUT;
+    case UV_EADDRINUSE:
+        return OCKAM_EADDRINUSE;
+    case UV_EADDRNOTAVAIL:
+    case UV_EAFNOSUPPORT:
+    case UV_EINVAL:
+    case UV_ENAMETOOLONG:
+    case UV_ENETUNREACH:
+    case UV_EHOSTUNREACH:
+        return OCKAM_EADDRINVAL;
+    case UV_EACCES:
+    case UV_EPERM:
+        return OCKAM_EACCES;
+    case UV_EAI_ADDRFAMILY:
+    case UV_EAI_AGAIN:
+    case UV_EAI_FAIL:
+    case UV_EAI_FAMILY:
+    case UV_EAI_NODATA:
+    case UV_EAI_NONAME:
+    case UV_EAI_SERVICE:
+        return OCKAM_EDNS;
+    default:
+        return OCKAM_ESYSERR;
+    }
+}
+
+static uv_loop_t *
+st_loop(const struct ockam__stream *st)
+{
+    return ockam__node_loop(st->node);
+}
+
+static const char *
+conn_dir(const ockam_conn *c)
+{
+    return c->outgoing ? "to" : "from";
+}
+
+static const char *
+conn_peer_text(const ockam_conn *c)
+{
+    return c->peer ? c->peer : "?";
+}
+
+static size_t
+conn_queued(const ockam_conn *c)
+{
+    return (c->out[0].len - c->out[0].off) + (c->out[1].len - c->out[1].off);
+}
+
+static ockam_conn *
+find_by_flow(struct ockam__stream *st, ockam_flow_id id)
+{
+    uint64_t h = hash_u64(id);
+    for (struct ockam__hent *e = cmap_chain(&st->by_flow, h); e; e = e->next) {
+        if (e->hash == h && e->conn->flow_id == id)
+            return e->conn;
+    }
+    return NULL;
+}
+
+/* The producer may be a connection of any stream transport on the node (TCP feeding UDS). */
+static ockam_conn *
+conn_by_flow(ockam_node *node, ockam_flow_id id)
+{
+    for (size_t i = 0; i < sizeof stream_types; i++) {
+        struct ockam__stream *st = ockam__transport_get(node, stream_types[i]);
+        ockam_conn *c = st ? find_by_flow(st, id) : NULL;
+        if (c)
+            return c;
+    }
+    return NULL;
+}
+
+/* ---- lifetime ------------------------------------------------------------------------- */
+
+static void
+conn_free(ockam_conn *c)
+{
+    ockam__free(c->rbuf);
+    ockam__free(c->out[0].p);
+    ockam__free(c->out[1].p);
+    ockam__free(c->paused);
+    ockam__free(c->watchers);
+    for (uint32_t i = 0; i < c->nconsumers; i++)
+        ockam__free(c->consumers[i]);
+    ockam__free(c->consumers);
+    ockam__free(c->peer);
+    if (c->ai_list)
+        uv_freeaddrinfo(c->ai_list);
+    ockam__free(c);
+}
+
+void
+ockam__conn_ref(ockam_conn *c)
+{
+    c->refs++;
+}
+
+void
+ockam__conn_unref(ockam_conn *c)
+{
+    OCKAM_ASSERT(c->refs > 0);
+    if (--c->refs == 0) {
+        OCKAM_ASSERT(c->state == OCKAM__CONN_DEAD);
+        conn_free(c);
+    }
+}
+
+static void
+io_closed(uv_handle_t *h)
+{
+    ockam_conn *c = h->data;
+    ockam__free(h); /* the handle union was allocated on its own */
+    ockam__conn_unref(c);
+}
+
+static void
+timer_closed(uv_handle_t *h)
+{
+    ockam__conn_unref(h->data);
+}
+
+ockam_err
+ockam__conn_renew_handle(ockam_conn *c)
+{
+    union ockam__handle *h = ockam__zalloc(sizeof *h);
+    if (!h)
+        return OCKAM_ENOMEM;
+    int rc = c->st->kind->handle_init(st_loop(c->st), h);
+    if (rc) {
+        ockam__free(h);
+        return ockam__err_from_uv(rc);
+    }
+    h->handle.data = c;
+    c->refs++;
+    uv_close(&c->io->handle, io_closed);
+    c->io = h;
+    return OCKAM_OK;
+}
+
+/* ---- close watchers and consumers ----------------------------------------------------- */
+
+static void
+notify_watchers(ockam_conn *c, ockam_err reason)
+{
+    /* Detach the list first: a watcher may add or remove watchers while it runs. */
+    struct ockam__watcher *w = c->watchers;
+    uint32_t n = c->nwatchers;
+    c->watchers = NULL;
+    c->nwatchers = c->capwatchers = 0;
+    for (uint32_t i = 0; i < n; i++)
+        w[i].cb(c, reason, w[i].user);
+    ockam__free(w);
+}
+
+static void
+report_connect(ockam_conn *c, ockam_err status)
+{
+    if (c->connect_reported)
+        return;
+    c->connect_reported = true;
+    ockam_connect_cb cb = c->connect_cb;
+    c->connect_cb = NULL;
+    if (cb)
+        cb(status == OCKAM_OK ? c : NULL, status, c->connect_user);
+}
+
+static void
+forget_consumers(ockam_conn *c)
+{
+    for (uint32_t i = 0; i < c->nconsumers; i++) {
+        ockam_flow_remove_consumer(c->st->node, c->consumers[i], c->flow_id);
+        ockam__free(c->consumers[i]);
+    }
+    c->nconsumers = 0;
+}
+
+static bool
+consumer_tracked(const ockam_conn *c, const char *name)
+{
+    for (uint32_t i = 0; i < c->nconsumers; i++) {
+        if (strcmp(c->consumers[i], name) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Remember a consumer registration so that it is removed with the connection (otherwise a
+ * long-lived worker would collect the flow ids of every connection it ever used). */
+static void
+track_consumer(ockam_conn *c, const char *name)
+{
+    if (consumer_tracked(c, name))
+        return;
+    if (c->nconsumers == c->capconsumers) {
+        uint32_t cap = c->capconsumers ? c->capconsumers * 2 : 2;
+        char **p
+            = cap <= MAX_TRACKED_CONSUMERS ? ockam__realloc(c->consumers, cap * sizeof *p) : NULL;
+        if (!p)
+            return; /* untracked: stays a consumer of a dead flow id, which is harmless */
+        c->consumers = p;
+        c->capconsumers = cap;
+    }
+    if ((c->consumers[c->nconsumers] = ockam__strdup(name)) != NULL)
+        c->nconsumers++;
+}
+
+/* The local worker that sends through this connection must receive the replies that come
+ * back on it (wire spec §9.4), so it becomes a consumer of the connection's flow id. Checked
+ * on every send rather than cached: the node forgets an address's registrations when its
+ * worker stops, and a restarted worker may reuse the name. */
+static void
+note_consumer(ockam_conn *c, const ockam_msg *m)
+{
+    char name[OCKAM_MAX_ADDR_LEN + 1];
+    if (ockam_route_len(&m->ret) == 0)
+        return;
+    ockam_addr a = ockam_route_front(&m->ret);
+    if (a.type != OCKAM_TRANSPORT_LOCAL || a.len == 0 || memchr(a.bytes, 0, a.len))
+        return;
+    memcpy(name, a.bytes, a.len);
+    name[a.len] = '\0';
+    if (ockam_flow_is_consumer(c->st->node, name, c->flow_id))
+        return;
+    if (ockam_flow_add_consumer(c->st->node, name, c->flow_id) != OCKAM_OK) {
+        OCKAM_LOG_W("%s: cannot register %s for replies on %s", c->st->kind->name, name, c->addr);
+        return;
+    }
+    track_consumer(c, name);
+}
+
+/* ---- backpressure --------------------------------------------------------------------- */
+
+/* d's write queue is above its mark: stop reading from the connection that produced the
+ * message (if it is one of ours), until d drains below half the mark. */
+static void
+pause_upstream(ockam_conn *d, ockam_flow_id id)
+{
+    if (id == 0)
+        return;
+    for (uint32_t i = 0; i < d->npaused; i++) {
+        if (d->paused[i] == id)
+            return;
+    }
+    ockam_conn *u = conn_by_flow(d->st->node, id);
+    if (!u)
+        return;
+    if (d->npaused == d->cappaused) {
+        uint32_t cap = d->cappaused ? d->cappaused * 2 : 4;
+        ockam_flow_id *p = ockam__realloc(d->paused, cap * sizeof *p);
+        if (!p)
+            return; /* cannot remember it: better not to stop it than to stop it forever */
+        d->paused = p;
+        d->cappaused = cap;
+    }
+    d->paused[d->npaused++] = id;
+    u->pausers++;
+    conn_update_reading(u);
+}
+
+static void
+release_paused(ockam_conn *d)
+{
+    uint32_t n = d->npaused;
+    d->npaused = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        ockam_conn *u = conn_by_flow(d->st->node, d->paused[i]);
+        if (u && u->pausers > 0 && --u->pausers == 0)
+            schedule_resume(u);
+    }
+}
+
+static void
+after_drain(ockam_conn *c)
+{
+    if (c->npaused && conn_queued(c) <= c->st->write_high_water / 2)
+        release_paused(c);
+}
+
+/* ---- teardown ------------------------------------------------------------------------- */
+
+static void
+conn_unlink(ockam_conn *c)
+{
+    struct ockam__stream *st = c->st;
+    link_del(&c->all);
+    if (c->in_flush)
+        link_del(&c->flush_link);
+    if (c->in_resume)
+        link_del(&c->resume_link);
+    c->in_flush = c->in_resume = false;
+    cmap_del(&st->by_flow, hash_u64(c->flow_id), c);
+    if (c->outgoing)
+        cmap_del(&st->by_peer, c->peer_hash, c);
+}
+
+static void
+conn_stop_sender(ockam_conn *c)
+{
+    ockam_worker *w = c->sender;
+    c->sender = NULL; /* before stopping: its on_stop must see that we did it */
+    if (w)
+        ockam_worker_stop(w);
+}
+
+static void
+log_close(const ockam_conn *c, ockam_err reason, const char *why, uint64_t dropped)
+{
+    char tail[64] = "";
+    if (dropped)
+        snprintf(tail, sizeof tail, "; %llu queued messages dropped", (unsigned long long)dropped);
+    bool error = reason != OCKAM_OK && reason != OCKAM_ECLOSED;
+    ockam_log_level level = (why && error) || dropped ? OCKAM_LOG_WARN
+        : error || why                                ? OCKAM_LOG_INFO
+                                                      : OCKAM_LOG_DEBUG;
+    const char *how = reason == OCKAM_OK ? "locally"
+        : reason == OCKAM_ECLOSED        ? "by the peer"
+                                         : ockam_strerror(reason);
+    ockam__log(level, "%s: connection %s %s closed (%s)%s%s%s", c->st->kind->name, conn_dir(c),
+        conn_peer_text(c), how, why ? ": " : "", why ? why : "", tail);
+}
+
+/* The one way a connection ends. Idempotent. The memory stays valid until the handles have
+ * closed, so callers up the stack may still look at c (its state is DEAD). */
+static void
+conn_teardown(ockam_conn *c, ockam_err reason, const char *why)
+{
+    if (c->state == OCKAM__CONN_DEAD)
+        return;
+    c->state = OCKAM__CONN_DEAD;
+    conn_unlink(c);
+    conn_stop_sender(c);
+    uint64_t dropped = (uint64_t)c->out[0].frames + c->out[1].frames;
+    c->out[0].frames = c->out[1].frames = 0;
+    c->stats.dropped += dropped;
+    if (!c->quiet)
+        log_close(c, reason, why, dropped);
+    release_paused(c);
+    forget_consumers(c);
+    if (c->resolving)
+        uv_cancel((uv_req_t *)&c->gai);
+    uv_close(&c->io->handle, io_closed);
+    uv_close((uv_handle_t *)&c->timer, timer_closed);
+    if (c->quiet)
+        return;
+    if (c->outgoing)
+        report_connect(c, reason == OCKAM_OK ? OCKAM_ECLOSED : reason);
+    notify_watchers(c, reason);
+}
+
+/* A connection that never became visible to anyone: no log, no callbacks. */
+static void
+conn_discard(ockam_conn *c)
+{
+    c->quiet = true;
+    conn_teardown(c, OCKAM_OK, NULL);
+}
+
+void
+ockam__conn_fail(ockam_conn *c, ockam_err reason)
+{
+    conn_teardown(c, reason, "cannot connect");
+}
+
+/* ---- writing -------------------------------------------------------------------------- */
+
+static bool
+obuf_reserve(struct ockam__obuf *b, size_t extra)
+{
+    size_t need = b->len + extra;
+    if (need <= b->cap)
+        return true;
+    if (need > OBUF_MAX)
+        return false;
+    size_t cap = b->cap ? b->cap : OBUF_MIN;
+    while (cap < need)
+        cap = cap > OBUF_MAX / 2 ? OBUF_MAX : cap * 2;
+    /* A lone frame of several MiB gets exactly its size, not twice it. */
+    if (b->len == 0 && need > 4 * OBUF_KEEP)
+        cap = need;
+    uint8_t *p = ockam__realloc(b->p, cap);
+    if (!p)
+        return false;
+    b->p = p;
+    b->cap = cap;
+    return true;
+}
+
+static void
+obuf_done(struct ockam__obuf *b)
+{
+    b->len = b->off = 0;
+    b->frames = 0;
+    if (b->cap > OBUF_KEEP) {
+        ockam__free(b->p);
+        b->p = NULL;
+        b->cap = 0;
+    }
+}
+
+static void
+count_written(ockam_conn *c, struct ockam__obuf *b)
+{
+    c->stats.bytes_out += b->len; /* b->off of it went out earlier through uv_try_write */
+    c->stats.frames_out += b->frames;
+    obuf_done(b);
+}
+
+static void on_write(uv_write_t *req, int status);
+
+/* Write the buffer being filled: straight away if the socket takes it all, else hand it to
+ * uv_write and let new frames collect in the other buffer (the next batch). */
+static void
+start_write(ockam_conn *c)
+{
+    struct ockam__obuf *b = &c->out[c->cur];
+    if (b->len == 0)
+        return;
+    uv_buf_t ub = uv_buf_init((char *)b->p, (unsigned)b->len);
+    c->write_calls++;
+    int n = uv_try_write(&c->io->stream, &ub, 1);
+    if (n < 0 && n != UV_EAGAIN) {
+        conn_teardown(c, ockam__err_from_uv(n), "write failed");
+        return;
+    }
+    if (n == (int)b->len) {
+        count_written(c, b);
+        after_drain(c);
+        return;
+    }
+    b->off = n > 0 ? (size_t)n : 0;
+    ub = uv_buf_init((char *)b->p + b->off, (unsigned)(b->len - b->off));
+    int rc = uv_write(&c->wreq, &c->io->stream, &ub, 1, on_write);
+    if (rc < 0) {
+        conn_teardown(c, ockam__err_from_uv(rc), "write failed");
+        return;
+    }
+    c->writing = true;
+    c->cur ^= 1;
+}
+
+static void
+maybe_finish_close(ockam_conn *c)
+{
+    if (c->state == OCKAM__CONN_CLOSING && !c->writing && conn_queued(c) == 0)
+        conn_teardown(c, OCKAM_OK, NULL);
+}
+
+static void
+on_write(uv_write_t *req, int status)
+{
+    ockam_conn *c = req->data;
+    c->writing = false;
+    if (c->state == OCKAM__CONN_DEAD)
+        return; /* frames were counted as dropped at teardown */
+    if (status < 0) {
+        conn_teardown(c, ockam__err_from_uv(status), "write failed");
+        return;
+    }
+    count_written(c, &c->out[c->cur ^ 1]);
+    start_write(c);
+    if (c->state == OCKAM__CONN_DEAD)
+        return;
+    after_drain(c);
+    maybe_finish_close(c);
+}
+
+static void
+conn_flush(ockam_conn *c)
+{
+    if (c->state == OCKAM__CONN_DEAD)
+        return;
+    if (c->state == OCKAM__CONN_CONNECTING) {
+        if (c->close_requested)
+            conn_teardown(c, OCKAM_OK, "closed before connecting");
+        return;
+    }
+    if (!c->writing)
+        start_write(c);
+    if (c->state != OCKAM__CONN_DEAD)
+        maybe_finish_close(c);
+}
+
+static void
+on_prepare(uv_prepare_t *h)
+{
+    struct ockam__stream *st = h->data;
+    /* Runs once per loop turn, after the node delivered this turn's messages: every frame
+     * queued during the turn goes out in one write per connection. */
+    while (!link_empty(&st->flush_q)) {
+        ockam_conn *c = CONTAINER_OF(st->flush_q.next, ockam_conn, flush_link);
+        link_del(&c->flush_link);
+        c->in_flush = false;
+        conn_flush(c);
+    }
+    uv_prepare_stop(h);
+}
+
+static void
+schedule_flush(ockam_conn *c)
+{
+    struct ockam__stream *st = c->st;
+    if (c->in_flush || c->state == OCKAM__CONN_DEAD)
+        return;
+    c->in_flush = true;
+    link_push(&st->flush_q, &c->flush_link);
+    if (!uv_is_active((uv_handle_t *)&st->flusher))
+        uv_prepare_start(&st->flusher, on_prepare);
+}
+
+static ockam_err
+encode_frame(ockam_conn *c, const ockam_msg *msg)
+{
+    size_t max
+        = c->profile == OCKAM_WIRE_CURRENT ? OCKAM_MAX_FRAME_CURRENT : OCKAM_MAX_FRAME_LEGACY;
+    size_t need = ockam__frame_msg_size(c->profile, msg);
+    if (need > ockam__frame_header_len(c->profile) + max)
+        return OCKAM_EMSGSIZE;
+    struct ockam__obuf *b = &c->out[c->cur];
+    if (!obuf_reserve(b, need))
+        return b->len + need > OBUF_MAX ? OCKAM_EBUSY : OCKAM_ENOMEM;
+    size_t written = 0;
+    ockam_err err
+        = ockam__frame_encode_msg(c->profile, msg, b->p + b->len, b->cap - b->len, &written);
+    if (err)
+        return err;
+    b->len += written;
+    b->frames++;
+    return OCKAM_OK;
+}
+
+/* Queue a message (its onward route already starts at the remote node). Consumes msg. A
+ * message the profile cannot carry is refused and the connection kept (unlike Rust, which
+ * closes it): one bad send must not cut every other user of a shared connection. */
+static ockam_err
+conn_send(ockam_conn *c, ockam_msg *msg)
+{
+    if (c->state == OCKAM__CONN_DEAD || c->state == OCKAM__CONN_CLOSING) {
+        c->stats.dropped++;
+        ockam_msg_free(msg);
+        return OCKAM_ECLOSED;
+    }
+    note_consumer(c, msg);
+    ockam_err err = encode_frame(c, msg);
+    if (err) {
+        c->stats.refused++;
+        OCKAM_LOG_W("%s: message refused by the connection %s %s: %s (%s profile)",
+            c->st->kind->name, conn_dir(c), conn_peer_text(c), ockam_strerror(err),
+            ockam_wire_profile_name(c->profile));
+        ockam_msg_free(msg);
+        return err;
+    }
+    ockam_flow_id upstream = msg->origin.producer;
+    ockam_msg_free(msg);
+    schedule_flush(c);
+    if (conn_queued(c) > c->st->write_high_water)
+        pause_upstream(c, upstream);
+    return OCKAM_OK;
+}
+
+/* ---- the sender worker ---------------------------------------------------------------- */
+
+static void begin_closing(ockam_conn *c);
+
+static void
+sender_on_message(ockam_worker *w, ockam_msg *msg, void *user)
+{
+    ockam_conn *c = user;
+    if (msg == c->close_marker) {
+        c->close_marker = NULL;
+        ockam_msg_free(msg);
+        begin_closing(c);
+        return;
+    }
+    /* The router delivered it here because our address is its first hop (§4.4). */
+    ockam_route_pop_front(&msg->onward);
+    (void)conn_send(c, msg);
+}
+
+static void
+sender_on_stop(ockam_worker *w, void *user)
+{
+    ockam_conn *c = user;
+    if (c->sender != w)
+        return; /* we stopped it ourselves */
+    /* Someone else stopped the worker (node teardown, ockam_worker_stop_at): without its
+     * address the connection cannot be used, so it ends too. */
+    c->sender = NULL;
+    conn_teardown(c, OCKAM_OK, NULL);
+}
+
+static ockam_err
+conn_start_sender(ockam_conn *c)
+{
+    ockam_worker_opts opts
+        = {.on_message = sender_on_message, .on_stop = sender_on_stop, .user = c};
+    ockam_err err = ockam_worker_start(c->st->node, NULL, &opts, &c->sender);
+    if (err)
+        return err;
+    ockam_addr a = ockam_worker_addr(c->sender);
+    OCKAM_ASSERT(a.len == OCKAM_RANDOM_ADDR_LEN);
+    memcpy(c->addr, a.bytes, a.len);
+    c->addr[a.len] = '\0';
+    /* Reaching a sender never opens anything new; see the reasoning in ockam/tcp.h. */
+    return ockam_flow_allow_any_origin(c->st->node, c->addr, true);
+}
+
+/* ---- reading -------------------------------------------------------------------------- */
+
+static bool
+rbuf_reserve(ockam_conn *c)
+{
+    size_t want = c->rlen + RBUF_MIN_TAIL;
+    if (c->rneed > want) {
+        /* A big frame grows the buffer with what has arrived (at most doubling it), so a
+         * peer that announces 16 MiB and sends little costs little. */
+        size_t doubled = 2 * c->rcap > want ? 2 * c->rcap : want;
+        want = doubled < c->rneed ? doubled : c->rneed;
+    }
+    if (want <= c->rcap)
+        return true;
+    size_t cap = want < RBUF_BASE ? RBUF_BASE : want;
+    uint8_t *p = ockam__realloc(c->rbuf, cap);
+    if (!p)
+        return false;
+    c->rbuf = p;
+    c->rcap = cap;
+    return true;
+}
+
+/* Idle connections hold no read buffer; one that just carried a big frame gives it back. */
+static void
+rbuf_trim(ockam_conn *c)
+{
+    if (c->rlen == 0) {
+        ockam__free(c->rbuf);
+        c->rbuf = NULL;
+        c->rcap = 0;
+    } else if (c->rcap > RBUF_KEEP && c->rlen <= RBUF_BASE / 2 && c->rneed <= RBUF_BASE / 2) {
+        uint8_t *p = ockam__realloc(c->rbuf, RBUF_BASE);
+        if (p) {
+            c->rbuf = p;
+            c->rcap = RBUF_BASE;
+        }
+    }
+}
+
+static void
+on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    ockam_conn *c = h->data;
+    if (!rbuf_reserve(c)) {
+        *buf = uv_buf_init(NULL, 0); /* libuv reports UV_ENOBUFS to on_read */
+        return;
+    }
+    size_t room = c->rcap - c->rlen;
+    *buf
+        = uv_buf_init((char *)c->rbuf + c->rlen, (unsigned)(room > UINT32_MAX ? UINT32_MAX : room));
+}
+
+static void
+bad_input(ockam_conn *c, ockam_err err)
+{
+    char why[96];
+    snprintf(why, sizeof why, "bad input (%s)", ockam_err_name(err));
+    conn_teardown(c, err, why);
+}
+
+static void
+check_handshake(ockam_conn *c, size_t avail)
+{
+    if (c->handshaken)
+        return;
+    bool done = c->profile == OCKAM_WIRE_CURRENT ? !c->framer.need_preamble
+                                                 : avail >= ockam__frame_header_len(c->profile);
+    if (done) {
+        c->handshaken = true;
+        if (c->state == OCKAM__CONN_OPEN)
+            uv_timer_stop(&c->timer);
+    }
+}
+
+/* Inbound half of §4.4: decode, drop heartbeats, prepend our sender address to the return
+ * route, record where it came from, and let the node route it. */
+static void
+deliver(ockam_conn *c, ockam_slice body)
+{
+    ockam_msg *m = ockam_msg_new();
+    if (!m) {
+        OCKAM_LOG_W(
+            "%s: out of memory; frame from %s dropped", c->st->kind->name, conn_peer_text(c));
+        return;
+    }
+    ockam_err err = ockam__frame_decode_body(c->profile, body.ptr, body.len, m);
+    if (err) {
+        ockam_msg_free(m);
+        bad_input(c, err);
+        return;
+    }
+    c->stats.frames_in++;
+    if (ockam_route_len(&m->onward) == 0) {
+        ockam_msg_free(m); /* heartbeat */
+        return;
+    }
+    err = ockam_route_push_front(&m->ret, ockam_addr_local(c->addr));
+    if (err) {
+        OCKAM_LOG_W("%s: message from %s dropped: %s", c->st->kind->name, conn_peer_text(c),
+            ockam_strerror(err));
+        ockam_msg_free(m);
+        return;
+    }
+    m->origin = (ockam_origin) {.producer = c->flow_id, .spawner = c->spawner_id};
+    ockam__node_route_incoming(c->st->node, m);
+}
+
+/* Each connection routes at most read_budget bytes per loop turn, then yields until the
+ * next turn: the node gets to deliver them (and downstream connections to push back)
+ * before this one reads more, which keeps a relay's memory near the high-water mark. */
+static void
+spend_budget(ockam_conn *c, size_t n)
+{
+    if (c->budget_turn != c->st->turn) {
+        c->budget_turn = c->st->turn;
+        c->budget_used = 0;
+    }
+    c->budget_used += n;
+    if (c->budget_used >= c->st->read_budget) {
+        c->budget_stop = true;
+        schedule_resume(c);
+        conn_update_reading(c);
+    }
+}
+
+static void
+process_frames(ockam_conn *c)
+{
+    size_t off = 0;
+    check_handshake(c, c->rlen);
+    while (c->state == OCKAM__CONN_OPEN && c->pausers == 0 && !c->budget_stop) {
+        size_t used = 0, need = 0;
+        ockam_slice body;
+        ockam_err err
+            = ockam__framer_next(&c->framer, c->rbuf + off, c->rlen - off, &used, &body, &need);
+        off += used;
+        check_handshake(c, c->rlen - off);
+        if (err == OCKAM_EAGAIN) {
+            c->rneed = need;
+            break;
+        }
+        if (err) {
+            bad_input(c, err);
+            return;
+        }
+        c->rneed = 0;
+        deliver(c, body);
+        spend_budget(c, used);
+    }
+    if (off && c->rlen > off)
+        memmove(c->rbuf, c->rbuf + off, c->rlen - off);
+    c->rlen -= off;
+}
+
+static void
+on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    ockam_conn *c = s->data;
+    if (nread > 0) {
+        c->rlen += (size_t)nread;
+        c->stats.bytes_in += (uint64_t)nread;
+        process_frames(c);
+        rbuf_trim(c);
+        return;
+    }
+    if (nread == 0)
+        return;
+    if (nread == UV_EOF) {
+        conn_teardown(c, OCKAM_ECLOSED, c->rlen ? "peer closed in the middle of a frame" : NULL);
+        return;
+    }
+    conn_teardown(c, ockam__err_from_uv((int)nread), NULL);
+}
+
+static void
+conn_update_reading(ockam_conn *c)
+{
+    bool want = c->state == OCKAM__CONN_OPEN && c->pausers == 0 && !c->budget_stop && !c->in_resume;
+    if (want == c->reading)
+        return;
+    if (!want) {
+        uv_read_stop(&c->io->stream);
+        c->reading = false;
+        return;
+    }
+    int rc = uv_read_start(&c->io->stream, on_alloc, on_read);
+    if (rc) {
+        conn_teardown(c, ockam__err_from_uv(rc), "cannot read");
+        return;
+    }
+    c->reading = true;
+}
+
+static void
+on_resume(uv_idle_t *h)
+{
+    struct ockam__stream *st = h->data;
+    struct ockam__link q;
+    link_take(&q, &st->resume_q); /* those queued while this runs wait for the next turn */
+    while (!link_empty(&q)) {
+        ockam_conn *c = CONTAINER_OF(q.next, ockam_conn, resume_link);
+        link_del(&c->resume_link);
+        c->in_resume = false;
+        c->budget_stop = false;
+        if (c->state == OCKAM__CONN_OPEN && c->pausers == 0 && c->rlen)
+            process_frames(c); /* frames read before the stop come first */
+        if (c->state != OCKAM__CONN_DEAD) {
+            rbuf_trim(c);
+            conn_update_reading(c);
+        }
+    }
+    if (link_empty(&st->resume_q))
+        uv_idle_stop(h);
+}
+
+/* Loop turns, counted after each poll phase: a connection's read budget is per turn. (The
+ * loop clock would not do: libuv refreshes it after polling, so one turn can span two
+ * clock readings.) Unreferenced, so it never keeps a loop alive. */
+static void
+on_turn(uv_check_t *h)
+{
+    ((struct ockam__stream *)h->data)->turn++;
+}
+
+static void
+schedule_resume(ockam_conn *c)
+{
+    struct ockam__stream *st = c->st;
+    if (c->in_resume || c->state == OCKAM__CONN_DEAD)
+        return;
+    c->in_resume = true;
+    link_push(&st->resume_q, &c->resume_link);
+    if (!uv_is_active((uv_handle_t *)&st->resumer))
+        uv_idle_start(&st->resumer, on_resume);
+}
+
+/* ---- timer: handshake timeout, close linger ------------------------------------------- */
+
+static void
+on_timer(uv_timer_t *t)
+{
+    ockam_conn *c = t->data;
+    char why[80];
+    switch (c->state) {
+    case OCKAM__CONN_CLOSING:
+        conn_teardown(c, OCKAM_OK, "queued frames not flushed in time");
+        return;
+    case OCKAM__CONN_CONNECTING:
+        snprintf(why, sizeof why, "not connected within %u ms", c->st->handshake_timeout_ms);
+        break;
+    default:
+        if (c->handshaken)
+            return;
+        snprintf(why, sizeof why, "no handshake within %u ms", c->st->handshake_timeout_ms);
+        break;
+    }
+    conn_teardown(c, OCKAM_ETIMEDOUT, why);
+}
+
+/* ---- creating connections ------------------------------------------------------------- */
+
+static ockam_conn *
+conn_alloc(struct ockam__stream *st, ockam_wire_profile profile, bool outgoing)
+{
+    ockam_conn *c = ockam__zalloc(sizeof *c);
+    union ockam__handle *h = ockam__zalloc(sizeof *h);
+    if (!c || !h || st->kind->handle_init(st_loop(st), h) != 0) {
+        ockam__free(c);
+        ockam__free(h);
+        return NULL;
+    }
+    c->st = st;
+    c->io = h;
+    h->handle.data = c;
+    uv_timer_init(st_loop(st), &c->timer);
+    c->timer.data = c;
+    c->refs = 2;
+    c->wreq.data = c;
+    c->creq.data = c;
+    c->gai.data = c;
+    link_init(&c->all);
+    link_init(&c->flush_link);
+    link_init(&c->resume_link);
+    link_push(&st->conns, &c->all);
+    c->state = OCKAM__CONN_CONNECTING;
+    c->outgoing = outgoing;
+    c->profile = profile;
+    ockam__framer_init(&c->framer, profile);
+    c->flow_id = ockam_flow_id_new(st->node);
+    return c;
+}
+
+/* Everything after the handles exist and can fail: the sender worker, the maps, the
+ * preamble (CURRENT writes 0x01 at once, without waiting for the peer's) and the timer. */
+static ockam_err
+conn_setup(ockam_conn *c)
+{
+    struct ockam__stream *st = c->st;
+    ockam_err err = conn_start_sender(c);
+    if (!err)
+        err = cmap_put(&st->by_flow, hash_u64(c->flow_id), c);
+    if (!err && c->outgoing)
+        err = cmap_put(&st->by_peer, c->peer_hash, c);
+    if (err)
+        return err;
+    if (c->profile == OCKAM_WIRE_CURRENT) {
+        if (!obuf_reserve(&c->out[c->cur], 1))
+            return OCKAM_ENOMEM;
+        c->out[c->cur].p[c->out[c->cur].len++] = OCKAM_WIRE_VERSION;
+    }
+    if (st->handshake_timeout_ms)
+        uv_timer_start(&c->timer, on_timer, st->handshake_timeout_ms, 0);
+    return OCKAM_OK;
+}
+
+ockam_conn *
+ockam__conn_new_outgoing(
+    struct ockam__stream *st, const char *peer, ockam_wire_profile profile, ockam_err *err)
+{
+    ockam_conn *c = conn_alloc(st, profile, true);
+    if (!c) {
+        *err = OCKAM_ENOMEM;
+        return NULL;
+    }
+    c->peer = ockam__strdup(peer);
+    *err = c->peer ? OCKAM_OK : OCKAM_ENOMEM;
+    if (!*err) {
+        c->peer_hash = hash_text(peer);
+        *err = conn_setup(c);
+    }
+    if (*err) {
+        conn_discard(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void
+conn_open(ockam_conn *c)
+{
+    c->state = OCKAM__CONN_OPEN;
+    if (c->st->kind->tune)
+        c->st->kind->tune(c);
+    if (c->outgoing && c->profile == OCKAM_WIRE_LEGACY)
+        c->handshaken = true; /* a LEGACY server speaks only when spoken to */
+    if (c->handshaken)
+        uv_timer_stop(&c->timer);
+    conn_update_reading(c);
+    schedule_flush(c);
+}
+
+void
+ockam__conn_connected(ockam_conn *c, int status)
+{
+    if (c->state == OCKAM__CONN_DEAD)
+        return;
+    if (status < 0) {
+        conn_teardown(c, ockam__err_from_uv(status), "cannot connect");
+        return;
+    }
+    if (c->close_requested) {
+        conn_teardown(c, OCKAM_OK, "closed before connecting");
+        return;
+    }
+    conn_open(c);
+    if (c->state != OCKAM__CONN_DEAD)
+        report_connect(c, OCKAM_OK);
+}
+
+ockam_err
+ockam__stream_connect(struct ockam__stream *st, const char *peer, ockam_wire_profile profile,
+    ockam_connect_cb cb, void *user, ockam_conn **out)
+{
+    if (st->shutting_down || ockam__node_closing(st->node))
+        return OCKAM_ECLOSED;
+    if (profile != OCKAM_WIRE_CURRENT && profile != OCKAM_WIRE_LEGACY)
+        return OCKAM_EINVAL;
+    ockam_err err = st->kind->check_peer(peer);
+    if (err)
+        return err;
+    ockam_conn *c = ockam__conn_new_outgoing(st, peer, profile, &err);
+    if (!c)
+        return err;
+    err = st->kind->connect(c);
+    if (err) {
+        conn_discard(c);
+        return err;
+    }
+    c->connect_cb = cb;
+    c->connect_user = user;
+    if (out)
+        *out = c;
+    return OCKAM_OK;
+}
+
+/* ---- listeners ------------------------------------------------------------------------ */
+
+static void
+reject_closed(uv_handle_t *h)
+{
+    ockam__free(h);
+}
+
+/* libuv stops watching a listener whose pending connection is not accepted, so a connection
+ * we cannot serve is still accepted, then closed. */
+static void
+reject_connection(ockam_listener *l)
+{
+    union ockam__handle *h = ockam__zalloc(sizeof *h);
+    if (!h || l->st->kind->handle_init(st_loop(l->st), h) != 0) {
+        ockam__free(h);
+        OCKAM_LOG_E("%s: out of memory; listener %s stalls", l->st->kind->name, l->address);
+        return;
+    }
+    (void)uv_accept(&l->io.stream, &h->stream);
+    uv_close(&h->handle, reject_closed);
+}
+
+static void
+on_connection(uv_stream_t *server, int status)
+{
+    ockam_listener *l = server->data;
+    struct ockam__stream *st = l->st;
+    if (status < 0) {
+        OCKAM_LOG_W("%s: accept on %s failed: %s", st->kind->name, l->address, uv_strerror(status));
+        return;
+    }
+    ockam_conn *c = st->shutting_down ? NULL : conn_alloc(st, l->profile, false);
+    if (!c) {
+        reject_connection(l);
+        return;
+    }
+    c->spawner_id = l->flow_id;
+    ockam_err err = uv_accept(server, &c->io->stream) ? OCKAM_ECLOSED : OCKAM_OK;
+    if (!err)
+        c->peer = st->kind->peer_name(c, l);
+    if (!err && !c->peer)
+        err = OCKAM_ENOMEM;
+    if (!err)
+        err = conn_setup(c);
+    if (err) {
+        OCKAM_LOG_W(
+            "%s: connection on %s dropped: %s", st->kind->name, l->address, ockam_strerror(err));
+        conn_discard(c);
+        return;
+    }
+    conn_open(c);
+}
+
+static void
+listener_closed(uv_handle_t *h)
+{
+    ockam_listener *l = h->data;
+    if (l->address && l->st->kind->listener_closed)
+        l->st->kind->listener_closed(l);
+    ockam__free(l->address);
+    ockam__free(l);
+}
+
+ockam_listener *
+ockam__listener_new(struct ockam__stream *st, ockam_wire_profile profile)
+{
+    ockam_listener *l = ockam__zalloc(sizeof *l);
+    if (!l)
+        return NULL;
+    if (st->kind->handle_init(st_loop(st), &l->io) != 0) {
+        ockam__free(l);
+        return NULL;
+    }
+    l->io.handle.data = l;
+    l->st = st;
+    l->profile = profile;
+    link_init(&l->link);
+    ockam_addr_random(l->id);
+    l->flow_id = ockam_flow_id_new(st->node);
+    return l;
+}
+
+void
+ockam__listener_abort(ockam_listener *l)
+{
+    uv_close(&l->io.handle, listener_closed);
+}
+
+ockam_err
+ockam__listener_start(ockam_listener *l, const char *address)
+{
+    if (address && !(l->address = ockam__strdup(address))) {
+        ockam__listener_abort(l);
+        return OCKAM_ENOMEM;
+    }
+    int rc = uv_listen(&l->io.stream, LISTEN_BACKLOG, on_connection);
+    if (rc) {
+        ockam__listener_abort(l);
+        return ockam__err_from_uv(rc);
+    }
+    if (!l->address && !(l->address = l->st->kind->local_name(l))) {
+        ockam__listener_abort(l);
+        return OCKAM_ENOMEM;
+    }
+    link_push(&l->st->listeners, &l->link);
+    return OCKAM_OK;
+}
+
+void
+ockam_listener_close(ockam_listener *l)
+{
+    if (!l || l->closed)
+        return;
+    l->closed = true;
+    link_del(&l->link);
+    uv_close(&l->io.handle, listener_closed);
+}
+
+/* ---- lazy connects (§4.5) ------------------------------------------------------------- */
+
+static ockam_conn *
+find_reusable(struct ockam__stream *st, const char *peer)
+{
+    uint64_t h = hash_text(peer);
+    for (struct ockam__hent *e = cmap_chain(&st->by_peer, h); e; e = e->next) {
+        ockam_conn *c = e->conn;
+        if (e->hash == h && c->profile == st->default_profile && !c->close_requested
+            && c->state <= OCKAM__CONN_OPEN && strcmp(c->peer, peer) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+static bool
+allowed_outgoing(const struct ockam__stream *st, const char *peer)
+{
+    for (size_t i = 0; i < st->allowed_outgoing_count; i++) {
+        const char *a = st->allowed_outgoing[i];
+        if (strcmp(a, "*") == 0 || strcmp(a, peer) == 0)
+            return true;
+    }
+    return false;
+}
+
+static ockam_err
+route_drop(ockam_msg *msg, ockam_err err)
+{
+    ockam_msg_free(msg);
+    return err;
+}
+
+ockam_err
+ockam__stream_route(struct ockam__stream *st, ockam_msg *msg)
+{
+    char peer[OCKAM_MAX_ADDR_LEN + 1];
+    ockam_addr a = ockam_route_front(&msg->onward);
+    if (st->shutting_down)
+        return route_drop(msg, OCKAM_ECLOSED);
+    if (a.len == 0 || memchr(a.bytes, 0, a.len)) {
+        OCKAM_LOG_W("%s: message dropped: empty or binary address", st->kind->name);
+        return route_drop(msg, OCKAM_EADDRINVAL);
+    }
+    memcpy(peer, a.bytes, a.len);
+    peer[a.len] = '\0';
+
+    ockam_conn *c = find_reusable(st, peer);
+    if (!c) {
+        bool local = msg->origin.producer == 0 && msg->origin.spawner == 0;
+        if (!local && !allowed_outgoing(st, peer)) {
+            OCKAM_LOG_W("%s: refusing to open a connection to %s for a message from another "
+                        "node; add it to allowed_outgoing",
+                st->kind->name, peer);
+            return route_drop(msg, OCKAM_EACCES);
+        }
+        ockam_err err = ockam__stream_connect(st, peer, st->default_profile, NULL, NULL, &c);
+        if (err) {
+            OCKAM_LOG_W("%s: cannot connect to %s: %s; message dropped", st->kind->name, peer,
+                ockam_strerror(err));
+            return route_drop(msg, err);
+        }
+    }
+    /* Same as handing it to the sender worker, minus a trip through its mailbox. */
+    ockam_route_pop_front(&msg->onward);
+    return conn_send(c, msg);
+}
+
+/* ---- transport lifecycle -------------------------------------------------------------- */
+
+static ockam_err
+copy_allowed(struct ockam__stream *st, const ockam_tcp_config *cfg)
+{
+    if (!cfg->allowed_outgoing_count)
+        return OCKAM_OK;
+    st->allowed_outgoing = ockam__zalloc(cfg->allowed_outgoing_count * sizeof(char *));
+    if (!st->allowed_outgoing)
+        return OCKAM_ENOMEM;
+    for (size_t i = 0; i < cfg->allowed_outgoing_count; i++) {
+        st->allowed_outgoing[i] = ockam__strdup(cfg->allowed_outgoing[i]);
+        st->allowed_outgoing_count++;
+        if (!st->allowed_outgoing[i])
+            return OCKAM_ENOMEM;
+    }
+    return OCKAM_OK;
+}
+
+static void
+free_allowed(struct ockam__stream *st)
+{
+    for (size_t i = 0; i < st->allowed_outgoing_count; i++)
+        ockam__free(st->allowed_outgoing[i]);
+    ockam__free(st->allowed_outgoing);
+    st->allowed_outgoing = NULL;
+    st->allowed_outgoing_count = 0;
+}
+
+/* libuv writes with write()/writev(), and a write to a connection the peer has closed raises
+ * SIGPIPE, whose default action kills the process. The error is handled per connection, so
+ * the signal is ignored -- unless the application installed a handler of its own. */
+static void
+ignore_sigpipe(void)
+{
+    struct sigaction sa;
+    if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
+        sa.sa_handler = SIG_IGN;
+        (void)sigaction(SIGPIPE, &sa, NULL);
+    }
+}
+
+ockam_err
+ockam__stream_init(struct ockam__stream *st, ockam_node *node,
+    const struct ockam__stream_kind *kind, const ockam_tcp_config *cfg)
+{
+    static const ockam_tcp_config defaults = OCKAM_TCP_CONFIG_INIT;
+    if (!cfg)
+        cfg = &defaults;
+    if (cfg->default_profile != OCKAM_WIRE_CURRENT && cfg->default_profile != OCKAM_WIRE_LEGACY)
+        return OCKAM_EINVAL;
+    if (cfg->allowed_outgoing_count && !cfg->allowed_outgoing)
+        return OCKAM_EINVAL;
+    st->node = node;
+    st->kind = kind;
+    st->write_high_water
+        = cfg->write_high_water ? cfg->write_high_water : defaults.write_high_water;
+    size_t budget = st->write_high_water / 16;
+    st->read_budget = budget < RBUF_MIN_TAIL ? RBUF_MIN_TAIL
+        : budget > RBUF_KEEP                 ? RBUF_KEEP
+                                             : budget;
+    st->handshake_timeout_ms = cfg->handshake_timeout_ms;
+    st->default_profile = cfg->default_profile;
+    if (copy_allowed(st, cfg) != OCKAM_OK) {
+        free_allowed(st);
+        return OCKAM_ENOMEM;
+    }
+    link_init(&st->conns);
+    link_init(&st->listeners);
+    link_init(&st->flush_q);
+    link_init(&st->resume_q);
+    ignore_sigpipe();
+    /* Nothing below can fail: the node frees st without calling fini when init fails. */
+    uv_prepare_init(ockam__node_loop(node), &st->flusher);
+    st->flusher.data = st;
+    uv_idle_init(ockam__node_loop(node), &st->resumer);
+    st->resumer.data = st;
+    uv_check_init(ockam__node_loop(node), &st->turns);
+    st->turns.data = st;
+    uv_check_start(&st->turns, on_turn);
+    uv_unref((uv_handle_t *)&st->turns);
+    return OCKAM_OK;
+}
+
+void
+ockam__stream_shutdown(struct ockam__stream *st)
+{
+    st->shutting_down = true;
+    while (!link_empty(&st->listeners))
+        ockam_listener_close(CONTAINER_OF(st->listeners.next, ockam_listener, link));
+    while (!link_empty(&st->conns))
+        conn_teardown(CONTAINER_OF(st->conns.next, ockam_conn, all), OCKAM_OK, NULL);
+    uv_close((uv_handle_t *)&st->flusher, NULL);
+    uv_close((uv_handle_t *)&st->resumer, NULL);
+    uv_close((uv_handle_t *)&st->turns, NULL);
+}
+
+void
+ockam__stream_fini(struct ockam__stream *st)
+{
+    OCKAM_ASSERT(link_empty(&st->conns) && link_empty(&st->listeners));
+    cmap_fini(&st->by_flow);
+    cmap_fini(&st->by_peer);
+    free_allowed(st);
+}
+
+uint64_t
+ockam__conn_write_calls(const ockam_conn *c)
+{
+    return c->write_calls;
+}
+
+/* ---- public API (ockam/stream.h) ------------------------------------------------------ */
+
+const char *
+ockam_conn_address(const ockam_conn *c)
+{
+    return c->addr;
+}
+
+const char *
+ockam_conn_peer(const ockam_conn *c)
+{
+    return conn_peer_text(c);
+}
+
+bool
+ockam_conn_is_outgoing(const ockam_conn *c)
+{
+    return c->outgoing;
+}
+
+uint8_t
+ockam_conn_transport(const ockam_conn *c)
+{
+    return c->st->kind->type;
+}
+
+ockam_wire_profile
+ockam_conn_profile(const ockam_conn *c)
+{
+    return c->profile;
+}
+
+ockam_flow_id
+ockam_conn_flow_id(const ockam_conn *c)
+{
+    return c->flow_id;
+}
+
+ockam_flow_id
+ockam_conn_spawner_id(const ockam_conn *c)
+{
+    return c->spawner_id;
+}
+
+ockam_conn_stats
+ockam_conn_get_stats(const ockam_conn *c)
+{
+    ockam_conn_stats s = c->stats;
+    s.queued_bytes = conn_queued(c);
+    return s;
+}
+
+ockam_err
+ockam_conn_on_close(ockam_conn *c, ockam_conn_close_cb cb, void *user)
+{
+    if (!cb)
+        return OCKAM_EINVAL;
+    if (c->state == OCKAM__CONN_DEAD)
+        return OCKAM_ECLOSED;
+    if (c->nwatchers == c->capwatchers) {
+        uint32_t cap = c->capwatchers ? c->capwatchers * 2 : 2;
+        struct ockam__watcher *w = ockam__realloc(c->watchers, cap * sizeof *w);
+        if (!w)
+            return OCKAM_ENOMEM;
+        c->watchers = w;
+        c->capwatchers = cap;
+    }
+    c->watchers[c->nwatchers++] = (struct ockam__watcher) {cb, user};
+    return OCKAM_OK;
+}
+
+void
+ockam_conn_off_close(ockam_conn *c, ockam_conn_close_cb cb, void *user)
+{
+    for (uint32_t i = 0; i < c->nwatchers; i++) {
+        if (c->watchers[i].cb == cb && c->watchers[i].user == user) {
+            memmove(
+                &c->watchers[i], &c->watchers[i + 1], (c->nwatchers - i - 1) * sizeof *c->watchers);
+            c->nwatchers--;
+            return;
+        }
+    }
+}
+
+/* Frames already queued and messages already in the sender's mailbox are written first: a
+ * marker message sent to the sender goes behind them, and closing starts when it arrives. */
+static void
+begin_closing(ockam_conn *c)
+{
+    if (c->state != OCKAM__CONN_OPEN)
+        return;
+    c->state = OCKAM__CONN_CLOSING;
+    conn_stop_sender(c);
+    conn_update_reading(c);
+    uint32_t linger = c->st->handshake_timeout_ms ? c->st->handshake_timeout_ms : CLOSE_LINGER_MS;
+    uv_timer_start(&c->timer, on_timer, linger, 0);
+    schedule_flush(c);
+}
+
+void
+ockam_conn_close(ockam_conn *c)
+{
+    if (!c || c->state == OCKAM__CONN_DEAD || c->close_requested)
+        return;
+    c->close_requested = true;
+    if (c->state != OCKAM__CONN_OPEN || !c->sender) {
+        schedule_flush(c); /* not connected yet: it ends at the end of this turn */
+        return;
+    }
+    ockam_msg *marker = ockam_msg_new();
+    if (marker && ockam_route_push_back(&marker->onward, ockam_addr_local(c->addr)) == OCKAM_OK) {
+        c->close_marker = marker;
+        if (ockam_forward(c->sender, marker) == OCKAM_OK)
+            return;
+        c->close_marker = NULL;
+    } else {
+        ockam_msg_free(marker);
+    }
+    begin_closing(c);
+}
+
+ockam_conn *
+ockam_conn_find(ockam_node *node, const char *address_or_peer)
+{
+    for (size_t i = 0; i < sizeof stream_types; i++) {
+        struct ockam__stream *st = ockam__transport_get(node, stream_types[i]);
+        if (!st)
+            continue;
+        for (struct ockam__link *l = st->conns.next; l != &st->conns; l = l->next) {
+            ockam_conn *c = CONTAINER_OF(l, ockam_conn, all);
+            if (strcmp(c->addr, address_or_peer) == 0
+                || (c->peer && strcmp(c->peer, address_or_peer) == 0))
+                return c;
+        }
+    }
+    return NULL;
+}
+
+void
+ockam_conn_each(ockam_node *node, void (*fn)(ockam_conn *conn, void *arg), void *arg)
+{
+    for (size_t i = 0; i < sizeof stream_types; i++) {
+        struct ockam__stream *st = ockam__transport_get(node, stream_types[i]);
+        if (!st)
+            continue;
+        for (struct ockam__link *l = st->conns.next, *next; l != &st->conns; l = next) {
+            next = l->next; /* fn may close the connection it is given */
+            fn(CONTAINER_OF(l, ockam_conn, all), arg);
+        }
+    }
+}
+
+const char *
+ockam_listener_address(const ockam_listener *l)
+{
+    return l->address;
+}
+
+const char *
+ockam_listener_id(const ockam_listener *l)
+{
+    return l->id;
+}
+
+uint8_t
+ockam_listener_transport(const ockam_listener *l)
+{
+    return l->st->kind->type;
+}
+
+ockam_wire_profile
+ockam_listener_profile(const ockam_listener *l)
+{
+    return l->profile;
+}
+
+ockam_flow_id
+ockam_listener_flow_id(const ockam_listener *l)
+{
+    return l->flow_id;
+}
+
+ockam_listener *
+ockam_listener_find(ockam_node *node, const char *id_or_address)
+{
+    for (size_t i = 0; i < sizeof stream_types; i++) {
+        struct ockam__stream *st = ockam__transport_get(node, stream_types[i]);
+        if (!st)
+            continue;
+        for (struct ockam__link *p = st->listeners.next; p != &st->listeners; p = p->next) {
+            ockam_listener *l = CONTAINER_OF(p, ockam_listener, link);
+            if (strcmp(l->id, id_or_address) == 0 || strcmp(l->address, id_or_address) == 0)
+                return l;
+        }
+    }
+    return NULL;
+}
+
+void
+ockam_listener_each(ockam_node *node, void (*fn)(ockam_listener *l, void *arg), void *arg)
+{
+    for (size_t i = 0; i < sizeof stream_types; i++) {
+        struct ockam__stream *st = ockam__transport_get(node, stream_types[i]);
+        if (!st)
+            continue;
+        for (struct ockam__link *p = st->listeners.next, *next; p != &st->listeners; p = next) {
+            next = p->next; /* fn may close the listener it is given */
+            fn(CONTAINER_OF(p, ockam_listener, link), arg);
+        }
+    }
+}

@@ -1,0 +1,197 @@
+/* The stream-connection engine shared by the TCP and UDS transports (internal).
+ *
+ * One struct ockam__stream is the private state of one registered transport (TCP or UDS);
+ * the kind table says what differs (handle type, how to connect, socket options). Everything
+ * else -- framing, route rewriting (wire spec §4.4), lazy connects (§4.5), batched writes,
+ * backpressure, handshake timeouts and the connection lifecycle -- lives in stream.c.
+ *
+ * Ownership: listeners and connections belong to their transport state. Each is freed after
+ * every libuv handle and request it owns has completed; until then a torn-down connection
+ * stays allocated but is unreachable (off every list and map).
+ * Threading: loop thread only. */
+#ifndef OCKAM_TRANSPORT_STREAM_H
+#define OCKAM_TRANSPORT_STREAM_H
+
+#include "core/codec.h"
+#include "ockam/stream.h"
+#include "ockam/tcp.h"
+#include "transport/transport.h"
+
+#include <netdb.h>
+
+struct ockam__link {
+    struct ockam__link *prev, *next;
+};
+
+/* A chained hash map from a 64-bit hash to connections; the caller compares keys. */
+struct ockam__hent;
+struct ockam__cmap {
+    struct ockam__hent **buckets;
+    size_t nbuckets, count;
+};
+
+union ockam__handle {
+    uv_handle_t handle;
+    uv_stream_t stream;
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;
+};
+
+/* What differs between stream transports. */
+struct ockam__stream_kind {
+    uint8_t type;     /* OCKAM_TRANSPORT_TCP / OCKAM_TRANSPORT_UDS */
+    const char *name; /* "tcp" / "uds", for log lines */
+    /* uv_tcp_init / uv_pipe_init. */
+    int (*handle_init)(uv_loop_t *loop, union ockam__handle *h);
+    /* Start connecting conn to conn->peer (already validated). Completion must end in
+     * ockam__conn_connected() or ockam__conn_fail(). An error return means nothing started. */
+    ockam_err (*connect)(ockam_conn *conn);
+    /* Validate a peer text taken from a route before connecting to it. */
+    ockam_err (*check_peer)(const char *peer);
+    /* Socket options for an open connection (TCP_NODELAY, keepalive). May be NULL. */
+    void (*tune)(ockam_conn *conn);
+    /* Peer text of an accepted connection (caller frees); NULL on ENOMEM. */
+    char *(*peer_name)(ockam_conn *conn, ockam_listener *l);
+    /* Address text of a listening socket (caller frees); NULL on ENOMEM. Used when
+     * ockam__listener_start() is given no address. */
+    char *(*local_name)(ockam_listener *l);
+    /* The listener's handle is closed (UDS removes its socket file). May be NULL. */
+    void (*listener_closed)(ockam_listener *l);
+};
+
+/* Private state of one registered stream transport (ops->size = sizeof). */
+struct ockam__stream {
+    ockam_node *node;
+    const struct ockam__stream_kind *kind;
+    size_t write_high_water;
+    size_t read_budget; /* bytes routed per connection per loop turn before yielding */
+    uint32_t handshake_timeout_ms;
+    char **allowed_outgoing;
+    size_t allowed_outgoing_count;
+    ockam_wire_profile default_profile;
+    bool shutting_down;
+    struct ockam__link conns;     /* every live connection */
+    struct ockam__link listeners; /* every open listener */
+    struct ockam__link flush_q;   /* connections with frames to write at the end of the turn */
+    struct ockam__link resume_q;  /* connections to start reading again next turn */
+    struct ockam__cmap by_flow;   /* producer flow id -> connection (backpressure) */
+    struct ockam__cmap by_peer;   /* peer text -> outgoing connection (lazy connects) */
+    uv_prepare_t flusher;
+    uv_idle_t resumer;
+    uv_check_t turns;
+    uint64_t turn; /* loop turns so far (read budgets are per turn) */
+};
+
+enum ockam__conn_state {
+    OCKAM__CONN_CONNECTING, /* resolving or connecting; frames queue up */
+    OCKAM__CONN_OPEN,
+    OCKAM__CONN_CLOSING, /* ockam_conn_close: flushing, then closes */
+    OCKAM__CONN_DEAD,    /* torn down; waiting for handles and requests to finish */
+};
+
+/* One output buffer: frames encoded back to back. */
+struct ockam__obuf {
+    uint8_t *p;
+    size_t len, cap;
+    size_t off;      /* bytes already written (partial uv_try_write) */
+    uint32_t frames; /* whole frames in it, for the dropped count */
+};
+
+struct ockam__watcher {
+    ockam_conn_close_cb cb;
+    void *user;
+};
+
+struct ockam_conn {
+    struct ockam__stream *st;
+    struct ockam__link all, flush_link, resume_link;
+    union ockam__handle *io; /* heap: a retried TCP connect replaces it */
+    uv_timer_t timer;        /* handshake timeout, then the close linger */
+    uv_connect_t creq;
+    uv_getaddrinfo_t gai;
+    struct addrinfo *ai_list, *ai_next; /* TCP: resolved addresses still to try */
+    int refs; /* open handles and pending requests; freed at zero once dead */
+    enum ockam__conn_state state;
+    bool outgoing, reading, handshaken, writing, in_flush, in_resume, budget_stop;
+    bool connect_reported, close_requested, resolving, quiet;
+    ockam_msg *close_marker; /* ockam_conn_close: closing starts when it reaches the sender */
+    ockam_wire_profile profile;
+    ockam_flow_id flow_id, spawner_id;
+    ockam_worker *sender;
+    char addr[OCKAM_RANDOM_ADDR_LEN + 1];
+    char *peer;
+    uint64_t peer_hash;
+    ockam__framer framer;
+    uint8_t *rbuf;
+    size_t rlen, rcap, rneed;
+    size_t budget_used;
+    uint64_t budget_turn;
+    struct ockam__obuf out[2];
+    uint8_t cur; /* index of the buffer being filled; the other may be in flight */
+    uv_write_t wreq;
+    ockam_flow_id *paused; /* upstream connections this one stopped (by flow id) */
+    uint32_t npaused, cappaused;
+    uint32_t pausers; /* downstream connections that currently hold this one stopped */
+    struct ockam__watcher *watchers;
+    uint32_t nwatchers, capwatchers;
+    char **consumers; /* local addresses made consumers of flow_id by sends */
+    uint32_t nconsumers, capconsumers;
+    ockam_connect_cb connect_cb;
+    void *connect_user;
+    ockam_conn_stats stats;
+    uint64_t write_calls; /* batches handed to the socket (for tests of write batching) */
+};
+
+struct ockam_listener {
+    struct ockam__stream *st;
+    struct ockam__link link;
+    union ockam__handle io;
+    char id[OCKAM_RANDOM_ADDR_LEN + 1];
+    char *address; /* bound address text, or the socket path */
+    ockam_wire_profile profile;
+    ockam_flow_id flow_id;
+    bool closed;
+    uint64_t kind_data[2]; /* UDS: device and inode of the socket file it created */
+};
+
+/* ---- transport ops, shared by tcp.c and uds.c ---------------------------------------- */
+ockam_err ockam__stream_init(struct ockam__stream *st, ockam_node *node,
+    const struct ockam__stream_kind *kind, const ockam_tcp_config *cfg);
+ockam_err ockam__stream_route(struct ockam__stream *st, ockam_msg *msg);
+void ockam__stream_shutdown(struct ockam__stream *st);
+void ockam__stream_fini(struct ockam__stream *st);
+
+/* ---- for the kinds ------------------------------------------------------------------- */
+/* A new outgoing connection to `peer` in the CONNECTING state: sender worker started (accepts
+ * any origin), frames may be queued. Then call kind->connect. NULL on error (*err set). */
+ockam_conn *ockam__conn_new_outgoing(
+    struct ockam__stream *st, const char *peer, ockam_wire_profile profile, ockam_err *err);
+/* Open a connection with ockam__conn_new_outgoing and start connecting; cb (may be NULL) runs
+ * once, later. On error nothing remains and cb is not called. */
+ockam_err ockam__stream_connect(struct ockam__stream *st, const char *peer,
+    ockam_wire_profile profile, ockam_connect_cb cb, void *user, ockam_conn **out);
+/* Connect completion from the kind (uv status: 0 or a UV_E* code). */
+void ockam__conn_connected(ockam_conn *conn, int status);
+/* Connecting failed before a connect request could run (e.g. name resolution). */
+void ockam__conn_fail(ockam_conn *conn, ockam_err reason);
+/* Replace the connection's handle with a fresh one (retrying a connect on another address). */
+ockam_err ockam__conn_renew_handle(ockam_conn *conn);
+/* Take one reference for a pending request (getaddrinfo) / drop it when the request ends. */
+void ockam__conn_ref(ockam_conn *conn);
+void ockam__conn_unref(ockam_conn *conn);
+
+/* A listener whose io handle is initialised (kind->handle_init) but not yet bound. */
+ockam_listener *ockam__listener_new(struct ockam__stream *st, ockam_wire_profile profile);
+/* After a successful bind: record the address text (copied; NULL = ask kind->local_name),
+ * listen and start accepting. On error the listener is closed and freed. */
+ockam_err ockam__listener_start(ockam_listener *l, const char *address);
+/* Close and free a listener that never started. */
+void ockam__listener_abort(ockam_listener *l);
+
+/* Batches written so far (each one uv_try_write, plus a uv_write for any remainder). */
+uint64_t ockam__conn_write_calls(const ockam_conn *conn);
+
+/* libuv error -> ockam_err. */
+ockam_err ockam__err_from_uv(int uv_err);
+
+#endif

@@ -1,0 +1,65 @@
+/* The transport conformance suite: the same tests run against every transport (TCP in both
+ * profiles, UDS, and later UDP and Kafka). A transport is described by a ts_transport: how to
+ * set it up on a node, listen, let a listener's traffic reach a worker, open a way to a peer,
+ * and close it. The suite only routes ordinary messages through the local address a connect
+ * produced, so a transport without "connections" (a UDP bind, a Kafka topic pair) fits too.
+ *
+ * Tests: listen/connect, exchange through echo with exact routes, reply by return route,
+ * many messages in order, the largest message and one byte more, refused connection, close
+ * with messages in flight, and a malformed frame from a raw client (the node drops that peer
+ * and keeps serving).
+ *
+ * Threading: everything runs on the test thread (nodes driven by tests/support/nodes.h). */
+#ifndef OCKAM_TESTS_CONFORMANCE_TRANSPORT_SUITE_H
+#define OCKAM_TESTS_CONFORMANCE_TRANSPORT_SUITE_H
+
+#include "ockam/ockam.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Completion of connect: local_addr is the local address through which the peer is reached
+ * (NULL when status != OCKAM_OK). */
+typedef void (*ts_connected_cb)(const char *local_addr, ockam_err status, void *arg);
+/* Completion of close: how many messages sent before the close were dropped. */
+typedef void (*ts_closed_cb)(uint64_t dropped, void *arg);
+
+typedef struct ts_transport {
+    const char *name;
+    void *ctx; /* passed back to the ops that take it */
+    /* Largest body one message may have on this transport, and the body size of a message
+     * in its encoding. */
+    size_t max_body;
+    size_t (*body_size)(const ockam_msg *msg);
+
+    /* Register the transport on a node. NULL if listen/connect do it. */
+    void (*setup)(ockam_node *node, void *ctx);
+    /* Listen on a fresh local address; write the address peers connect to into addr. The
+     * opaque *listener is handed back to allow(). */
+    ockam_err (*listen)(ockam_node *node, void *ctx, char *addr, size_t cap, void **listener);
+    /* Let messages that arrive through the listener reach the local address. */
+    void (*allow)(ockam_node *node, void *listener, const char *address);
+    /* Open a way to addr; done runs exactly once, never inside this call. */
+    ockam_err (*connect)(
+        ockam_node *node, void *ctx, const char *addr, ts_connected_cb done, void *arg);
+    /* An address at which nothing listens (connecting to it must fail). NULL: the refused
+     * test is skipped (a transport with nothing to refuse). */
+    void (*dead_address)(void *ctx, char *addr, size_t cap);
+    /* Close the way behind local_addr after what was sent through it; done runs once. NULL:
+     * the close test is skipped. */
+    void (*close)(ockam_node *node, const char *local_addr, ts_closed_cb done, void *arg);
+
+    /* Optional raw client (no libockam; NULL skips the bad-frame test): a plain socket to
+     * addr, or -1. Then the bytes a well-behaved client sends first (may be empty) and a
+     * malformed frame. */
+    int (*raw_connect)(void *ctx, const char *addr);
+    const uint8_t *raw_preamble;
+    size_t raw_preamble_len;
+    const uint8_t *bad_frame;
+    size_t bad_frame_len;
+} ts_transport;
+
+/* Run every test against t; returns the number of failed tests. */
+int ts_run(const ts_transport *t);
+
+#endif
