@@ -1,0 +1,41 @@
+/* The `ockam` command: the command table and what the command files share. */
+#ifndef OCKAM_CLI_CLI_H
+#define OCKAM_CLI_CLI_H
+
+#include "cli/args.h"
+#include "cli/util.h"
+
+#include <jansson.h>
+
+/* One command: `ockam <group> <name> ...` (name "" for a group that is itself a command). */
+typedef struct cli_cmd {
+    const char *name; /* NULL ends a table */
+    const char *usage;
+    int min_pos, max_pos;
+    const cli_opt *opts;
+    int (*run)(const cli_args *a);
+    const char *summary;
+    const char *help; /* details and examples; may be NULL */
+} cli_cmd;
+
+extern const cli_cmd cli_node_cmds[];
+extern const cli_cmd cli_reset_cmds[];
+extern const cli_cmd cli_message_cmds[];
+extern const cli_cmd cli_service_cmds[];
+extern const cli_cmd cli_worker_cmds[];
+extern const cli_cmd cli_tcp_listener_cmds[];
+extern const cli_cmd cli_tcp_connection_cmds[];
+
+/* Verbosity (-v count) given on the command line. */
+int cli_verbosity(const cli_args *a);
+
+/* The node a command acts on: --at/--from value ("n1" or "/node/n1"), else the default node.
+ * With create_default, a missing default node is created first (CLI spec §0.6). On failure
+ * prints the error and returns NULL with *code set. The caller frees the name. */
+char *cli_pick_node(const char *arg, bool create_default, int *code);
+
+/* "/ip4/127.0.0.1/tcp/PORT" (or ip6/dnsaddr) for a listener address "H:P"; 0.0.0.0 and [::]
+ * map to loopback. Caller frees; NULL when the address is malformed. */
+char *cli_listener_route(const char *host_port);
+
+#endif

@@ -1,0 +1,655 @@
+/* `ockam node ...` and `ockam reset`: creating, listing, showing, starting, stopping and
+ * deleting nodes, the default node, the log path. */
+#include "cli/cli.h"
+#include "cli/client.h"
+#include "cli/noderun.h"
+#include "cli/output.h"
+#include "cli/spawn.h"
+#include "cli/state.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The node manager answers GET /node in microseconds; a node that takes longer is stuck. */
+#define SHOW_TIMEOUT_MS 5000u
+
+int
+cli_verbosity(const cli_args *a)
+{
+    return args_count(a, "verbose");
+}
+
+/* ---- views -------------------------------------------------------------------------------- */
+
+static bool
+is_default(const char *name)
+{
+    char *def = state_default_get();
+    bool yes = def && strcmp(def, name) == 0;
+    free(def);
+    return yes;
+}
+
+static json_t *
+list_or_empty(json_t *res, const char *key)
+{
+    json_t *v = json_object_get(res, key);
+    return json_is_array(v) ? json_incref(v) : json_array();
+}
+
+/* The one JSON shape of a node, for create, show and start (res: GET /node, or NULL). */
+static json_t *
+node_view(const char *name, json_t *res)
+{
+    pid_t pid = 0;
+    bool running = state_node_running(name, &pid);
+    json_t *cfg = state_config_load(name);
+    const char *addr = json_string_value(json_object_get(cfg, "tcp_listener_address"));
+    char *verbose = addr ? cli_listener_route(addr) : NULL;
+    char *short_route = xasprintf("/node/%s", name);
+    char *log = state_node_path(name, "node.log");
+    json_t *allowed = json_object_get(cfg, "allowed_outgoing");
+    json_t *view = json_pack("{s:s, s:b, s:s, s:o, s:{s:s, s:s?}, s:s?, s:o, s:o, s:o, s:o, s:s}",
+        "name", name, "is_default", is_default(name), "status", running ? "running" : "stopped",
+        "pid", running && pid ? json_integer(pid) : json_null(), "route", "short", short_route,
+        "verbose", verbose, "tcp_listener_address", addr, "tcp_listeners",
+        list_or_empty(res, "tcp_listeners"), "connections", list_or_empty(res, "connections"),
+        "services", list_or_empty(res, "services"), "allowed_outgoing",
+        json_is_array(allowed) ? json_incref(allowed) : json_array(), "log", log);
+    free(log);
+    free(short_route);
+    free(verbose);
+    json_decref(cfg);
+    return view;
+}
+
+/* The view of a node, asking it for its resources when it runs. */
+static json_t *
+fetch_view(const char *name)
+{
+    json_t *res = NULL;
+    if (state_node_running(name, NULL))
+        api_call(name, "GET", "/node", NULL, SHOW_TIMEOUT_MS, &res);
+    json_t *view = node_view(name, res);
+    json_decref(res);
+    return view;
+}
+
+static const char *
+str(json_t *obj, const char *key)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+    return s ? s : "";
+}
+
+/* One section of the plain view: a title, then one line per item of view[key]. */
+static void
+plain_section(strbuf *sb, json_t *view, const char *key, const char *title)
+{
+    json_t *arr = json_object_get(view, key);
+    if (json_array_size(arr))
+        sb_printf(sb, "  %s:\n", title);
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        json_t *it = json_array_get(arr, i);
+        if (strcmp(key, "services") == 0)
+            sb_printf(sb, "    %s service at %s\n", str(it, "type"), str(it, "addr"));
+        else if (strcmp(key, "tcp_listeners") == 0)
+            sb_printf(sb, "    Listening at %s%s\n", str(it, "address"),
+                json_is_true(json_object_get(it, "main")) ? " (main)" : "");
+        else
+            sb_printf(sb, "    %s %s at %s\n", str(it, "mode"), str(it, "peer"), str(it, "route"));
+    }
+}
+
+static char *
+plain_view(json_t *view)
+{
+    strbuf sb = {0};
+    const char *name = str(view, "name");
+    bool up = strcmp(str(view, "status"), "running") == 0;
+    const char *verbose
+        = json_string_value(json_object_get(json_object_get(view, "route"), "verbose"));
+    sb_printf(&sb, "Node %s%s\n", name,
+        json_is_true(json_object_get(view, "is_default")) ? " (default)" : "");
+    if (up)
+        sb_printf(&sb, "  The node is %sUP%s, with PID %lld\n", out_color_start("green"),
+            out_color_end(), (long long)json_integer_value(json_object_get(view, "pid")));
+    else
+        sb_printf(&sb, "  The node is %sDOWN%s\n", out_color_start("red"), out_color_end());
+    sb_printf(
+        &sb, "  With route /node/%s%s%s\n", name, verbose ? " or " : "", verbose ? verbose : "");
+    plain_section(&sb, view, "tcp_listeners", "TCP listeners");
+    plain_section(&sb, view, "connections", "TCP connections");
+    plain_section(&sb, view, "services", "Services");
+    sb_printf(&sb, "  Log: %s", str(view, "log"));
+    return sb_take(&sb);
+}
+
+static void
+print_view(json_t *view, bool machine_name)
+{
+    char *plain = out_wants_plain() ? plain_view(view) : NULL;
+    const char *name = json_string_value(json_object_get(view, "name"));
+    char *machine = machine_name ? xstrdup(name) : NULL;
+    out_result(plain, machine, view);
+    free(plain);
+    free(machine);
+}
+
+/* ---- picking nodes ------------------------------------------------------------------------ */
+
+static int
+no_such_node(const char *name)
+{
+    char *hint = xasprintf("Run 'ockam node list' to see your nodes.");
+    out_error(EXIT_RUNTIME, hint, "There is no node named %s.", name);
+    free(hint);
+    return EXIT_RUNTIME;
+}
+
+/* The node named by a positional argument, or the default node. */
+static char *
+node_or_default(const char *arg, int *code)
+{
+    if (arg) {
+        const char *name = state_name_from_arg(arg);
+        if (!name) {
+            *code = out_error(EXIT_USAGE, "Node names use letters, digits, '-' and '_'.",
+                "'%s' is not a valid node name.", arg);
+            return NULL;
+        }
+        if (!state_node_exists(name)) {
+            *code = no_such_node(name);
+            return NULL;
+        }
+        return xstrdup(name);
+    }
+    char *def = state_default_get();
+    if (!def)
+        *code = out_error(EXIT_RUNTIME, "Create one with 'ockam node create', or name a node.",
+            "There is no default node.");
+    return def;
+}
+
+/* ---- node create -------------------------------------------------------------------------- */
+
+struct created {
+    bool made_default;
+};
+
+static void
+print_created(const char *name, json_t *report, void *user)
+{
+    const struct created *c = user;
+    const char *addr = json_string_value(json_object_get(report, "tcp_listener_address"));
+    char *plain = NULL;
+    if (out_wants_plain()) {
+        strbuf sb = {0};
+        sb_printf(&sb, "%s Created a new Node named %s, listening at %s\n", out_mark_ok(), name,
+            addr ? addr : "?");
+        if (c->made_default)
+            sb_printf(
+                &sb, "%s Marked %s as your default Node, on this machine\n", out_mark_ok(), name);
+        sb_printf(&sb, "\n    To see more details on this Node, run: ockam node show %s", name);
+        plain = sb_take(&sb);
+    }
+    out_result(plain, name, node_view(name, json_object_get(report, "resources")));
+    free(plain);
+}
+
+static int
+check_address(const char *what, const char *value)
+{
+    char host[256];
+    unsigned port;
+    if (strcmp(what, "--allow-outgoing") == 0 && strcmp(value, "*") == 0)
+        return EXIT_OK;
+    if (!parse_host_port(value, host, sizeof host, &port))
+        return out_error(EXIT_USAGE, "Use HOST:PORT, e.g. 127.0.0.1:4000.",
+            "Invalid value '%s' for %s.", value, what);
+    return EXIT_OK;
+}
+
+static json_t *
+config_new(const char *name, const char *listen, json_t *allowed, int verbosity)
+{
+    return json_pack("{s:s, s:s, s:[], s:[], s:o, s:i}", "name", name, "tcp_listener_address",
+        listen ? listen : "127.0.0.1:0", "tcp_listeners", "services", "allowed_outgoing",
+        allowed ? allowed : json_array(), "verbosity", verbosity);
+}
+
+static json_t *
+config_from_args(const char *name, const cli_args *a)
+{
+    json_t *allowed = json_array();
+    const char *const *list = args_list(a, "allow-outgoing", NULL);
+    for (size_t i = 0; list && list[i]; i++)
+        json_array_append_new(allowed, json_string(list[i]));
+    return config_new(name, args_value(a, "tcp-listener-address"), allowed, cli_verbosity(a));
+}
+
+/* A fresh state directory for name holding cfg (stolen); an old stopped node is replaced. */
+static int
+prepare_node(const char *name, json_t *cfg)
+{
+    bool ok = cfg && state_node_prepare(name) && state_config_save(name, cfg);
+    json_decref(cfg);
+    return ok ? EXIT_OK : EXIT_RUNTIME;
+}
+
+static int
+create_background(const char *name, int verbosity, json_t **ready)
+{
+    int code = spawn_node(name, verbosity, ready);
+    if (code != EXIT_OK)
+        state_node_remove(name); /* a node that never started leaves nothing behind */
+    return code;
+}
+
+static int
+validate_create(const cli_args *a, const char *name)
+{
+    if (!state_name_valid(name))
+        return out_error(EXIT_USAGE, "Node names use letters, digits, '-' and '_' (at most 64).",
+            "'%s' is not a valid node name.", name);
+    const char *listen = args_value(a, "tcp-listener-address");
+    if (listen && check_address("--tcp-listener-address", listen))
+        return EXIT_USAGE;
+    const char *const *list = args_list(a, "allow-outgoing", NULL);
+    for (size_t i = 0; list && list[i]; i++) {
+        if (check_address("--allow-outgoing", list[i]))
+            return EXIT_USAGE;
+    }
+    if (state_node_running(name, NULL)) {
+        char *hint
+            = xasprintf("Pick another name, or delete it first: ockam node delete %s -y", name);
+        out_error(EXIT_RUNTIME, hint, "Node %s already exists and is running.", name);
+        free(hint);
+        return EXIT_RUNTIME;
+    }
+    return EXIT_OK;
+}
+
+static int
+node_create(const cli_args *a)
+{
+    if (args_flag(a, "child-process"))
+        return a->npos == 1 ? noderun(a->pos[0], cli_verbosity(a), SPAWN_READY_FD, NULL, NULL)
+                            : EXIT_USAGE;
+    char *name = a->npos ? xstrdup(a->pos[0]) : state_random_name();
+    int code = validate_create(a, name);
+    if (!code)
+        code = prepare_node(name, config_from_args(name, a));
+    if (code) {
+        free(name);
+        return code;
+    }
+    char *def = state_default_get();
+    struct created created = {.made_default = def == NULL};
+    free(def);
+    if (args_flag(a, "foreground")) {
+        if (created.made_default)
+            state_default_set(name);
+        out_info("To exit and stop the Node, please press Ctrl+C");
+        code = noderun(name, cli_verbosity(a), -1, print_created, &created);
+        free(name);
+        return code;
+    }
+    json_t *ready = NULL;
+    code = create_background(name, cli_verbosity(a), &ready);
+    if (!code) {
+        if (created.made_default)
+            state_default_set(name);
+        print_created(name, ready, &created);
+    }
+    json_decref(ready);
+    free(name);
+    return code;
+}
+
+char *
+cli_pick_node(const char *arg, bool create_default, int *code)
+{
+    if (arg || !create_default)
+        return node_or_default(arg, code);
+    char *name = state_default_get();
+    if (name)
+        return name;
+    /* CLI spec §0.6: create commands make a default node when there is none. */
+    json_t *ready = NULL;
+    name = state_random_name();
+    *code = prepare_node(name, config_new(name, NULL, NULL, 0));
+    if (!*code)
+        *code = create_background(name, 0, &ready);
+    json_decref(ready);
+    if (*code) {
+        free(name);
+        return NULL;
+    }
+    state_default_set(name);
+    out_success("Created the default node %s.", name);
+    return name;
+}
+
+/* ---- node list / show / logs / default ---------------------------------------------------- */
+
+static json_t *
+list_entry(const char *name, const char *def, strbuf *plain)
+{
+    pid_t pid = 0;
+    bool running = state_node_running(name, &pid);
+    bool dflt = def && strcmp(def, name) == 0;
+    char *addr = state_listener_address(name);
+    if (plain) {
+        sb_printf(plain, "%s%s Node %s%s %s%s%s\n", plain->len ? "\n" : "", out_mark_item(), name,
+            dflt ? " (default)" : "", out_color_start(running ? "green" : "red"),
+            running ? "UP" : "DOWN", out_color_end());
+        if (running)
+            sb_printf(plain, "%s Process id %ld, listening at %s\n", out_mark_item(), (long)pid,
+                addr ? addr : "?");
+        else
+            sb_printf(plain, "%s No process running\n", out_mark_item());
+    }
+    json_t *e = json_pack("{s:s, s:s, s:o, s:b, s:s?}", "name", name, "status",
+        running ? "running" : "stopped", "pid", running && pid ? json_integer(pid) : json_null(),
+        "is_default", dflt, "tcp_listener_address", addr);
+    free(addr);
+    return e;
+}
+
+static int
+node_list(const cli_args *a)
+{
+    size_t n;
+    char **names = state_node_names(&n);
+    char *def = state_default_get();
+    json_t *arr = json_array();
+    strbuf plain = {0};
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, list_entry(names[i], def, out_wants_plain() ? &plain : NULL));
+    char *text = n ? sb_take(&plain) : xstrdup("No nodes found on this system.");
+    size_t len = strlen(text);
+    if (len && text[len - 1] == '\n')
+        text[len - 1] = '\0'; /* out_result adds the final newline */
+    out_result(text, NULL, arr);
+    free(text);
+    free(def);
+    state_names_free(names, n);
+    return EXIT_OK;
+}
+
+static int
+node_show(const cli_args *a)
+{
+    int code = EXIT_OK;
+    char *name = node_or_default(a->npos ? a->pos[0] : NULL, &code);
+    if (!name)
+        return code;
+    print_view(fetch_view(name), false);
+    free(name);
+    return EXIT_OK;
+}
+
+static int
+node_logs(const cli_args *a)
+{
+    int code = EXIT_OK;
+    char *name = node_or_default(a->npos ? a->pos[0] : NULL, &code);
+    if (!name)
+        return code;
+    char *path = state_node_path(name, "node.log");
+    char *plain = xasprintf("%s The path for the log file is: %s", out_mark_ok(), path);
+    out_result(plain, path, json_pack("{s:s, s:s}", "name", name, "path", path));
+    free(plain);
+    free(path);
+    free(name);
+    return EXIT_OK;
+}
+
+static int
+node_default(const cli_args *a)
+{
+    int code = EXIT_OK;
+    char *name = node_or_default(a->npos ? a->pos[0] : NULL, &code);
+    if (!name)
+        return code;
+    char *plain;
+    if (!a->npos) {
+        plain = xasprintf("%s The default node is '%s'", out_mark_ok(), name);
+    } else if (is_default(name)) {
+        plain = xasprintf("%s The node '%s' is already the default", out_mark_ok(), name);
+    } else {
+        if (!state_default_set(name)) {
+            free(name);
+            return out_error(EXIT_RUNTIME, NULL, "Cannot save the default node.");
+        }
+        plain = xasprintf("%s The node '%s' is now the default", out_mark_ok(), name);
+    }
+    out_result(plain, name, json_pack("{s:s}", "name", name));
+    free(plain);
+    free(name);
+    return EXIT_OK;
+}
+
+/* ---- node start / stop -------------------------------------------------------------------- */
+
+static int
+node_start(const cli_args *a)
+{
+    int code = EXIT_OK;
+    char *name = node_or_default(a->pos[0], &code);
+    if (!name)
+        return code;
+    if (state_node_running(name, NULL)) {
+        char *plain = xasprintf("%s The node '%s' is already running. If you want to restart it "
+                                "you can call ockam node stop %s and then ockam node start %s",
+            out_mark_fail(), name, name, name);
+        out_result(plain, name, fetch_view(name));
+        free(plain);
+        free(name);
+        return EXIT_OK;
+    }
+    json_t *cfg = state_config_load(name);
+    int verbosity = cli_verbosity(a) ? cli_verbosity(a)
+                                     : (int)json_integer_value(json_object_get(cfg, "verbosity"));
+    json_decref(cfg);
+    json_t *ready = NULL;
+    code = spawn_node(name, verbosity, &ready);
+    if (!code) {
+        out_success("Node %s started.", name);
+        print_view(node_view(name, json_object_get(ready, "resources")), true);
+    }
+    json_decref(ready);
+    free(name);
+    return code;
+}
+
+static int
+node_stop(const cli_args *a)
+{
+    int code = EXIT_OK;
+    char *name = node_or_default(a->npos ? a->pos[0] : NULL, &code);
+    if (!name)
+        return code;
+    json_t *json = json_pack("{s:s, s:s}", "name", name, "status", "stopped");
+    if (!state_node_running(name, NULL)) {
+        out_info("The node %s is not running.", name);
+        out_result(NULL, name, json);
+        free(name);
+        return EXIT_OK;
+    }
+    if (stop_nodes(&name, 1, NULL) != 0) {
+        json_decref(json);
+        code = out_error(EXIT_RUNTIME, "Check the process table (ps) for it.",
+            "The node %s did not stop, even after SIGKILL.", name);
+        free(name);
+        return code;
+    }
+    char *plain = xasprintf("%s The node with name %s was stopped", out_mark_ok(), name);
+    out_result(plain, name, json);
+    free(plain);
+    free(name);
+    return EXIT_OK;
+}
+
+/* ---- node delete / reset ------------------------------------------------------------------ */
+
+/* Stop and delete nodes; always ends with their state gone. Prints the result. */
+static int
+delete_nodes(char **names, size_t n, bool as_list)
+{
+    bool *stopped = xmalloc((n ? n : 1) * sizeof *stopped);
+    stop_nodes(names, n, stopped);
+    json_t *arr = json_array();
+    strbuf plain = {0}, machine = {0};
+    int code = EXIT_OK;
+    for (size_t i = 0; i < n; i++) {
+        if (!stopped[i])
+            out_warn("The node %s did not stop; its process will be killed.", names[i]);
+        if (!state_node_remove(names[i])) {
+            code = out_error(EXIT_RUNTIME, NULL, "Cannot remove the state of node %s.", names[i]);
+            continue;
+        }
+        sb_printf(&plain, "%s%s The node with name %s has been deleted", i ? "\n" : "",
+            out_mark_ok(), names[i]);
+        sb_printf(&machine, "%s%s", i ? "\n" : "", names[i]);
+        json_array_append_new(arr, json_pack("{s:s}", "name", names[i]));
+    }
+    kill_orphans(); /* anything that survived lost its directory above */
+    state_default_repair();
+    char *p = sb_take(&plain), *m = sb_take(&machine);
+    json_t *json = as_list ? arr : json_incref(json_array_get(arr, 0));
+    if (!as_list)
+        json_decref(arr);
+    out_result(p, m, json);
+    free(p);
+    free(m);
+    free(stopped);
+    return code;
+}
+
+static int
+node_delete(const cli_args *a)
+{
+    int code = EXIT_OK;
+    bool all = args_flag(a, "all");
+    if (all && a->npos)
+        return out_error(
+            EXIT_USAGE, "Use either NAME or --all.", "NAME and --all exclude each other.");
+    size_t n = 1;
+    char **names;
+    if (all) {
+        names = state_node_names(&n);
+    } else {
+        names = xmalloc(sizeof *names);
+        if (!(names[0] = node_or_default(a->npos ? a->pos[0] : NULL, &code))) {
+            free(names);
+            return code;
+        }
+    }
+    if (n == 0) {
+        kill_orphans();
+        out_result("There are no nodes to delete.", NULL, json_array());
+        free(names);
+        return EXIT_OK;
+    }
+    char *question
+        = all ? xasprintf("Delete all %zu nodes?", n) : xasprintf("Delete node %s?", names[0]);
+    bool go = out_confirm(question, args_flag(a, "yes"), &code);
+    free(question);
+    if (go)
+        code = delete_nodes(names, n, all);
+    state_names_free(names, n);
+    return code;
+}
+
+static int
+reset(const cli_args *a)
+{
+    int code = EXIT_OK;
+    if (!out_confirm("Delete every node and all local Ockam state?", args_flag(a, "yes"), &code))
+        return code;
+    size_t n;
+    char **names = state_node_names(&n);
+    bool *stopped = xmalloc((n ? n : 1) * sizeof *stopped);
+    stop_nodes(names, n, stopped);
+    json_t *deleted = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(deleted, json_string(names[i]));
+    char *nodes = xasprintf("%s/nodes", state_home());
+    char *def = xasprintf("%s/default_node", state_home());
+    bool ok = remove_tree(nodes) == 0 && remove_tree(def) == 0;
+    kill_orphans();
+    rmdir(state_home()); /* only when nothing else lives there */
+    free(def);
+    free(nodes);
+    free(stopped);
+    state_names_free(names, n);
+    if (!ok) {
+        json_decref(deleted);
+        return out_error(EXIT_RUNTIME, "Check the permissions of OCKAM_HOME.",
+            "Cannot delete everything under %s.", state_home());
+    }
+    char *plain = xasprintf("%s Local Ockam configuration deleted", out_mark_ok());
+    out_result(plain, NULL, json_pack("{s:o}", "deleted_nodes", deleted));
+    free(plain);
+    return EXIT_OK;
+}
+
+/* ---- table -------------------------------------------------------------------------------- */
+
+static const cli_opt create_opts[] = {
+    {"tcp-listener-address", 't', OPT_VALUE, "HOST:PORT",
+        "Address of the node's TCP listener [default: 127.0.0.1:0, a free port]"},
+    {"foreground", 'f', OPT_FLAG, NULL, "Run the node in this process until Ctrl+C"},
+    {"allow-outgoing", 0, OPT_LIST, "HOST:PORT",
+        "Let messages from other nodes make this node connect to HOST:PORT (repeatable; '*' "
+        "allows any)"},
+    {"child-process", 0, OPT_FLAG, NULL, NULL},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static const cli_opt no_opts[] = {{NULL, 0, 0, NULL, NULL}};
+
+static const cli_opt delete_opts[] = {
+    {"all", 'a', OPT_FLAG, NULL, "Delete every node"},
+    {"yes", 'y', OPT_FLAG, NULL, "Do not ask for confirmation (needed without a terminal)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static const cli_opt yes_opts[] = {
+    {"yes", 'y', OPT_FLAG, NULL, "Do not ask for confirmation (needed without a terminal)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+const cli_cmd cli_node_cmds[] = {
+    {"create", "[NAME]", 0, 1, create_opts, node_create,
+        "Create a node and start it in the background",
+        "Without a NAME the node gets a random two-word name. The command returns once the node\n"
+        "listens, or fails at once with the node's startup error. The first node becomes the\n"
+        "default node.\n\n"
+        "Examples:\n"
+        "  ockam node create n1\n"
+        "  ockam node create n2 --tcp-listener-address 127.0.0.1:7000\n"
+        "  ockam node create n3 --allow-outgoing 127.0.0.1:8000"},
+    {"list", "", 0, 0, no_opts, node_list, "List nodes and whether they run (UP or DOWN)", NULL},
+    {"show", "[NAME]", 0, 1, no_opts, node_show,
+        "Show a node: status, route, listeners, connections, services", NULL},
+    {"start", "NAME", 1, 1, no_opts, node_start,
+        "Start a stopped node again, with the same listener address, services and listeners", NULL},
+    {"stop", "[NAME]", 0, 1, no_opts, node_stop,
+        "Stop a node (SIGTERM, then SIGKILL after 5 s); its state is kept", NULL},
+    {"delete", "[NAME]", 0, 1, delete_opts, node_delete, "Stop and delete a node, or all of them",
+        "Examples:\n  ockam node delete n1 -y\n  ockam node delete --all -y"},
+    {"logs", "[NAME]", 0, 1, no_opts, node_logs, "Print the path of a node's log file",
+        "Example:\n  tail -f $(ockam node logs n1)"},
+    {"default", "[NAME]", 0, 1, no_opts, node_default, "Show or set the default node", NULL},
+    {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+};
+
+const cli_cmd cli_reset_cmds[] = {
+    {"", "", 0, 0, yes_opts, reset, "Delete every node and all local state", NULL},
+    {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+};

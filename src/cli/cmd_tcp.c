@@ -1,0 +1,304 @@
+/* `ockam tcp-listener ...` and `ockam tcp-connection ...`: thin clients of the node manager's
+ * /node/tcp/listener and /node/tcp/connection endpoints. */
+#include "cli/cli.h"
+#include "cli/client.h"
+#include "cli/output.h"
+#include "cli/state.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *
+str(json_t *obj, const char *key)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+    return s ? s : "";
+}
+
+static int
+check_host_port(const char *value, const char *what)
+{
+    char host[256];
+    unsigned port;
+    if (parse_host_port(value, host, sizeof host, &port))
+        return EXIT_OK;
+    return out_error(
+        EXIT_USAGE, "Use HOST:PORT, e.g. 127.0.0.1:4000.", "Invalid %s '%s'.", what, value);
+}
+
+/* "/worker/abc" -> "abc": connections are named by address or peer. */
+static const char *
+strip_worker(const char *arg)
+{
+    return strncmp(arg, "/worker/", 8) == 0 ? arg + 8 : arg;
+}
+
+/* Run one API call against the node picked by `flag`; *node gets its name. */
+static int
+call_at(const cli_args *a, const char *flag, bool create_default, const char *method,
+    const char *path, json_t *body, char **node, json_t **res)
+{
+    int code = EXIT_OK;
+    *node = cli_pick_node(args_value(a, flag), create_default, &code);
+    if (!*node) {
+        json_decref(body);
+        return code;
+    }
+    return api_call(*node, method, path, body, API_TIMEOUT_MS, res);
+}
+
+/* ---- tcp-listener --------------------------------------------------------------------------- */
+
+static char *
+listener_plain(json_t *l)
+{
+    return xasprintf("%s TCP listener at %s%s\n%s Id %s", out_mark_item(), str(l, "address"),
+        json_is_true(json_object_get(l, "main")) ? " (main)" : "", out_mark_item(), str(l, "id"));
+}
+
+static int
+listener_create(const cli_args *a)
+{
+    if (check_host_port(a->pos[0], "listener address"))
+        return EXIT_USAGE;
+    char *node;
+    json_t *res;
+    int code = call_at(a, "at", true, "POST", "/node/tcp/listener",
+        json_pack("{s:s}", "address", a->pos[0]), &node, &res);
+    if (code) {
+        free(node);
+        return code;
+    }
+    char *route = cli_listener_route(str(res, "address"));
+    char *plain = xasprintf("%s Tcp listener created at node %s! You can send messages to it via "
+                            "this route:\n    %s",
+        out_mark_ok(), node, route ? route : str(res, "address"));
+    json_object_set_new(res, "node", json_string(node));
+    json_object_set_new(res, "route", route ? json_string(route) : json_null());
+    out_result(plain, route, res);
+    free(plain);
+    free(route);
+    free(node);
+    return EXIT_OK;
+}
+
+static int
+listener_list(const cli_args *a)
+{
+    char *node;
+    json_t *res;
+    int code = call_at(a, "at", false, "GET", "/node/tcp/listener", NULL, &node, &res);
+    if (code) {
+        free(node);
+        return code;
+    }
+    strbuf sb = {0};
+    for (size_t i = 0; i < json_array_size(res); i++) {
+        char *item = listener_plain(json_array_get(res, i));
+        sb_printf(&sb, "%s%s", i ? "\n\n" : "", item);
+        free(item);
+    }
+    if (!json_array_size(res))
+        sb_printf(&sb, "No TCP listeners on node %s.", node);
+    char *plain = sb_take(&sb);
+    out_result(plain, NULL, res);
+    free(plain);
+    free(node);
+    return EXIT_OK;
+}
+
+static int
+listener_show(const cli_args *a)
+{
+    char *node, *path = xasprintf("/node/tcp/listener/%s", a->pos[0]);
+    json_t *res;
+    int code = call_at(a, "at", false, "GET", path, NULL, &node, &res);
+    free(path);
+    if (!code) {
+        char *plain = listener_plain(res);
+        out_result(plain, NULL, res);
+        free(plain);
+    }
+    free(node);
+    return code;
+}
+
+static int
+listener_delete(const cli_args *a)
+{
+    int code = EXIT_OK;
+    char *q = xasprintf("Delete the TCP listener %s?", a->pos[0]);
+    bool go = out_confirm(q, args_flag(a, "yes"), &code);
+    free(q);
+    if (!go)
+        return code;
+    char *node, *path = xasprintf("/node/tcp/listener/%s", a->pos[0]);
+    json_t *res;
+    code = call_at(a, "at", false, "DELETE", path, NULL, &node, &res);
+    free(path);
+    if (!code) {
+        char *plain = xasprintf("%s TCP listener with address %s on Node %s has been deleted",
+            out_mark_ok(), str(res, "address"), node);
+        char *machine = xstrdup(str(res, "address"));
+        json_object_set_new(res, "node", json_string(node));
+        out_result(plain, machine, res);
+        free(machine);
+        free(plain);
+    }
+    free(node);
+    return code;
+}
+
+/* ---- tcp-connection ------------------------------------------------------------------------- */
+
+static char *
+conn_plain(json_t *c)
+{
+    bool out = strcmp(str(c, "mode"), "outgoing") == 0;
+    return xasprintf("%s TCP, %s %s %s\n%s Route %s", out_mark_item(),
+        out ? "Outgoing to" : "Incoming from", str(c, "peer"),
+        json_is_true(json_object_get(c, "operator")) ? "(created by you)" : "", out_mark_item(),
+        str(c, "route"));
+}
+
+static int
+conn_create(const cli_args *a)
+{
+    const char *to = args_value(a, "to");
+    if (!to)
+        return out_error(EXIT_USAGE,
+            "Example: ockam tcp-connection create --from n1 --to 127.0.0.1:7000",
+            "The argument '--to HOST:PORT' is required.");
+    if (check_host_port(to, "--to address"))
+        return EXIT_USAGE;
+    char *node;
+    json_t *res;
+    int code = call_at(
+        a, "from", true, "POST", "/node/tcp/connection", json_pack("{s:s}", "to", to), &node, &res);
+    if (code) {
+        free(node);
+        return code;
+    }
+    char *route = xstrdup(str(res, "route"));
+    char *plain = xasprintf("%s A TCP connection was created at the node %s\n  to the address "
+                            "%s; use it in routes as:\n%s",
+        out_mark_ok(), node, to, route);
+    json_object_set_new(res, "from", json_string(node));
+    json_object_set_new(res, "to", json_string(to));
+    out_result(plain, route, res);
+    free(plain);
+    free(route);
+    free(node);
+    return EXIT_OK;
+}
+
+static int
+conn_list(const cli_args *a)
+{
+    char *node;
+    json_t *res;
+    int code = call_at(a, "at", false, "GET", "/node/tcp/connection", NULL, &node, &res);
+    if (code) {
+        free(node);
+        return code;
+    }
+    strbuf sb = {0};
+    for (size_t i = 0; i < json_array_size(res); i++) {
+        char *item = conn_plain(json_array_get(res, i));
+        sb_printf(&sb, "%s%s", i ? "\n\n" : "", item);
+        free(item);
+    }
+    if (!json_array_size(res))
+        sb_printf(&sb, "No TCP connections on node %s.", node);
+    char *plain = sb_take(&sb);
+    out_result(plain, NULL, res);
+    free(plain);
+    free(node);
+    return EXIT_OK;
+}
+
+static int
+conn_show(const cli_args *a)
+{
+    char *node, *path = xasprintf("/node/tcp/connection/%s", strip_worker(a->pos[0]));
+    json_t *res;
+    int code = call_at(a, "at", false, "GET", path, NULL, &node, &res);
+    free(path);
+    if (!code) {
+        char *plain = conn_plain(res);
+        out_result(plain, NULL, res);
+        free(plain);
+    }
+    free(node);
+    return code;
+}
+
+static int
+conn_delete(const cli_args *a)
+{
+    int code = EXIT_OK;
+    char *q = xasprintf("Delete the TCP connection %s?", a->pos[0]);
+    bool go = out_confirm(q, args_flag(a, "yes"), &code);
+    free(q);
+    if (!go)
+        return code;
+    char *node, *path = xasprintf("/node/tcp/connection/%s", strip_worker(a->pos[0]));
+    json_t *res;
+    code = call_at(a, "at", false, "DELETE", path, NULL, &node, &res);
+    free(path);
+    if (!code) {
+        char *plain = xasprintf(
+            "%s TCP connection %s has been successfully deleted", out_mark_ok(), str(res, "route"));
+        char *machine = xstrdup(str(res, "route"));
+        json_object_set_new(res, "node", json_string(node));
+        out_result(plain, machine, res);
+        free(machine);
+        free(plain);
+    }
+    free(node);
+    return code;
+}
+
+/* ---- tables --------------------------------------------------------------------------------- */
+
+static const cli_opt at_opts[] = {
+    {"at", 0, OPT_VALUE, "NODE", "The node to act on [default: the default node]"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static const cli_opt at_yes_opts[] = {
+    {"at", 0, OPT_VALUE, "NODE", "The node to act on [default: the default node]"},
+    {"yes", 'y', OPT_FLAG, NULL, "Do not ask for confirmation (needed without a terminal)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static const cli_opt conn_create_opts[] = {
+    {"from", 0, OPT_VALUE, "NODE", "The node that connects [default: the default node]"},
+    {"to", 't', OPT_VALUE, "HOST:PORT", "Where to connect (another node's listener)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+const cli_cmd cli_tcp_listener_cmds[] = {
+    {"create", "HOST:PORT", 1, 1, at_opts, listener_create,
+        "Create one more TCP listener on a node (kept across node restarts)",
+        "Example:\n  ockam tcp-listener create 127.0.0.1:5000 --at n1"},
+    {"list", "", 0, 0, at_opts, listener_list, "List a node's TCP listeners", NULL},
+    {"show", "ID|HOST:PORT", 1, 1, at_opts, listener_show, "Show one TCP listener", NULL},
+    {"delete", "ID|HOST:PORT", 1, 1, at_yes_opts, listener_delete, "Delete a TCP listener", NULL},
+    {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+};
+
+const cli_cmd cli_tcp_connection_cmds[] = {
+    {"create", "", 0, 0, conn_create_opts, conn_create,
+        "Connect a node to another node's TCP listener",
+        "Prints the connection's route, /worker/<address>, to use in multiaddrs with\n"
+        "message send --from.\n\n"
+        "Example:\n  ockam tcp-connection create --from n1 --to 127.0.0.1:7000"},
+    {"list", "", 0, 0, at_opts, conn_list, "List a node's TCP connections (both directions)", NULL},
+    {"show", "ADDRESS", 1, 1, at_opts, conn_show,
+        "Show one TCP connection (by /worker/<address>, address, or peer HOST:PORT)", NULL},
+    {"delete", "ADDRESS", 1, 1, at_yes_opts, conn_delete, "Close and delete a TCP connection",
+        NULL},
+    {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+};

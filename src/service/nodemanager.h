@@ -1,0 +1,93 @@
+/* The node manager: the control-API worker at "_internal.nodemanager" that the `ockam` command
+ * drives, and the bookkeeping of what a node exposes (public services, TCP listeners, the
+ * connections the operator created). Loop thread only.
+ *
+ * Reachability: the worker is a flow-control consumer of the api.sock (UDS) listener's flow id
+ * and of nothing else. A message that entered through TCP keeps that origin while local workers
+ * forward it, so neither [_internal.nodemanager] nor [hop, _internal.nodemanager] sent over TCP
+ * ever reaches it; locally created messages (origin 0) do, as everything local may.
+ *
+ * Public services (echo, uppercase, hop workers started here) are consumers of every TCP
+ * listener's flow id and of every outgoing connection created through POST
+ * /node/tcp/connection; a service started later is added to all of them, and so is a listener
+ * or connection created later.
+ *
+ * Protocol: one request per message, one reply per request, both UTF-8 JSON payloads.
+ *   request: {"method": "GET"|"POST"|"DELETE", "path": "/node/...", "body": {...}?}
+ *   reply:   {"status": 200, "body": <value>}  or  {"status": 4xx|5xx, "error": "<message>"}
+ * Statuses: 400 malformed request or argument, 404 no such resource or endpoint, 409 conflict
+ * (address taken, main listener), 502 a peer could not be reached, 504 no reply in time,
+ * 500 anything else. Errors are whole sentences meant for people.
+ *
+ * Endpoints (every body is a JSON object):
+ *   GET    /node                          resources: {name, pid, tcp_listeners, connections,
+ *                                         services, allowed_outgoing}
+ *   GET    /node/tcp/listener             [listener]
+ *   POST   /node/tcp/listener             {"address": "H:P"} -> listener
+ *   GET    /node/tcp/listener/{id|H:P}    listener
+ *   DELETE /node/tcp/listener/{id|H:P}    listener (the main listener cannot be deleted: 409)
+ *   GET    /node/tcp/connection           [connection]  (TCP only, incoming and outgoing)
+ *   POST   /node/tcp/connection           {"to": "H:P"} -> connection (replies once connected)
+ *   GET    /node/tcp/connection/{addr|peer}      connection
+ *   DELETE /node/tcp/connection/{addr|peer}      connection
+ *   GET    /node/services                 [service]
+ *   POST   /node/services/{hop|echo|uppercase}  {"addr": "h1", "allow_existing": bool}
+ *                                         -> service + {"created": bool}; with allow_existing
+ *                                         an existing service of the same type at addr is 200
+ *   GET    /node/workers                  [{"addr": "..."}]
+ *   POST   /v0/message                    {"to": "<multiaddr without /node>", "payload_hex":
+ *                                         "...", "timeout_ms": N} -> {"payload_hex": "..."}
+ * where listener = {id, type: "tcp", mode: "listen", address, main, flow_control_id},
+ * connection = {address, route: "/worker/<address>", type: "tcp", mode: "outgoing"|"incoming",
+ * peer, operator: bool, flow_control_id}, service = {addr, type}.
+ *
+ * POST /v0/message connects explicitly to a first TCP hop (so a refused connection is a quick
+ * 502, not a timeout) and closes that connection after the reply or the timeout: connections
+ * made for one message never pile up. */
+#ifndef OCKAM_SERVICE_NODEMANAGER_H
+#define OCKAM_SERVICE_NODEMANAGER_H
+
+#include "ockam/stream.h"
+
+#include <jansson.h>
+
+#define OCKAM__NODEMANAGER_ADDR "_internal.nodemanager"
+
+typedef struct ockam__nodemanager ockam__nodemanager;
+
+typedef struct ockam__nodemanager_opts {
+    const char *node_name;
+    /* The api.sock listener: the only flow the manager consumes. Required. */
+    ockam_listener *api_listener;
+    /* Allowed outgoing destinations (reported by GET /node; the TCP transport enforces them). */
+    const char *const *allowed_outgoing;
+    size_t allowed_outgoing_count;
+    /* Called after anything that `node start` must restore changed (listeners, services). */
+    void (*on_change)(ockam__nodemanager *nm, void *user);
+    void *user;
+} ockam__nodemanager_opts;
+
+/* Start the worker at OCKAM__NODEMANAGER_ADDR. The manager's state is freed when the worker
+ * stops (at node free at the latest); *out stays valid until then. */
+ockam_err ockam__nodemanager_start(
+    ockam_node *node, const ockam__nodemanager_opts *opts, ockam__nodemanager **out);
+
+/* Start a public service of `type` ("echo", "uppercase", "hop") at addr (NULL = the type's
+ * name). OCKAM_EEXIST if addr is taken, OCKAM_EINVAL for an unknown type. */
+ockam_err ockam__nodemanager_start_service(
+    ockam__nodemanager *nm, const char *type, const char *addr);
+
+/* Bind a TCP listener that reaches the public services. The first one is the node's main
+ * listener. Errors of ockam_tcp_listen. *out may be NULL. */
+ockam_err ockam__nodemanager_tcp_listen(
+    ockam__nodemanager *nm, const char *host_port, ockam_listener **out);
+
+/* The body of GET /node: {name, pid, tcp_listeners, connections, services, allowed_outgoing}.
+ * New reference. */
+json_t *ockam__nodemanager_resources(ockam__nodemanager *nm);
+
+/* What `node start` needs: {"tcp_listener_address": "H:P" (main, real port), "tcp_listeners":
+ * ["H:P", ...] (the others), "services": [{"addr", "type"}, ...]}. New reference. */
+json_t *ockam__nodemanager_config(ockam__nodemanager *nm);
+
+#endif

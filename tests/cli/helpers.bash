@@ -1,0 +1,65 @@
+# Shared setup of the CLI tests: the built binary, one private OCKAM_HOME per test, free ports,
+# and a teardown that proves nothing is left running and no node hit a sanitizer error.
+bats_require_minimum_version 1.5.0
+load /usr/lib/bats/bats-support/load
+load /usr/lib/bats/bats-assert/load
+
+OCKAM=${OCKAM_BIN:?set OCKAM_BIN to the built ockam binary}
+
+ockam() {
+    "$OCKAM" "$@"
+}
+
+setup() {
+    OCKAM_HOME=$(mktemp -d "${BATS_TMPDIR:-/tmp}/ockam-cli.XXXXXX")
+    export OCKAM_HOME
+    export NO_COLOR=1
+}
+
+# Nodes run with ASan: stop them first so that a report at exit lands in their logs.
+sanitizer_reports() {
+    local n
+    for n in "$OCKAM_HOME"/nodes/*/; do
+        [ -d "$n" ] || continue
+        "$OCKAM" node stop "$(basename "$n")" >/dev/null 2>&1 || true
+    done
+    grep -l -E "AddressSanitizer|LeakSanitizer|runtime error" "$OCKAM_HOME"/nodes/*/node.log 2>/dev/null || true
+}
+
+teardown() {
+    local reports
+    reports=$(sanitizer_reports)
+    "$OCKAM" node delete --all -y >/dev/null 2>&1 || true
+    local left
+    left=$(pgrep -f -- "--home $OCKAM_HOME" || true)
+    rm -rf "$OCKAM_HOME"
+    if [ -n "$left" ]; then
+        echo "processes left behind: $left" >&2
+        return 1
+    fi
+    if [ -n "$reports" ]; then
+        echo "sanitizer reports in: $reports" >&2
+        return 1
+    fi
+}
+
+# The port a node listens on, read back from its JSON.
+node_port() {
+    "$OCKAM" node show "$1" --output json | jq -r '.tcp_listener_address' | sed 's/.*://'
+}
+
+# A free port: let a throwaway node bind 127.0.0.1:0, read the port back, delete the node.
+free_port() {
+    local probe="probe-$RANDOM$RANDOM" port
+    "$OCKAM" node create "$probe" >/dev/null
+    port=$(node_port "$probe")
+    "$OCKAM" node delete "$probe" -y >/dev/null
+    echo "$port"
+}
+
+# The process is gone. A zombie whose parent is init is already dead: reaping it is init's job.
+assert_gone() {
+    local stat
+    stat=$(ps -o stat= -p "$1" || true)
+    [ -z "$stat" ] || [[ "$stat" == Z* ]]
+}
