@@ -12,6 +12,7 @@
 #include "ockam/services.h"
 #include "ockam/stream.h"
 #include "ockam/tcp.h"
+#include "ockam/udp.h"
 #include "ockam/uds.h"
 #include "ockam/wire.h"
 

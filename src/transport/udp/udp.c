@@ -1,0 +1,802 @@
+/* UDP transport (wire spec §5.2): binds, the receive path, the sender workers, the route op
+ * and the public API. The rules are summarised in include/ockam/udp.h; fragmentation and the
+ * send queue are in udp_send.c, reassembly in udp_reasm.c. */
+#include "transport/udp/udp_internal.h"
+
+#include <limits.h>
+#include <stdio.h>
+
+/* libuv's recvmmsg gives each datagram a 64 KiB slot (UV__UDP_DGRAM_MAXSIZE) and reads at
+ * most 20 per call. Slots that large also let us see, and count, datagrams over 508 bytes
+ * instead of reading them truncated. Pages of the buffer are touched only as far as data
+ * arrives, so the resident cost is small. */
+#define RECV_SLOT (64u * 1024u)
+#define RECV_SLOTS 20u
+#define MAX_TRACKED_CONSUMERS 4096u
+
+static const struct ockam__transport_ops udp_ops;
+
+static struct ockam__udp *
+transport_of(ockam_node *node)
+{
+    return ockam__transport_get(node, OCKAM_TRANSPORT_UDP);
+}
+
+static uint64_t
+now_ms(const ockam_udp_bind *b)
+{
+    return uv_now(b->io.loop);
+}
+
+/* ---- bind list and lifetime ---------------------------------------------------------- */
+
+static void
+bind_link(struct ockam__udp *t, ockam_udp_bind *b)
+{
+    b->prev = NULL;
+    b->next = t->binds;
+    if (t->binds)
+        t->binds->prev = b;
+    t->binds = b;
+}
+
+static void
+bind_unlink(struct ockam__udp *t, ockam_udp_bind *b)
+{
+    if (b->prev)
+        b->prev->next = b->next;
+    else if (t->binds == b)
+        t->binds = b->next;
+    if (b->next)
+        b->next->prev = b->prev;
+    b->prev = b->next = NULL;
+    if (t->default4 == b)
+        t->default4 = NULL;
+    if (t->default6 == b)
+        t->default6 = NULL;
+}
+
+void
+ockam__udp_bind_unref(ockam_udp_bind *b)
+{
+    if (--b->refs > 0)
+        return;
+    OCKAM_ASSERT(b->inflight == 0 && !b->out_head && !b->resolving);
+    ockam__free(b->consumers);
+    ockam__free(b->reqs);
+    ockam__free(b);
+}
+
+static void
+on_closed(uv_handle_t *h)
+{
+    ockam__udp_bind_unref(h->data);
+}
+
+static void
+forget_consumers(ockam_udp_bind *b)
+{
+    for (uint32_t i = 0; i < b->nconsumers; i++) {
+        ockam_flow_remove_consumer(b->t->node, b->consumers[i], b->flow_id);
+        ockam__free(b->consumers[i]);
+    }
+    b->nconsumers = 0;
+}
+
+static void
+bind_close(ockam_udp_bind *b)
+{
+    if (b->closing)
+        return;
+    b->closing = true;
+    bind_unlink(b->t, b);
+    forget_consumers(b);
+    if (b->sender)
+        ockam_worker_stop(b->sender); /* on_stop clears b->sender */
+    ockam__udp_send_close(b);
+    ockam__udp_reasm_fini(&b->reasm);
+    uv_udp_recv_stop(&b->io);
+    /* libuv completes queued sends (UV_ECANCELED) before on_closed runs. */
+    uv_close((uv_handle_t *)&b->io, on_closed);
+}
+
+/* ---- consumers (wire spec §9.4) ------------------------------------------------------ */
+
+static bool
+consumer_is(const char *name, ockam_addr a)
+{
+    return strlen(name) == a.len && memcmp(name, a.bytes, a.len) == 0;
+}
+
+static bool
+track_consumer(ockam_udp_bind *b, char *name)
+{
+    if (b->nconsumers == b->capconsumers && b->capconsumers < MAX_TRACKED_CONSUMERS) {
+        uint32_t cap = b->capconsumers ? b->capconsumers * 2 : 4;
+        char **p = ockam__realloc(b->consumers, cap * sizeof *p);
+        if (p) {
+            b->consumers = p;
+            b->capconsumers = cap;
+        }
+    }
+    if (b->nconsumers == b->capconsumers)
+        return false;
+    b->last_consumer = b->nconsumers;
+    b->consumers[b->nconsumers++] = name;
+    return true;
+}
+
+/* The local worker that sends through the bind (first address of the return route) must
+ * receive what comes back, so it becomes a consumer of the bind's flow id. */
+static void
+note_consumer(ockam_udp_bind *b, const ockam_msg *m)
+{
+    const ockam_route *ret = ockam_msg_return_const(m);
+    if (ockam_route_len(ret) == 0)
+        return;
+    ockam_addr a = ockam_route_front(ret);
+    if (a.type != OCKAM_TRANSPORT_LOCAL || a.len == 0 || memchr(a.bytes, 0, a.len))
+        return;
+    if (b->nconsumers && consumer_is(b->consumers[b->last_consumer], a))
+        return;
+    for (uint32_t i = 0; i < b->nconsumers; i++) {
+        if (consumer_is(b->consumers[i], a)) {
+            b->last_consumer = i;
+            return;
+        }
+    }
+    char *name = ockam__strndup((const char *)a.bytes, a.len);
+    if (!name || ockam_flow_add_consumer(b->t->node, name, b->flow_id) != OCKAM_OK) {
+        OCKAM_LOG_W("udp %s: cannot register a sender for replies", b->local);
+        ockam__free(name);
+        return;
+    }
+    if (!track_consumer(b, name))
+        ockam__free(name); /* untracked: stays a consumer of a dead flow id (harmless) */
+}
+
+/* ---- security rules for destinations ------------------------------------------------- */
+
+static bool
+is_local_origin(const ockam_msg *m)
+{
+    ockam_origin o = ockam_msg_origin(m);
+    return o.producer == 0 && o.spawner == 0;
+}
+
+static bool
+allowed_outgoing(const struct ockam__udp *t, ockam_addr a)
+{
+    for (size_t i = 0; i < t->cfg.allowed_outgoing_count; i++) {
+        const char *s = t->allowed[i];
+        if (strcmp(s, "*") == 0 || consumer_is(s, a))
+            return true;
+    }
+    return false;
+}
+
+/* A message from another node may go to a destination this bind already exchanged datagrams
+ * with (a reply) or to an allowed one, never anywhere else. */
+static bool
+may_send(ockam_udp_bind *b, const ockam_msg *m, ockam_addr text, const struct ockam__udp_dest *d)
+{
+    struct ockam__udp_pkey key;
+    if (is_local_origin(m) || allowed_outgoing(b->t, text))
+        return true;
+    return d->numeric && ockam__udp_key(&d->sa.sa, &key) && ockam__udp_reasm_find(&b->reasm, &key);
+}
+
+/* Remember a destination chosen on this node, so that replies routed back through other
+ * nodes' hops may use it too. */
+static void
+remember_destination(ockam_udp_bind *b, const struct ockam__udp_dest *d)
+{
+    struct ockam__udp_pkey key;
+    bool created;
+    if (!d->numeric || !ockam__udp_key(&d->sa.sa, &key))
+        return;
+    struct ockam__udp_peer *p = ockam__udp_reasm_peer(&b->reasm, &key, now_ms(b), &created);
+    if (p && created)
+        ockam__udp_format(&d->sa.sa, p->text);
+}
+
+/* ---- receive path -------------------------------------------------------------------- */
+
+static void sweep_arm(struct ockam__udp *t);
+
+static void
+on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    ockam_udp_bind *b = h->data;
+    buf->base = (char *)b->t->rbuf;
+    buf->len = b->t->rbuf_len;
+}
+
+static void
+deliver(ockam_udp_bind *b, const struct ockam__udp_peer *p, ockam_slice body)
+{
+    ockam_msg *m = ockam_msg_new();
+    if (!m)
+        return;
+    ockam_err err = ockam__cbor_decode_msg(body.ptr, body.len, m);
+    if (err) {
+        b->stats.malformed++;
+        ockam__udp_reasm_log(&b->reasm, (struct ockam__udp_peer *)p, OCKAM__UDP_LOG_MALFORMED,
+            now_ms(b), "routing message that does not decode dropped");
+        ockam_msg_free(m);
+        return;
+    }
+    if (ockam_route_len(ockam_msg_onward(m)) == 0) {
+        b->stats.empty++; /* heartbeat-shaped (wire spec §5.2) */
+        ockam_msg_free(m);
+        return;
+    }
+    ockam_route *ret = ockam_msg_return(m);
+    if (!b->fixed)
+        err = ockam_route_push_front(
+            ret, ockam_addr_of(OCKAM_TRANSPORT_UDP, p->text, strlen(p->text)));
+    if (!err)
+        err = ockam_route_push_front(ret, ockam_addr_local(b->addr));
+    if (err) {
+        b->stats.malformed++; /* the return route was already at its length limit */
+        ockam_msg_free(m);
+        return;
+    }
+    ockam_msg_set_origin(m, (ockam_origin) {.producer = b->flow_id, .spawner = 0});
+    b->stats.messages_in++;
+    ockam__node_route_incoming(b->t->node, m);
+}
+
+/* With a fixed peer, other sources are dropped before they get any state, so that they
+ * cannot push the peer's own state out of the table. */
+static bool
+from_fixed_peer(ockam_udp_bind *b, const struct ockam__udp_pkey *key, uint64_t now)
+{
+    if (!b->fixed || memcmp(key, &b->peer_key, sizeof *key) == 0)
+        return true;
+    b->stats.foreign++;
+    ockam__udp_reasm_log(&b->reasm, NULL, OCKAM__UDP_LOG_OTHER, now,
+        "datagram from a source other than the fixed peer dropped");
+    return false;
+}
+
+/* Every source gets a (bounded, least-recently-heard-evicted) peer entry, even one that
+ * only sends garbage: that is what lets each kind of drop be logged once per peer. */
+static struct ockam__udp_peer *
+peer_of(ockam_udp_bind *b, const struct sockaddr *from, uint64_t now)
+{
+    struct ockam__udp_pkey key;
+    bool created;
+    if (!ockam__udp_key(from, &key) || !from_fixed_peer(b, &key, now))
+        return NULL;
+    struct ockam__udp_peer *p = ockam__udp_reasm_peer(&b->reasm, &key, now, &created);
+    if (p && created)
+        ockam__udp_format(from, p->text);
+    return p;
+}
+
+static void
+on_datagram(ockam_udp_bind *b, const uint8_t *data, size_t len, const struct sockaddr *from)
+{
+    ockam__udp_frag frag;
+    ockam_slice body;
+    uint64_t now = now_ms(b);
+
+    b->stats.datagrams_in++;
+    struct ockam__udp_peer *p = peer_of(b, from, now);
+    if (!p)
+        return;
+    if (len > OCKAM_UDP_MAX_DATAGRAM) {
+        b->stats.oversized++;
+        ockam__udp_reasm_log(
+            &b->reasm, p, OCKAM__UDP_LOG_OVERSIZED, now, "datagram larger than 508 bytes dropped");
+        return;
+    }
+    if (ockam__udp_frag_decode(data, len, &frag) != OCKAM_OK) {
+        b->stats.malformed++;
+        ockam__udp_reasm_log(
+            &b->reasm, p, OCKAM__UDP_LOG_MALFORMED, now, "malformed datagram dropped");
+        return;
+    }
+    if (ockam__udp_reasm_feed(&b->reasm, p, &frag, now, &body) == OCKAM__REASM_DONE)
+        deliver(b, p, body);
+    if (b->reasm.npartials)
+        sweep_arm(b->t);
+}
+
+static void
+on_recv(
+    uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr, unsigned flags)
+{
+    ockam_udp_bind *b = h->data;
+    /* The buffer is the transport's, reused for every read: there is nothing to free. */
+    if (flags & UV_UDP_MMSG_FREE)
+        return;
+    if (nread < 0) {
+        ockam__udp_reasm_log(
+            &b->reasm, NULL, OCKAM__UDP_LOG_OTHER, now_ms(b), "receive error (ignored)");
+        return;
+    }
+    if (!addr) /* nothing more to read */
+        return;
+    if (flags & UV_UDP_PARTIAL)
+        nread = (ssize_t)OCKAM_UDP_MAX_DATAGRAM + 1; /* truncated: certainly oversized */
+    on_datagram(b, (const uint8_t *)buf->base, (size_t)nread, addr);
+}
+
+/* ---- stale partial messages ---------------------------------------------------------- */
+
+static void
+on_sweep(uv_timer_t *h)
+{
+    struct ockam__udp *t = h->data;
+    uint64_t now = uv_now(h->loop);
+    for (ockam_udp_bind *b = t->binds; b; b = b->next)
+        ockam__udp_reasm_expire(&b->reasm, now);
+    sweep_arm(t);
+}
+
+/* One timer for the node, set for the partial message that goes stale first. Partial
+ * messages only ever get younger, so an armed timer is never late. */
+static void
+sweep_arm(struct ockam__udp *t)
+{
+    uint64_t next = UINT64_MAX, when;
+    if (t->shutting_down || uv_is_active((uv_handle_t *)&t->sweep))
+        return;
+    for (ockam_udp_bind *b = t->binds; b; b = b->next) {
+        if (ockam__udp_reasm_deadline(&b->reasm, &when) && when < next)
+            next = when;
+    }
+    if (next == UINT64_MAX)
+        return;
+    uint64_t now = uv_now(t->sweep.loop);
+    uv_timer_start(&t->sweep, on_sweep, next > now ? next - now : 0, 0);
+}
+
+/* ---- sender worker ------------------------------------------------------------------- */
+
+/* Without a fixed peer the hop after the sender names the destination: parse and pop it. */
+static ockam_err
+take_destination(ockam_udp_bind *b, ockam_msg *m, struct ockam__udp_dest *d, const char **why)
+{
+    ockam_route *onward = ockam_msg_onward(m);
+    if (ockam_route_len(onward) == 0) {
+        *why = "no 2#host:port hop after the bind's address";
+        return OCKAM_EROUTE;
+    }
+    ockam_addr a = ockam_route_front(onward);
+    if (a.type != OCKAM_TRANSPORT_UDP) {
+        *why = "the hop after the bind's address must be 2#host:port";
+        return OCKAM_EROUTE;
+    }
+    if (ockam__udp_parse((const char *)a.bytes, a.len, true, d) != OCKAM_OK) {
+        *why = "malformed 2#host:port";
+        return OCKAM_EADDRINVAL;
+    }
+    if (!may_send(b, m, a, d)) {
+        *why = "a message from another node may only go to a known peer or an allowed "
+               "destination (allowed_outgoing)";
+        return OCKAM_EACCES;
+    }
+    ockam_route_pop_front(onward);
+    return OCKAM_OK;
+}
+
+static void
+sender_on_message(ockam_worker *w, ockam_msg *m, void *user)
+{
+    ockam_udp_bind *b = user;
+    struct ockam__udp_dest d;
+    const char *why = NULL;
+
+    ockam_route_pop_front(ockam_msg_onward(m)); /* our own address */
+    if (b->fixed) {
+        note_consumer(b, m);
+        (void)ockam__udp_send(b, m, &b->peer_sa);
+        return;
+    }
+    ockam_err err = take_destination(b, m, &d, &why);
+    if (err) {
+        (void)ockam__udp_send_drop(b, m, err, why);
+        return;
+    }
+    if (is_local_origin(m))
+        remember_destination(b, &d);
+    note_consumer(b, m);
+    (void)ockam__udp_send_to(b, m, &d);
+}
+
+static void
+sender_on_stop(ockam_worker *w, void *user)
+{
+    ((ockam_udp_bind *)user)->sender = NULL;
+}
+
+static ockam_err
+start_sender(ockam_udp_bind *b)
+{
+    ockam_worker_opts o = {.on_message = sender_on_message, .on_stop = sender_on_stop, .user = b};
+    ockam_err err = ockam_worker_start(b->t->node, NULL, &o, &b->sender);
+    if (err)
+        return err;
+    ockam_addr a = ockam_worker_addr(b->sender);
+    memcpy(b->addr, a.bytes, a.len);
+    b->addr[a.len] = '\0';
+    /* Binds are made by the operator: reaching their sender never opens anything new. */
+    return ockam_flow_allow_any_origin(b->t->node, b->addr, true);
+}
+
+/* ---- creating binds ------------------------------------------------------------------ */
+
+static ockam_err
+resolve_text(struct ockam__udp *t, const char *text, bool port_required, int family,
+    struct ockam__udp_dest *d)
+{
+    ockam_err err = ockam__udp_parse(text, strlen(text), port_required, d);
+    if (err)
+        return err;
+    if (!d->numeric)
+        err = ockam__udp_resolve_now(ockam__node_loop(t->node), d, family);
+    if (!err && family != AF_UNSPEC && d->sa.sa.sa_family != family)
+        err = OCKAM_EADDRINVAL;
+    return err;
+}
+
+static ockam_err
+open_socket(ockam_udp_bind *b, const union ockam__udp_sa *at)
+{
+    union ockam__udp_sa bound;
+    int len = (int)sizeof bound;
+    int rc = uv_udp_bind(&b->io, &at->sa, 0);
+    if (rc == 0)
+        rc = uv_udp_getsockname(&b->io, &bound.sa, &len);
+    if (rc != 0)
+        return ockam__udp_err_from_uv(rc);
+    ockam__udp_format(&bound.sa, b->local);
+    if (b->t->cfg.recv_buffer_size) {
+        size_t want = b->t->cfg.recv_buffer_size;
+        int v = want > INT_MAX ? INT_MAX : (int)want;
+        if (uv_recv_buffer_size((uv_handle_t *)&b->io, &v) != 0)
+            OCKAM_LOG_D("udp %s: SO_RCVBUF not changed", b->local);
+    }
+    rc = uv_udp_recv_start(&b->io, on_alloc, on_recv);
+    OCKAM_LOG_D(
+        "udp %s: bound, recvmmsg %s", b->local, uv_udp_using_recvmmsg(&b->io) ? "on" : "off");
+    return ockam__udp_err_from_uv(rc);
+}
+
+static ockam_err
+init_reasm(ockam_udp_bind *b)
+{
+    const ockam_udp_config *c = &b->t->cfg;
+    struct ockam__udp_reasm_cfg rc = {
+        .peer_bytes = c->max_peer_bytes,
+        .max_message = OCKAM_UDP_MAX_MESSAGE,
+        .max_peers = c->max_peers,
+        .stale_ms = c->partial_timeout_ms,
+        .name = b->local,
+    };
+    return ockam__udp_reasm_init(&b->reasm, &rc, &b->t->budget);
+}
+
+static ockam_err
+ensure_rbuf(struct ockam__udp *t)
+{
+    if (t->rbuf)
+        return OCKAM_OK;
+    t->rbuf = ockam__alloc((size_t)RECV_SLOT * RECV_SLOTS);
+    if (!t->rbuf)
+        return OCKAM_ENOMEM;
+    t->rbuf_len = (size_t)RECV_SLOT * RECV_SLOTS;
+    return OCKAM_OK;
+}
+
+/* Everything after the handle exists; on error the bind is closed (freed asynchronously). */
+static ockam_err
+bind_setup(ockam_udp_bind *b, const struct ockam__udp_dest *at)
+{
+    ockam_err err = open_socket(b, &at->sa);
+    if (!err)
+        err = init_reasm(b);
+    if (!err)
+        err = start_sender(b);
+    if (err)
+        return err;
+    b->flow_id = ockam_flow_id_new(b->t->node);
+    ockam__random_bytes(&b->next_number, sizeof b->next_number);
+    bind_link(b->t, b);
+    return OCKAM_OK;
+}
+
+static ockam_err
+bind_create(struct ockam__udp *t, const char *host_port, const char *peer, bool is_default,
+    ockam_udp_bind **out)
+{
+    struct ockam__udp_dest at, fixed;
+    if (!host_port)
+        return OCKAM_EADDRINVAL;
+    ockam_err err = resolve_text(t, host_port, false, AF_UNSPEC, &at);
+    if (!err && peer)
+        err = resolve_text(t, peer, true, at.sa.sa.sa_family, &fixed);
+    if (!err)
+        err = ensure_rbuf(t);
+    if (err)
+        return err;
+
+    ockam_udp_bind *b = ockam__zalloc(sizeof *b);
+    if (!b)
+        return OCKAM_ENOMEM;
+    b->t = t;
+    b->family = at.sa.sa.sa_family;
+    b->is_default = is_default;
+    if (peer) {
+        b->fixed = true;
+        b->peer_sa = fixed.sa;
+        ockam__udp_key(&fixed.sa.sa, &b->peer_key);
+        ockam__udp_format(&fixed.sa.sa, b->peer_text);
+    }
+    int rc = uv_udp_init_ex(ockam__node_loop(t->node), &b->io, UV_UDP_RECVMMSG);
+    if (rc != 0) {
+        ockam__free(b);
+        return ockam__udp_err_from_uv(rc);
+    }
+    b->io.data = b;
+    b->refs = 1; /* the handle */
+    err = bind_setup(b, &at);
+    if (err) {
+        bind_close(b);
+        return err;
+    }
+    *out = b;
+    return OCKAM_OK;
+}
+
+static ockam_err
+default_bind(struct ockam__udp *t, int family, ockam_udp_bind **out)
+{
+    ockam_udp_bind **slot = family == AF_INET6 ? &t->default6 : &t->default4;
+    if (*slot) {
+        *out = *slot;
+        return OCKAM_OK;
+    }
+    ockam_err err = bind_create(t, family == AF_INET6 ? "[::]:0" : "0.0.0.0:0", NULL, true, out);
+    if (!err)
+        *slot = *out;
+    return err;
+}
+
+/* ---- transport ops ------------------------------------------------------------------- */
+
+static ockam_err
+route_refuse(ockam_msg *m, ockam_err err, const char *why, ockam_addr dest)
+{
+    char text[OCKAM__UDP_PEER_TEXT + 16];
+    ockam_addr_format(dest, text, sizeof text);
+    /* The sender gets the error code; one debug line is enough (a flood must not flood logs). */
+    OCKAM_LOG_D("udp: message to %s not sent: %s", text, why);
+    ockam_msg_free(m);
+    return err;
+}
+
+/* A message whose first hop is 2#host:port goes through the default bind. */
+static ockam_err
+udp_route(void *self, ockam_msg *m)
+{
+    struct ockam__udp *t = self;
+    struct ockam__udp_dest d;
+    ockam_udp_bind *b = NULL;
+    ockam_addr a = ockam_route_front(ockam_msg_onward(m));
+
+    if (t->shutting_down)
+        return route_refuse(m, OCKAM_ECLOSED, "transport closing", a);
+    if (!is_local_origin(m) && !allowed_outgoing(t, a))
+        return route_refuse(m, OCKAM_EACCES, "from another node and not in allowed_outgoing", a);
+    if (ockam__udp_parse((const char *)a.bytes, a.len, true, &d) != OCKAM_OK)
+        return route_refuse(m, OCKAM_EADDRINVAL, "malformed host:port", a);
+    ockam_err err = default_bind(t, d.numeric ? d.sa.sa.sa_family : AF_INET, &b);
+    if (err)
+        return route_refuse(m, err, "cannot open the default bind", a);
+    ockam_route_pop_front(ockam_msg_onward(m));
+    if (is_local_origin(m))
+        remember_destination(b, &d);
+    note_consumer(b, m);
+    return ockam__udp_send_to(b, m, &d);
+}
+
+static ockam_err
+copy_allowed(struct ockam__udp *t, const ockam_udp_config *cfg)
+{
+    t->cfg.allowed_outgoing = NULL;
+    t->cfg.allowed_outgoing_count = 0;
+    if (!cfg->allowed_outgoing_count)
+        return OCKAM_OK;
+    t->allowed = ockam__zalloc(cfg->allowed_outgoing_count * sizeof(char *));
+    if (!t->allowed)
+        return OCKAM_ENOMEM;
+    for (size_t i = 0; i < cfg->allowed_outgoing_count; i++) {
+        t->allowed[i] = ockam__strdup(cfg->allowed_outgoing[i]);
+        if (!t->allowed[i])
+            return OCKAM_ENOMEM;
+        t->cfg.allowed_outgoing_count++;
+    }
+    t->cfg.allowed_outgoing = (const char *const *)t->allowed;
+    return OCKAM_OK;
+}
+
+static void
+free_allowed(struct ockam__udp *t)
+{
+    for (size_t i = 0; t->allowed && i < t->cfg.allowed_outgoing_count; i++)
+        ockam__free(t->allowed[i]);
+    ockam__free(t->allowed);
+    t->allowed = NULL;
+    t->cfg.allowed_outgoing_count = 0;
+}
+
+static ockam_err
+udp_init(void *self, ockam_node *node, const void *config)
+{
+    struct ockam__udp *t = self;
+    static const ockam_udp_config defaults = OCKAM_UDP_CONFIG_INIT;
+    const ockam_udp_config *cfg = config ? config : &defaults;
+
+    t->node = node;
+    t->cfg = *cfg;
+    ockam_err err = copy_allowed(t, cfg);
+    if (err) {
+        free_allowed(t);
+        return err;
+    }
+    t->budget.max = cfg->max_total_bytes;
+    uv_timer_init(ockam__node_loop(node), &t->sweep);
+    t->sweep.data = t;
+    return OCKAM_OK;
+}
+
+static void
+udp_shutdown(void *self)
+{
+    struct ockam__udp *t = self;
+    t->shutting_down = true;
+    while (t->binds)
+        bind_close(t->binds);
+    uv_close((uv_handle_t *)&t->sweep, NULL);
+}
+
+static void
+udp_fini(void *self)
+{
+    struct ockam__udp *t = self;
+    OCKAM_ASSERT(t->binds == NULL);
+    free_allowed(t);
+    ockam__free(t->rbuf);
+    ockam__free(t->scratch);
+}
+
+static const struct ockam__transport_ops udp_ops = {
+    .type = OCKAM_TRANSPORT_UDP,
+    .name = "udp",
+    .size = sizeof(struct ockam__udp),
+    .init = udp_init,
+    .route = udp_route,
+    .shutdown = udp_shutdown,
+    .fini = udp_fini,
+};
+
+/* ---- public API ---------------------------------------------------------------------- */
+
+static bool
+config_ok(const ockam_udp_config *cfg)
+{
+    return cfg->max_peer_bytes && cfg->max_total_bytes && cfg->max_peers && cfg->partial_timeout_ms
+        && cfg->max_send_queue && (cfg->allowed_outgoing || !cfg->allowed_outgoing_count);
+}
+
+ockam_err
+ockam_udp_init(ockam_node *node, const ockam_udp_config *cfg)
+{
+    if (cfg && !config_ok(cfg))
+        return OCKAM_EINVAL;
+    return ockam__transport_register(node, &udp_ops, cfg, NULL);
+}
+
+ockam_err
+ockam_udp_bind_open(
+    ockam_node *node, const char *host_port, const ockam_udp_bind_opts *opts, ockam_udp_bind **out)
+{
+    struct ockam__udp *t = transport_of(node);
+    ockam_udp_bind *b = NULL;
+    if (!t)
+        return OCKAM_ENOTSUP;
+    if (t->shutting_down)
+        return OCKAM_ECLOSED;
+    ockam_err err = bind_create(t, host_port, opts ? opts->peer : NULL, false, &b);
+    if (!err && out)
+        *out = b;
+    return err;
+}
+
+const char *
+ockam_udp_bind_address(const ockam_udp_bind *b)
+{
+    return b->addr;
+}
+
+const char *
+ockam_udp_bind_local(const ockam_udp_bind *b)
+{
+    return b->local;
+}
+
+const char *
+ockam_udp_bind_peer(const ockam_udp_bind *b)
+{
+    return b->fixed ? b->peer_text : NULL;
+}
+
+ockam_flow_id
+ockam_udp_bind_flow_id(const ockam_udp_bind *b)
+{
+    return b->flow_id;
+}
+
+bool
+ockam_udp_bind_is_default(const ockam_udp_bind *b)
+{
+    return b->is_default;
+}
+
+ockam_udp_stats
+ockam_udp_bind_get_stats(const ockam_udp_bind *b)
+{
+    const struct ockam__udp_reasm_stats *r = &b->reasm.stats;
+    ockam_udp_stats s = b->stats;
+    s.late = r->late;
+    s.gaps = r->gaps;
+    s.malformed += r->bad_offset;
+    s.abandoned = r->abandoned;
+    s.over_cap = r->over_cap;
+    s.stale = r->stale;
+    s.evicted = r->evicted;
+    s.reassembly_bytes = r->bytes;
+    s.reassembly_peak = r->peak;
+    s.peers = r->peers;
+    s.queued_bytes = b->out_bytes + uv_udp_get_send_queue_size(&b->io);
+    return s;
+}
+
+void
+ockam_udp_bind_close(ockam_udp_bind *b)
+{
+    if (b)
+        bind_close(b);
+}
+
+ockam_udp_bind *
+ockam_udp_bind_find(ockam_node *node, const char *address_or_local)
+{
+    struct ockam__udp *t = transport_of(node);
+    if (!t || !address_or_local)
+        return NULL;
+    for (ockam_udp_bind *b = t->binds; b; b = b->next) {
+        if (strcmp(b->addr, address_or_local) == 0 || strcmp(b->local, address_or_local) == 0)
+            return b;
+    }
+    return NULL;
+}
+
+void
+ockam_udp_bind_each(ockam_node *node, void (*fn)(ockam_udp_bind *b, void *arg), void *arg)
+{
+    struct ockam__udp *t = transport_of(node);
+    for (ockam_udp_bind *b = t ? t->binds : NULL; b; b = b->next)
+        fn(b, arg);
+}
+
+size_t
+ockam_udp_reassembly_bytes(ockam_node *node)
+{
+    struct ockam__udp *t = transport_of(node);
+    return t ? t->budget.used : 0;
+}
