@@ -25,6 +25,8 @@ extern const cli_cmd cli_service_cmds[];
 extern const cli_cmd cli_worker_cmds[];
 extern const cli_cmd cli_tcp_listener_cmds[];
 extern const cli_cmd cli_tcp_connection_cmds[];
+extern const cli_cmd cli_udp_listener_cmds[];
+extern const cli_cmd cli_udp_connection_cmds[];
 
 /* Verbosity (-v count) given on the command line. */
 int cli_verbosity(const cli_args *a);
@@ -37,5 +39,7 @@ char *cli_pick_node(const char *arg, bool create_default, int *code);
 /* "/ip4/127.0.0.1/tcp/PORT" (or ip6/dnsaddr) for a listener address "H:P"; 0.0.0.0 and [::]
  * map to loopback. Caller frees; NULL when the address is malformed. */
 char *cli_listener_route(const char *host_port);
+/* The same for any transport protocol of multiaddrs: proto "tcp" or "udp". */
+char *cli_transport_route(const char *host_port, const char *proto);
 
 #endif

@@ -18,6 +18,12 @@
 char *
 cli_listener_route(const char *host_port)
 {
+    return cli_transport_route(host_port, "tcp");
+}
+
+char *
+cli_transport_route(const char *host_port, const char *proto)
+{
     char host[256];
     unsigned port;
     struct in_addr a4;
@@ -26,10 +32,11 @@ cli_listener_route(const char *host_port)
         return NULL;
     /* A node listening on every interface is reached through loopback. */
     if (inet_pton(AF_INET, host, &a4) == 1)
-        return xasprintf("/ip4/%s/tcp/%u", a4.s_addr == INADDR_ANY ? "127.0.0.1" : host, port);
+        return xasprintf(
+            "/ip4/%s/%s/%u", a4.s_addr == INADDR_ANY ? "127.0.0.1" : host, proto, port);
     if (inet_pton(AF_INET6, host, &a6) == 1)
-        return xasprintf("/ip6/%s/tcp/%u", IN6_IS_ADDR_UNSPECIFIED(&a6) ? "::1" : host, port);
-    return xasprintf("/dnsaddr/%s/tcp/%u", host, port);
+        return xasprintf("/ip6/%s/%s/%u", IN6_IS_ADDR_UNSPECIFIED(&a6) ? "::1" : host, proto, port);
+    return xasprintf("/dnsaddr/%s/%s/%u", host, proto, port);
 }
 
 /* ---- resolution ----------------------------------------------------------------------------- */
@@ -125,7 +132,9 @@ static int
 send_here(const struct send_req *r, ockam_route *route, uint8_t **reply, size_t *rlen)
 {
     ockam_node *node = ockam_node_new();
-    if (!node || ockam_tcp_init(node, NULL) != OCKAM_OK) {
+    /* A first 2#host:port hop needs no connect: the UDP transport sends it through its
+     * default bind, and replies come back to the sending worker on that bind. */
+    if (!node || ockam_tcp_init(node, NULL) != OCKAM_OK || ockam_udp_init(node, NULL) != OCKAM_OK) {
         ockam_node_free(node);
         return out_error(EXIT_RUNTIME, NULL, "Cannot set up a temporary node.");
     }
@@ -314,12 +323,15 @@ static const cli_opt send_opts[] = {
 const cli_cmd cli_message_cmds[] = {
     {"send", "MESSAGE", 1, 1, send_opts, message_send, "Send a message and print the reply",
         "/node/NAME in the route stands for that node's TCP listener. Without --from, a\n"
-        "temporary node in this process sends the message.\n\n"
+        "temporary node in this process sends the message. /ip4/A/tcp/P and /ip4/A/udp/P\n"
+        "(also /ip6, /dnsaddr) reach a node's TCP or UDP listener directly. UDP has no\n"
+        "connection that can be refused: an unreachable UDP hop is a timeout.\n\n"
         "Examples:\n"
         "  ockam message send hello --to /node/n1/service/echo\n"
         "  ockam message send hello --to /node/n1/service/hop/service/uppercase\n"
         "  ockam message send hello --from n1 --to "
         "/worker/<c1>/service/hop/worker/<c2>/service/echo\n"
-        "  ockam message send 68656c6c6f --hex --to /node/n1/service/echo"},
+        "  ockam message send 68656c6c6f --hex --to /node/n1/service/echo\n"
+        "  ockam message send hello --to /ip4/127.0.0.1/udp/6000/service/uppercase"},
     {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -39,6 +39,18 @@ list_or_empty(json_t *res, const char *key)
     return json_is_array(v) ? json_incref(v) : json_array();
 }
 
+/* The UDP part of a node's view: its UDP listener address (from the config, with the real
+ * port once it ran; null without one), and what GET /node reported. */
+static void
+add_udp_view(json_t *view, json_t *cfg, json_t *res)
+{
+    json_t *udp = json_object_get(cfg, "udp_listener_address");
+    json_object_set_new(
+        view, "udp_listener_address", json_is_string(udp) ? json_incref(udp) : json_null());
+    json_object_set_new(view, "udp_listeners", list_or_empty(res, "udp_listeners"));
+    json_object_set_new(view, "udp_connections", list_or_empty(res, "udp_connections"));
+}
+
 /* The one JSON shape of a node, for create, show and start (res: GET /node, or NULL). */
 static json_t *
 node_view(const char *name, json_t *res)
@@ -58,6 +70,7 @@ node_view(const char *name, json_t *res)
         list_or_empty(res, "tcp_listeners"), "connections", list_or_empty(res, "connections"),
         "services", list_or_empty(res, "services"), "allowed_outgoing",
         json_is_array(allowed) ? json_incref(allowed) : json_array(), "log", log);
+    add_udp_view(view, cfg, res);
     free(log);
     free(short_route);
     free(verbose);
@@ -95,7 +108,7 @@ plain_section(strbuf *sb, json_t *view, const char *key, const char *title)
         json_t *it = json_array_get(arr, i);
         if (strcmp(key, "services") == 0)
             sb_printf(sb, "    %s service at %s\n", str(it, "type"), str(it, "addr"));
-        else if (strcmp(key, "tcp_listeners") == 0)
+        else if (strcmp(key, "tcp_listeners") == 0 || strcmp(key, "udp_listeners") == 0)
             sb_printf(sb, "    Listening at %s%s\n", str(it, "address"),
                 json_is_true(json_object_get(it, "main")) ? " (main)" : "");
         else
@@ -122,6 +135,8 @@ plain_view(json_t *view)
         &sb, "  With route /node/%s%s%s\n", name, verbose ? " or " : "", verbose ? verbose : "");
     plain_section(&sb, view, "tcp_listeners", "TCP listeners");
     plain_section(&sb, view, "connections", "TCP connections");
+    plain_section(&sb, view, "udp_listeners", "UDP listeners");
+    plain_section(&sb, view, "udp_connections", "UDP connections");
     plain_section(&sb, view, "services", "Services");
     sb_printf(&sb, "  Log: %s", str(view, "log"));
     return sb_take(&sb);
@@ -184,18 +199,22 @@ print_created(const char *name, json_t *report, void *user)
 {
     const struct created *c = user;
     const char *addr = json_string_value(json_object_get(report, "tcp_listener_address"));
+    json_t *view = node_view(name, json_object_get(report, "resources"));
+    const char *udp = json_string_value(json_object_get(view, "udp_listener_address"));
     char *plain = NULL;
     if (out_wants_plain()) {
         strbuf sb = {0};
         sb_printf(&sb, "%s Created a new Node named %s, listening at %s\n", out_mark_ok(), name,
             addr ? addr : "?");
+        if (udp)
+            sb_printf(&sb, "%s Listening for UDP at %s\n", out_mark_ok(), udp);
         if (c->made_default)
             sb_printf(
                 &sb, "%s Marked %s as your default Node, on this machine\n", out_mark_ok(), name);
         sb_printf(&sb, "\n    To see more details on this Node, run: ockam node show %s", name);
         plain = sb_take(&sb);
     }
-    out_result(plain, name, node_view(name, json_object_get(report, "resources")));
+    out_result(plain, name, view);
     free(plain);
 }
 
@@ -227,7 +246,12 @@ config_from_args(const char *name, const cli_args *a)
     const char *const *list = args_list(a, "allow-outgoing", NULL);
     for (size_t i = 0; list && list[i]; i++)
         json_array_append_new(allowed, json_string(list[i]));
-    return config_new(name, args_value(a, "tcp-listener-address"), allowed, cli_verbosity(a));
+    json_t *cfg
+        = config_new(name, args_value(a, "tcp-listener-address"), allowed, cli_verbosity(a));
+    const char *udp = args_value(a, "udp-listener-address");
+    if (cfg && udp)
+        json_object_set_new(cfg, "udp_listener_address", json_string(udp));
+    return cfg;
 }
 
 /* A fresh state directory for name holding cfg (stolen); an old stopped node is replaced. */
@@ -256,6 +280,9 @@ validate_create(const cli_args *a, const char *name)
             "'%s' is not a valid node name.", name);
     const char *listen = args_value(a, "tcp-listener-address");
     if (listen && check_address("--tcp-listener-address", listen))
+        return EXIT_USAGE;
+    const char *udp = args_value(a, "udp-listener-address");
+    if (udp && check_address("--udp-listener-address", udp))
         return EXIT_USAGE;
     const char *const *list = args_list(a, "allow-outgoing", NULL);
     for (size_t i = 0; list && list[i]; i++) {
@@ -603,6 +630,8 @@ reset(const cli_args *a)
 static const cli_opt create_opts[] = {
     {"tcp-listener-address", 't', OPT_VALUE, "HOST:PORT",
         "Address of the node's TCP listener [default: 127.0.0.1:0, a free port]"},
+    {"udp-listener-address", 0, OPT_VALUE, "HOST:PORT",
+        "Also listen for UDP at HOST:PORT (port 0: a free port) [default: no UDP listener]"},
     {"foreground", 'f', OPT_FLAG, NULL, "Run the node in this process until Ctrl+C"},
     {"allow-outgoing", 0, OPT_LIST, "HOST:PORT",
         "Let messages from other nodes make this node connect to HOST:PORT (repeatable; '*' "
@@ -633,7 +662,8 @@ const cli_cmd cli_node_cmds[] = {
         "Examples:\n"
         "  ockam node create n1\n"
         "  ockam node create n2 --tcp-listener-address 127.0.0.1:7000\n"
-        "  ockam node create n3 --allow-outgoing 127.0.0.1:8000"},
+        "  ockam node create n3 --allow-outgoing 127.0.0.1:8000\n"
+        "  ockam node create n4 --udp-listener-address 127.0.0.1:6000"},
     {"list", "", 0, 0, no_opts, node_list, "List nodes and whether they run (UP or DOWN)", NULL},
     {"show", "[NAME]", 0, 1, no_opts, node_show,
         "Show a node: status, route, listeners, connections, services", NULL},

@@ -22,6 +22,9 @@ static const cli_group groups[] = {
     {"worker", "List the workers of a node", cli_worker_cmds},
     {"tcp-listener", "Manage the TCP listeners of a node", cli_tcp_listener_cmds},
     {"tcp-connection", "Manage the TCP connections of a node", cli_tcp_connection_cmds},
+    {"udp-listener", "Manage the UDP listeners of a node", cli_udp_listener_cmds},
+    {"udp-connection", "Manage the UDP connections (fixed peers) of a node",
+        cli_udp_connection_cmds},
     {"reset", "Delete every node and all local state", cli_reset_cmds},
 };
 #define NGROUPS (sizeof groups / sizeof groups[0])

@@ -144,6 +144,17 @@ load_allowed(struct noderun *r)
 
 /* ---- boot --------------------------------------------------------------------------------- */
 
+/* One allow-list for every transport: a HOST:PORT the operator allowed may be reached over
+ * TCP or UDP by messages from other nodes (the hop after the destination says which). */
+static ockam_err
+start_udp_transport(struct noderun *r)
+{
+    ockam_udp_config udp = OCKAM_UDP_CONFIG_INIT;
+    udp.allowed_outgoing = r->allowed;
+    udp.allowed_outgoing_count = r->nallowed;
+    return ockam_udp_init(r->node, &udp);
+}
+
 static bool
 start_transports(struct noderun *r, startup_error *e)
 {
@@ -156,6 +167,8 @@ start_transports(struct noderun *r, startup_error *e)
     ockam_err err = ockam_tcp_init(r->node, &tcp);
     if (!err)
         err = ockam_uds_init(r->node);
+    if (!err)
+        err = start_udp_transport(r);
     if (err)
         return fail(e, NULL, "Cannot set up the transports: %s.", ockam_strerror(err));
     return true;
@@ -244,6 +257,33 @@ start_services(struct noderun *r, startup_error *e)
     return true;
 }
 
+/* The UDP listener given with --udp-listener-address must come up, like the TCP one: the
+ * user asked for that address. Extra UDP listeners saved by an earlier run are logged when
+ * they cannot come back. */
+static bool
+start_udp_listeners(struct noderun *r, startup_error *e)
+{
+    const char *addr = json_string_value(json_object_get(r->config, "udp_listener_address"));
+    ockam_err err = addr ? ockam__nodemanager_udp_listen(r->nm, addr, true, NULL) : OCKAM_OK;
+    if (err == OCKAM_EADDRINUSE)
+        return fail(e, "Pick another address with --udp-listener-address.",
+            "%s is already in use (UDP).", addr);
+    if (err == OCKAM_EADDRINVAL)
+        return fail(e, "Use HOST:PORT, e.g. 127.0.0.1:6000.",
+            "'%s' is not a valid UDP listener address.", addr);
+    if (err)
+        return fail(e, NULL, "Unable to listen on %s (UDP): %s.", addr, ockam_strerror(err));
+    json_t *extra = json_object_get(r->config, "udp_listeners");
+    for (size_t i = 0; i < json_array_size(extra); i++) {
+        const char *a = json_string_value(json_array_get(extra, i));
+        err = a ? ockam__nodemanager_udp_listen(r->nm, a, false, NULL) : OCKAM_EINVAL;
+        if (err)
+            fprintf(stderr, "ockam: cannot restore the UDP listener %s: %s\n", a ? a : "?",
+                ockam_strerror(err));
+    }
+    return true;
+}
+
 static bool
 write_pid(struct noderun *r, startup_error *e)
 {
@@ -266,7 +306,7 @@ boot(struct noderun *r, startup_error *e)
             "The configuration of node %s is missing or corrupt.", r->name);
     load_allowed(r);
     if (!start_transports(r, e) || !start_api(r, e) || !start_main_listener(r, e)
-        || !start_services(r, e))
+        || !start_services(r, e) || !start_udp_listeners(r, e))
         return false;
     r->booted = true;
     save_config(r);

@@ -1,7 +1,8 @@
 /* A node running in this process (`node create --foreground`, and every background node):
  * takes the node's lock, boots from its config.json (main TCP listener, api.sock, node
  * manager, default services echo/uppercase/hop, then what was saved: services, extra
- * listeners), saves the real listener address, reports ready, and runs until SIGINT, SIGTERM
+ * listeners, then the UDP listeners: --udp-listener-address and the saved ones), saves the
+ * real listener addresses, reports ready, and runs until SIGINT, SIGTERM
  * or SIGHUP. A startup error (e.g. "127.0.0.1:7000 is already in use") is reported instead. */
 #ifndef OCKAM_CLI_NODERUN_H
 #define OCKAM_CLI_NODERUN_H

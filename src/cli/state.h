@@ -5,7 +5,10 @@
  *     config.json              what the node was created with and what `node start` restores:
  *                              {"name", "tcp_listener_address" (the real bound address once it
  *                              ran), "tcp_listeners": [...], "services": [{"addr","type"}],
- *                              "allowed_outgoing": [...], "verbosity"}
+ *                              "allowed_outgoing": [...], "verbosity",
+ *                              "udp_listener_address" (given at create; the real bound
+ *                              address once it ran; null after it was deleted),
+ *                              "udp_listeners": [...]}
  *     node.log                 the background node's stdout and stderr
  *     lock                     flock(LOCK_EX) held by the running node: liveness never relies
  *                              on a pid that may be stale or reused

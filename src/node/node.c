@@ -38,6 +38,7 @@ struct ockam_worker {
     uint8_t state;
     bool in_ready;
     bool in_callback;
+    bool pinned; /* on stop_all_workers' list: freed by that walk, not by ockam_worker_stop */
 };
 
 struct post_item {
@@ -256,6 +257,7 @@ stop_entry_worker(struct ockam__entry *e, void *arg)
     /* Collect each worker once (through its primary entry), stop them after the walk. */
     if (w && w->entries == e) {
         w->ready_next = *list;
+        w->pinned = true;
         *list = w;
     }
 }
@@ -271,10 +273,16 @@ stop_all_workers(ockam_node *n)
     }
     ockam_worker *list = NULL;
     ockam__registry_each(&n->registry, stop_entry_worker, &list);
+    /* A worker's on_stop (or a close watcher it triggers) may stop other workers of the list:
+     * pinned ones stay allocated until the walk reaches them. */
     while (list) {
         ockam_worker *next = list->ready_next;
         list->ready_next = NULL;
-        ockam_worker_stop(list);
+        list->pinned = false;
+        if (list->state != W_STOPPED)
+            ockam_worker_stop(list);
+        else if (!list->in_ready && !list->in_callback)
+            worker_free(list);
         list = next;
     }
 }
@@ -504,8 +512,9 @@ ockam_worker_stop(ockam_worker *w)
     n->workers--;
     if (w->on_stop)
         w->on_stop(w, w->user);
-    /* Still referenced by the ready list or a running callback: freed when that ends. */
-    if (!w->in_ready && !w->in_callback)
+    /* Still referenced by the ready list, a running callback or the node's teardown walk:
+     * freed when that ends. */
+    if (!w->in_ready && !w->in_callback && !w->pinned)
         worker_free(w);
 }
 

@@ -6,6 +6,7 @@
 #include "ockam/multiaddr.h"
 #include "ockam/services.h"
 #include "ockam/tcp.h"
+#include "service/nodemanager_internal.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -68,6 +69,8 @@ struct ockam__nodemanager {
     struct op_conn **conns;
     size_t nconns, capconns;
     struct pending pending; /* list head */
+    /* UDP listeners and connections, owned by nodemanager_udp.c */
+    struct ockam__nm_udp *udp;
 };
 
 typedef void (*handler_fn)(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
@@ -276,6 +279,8 @@ service_consume_all(ockam__nodemanager *nm, const char *addr)
         err = ockam_flow_add_consumer(nm->node, addr, ockam_listener_flow_id(nm->listeners[i]));
     for (size_t i = 0; i < nm->nconns && !err; i++)
         err = ockam_flow_add_consumer(nm->node, addr, nm->conns[i]->flow);
+    if (!err)
+        err = ockam__nm_udp_consume_all(nm, addr);
     return err;
 }
 
@@ -476,8 +481,11 @@ ockam__nodemanager_config(ockam__nodemanager *nm)
     for (size_t i = 1; i < nm->nlisteners; i++)
         json_array_append_new(extra, json_string(ockam_listener_address(nm->listeners[i])));
     const char *main = nm->nlisteners ? ockam_listener_address(nm->listeners[0]) : NULL;
-    return json_pack("{s:s?, s:o, s:o}", "tcp_listener_address", main, "tcp_listeners", extra,
-        "services", services_json(nm));
+    json_t *cfg = json_pack("{s:s?, s:o, s:o}", "tcp_listener_address", main, "tcp_listeners",
+        extra, "services", services_json(nm));
+    if (cfg)
+        ockam__nm_udp_config(nm, cfg);
+    return cfg;
 }
 
 /* ---- endpoints: node, workers ---------------------------------------------------------- */
@@ -485,9 +493,12 @@ ockam__nodemanager_config(ockam__nodemanager *nm)
 json_t *
 ockam__nodemanager_resources(ockam__nodemanager *nm)
 {
-    return json_pack("{s:s, s:I, s:o, s:o, s:o, s:o}", "name", nm->name, "pid",
+    json_t *res = json_pack("{s:s, s:I, s:o, s:o, s:o, s:o}", "name", nm->name, "pid",
         (json_int_t)getpid(), "tcp_listeners", listeners_json(nm), "connections", conns_json(nm),
         "services", services_json(nm), "allowed_outgoing", allowed_json(nm));
+    if (res)
+        ockam__nm_udp_resources(nm, res);
+    return res;
 }
 
 static void
@@ -949,6 +960,14 @@ static const struct endpoint endpoints[] = {
     {"POST", "/node/tcp/connection", create_conn},
     {"GET", "/node/tcp/connection/", show_conn},
     {"DELETE", "/node/tcp/connection/", delete_conn},
+    {"GET", "/node/udp/listener", ockam__nm_udp_list_listeners},
+    {"POST", "/node/udp/listener", ockam__nm_udp_create_listener},
+    {"GET", "/node/udp/listener/", ockam__nm_udp_show_listener},
+    {"DELETE", "/node/udp/listener/", ockam__nm_udp_delete_listener},
+    {"GET", "/node/udp/connection", ockam__nm_udp_list_conns},
+    {"POST", "/node/udp/connection", ockam__nm_udp_create_conn},
+    {"GET", "/node/udp/connection/", ockam__nm_udp_show_conn},
+    {"DELETE", "/node/udp/connection/", ockam__nm_udp_delete_conn},
     {"GET", "/node/services", list_services},
     {"POST", "/node/services/", start_service},
     {"POST", "/v0/message", send_message},
@@ -1025,6 +1044,7 @@ nm_on_stop(ockam_worker *w, void *user)
     ockam__free(nm->conns);
     ockam__free(nm->services);
     ockam__free(nm->listeners);
+    ockam__nm_udp_free(nm);
     ockam__free(nm->name);
     ockam__free(nm);
 }
@@ -1077,4 +1097,59 @@ ockam__nodemanager_start(
     }
     *out = nm;
     return OCKAM_OK;
+}
+
+/* ---- for the transport parts of the manager (nodemanager_internal.h) -------------------- */
+
+ockam_node *
+ockam__nm_node(ockam__nodemanager *nm)
+{
+    return nm->node;
+}
+
+const char *
+ockam__nm_name(ockam__nodemanager *nm)
+{
+    return nm->name;
+}
+
+struct ockam__nm_udp **
+ockam__nm_udp_slot(ockam__nodemanager *nm)
+{
+    return &nm->udp;
+}
+
+void
+ockam__nm_reply_ok(ockam__nodemanager *nm, ockam_msg *req, json_t *body)
+{
+    reply_ok(nm, req, body);
+}
+
+void
+ockam__nm_reply_err(ockam__nodemanager *nm, ockam_msg *req, int status, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    reply_err(nm, req, status, "%s", text);
+}
+
+void
+ockam__nm_changed(ockam__nodemanager *nm)
+{
+    changed(nm);
+}
+
+void
+ockam__nm_services_consume(ockam__nodemanager *nm, ockam_flow_id flow)
+{
+    flow_add_all_services(nm, flow);
+}
+
+void
+ockam__nm_services_release(ockam__nodemanager *nm, ockam_flow_id flow)
+{
+    flow_remove_all_services(nm, flow);
 }

@@ -10,7 +10,9 @@
  * Public services (echo, uppercase, hop workers started here) are consumers of every TCP
  * listener's flow id and of every outgoing connection created through POST
  * /node/tcp/connection; a service started later is added to all of them, and so is a listener
- * or connection created later.
+ * or connection created later. The same holds for UDP listeners (binds without a fixed peer)
+ * and UDP connections (binds with a fixed peer) created here, but not for the transport's
+ * default binds, which carry replies to local senders only (nodemanager_udp.c).
  *
  * Protocol: one request per message, one reply per request, both UTF-8 JSON payloads.
  *   request: {"method": "GET"|"POST"|"DELETE", "path": "/node/...", "body": {...}?}
@@ -30,6 +32,15 @@
  *   POST   /node/tcp/connection           {"to": "H:P"} -> connection (replies once connected)
  *   GET    /node/tcp/connection/{addr|peer}      connection
  *   DELETE /node/tcp/connection/{addr|peer}      connection
+ *   GET    /node/udp/listener             [udp listener]
+ *   POST   /node/udp/listener             {"address": "H:P"} -> udp listener
+ *   GET    /node/udp/listener/{id|H:P}    udp listener
+ *   DELETE /node/udp/listener/{id|H:P}    udp listener
+ *   GET    /node/udp/connection           [udp connection]
+ *   POST   /node/udp/connection           {"to": "H:P"} -> udp connection (a bind with a fixed
+ *                                         peer; nothing is sent, so it succeeds at once)
+ *   GET    /node/udp/connection/{addr|peer}      udp connection
+ *   DELETE /node/udp/connection/{addr|peer}      udp connection
  *   GET    /node/services                 [service]
  *   POST   /node/services/{hop|echo|uppercase}  {"addr": "h1", "allow_existing": bool}
  *                                         -> service + {"created": bool}; with allow_existing
@@ -39,15 +50,22 @@
  *                                         "...", "timeout_ms": N} -> {"payload_hex": "..."}
  * where listener = {id, type: "tcp", mode: "listen", address, main, flow_control_id},
  * connection = {address, route: "/worker/<address>", type: "tcp", mode: "outgoing"|"incoming",
- * peer, operator: bool, flow_control_id}, service = {addr, type}.
+ * peer, operator: bool, flow_control_id}, service = {addr, type},
+ * udp listener = {id, type: "udp", mode: "listen", address, main, flow_control_id, stats},
+ * udp connection = {address, route: "/worker/<address>", type: "udp", mode: "outgoing", peer,
+ * local, operator: true, flow_control_id, stats}, stats = {datagrams_in, datagrams_out,
+ * messages_in, messages_out, malformed, send_dropped}. GET /node adds "udp_listeners" and
+ * "udp_connections".
  *
  * POST /v0/message connects explicitly to a first TCP hop (so a refused connection is a quick
  * 502, not a timeout) and closes that connection after the reply or the timeout: connections
- * made for one message never pile up. */
+ * made for one message never pile up. A first UDP hop (2#H:P) goes through the transport's
+ * default bind; nothing can refuse a datagram, so an unreachable peer is a 504. */
 #ifndef OCKAM_SERVICE_NODEMANAGER_H
 #define OCKAM_SERVICE_NODEMANAGER_H
 
 #include "ockam/stream.h"
+#include "ockam/udp.h"
 
 #include <jansson.h>
 
@@ -82,12 +100,19 @@ ockam_err ockam__nodemanager_start_service(
 ockam_err ockam__nodemanager_tcp_listen(
     ockam__nodemanager *nm, const char *host_port, ockam_listener **out);
 
+/* Bind a UDP listener (no fixed peer) that reaches the public services; main marks the node's
+ * UDP listener address (node create --udp-listener-address). Errors of ockam_udp_bind_open.
+ * *out may be NULL. */
+ockam_err ockam__nodemanager_udp_listen(
+    ockam__nodemanager *nm, const char *host_port, bool main, ockam_udp_bind **out);
+
 /* The body of GET /node: {name, pid, tcp_listeners, connections, services, allowed_outgoing}.
  * New reference. */
 json_t *ockam__nodemanager_resources(ockam__nodemanager *nm);
 
 /* What `node start` needs: {"tcp_listener_address": "H:P" (main, real port), "tcp_listeners":
- * ["H:P", ...] (the others), "services": [{"addr", "type"}, ...]}. New reference. */
+ * ["H:P", ...] (the others), "services": [{"addr", "type"}, ...], "udp_listener_address":
+ * "H:P" (real port) or null, "udp_listeners": ["H:P", ...] (the others)}. New reference. */
 json_t *ockam__nodemanager_config(ockam__nodemanager *nm);
 
 #endif

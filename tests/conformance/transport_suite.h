@@ -2,7 +2,9 @@
  * profiles, UDS, and later UDP and Kafka). A transport is described by a ts_transport: how to
  * set it up on a node, listen, let a listener's traffic reach a worker, open a way to a peer,
  * and close it. The suite only routes ordinary messages through the local address a connect
- * produced, so a transport without "connections" (a UDP bind, a Kafka topic pair) fits too.
+ * produced (and the hops it says must follow it), so a transport without "connections" (a UDP
+ * bind with or without a fixed peer, a Kafka topic pair) fits too; what differs between
+ * them, the length of the return route on arrival, is a per-transport setting.
  *
  * Tests: listen/connect, exchange through echo with exact routes, reply by return route,
  * many messages in order, the largest message and one byte more, refused connection, close
@@ -19,7 +21,9 @@
 #include <stdint.h>
 
 /* Completion of connect: local_addr is the local address through which the peer is reached
- * (NULL when status != OCKAM_OK). */
+ * (NULL when status != OCKAM_OK), optionally followed by " => " and the hops that must come
+ * right after it, in route text: a UDP bind without a fixed peer is reached as
+ * "<bind> => 2#127.0.0.1:4000". */
 typedef void (*ts_connected_cb)(const char *local_addr, ockam_err status, void *arg);
 /* Completion of close: how many messages sent before the close were dropped. */
 typedef void (*ts_closed_cb)(uint64_t dropped, void *arg);
@@ -31,6 +35,11 @@ typedef struct ts_transport {
      * in its encoding. */
     size_t max_body;
     size_t (*body_size)(const ockam_msg *msg);
+    /* Length of the return route a message from A's worker has when it arrives at B:
+     * 2 ([<B's local address for the peer>, worker]) for connections and fixed peers; 3 for
+     * a UDP bind without a fixed peer, which names the source too ([<bind>, 2#<source>,
+     * worker], wire spec §5.2). 0 means 2. */
+    size_t return_route_len;
 
     /* Register the transport on a node. NULL if listen/connect do it. */
     void (*setup)(ockam_node *node, void *ctx);

@@ -48,6 +48,20 @@ tn_free_all(void)
         ockam_node_free(nodes[--n_nodes]);
 }
 
+void
+tn_node_free(ockam_node *node)
+{
+    for (size_t i = 0; i < n_nodes; i++) {
+        if (nodes[i] == node) {
+            memmove(&nodes[i], &nodes[i + 1], (n_nodes - i - 1) * sizeof nodes[0]);
+            n_nodes--;
+            ockam_node_free(node);
+            return;
+        }
+    }
+    fail_msg("tn_node_free: not a registered node");
+}
+
 static void
 turn_all(void)
 {

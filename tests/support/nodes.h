@@ -26,6 +26,8 @@
 ockam_node *tn_node_new(void);
 /* Free every registered node (closing their transports) and forget them. */
 void tn_free_all(void);
+/* Free one registered node (its peers see its connections close) and forget it. */
+void tn_node_free(ockam_node *node);
 /* Run every registered node until cond(arg) holds or timeout_ms passes; returns cond's value. */
 bool tn_wait(bool (*cond)(void *arg), void *arg, uint64_t timeout_ms);
 /* Run every registered node until none has ready work left (bounded). */

@@ -18,3 +18,5 @@ ockam_add_test(test_udp_conformance
     LIBS ockam_udp_test_util LABELS net TIMEOUT 180)
 ockam_add_test(test_udp_mixed SOURCES ${_udp}/udp_mixed_test.c LIBS ockam_udp_test_util
                LABELS net TIMEOUT 120)
+ockam_add_test(test_mixed_uds SOURCES ${_udp}/mixed_uds_test.c LIBS ockam_udp_test_util
+               LABELS net TIMEOUT 120)

@@ -1,11 +1,13 @@
-/* The transport conformance suite (tests/conformance/transport_suite.h) run for UDP.
+/* The transport conformance suite (tests/conformance/transport_suite.h) run for UDP, twice:
  *
- * Topology: a point-to-point UDP link, i.e. a bind with a fixed peer on each side (what
- * `udp-connection create` makes). "listen" binds node B with its peer fixed to a port that
- * "connect" then binds on node A, fixed to B. With fixed peers the return route on arrival is
- * [0#<bind>, 0#app], the two-element shape the suite checks. (A bind without a fixed peer
- * puts the source in the return route too -- [0#<bind>, 2#<source>, 0#app], wire spec §5.2 --
- * which udp_nodes_test.c checks.)
+ * "udp-fixed": a point-to-point UDP link, i.e. a bind with a fixed peer on each side.
+ * "listen" binds node B with its peer fixed to a port that "connect" then binds on node A,
+ * fixed to B. With fixed peers the return route on arrival is [0#<bind>, 0#app] (length 2).
+ *
+ * "udp-unbound": binds without a fixed peer on both sides (B's is what `udp-listener create`
+ * makes). A reaches B through [0#<A's bind>, 2#<B's address>], so "connect" reports that
+ * route, and a bind without a fixed peer puts the source in the return route --
+ * [0#<bind>, 2#<source>, 0#app], wire spec §5.2 -- so the suite expects length 3.
  *
  * "The largest message": UDP's limit is the receiver's reassembly cap (max_peer_bytes), so
  * both nodes use 1 MiB and the suite sends 1 MiB and 1 MiB + 1 byte; the latter is dropped
@@ -34,13 +36,14 @@
 
 struct udp_ctx {
     ockam_udp_config cfg;
+    bool fixed;      /* binds with fixed peers, or without */
     char a_addr[32]; /* where "connect" binds node A (B's fixed peer) */
 };
 
 struct pending {
     ts_connected_cb done;
     void *arg;
-    char addr[OCKAM_RANDOM_ADDR_LEN + 1];
+    char way[OCKAM_RANDOM_ADDR_LEN + 64]; /* "<bind>" or "<bind> => 2#host:port" */
 };
 
 static void
@@ -53,10 +56,12 @@ static ockam_err
 udp_listen(ockam_node *node, void *ctx, char *addr, size_t cap, void **listener)
 {
     struct udp_ctx *c = ctx;
-    /* Reserve a port for node A: bound and released, like tn_dead_port. */
-    int fd = tu_raw(c->a_addr);
-    close(fd);
-    ockam_udp_bind *b = tu_bind(node, "127.0.0.1:0", c->a_addr);
+    if (c->fixed) {
+        /* Reserve a port for node A: bound and released, like tn_dead_port. */
+        int fd = tu_raw(c->a_addr);
+        close(fd);
+    }
+    ockam_udp_bind *b = tu_bind(node, "127.0.0.1:0", c->fixed ? c->a_addr : NULL);
     snprintf(addr, cap, "%s", ockam_udp_bind_local(b));
     *listener = b;
     return OCKAM_OK;
@@ -72,7 +77,7 @@ static void
 report_connected(void *arg)
 {
     struct pending *p = arg;
-    p->done(p->addr, OCKAM_OK, p->arg);
+    p->done(p->way, OCKAM_OK, p->arg);
     free(p);
 }
 
@@ -81,15 +86,18 @@ udp_connect(ockam_node *node, void *ctx, const char *addr, ts_connected_cb done,
 {
     struct udp_ctx *c = ctx;
     ockam_udp_bind *b = NULL;
-    ockam_udp_bind_opts o = {.peer = addr};
-    ockam_err err = ockam_udp_bind_open(node, c->a_addr, &o, &b);
+    ockam_udp_bind_opts o = {.peer = c->fixed ? addr : NULL};
+    ockam_err err = ockam_udp_bind_open(node, c->fixed ? c->a_addr : "127.0.0.1:0", &o, &b);
     if (err)
         return err;
     struct pending *p = calloc(1, sizeof *p);
     assert_non_null(p);
     p->done = done;
     p->arg = arg;
-    snprintf(p->addr, sizeof p->addr, "%s", ockam_udp_bind_address(b));
+    if (c->fixed)
+        snprintf(p->way, sizeof p->way, "%s", ockam_udp_bind_address(b));
+    else
+        snprintf(p->way, sizeof p->way, "%s => 2#%s", ockam_udp_bind_address(b), addr);
     /* The suite wants the completion later, never inside this call. */
     return ockam_node_post(node, report_connected, p);
 }
@@ -121,8 +129,9 @@ main(void)
     memset(&c, 0, sizeof c);
     c.cfg = (ockam_udp_config)OCKAM_UDP_CONFIG_INIT;
     c.cfg.max_peer_bytes = MAX_BODY;
+    c.fixed = true;
     ts_transport t = {
-        .name = "udp",
+        .name = "udp-fixed",
         .ctx = &c,
         .max_body = MAX_BODY,
         .body_size = udp_body_size,
@@ -134,5 +143,11 @@ main(void)
         .close = udp_close,
         .raw_connect = NULL, /* bad frame: skipped by the suite (see above) */
     };
-    return ts_run(&t);
+    int failed = ts_run(&t);
+
+    c.fixed = false;
+    t.name = "udp-unbound";
+    t.return_route_len = 3;
+    failed += ts_run(&t);
+    return failed;
 }

@@ -1,0 +1,311 @@
+/* `ockam udp-listener ...` and `ockam udp-connection ...`: thin clients of the node manager's
+ * /node/udp/listener and /node/udp/connection endpoints, shaped like the TCP commands
+ * (cmd_tcp.c) so that scripts can treat both alike.
+ *
+ * A UDP listener is a bind without a fixed peer: any node may send to it, and the node's
+ * public services answer. A UDP connection is a bind with a fixed peer: nothing is exchanged
+ * to create it, so `create` succeeds even when nothing listens at the peer yet (a message
+ * through it then simply gets no reply). */
+#include "cli/cli.h"
+#include "cli/client.h"
+#include "cli/output.h"
+#include "cli/state.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *
+str(json_t *obj, const char *key)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+    return s ? s : "";
+}
+
+static int
+check_host_port(const char *value, const char *what, const char *example)
+{
+    char host[256];
+    unsigned port;
+    if (parse_host_port(value, host, sizeof host, &port))
+        return EXIT_OK;
+    char *hint = xasprintf("Use HOST:PORT, e.g. %s.", example);
+    out_error(EXIT_USAGE, hint, "Invalid %s '%s'.", what, value);
+    free(hint);
+    return EXIT_USAGE;
+}
+
+/* "/worker/abc" -> "abc": connections are named by address or peer. */
+static const char *
+strip_worker(const char *arg)
+{
+    return strncmp(arg, "/worker/", 8) == 0 ? arg + 8 : arg;
+}
+
+/* Run one API call against the node picked by `flag`; *node gets its name (caller frees,
+ * also on failure). */
+static int
+call_at(const cli_args *a, const char *flag, bool create_default, const char *method,
+    const char *path, json_t *body, char **node, json_t **res)
+{
+    int code = EXIT_OK;
+    *node = cli_pick_node(args_value(a, flag), create_default, &code);
+    if (!*node) {
+        json_decref(body);
+        return code;
+    }
+    return api_call(*node, method, path, body, API_TIMEOUT_MS, res);
+}
+
+/* Print a list result: the plain items separated by blank lines, or `empty`. */
+static void
+print_list(json_t *res, char *(*item)(json_t *), const char *empty)
+{
+    strbuf sb = {0};
+    for (size_t i = 0; i < json_array_size(res); i++) {
+        char *text = item(json_array_get(res, i));
+        sb_printf(&sb, "%s%s", i ? "\n\n" : "", text);
+        free(text);
+    }
+    if (!json_array_size(res))
+        sb_printf(&sb, "%s", empty);
+    char *plain = sb_take(&sb);
+    out_result(plain, NULL, res);
+    free(plain);
+}
+
+/* GET a list endpoint and print it. */
+static int
+list_cmd(const cli_args *a, const char *path, char *(*item)(json_t *), const char *what)
+{
+    char *node;
+    json_t *res;
+    int code = call_at(a, "at", false, "GET", path, NULL, &node, &res);
+    if (!code) {
+        char *empty = xasprintf("No UDP %s on node %s.", what, node);
+        print_list(res, item, empty);
+        free(empty);
+    }
+    free(node);
+    return code;
+}
+
+/* GET one item of a collection and print it. */
+static int
+show_cmd(const cli_args *a, const char *collection, char *(*item)(json_t *))
+{
+    char *node, *path = xasprintf("%s/%s", collection, strip_worker(a->pos[0]));
+    json_t *res;
+    int code = call_at(a, "at", false, "GET", path, NULL, &node, &res);
+    free(path);
+    if (!code) {
+        char *plain = item(res);
+        out_result(plain, NULL, res);
+        free(plain);
+    }
+    free(node);
+    return code;
+}
+
+/* DELETE one item after confirmation; *node and *res are set on success (caller frees). */
+static int
+delete_cmd(const cli_args *a, const char *collection, const char *what, char **node, json_t **res)
+{
+    int code = EXIT_OK;
+    *node = NULL;
+    char *q = xasprintf("Delete the UDP %s %s?", what, a->pos[0]);
+    bool go = out_confirm(q, args_flag(a, "yes"), &code);
+    free(q);
+    if (!go)
+        return code;
+    char *path = xasprintf("%s/%s", collection, strip_worker(a->pos[0]));
+    code = call_at(a, "at", false, "DELETE", path, NULL, node, res);
+    free(path);
+    return code;
+}
+
+/* ---- udp-listener --------------------------------------------------------------------------- */
+
+#define LISTENERS "/node/udp/listener"
+#define CONNECTIONS "/node/udp/connection"
+
+static char *
+listener_plain(json_t *l)
+{
+    return xasprintf("%s UDP listener at %s%s\n%s Id %s", out_mark_item(), str(l, "address"),
+        json_is_true(json_object_get(l, "main")) ? " (main)" : "", out_mark_item(), str(l, "id"));
+}
+
+static int
+listener_create(const cli_args *a)
+{
+    if (check_host_port(a->pos[0], "listener address", "127.0.0.1:6000"))
+        return EXIT_USAGE;
+    char *node;
+    json_t *res;
+    int code = call_at(
+        a, "at", true, "POST", LISTENERS, json_pack("{s:s}", "address", a->pos[0]), &node, &res);
+    if (code) {
+        free(node);
+        return code;
+    }
+    char *route = cli_transport_route(str(res, "address"), "udp");
+    char *plain = xasprintf("%s Udp listener created at node %s! You can send messages to it via "
+                            "this route:\n    %s",
+        out_mark_ok(), node, route ? route : str(res, "address"));
+    json_object_set_new(res, "node", json_string(node));
+    json_object_set_new(res, "route", route ? json_string(route) : json_null());
+    out_result(plain, route, res);
+    free(plain);
+    free(route);
+    free(node);
+    return EXIT_OK;
+}
+
+static int
+listener_list(const cli_args *a)
+{
+    return list_cmd(a, LISTENERS, listener_plain, "listeners");
+}
+
+static int
+listener_show(const cli_args *a)
+{
+    return show_cmd(a, LISTENERS, listener_plain);
+}
+
+static int
+listener_delete(const cli_args *a)
+{
+    char *node;
+    json_t *res;
+    int code = delete_cmd(a, LISTENERS, "listener", &node, &res);
+    if (!code && node) {
+        char *plain = xasprintf("%s UDP listener with address %s on Node %s has been deleted",
+            out_mark_ok(), str(res, "address"), node);
+        char *machine = xstrdup(str(res, "address"));
+        json_object_set_new(res, "node", json_string(node));
+        out_result(plain, machine, res);
+        free(machine);
+        free(plain);
+    }
+    free(node);
+    return code;
+}
+
+/* ---- udp-connection ------------------------------------------------------------------------- */
+
+static char *
+conn_plain(json_t *c)
+{
+    return xasprintf("%s UDP, to %s from %s (created by you)\n%s Route %s", out_mark_item(),
+        str(c, "peer"), str(c, "local"), out_mark_item(), str(c, "route"));
+}
+
+static int
+conn_create(const cli_args *a)
+{
+    const char *to = args_value(a, "to");
+    if (!to)
+        return out_error(EXIT_USAGE,
+            "Example: ockam udp-connection create --from n1 --to 127.0.0.1:6000",
+            "The argument '--to HOST:PORT' is required.");
+    if (check_host_port(to, "--to address", "127.0.0.1:6000"))
+        return EXIT_USAGE;
+    char *node;
+    json_t *res;
+    int code
+        = call_at(a, "from", true, "POST", CONNECTIONS, json_pack("{s:s}", "to", to), &node, &res);
+    if (code) {
+        free(node);
+        return code;
+    }
+    char *route = xstrdup(str(res, "route"));
+    char *plain = xasprintf("%s A UDP connection was created at the node %s\n  to the address "
+                            "%s; use it in routes as:\n%s",
+        out_mark_ok(), node, to, route);
+    json_object_set_new(res, "from", json_string(node));
+    json_object_set_new(res, "to", json_string(to));
+    out_result(plain, route, res);
+    free(plain);
+    free(route);
+    free(node);
+    return EXIT_OK;
+}
+
+static int
+conn_list(const cli_args *a)
+{
+    return list_cmd(a, CONNECTIONS, conn_plain, "connections");
+}
+
+static int
+conn_show(const cli_args *a)
+{
+    return show_cmd(a, CONNECTIONS, conn_plain);
+}
+
+static int
+conn_delete(const cli_args *a)
+{
+    char *node;
+    json_t *res;
+    int code = delete_cmd(a, CONNECTIONS, "connection", &node, &res);
+    if (!code && node) {
+        char *plain = xasprintf(
+            "%s UDP connection %s has been successfully deleted", out_mark_ok(), str(res, "route"));
+        char *machine = xstrdup(str(res, "route"));
+        json_object_set_new(res, "node", json_string(node));
+        out_result(plain, machine, res);
+        free(machine);
+        free(plain);
+    }
+    free(node);
+    return code;
+}
+
+/* ---- tables --------------------------------------------------------------------------------- */
+
+static const cli_opt at_opts[] = {
+    {"at", 0, OPT_VALUE, "NODE", "The node to act on [default: the default node]"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static const cli_opt at_yes_opts[] = {
+    {"at", 0, OPT_VALUE, "NODE", "The node to act on [default: the default node]"},
+    {"yes", 'y', OPT_FLAG, NULL, "Do not ask for confirmation (needed without a terminal)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static const cli_opt conn_create_opts[] = {
+    {"from", 0, OPT_VALUE, "NODE", "The node that sends [default: the default node]"},
+    {"to", 't', OPT_VALUE, "HOST:PORT", "The peer (another node's UDP listener)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+const cli_cmd cli_udp_listener_cmds[] = {
+    {"create", "HOST:PORT", 1, 1, at_opts, listener_create,
+        "Create one more UDP listener on a node (kept across node restarts)",
+        "Any node may send to a UDP listener; the node's echo, uppercase and hop services\n"
+        "answer. Port 0 picks a free port: the output (or --output json) has the real one.\n\n"
+        "Example:\n  ockam udp-listener create 127.0.0.1:6000 --at n1"},
+    {"list", "", 0, 0, at_opts, listener_list, "List a node's UDP listeners", NULL},
+    {"show", "ID|HOST:PORT", 1, 1, at_opts, listener_show, "Show one UDP listener", NULL},
+    {"delete", "ID|HOST:PORT", 1, 1, at_yes_opts, listener_delete, "Delete a UDP listener", NULL},
+    {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+};
+
+const cli_cmd cli_udp_connection_cmds[] = {
+    {"create", "", 0, 0, conn_create_opts, conn_create,
+        "Open a UDP socket on a node with its peer fixed to another node's UDP listener",
+        "Prints the connection's route, /worker/<address>, to use in multiaddrs with\n"
+        "message send --from. Datagrams from any other source are dropped. Nothing is sent\n"
+        "to create it, so it succeeds even when nothing listens at HOST:PORT yet.\n\n"
+        "Example:\n  ockam udp-connection create --from n1 --to 127.0.0.1:6000"},
+    {"list", "", 0, 0, at_opts, conn_list, "List a node's UDP connections", NULL},
+    {"show", "ADDRESS", 1, 1, at_opts, conn_show,
+        "Show one UDP connection (by /worker/<address>, address, or peer HOST:PORT)", NULL},
+    {"delete", "ADDRESS", 1, 1, at_yes_opts, conn_delete, "Close and delete a UDP connection",
+        NULL},
+    {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+};
