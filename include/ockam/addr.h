@@ -19,6 +19,7 @@ extern "C" {
 #define OCKAM_TRANSPORT_WS 3
 #define OCKAM_TRANSPORT_BLE 4
 #define OCKAM_TRANSPORT_UDS 5
+#define OCKAM_TRANSPORT_KAFKA 16 /* ours: Ockam has no Kafka transport (see ockam/kafka.h) */
 #define OCKAM_TRANSPORT_MAX 127
 
 /* Longest address accepted anywhere (decoders refuse longer ones with OCKAM_EADDRLEN). */

@@ -5,6 +5,7 @@
 #include "ockam/addr.h"
 #include "ockam/common.h"
 #include "ockam/error.h"
+#include "ockam/kafka.h"
 #include "ockam/msg.h"
 #include "ockam/multiaddr.h"
 #include "ockam/node.h"

@@ -29,6 +29,7 @@ static const struct proto protos[] = {
     {OCKAM_MA_SPACE, "space", KIND_NAME},
     {OCKAM_MA_SECURE, "secure", KIND_NAME},
     {OCKAM_MA_WORKER, "worker", KIND_NAME},
+    {OCKAM_MA_KAFKA, "kafka", KIND_NAME},
 };
 
 #define NPROTOS (sizeof protos / sizeof protos[0])
@@ -501,6 +502,18 @@ is_port(uint32_t code)
     return code == OCKAM_MA_TCP || code == OCKAM_MA_UDP;
 }
 
+/* /kafka/topic[:partition] -> 16#topic[/partition]: the address keeps Kafka's own separator. */
+static ockam_err
+push_kafka(const struct comp *c, ockam_route *out)
+{
+    uint8_t text[OCKAM_MA_MAX_VALUE_LEN];
+    memcpy(text, c->bytes, c->len);
+    uint8_t *colon = memchr(text, ':', c->len);
+    if (colon)
+        *colon = '/';
+    return ockam_route_push_back(out, ockam_addr_of(OCKAM_TRANSPORT_KAFKA, text, c->len));
+}
+
 /* Appends the hop(s) for component i; *i is advanced past a host's port. */
 static ockam_err
 push_hop(const ockam_multiaddr *ma, size_t *i, ockam_route *out)
@@ -513,6 +526,8 @@ push_hop(const ockam_multiaddr *ma, size_t *i, ockam_route *out)
     case OCKAM_MA_WORKER:
     case OCKAM_MA_SECURE:
         return ockam_route_push_back(out, ockam_addr_of(OCKAM_TRANSPORT_LOCAL, c->bytes, c->len));
+    case OCKAM_MA_KAFKA:
+        return push_kafka(c, out);
     case OCKAM_MA_NODE:
     case OCKAM_MA_PROJECT:
     case OCKAM_MA_SPACE:

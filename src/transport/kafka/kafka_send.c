@@ -1,0 +1,284 @@
+/* Kafka transport, sending: the route op turns a message whose next hop is 16#topic[/part]
+ * into one record, and delivery reports settle every record exactly once (delivered or
+ * failed). Loop thread only (delivery reports are served by rd_kafka_poll on the loop). */
+#include "core/codec.h"
+#include "transport/kafka/kafka_internal.h"
+
+/* ---- topic sets (allow lists) ---------------------------------------------------------- */
+
+bool
+ockam__kafka_topics_has(const struct ockam__kafka_topics *t, const char *name)
+{
+    /* Linear: allow lists are short, and only messages from other nodes are checked. */
+    for (size_t i = 0; i < t->count; i++) {
+        if (strcmp(t->names[i], name) == 0)
+            return true;
+    }
+    return false;
+}
+
+ockam_err
+ockam__kafka_topics_add(struct ockam__kafka_topics *t, const char *name)
+{
+    if (ockam__kafka_topics_has(t, name))
+        return OCKAM_OK;
+    if (t->count == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 4;
+        char **names = ockam__realloc(t->names, cap * sizeof *names);
+        if (!names)
+            return OCKAM_ENOMEM;
+        t->names = names;
+        t->cap = cap;
+    }
+    t->names[t->count] = ockam__strdup(name);
+    if (!t->names[t->count])
+        return OCKAM_ENOMEM;
+    t->count++;
+    return OCKAM_OK;
+}
+
+void
+ockam__kafka_topics_free(struct ockam__kafka_topics *t)
+{
+    for (size_t i = 0; i < t->count; i++)
+        ockam__free(t->names[i]);
+    ockam__free(t->names);
+    memset(t, 0, sizeof *t);
+}
+
+/* ---- topic handles -------------------------------------------------------------------- */
+
+static rd_kafka_topic_t *
+topic_handle(struct ockam__kafka *k, const char *name)
+{
+    for (size_t i = 0; i < k->n_rkts; i++) {
+        if (strcmp(k->rkts[i].name, name) != 0)
+            continue;
+        struct ockam__kafka_rkt hit = k->rkts[i];
+        memmove(&k->rkts[1], &k->rkts[0], i * sizeof hit); /* most recent first */
+        k->rkts[0] = hit;
+        return hit.rkt;
+    }
+    char *copy = ockam__strdup(name);
+    rd_kafka_topic_t *rkt = copy ? rd_kafka_topic_new(k->producer, name, NULL) : NULL;
+    if (!rkt) {
+        ockam__free(copy);
+        return NULL;
+    }
+    if (k->n_rkts == OCKAM__KAFKA_TOPIC_CACHE) {
+        /* Records in flight hold their own reference: dropping ours is safe. */
+        k->n_rkts--;
+        rd_kafka_topic_destroy(k->rkts[k->n_rkts].rkt);
+        ockam__free(k->rkts[k->n_rkts].name);
+    }
+    memmove(&k->rkts[1], &k->rkts[0], k->n_rkts * sizeof k->rkts[0]);
+    k->rkts[0] = (struct ockam__kafka_rkt) {copy, rkt};
+    k->n_rkts++;
+    return rkt;
+}
+
+void
+ockam__kafka_drop_topic_handles(struct ockam__kafka *k)
+{
+    for (size_t i = 0; i < k->n_rkts; i++) {
+        rd_kafka_topic_destroy(k->rkts[i].rkt);
+        ockam__free(k->rkts[i].name);
+    }
+    k->n_rkts = 0;
+}
+
+/* ---- failures -------------------------------------------------------------------------- */
+
+/* Every record that does not reach Kafka passes here exactly once. */
+static ockam_err
+fail(struct ockam__kafka *k, const char *topic, ockam_err err, const char *reason)
+{
+    k->stats.delivery_failed++;
+    OCKAM_LOG_W("kafka: record to %s not delivered: %s", topic, reason);
+    ockam__kafka_emit(k, OCKAM_KAFKA_DELIVERY_FAILED, topic, -1, -1, err, reason);
+    return err;
+}
+
+void
+ockam__kafka_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    struct ockam__kafka *k = opaque;
+    k->in_flight--;
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        k->stats.delivered++;
+        return;
+    }
+    fail(k, rd_kafka_topic_name(m->rkt), ockam__kafka_map_err(m->err), rd_kafka_err2str(m->err));
+}
+
+void
+ockam__kafka_flush(struct ockam__kafka *k, uint32_t timeout_ms)
+{
+    if (!k->producer)
+        return;
+    rd_kafka_flush(k->producer, (int)timeout_ms); /* serves delivery reports meanwhile */
+    if (k->in_flight == 0)
+        return;
+    OCKAM_LOG_W("kafka: %llu records still in flight after %u ms; purging them",
+        (unsigned long long)k->in_flight, timeout_ms);
+    rd_kafka_purge(k->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    /* Purged records come back as failed delivery reports; give them a bounded moment. */
+    for (int i = 0; i < 100 && k->in_flight > 0; i++)
+        rd_kafka_poll(k->producer, 10);
+    if (k->in_flight > 0)
+        OCKAM_LOG_E(
+            "kafka: %llu records unaccounted for at shutdown", (unsigned long long)k->in_flight);
+}
+
+/* ---- the open-proxy rule and the reply path ------------------------------------------- */
+
+static bool
+may_produce(const struct ockam__kafka *k, const ockam_msg *msg, const char *topic)
+{
+    ockam_origin o = ockam_msg_origin(msg);
+    if (o.producer == 0 && o.spawner == 0)
+        return true; /* created on this node */
+    if (k->allow_any || ockam__kafka_topics_has(&k->allowed, topic))
+        return true;
+    return k->reply_to_announced && ockam__kafka_topics_has(&k->announced, topic);
+}
+
+/* A local worker that sends through Kafka may receive the replies (as TCP does for the worker
+ * that sent through a connection). Its address is the front of the return route. */
+static void
+adopt_sender(struct ockam__kafka *k, const ockam_msg *msg)
+{
+    char name[OCKAM_MAX_ADDR_LEN + 1];
+    const ockam_route *ret = ockam_msg_return_const(msg);
+    if (ockam_route_len(ret) == 0)
+        return;
+    ockam_addr a = ockam_route_front(ret);
+    if (a.type != OCKAM_TRANSPORT_LOCAL || a.len == 0 || memchr(a.bytes, 0, a.len))
+        return;
+    memcpy(name, a.bytes, a.len);
+    name[a.len] = '\0';
+    /* One lookup in the usual case: the sender is a consumer already. */
+    if (!ockam_flow_is_consumer(k->node, name, k->flow_id) && ockam_node_has_worker(k->node, name))
+        ockam_flow_add_consumer(k->node, name, k->flow_id);
+}
+
+/* ---- producing ------------------------------------------------------------------------- */
+
+/* The key is the route's origin worker (last return hop, as type byte + bytes): every message
+ * of one route hashes to one partition, so Kafka keeps their order. */
+static size_t
+make_key(const ockam_msg *msg, uint8_t key[1 + OCKAM_MAX_ADDR_LEN])
+{
+    ockam_addr a = ockam_route_back(ockam_msg_return_const(msg));
+    key[0] = a.type;
+    memcpy(key + 1, a.bytes, a.len);
+    return 1 + (size_t)a.len;
+}
+
+/* A buffer for encoding, reused by every record: librdkafka copies the value into the same
+ * allocation as its own message (RD_KAFKA_MSG_F_COPY), so a record costs us no allocation. */
+static uint8_t *
+encode_buffer(struct ockam__kafka *k, size_t size)
+{
+    if (size <= k->enc_cap)
+        return k->enc;
+    uint8_t *b = ockam__realloc(k->enc, size);
+    if (!b)
+        return NULL;
+    k->enc = b;
+    k->enc_cap = size;
+    return b;
+}
+
+/* librdkafka's RD_KAFKA_V_* macros use GNU statement expressions (refused by -Wpedantic), so
+ * the record is described with the equivalent array form. */
+static rd_kafka_error_t *
+send_record(rd_kafka_t *producer, rd_kafka_topic_t *rkt, int32_t partition, const uint8_t *key,
+    size_t klen, const uint8_t *value, size_t vlen)
+{
+    rd_kafka_vu_t vu[5];
+    memset(vu, 0, sizeof vu);
+    vu[0].vtype = RD_KAFKA_VTYPE_RKT;
+    vu[0].u.rkt = rkt;
+    vu[1].vtype = RD_KAFKA_VTYPE_PARTITION;
+    vu[1].u.i32 = partition < 0 ? RD_KAFKA_PARTITION_UA : partition;
+    vu[2].vtype = RD_KAFKA_VTYPE_KEY;
+    vu[2].u.mem.ptr = (void *)key; /* keys are always copied */
+    vu[2].u.mem.size = klen;
+    vu[3].vtype = RD_KAFKA_VTYPE_VALUE;
+    vu[3].u.mem.ptr = (void *)value;
+    vu[3].u.mem.size = vlen;
+    vu[4].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+    vu[4].u.i = RD_KAFKA_MSG_F_COPY;
+    return rd_kafka_produceva(producer, vu, 5);
+}
+
+static ockam_err
+produce(struct ockam__kafka *k, const ockam_msg *msg, const char *topic, int32_t partition)
+{
+    uint8_t key[1 + OCKAM_MAX_ADDR_LEN];
+    size_t size = ockam__cbor_msg_size(msg), written = 0;
+    if (size > OCKAM_MAX_FRAME_CURRENT)
+        return fail(k, topic, OCKAM_EMSGSIZE, "message larger than 16 MiB");
+    rd_kafka_topic_t *rkt = topic_handle(k, topic);
+    if (!rkt)
+        return fail(k, topic, ockam__kafka_map_err(rd_kafka_last_error()), "no topic handle");
+    uint8_t *value = encode_buffer(k, size);
+    if (!value)
+        return fail(k, topic, OCKAM_ENOMEM, "out of memory");
+    ockam_err err = ockam__cbor_encode_msg(msg, value, size, &written);
+    if (err)
+        return fail(k, topic, err, ockam_strerror(err));
+    size_t klen = make_key(msg, key);
+    rd_kafka_error_t *error = send_record(k->producer, rkt, partition, key, klen, value, written);
+    if (error) {
+        err = fail(k, topic, ockam__kafka_map_err(rd_kafka_error_code(error)),
+            rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+        return err;
+    }
+    k->stats.produced++;
+    k->in_flight++;
+    return OCKAM_OK;
+}
+
+static ockam_err
+drop(ockam_msg *msg, ockam_err err)
+{
+    ockam_msg_free(msg);
+    return err;
+}
+
+ockam_err
+ockam__kafka_route(void *self, ockam_msg *msg)
+{
+    struct ockam__kafka *k = self;
+    char topic[OCKAM_KAFKA_MAX_TOPIC + 1];
+    int32_t partition;
+
+    if (k->closing)
+        return drop(msg, OCKAM_ECLOSED);
+    ockam_addr hop = ockam_route_front(ockam_msg_onward_const(msg));
+    if (ockam_kafka_addr_parse((const char *)hop.bytes, hop.len, topic, &partition)) {
+        OCKAM_LOG_W("kafka: dropping message: malformed Kafka address");
+        return drop(msg, OCKAM_EADDRINVAL);
+    }
+    if (!may_produce(k, msg, topic)) {
+        OCKAM_LOG_W("kafka: dropping message from another node: topic %s is not allowed", topic);
+        return drop(msg, OCKAM_EACCES);
+    }
+    ockam_route_pop_front(ockam_msg_onward(msg));
+    if (ockam_route_len(ockam_msg_onward_const(msg)) == 0) {
+        OCKAM_LOG_W("kafka: dropping message: nothing after the hop to %s", topic);
+        return drop(msg, OCKAM_EROUTE);
+    }
+    if (ockam_msg_origin(msg).producer == 0 && ockam_msg_origin(msg).spawner == 0)
+        adopt_sender(k, msg);
+    ockam_err err = ockam_route_push_front(
+        ockam_msg_return(msg), ockam_addr_of(OCKAM_TRANSPORT_KAFKA, k->inbox, k->inbox_len));
+    if (err)
+        return drop(msg, err);
+    err = produce(k, msg, topic, partition);
+    ockam_msg_free(msg);
+    return err;
+}
