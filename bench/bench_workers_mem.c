@@ -40,8 +40,10 @@ main(int argc, char **argv)
         }
     }
     long after = rss_bytes();
-    printf("workers: %ld idle workers, RSS delta %.1f MiB, %.0f bytes per worker\n", count,
-        (double)(after - before) / (1024.0 * 1024.0), (double)(after - before) / (double)count);
+    printf("workers: %ld idle workers, RSS delta %.1f MiB, RSS total %.1f MiB, %.0f bytes per "
+           "worker\n",
+        count, (double)(after - before) / (1024.0 * 1024.0), (double)after / (1024.0 * 1024.0),
+        (double)(after - before) / (double)count);
     ockam_node_free(node);
     return 0;
 }

@@ -196,6 +196,31 @@ ockam__cbor_head_put(uint8_t *out, uint8_t major, uint64_t arg)
 /* The smallest address, [0, h''], is 3 bytes (82 00 40). */
 #define MIN_ADDR_BYTES 3
 
+/* The usual address, [type < 24, bytes of < 256], decoded without the general item reader;
+ * anything else (and every error) goes through rd_addr's general path. */
+static bool
+rd_addr_fast(ockam__cbor_rd *r, struct ockam_route *route, ockam_err *err)
+{
+    const uint8_t *p = r->p + r->pos;
+    size_t n = left(r), hl, len;
+    if (n < 3 || p[0] != 0x82 || p[1] >= 24)
+        return false;
+    if (p[2] >= 0x40 && p[2] < 0x58) {
+        hl = 3;
+        len = p[2] - 0x40u;
+    } else if (p[2] == 0x58 && n >= 4) {
+        hl = 4;
+        len = p[3];
+    } else {
+        return false;
+    }
+    if (len > n - hl)
+        return false;
+    r->pos += hl + len;
+    *err = ockam_route_push_back(route, ockam_addr_of(p[1], p + hl, len));
+    return true;
+}
+
 /* Address = [uint type, bytes]; like minicbor-derive, extra trailing fields are skipped. */
 static ockam_err
 rd_addr(ockam__cbor_rd *r, struct ockam_route *route)
@@ -203,7 +228,10 @@ rd_addr(ockam__cbor_rd *r, struct ockam_route *route)
     uint64_t n, type;
     ockam_slice bytes;
 
-    ockam_err err = ockam__cbor_array(r, 1, &n);
+    ockam_err err;
+    if (rd_addr_fast(r, route, &err))
+        return err;
+    err = ockam__cbor_array(r, 1, &n);
     if (err)
         return err;
     if (n < 2)
@@ -355,31 +383,46 @@ put_route(uint8_t *p, const struct ockam_route *r)
     for (uint32_t i = 0; i < r->count; i++) {
         const struct ockam__slot *s = &r->slots[r->start + i];
         *p++ = 0x82;
+        if (s->type < 24 && s->len < 24) { /* the usual address: three one-byte heads */
+            *p++ = s->type;
+            *p++ = (uint8_t)(0x40 | s->len);
+            ockam__copy_small(p, s->u.in, s->len);
+            p += s->len;
+            continue;
+        }
         p += ockam__cbor_head_put(p, OCKAM__CBOR_UINT, s->type);
         p = put_string(p, OCKAM__CBOR_BYTES, ockam__slot_bytes(s), s->len);
     }
     return p;
 }
 
-static bool
-route_types_ok(const struct ockam_route *r)
+/* route_size, or SIZE_MAX when an address type cannot go on the wire (>= 128). */
+static size_t
+route_size_checked(const struct ockam_route *r)
 {
+    size_t n = ockam__cbor_head_len(r->count);
     for (uint32_t i = 0; i < r->count; i++) {
-        if (r->slots[r->start + i].type > OCKAM_TRANSPORT_MAX)
-            return false;
+        const struct ockam__slot *s = &r->slots[r->start + i];
+        if (s->type > OCKAM_TRANSPORT_MAX)
+            return SIZE_MAX;
+        n += 1 + ockam__cbor_head_len(s->type) + string_size(s->len);
     }
-    return true;
+    return n;
 }
 
 ockam_err
 ockam__cbor_encode_msg(const ockam_msg *msg, uint8_t *out, size_t cap, size_t *written)
 {
-    if (!route_types_ok(&msg->onward) || !route_types_ok(&msg->ret))
+    size_t onward = route_size_checked(&msg->onward), ret = route_size_checked(&msg->ret);
+    if (onward == SIZE_MAX || ret == SIZE_MAX)
         return OCKAM_EADDRTYPE;
     /* A CBOR text string must be UTF-8, or the peer rejects the whole message. */
     if (msg->tracing && !ockam__utf8_valid((const uint8_t *)msg->tracing, msg->tracing_len))
         return OCKAM_EUTF8;
-    size_t size = ockam__cbor_msg_size(msg);
+    size_t size = 1 + onward + ret + string_size(msg->payload_len);
+    if (msg->tracing)
+        size += string_size(msg->tracing_len);
+    OCKAM_ASSERT(size == ockam__cbor_msg_size(msg));
     *written = size;
     if (size > cap)
         return OCKAM_EMSGSIZE;
@@ -391,6 +434,26 @@ ockam__cbor_encode_msg(const ockam_msg *msg, uint8_t *out, size_t cap, size_t *w
     p = put_string(p, OCKAM__CBOR_BYTES, msg->payload, msg->payload_len);
     if (msg->tracing)
         p = put_string(p, OCKAM__CBOR_TEXT, msg->tracing, msg->tracing_len);
+    OCKAM_ASSERT((size_t)(p - out) == size);
+    return OCKAM_OK;
+}
+
+ockam_err
+ockam__cbor_encode_msg_head(const ockam_msg *msg, uint8_t *out, size_t cap, size_t *written)
+{
+    OCKAM_ASSERT(!msg->tracing);
+    size_t onward = route_size_checked(&msg->onward), ret = route_size_checked(&msg->ret);
+    if (onward == SIZE_MAX || ret == SIZE_MAX)
+        return OCKAM_EADDRTYPE;
+    size_t size = 1 + onward + ret + ockam__cbor_head_len(msg->payload_len);
+    *written = size;
+    if (size > cap)
+        return OCKAM_EMSGSIZE;
+    uint8_t *p = out;
+    *p++ = 0x83;
+    p = put_route(p, &msg->onward);
+    p = put_route(p, &msg->ret);
+    p += ockam__cbor_head_put(p, OCKAM__CBOR_BYTES, msg->payload_len);
     OCKAM_ASSERT((size_t)(p - out) == size);
     return OCKAM_OK;
 }

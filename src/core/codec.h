@@ -77,6 +77,13 @@ void ockam__frame_header_put(ockam_wire_profile profile, uint8_t *out, uint32_t 
 size_t ockam__frame_msg_size(ockam_wire_profile profile, const ockam_msg *msg);
 ockam_err ockam__frame_encode_msg(
     ockam_wire_profile profile, const ockam_msg *msg, uint8_t *out, size_t cap, size_t *written);
+/* CURRENT profile, message without tracing: the frame up to and including the payload's
+ * length, not the payload bytes themselves (the caller writes those right after, from the
+ * message's own buffer). *written = bytes written (or needed, with OCKAM_EMSGSIZE when they
+ * do not fit in cap); OCKAM_EMSGSIZE also when the whole frame exceeds the maximum. */
+ockam_err ockam__frame_encode_head(const ockam_msg *msg, uint8_t *out, size_t cap, size_t *written);
+ockam_err ockam__cbor_encode_msg_head(
+    const ockam_msg *msg, uint8_t *out, size_t cap, size_t *written);
 /* Decode a frame body with the profile's codec. */
 ockam_err ockam__frame_decode_body(
     ockam_wire_profile profile, const uint8_t *body, size_t len, ockam_msg *out);

@@ -115,3 +115,20 @@ ockam__frame_decode_body(
         return ockam__cbor_decode_msg(body, len, out);
     return ockam__bare_decode_msg(body, len, out, NULL);
 }
+
+ockam_err
+ockam__frame_encode_head(const ockam_msg *msg, uint8_t *out, size_t cap, size_t *written)
+{
+    size_t hl = ockam__frame_header_len(OCKAM_WIRE_CURRENT), head = 0;
+    ockam_err err = ockam__cbor_encode_msg_head(msg, out + (cap < hl ? 0 : hl),
+        cap < hl ? 0 : cap - hl, &head);
+    *written = hl + head;
+    if (err == OCKAM_OK && cap < hl)
+        err = OCKAM_EMSGSIZE;
+    if (err)
+        return err;
+    if (head + msg->payload_len > OCKAM_MAX_FRAME_CURRENT)
+        return OCKAM_EMSGSIZE;
+    ockam__frame_header_put(OCKAM_WIRE_CURRENT, out, (uint32_t)(head + msg->payload_len));
+    return OCKAM_OK;
+}

@@ -112,8 +112,7 @@ slot_fill(struct ockam__slot *s, ockam_addr a)
     s->len = a.len;
     s->heap = 0;
     if (a.len <= OCKAM__SLOT_INLINE) {
-        if (a.len)
-            memcpy(s->u.in, a.bytes, a.len);
+        ockam__copy_small(s->u.in, a.bytes, a.len);
         return OCKAM_OK;
     }
     uint8_t *p = ockam__alloc(a.len);
@@ -177,6 +176,17 @@ ockam_route_pop_back(ockam_route *route)
     return OCKAM_OK;
 }
 
+/* Copy one slot: inline addresses are plain values; only long ones need their own bytes. */
+static ockam_err
+slot_copy(struct ockam__slot *d, const struct ockam__slot *s)
+{
+    if (!s->heap) {
+        *d = *s;
+        return OCKAM_OK;
+    }
+    return slot_fill(d, slot_view(s));
+}
+
 ockam_err
 ockam_route_prepend(ockam_route *dst, const ockam_route *src)
 {
@@ -185,9 +195,11 @@ ockam_route_prepend(ockam_route *dst, const ockam_route *src)
     if (err)
         return err;
     for (uint32_t i = src->count; i-- > 0;) {
-        err = ockam_route_push_front(dst, ockam_route_at(src, i));
+        err = slot_copy(&dst->slots[dst->start - 1], &src->slots[src->start + i]);
         if (err)
             return err;
+        dst->start--;
+        dst->count++;
     }
     return OCKAM_OK;
 }
@@ -200,9 +212,10 @@ ockam_route_append(ockam_route *dst, const ockam_route *src)
     if (err)
         return err;
     for (uint32_t i = 0; i < src->count; i++) {
-        err = ockam_route_push_back(dst, ockam_route_at(src, i));
+        err = slot_copy(&dst->slots[dst->start + dst->count], &src->slots[src->start + i]);
         if (err)
             return err;
+        dst->count++;
     }
     return OCKAM_OK;
 }

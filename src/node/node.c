@@ -764,8 +764,16 @@ void
 ockam_flow_remove_consumer(ockam_node *n, const char *address, ockam_flow_id id)
 {
     struct ockam__entry *e = entry_for(n, address, false);
-    if (e)
+    if (e) {
         ockam__entry_remove_consumer(e, id);
+        n->registry.removals++;
+    }
+}
+
+uint64_t
+ockam__node_flow_epoch(const ockam_node *n)
+{
+    return n->registry.removals;
 }
 
 bool

@@ -14,6 +14,11 @@ uv_loop_t *ockam__node_loop(ockam_node *node);
  * message's origin. Routing errors are logged once and the message freed. Consumes msg. */
 void ockam__node_route_incoming(ockam_node *node, ockam_msg *msg);
 
+/* Changes whenever a flow-control registration may have gone (a consumer id removed, or an
+ * address unregistered with everything registered for it). While it stays the same, a
+ * registration seen earlier still holds: a transport may skip checking it again. */
+uint64_t ockam__node_flow_epoch(const ockam_node *node);
+
 /* True while ockam_node_free() is tearing the node down. */
 bool ockam__node_closing(const ockam_node *node);
 

@@ -3,16 +3,37 @@
 
 #define MIN_CAP 64u
 
+/* The last len < 8 bytes as one word, with fixed-size loads only. */
+static uint64_t
+tail_word(const uint8_t *p, size_t len)
+{
+    uint32_t a, b;
+    if (len >= 4) {
+        memcpy(&a, p, 4);
+        memcpy(&b, p + len - 4, 4);
+        return ((uint64_t)a << 32) | b;
+    }
+    if (len == 0)
+        return 0;
+    return (uint64_t)p[0] | (uint64_t)p[len / 2] << 8 | (uint64_t)p[len - 1] << 16;
+}
+
+/* Eight bytes per step (a byte at a time showed in profiles: every message is looked up
+ * here, and the 32-hex addresses of connections and random workers are the common keys). */
 static uint32_t
 hash_bytes(const uint8_t *p, size_t len)
 {
-    /* FNV-1a: addresses are short, and this is cheap and well distributed for hex names. */
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 16777619u;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ len, w;
+    for (; len >= 8; p += 8, len -= 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
     }
-    return h;
+    w = tail_word(p, len);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 29;
+    h *= 0xff51afd7ed558ccdull;
+    return (uint32_t)(h >> 32);
 }
 
 void
@@ -21,6 +42,7 @@ ockam__registry_init(struct ockam__registry *r)
     r->slots = NULL;
     r->mask = 0;
     r->count = 0;
+    r->removals = 0;
 }
 
 void
@@ -129,6 +151,7 @@ ockam__registry_remove(struct ockam__registry *r, struct ockam__entry *e)
     r->slots[hole].entry = NULL;
     r->slots[hole].hash = 0;
     r->count--;
+    r->removals++;
     ockam__free(e->consumes);
     ockam__free(e);
 }

@@ -26,6 +26,7 @@ struct ockam__registry {
     } * slots;
     size_t mask; /* capacity - 1; capacity is a power of two */
     size_t count;
+    uint64_t removals; /* entries and consumer ids removed so far (see ockam__node_flow_epoch) */
 };
 
 void ockam__registry_init(struct ockam__registry *r);
