@@ -39,13 +39,41 @@ OCKAM_API uint8_t ockam_conn_transport(const ockam_conn *conn); /* OCKAM_TRANSPO
 OCKAM_API ockam_wire_profile ockam_conn_profile(const ockam_conn *conn);
 /* Producer flow id of messages arriving on this connection. */
 OCKAM_API ockam_flow_id ockam_conn_flow_id(const ockam_conn *conn);
-/* The accepting listener's flow id (spawner), 0 for outgoing connections. */
+/* The accepting listener's flow id (spawner), 0 for outgoing connections unless set with
+ * ockam_conn_set_spawner_id. */
 OCKAM_API ockam_flow_id ockam_conn_spawner_id(const ockam_conn *conn);
+/* Treat messages that arrive on this connection from now on as if a listener with flow id `id`
+ * had accepted it: consumers of `id` receive them (0 = none). A relay client uses this on its
+ * outgoing connection to the relay node, so that the node is reachable through the relay
+ * exactly as through its own listener. */
+OCKAM_API void ockam_conn_set_spawner_id(ockam_conn *conn, ockam_flow_id id);
 OCKAM_API ockam_conn_stats ockam_conn_get_stats(const ockam_conn *conn);
 /* Add a close watcher (several may be added). OCKAM_ENOMEM. */
 OCKAM_API ockam_err ockam_conn_on_close(ockam_conn *conn, ockam_conn_close_cb cb, void *user);
 /* Remove a watcher added with the same cb and user. */
 OCKAM_API void ockam_conn_off_close(ockam_conn *conn, ockam_conn_close_cb cb, void *user);
+/* Stop reading from the connection until as many ockam_conn_resume() calls (counted, so
+ * several users may pause the same connection). Messages already read are still delivered.
+ * Used by a worker that cannot get rid of what the connection brings (a portal writing to a
+ * slow socket). No effect on a closed connection. */
+OCKAM_API void ockam_conn_pause(ockam_conn *conn);
+/* Undo one ockam_conn_pause(); reading restarts on a later loop turn (never inside this call)
+ * once nothing else holds it stopped. Extra calls are ignored. */
+OCKAM_API void ockam_conn_resume(ockam_conn *conn);
+/* True while reading is stopped by ockam_conn_pause() or by a full downstream write queue. */
+OCKAM_API bool ockam_conn_is_paused(const ockam_conn *conn);
+
+/* Called once when the write queue has drained to at most `below` bytes; conn is valid during
+ * the call. Never called from inside ockam_conn_on_drain(), and not called when the connection
+ * closes (watch that with ockam_conn_on_close); callers should re-check the level, as a call
+ * may come early when memory is short. */
+typedef void (*ockam_conn_drain_cb)(ockam_conn *conn, void *user);
+/* Add a one-shot drain watcher. OCKAM_ENOMEM, OCKAM_ECLOSED, OCKAM_EINVAL (cb NULL). */
+OCKAM_API ockam_err ockam_conn_on_drain(
+    ockam_conn *conn, size_t below, ockam_conn_drain_cb cb, void *user);
+/* Remove the watchers added with the same cb and user (safe while watchers run). */
+OCKAM_API void ockam_conn_off_drain(ockam_conn *conn, ockam_conn_drain_cb cb, void *user);
+
 /* Flush queued frames, then close. Asynchronous and idempotent: watchers run later, never
  * inside this call. Messages handed to the connection before the call -- frames already
  * queued and messages already waiting for its sender worker -- are written first; later ones

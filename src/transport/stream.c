@@ -19,6 +19,9 @@
 #define LISTEN_BACKLOG 4096
 #define CLOSE_LINGER_MS 10000u /* ockam_conn_close: longest wait for the flush */
 #define MAX_TRACKED_CONSUMERS 256u
+#define FRAMES_PER_TURN 128u /* frames routed per connection per loop turn, at most */
+#define IN_PLACE_MIN (16u * 1024u) /* payloads written from the message's buffer, no copy */
+#define OSEG_MAX 32u               /* such payloads per output buffer */
 
 #define CONTAINER_OF(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
@@ -92,13 +95,39 @@ hash_u64(uint64_t x)
     return x;
 }
 
+/* The last len < 8 bytes as one word, with fixed-size loads only. */
+static uint64_t
+tail_word(const uint8_t *p, size_t len)
+{
+    uint32_t a, b;
+    if (len >= 4) {
+        memcpy(&a, p, 4);
+        memcpy(&b, p + len - 4, 4);
+        return ((uint64_t)a << 32) | b;
+    }
+    if (len == 0)
+        return 0;
+    return (uint64_t)p[0] | (uint64_t)p[len / 2] << 8 | (uint64_t)p[len - 1] << 16;
+}
+
+/* Eight bytes per step: routes name their peer on every message (1#host:port). */
+static uint64_t
+hash_bytes(const uint8_t *p, size_t len)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ len, w;
+    for (; len >= 8; p += 8, len -= 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    }
+    w = tail_word(p, len);
+    return hash_u64(h ^ w);
+}
+
 static uint64_t
 hash_text(const char *s)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    while (*s)
-        h = (h ^ (uint8_t)*s++) * 0x100000001b3ULL;
-    return h;
+    return hash_bytes((const uint8_t *)s, strlen(s));
 }
 
 static bool
@@ -243,9 +272,15 @@ conn_peer_text(const ockam_conn *c)
 }
 
 static size_t
+obuf_total(const struct ockam__obuf *b)
+{
+    return b->len + b->seg_bytes;
+}
+
+static size_t
 conn_queued(const ockam_conn *c)
 {
-    return (c->out[0].len - c->out[0].off) + (c->out[1].len - c->out[1].off);
+    return (obuf_total(&c->out[0]) - c->out[0].off) + (obuf_total(&c->out[1]) - c->out[1].off);
 }
 
 static ockam_conn *
@@ -274,14 +309,20 @@ conn_by_flow(ockam_node *node, ockam_flow_id id)
 
 /* ---- lifetime ------------------------------------------------------------------------- */
 
+static void obuf_free_segs(struct ockam__obuf *b);
+
 static void
 conn_free(ockam_conn *c)
 {
     ockam__free(c->rbuf);
-    ockam__free(c->out[0].p);
-    ockam__free(c->out[1].p);
+    for (int i = 0; i < 2; i++) {
+        obuf_free_segs(&c->out[i]);
+        ockam__free(c->out[i].segs);
+        ockam__free(c->out[i].p);
+    }
     ockam__free(c->paused);
     ockam__free(c->watchers);
+    ockam__free(c->drains);
     for (uint32_t i = 0; i < c->nconsumers; i++)
         ockam__free(c->consumers[i]);
     ockam__free(c->consumers);
@@ -417,17 +458,29 @@ note_consumer(ockam_conn *c, const ockam_msg *m)
     if (ockam_route_len(&m->ret) == 0)
         return;
     ockam_addr a = ockam_route_front(&m->ret);
-    if (a.type != OCKAM_TRANSPORT_LOCAL || a.len == 0 || memchr(a.bytes, 0, a.len))
+    if (a.type != OCKAM_TRANSPORT_LOCAL || a.len == 0)
+        return;
+    /* The sender of the previous message, and no registration went since: still one. */
+    uint64_t epoch = ockam__node_flow_epoch(c->st->node);
+    if (a.len == c->noted_len && epoch == c->noted_epoch && memcmp(a.bytes, c->noted, a.len) == 0)
+        return;
+    if (memchr(a.bytes, 0, a.len))
         return;
     memcpy(name, a.bytes, a.len);
     name[a.len] = '\0';
-    if (ockam_flow_is_consumer(c->st->node, name, c->flow_id))
-        return;
-    if (ockam_flow_add_consumer(c->st->node, name, c->flow_id) != OCKAM_OK) {
-        OCKAM_LOG_W("%s: cannot register %s for replies on %s", c->st->kind->name, name, c->addr);
-        return;
+    if (!ockam_flow_is_consumer(c->st->node, name, c->flow_id)) {
+        if (ockam_flow_add_consumer(c->st->node, name, c->flow_id) != OCKAM_OK) {
+            OCKAM_LOG_W(
+                "%s: cannot register %s for replies on %s", c->st->kind->name, name, c->addr);
+            return;
+        }
+        track_consumer(c, name);
     }
-    track_consumer(c, name);
+    if (a.len <= sizeof c->noted) {
+        memcpy(c->noted, a.bytes, a.len);
+        c->noted_len = (uint8_t)a.len;
+        c->noted_epoch = epoch;
+    }
 }
 
 /* ---- backpressure --------------------------------------------------------------------- */
@@ -471,11 +524,43 @@ release_paused(ockam_conn *d)
     }
 }
 
+/* Keep the watchers still waiting; fire the others. The list is detached while they run so
+ * that a callback may add watchers (they wait for the next drain) or remove some
+ * (ockam_conn_off_drain clears entries of the detached list too). */
+static void
+notify_drain(ockam_conn *c)
+{
+    size_t queued = conn_queued(c);
+    struct ockam__drain *list = c->drains;
+    uint32_t n = c->ndrains;
+    c->drains = NULL;
+    c->ndrains = c->capdrains = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        /* Keep the waiting ones; if that fails, fire early (callers re-check the level). */
+        if (list[i].below < queued
+            && ockam_conn_on_drain(c, list[i].below, list[i].cb, list[i].user) == OCKAM_OK)
+            list[i].cb = NULL;
+    }
+    c->firing = list;
+    c->nfiring = n;
+    for (uint32_t i = 0; i < n && c->state != OCKAM__CONN_DEAD; i++) {
+        ockam_conn_drain_cb cb = list[i].cb;
+        list[i].cb = NULL;
+        if (cb)
+            cb(c, list[i].user);
+    }
+    c->firing = NULL;
+    c->nfiring = 0;
+    ockam__free(list);
+}
+
 static void
 after_drain(ockam_conn *c)
 {
     if (c->npaused && conn_queued(c) <= c->st->write_high_water / 2)
         release_paused(c);
+    if (c->ndrains && c->state != OCKAM__CONN_DEAD)
+        notify_drain(c);
 }
 
 /* ---- teardown ------------------------------------------------------------------------- */
@@ -511,9 +596,12 @@ log_close(const ockam_conn *c, ockam_err reason, const char *why, uint64_t dropp
     if (dropped)
         snprintf(tail, sizeof tail, "; %llu queued messages dropped", (unsigned long long)dropped);
     bool error = reason != OCKAM_OK && reason != OCKAM_ECLOSED;
-    ockam_log_level level = (why && error) || dropped ? OCKAM_LOG_WARN
-        : error || why                                ? OCKAM_LOG_INFO
-                                                      : OCKAM_LOG_DEBUG;
+    /* A failed connect whose caller gets the error (connect callback) is the caller's to
+     * report: a supervised retry loop must not add a warning per attempt. */
+    bool told = c->outgoing && c->connect_cb && !c->connect_reported;
+    ockam_log_level level = (why && error && !told) || dropped ? OCKAM_LOG_WARN
+        : error || why                                         ? OCKAM_LOG_INFO
+                                                               : OCKAM_LOG_DEBUG;
     const char *how = reason == OCKAM_OK ? "locally"
         : reason == OCKAM_ECLOSED        ? "by the peer"
                                          : ockam_strerror(reason);
@@ -538,6 +626,9 @@ conn_teardown(ockam_conn *c, ockam_err reason, const char *why)
         log_close(c, reason, why, dropped);
     release_paused(c);
     forget_consumers(c);
+    ockam__free(c->drains); /* drain watchers are not called on close (see ockam/stream.h) */
+    c->drains = NULL;
+    c->ndrains = c->capdrains = 0;
     if (c->resolving)
         uv_cancel((uv_req_t *)&c->gai);
     uv_close(&c->io->handle, io_closed);
@@ -588,8 +679,41 @@ obuf_reserve(struct ockam__obuf *b, size_t extra)
 }
 
 static void
+obuf_free_segs(struct ockam__obuf *b)
+{
+    for (uint32_t i = 0; i < b->nsegs; i++)
+        ockam__free(b->segs[i].data);
+    b->nsegs = 0;
+    b->seg_bytes = 0;
+}
+
+/* The unwritten bytes of b from `skip` on, as at most 2 * OSEG_MAX + 1 buffers. */
+static unsigned
+obuf_bufs(const struct ockam__obuf *b, size_t skip, uv_buf_t *bufs)
+{
+    unsigned n = 0;
+    size_t pos = 0;
+    for (uint32_t i = 0; i <= b->nsegs; i++) {
+        const uint8_t *piece[2] = {b->p + pos, i < b->nsegs ? b->segs[i].data : NULL};
+        size_t end = i < b->nsegs ? b->segs[i].at : b->len;
+        size_t len[2] = {end - pos, i < b->nsegs ? b->segs[i].len : 0};
+        for (int k = 0; k < 2; k++) {
+            if (skip >= len[k]) {
+                skip -= len[k];
+                continue;
+            }
+            bufs[n++] = uv_buf_init((char *)piece[k] + skip, (unsigned)(len[k] - skip));
+            skip = 0;
+        }
+        pos = end;
+    }
+    return n;
+}
+
+static void
 obuf_done(struct ockam__obuf *b)
 {
+    obuf_free_segs(b);
     b->len = b->off = 0;
     b->frames = 0;
     if (b->cap > OBUF_KEEP) {
@@ -602,7 +726,7 @@ obuf_done(struct ockam__obuf *b)
 static void
 count_written(ockam_conn *c, struct ockam__obuf *b)
 {
-    c->stats.bytes_out += b->len; /* b->off of it went out earlier through uv_try_write */
+    c->stats.bytes_out += obuf_total(b); /* b->off of it went out earlier (uv_try_write) */
     c->stats.frames_out += b->frames;
     obuf_done(b);
 }
@@ -615,23 +739,25 @@ static void
 start_write(ockam_conn *c)
 {
     struct ockam__obuf *b = &c->out[c->cur];
-    if (b->len == 0)
+    size_t total = obuf_total(b);
+    uv_buf_t bufs[2 * OSEG_MAX + 1];
+    if (total == 0)
         return;
-    uv_buf_t ub = uv_buf_init((char *)b->p, (unsigned)b->len);
+    unsigned nbufs = obuf_bufs(b, 0, bufs);
     c->write_calls++;
-    int n = uv_try_write(&c->io->stream, &ub, 1);
+    int n = uv_try_write(&c->io->stream, bufs, nbufs);
     if (n < 0 && n != UV_EAGAIN) {
         conn_teardown(c, ockam__err_from_uv(n), "write failed");
         return;
     }
-    if (n == (int)b->len) {
+    if (n == (int)total) {
         count_written(c, b);
         after_drain(c);
         return;
     }
     b->off = n > 0 ? (size_t)n : 0;
-    ub = uv_buf_init((char *)b->p + b->off, (unsigned)(b->len - b->off));
-    int rc = uv_write(&c->wreq, &c->io->stream, &ub, 1, on_write);
+    nbufs = obuf_bufs(b, b->off, bufs);
+    int rc = uv_write(&c->wreq, &c->io->stream, bufs, nbufs, on_write);
     if (rc < 0) {
         conn_teardown(c, ockam__err_from_uv(rc), "write failed");
         return;
@@ -709,20 +835,63 @@ schedule_flush(ockam_conn *c)
         uv_prepare_start(&st->flusher, on_prepare);
 }
 
+/* A big payload without tracing goes out from the message's own buffer, which the connection
+ * takes over (one copy fewer per frame; the head is encoded into p as usual). */
 static ockam_err
-encode_frame(ockam_conn *c, const ockam_msg *msg)
+encode_frame_in_place(ockam_conn *c, ockam_msg *msg)
+{
+    struct ockam__obuf *b = &c->out[c->cur];
+    size_t need = ockam__frame_msg_size(c->profile, msg);
+    if (need > ockam__frame_header_len(c->profile) + OCKAM_MAX_FRAME_CURRENT)
+        return OCKAM_EMSGSIZE;
+    if (obuf_total(b) + need > OBUF_MAX)
+        return OCKAM_EBUSY;
+    if (b->nsegs == b->capsegs) {
+        uint32_t cap = b->capsegs ? 2 * b->capsegs : 4;
+        struct ockam__oseg *segs = ockam__realloc(b->segs, cap * sizeof *segs);
+        if (!segs)
+            return OCKAM_ENOMEM;
+        b->segs = segs;
+        b->capsegs = cap;
+    }
+    if (!obuf_reserve(b, need - msg->payload_len))
+        return OCKAM_ENOMEM;
+    size_t written = 0;
+    ockam_err err = ockam__frame_encode_head(msg, b->p + b->len, b->cap - b->len, &written);
+    if (err)
+        return err;
+    b->len += written;
+    b->segs[b->nsegs++] = (struct ockam__oseg) {b->len, msg->payload, msg->payload_len};
+    b->seg_bytes += msg->payload_len;
+    b->frames++;
+    msg->payload = NULL;
+    msg->payload_len = msg->payload_cap = 0;
+    return OCKAM_OK;
+}
+
+static ockam_err
+encode_frame(ockam_conn *c, ockam_msg *msg)
 {
     size_t max
         = c->profile == OCKAM_WIRE_CURRENT ? OCKAM_MAX_FRAME_CURRENT : OCKAM_MAX_FRAME_LEGACY;
-    size_t need = ockam__frame_msg_size(c->profile, msg);
-    if (need > ockam__frame_header_len(c->profile) + max)
-        return OCKAM_EMSGSIZE;
     struct ockam__obuf *b = &c->out[c->cur];
-    if (!obuf_reserve(b, need))
-        return b->len + need > OBUF_MAX ? OCKAM_EBUSY : OCKAM_ENOMEM;
+    if (c->profile == OCKAM_WIRE_CURRENT && msg->payload_len >= IN_PLACE_MIN && !msg->tracing
+        && b->nsegs < OSEG_MAX)
+        return encode_frame_in_place(c, msg);
     size_t written = 0;
-    ockam_err err
-        = ockam__frame_encode_msg(c->profile, msg, b->p + b->len, b->cap - b->len, &written);
+    /* Usually the frame fits in the room left: encode straight away (the encoder sizes it
+     * anyway), and size it separately only to grow the buffer. */
+    ockam_err err = OCKAM_EMSGSIZE;
+    if (b->cap - b->len > ockam__frame_header_len(c->profile))
+        err = ockam__frame_encode_msg(c->profile, msg, b->p + b->len, b->cap - b->len, &written);
+    if (err == OCKAM_EMSGSIZE) {
+        size_t need = ockam__frame_msg_size(c->profile, msg);
+        if (need > ockam__frame_header_len(c->profile) + max)
+            return OCKAM_EMSGSIZE;
+        if (!obuf_reserve(b, need))
+            return b->len + need > OBUF_MAX ? OCKAM_EBUSY : OCKAM_ENOMEM;
+        err = ockam__frame_encode_msg(c->profile, msg, b->p + b->len, b->cap - b->len, &written);
+    }
     if (err)
         return err;
     b->len += written;
@@ -808,15 +977,34 @@ conn_start_sender(ockam_conn *c)
 
 /* ---- reading -------------------------------------------------------------------------- */
 
+/* Move the unprocessed bytes to the front of the buffer. */
+static void
+rbuf_compact(ockam_conn *c)
+{
+    size_t n = c->rlen - c->roff;
+    if (c->roff == 0)
+        return;
+    if (n)
+        memmove(c->rbuf, c->rbuf + c->roff, n);
+    c->rlen = n;
+    c->roff = 0;
+}
+
 static bool
 rbuf_reserve(ockam_conn *c)
 {
     size_t want = c->rlen + RBUF_MIN_TAIL;
-    if (c->rneed > want) {
+    size_t frame_end = c->roff + c->rneed;
+    if (c->roff && (want > c->rcap || frame_end > c->rcap)) {
+        rbuf_compact(c); /* rather than grow: a budget stop left bytes mid-buffer */
+        want = c->rlen + RBUF_MIN_TAIL;
+        frame_end = c->rneed;
+    }
+    if (frame_end > want) {
         /* A big frame grows the buffer with what has arrived (at most doubling it), so a
          * peer that announces 16 MiB and sends little costs little. */
         size_t doubled = 2 * c->rcap > want ? 2 * c->rcap : want;
-        want = doubled < c->rneed ? doubled : c->rneed;
+        want = doubled < frame_end ? doubled : frame_end;
     }
     if (want <= c->rcap)
         return true;
@@ -837,7 +1025,9 @@ rbuf_trim(ockam_conn *c)
         ockam__free(c->rbuf);
         c->rbuf = NULL;
         c->rcap = 0;
-    } else if (c->rcap > RBUF_KEEP && c->rlen <= RBUF_BASE / 2 && c->rneed <= RBUF_BASE / 2) {
+    } else if (c->rcap > RBUF_KEEP && c->rlen - c->roff <= RBUF_BASE / 2
+        && c->rneed <= RBUF_BASE / 2) {
+        rbuf_compact(c);
         uint8_t *p = ockam__realloc(c->rbuf, RBUF_BASE);
         if (p) {
             c->rbuf = p;
@@ -850,7 +1040,10 @@ static void
 on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     ockam_conn *c = h->data;
-    if (!rbuf_reserve(c)) {
+    /* Over its budget for this turn: no buffer, so libuv ends this read (on_read gets
+     * UV_ENOBUFS) while the socket stays watched -- cheaper than stopping and restarting
+     * the watcher every turn. */
+    if (c->budget_stop || c->in_resume || !rbuf_reserve(c)) {
         *buf = uv_buf_init(NULL, 0); /* libuv reports UV_ENOBUFS to on_read */
         return;
     }
@@ -903,7 +1096,8 @@ deliver(ockam_conn *c, ockam_slice body)
         ockam_msg_free(m); /* heartbeat */
         return;
     }
-    err = ockam_route_push_front(&m->ret, ockam_addr_local(c->addr));
+    err = ockam_route_push_front(
+        &m->ret, ockam_addr_of(OCKAM_TRANSPORT_LOCAL, c->addr, OCKAM_RANDOM_ADDR_LEN));
     if (err) {
         OCKAM_LOG_W("%s: message from %s dropped: %s", c->st->kind->name, conn_peer_text(c),
             ockam_strerror(err));
@@ -920,6 +1114,12 @@ deliver(ockam_conn *c, ockam_slice body)
 static void
 spend_budget(ockam_conn *c, size_t n)
 {
+    /* A frame costs at least 1/FRAMES_PER_TURN of the budget: with tiny frames a byte budget
+     * alone would decode thousands of messages into mailboxes before the node delivers any,
+     * and walking that many cold messages costs more than the extra loop turn. */
+    size_t min_charge = c->st->read_budget / FRAMES_PER_TURN;
+    if (n < min_charge)
+        n = min_charge;
     if (c->budget_turn != c->st->turn) {
         c->budget_turn = c->st->turn;
         c->budget_used = 0;
@@ -935,8 +1135,8 @@ spend_budget(ockam_conn *c, size_t n)
 static void
 process_frames(ockam_conn *c)
 {
-    size_t off = 0;
-    check_handshake(c, c->rlen);
+    size_t off = c->roff;
+    check_handshake(c, c->rlen - off);
     while (c->state == OCKAM__CONN_OPEN && c->pausers == 0 && !c->budget_stop) {
         size_t used = 0, need = 0;
         ockam_slice body;
@@ -956,9 +1156,10 @@ process_frames(ockam_conn *c)
         deliver(c, body);
         spend_budget(c, used);
     }
-    if (off && c->rlen > off)
-        memmove(c->rbuf, c->rbuf + off, c->rlen - off);
-    c->rlen -= off;
+    /* What is left stays where it is (moved only when the buffer needs the room). */
+    c->roff = off;
+    if (c->roff == c->rlen)
+        c->roff = c->rlen = 0;
 }
 
 static void
@@ -969,13 +1170,21 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         c->rlen += (size_t)nread;
         c->stats.bytes_in += (uint64_t)nread;
         process_frames(c);
-        rbuf_trim(c);
+        /* A read that filled the buffer is followed by another one: keep the buffer (a
+         * stream of big frames would otherwise free and allocate it for every frame). */
+        if ((size_t)nread < buf->len)
+            rbuf_trim(c);
         return;
     }
-    if (nread == 0)
+    if (nread == 0) {
+        rbuf_trim(c); /* EAGAIN: the socket is drained for now */
         return;
+    }
+    if (nread == UV_ENOBUFS && (c->budget_stop || c->in_resume))
+        return; /* read again once the budget is renewed (on_resume) */
     if (nread == UV_EOF) {
-        conn_teardown(c, OCKAM_ECLOSED, c->rlen ? "peer closed in the middle of a frame" : NULL);
+        conn_teardown(c, OCKAM_ECLOSED,
+            c->rlen > c->roff ? "peer closed in the middle of a frame" : NULL);
         return;
     }
     conn_teardown(c, ockam__err_from_uv((int)nread), NULL);
@@ -984,7 +1193,8 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 static void
 conn_update_reading(ockam_conn *c)
 {
-    bool want = c->state == OCKAM__CONN_OPEN && c->pausers == 0 && !c->budget_stop && !c->in_resume;
+    /* A budget stop keeps the socket watched (see on_alloc); pauses really stop reading. */
+    bool want = c->state == OCKAM__CONN_OPEN && c->pausers == 0;
     if (want == c->reading)
         return;
     if (!want) {
@@ -1011,7 +1221,7 @@ on_resume(uv_idle_t *h)
         link_del(&c->resume_link);
         c->in_resume = false;
         c->budget_stop = false;
-        if (c->state == OCKAM__CONN_OPEN && c->pausers == 0 && c->rlen)
+        if (c->state == OCKAM__CONN_OPEN && c->pausers == 0 && c->rlen > c->roff)
             process_frames(c); /* frames read before the stop come first */
         if (c->state != OCKAM__CONN_DEAD) {
             rbuf_trim(c);
@@ -1323,14 +1533,16 @@ ockam_listener_close(ockam_listener *l)
 
 /* ---- lazy connects (§4.5) ------------------------------------------------------------- */
 
+/* peer: len bytes without NUL (the address as it appears in the route). */
 static ockam_conn *
-find_reusable(struct ockam__stream *st, const char *peer)
+find_reusable(struct ockam__stream *st, const uint8_t *peer, size_t len)
 {
-    uint64_t h = hash_text(peer);
+    uint64_t h = hash_bytes(peer, len);
     for (struct ockam__hent *e = cmap_chain(&st->by_peer, h); e; e = e->next) {
         ockam_conn *c = e->conn;
         if (e->hash == h && c->profile == st->default_profile && !c->close_requested
-            && c->state <= OCKAM__CONN_OPEN && strcmp(c->peer, peer) == 0)
+            && c->state <= OCKAM__CONN_OPEN && strlen(c->peer) == len
+            && memcmp(c->peer, peer, len) == 0)
             return c;
     }
     return NULL;
@@ -1361,15 +1573,15 @@ ockam__stream_route(struct ockam__stream *st, ockam_msg *msg)
     ockam_addr a = ockam_route_front(&msg->onward);
     if (st->shutting_down)
         return route_drop(msg, OCKAM_ECLOSED);
-    if (a.len == 0 || memchr(a.bytes, 0, a.len)) {
-        OCKAM_LOG_W("%s: message dropped: empty or binary address", st->kind->name);
-        return route_drop(msg, OCKAM_EADDRINVAL);
-    }
-    memcpy(peer, a.bytes, a.len);
-    peer[a.len] = '\0';
-
-    ockam_conn *c = find_reusable(st, peer);
+    /* A peer text has no NUL, so an address with one matches no connection. */
+    ockam_conn *c = find_reusable(st, a.bytes, a.len);
     if (!c) {
+        if (a.len == 0 || memchr(a.bytes, 0, a.len)) {
+            OCKAM_LOG_W("%s: message dropped: empty or binary address", st->kind->name);
+            return route_drop(msg, OCKAM_EADDRINVAL);
+        }
+        memcpy(peer, a.bytes, a.len);
+        peer[a.len] = '\0';
         bool local = msg->origin.producer == 0 && msg->origin.spawner == 0;
         if (!local && !allowed_outgoing(st, peer)) {
             OCKAM_LOG_W("%s: refusing to open a connection to %s for a message from another "
@@ -1545,6 +1757,12 @@ ockam_conn_spawner_id(const ockam_conn *c)
     return c->spawner_id;
 }
 
+void
+ockam_conn_set_spawner_id(ockam_conn *c, ockam_flow_id id)
+{
+    c->spawner_id = id;
+}
+
 ockam_conn_stats
 ockam_conn_get_stats(const ockam_conn *c)
 {
@@ -1582,6 +1800,66 @@ ockam_conn_off_close(ockam_conn *c, ockam_conn_close_cb cb, void *user)
             c->nwatchers--;
             return;
         }
+    }
+}
+
+void
+ockam_conn_pause(ockam_conn *c)
+{
+    if (c->state == OCKAM__CONN_DEAD)
+        return;
+    c->user_pauses++;
+    c->pausers++;
+    conn_update_reading(c);
+}
+
+void
+ockam_conn_resume(ockam_conn *c)
+{
+    if (c->state == OCKAM__CONN_DEAD || c->user_pauses == 0)
+        return;
+    c->user_pauses--;
+    if (--c->pausers == 0)
+        schedule_resume(c);
+}
+
+bool
+ockam_conn_is_paused(const ockam_conn *c)
+{
+    return c->pausers > 0;
+}
+
+ockam_err
+ockam_conn_on_drain(ockam_conn *c, size_t below, ockam_conn_drain_cb cb, void *user)
+{
+    if (!cb)
+        return OCKAM_EINVAL;
+    if (c->state == OCKAM__CONN_DEAD)
+        return OCKAM_ECLOSED;
+    if (c->ndrains == c->capdrains) {
+        uint32_t cap = c->capdrains ? c->capdrains * 2 : 2;
+        struct ockam__drain *d = ockam__realloc(c->drains, cap * sizeof *d);
+        if (!d)
+            return OCKAM_ENOMEM;
+        c->drains = d;
+        c->capdrains = cap;
+    }
+    c->drains[c->ndrains++] = (struct ockam__drain) {cb, user, below};
+    return OCKAM_OK;
+}
+
+void
+ockam_conn_off_drain(ockam_conn *c, ockam_conn_drain_cb cb, void *user)
+{
+    for (uint32_t i = 0; i < c->nfiring; i++) {
+        if (c->firing[i].cb == cb && c->firing[i].user == user)
+            c->firing[i].cb = NULL;
+    }
+    for (uint32_t i = 0; i < c->ndrains;) {
+        if (c->drains[i].cb == cb && c->drains[i].user == user)
+            c->drains[i] = c->drains[--c->ndrains];
+        else
+            i++;
     }
 }
 

@@ -89,17 +89,35 @@ enum ockam__conn_state {
     OCKAM__CONN_DEAD,    /* torn down; waiting for handles and requests to finish */
 };
 
-/* One output buffer: frames encoded back to back. */
+/* A big payload written from the message's own buffer instead of being copied into p: its
+ * bytes go out right after p[0..at). */
+struct ockam__oseg {
+    size_t at;
+    uint8_t *data; /* owned: freed once written */
+    size_t len;
+};
+
+/* One output buffer: frames encoded back to back (p, with segs spliced in). */
 struct ockam__obuf {
     uint8_t *p;
     size_t len, cap;
-    size_t off;      /* bytes already written (partial uv_try_write) */
+    size_t off;      /* bytes already written (partial uv_try_write), of len + seg_bytes */
     uint32_t frames; /* whole frames in it, for the dropped count */
+    struct ockam__oseg *segs;
+    uint32_t nsegs, capsegs;
+    size_t seg_bytes;
 };
 
 struct ockam__watcher {
     ockam_conn_close_cb cb;
     void *user;
+};
+
+/* ockam_conn_on_drain: fires once when the write queue is at or below `below`. */
+struct ockam__drain {
+    ockam_conn_drain_cb cb;
+    void *user;
+    size_t below;
 };
 
 struct ockam_conn {
@@ -124,6 +142,7 @@ struct ockam_conn {
     ockam__framer framer;
     uint8_t *rbuf;
     size_t rlen, rcap, rneed;
+    size_t roff; /* unprocessed bytes are rbuf[roff..rlen); rneed counts from roff */
     size_t budget_used;
     uint64_t budget_turn;
     struct ockam__obuf out[2];
@@ -134,8 +153,17 @@ struct ockam_conn {
     uint32_t pausers; /* downstream connections that currently hold this one stopped */
     struct ockam__watcher *watchers;
     uint32_t nwatchers, capwatchers;
+    struct ockam__drain *drains; /* ockam_conn_on_drain watchers */
+    uint32_t ndrains, capdrains;
+    struct ockam__drain *firing; /* drain watchers being called (off_drain clears entries) */
+    uint32_t nfiring;
+    uint32_t user_pauses; /* ockam_conn_pause calls not yet resumed (also counted in pausers) */
     char **consumers; /* local addresses made consumers of flow_id by sends */
     uint32_t nconsumers, capconsumers;
+    /* The last sender note_consumer registered, valid while the node's flow epoch stays */
+    uint64_t noted_epoch;
+    uint8_t noted_len; /* 0: none */
+    char noted[OCKAM_RANDOM_ADDR_LEN];
     ockam_connect_cb connect_cb;
     void *connect_user;
     ockam_conn_stats stats;
