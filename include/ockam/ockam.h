@@ -9,6 +9,8 @@
 #include "ockam/msg.h"
 #include "ockam/multiaddr.h"
 #include "ockam/node.h"
+#include "ockam/portal.h"
+#include "ockam/relay.h"
 #include "ockam/route.h"
 #include "ockam/services.h"
 #include "ockam/stream.h"

@@ -4,6 +4,7 @@
 
 #include "cli/args.h"
 #include "cli/util.h"
+#include "ockam/multiaddr.h"
 
 #include <jansson.h>
 
@@ -27,6 +28,10 @@ extern const cli_cmd cli_tcp_listener_cmds[];
 extern const cli_cmd cli_tcp_connection_cmds[];
 extern const cli_cmd cli_udp_listener_cmds[];
 extern const cli_cmd cli_udp_connection_cmds[];
+extern const cli_cmd cli_kafka_transport_cmds[];
+extern const cli_cmd cli_relay_cmds[];
+extern const cli_cmd cli_tcp_inlet_cmds[];
+extern const cli_cmd cli_tcp_outlet_cmds[];
 
 /* Verbosity (-v count) given on the command line. */
 int cli_verbosity(const cli_args *a);
@@ -41,5 +46,12 @@ char *cli_pick_node(const char *arg, bool create_default, int *code);
 char *cli_listener_route(const char *host_port);
 /* The same for any transport protocol of multiaddrs: proto "tcp" or "udp". */
 char *cli_transport_route(const char *host_port, const char *proto);
+
+/* Replace every /node/NAME in ma by the route of that node's listener (the node must exist
+ * and run). Prints the error and returns its exit code on failure. */
+int cli_resolve_nodes(ockam_multiaddr *ma);
+/* Parse text as a multiaddr and resolve its /node parts; *out is the resulting text (caller
+ * frees). `what` names the argument in errors. Prints the error and returns its exit code. */
+int cli_resolve_multiaddr(const char *text, const char *what, char **out);
 
 #endif

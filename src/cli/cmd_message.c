@@ -2,6 +2,7 @@
  * a temporary in-process node or through a node's manager (--from), and printing the reply. */
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "cli/kafka.h"
 #include "cli/output.h"
 #include "cli/state.h"
 #include "core/codec.h"
@@ -64,9 +65,8 @@ node_route(const char *name, ockam_multiaddr **out)
     return EXIT_OK;
 }
 
-/* Replace every /node/NAME by the route of that node's listener. */
-static int
-resolve_nodes(ockam_multiaddr *ma)
+int
+cli_resolve_nodes(ockam_multiaddr *ma)
 {
     for (size_t i = 0; i < ockam_multiaddr_count(ma); i++) {
         ockam_ma_component c = ockam_multiaddr_at(ma, i);
@@ -265,10 +265,12 @@ static int
 resolve_and_send(
     const cli_args *a, struct send_req *r, ockam_multiaddr *ma, uint8_t **reply, size_t *rlen)
 {
-    int code = resolve_nodes(ma);
+    const char *from = args_value(a, "from");
+    int code = cli_resolve_nodes(ma);
+    if (!code)
+        code = cli_kafka_check_first_hop(ma, from);
     if (code)
         return code;
-    const char *from = args_value(a, "from");
     if (from) {
         const char *name = state_name_from_arg(from);
         if (!name)
@@ -325,13 +327,17 @@ const cli_cmd cli_message_cmds[] = {
         "/node/NAME in the route stands for that node's TCP listener. Without --from, a\n"
         "temporary node in this process sends the message. /ip4/A/tcp/P and /ip4/A/udp/P\n"
         "(also /ip6, /dnsaddr) reach a node's TCP or UDP listener directly. UDP has no\n"
-        "connection that can be refused: an unreachable UDP hop is a timeout.\n\n"
+        "connection that can be refused: an unreachable UDP hop is a timeout.\n"
+        "/kafka/TOPIC[:PARTITION] is a hop through the Kafka transport of the node the message\n"
+        "is at (node create --kafka-*); first in a route it needs --from such a node.\n\n"
         "Examples:\n"
         "  ockam message send hello --to /node/n1/service/echo\n"
         "  ockam message send hello --to /node/n1/service/hop/service/uppercase\n"
         "  ockam message send hello --from n1 --to "
         "/worker/<c1>/service/hop/worker/<c2>/service/echo\n"
         "  ockam message send 68656c6c6f --hex --to /node/n1/service/echo\n"
-        "  ockam message send hello --to /ip4/127.0.0.1/udp/6000/service/uppercase"},
+        "  ockam message send hello --to /ip4/127.0.0.1/udp/6000/service/uppercase\n"
+        "  ockam message send hello --from n1 --to "
+        "/node/n2/kafka/ockam.n3.inbox/node/n4/service/uppercase"},
     {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

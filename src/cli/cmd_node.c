@@ -2,6 +2,7 @@
  * deleting nodes, the default node, the log path. */
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "cli/kafka.h"
 #include "cli/noderun.h"
 #include "cli/output.h"
 #include "cli/spawn.h"
@@ -71,6 +72,11 @@ node_view(const char *name, json_t *res)
         "services", list_or_empty(res, "services"), "allowed_outgoing",
         json_is_array(allowed) ? json_incref(allowed) : json_array(), "log", log);
     add_udp_view(view, cfg, res);
+    cli_kafka_add_view(view, cfg, res);
+    /* Portals and relays (nodemanager_portal.c): empty lists when the node is not running. */
+    static const char *const portal_keys[] = {"inlets", "outlets", "relays", "relays_served"};
+    for (size_t i = 0; i < sizeof portal_keys / sizeof portal_keys[0]; i++)
+        json_object_set_new(view, portal_keys[i], list_or_empty(res, portal_keys[i]));
     free(log);
     free(short_route);
     free(verbose);
@@ -138,6 +144,7 @@ plain_view(json_t *view)
     plain_section(&sb, view, "udp_listeners", "UDP listeners");
     plain_section(&sb, view, "udp_connections", "UDP connections");
     plain_section(&sb, view, "services", "Services");
+    cli_kafka_plain(&sb, view);
     sb_printf(&sb, "  Log: %s", str(view, "log"));
     return sb_take(&sb);
 }
@@ -208,6 +215,7 @@ print_created(const char *name, json_t *report, void *user)
             addr ? addr : "?");
         if (udp)
             sb_printf(&sb, "%s Listening for UDP at %s\n", out_mark_ok(), udp);
+        cli_kafka_created(&sb, view);
         if (c->made_default)
             sb_printf(
                 &sb, "%s Marked %s as your default Node, on this machine\n", out_mark_ok(), name);
@@ -251,6 +259,11 @@ config_from_args(const char *name, const cli_args *a)
     const char *udp = args_value(a, "udp-listener-address");
     if (cfg && udp)
         json_object_set_new(cfg, "udp_listener_address", json_string(udp));
+    json_t *kafka = cli_kafka_config_from_args(a);
+    if (cfg && kafka)
+        json_object_set_new(cfg, "kafka", kafka);
+    else
+        json_decref(kafka);
     return cfg;
 }
 
@@ -636,6 +649,15 @@ static const cli_opt create_opts[] = {
     {"allow-outgoing", 0, OPT_LIST, "HOST:PORT",
         "Let messages from other nodes make this node connect to HOST:PORT (repeatable; '*' "
         "allows any)"},
+    {"kafka-bootstrap", 0, OPT_VALUE, "HOST:PORT[,...]",
+        "Attach the Kafka transport: the cluster's bootstrap servers"},
+    {"kafka-inbox", 0, OPT_VALUE, "TOPIC", "The topic this node consumes (needed with Kafka)"},
+    {"kafka-group", 0, OPT_VALUE, "ID", "Kafka consumer group [default: ockam.<inbox topic>]"},
+    {"kafka-allow", 0, OPT_LIST, "TOPIC",
+        "Let messages from other nodes be produced to TOPIC (repeatable; '*' allows any)"},
+    {"kafka-property", 'X', OPT_LIST, "KEY=VALUE",
+        "librdkafka property (repeatable); a producer. or consumer. prefix applies it to one "
+        "client only"},
     {"child-process", 0, OPT_FLAG, NULL, NULL},
     {NULL, 0, 0, NULL, NULL},
 };
@@ -663,7 +685,9 @@ const cli_cmd cli_node_cmds[] = {
         "  ockam node create n1\n"
         "  ockam node create n2 --tcp-listener-address 127.0.0.1:7000\n"
         "  ockam node create n3 --allow-outgoing 127.0.0.1:8000\n"
-        "  ockam node create n4 --udp-listener-address 127.0.0.1:6000"},
+        "  ockam node create n4 --udp-listener-address 127.0.0.1:6000\n"
+        "  ockam node create n5 --kafka-bootstrap 127.0.0.1:9092 --kafka-inbox ockam.n5.inbox \\\n"
+        "      --kafka-allow ockam.n6.inbox -X consumer.fetch.wait.max.ms=5"},
     {"list", "", 0, 0, no_opts, node_list, "List nodes and whether they run (UP or DOWN)", NULL},
     {"show", "[NAME]", 0, 1, no_opts, node_show,
         "Show a node: status, route, listeners, connections, services", NULL},

@@ -25,6 +25,11 @@ static const cli_group groups[] = {
     {"udp-listener", "Manage the UDP listeners of a node", cli_udp_listener_cmds},
     {"udp-connection", "Manage the UDP connections (fixed peers) of a node",
         cli_udp_connection_cmds},
+    {"kafka-transport", "Show the Kafka transport of a node", cli_kafka_transport_cmds},
+    {"relay", "Create, list, show and delete relays (reach a node through another)",
+        cli_relay_cmds},
+    {"tcp-outlet", "Manage TCP outlets (the server end of a portal)", cli_tcp_outlet_cmds},
+    {"tcp-inlet", "Manage TCP inlets (the client end of a portal)", cli_tcp_inlet_cmds},
     {"reset", "Delete every node and all local state", cli_reset_cmds},
 };
 #define NGROUPS (sizeof groups / sizeof groups[0])

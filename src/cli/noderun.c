@@ -1,6 +1,7 @@
 /* A node running in this process (see noderun.h). */
 #include "cli/noderun.h"
 
+#include "cli/kafka.h"
 #include "cli/output.h"
 #include "cli/spawn.h"
 #include "cli/state.h"
@@ -174,6 +175,14 @@ start_transports(struct noderun *r, startup_error *e)
     return true;
 }
 
+/* Before the node manager: the services it starts must consume the Kafka flow (kafka.h). */
+static bool
+start_kafka(struct noderun *r, startup_error *e)
+{
+    return cli_kafka_start(r->node, json_object_get(r->config, "kafka"), e->text, sizeof e->text,
+        e->hint, sizeof e->hint);
+}
+
 static bool
 start_api(struct noderun *r, startup_error *e)
 {
@@ -305,9 +314,10 @@ boot(struct noderun *r, startup_error *e)
         return fail(e, "Delete it and create it again: ockam node delete NAME -y.",
             "The configuration of node %s is missing or corrupt.", r->name);
     load_allowed(r);
-    if (!start_transports(r, e) || !start_api(r, e) || !start_main_listener(r, e)
-        || !start_services(r, e) || !start_udp_listeners(r, e))
+    if (!start_transports(r, e) || !start_kafka(r, e) || !start_api(r, e)
+        || !start_main_listener(r, e) || !start_services(r, e) || !start_udp_listeners(r, e))
         return false;
+    ockam__nodemanager_restore_portals(r->nm, r->config);
     r->booted = true;
     save_config(r);
     return write_pid(r, e);

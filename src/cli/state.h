@@ -8,7 +8,9 @@
  *                              "allowed_outgoing": [...], "verbosity",
  *                              "udp_listener_address" (given at create; the real bound
  *                              address once it ran; null after it was deleted),
- *                              "udp_listeners": [...]}
+ *                              "udp_listeners": [...], "outlets": [{"from","to"}],
+ *                              "inlets": [{"alias","from","to"}], "relays": [{"name","at"}],
+ *                              "kafka": {...} (only with --kafka-*; layout in cli/kafka.h)}
  *     node.log                 the background node's stdout and stderr
  *     lock                     flock(LOCK_EX) held by the running node: liveness never relies
  *                              on a pid that may be stale or reused

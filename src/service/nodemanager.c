@@ -71,6 +71,8 @@ struct ockam__nodemanager {
     struct pending pending; /* list head */
     /* UDP listeners and connections, owned by nodemanager_udp.c */
     struct ockam__nm_udp *udp;
+    /* Relay service, relays, inlets and outlets, owned by nodemanager_portal.c */
+    struct ockam__nm_portal *portal;
 };
 
 typedef void (*handler_fn)(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
@@ -262,6 +264,7 @@ flow_add_all_services(ockam__nodemanager *nm, ockam_flow_id flow)
         if (ockam_flow_add_consumer(nm->node, nm->services[i].addr, flow) != OCKAM_OK)
             OCKAM_LOG_W("nodemanager: %s cannot consume flow %" PRIu64, nm->services[i].addr, flow);
     }
+    ockam__nm_portal_flow(nm, flow, true);
 }
 
 static void
@@ -269,6 +272,7 @@ flow_remove_all_services(ockam__nodemanager *nm, ockam_flow_id flow)
 {
     for (size_t i = 0; i < nm->nservices; i++)
         ockam_flow_remove_consumer(nm->node, nm->services[i].addr, flow);
+    ockam__nm_portal_flow(nm, flow, false);
 }
 
 static ockam_err
@@ -281,6 +285,8 @@ service_consume_all(ockam__nodemanager *nm, const char *addr)
         err = ockam_flow_add_consumer(nm->node, addr, nm->conns[i]->flow);
     if (!err)
         err = ockam__nm_udp_consume_all(nm, addr);
+    if (!err)
+        err = ockam__nm_kafka_consume_all(nm, addr);
     return err;
 }
 
@@ -485,6 +491,8 @@ ockam__nodemanager_config(ockam__nodemanager *nm)
         extra, "services", services_json(nm));
     if (cfg)
         ockam__nm_udp_config(nm, cfg);
+    if (cfg)
+        ockam__nm_portal_config(nm, cfg);
     return cfg;
 }
 
@@ -498,6 +506,10 @@ ockam__nodemanager_resources(ockam__nodemanager *nm)
         "services", services_json(nm), "allowed_outgoing", allowed_json(nm));
     if (res)
         ockam__nm_udp_resources(nm, res);
+    if (res)
+        ockam__nm_kafka_resources(nm, res);
+    if (res)
+        ockam__nm_portal_resources(nm, res);
     return res;
 }
 
@@ -968,6 +980,18 @@ static const struct endpoint endpoints[] = {
     {"POST", "/node/udp/connection", ockam__nm_udp_create_conn},
     {"GET", "/node/udp/connection/", ockam__nm_udp_show_conn},
     {"DELETE", "/node/udp/connection/", ockam__nm_udp_delete_conn},
+    {"GET", "/node/relay", ockam__nm_relay_list},
+    {"POST", "/node/relay", ockam__nm_relay_create},
+    {"GET", "/node/relay/", ockam__nm_relay_show},
+    {"DELETE", "/node/relay/", ockam__nm_relay_delete},
+    {"GET", "/node/inlet", ockam__nm_inlet_list},
+    {"POST", "/node/inlet", ockam__nm_inlet_create},
+    {"GET", "/node/inlet/", ockam__nm_inlet_show},
+    {"DELETE", "/node/inlet/", ockam__nm_inlet_delete},
+    {"GET", "/node/outlet", ockam__nm_outlet_list},
+    {"POST", "/node/outlet", ockam__nm_outlet_create},
+    {"GET", "/node/outlet/", ockam__nm_outlet_show},
+    {"DELETE", "/node/outlet/", ockam__nm_outlet_delete},
     {"GET", "/node/services", list_services},
     {"POST", "/node/services/", start_service},
     {"POST", "/v0/message", send_message},
@@ -1045,6 +1069,7 @@ nm_on_stop(ockam_worker *w, void *user)
     ockam__free(nm->services);
     ockam__free(nm->listeners);
     ockam__nm_udp_free(nm);
+    ockam__nm_portal_free(nm);
     ockam__free(nm->name);
     ockam__free(nm);
 }
@@ -1095,6 +1120,10 @@ ockam__nodemanager_start(
         ockam_worker_stop(nm->worker); /* frees nm */
         return err;
     }
+    /* Every node relays (CLI spec §5): the service grows with the listeners created later. */
+    err = ockam__nm_portal_start(nm);
+    if (err)
+        OCKAM_LOG_W("nodemanager: the relay service did not start: %s", ockam_strerror(err));
     *out = nm;
     return OCKAM_OK;
 }
@@ -1117,6 +1146,24 @@ struct ockam__nm_udp **
 ockam__nm_udp_slot(ockam__nodemanager *nm)
 {
     return &nm->udp;
+}
+
+struct ockam__nm_portal **
+ockam__nm_portal_slot(ockam__nodemanager *nm)
+{
+    return &nm->portal;
+}
+
+ockam_err
+ockam__nm_consume_all(ockam__nodemanager *nm, const char *addr)
+{
+    return service_consume_all(nm, addr);
+}
+
+ockam_listener *
+ockam__nm_main_listener(ockam__nodemanager *nm)
+{
+    return nm->nlisteners ? nm->listeners[0] : NULL;
 }
 
 void

@@ -12,7 +12,10 @@
  * /node/tcp/connection; a service started later is added to all of them, and so is a listener
  * or connection created later. The same holds for UDP listeners (binds without a fixed peer)
  * and UDP connections (binds with a fixed peer) created here, but not for the transport's
- * default binds, which carry replies to local senders only (nodemanager_udp.c).
+ * default binds, which carry replies to local senders only (nodemanager_udp.c). When the node
+ * has a Kafka transport (attached before the manager starts), every public service is also a
+ * consumer of ockam_kafka_flow_id(): what arrives through the node's inbox topic reaches the
+ * services and nothing else -- never the manager (nodemanager_kafka.c).
  *
  * Protocol: one request per message, one reply per request, both UTF-8 JSON payloads.
  *   request: {"method": "GET"|"POST"|"DELETE", "path": "/node/...", "body": {...}?}
@@ -46,6 +49,24 @@
  *                                         -> service + {"created": bool}; with allow_existing
  *                                         an existing service of the same type at addr is 200
  *   GET    /node/workers                  [{"addr": "..."}]
+ *   GET    /node/relay                    [relay]  (relays this node registered elsewhere)
+ *   POST   /node/relay                    {"name", "at": "<multiaddr of the relay node>",
+ *                                         "wait_ms"?, "ping_interval_ms"?} -> relay, once it is
+ *                                         UP, its first attempt failed, or wait_ms (5000) passed
+ *                                         (it keeps retrying); 409 if the name exists
+ *   GET    /node/relay/{name}             relay
+ *   DELETE /node/relay/{name}             relay (its connection closes: the relay goes away)
+ *   GET    /node/inlet                    [inlet]
+ *   POST   /node/inlet                    {"alias", "from": "H:P", "to": "<multiaddr of the
+ *                                         outlet>", "ping_interval_ms"?} -> inlet; 409 alias or
+ *                                         address taken
+ *   GET    /node/inlet/{alias|H:P}        inlet
+ *   DELETE /node/inlet/{alias|H:P}        inlet (its connections close)
+ *   GET    /node/outlet                   [outlet]
+ *   POST   /node/outlet                   {"to": "H:P", "from"?: "addr"} -> outlet (from:
+ *                                         "outlet", or "outlet-N" when taken); 409 if taken
+ *   GET    /node/outlet/{addr}            outlet ("outlet" or "/service/outlet")
+ *   DELETE /node/outlet/{addr}            outlet (its connections close)
  *   POST   /v0/message                    {"to": "<multiaddr without /node>", "payload_hex":
  *                                         "...", "timeout_ms": N} -> {"payload_hex": "..."}
  * where listener = {id, type: "tcp", mode: "listen", address, main, flow_control_id},
@@ -55,7 +76,22 @@
  * udp connection = {address, route: "/worker/<address>", type: "udp", mode: "outgoing", peer,
  * local, operator: true, flow_control_id, stats}, stats = {datagrams_in, datagrams_out,
  * messages_in, messages_out, malformed, send_dropped}. GET /node adds "udp_listeners" and
- * "udp_connections".
+ * "udp_connections", and "kafka": {inbox_topic, flow_control_id, stats: {produced, delivered,
+ * delivery_failed, consumed, routed, bad_records, commits, commit_failures,
+ * assigned_partitions}} or null when the node has no Kafka transport.
+ * relay = {name, destination_address, connection_status: "Up"|"Down", forwarding_route,
+ * relay_route (the same), remote_address ("forward_to_<name>" or null), worker_address,
+ * flow_control_id, last_failure (or null), registrations}; inlet = {alias, bind_addr, to,
+ * outlet_route, outlet_addr, status: "Up"|"Down", last_error, connections, accepted, failed,
+ * bytes_in, bytes_out}; outlet = {node_name, alias, from, worker_address: "/service/<addr>",
+ * to, last_error, connections, accepted, failed, bytes_in, bytes_out}. GET /node adds
+ * "relays", "inlets", "outlets" and "relays_served" (relays other nodes registered here:
+ * {address, name, forward_route, connection, forwarded}).
+ *
+ * Every node runs the relay service (forwarding_service, static_forwarding_service, prefix
+ * forward_to_); it, its relays and every outlet are consumers of the same flows as the public
+ * services. An inlet probes the outlet's node (its route with echo as the last hop) every 10 s
+ * for its status (nodemanager_portal.c).
  *
  * POST /v0/message connects explicitly to a first TCP hop (so a refused connection is a quick
  * 502, not a timeout) and closes that connection after the reply or the timeout: connections
@@ -112,7 +148,13 @@ json_t *ockam__nodemanager_resources(ockam__nodemanager *nm);
 
 /* What `node start` needs: {"tcp_listener_address": "H:P" (main, real port), "tcp_listeners":
  * ["H:P", ...] (the others), "services": [{"addr", "type"}, ...], "udp_listener_address":
- * "H:P" (real port) or null, "udp_listeners": ["H:P", ...] (the others)}. New reference. */
+ * "H:P" (real port) or null, "udp_listeners": ["H:P", ...] (the others), "outlets":
+ * [{"from", "to"}], "inlets": [{"alias", "from" (bound address), "to"}], "relays":
+ * [{"name", "at"}]}. New reference. */
 json_t *ockam__nodemanager_config(ockam__nodemanager *nm);
+
+/* Bring back what the config lists under "outlets", "inlets" and "relays" (node start);
+ * an item that cannot come back is logged and skipped. */
+void ockam__nodemanager_restore_portals(ockam__nodemanager *nm, json_t *config);
 
 #endif

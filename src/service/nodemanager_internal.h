@@ -1,5 +1,5 @@
 /* What nodemanager.c shares with the transport-specific parts of the node manager
- * (nodemanager_udp.c). Internal to src/service; loop thread only.
+ * (nodemanager_udp.c, nodemanager_kafka.c). Internal to src/service; loop thread only.
  *
  * nodemanager.c owns the manager, the public services and the dispatch table; a transport
  * part keeps its own state behind one pointer in the manager (ockam__nm_udp_slot) and calls
@@ -10,12 +10,18 @@
 #include "service/nodemanager.h"
 
 struct ockam__nm_udp;
+struct ockam__nm_portal;
 
 /* ---- nodemanager.c ------------------------------------------------------------------- */
 
 ockam_node *ockam__nm_node(ockam__nodemanager *nm);
 const char *ockam__nm_name(ockam__nodemanager *nm);
 struct ockam__nm_udp **ockam__nm_udp_slot(ockam__nodemanager *nm);
+struct ockam__nm_portal **ockam__nm_portal_slot(ockam__nodemanager *nm);
+/* Make addr a consumer of every flow the public services consume. */
+ockam_err ockam__nm_consume_all(ockam__nodemanager *nm, const char *addr);
+/* The node's main TCP listener (NULL before it exists). */
+ockam_listener *ockam__nm_main_listener(ockam__nodemanager *nm);
 /* Reply {"status": 200, "body": body} (body stolen). Consumes req. */
 void ockam__nm_reply_ok(ockam__nodemanager *nm, ockam_msg *req, json_t *body);
 /* Reply {"status": status, "error": text}. Consumes req. */
@@ -56,5 +62,39 @@ void ockam__nm_udp_create_conn(
 void ockam__nm_udp_show_conn(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
 void ockam__nm_udp_delete_conn(
     ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+
+/* ---- nodemanager_kafka.c ---------------------------------------------------------------- */
+
+/* Make the service at addr a consumer of the Kafka transport's flow (what the node consumes
+ * from its inbox); nothing when the node has no Kafka transport. */
+ockam_err ockam__nm_kafka_consume_all(ockam__nodemanager *nm, const char *addr);
+/* Add "kafka" to res: {inbox_topic, flow_control_id, stats}, or null without the transport. */
+void ockam__nm_kafka_resources(ockam__nodemanager *nm, json_t *res);
+
+/* ---- nodemanager_portal.c --------------------------------------------------------------- */
+
+/* Start the node's relay service (forwarding_service, static_forwarding_service). */
+ockam_err ockam__nm_portal_start(ockam__nodemanager *nm);
+/* A flow the public services consume was added or removed: follow it. */
+void ockam__nm_portal_flow(ockam__nodemanager *nm, ockam_flow_id flow, bool add);
+/* Add "relays", "inlets" and "outlets" (what `node start` restores) to cfg. */
+void ockam__nm_portal_config(ockam__nodemanager *nm, json_t *cfg);
+/* Add "relays", "inlets", "outlets" and "relays_served" (views) to res. */
+void ockam__nm_portal_resources(ockam__nodemanager *nm, json_t *res);
+/* Forget the bookkeeping (the node stops the workers themselves). */
+void ockam__nm_portal_free(ockam__nodemanager *nm);
+
+void ockam__nm_relay_list(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+void ockam__nm_relay_create(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+void ockam__nm_relay_show(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+void ockam__nm_relay_delete(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+void ockam__nm_inlet_list(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+void ockam__nm_inlet_create(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+void ockam__nm_inlet_show(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+void ockam__nm_inlet_delete(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+void ockam__nm_outlet_list(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+void ockam__nm_outlet_create(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+void ockam__nm_outlet_show(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+void ockam__nm_outlet_delete(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
 
 #endif

@@ -30,6 +30,8 @@ teardown() {
     local reports
     reports=$(sanitizer_reports)
     "$OCKAM" node delete --all -y >/dev/null 2>&1 || true
+    # What a test file started for its nodes (kafka.bats: the mock cluster) stops after them.
+    if declare -F teardown_after_nodes >/dev/null; then teardown_after_nodes; fi
     local left
     left=$(pgrep -f -- "--home $OCKAM_HOME" || true)
     rm -rf "$OCKAM_HOME"

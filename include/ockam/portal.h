@@ -1,0 +1,154 @@
+/* TCP portals (wire spec §7): an inlet listens on a local TCP port; each client connection is
+ * carried as Ockam messages to an outlet, which opens a TCP connection to its target for it.
+ * The inlet and outlet sockets are plain TCP (the applications never see Ockam framing).
+ *
+ * Protocol, exactly as Rust Ockam since v0.42 (§7.1, §7.3):
+ *  - per accepted client the inlet starts one worker (random address) and sends Ping (`00`)
+ *    from it along the outlet route; nothing is read from the client yet;
+ *  - the outlet listener (default address `outlet`) accepts only Ping; per Ping it starts one
+ *    worker, connects to the target and answers Pong (`01`) from that worker; the inlet worker
+ *    takes the Pong's return route as its peer route and starts reading its client;
+ *  - then both workers exchange Payload (`03` + BARE bytes) directly, each read of a socket
+ *    becoming one Payload of at most 48 KiB (49 152 bytes); an optional packet counter after
+ *    the bytes is accepted (and checked: 0, 1, 2... wrapping, as Rust does) and never sent;
+ *  - Disconnect (`02`) both ways; a worker drops messages whose onward route has anything
+ *    after its own address, and Ping/Pong once it is connected.
+ * Rust splits each side into a sender worker and a receiver processor (four addresses); on our
+ * single loop one worker per TCP connection per side does both, so each TCP connection has its
+ * own worker pair: one worker on the inlet side, one on the outlet side.
+ *
+ * Closing and errors:
+ *  - a side whose socket reads EOF or fails sends Disconnect; the other side writes what it
+ *    still holds for its socket, then closes it (FIN). The side that sent Disconnect keeps its
+ *    worker for a short linger (2 s) so late messages are dropped quietly.
+ *  - the target refuses or cannot be reached: the outlet sends Disconnect instead of Pong and
+ *    records the error (ockam_outlet_last_error, one log line); the inlet then closes its
+ *    client cleanly. No Pong within pong_timeout_ms: the inlet closes its client.
+ *  - the transport connection a portal's peer route starts with closes: the portal closes its
+ *    socket at once (nothing more can arrive).
+ *
+ * End-to-end backpressure (neither node buffers without bound):
+ *  - sending: after each Payload a worker looks at the write queue of the transport connection
+ *    its peer route starts with; above high_water it stops reading its socket until that
+ *    queue drains to half (ockam_conn_on_drain). A socket is also read at most 256 KiB per
+ *    loop turn, so what sits in mailboxes before reaching the connection stays small.
+ *  - receiving: a worker whose socket write queue is above high_water pauses the transport
+ *    connection the Payloads arrive on (ockam_conn_pause) until the socket drains to half.
+ *    The sender's queue towards us then fills, so the first rule stops the far socket; a relay
+ *    node in between applies the TCP transport's own rule (it stops reading the connection
+ *    whose messages fill another's queue). Pausing a connection holds back everything it
+ *    carries, including other portals multiplexed on it (head-of-line blocking).
+ *  - when both workers are on the same node (peer route = one local address), the receiver
+ *    pauses its peer's socket reading directly.
+ *
+ * Flow control: the outlet listener only accepts what flow control lets through: make it a
+ * consumer of the flow ids that may open portals (ockam_flow_add_consumer on
+ * ockam_outlet_address(), e.g. the node's listener). The per-connection workers become
+ * consumers of their peer's connection when they first send through it.
+ *
+ * Ownership: inlets and outlets belong to the node (freed at node free at the latest); the
+ * *_stop functions free them (sockets close asynchronously). Threading: loop thread only.
+ * Callbacks never run inside the call that caused them. */
+#ifndef OCKAM_PORTAL_H
+#define OCKAM_PORTAL_H
+
+#include "ockam/stream.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define OCKAM_OUTLET_ADDR "outlet"
+/* Largest Payload a portal sends (bytes of TCP data per message). */
+#define OCKAM_PORTAL_MAX_PAYLOAD 49152u
+
+/* Counters of an inlet or outlet. */
+typedef struct ockam_portal_stats {
+    uint64_t accepted;  /* connections opened in total (inlet: clients; outlet: Pings) */
+    uint64_t failed;    /* of which never connected (no Pong; target refused or unreachable) */
+    size_t active;      /* connections open now */
+    uint64_t bytes_in;  /* bytes read from this side's sockets */
+    uint64_t bytes_out; /* bytes written to this side's sockets */
+    size_t queued;      /* bytes waiting to be written to this side's sockets now */
+} ockam_portal_stats;
+
+/* ---- outlet ------------------------------------------------------------------------ */
+
+typedef struct ockam_outlet ockam_outlet;
+
+typedef struct ockam_outlet_config {
+    const char *address;         /* listener worker address; NULL = "outlet" */
+    const char *target;          /* "host:port", "[v6]:port" or "name:port"; required */
+    uint32_t connect_timeout_ms; /* 0 = 10000 */
+    size_t high_water;           /* 0 = 1 MiB (see above) */
+} ockam_outlet_config;
+
+#define OCKAM_OUTLET_CONFIG_INIT                                                                   \
+    {                                                                                              \
+        .address = NULL, .target = NULL, .connect_timeout_ms = 0, .high_water = 0                  \
+    }
+
+/* Start the outlet listener. OCKAM_EINVAL (no or malformed target), OCKAM_EEXIST (address
+ * taken), OCKAM_ENOMEM. The target is not contacted until the first Ping. */
+OCKAM_API ockam_err ockam_outlet_start(
+    ockam_node *node, const ockam_outlet_config *cfg, ockam_outlet **out);
+/* Stop the listener and every connection (each peer gets Disconnect); frees the outlet. */
+OCKAM_API void ockam_outlet_stop(ockam_outlet *outlet);
+OCKAM_API const char *ockam_outlet_address(const ockam_outlet *outlet);
+OCKAM_API const char *ockam_outlet_target(const ockam_outlet *outlet);
+/* Why the last connection to the target failed ("" if none did), e.g.
+ * "cannot connect to 10.1.2.3:80: connection timed out". */
+OCKAM_API const char *ockam_outlet_last_error(const ockam_outlet *outlet);
+OCKAM_API ockam_portal_stats ockam_outlet_stats(const ockam_outlet *outlet);
+
+/* ---- inlet ------------------------------------------------------------------------- */
+
+typedef enum ockam_inlet_state {
+    OCKAM_INLET_DOWN = 0,
+    OCKAM_INLET_UP = 1,
+} ockam_inlet_state;
+
+typedef struct ockam_inlet ockam_inlet;
+
+/* Called on every change between UP and DOWN. */
+typedef void (*ockam_inlet_status_cb)(ockam_inlet *inlet, ockam_inlet_state state, void *user);
+
+typedef struct ockam_inlet_config {
+    const char *bind;                /* "host:port" to listen on (port 0 picks one); required */
+    const ockam_route *outlet_route; /* where Pings go; required; copied */
+    /* Optional health probe, e.g. the outlet node's echo: every ping_interval_ms a message is
+     * sent there, and the inlet is DOWN after max_failures unanswered ones in a row, UP again
+     * at the next answer. Without it the state follows the last handshake (UP at start). */
+    const ockam_route *ping_route;
+    uint32_t ping_interval_ms; /* 0 = 10000 */
+    uint32_t max_failures;     /* 0 = 3 */
+    uint32_t pong_timeout_ms;  /* 0 = 10000 */
+    size_t high_water;         /* 0 = 1 MiB */
+    ockam_inlet_status_cb on_status;
+    void *user;
+} ockam_inlet_config;
+
+#define OCKAM_INLET_CONFIG_INIT                                                                    \
+    {                                                                                              \
+        .bind = NULL, .outlet_route = NULL, .ping_route = NULL, .ping_interval_ms = 0,             \
+        .max_failures = 0, .pong_timeout_ms = 0, .high_water = 0, .on_status = NULL, .user = NULL  \
+    }
+
+/* Bind and listen (synchronously: on return ockam_inlet_bind_address has the real port).
+ * OCKAM_EINVAL, OCKAM_EADDRINVAL, OCKAM_EADDRINUSE, OCKAM_EACCES, OCKAM_ENOMEM. */
+OCKAM_API ockam_err ockam_inlet_start(
+    ockam_node *node, const ockam_inlet_config *cfg, ockam_inlet **out);
+/* Stop listening and close every connection (each peer gets Disconnect); frees the inlet. */
+OCKAM_API void ockam_inlet_stop(ockam_inlet *inlet);
+/* "127.0.0.1:54321" with the real port. */
+OCKAM_API const char *ockam_inlet_bind_address(const ockam_inlet *inlet);
+OCKAM_API const ockam_route *ockam_inlet_outlet_route(const ockam_inlet *inlet);
+OCKAM_API ockam_inlet_state ockam_inlet_status(const ockam_inlet *inlet);
+/* Why the inlet is or last was DOWN, or the last handshake failure ("" if none). */
+OCKAM_API const char *ockam_inlet_last_error(const ockam_inlet *inlet);
+OCKAM_API ockam_portal_stats ockam_inlet_stats(const ockam_inlet *inlet);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,485 @@
+/* TCP portal inlets and outlets (wire spec §7): the listening parts and their bookkeeping.
+ * Each TCP connection is handled by portal_conn.c. The rules are in ockam/portal.h.
+ *
+ * The portal sockets are plain libuv TCP handles on the node's loop, not transport
+ * connections: applications at both ends speak their own protocol. */
+#include "core/codec.h"
+#include "service/portal_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#define DEFAULT_PING_MS 10000u
+#define DEFAULT_FAILURES 3u
+#define LISTEN_BACKLOG 1024
+#define PING_MAGIC "ockam.inlet.ping:"
+#define TOKEN_LEN 16
+
+struct ockam_outlet {
+    struct ockam__portal_owner owner; /* first: the owner's destroy casts back */
+    ockam_worker *worker;
+    char *address, *target;
+};
+
+struct ockam_inlet {
+    struct ockam__portal_owner owner; /* first */
+    ockam_worker *worker;             /* receives probe answers; its stop stops the inlet */
+    uv_tcp_t listener;
+    char *bind;
+    ockam_route *outlet_route, *ping_route;
+    ockam_timer *ping_timer;
+    uint32_t ping_ms, max_failures, failures;
+    bool ping_outstanding;
+    char token[sizeof PING_MAGIC + TOKEN_LEN];
+    ockam_inlet_state state;
+    bool down_logged;
+    ockam_inlet_status_cb on_status;
+    void *user;
+};
+
+/* ---- shared helpers ------------------------------------------------------------------ */
+
+void
+ockam__portal_owner_unref(struct ockam__portal_owner *owner)
+{
+    OCKAM_ASSERT(owner->refs > 0);
+    if (--owner->refs == 0)
+        owner->destroy(owner);
+}
+
+void
+ockam__portal_owner_error(struct ockam__portal_owner *owner, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(owner->last_error, sizeof owner->last_error, fmt, ap);
+    va_end(ap);
+    OCKAM_LOG_W("%s %s: %s", owner->role == OCKAM__PORTAL_INLET ? "inlet" : "outlet", owner->name,
+        owner->last_error);
+}
+
+ockam_err
+ockam__portal_split_host_port(const char *text, char *host, size_t host_cap, uint16_t *port)
+{
+    const char *colon = text ? strrchr(text, ':') : NULL;
+    if (!colon || colon == text || !colon[1] || strlen(colon + 1) > 5)
+        return OCKAM_EADDRINVAL;
+    unsigned long p = 0;
+    for (const char *c = colon + 1; *c; c++) {
+        if (*c < '0' || *c > '9')
+            return OCKAM_EADDRINVAL;
+        p = p * 10 + (unsigned long)(*c - '0');
+    }
+    const char *h = text;
+    size_t hlen = (size_t)(colon - text);
+    if (h[0] == '[') {
+        if (hlen < 3 || h[hlen - 1] != ']')
+            return OCKAM_EADDRINVAL;
+        h++;
+        hlen -= 2;
+    } else if (memchr(h, ':', hlen)) {
+        return OCKAM_EADDRINVAL;
+    }
+    if (p > 65535 || hlen == 0 || hlen >= host_cap)
+        return OCKAM_EADDRINVAL;
+    memcpy(host, h, hlen);
+    host[hlen] = '\0';
+    *port = (uint16_t)p;
+    return OCKAM_OK;
+}
+
+bool
+ockam__portal_numeric_addr(const char *host, uint16_t port, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof *ss);
+    if (strcmp(host, "localhost") == 0)
+        host = "127.0.0.1";
+    return uv_ip4_addr(host, port, (struct sockaddr_in *)ss) == 0
+        || uv_ip6_addr(host, port, (struct sockaddr_in6 *)ss) == 0;
+}
+
+char *
+ockam__portal_format_sockaddr(const struct sockaddr_storage *ss)
+{
+    char ip[64], text[96];
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+        uv_ip6_name(a, ip, sizeof ip);
+        snprintf(text, sizeof text, "[%s]:%u", ip, ntohs(a->sin6_port));
+    } else {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        uv_ip4_name(a, ip, sizeof ip);
+        snprintf(text, sizeof text, "%s:%u", ip, ntohs(a->sin_port));
+    }
+    return ockam__strdup(text);
+}
+
+static void
+owner_init(struct ockam__portal_owner *o, ockam_node *node, enum ockam__portal_role role,
+    size_t high_water, uint32_t timeout_ms)
+{
+    o->node = node;
+    o->role = role;
+    o->high_water = high_water ? high_water : OCKAM__PORTAL_DEFAULT_HIGH_WATER;
+    o->timeout_ms = timeout_ms ? timeout_ms : OCKAM__PORTAL_DEFAULT_TIMEOUT_MS;
+    o->refs = 1;
+    o->name = "?";
+}
+
+/* ---- outlet -------------------------------------------------------------------------- */
+
+static void
+outlet_destroy(struct ockam__portal_owner *owner)
+{
+    ockam_outlet *o = (ockam_outlet *)owner;
+    ockam__free(o->address);
+    ockam__free(o->target);
+    ockam__free(o);
+}
+
+/* Only Ping, and only with nothing after our address (§7.3). */
+static void
+outlet_on_message(ockam_worker *w, ockam_msg *msg, void *user)
+{
+    ockam_outlet *o = user;
+    ockam_slice p = ockam_msg_payload(msg);
+    bool ping = p.len >= 1 && p.ptr[0] == OCKAM__PORTAL_PING
+        && ockam_route_len(ockam_msg_onward_const(msg)) == 1
+        && ockam_route_len(ockam_msg_return_const(msg)) > 0;
+    if (ping)
+        ockam__portal_conn_open(&o->owner, msg, o->target);
+    else
+        OCKAM_LOG_D("outlet %s: message that is not a Ping dropped", o->address);
+    ockam_msg_free(msg);
+}
+
+static void
+outlet_on_stop(ockam_worker *w, void *user)
+{
+    ockam_outlet *o = user;
+    o->worker = NULL;
+    o->owner.stopping = true;
+    ockam__portal_conns_abort(&o->owner);
+    ockam__portal_owner_unref(&o->owner);
+}
+
+ockam_err
+ockam_outlet_start(ockam_node *node, const ockam_outlet_config *cfg, ockam_outlet **out)
+{
+    char host[256];
+    uint16_t port;
+    if (!cfg || ockam__portal_split_host_port(cfg->target, host, sizeof host, &port) != OCKAM_OK)
+        return OCKAM_EINVAL;
+    ockam_outlet *o = ockam__zalloc(sizeof *o);
+    if (!o)
+        return OCKAM_ENOMEM;
+    owner_init(&o->owner, node, OCKAM__PORTAL_OUTLET, cfg->high_water, cfg->connect_timeout_ms);
+    o->owner.destroy = outlet_destroy;
+    o->address = ockam__strdup(cfg->address ? cfg->address : OCKAM_OUTLET_ADDR);
+    o->target = ockam__strdup(cfg->target);
+    ockam_err err = o->address && o->target ? OCKAM_OK : OCKAM_ENOMEM;
+    ockam_worker_opts opts
+        = {.on_message = outlet_on_message, .on_stop = outlet_on_stop, .user = o};
+    if (!err)
+        err = ockam_worker_start(node, o->address, &opts, &o->worker);
+    if (err) {
+        outlet_destroy(&o->owner);
+        return err;
+    }
+    o->owner.name = o->address;
+    o->owner.target = o->target;
+    if (out)
+        *out = o;
+    return OCKAM_OK;
+}
+
+void
+ockam_outlet_stop(ockam_outlet *o)
+{
+    if (o && o->worker)
+        ockam_worker_stop(o->worker);
+}
+
+const char *
+ockam_outlet_address(const ockam_outlet *o)
+{
+    return o->address;
+}
+
+const char *
+ockam_outlet_target(const ockam_outlet *o)
+{
+    return o->target;
+}
+
+const char *
+ockam_outlet_last_error(const ockam_outlet *o)
+{
+    return o->owner.last_error;
+}
+
+ockam_portal_stats
+ockam_outlet_stats(const ockam_outlet *o)
+{
+    return o->owner.stats;
+}
+
+/* ---- inlet status -------------------------------------------------------------------- */
+
+static void
+inlet_set_state(ockam_inlet *in, ockam_inlet_state state, const char *why)
+{
+    if (why)
+        snprintf(in->owner.last_error, sizeof in->owner.last_error, "%s", why);
+    if (in->state == state)
+        return;
+    in->state = state;
+    if (state == OCKAM_INLET_DOWN)
+        OCKAM_LOG_W("inlet %s is DOWN: %s", in->bind, in->owner.last_error);
+    else
+        OCKAM_LOG_I("inlet %s is UP", in->bind);
+    if (in->on_status)
+        in->on_status(in, state, in->user);
+}
+
+/* Without a probe route, the handshakes tell whether the outlet can be reached. */
+static void
+inlet_handshake(struct ockam__portal_owner *owner, bool ok, const char *why)
+{
+    ockam_inlet *in = (ockam_inlet *)owner;
+    if (in->ping_route) {
+        if (!ok)
+            snprintf(owner->last_error, sizeof owner->last_error, "%s", why);
+        return;
+    }
+    inlet_set_state(in, ok ? OCKAM_INLET_UP : OCKAM_INLET_DOWN, ok ? NULL : why);
+}
+
+static void
+inlet_ping_tick(ockam_timer *t, void *user)
+{
+    ockam_inlet *in = user;
+    if (in->ping_outstanding && ++in->failures >= in->max_failures) {
+        char why[96];
+        snprintf(why, sizeof why, "%u probes of the outlet's node unanswered", in->failures);
+        inlet_set_state(in, OCKAM_INLET_DOWN, why);
+    }
+    uint8_t raw[TOKEN_LEN / 2];
+    ockam__random_bytes(raw, sizeof raw);
+    size_t n = strlen(PING_MAGIC);
+    memcpy(in->token, PING_MAGIC, n);
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(in->token + n + 2 * i, 3, "%02x", raw[i]);
+    in->ping_outstanding = true;
+    ockam_err err = ockam_send_to(in->worker, in->ping_route, in->token, strlen(in->token));
+    if (err)
+        OCKAM_LOG_D("inlet %s: probe not sent: %s", in->bind, ockam_strerror(err));
+}
+
+static void
+inlet_on_message(ockam_worker *w, ockam_msg *msg, void *user)
+{
+    ockam_inlet *in = user;
+    ockam_slice p = ockam_msg_payload(msg);
+    size_t n = strlen(in->token);
+    if (in->ping_outstanding && p.len == n && memcmp(p.ptr, in->token, n) == 0) {
+        in->ping_outstanding = false;
+        in->failures = 0;
+        inlet_set_state(in, OCKAM_INLET_UP, NULL);
+    }
+    ockam_msg_free(msg);
+}
+
+/* ---- inlet --------------------------------------------------------------------------- */
+
+static void
+inlet_destroy(struct ockam__portal_owner *owner)
+{
+    ockam_inlet *in = (ockam_inlet *)owner;
+    ockam_route_free(in->outlet_route);
+    ockam_route_free(in->ping_route);
+    ockam__free(in->bind);
+    ockam__free(in);
+}
+
+static void
+listener_closed(uv_handle_t *h)
+{
+    ockam_inlet *in = h->data;
+    ockam__portal_owner_unref(&in->owner);
+}
+
+static void
+on_client(uv_stream_t *server, int status)
+{
+    ockam_inlet *in = server->data;
+    if (status < 0) {
+        OCKAM_LOG_W("inlet %s: accept failed: %s", in->bind, uv_strerror(status));
+        return;
+    }
+    ockam__portal_conn_accept(&in->owner, server, in->outlet_route);
+}
+
+static void
+inlet_on_stop(ockam_worker *w, void *user)
+{
+    ockam_inlet *in = user;
+    in->worker = NULL;
+    in->owner.stopping = true;
+    ockam_timer_stop(in->ping_timer);
+    in->ping_timer = NULL;
+    uv_close((uv_handle_t *)&in->listener, listener_closed);
+    ockam__portal_conns_abort(&in->owner);
+    ockam__portal_owner_unref(&in->owner);
+}
+
+static ockam_err
+err_from_uv(int rc)
+{
+    switch (rc) {
+    case 0:
+        return OCKAM_OK;
+    case UV_EADDRINUSE:
+        return OCKAM_EADDRINUSE;
+    case UV_EACCES:
+    case UV_EPERM:
+        return OCKAM_EACCES;
+    case UV_EADDRNOTAVAIL:
+    case UV_EINVAL:
+    case UV_EAFNOSUPPORT:
+        return OCKAM_EADDRINVAL;
+    case UV_ENOMEM:
+        return OCKAM_ENOMEM;
+    default:
+        return OCKAM_ESYSERR;
+    }
+}
+
+/* Bind and listen; the handle is initialised (and must be closed) whatever happens. */
+static ockam_err
+inlet_listen(ockam_inlet *in, const char *bind)
+{
+    char host[256];
+    uint16_t port;
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    uv_tcp_init(ockam__node_loop(in->owner.node), &in->listener);
+    in->listener.data = in;
+    in->owner.refs++; /* the handle's */
+    if (ockam__portal_split_host_port(bind, host, sizeof host, &port) != OCKAM_OK
+        || !ockam__portal_numeric_addr(host, port, &ss))
+        return OCKAM_EADDRINVAL;
+    int rc = uv_tcp_bind(&in->listener, (const struct sockaddr *)&ss, 0);
+    if (!rc)
+        rc = uv_listen((uv_stream_t *)&in->listener, LISTEN_BACKLOG, on_client);
+    if (!rc)
+        rc = uv_tcp_getsockname(&in->listener, (struct sockaddr *)&ss, &len);
+    if (rc)
+        return err_from_uv(rc);
+    in->bind = ockam__portal_format_sockaddr(&ss);
+    return in->bind ? OCKAM_OK : OCKAM_ENOMEM;
+}
+
+static ockam_err
+inlet_copy_config(ockam_inlet *in, const ockam_inlet_config *cfg)
+{
+    in->ping_ms = cfg->ping_interval_ms ? cfg->ping_interval_ms : DEFAULT_PING_MS;
+    in->max_failures = cfg->max_failures ? cfg->max_failures : DEFAULT_FAILURES;
+    in->on_status = cfg->on_status;
+    in->user = cfg->user;
+    /* With a probe the state starts DOWN and the first answer makes it UP. */
+    in->state = cfg->ping_route ? OCKAM_INLET_DOWN : OCKAM_INLET_UP;
+    in->outlet_route = ockam_route_new();
+    if (!in->outlet_route || ockam_route_copy(in->outlet_route, cfg->outlet_route))
+        return OCKAM_ENOMEM;
+    if (!cfg->ping_route)
+        return OCKAM_OK;
+    in->ping_route = ockam_route_new();
+    if (!in->ping_route || ockam_route_copy(in->ping_route, cfg->ping_route))
+        return OCKAM_ENOMEM;
+    return OCKAM_OK;
+}
+
+static ockam_err
+inlet_start_worker(ockam_inlet *in)
+{
+    ockam_worker_opts opts = {.on_message = inlet_on_message, .on_stop = inlet_on_stop, .user = in};
+    ockam_err err = ockam_worker_start(in->owner.node, NULL, &opts, &in->worker);
+    if (err || !in->ping_route)
+        return err;
+    /* The first probe goes out at once (from the loop), then every interval. */
+    err = ockam_timer_start(in->owner.node, 0, in->ping_ms, inlet_ping_tick, in, &in->ping_timer);
+    if (err)
+        ockam_worker_stop(in->worker);
+    return err;
+}
+
+ockam_err
+ockam_inlet_start(ockam_node *node, const ockam_inlet_config *cfg, ockam_inlet **out)
+{
+    if (!cfg || !cfg->bind || !cfg->outlet_route || ockam_route_len(cfg->outlet_route) == 0)
+        return OCKAM_EINVAL;
+    ockam_inlet *in = ockam__zalloc(sizeof *in);
+    if (!in)
+        return OCKAM_ENOMEM;
+    owner_init(&in->owner, node, OCKAM__PORTAL_INLET, cfg->high_water, cfg->pong_timeout_ms);
+    in->owner.destroy = inlet_destroy;
+    in->owner.handshake = inlet_handshake;
+    ockam_err err = inlet_copy_config(in, cfg);
+    if (err) {
+        inlet_destroy(&in->owner);
+        return err;
+    }
+    err = inlet_listen(in, cfg->bind);
+    in->owner.name = in->bind ? in->bind : cfg->bind;
+    if (!err)
+        err = inlet_start_worker(in);
+    if (err) {
+        /* The worker's stop (if it started) has already closed the listener. */
+        if (!in->worker && !uv_is_closing((uv_handle_t *)&in->listener)) {
+            uv_close((uv_handle_t *)&in->listener, listener_closed);
+            ockam__portal_owner_unref(&in->owner);
+        }
+        return err;
+    }
+    if (out)
+        *out = in;
+    return OCKAM_OK;
+}
+
+void
+ockam_inlet_stop(ockam_inlet *in)
+{
+    if (in && in->worker)
+        ockam_worker_stop(in->worker);
+}
+
+const char *
+ockam_inlet_bind_address(const ockam_inlet *in)
+{
+    return in->bind;
+}
+
+const ockam_route *
+ockam_inlet_outlet_route(const ockam_inlet *in)
+{
+    return in->outlet_route;
+}
+
+ockam_inlet_state
+ockam_inlet_status(const ockam_inlet *in)
+{
+    return in->state;
+}
+
+const char *
+ockam_inlet_last_error(const ockam_inlet *in)
+{
+    return in->owner.last_error;
+}
+
+ockam_portal_stats
+ockam_inlet_stats(const ockam_inlet *in)
+{
+    return in->owner.stats;
+}

@@ -1,0 +1,891 @@
+/* One portal connection: a worker and the TCP socket it carries (wire spec §7.3). The same
+ * code serves both sides; only the handshake differs (the inlet sends Ping and waits for Pong,
+ * the outlet connects to its target and answers Pong). The protocol and the backpressure
+ * rules are described in ockam/portal.h.
+ *
+ * States: HANDSHAKE -> OPEN -> CLOSING (writing out what is queued, then FIN) -> CLOSED (the
+ * socket is closed; the worker lingers briefly if it sent Disconnect, so late messages from
+ * the peer are dropped quietly instead of being logged as undeliverable). */
+#include "core/codec.h"
+#include "service/portal_internal.h"
+
+#include <stdio.h>
+
+#define YIELD_BYTES (256u * 1024u) /* read at most this much per socket per loop turn */
+/* One read takes up to this much (split into Payloads of at most 48 KiB): fewer syscalls. */
+#define READ_BUF (4u * OCKAM_PORTAL_MAX_PAYLOAD)
+#define LINGER_MS 2000u                /* a worker that sent Disconnect stays this long */
+#define CLOSE_TIMEOUT_MS 30000u        /* longest wait for queued bytes before closing anyway */
+#define CTL_PAUSE "ockam.portal.pause" /* local info of same-node pause/resume messages */
+
+enum pc_state { PC_HANDSHAKE, PC_OPEN, PC_CLOSING, PC_CLOSED };
+
+struct ockam__portal_conn {
+    struct ockam__portal_owner *owner;
+    struct ockam__portal_conn *prev, *next;
+    ockam_worker *worker;
+    enum pc_state state;
+    uv_tcp_t sock;
+    uv_timer_t timer; /* Pong wait / connect timeout, close timeout, linger */
+    uv_idle_t yield;  /* restarts reading on the next loop turn */
+    uv_connect_t creq;
+    uv_getaddrinfo_t gai;
+    uv_shutdown_t sreq;
+    int refs;
+    bool sock_open, listed;
+    ockam_route *peer;     /* where Payloads go (NULL until known) */
+    ockam_conn *peer_conn; /* the connection the peer route starts with (watched) */
+    char peer_conn_addr[OCKAM_RANDOM_ADDR_LEN + 1];
+    uint8_t *rbuf;
+    bool reading, eof, congested, yielding, peer_paused;
+    size_t since_yield;
+    size_t wqueued; /* bytes handed to uv_write and not yet written */
+    uint32_t wpending;
+    char held_conn[OCKAM_RANDOM_ADDR_LEN + 1]; /* the connection we paused, if any */
+    bool holding_conn, holding_local;
+    bool disconnect_sent, peer_gone; /* we sent Disconnect / the peer did (never answer it) */
+    bool resolving, shut;            /* getaddrinfo pending; shutdown started (no more writes) */
+    uint16_t next_counter;
+};
+
+struct pc_write {
+    uv_write_t req;
+    struct ockam__portal_conn *pc;
+    ockam_msg *msg; /* the Payload whose bytes are being written (zero copy) */
+    size_t len;
+};
+
+static void pc_abort(struct ockam__portal_conn *pc, bool disconnect, const char *why);
+static void pc_update_reading(struct ockam__portal_conn *pc);
+
+/* ---- lifetime ------------------------------------------------------------------------ */
+
+static uv_loop_t *
+pc_loop(const struct ockam__portal_conn *pc)
+{
+    return ockam__node_loop(pc->owner->node);
+}
+
+static void
+pc_unref(struct ockam__portal_conn *pc)
+{
+    OCKAM_ASSERT(pc->refs > 0);
+    if (--pc->refs > 0)
+        return;
+    struct ockam__portal_owner *owner = pc->owner;
+    ockam_route_free(pc->peer);
+    ockam__free(pc->rbuf);
+    ockam__free(pc);
+    ockam__portal_owner_unref(owner);
+}
+
+static void
+handle_closed(uv_handle_t *h)
+{
+    pc_unref(h->data);
+}
+
+static void
+close_handle(uv_handle_t *h)
+{
+    if (!uv_is_closing(h))
+        uv_close(h, handle_closed);
+}
+
+static struct ockam__portal_conn *
+pc_new(struct ockam__portal_owner *owner)
+{
+    struct ockam__portal_conn *pc = ockam__zalloc(sizeof *pc);
+    if (!pc)
+        return NULL;
+    pc->owner = owner;
+    owner->refs++;
+    uv_tcp_init(pc_loop(pc), &pc->sock);
+    uv_timer_init(pc_loop(pc), &pc->timer);
+    uv_idle_init(pc_loop(pc), &pc->yield);
+    pc->sock.data = pc->timer.data = pc->yield.data = pc;
+    pc->creq.data = pc->gai.data = pc->sreq.data = pc;
+    pc->refs = 3; /* the three handles */
+    pc->sock_open = true;
+    pc->next = owner->conns;
+    if (owner->conns)
+        owner->conns->prev = pc;
+    owner->conns = pc;
+    pc->listed = true;
+    owner->stats.accepted++;
+    owner->stats.active++;
+    return pc;
+}
+
+static void
+pc_unlist(struct ockam__portal_conn *pc)
+{
+    struct ockam__portal_owner *owner = pc->owner;
+    if (!pc->listed)
+        return;
+    pc->listed = false;
+    if (pc->prev)
+        pc->prev->next = pc->next;
+    else
+        owner->conns = pc->next;
+    if (pc->next)
+        pc->next->prev = pc->prev;
+    owner->stats.active--;
+}
+
+/* ---- the peer and its connection ----------------------------------------------------- */
+
+static void peer_closed(ockam_conn *conn, ockam_err reason, void *user);
+static void peer_drained(ockam_conn *conn, void *user);
+
+static void
+unwatch_peer(struct ockam__portal_conn *pc)
+{
+    if (!pc->peer_conn)
+        return;
+    ockam_conn_off_close(pc->peer_conn, peer_closed, pc);
+    ockam_conn_off_drain(pc->peer_conn, peer_drained, pc);
+    pc->peer_conn = NULL;
+}
+
+static ockam_err
+set_peer(struct ockam__portal_conn *pc, const ockam_route *route)
+{
+    if (!pc->peer && !(pc->peer = ockam_route_new()))
+        return OCKAM_ENOMEM;
+    ockam_err err = ockam_route_copy(pc->peer, route);
+    if (err || ockam_route_len(route) == 0)
+        return err ? err : OCKAM_EROUTE;
+    ockam_addr first = ockam_route_front(route);
+    if (first.type != OCKAM_TRANSPORT_LOCAL || first.len != OCKAM_RANDOM_ADDR_LEN)
+        return OCKAM_OK; /* a local peer, or a route we cannot watch */
+    memcpy(pc->peer_conn_addr, first.bytes, first.len);
+    pc->peer_conn_addr[first.len] = '\0';
+    ockam_conn *c = ockam_conn_find(pc->owner->node, pc->peer_conn_addr);
+    if (c && ockam_conn_on_close(c, peer_closed, pc) == OCKAM_OK)
+        pc->peer_conn = c;
+    return OCKAM_OK;
+}
+
+static void
+peer_closed(ockam_conn *conn, ockam_err reason, void *user)
+{
+    struct ockam__portal_conn *pc = user;
+    pc->peer_conn = NULL; /* its watchers are being consumed; its drain watchers are gone */
+    pc->congested = false;
+    if (pc->holding_conn && strcmp(pc->held_conn, pc->peer_conn_addr) == 0)
+        pc->holding_conn = false;
+    pc_abort(pc, false, "the connection to the peer closed");
+}
+
+/* Above the mark: stop reading the socket until the connection drains to half of it. */
+static void
+check_congestion(struct ockam__portal_conn *pc)
+{
+    size_t mark = pc->owner->high_water;
+    if (!pc->peer_conn || pc->congested || ockam_conn_get_stats(pc->peer_conn).queued_bytes <= mark)
+        return;
+    if (ockam_conn_on_drain(pc->peer_conn, mark / 2, peer_drained, pc) == OCKAM_OK)
+        pc->congested = true;
+}
+
+static void
+peer_drained(ockam_conn *conn, void *user)
+{
+    struct ockam__portal_conn *pc = user;
+    pc->congested = false;
+    check_congestion(pc); /* an early call (memory short) waits again */
+    pc_update_reading(pc);
+}
+
+/* ---- sending ------------------------------------------------------------------------- */
+
+static ockam_err
+send_along(struct ockam__portal_conn *pc, const ockam_route *route, ockam_msg *m)
+{
+    ockam_err err = ockam_route_copy(ockam_msg_onward(m), route);
+    if (err) {
+        ockam_msg_free(m);
+        return err;
+    }
+    return ockam_send(pc->worker, m);
+}
+
+static ockam_err
+send_variant(struct ockam__portal_conn *pc, const ockam_route *route, uint8_t variant)
+{
+    ockam_msg *m = ockam_msg_new();
+    if (!m || ockam_msg_set_payload(m, &variant, 1)) {
+        ockam_msg_free(m);
+        return OCKAM_ENOMEM;
+    }
+    return send_along(pc, route, m);
+}
+
+static void
+send_disconnect(struct ockam__portal_conn *pc)
+{
+    if (pc->disconnect_sent || pc->peer_gone || !pc->peer || !pc->worker
+        || ockam__node_closing(pc->owner->node))
+        return;
+    pc->disconnect_sent = true;
+    ockam_err err = send_variant(pc, pc->peer, OCKAM__PORTAL_DISCONNECT);
+    if (err)
+        OCKAM_LOG_D("portal %s: Disconnect not sent: %s", pc->owner->name, ockam_strerror(err));
+}
+
+static void
+send_payload(struct ockam__portal_conn *pc, const uint8_t *data, size_t len)
+{
+    uint8_t head[1 + OCKAM__VARINT_MAX];
+    head[0] = OCKAM__PORTAL_PAYLOAD;
+    size_t hlen = 1 + ockam__varint_put(head + 1, len);
+    ockam_msg *m = ockam_msg_new();
+    uint8_t *p = m ? ockam_msg_payload_reserve(m, hlen + len) : NULL;
+    if (!p) {
+        ockam_msg_free(m);
+        pc_abort(pc, true, "out of memory");
+        return;
+    }
+    memcpy(p, head, hlen);
+    memcpy(p + hlen, data, len);
+    ockam_err err = send_along(pc, pc->peer, m);
+    if (err) {
+        OCKAM_LOG_D("portal %s: Payload not sent: %s", pc->owner->name, ockam_strerror(err));
+        pc_abort(pc, true, "the peer cannot be reached");
+    }
+}
+
+/* Same-node peers: a local-only message (never encoded: local info does not go on the wire,
+ * and it is only sent when the peer's messages arrive without a transport origin). */
+static void
+send_local_pause(struct ockam__portal_conn *pc, bool pause)
+{
+    uint8_t flag = pause ? 1 : 0;
+    ockam_msg *m = ockam_msg_new();
+    if (!m || !pc->peer || ockam_msg_local_info_set(m, CTL_PAUSE, &flag, 1)) {
+        ockam_msg_free(m);
+        return;
+    }
+    (void)send_along(pc, pc->peer, m);
+}
+
+/* ---- holding back what feeds our socket ---------------------------------------------- */
+
+static ockam_conn *
+conn_named(struct ockam__portal_conn *pc, const char *addr)
+{
+    if (pc->peer_conn && strcmp(pc->peer_conn_addr, addr) == 0)
+        return pc->peer_conn;
+    return ockam_conn_find(pc->owner->node, addr);
+}
+
+static void
+hold_source(struct ockam__portal_conn *pc, const ockam_msg *msg)
+{
+    ockam_origin o = ockam_msg_origin(msg);
+    const ockam_route *ret = ockam_msg_return_const(msg);
+    if (o.producer == 0 && o.spawner == 0) {
+        send_local_pause(pc, true);
+        pc->holding_local = true;
+        return;
+    }
+    /* The transport put its connection's sender address in front of the return route. */
+    ockam_addr a = ockam_route_len(ret) ? ockam_route_front(ret) : ockam_addr_local("");
+    if (a.type != OCKAM_TRANSPORT_LOCAL || a.len != OCKAM_RANDOM_ADDR_LEN)
+        return;
+    memcpy(pc->held_conn, a.bytes, a.len);
+    pc->held_conn[a.len] = '\0';
+    ockam_conn *c = conn_named(pc, pc->held_conn);
+    if (c) {
+        ockam_conn_pause(c);
+        pc->holding_conn = true;
+    }
+}
+
+static void
+release_source(struct ockam__portal_conn *pc)
+{
+    if (pc->holding_conn) {
+        pc->holding_conn = false;
+        ockam_conn *c = conn_named(pc, pc->held_conn);
+        if (c)
+            ockam_conn_resume(c);
+    }
+    if (pc->holding_local) {
+        pc->holding_local = false;
+        if (pc->worker && !ockam__node_closing(pc->owner->node))
+            send_local_pause(pc, false);
+    }
+}
+
+/* ---- closing ------------------------------------------------------------------------- */
+
+static void
+linger_done(uv_timer_t *t)
+{
+    struct ockam__portal_conn *pc = t->data;
+    if (pc->worker)
+        ockam_worker_stop(pc->worker);
+}
+
+/* The socket is closed or closing: the worker goes now, or after a linger if it sent
+ * Disconnect (late messages from the peer are then dropped quietly). */
+static void
+pc_end(struct ockam__portal_conn *pc)
+{
+    pc->state = PC_CLOSED;
+    pc_unlist(pc); /* no longer an active connection, even while the worker lingers */
+    release_source(pc);
+    uv_idle_stop(&pc->yield);
+    if (pc->worker && pc->disconnect_sent && !ockam__node_closing(pc->owner->node)) {
+        uv_timer_start(&pc->timer, linger_done, LINGER_MS, 0);
+        return;
+    }
+    uv_timer_stop(&pc->timer);
+    if (pc->worker)
+        ockam_worker_stop(pc->worker);
+}
+
+static void
+sock_close(struct ockam__portal_conn *pc)
+{
+    if (!pc->sock_open)
+        return;
+    pc->sock_open = false;
+    pc->reading = false;
+    if (pc->resolving)
+        uv_cancel((uv_req_t *)&pc->gai);
+    close_handle((uv_handle_t *)&pc->sock);
+}
+
+static void
+pc_abort(struct ockam__portal_conn *pc, bool disconnect, const char *why)
+{
+    if (pc->state == PC_CLOSED)
+        return;
+    OCKAM_LOG_D("portal %s: connection closed: %s", pc->owner->name, why);
+    if (disconnect)
+        send_disconnect(pc);
+    sock_close(pc);
+    pc_end(pc);
+}
+
+static void
+on_shutdown(uv_shutdown_t *req, int status)
+{
+    struct ockam__portal_conn *pc = req->data;
+    if (pc->state == PC_CLOSING) {
+        sock_close(pc);
+        pc_end(pc);
+    }
+    pc_unref(pc);
+}
+
+/* Everything queued is written: send FIN, then close. */
+static void
+start_shutdown(struct ockam__portal_conn *pc)
+{
+    pc->shut = true;
+    if (uv_shutdown(&pc->sreq, (uv_stream_t *)&pc->sock, on_shutdown) == 0) {
+        pc->refs++;
+        return;
+    }
+    sock_close(pc);
+    pc_end(pc);
+}
+
+static void
+close_timeout(uv_timer_t *t)
+{
+    pc_abort(t->data, false, "queued bytes not written in time");
+}
+
+/* Graceful close: keep draining what the application sends us (discarding it, so the
+ * close is not turned into a reset by unread data), write out what is queued, then FIN. */
+static void
+pc_finish(struct ockam__portal_conn *pc, bool disconnect)
+{
+    if (pc->state >= PC_CLOSING)
+        return;
+    if (disconnect)
+        send_disconnect(pc);
+    pc->state = PC_CLOSING;
+    uv_timer_start(&pc->timer, close_timeout, CLOSE_TIMEOUT_MS, 0);
+    pc_update_reading(pc);
+    if (pc->wpending == 0)
+        start_shutdown(pc);
+}
+
+/* ---- reading the socket -------------------------------------------------------------- */
+
+static void
+on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    struct ockam__portal_conn *pc = h->data;
+    if (!pc->rbuf)
+        pc->rbuf = ockam__alloc(READ_BUF);
+    *buf = uv_buf_init((char *)pc->rbuf, pc->rbuf ? READ_BUF : 0);
+}
+
+static void
+yield_done(uv_idle_t *h)
+{
+    struct ockam__portal_conn *pc = h->data;
+    uv_idle_stop(h);
+    pc->yielding = false;
+    pc_update_reading(pc);
+}
+
+static void
+after_read(struct ockam__portal_conn *pc, size_t n)
+{
+    pc->since_yield += n;
+    if (pc->since_yield >= YIELD_BYTES) {
+        pc->since_yield = 0;
+        pc->yielding = true;
+        uv_idle_start(&pc->yield, yield_done);
+    }
+    check_congestion(pc);
+    pc_update_reading(pc);
+}
+
+static void
+on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    struct ockam__portal_conn *pc = s->data;
+    if (nread == 0)
+        return;
+    if (nread > 0) {
+        if (pc->state != PC_OPEN)
+            return; /* closing: discarded */
+        pc->owner->stats.bytes_in += (uint64_t)nread;
+        /* §7.2: each Payload carries at most 48 KiB. */
+        for (size_t off = 0; off < (size_t)nread && pc->state == PC_OPEN;) {
+            size_t n = (size_t)nread - off;
+            n = n > OCKAM_PORTAL_MAX_PAYLOAD ? OCKAM_PORTAL_MAX_PAYLOAD : n;
+            send_payload(pc, pc->rbuf + off, n);
+            off += n;
+        }
+        if (pc->state == PC_OPEN)
+            after_read(pc, (size_t)nread);
+        return;
+    }
+    pc->eof = true;
+    if (nread == UV_EOF && pc->state == PC_OPEN) {
+        pc_finish(pc, true);
+        return;
+    }
+    if (nread == UV_EOF) {
+        pc_update_reading(pc);
+        return;
+    }
+    pc_abort(pc, true, uv_strerror((int)nread));
+}
+
+static void
+pc_update_reading(struct ockam__portal_conn *pc)
+{
+    bool open = pc->state == PC_OPEN && !pc->congested && !pc->yielding && !pc->peer_paused;
+    bool want = pc->sock_open && !pc->eof && (open || pc->state == PC_CLOSING);
+    if (want == pc->reading)
+        return;
+    pc->reading = want;
+    if (!want) {
+        uv_read_stop((uv_stream_t *)&pc->sock);
+        return;
+    }
+    int rc = uv_read_start((uv_stream_t *)&pc->sock, on_alloc, on_read);
+    if (rc) {
+        pc->reading = false;
+        pc_abort(pc, true, uv_strerror(rc));
+    }
+}
+
+/* ---- writing the socket -------------------------------------------------------------- */
+
+static void
+on_write(uv_write_t *req, int status)
+{
+    struct pc_write *w = (struct pc_write *)req;
+    struct ockam__portal_conn *pc = w->pc;
+    pc->wqueued -= w->len;
+    pc->owner->stats.queued -= w->len;
+    pc->wpending--;
+    ockam_msg_free(w->msg);
+    ockam__free(w);
+    if (status < 0 && status != UV_ECANCELED)
+        pc_abort(pc, true, uv_strerror(status));
+    if (pc->wqueued <= pc->owner->high_water / 2 && pc->state != PC_CLOSED)
+        release_source(pc);
+    if (pc->state == PC_CLOSING && pc->wpending == 0 && pc->sock_open)
+        start_shutdown(pc);
+    pc_unref(pc);
+}
+
+/* Write data (inside msg's payload) to the socket; consumes msg. */
+static void
+write_bytes(struct ockam__portal_conn *pc, ockam_msg *msg, const uint8_t *data, size_t len)
+{
+    uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+    pc->owner->stats.bytes_out += len;
+    if (pc->wpending == 0) {
+        int n = uv_try_write((uv_stream_t *)&pc->sock, &b, 1);
+        if (n == (int)len || (n < 0 && n != UV_EAGAIN)) {
+            ockam_msg_free(msg);
+            if (n < 0)
+                pc_abort(pc, true, uv_strerror(n));
+            return;
+        }
+        if (n > 0)
+            b = uv_buf_init((char *)data + n, (unsigned)(len - (size_t)n));
+    }
+    struct pc_write *w = ockam__alloc(sizeof *w);
+    if (w) {
+        w->pc = pc;
+        w->msg = msg; /* keeps the bytes alive until the write completes */
+        w->len = b.len;
+    }
+    if (!w || uv_write(&w->req, (uv_stream_t *)&pc->sock, &b, 1, on_write) != 0) {
+        ockam__free(w);
+        ockam_msg_free(msg);
+        pc_abort(pc, true, "cannot write");
+        return;
+    }
+    pc->refs++;
+    pc->wpending++;
+    pc->wqueued += b.len;
+    pc->owner->stats.queued += b.len;
+    if (pc->wqueued > pc->owner->high_water && !pc->holding_conn && !pc->holding_local)
+        hold_source(pc, msg);
+}
+
+/* Payload: 03, BARE bytes, then optionally a counter (01 + u16 LE) that Rust reads only when
+ * at least 3 bytes remain (§7.1). */
+static bool
+decode_payload(struct ockam__portal_conn *pc, ockam_slice p, ockam_slice *data)
+{
+    uint64_t len = 0;
+    size_t used = 0;
+    if (ockam__varint_get(p.ptr + 1, p.len - 1, &len, &used) != OCKAM_OK || len > p.len - 1 - used)
+        return false;
+    data->ptr = p.ptr + 1 + used;
+    data->len = (size_t)len;
+    size_t rest = p.len - 1 - used - (size_t)len;
+    const uint8_t *c = data->ptr + len;
+    if (rest >= 3 && c[0] == 1) {
+        uint16_t counter = (uint16_t)(c[1] | (c[2] << 8));
+        if (counter != pc->next_counter)
+            return false;
+        pc->next_counter++;
+    }
+    return true;
+}
+
+static void
+on_payload(struct ockam__portal_conn *pc, ockam_msg *msg)
+{
+    ockam_slice data;
+    if (!decode_payload(pc, ockam_msg_payload(msg), &data)) {
+        OCKAM_LOG_W("portal %s: malformed or out-of-order Payload; closing", pc->owner->name);
+        ockam_msg_free(msg);
+        pc_abort(pc, true, "bad Payload");
+        return;
+    }
+    bool writable = pc->sock_open && !pc->shut && (pc->state == PC_OPEN || pc->state == PC_CLOSING);
+    if (!writable || data.len == 0) {
+        ockam_msg_free(msg);
+        return;
+    }
+    write_bytes(pc, msg, data.ptr, data.len);
+}
+
+/* ---- the worker ---------------------------------------------------------------------- */
+
+static void
+on_pong(struct ockam__portal_conn *pc, const ockam_msg *msg)
+{
+    ockam_err err = set_peer(pc, ockam_msg_return_const(msg));
+    if (err) {
+        pc_abort(pc, false, "bad Pong");
+        return;
+    }
+    pc->state = PC_OPEN;
+    uv_timer_stop(&pc->timer);
+    if (pc->owner->handshake)
+        pc->owner->handshake(pc->owner, true, NULL);
+    pc_update_reading(pc);
+}
+
+static void
+on_disconnect(struct ockam__portal_conn *pc)
+{
+    if (pc->state == PC_HANDSHAKE) {
+        /* The outlet could not reach its target: close our client cleanly. */
+        pc->owner->stats.failed++;
+        ockam__portal_owner_error(pc->owner, "the outlet could not connect to its target");
+        uv_timer_stop(&pc->timer);
+        pc->state = PC_OPEN; /* so that pc_finish closes gracefully */
+    }
+    pc->peer_gone = true;
+    pc_finish(pc, false);
+}
+
+static bool
+on_local_control(struct ockam__portal_conn *pc, const ockam_msg *msg)
+{
+    ockam_slice v;
+    ockam_origin o = ockam_msg_origin(msg);
+    if (o.producer || o.spawner || !ockam_msg_local_info_get(msg, CTL_PAUSE, &v) || v.len != 1)
+        return false;
+    pc->peer_paused = v.ptr[0] != 0;
+    pc_update_reading(pc);
+    return true;
+}
+
+static void
+pc_on_message(ockam_worker *w, ockam_msg *msg, void *user)
+{
+    struct ockam__portal_conn *pc = user;
+    ockam_slice p = ockam_msg_payload(msg);
+    if (ockam_route_len(ockam_msg_onward_const(msg)) != 1 || on_local_control(pc, msg)
+        || p.len == 0) {
+        ockam_msg_free(msg);
+        return;
+    }
+    switch (p.ptr[0]) {
+    case OCKAM__PORTAL_PAYLOAD:
+        on_payload(pc, msg);
+        return;
+    case OCKAM__PORTAL_PONG:
+        if (pc->state == PC_HANDSHAKE && pc->owner->role == OCKAM__PORTAL_INLET)
+            on_pong(pc, msg);
+        break;
+    case OCKAM__PORTAL_DISCONNECT:
+        if (pc->state == PC_HANDSHAKE && pc->owner->role == OCKAM__PORTAL_OUTLET) {
+            pc->peer_gone = true; /* the inlet gave up: stop connecting */
+            pc_abort(pc, false, "the inlet disconnected");
+        } else if (pc->state != PC_CLOSED) {
+            on_disconnect(pc);
+        }
+        break;
+    default:
+        break; /* Ping, or an unknown variant */
+    }
+    ockam_msg_free(msg);
+}
+
+static void
+pc_on_stop(ockam_worker *w, void *user)
+{
+    struct ockam__portal_conn *pc = user;
+    pc->worker = NULL;
+    pc->state = PC_CLOSED;
+    pc_unlist(pc);
+    release_source(pc);
+    unwatch_peer(pc);
+    sock_close(pc);
+    close_handle((uv_handle_t *)&pc->timer);
+    close_handle((uv_handle_t *)&pc->yield);
+    pc_unref(pc); /* the worker's reference */
+}
+
+static ockam_err
+pc_start_worker(struct ockam__portal_conn *pc)
+{
+    ockam_worker_opts opts = {.on_message = pc_on_message, .on_stop = pc_on_stop, .user = pc};
+    ockam_err err = ockam_worker_start(pc->owner->node, NULL, &opts, &pc->worker);
+    if (!err)
+        pc->refs++;
+    return err;
+}
+
+/* A connection that never got a worker: close its handles. */
+static void
+pc_discard(struct ockam__portal_conn *pc)
+{
+    pc->state = PC_CLOSED;
+    pc_unlist(pc);
+    sock_close(pc);
+    close_handle((uv_handle_t *)&pc->timer);
+    close_handle((uv_handle_t *)&pc->yield);
+}
+
+/* ---- inlet side ---------------------------------------------------------------------- */
+
+static void
+pong_timeout(uv_timer_t *t)
+{
+    struct ockam__portal_conn *pc = t->data;
+    char why[96];
+    snprintf(why, sizeof why, "no answer from the outlet within %u ms", pc->owner->timeout_ms);
+    pc->owner->stats.failed++;
+    if (pc->owner->handshake)
+        pc->owner->handshake(pc->owner, false, why);
+    pc_abort(pc, false, why);
+}
+
+void
+ockam__portal_conn_accept(
+    struct ockam__portal_owner *owner, uv_stream_t *server, const ockam_route *outlet_route)
+{
+    struct ockam__portal_conn *pc = pc_new(owner);
+    if (!pc) {
+        OCKAM_LOG_W("portal %s: out of memory; client not accepted", owner->name);
+        return;
+    }
+    if (uv_accept(server, (uv_stream_t *)&pc->sock) != 0 || pc_start_worker(pc) != OCKAM_OK) {
+        pc_discard(pc);
+        return;
+    }
+    uv_tcp_nodelay(&pc->sock, 1);
+    pc->state = PC_HANDSHAKE;
+    ockam_err err = send_variant(pc, outlet_route, OCKAM__PORTAL_PING);
+    if (err) {
+        char why[96];
+        snprintf(why, sizeof why, "cannot send Ping to the outlet: %s", ockam_strerror(err));
+        owner->stats.failed++;
+        if (owner->handshake)
+            owner->handshake(owner, false, why);
+        pc_abort(pc, false, why);
+        return;
+    }
+    uv_timer_start(&pc->timer, pong_timeout, owner->timeout_ms, 0);
+}
+
+/* ---- outlet side --------------------------------------------------------------------- */
+
+static void
+connect_failed(struct ockam__portal_conn *pc, const char *target, const char *why)
+{
+    pc->owner->stats.failed++;
+    ockam__portal_owner_error(pc->owner, "cannot connect to %s: %s", target, why);
+    pc_abort(pc, true, why);
+}
+
+static void
+on_connect(uv_connect_t *req, int status)
+{
+    struct ockam__portal_conn *pc = req->data;
+    if (pc->state == PC_HANDSHAKE) {
+        if (status < 0) {
+            connect_failed(pc, pc->owner->target, uv_strerror(status));
+        } else {
+            uv_timer_stop(&pc->timer);
+            uv_tcp_nodelay(&pc->sock, 1);
+            pc->state = PC_OPEN;
+            ockam_err err = send_variant(pc, pc->peer, OCKAM__PORTAL_PONG);
+            if (err)
+                pc_abort(pc, false, "cannot answer Pong");
+            else
+                pc_update_reading(pc);
+        }
+    }
+    pc_unref(pc);
+}
+
+static void
+start_connect(struct ockam__portal_conn *pc, const struct sockaddr *sa)
+{
+    int rc = uv_tcp_connect(&pc->creq, &pc->sock, sa, on_connect);
+    if (rc) {
+        connect_failed(pc, pc->owner->target, uv_strerror(rc));
+        return;
+    }
+    pc->refs++;
+}
+
+/* Prefer IPv4 (a "localhost" target usually listens there), else the first answer. */
+static const struct addrinfo *
+pick_addr(const struct addrinfo *ai)
+{
+    for (const struct addrinfo *p = ai; p; p = p->ai_next) {
+        if (p->ai_family == AF_INET)
+            return p;
+    }
+    return ai;
+}
+
+static void
+on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
+{
+    struct ockam__portal_conn *pc = req->data;
+    pc->resolving = false;
+    if (pc->state == PC_HANDSHAKE) {
+        if (status < 0 || !ai)
+            connect_failed(pc, pc->owner->target, uv_strerror(status < 0 ? status : UV_EAI_NONAME));
+        else
+            start_connect(pc, pick_addr(ai)->ai_addr);
+    }
+    uv_freeaddrinfo(ai);
+    pc_unref(pc);
+}
+
+static void
+connect_timeout(uv_timer_t *t)
+{
+    struct ockam__portal_conn *pc = t->data;
+    char why[64];
+    snprintf(why, sizeof why, "not connected within %u ms", pc->owner->timeout_ms);
+    connect_failed(pc, pc->owner->target, why);
+}
+
+static void
+resolve_and_connect(struct ockam__portal_conn *pc, const char *target)
+{
+    char host[256], port_text[8];
+    uint16_t port = 0;
+    struct sockaddr_storage ss;
+    if (ockam__portal_split_host_port(target, host, sizeof host, &port) != OCKAM_OK) {
+        connect_failed(pc, target, "malformed address");
+        return;
+    }
+    uv_timer_start(&pc->timer, connect_timeout, pc->owner->timeout_ms, 0);
+    if (ockam__portal_numeric_addr(host, port, &ss)) {
+        start_connect(pc, (const struct sockaddr *)&ss);
+        return;
+    }
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
+    snprintf(port_text, sizeof port_text, "%u", port);
+    int rc = uv_getaddrinfo(pc_loop(pc), &pc->gai, on_resolved, host, port_text, &hints);
+    if (rc) {
+        connect_failed(pc, target, uv_strerror(rc));
+        return;
+    }
+    pc->resolving = true;
+    pc->refs++;
+}
+
+void
+ockam__portal_conn_open(
+    struct ockam__portal_owner *owner, const ockam_msg *ping, const char *target)
+{
+    struct ockam__portal_conn *pc = pc_new(owner);
+    if (!pc) {
+        OCKAM_LOG_W("portal %s: out of memory; Ping dropped", owner->name);
+        return;
+    }
+    if (set_peer(pc, ockam_msg_return_const(ping)) != OCKAM_OK || pc_start_worker(pc) != OCKAM_OK) {
+        pc_discard(pc);
+        return;
+    }
+    pc->state = PC_HANDSHAKE;
+    resolve_and_connect(pc, target);
+}
+
+/* ---- owner-wide ---------------------------------------------------------------------- */
+
+void
+ockam__portal_conns_abort(struct ockam__portal_owner *owner)
+{
+    /* At node free the node stops every worker itself (and each closes its socket). */
+    if (ockam__node_closing(owner->node))
+        return;
+    while (owner->conns) {
+        struct ockam__portal_conn *pc = owner->conns;
+        pc_unlist(pc); /* pc_abort may keep it lingering: it must leave the list now */
+        pc_abort(pc, true, "portal stopped");
+        if (pc->worker)
+            ockam_worker_stop(pc->worker);
+    }
+}

@@ -1,0 +1,66 @@
+/* Portal internals (wire spec §7): the part an inlet and an outlet share (the "owner") and the
+ * per-TCP-connection worker with its socket (portal_conn.c). Loop thread only.
+ *
+ * Lifetime: an owner is reference-counted: one reference for itself until it is stopped, one
+ * for its listening handle (inlet) and one per connection. A connection is freed when its
+ * worker has stopped and every libuv handle and request it owns has completed. */
+#ifndef OCKAM_SERVICE_PORTAL_INTERNAL_H
+#define OCKAM_SERVICE_PORTAL_INTERNAL_H
+
+#include "node/node_internal.h"
+#include "ockam/portal.h"
+
+/* PortalMessage variants (§7.1). */
+#define OCKAM__PORTAL_PING 0
+#define OCKAM__PORTAL_PONG 1
+#define OCKAM__PORTAL_DISCONNECT 2
+#define OCKAM__PORTAL_PAYLOAD 3
+
+#define OCKAM__PORTAL_DEFAULT_HIGH_WATER (1024u * 1024u)
+#define OCKAM__PORTAL_DEFAULT_TIMEOUT_MS 10000u
+
+struct ockam__portal_conn;
+
+enum ockam__portal_role { OCKAM__PORTAL_INLET, OCKAM__PORTAL_OUTLET };
+
+struct ockam__portal_owner {
+    ockam_node *node;
+    enum ockam__portal_role role;
+    size_t high_water;
+    uint32_t timeout_ms; /* inlet: Pong wait; outlet: connect */
+    ockam_portal_stats stats;
+    struct ockam__portal_conn *conns;
+    int refs;
+    bool stopping;
+    char last_error[200];
+    const char *name;   /* for log lines: the outlet address or the inlet bind address */
+    const char *target; /* outlet: "host:port" it connects to */
+    /* Called when refs reaches zero. */
+    void (*destroy)(struct ockam__portal_owner *owner);
+    /* Handshake results (inlet status): ok, or the reason it failed. May be NULL. */
+    void (*handshake)(struct ockam__portal_owner *owner, bool ok, const char *why);
+};
+
+void ockam__portal_owner_unref(struct ockam__portal_owner *owner);
+void ockam__portal_owner_error(struct ockam__portal_owner *owner, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Inlet side: a client accepted on `server`; sends Ping along outlet_route. */
+void ockam__portal_conn_accept(
+    struct ockam__portal_owner *owner, uv_stream_t *server, const ockam_route *outlet_route);
+/* Outlet side: a Ping arrived (msg borrowed); connect to target, then Pong. */
+void ockam__portal_conn_open(
+    struct ockam__portal_owner *owner, const ockam_msg *ping, const char *target);
+/* Close every connection of the owner (each peer gets Disconnect). At node free only the
+ * sockets are left to the connections' own workers. */
+void ockam__portal_conns_abort(struct ockam__portal_owner *owner);
+
+/* "host:port" / "[v6]:port" -> parts. OCKAM_EADDRINVAL when malformed. */
+ockam_err ockam__portal_split_host_port(
+    const char *text, char *host, size_t host_cap, uint16_t *port);
+/* A numeric address for host:port ("localhost" counts as 127.0.0.1). false if not numeric. */
+bool ockam__portal_numeric_addr(const char *host, uint16_t port, struct sockaddr_storage *ss);
+/* "1.2.3.4:80" / "[::1]:80" (caller frees with ockam__free). */
+char *ockam__portal_format_sockaddr(const struct sockaddr_storage *ss);
+
+#endif

@@ -1,0 +1,454 @@
+/* The relay service (wire spec §8.1-§8.3): registrations, confirmations, relay workers that
+ * forward along their stored route, and their removal when their connection closes. The
+ * rules are in ockam/relay.h.
+ *
+ * Lifetime: the service state is shared by its own worker and every relay; it is freed when
+ * the service worker has stopped and the last relay is gone. During node free the node stops
+ * every worker itself, so an on_stop callback here never stops another worker then. */
+#include "ockam/relay.h"
+#include "core/codec.h"
+#include "node/node_internal.h"
+#include "ockam/services.h"
+
+#define EPHEMERAL_PAYLOAD "register"
+
+struct relay {
+    struct relay *prev, *next;
+    ockam_relay_service *svc;
+    ockam_worker *worker;
+    char *address;      /* prefix + name */
+    size_t name_off;    /* where the name starts in address */
+    ockam_route *route; /* forward route without the registering worker */
+    char *registered_by;
+    ockam_conn *conn; /* the connection it lives on (watched), or NULL */
+    char conn_addr[OCKAM_RANDOM_ADDR_LEN + 1];
+    uint64_t forwarded;
+};
+
+struct ockam_relay_service {
+    ockam_node *node;
+    ockam_worker *worker;  /* NULL once stopped */
+    char *address, *alias; /* the service's addresses (alias NULL when none) */
+    char *prefix;
+    ockam_flow_id *allow;
+    size_t nallow, capallow;
+    struct relay *relays;
+    size_t count;
+    void (*on_relay)(ockam_relay_service *svc, const char *address, void *user);
+    void *user;
+};
+
+/* ---- helpers ------------------------------------------------------------------------- */
+
+static char *
+addr_text(ockam_addr a)
+{
+    if (a.len == 0 || memchr(a.bytes, 0, a.len))
+        return NULL;
+    return ockam__strndup((const char *)a.bytes, a.len);
+}
+
+static void
+svc_maybe_free(ockam_relay_service *svc)
+{
+    if (svc->worker || svc->relays)
+        return;
+    ockam__free(svc->prefix);
+    ockam__free(svc->address);
+    ockam__free(svc->alias);
+    ockam__free(svc->allow);
+    ockam__free(svc);
+}
+
+static ockam_err
+allow_all(ockam_relay_service *svc, const char *address)
+{
+    for (size_t i = 0; i < svc->nallow; i++) {
+        ockam_err err = ockam_flow_add_consumer(svc->node, address, svc->allow[i]);
+        if (err)
+            return err;
+    }
+    return OCKAM_OK;
+}
+
+static struct relay *
+relay_find(ockam_relay_service *svc, const char *address)
+{
+    for (struct relay *r = svc->relays; r; r = r->next) {
+        if (strcmp(r->address, address) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+/* ---- relay worker -------------------------------------------------------------------- */
+
+static void
+relay_on_message(ockam_worker *w, ockam_msg *msg, void *user)
+{
+    struct relay *r = user;
+    ockam_route *onward = ockam_msg_onward(msg);
+    ockam_err err = ockam_route_pop_front(onward);
+    if (!err)
+        err = ockam_route_prepend(onward, r->route);
+    if (!err && ockam_route_len(onward) == 0)
+        err = OCKAM_EROUTE;
+    if (err) {
+        OCKAM_LOG_D("relay %s: message dropped: %s", r->address, ockam_strerror(err));
+        ockam_msg_free(msg);
+        return;
+    }
+    r->forwarded++;
+    err = ockam_forward(w, msg);
+    if (err)
+        OCKAM_LOG_D("relay %s: forward failed: %s", r->address, ockam_strerror(err));
+}
+
+static void relay_conn_closed(ockam_conn *conn, ockam_err reason, void *user);
+
+static void
+relay_free(struct relay *r)
+{
+    ockam_route_free(r->route);
+    ockam__free(r->registered_by);
+    ockam__free(r->address);
+    ockam__free(r);
+}
+
+static void
+relay_on_stop(ockam_worker *w, void *user)
+{
+    struct relay *r = user;
+    ockam_relay_service *svc = r->svc;
+    if (r->conn)
+        ockam_conn_off_close(r->conn, relay_conn_closed, r);
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        svc->relays = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    svc->count--;
+    OCKAM_LOG_I("relay %s removed", r->address);
+    relay_free(r);
+    svc_maybe_free(svc);
+}
+
+static void
+relay_conn_closed(ockam_conn *conn, ockam_err reason, void *user)
+{
+    struct relay *r = user;
+    r->conn = NULL; /* the watcher list is being consumed; nothing to remove */
+    OCKAM_LOG_I("relay %s: its connection %s closed", r->address, r->conn_addr);
+    ockam_worker_stop(r->worker);
+}
+
+/* The relay lives on the connection named by the first hop of its forward route. */
+static void
+relay_watch(struct relay *r, const ockam_route *forward)
+{
+    ockam_addr first = ockam_route_front(forward);
+    if (first.type != OCKAM_TRANSPORT_LOCAL || first.len != OCKAM_RANDOM_ADDR_LEN)
+        return;
+    memcpy(r->conn_addr, first.bytes, first.len);
+    r->conn_addr[first.len] = '\0';
+    ockam_conn *c = ockam_conn_find(r->svc->node, r->conn_addr);
+    if (c && ockam_conn_on_close(c, relay_conn_closed, r) == OCKAM_OK)
+        r->conn = c;
+    else
+        r->conn_addr[0] = '\0';
+}
+
+/* ---- registration -------------------------------------------------------------------- */
+
+/* The name asked for: `register` -> random; otherwise the text itself. */
+static ockam_err
+registration_name(const ockam_msg *msg, char *out, size_t cap)
+{
+    ockam_slice text;
+    ockam_slice p = ockam_msg_payload(msg);
+    ockam_err err = ockam__bare_string_decode(p.ptr, p.len, &text);
+    if (err)
+        return err;
+    if (text.len == strlen(EPHEMERAL_PAYLOAD)
+        && memcmp(text.ptr, EPHEMERAL_PAYLOAD, text.len) == 0) {
+        char random[OCKAM_RANDOM_ADDR_LEN + 1];
+        ockam_addr_random(random);
+        memcpy(out, random, sizeof random);
+        return OCKAM_OK;
+    }
+    if (text.len == 0 || text.len > OCKAM_RELAY_NAME_MAX || text.len >= cap
+        || memchr(text.ptr, 0, text.len))
+        return OCKAM_EINVAL;
+    memcpy(out, text.ptr, text.len);
+    out[text.len] = '\0';
+    return OCKAM_OK;
+}
+
+static struct relay *
+relay_new(ockam_relay_service *svc, const char *name, const ockam_route *forward)
+{
+    struct relay *r = ockam__zalloc(sizeof *r);
+    size_t plen = strlen(svc->prefix), nlen = strlen(name);
+    if (!r)
+        return NULL;
+    r->svc = svc;
+    r->name_off = plen;
+    r->address = ockam__alloc(plen + nlen + 1);
+    r->route = ockam_route_new();
+    r->registered_by = addr_text(ockam_route_back(forward));
+    if (!r->address || !r->route || ockam_route_copy(r->route, forward)) {
+        relay_free(r);
+        return NULL;
+    }
+    memcpy(r->address, svc->prefix, plen);
+    memcpy(r->address + plen, name, nlen + 1);
+    return r;
+}
+
+/* Start the worker, join the service's list and apply flow control. Consumes r on error. */
+static ockam_err
+relay_start(struct relay *r, ockam_origin origin)
+{
+    ockam_relay_service *svc = r->svc;
+    ockam_worker_opts opts = {.on_message = relay_on_message, .on_stop = relay_on_stop, .user = r};
+    ockam_err err = ockam_worker_start(svc->node, r->address, &opts, &r->worker);
+    if (err) {
+        relay_free(r);
+        return err;
+    }
+    r->next = svc->relays;
+    if (svc->relays)
+        svc->relays->prev = r;
+    svc->relays = r;
+    svc->count++;
+    err = allow_all(svc, r->address);
+    /* The registering node may use its relay too (and its pings come through it). */
+    if (!err && origin.producer)
+        err = ockam_flow_add_consumer(svc->node, r->address, origin.producer);
+    if (err)
+        ockam_worker_stop(r->worker);
+    return err;
+}
+
+/* A live relay with the same address is replaced; any other worker there is never touched. */
+static ockam_err
+make_room(ockam_relay_service *svc, const char *address)
+{
+    struct relay *old = relay_find(svc, address);
+    if (old) {
+        OCKAM_LOG_I("relay %s registered again: replacing the old registration", address);
+        ockam_worker_stop(old->worker);
+        return OCKAM_OK;
+    }
+    return ockam_node_has_worker(svc->node, address) ? OCKAM_EEXIST : OCKAM_OK;
+}
+
+/* Confirmation (§8.2): to the full forward route, from the relay, with its full address.
+ * Afterwards the relay forgets the registering worker (§8.3, Rust >= v0.88). */
+static void
+relay_confirm(struct relay *r, ockam_msg *registration)
+{
+    uint8_t *payload = NULL;
+    size_t len = 0;
+    ockam_err err = ockam_bare_string_encode(r->address, strlen(r->address), &payload, &len);
+    if (err) {
+        ockam_msg_free(registration);
+    } else {
+        err = ockam_reply(r->worker, registration, payload, len);
+        ockam__free(payload);
+    }
+    if (err)
+        OCKAM_LOG_W("relay %s: confirmation not sent: %s", r->address, ockam_strerror(err));
+    ockam_route_pop_back(r->route);
+}
+
+static void
+service_on_message(ockam_worker *w, ockam_msg *msg, void *user)
+{
+    ockam_relay_service *svc = user;
+    char name[OCKAM_RELAY_NAME_MAX + 1];
+    const ockam_route *ret = ockam_msg_return_const(msg);
+    ockam_err err = ockam_route_len(ret) == 0 ? OCKAM_EROUTE : OCKAM_OK;
+    if (!err)
+        err = registration_name(msg, name, sizeof name);
+    if (err) {
+        OCKAM_LOG_W("relay service: registration refused: %s", ockam_strerror(err));
+        ockam_msg_free(msg);
+        return;
+    }
+    struct relay *r = relay_new(svc, name, ret);
+    err = r ? make_room(svc, r->address) : OCKAM_ENOMEM;
+    if (err && r)
+        relay_free(r);
+    if (!err)
+        err = relay_start(r, ockam_msg_origin(msg));
+    if (err) {
+        OCKAM_LOG_W(
+            "relay service: cannot start relay %s%s: %s", svc->prefix, name, ockam_strerror(err));
+        ockam_msg_free(msg);
+        return;
+    }
+    relay_watch(r, ret);
+    if (svc->on_relay)
+        svc->on_relay(svc, r->address, svc->user);
+    char *route_text = ockam_route_to_string(ret);
+    OCKAM_LOG_I("relay %s registered for %s", r->address, route_text ? route_text : "?");
+    ockam_free(route_text);
+    relay_confirm(r, msg);
+}
+
+static void
+service_on_stop(ockam_worker *w, void *user)
+{
+    ockam_relay_service *svc = user;
+    svc->worker = NULL;
+    /* At node free the node stops the relays itself (see the file comment). */
+    if (!ockam__node_closing(svc->node)) {
+        while (svc->relays)
+            ockam_worker_stop(svc->relays->worker);
+    }
+    svc_maybe_free(svc);
+}
+
+/* ---- public API ---------------------------------------------------------------------- */
+
+static ockam_err
+svc_init(ockam_relay_service *svc, const ockam_relay_service_config *cfg)
+{
+    const char *alias = cfg->static_alias ? cfg->static_alias : OCKAM_RELAY_STATIC_SERVICE_ADDR;
+    svc->on_relay = cfg->on_relay;
+    svc->user = cfg->user;
+    svc->prefix = ockam__strdup(cfg->prefix ? cfg->prefix : OCKAM_RELAY_PREFIX);
+    svc->address = ockam__strdup(cfg->address ? cfg->address : OCKAM_RELAY_SERVICE_ADDR);
+    svc->alias = alias[0] ? ockam__strdup(alias) : NULL;
+    if (!svc->prefix || !svc->address || (alias[0] && !svc->alias))
+        return OCKAM_ENOMEM;
+    for (size_t i = 0; i < cfg->allow_count; i++) {
+        ockam_err err = ockam_relay_service_allow(svc, cfg->allow[i]);
+        if (err)
+            return err;
+    }
+    return OCKAM_OK;
+}
+
+static ockam_err
+svc_start_worker(ockam_relay_service *svc)
+{
+    ockam_worker_opts opts
+        = {.on_message = service_on_message, .on_stop = service_on_stop, .user = svc};
+    ockam_err err = ockam_worker_start(svc->node, svc->address, &opts, &svc->worker);
+    if (err) {
+        svc->worker = NULL;
+        svc_maybe_free(svc);
+        return err;
+    }
+    if (svc->alias)
+        err = ockam_worker_add_address(svc->worker, svc->alias);
+    if (!err)
+        err = allow_all(svc, svc->address);
+    if (!err && svc->alias)
+        err = allow_all(svc, svc->alias);
+    if (err)
+        ockam_worker_stop(svc->worker); /* frees svc */
+    return err;
+}
+
+ockam_err
+ockam_relay_service_start(
+    ockam_node *node, const ockam_relay_service_config *cfg, ockam_relay_service **out)
+{
+    static const ockam_relay_service_config defaults = OCKAM_RELAY_SERVICE_CONFIG_INIT;
+    if (!cfg)
+        cfg = &defaults;
+    if (cfg->allow_count && !cfg->allow)
+        return OCKAM_EINVAL;
+    ockam_relay_service *svc = ockam__zalloc(sizeof *svc);
+    if (!svc)
+        return OCKAM_ENOMEM;
+    svc->node = node;
+    ockam_err err = svc_init(svc, cfg);
+    if (err) {
+        svc_maybe_free(svc);
+        return err;
+    }
+    err = svc_start_worker(svc);
+    if (err)
+        return err;
+    if (out)
+        *out = svc;
+    return OCKAM_OK;
+}
+
+void
+ockam_relay_service_stop(ockam_relay_service *svc)
+{
+    if (svc && svc->worker)
+        ockam_worker_stop(svc->worker);
+}
+
+static ockam_err
+allow_worker_addresses(ockam_relay_service *svc, ockam_flow_id id)
+{
+    ockam_err err = OCKAM_OK;
+    if (svc->worker)
+        err = ockam_flow_add_consumer(svc->node, svc->address, id);
+    if (!err && svc->worker && svc->alias)
+        err = ockam_flow_add_consumer(svc->node, svc->alias, id);
+    for (struct relay *r = svc->relays; r && !err; r = r->next)
+        err = ockam_flow_add_consumer(svc->node, r->address, id);
+    return err;
+}
+
+ockam_err
+ockam_relay_service_allow(ockam_relay_service *svc, ockam_flow_id id)
+{
+    for (size_t i = 0; i < svc->nallow; i++) {
+        if (svc->allow[i] == id)
+            return OCKAM_OK;
+    }
+    if (svc->nallow == svc->capallow) {
+        size_t cap = svc->capallow ? svc->capallow * 2 : 4;
+        ockam_flow_id *p = ockam__realloc(svc->allow, cap * sizeof *p);
+        if (!p)
+            return OCKAM_ENOMEM;
+        svc->allow = p;
+        svc->capallow = cap;
+    }
+    svc->allow[svc->nallow++] = id;
+    return allow_worker_addresses(svc, id);
+}
+
+size_t
+ockam_relay_service_count(const ockam_relay_service *svc)
+{
+    return svc->count;
+}
+
+void
+ockam_relay_service_each(
+    ockam_relay_service *svc, void (*fn)(const ockam_relay_info *info, void *arg), void *arg)
+{
+    for (struct relay *r = svc->relays, *next; r; r = next) {
+        next = r->next;
+        ockam_relay_info info = {
+            .address = r->address,
+            .name = r->address + r->name_off,
+            .route = r->route,
+            .registered_by = r->registered_by ? r->registered_by : "",
+            .conn = r->conn ? r->conn_addr : NULL,
+            .forwarded = r->forwarded,
+        };
+        fn(&info, arg);
+    }
+}
+
+ockam_err
+ockam_relay_service_remove(ockam_relay_service *svc, const char *address)
+{
+    struct relay *r = relay_find(svc, address);
+    if (!r)
+        return OCKAM_ENOENT;
+    ockam_worker_stop(r->worker);
+    return OCKAM_OK;
+}

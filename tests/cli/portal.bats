@@ -1,0 +1,403 @@
+#!/usr/bin/env bats
+# TCP portals with real applications: python3 -m http.server behind an outlet and curl through an
+# inlet (one hop, and through a relay), 100 MiB each way with identical SHA-256, 100 concurrent
+# curls, errors, restoration by node start, a relay node killed during traffic, and network
+# namespaces where only the relay node is reachable from both ends.
+
+load helpers
+
+# helpers.bash's teardown also runs, after the servers started here are gone.
+eval "$(declare -f teardown | sed '1s/^teardown/helpers_teardown/')"
+
+SERVERS=()
+
+teardown() {
+    local p
+    for p in "${SERVERS[@]}"; do
+        kill "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
+    [ -z "${NETNS_CLEANUP:-}" ] || eval "$NETNS_CLEANUP"
+    helpers_teardown
+}
+
+tcp_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Wait until something accepts on 127.0.0.1:$1 (in namespace $2 when given).
+wait_listening() {
+    local i
+    for i in $(seq 1 100); do
+        if ${2:+ip netns exec "$2"} python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "nothing listens on port $1" >&2
+    return 1
+}
+
+# python3 -m http.server on a free port serving $1; sets HTTP_PORT. $2: namespace (optional).
+start_http() {
+    HTTP_PORT=$(tcp_port)
+    ${2:+ip netns exec "$2"} python3 -m http.server "$HTTP_PORT" --bind 127.0.0.1 --directory "$1" \
+        >/dev/null 2>&1 &
+    SERVERS+=($!)
+    wait_listening "$HTTP_PORT" "${2:-}"
+}
+
+# An HTTP server whose PUT answers with the SHA-256 of the body; sets UP_PORT.
+start_upload_server() {
+    UP_PORT=$(tcp_port)
+    cat >"$BATS_TEST_TMPDIR/up.py" <<'EOF'
+import hashlib, http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_PUT(self):
+        n = int(self.headers["Content-Length"])
+        h = hashlib.sha256()
+        while n > 0:
+            b = self.rfile.read(min(n, 1 << 20))
+            if not b:
+                break
+            h.update(b)
+            n -= len(b)
+        body = h.hexdigest().encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+EOF
+    python3 "$BATS_TEST_TMPDIR/up.py" "$UP_PORT" >/dev/null 2>&1 &
+    SERVERS+=($!)
+    wait_listening "$UP_PORT"
+}
+
+make_files() {
+    mkdir -p "$BATS_TEST_TMPDIR/www"
+    head -c $((100 * 1024 * 1024)) /dev/urandom >"$BATS_TEST_TMPDIR/www/big.bin"
+    echo "hello through a portal" >"$BATS_TEST_TMPDIR/www/small.txt"
+}
+
+sha() {
+    sha256sum "$1" | cut -d' ' -f1
+}
+
+# 100 MiB down and up through the inlet at port $1; identical SHA-256 both ways.
+check_big_transfers() {
+    local got="$BATS_TEST_TMPDIR/got.bin"
+    curl -sS --max-time 120 -o "$got" "http://127.0.0.1:$1/big.bin"
+    assert_equal "$(sha "$got")" "$(sha "$BATS_TEST_TMPDIR/www/big.bin")"
+    rm -f "$got"
+    local up
+    up=$(curl -sS --max-time 120 -T "$BATS_TEST_TMPDIR/www/big.bin" "http://127.0.0.1:$2/up")
+    assert_equal "$up" "$(sha "$BATS_TEST_TMPDIR/www/big.bin")"
+}
+
+# 100 curls at once through port $1; every one gets small.txt.
+check_concurrent() {
+    local i pids=() dir="$BATS_TEST_TMPDIR/many"
+    mkdir -p "$dir"
+    for i in $(seq 1 100); do
+        curl -sS --max-time 60 -o "$dir/$i" "http://127.0.0.1:$1/small.txt" &
+        pids+=($!)
+    done
+    for i in "${pids[@]}"; do
+        wait "$i"
+    done
+    for i in $(seq 1 100); do
+        cmp -s "$dir/$i" "$BATS_TEST_TMPDIR/www/small.txt" || {
+            echo "curl $i got something else" >&2
+            return 1
+        }
+    done
+}
+
+inlet_conns() {
+    ockam tcp-inlet show web --at "$1" --output json | jq .connections
+}
+
+workers() {
+    ockam worker list --at "$1" --output json | jq length
+}
+
+node_pid() {
+    ockam node show "$1" --output json | jq -r .pid
+}
+
+fds() {
+    ls "/proc/$1/fd" | wc -l
+}
+
+# Wait (at most $3 s) until command $1 (a function name) with argument $2 prints $4.
+wait_equal() {
+    local deadline=$((SECONDS + $3)) v
+    while [ $SECONDS -lt $deadline ]; do
+        v=$("$1" "$2")
+        [ "$v" = "$4" ] && return 0
+        sleep 0.2
+    done
+    echo "$1 $2: $v, expected $4" >&2
+    return 1
+}
+
+# One hop: outlets on n1 (web, up), inlets on n2 at WEB_PORT and UP_INLET.
+one_hop() {
+    make_files
+    start_http "$BATS_TEST_TMPDIR/www"
+    start_upload_server
+    ockam node create n1
+    ockam node create n2
+    ockam tcp-outlet create --at n1 --from web --to "127.0.0.1:$HTTP_PORT"
+    ockam tcp-outlet create --at n1 --from up --to "$UP_PORT"
+    WEB_PORT=$(tcp_port)
+    UP_INLET=$(tcp_port)
+    ockam tcp-inlet create --at n2 --from "$WEB_PORT" --to /node/n1/service/web --alias web
+    ockam tcp-inlet create --at n2 --from "127.0.0.1:$UP_INLET" --to /node/n1/service/up --alias up
+}
+
+@test "curl through an inlet gets exactly what the server sends" {
+    make_files
+    start_http "$BATS_TEST_TMPDIR/www"
+    ockam node create n1
+    ockam node create n2
+    run ockam tcp-outlet create --at n1 --to "127.0.0.1:$HTTP_PORT"
+    assert_success
+    assert_output "/service/outlet"
+    local port
+    port=$(tcp_port)
+    run ockam tcp-inlet create --at n2 --from "127.0.0.1:$port" --to /node/n1/service/outlet
+    assert_success
+    assert_output "127.0.0.1:$port"
+    curl -sS -o "$BATS_TEST_TMPDIR/direct" "http://127.0.0.1:$HTTP_PORT/"
+    curl -sS -o "$BATS_TEST_TMPDIR/portal" "http://127.0.0.1:$port/"
+    cmp "$BATS_TEST_TMPDIR/direct" "$BATS_TEST_TMPDIR/portal"
+    run ockam tcp-inlet list --at n2 --output json
+    assert_equal "$(jq -r '.[0].status' <<<"$output")" "Up"
+    assert_equal "$(jq -r '.[0].bind_addr' <<<"$output")" "127.0.0.1:$port"
+}
+
+@test "100 MiB download and upload through one hop keep their SHA-256" {
+    one_hop
+    check_big_transfers "$WEB_PORT" "$UP_INLET"
+}
+
+@test "100 concurrent curls through one hop" {
+    one_hop
+    local before
+    before=$(workers n1)
+    check_concurrent "$WEB_PORT"
+    run ockam tcp-outlet show web --at n1 --output json
+    assert_equal "$(jq -r .accepted <<<"$output")" "100"
+    # Every connection is closed on both sides, and its workers are gone after their linger.
+    wait_equal inlet_conns n2 10 0
+    wait_equal workers n1 10 "$before"
+}
+
+# Through a relay: the outlets on n3, which registers relay n3 at n2; the inlets on n1.
+via_relay() {
+    make_files
+    start_http "$BATS_TEST_TMPDIR/www"
+    start_upload_server
+    ockam node create n2
+    ockam node create n3
+    ockam node create n1
+    ockam relay create n3 --at /node/n2 --to n3 ${1:+--ping-interval "$1"}
+    ockam tcp-outlet create --at n3 --from web --to "127.0.0.1:$HTTP_PORT"
+    ockam tcp-outlet create --at n3 --from up --to "127.0.0.1:$UP_PORT"
+    WEB_PORT=$(tcp_port)
+    UP_INLET=$(tcp_port)
+    ockam tcp-inlet create --at n1 --from "$WEB_PORT" --alias web \
+        --to /node/n2/service/forward_to_n3/service/web
+    ockam tcp-inlet create --at n1 --from "$UP_INLET" --alias up \
+        --to /node/n2/service/forward_to_n3/service/up
+}
+
+@test "through a relay: 100 MiB both ways and 100 concurrent curls" {
+    via_relay
+    check_big_transfers "$WEB_PORT" "$UP_INLET"
+    check_concurrent "$WEB_PORT"
+}
+
+@test "a target that refuses: the client is closed at once, the outlet says why" {
+    ockam node create n1
+    ockam node create n2
+    local dead inlet
+    dead=$(tcp_port)
+    ockam tcp-outlet create --at n1 --to "$dead"
+    inlet=$(tcp_port)
+    ockam tcp-inlet create --at n2 --from "$inlet" --to /node/n1/service/outlet
+    run curl -sS --max-time 5 "http://127.0.0.1:$inlet/"
+    assert_failure 52 # empty reply: closed cleanly, not a timeout (28) or a reset (56)
+    run ockam tcp-outlet show outlet --at n1 --output json
+    [[ "$(jq -r .last_error <<<"$output")" == *"cannot connect to 127.0.0.1:$dead: connection refused"* ]]
+    run ockam tcp-outlet show outlet --at n1
+    assert_output --partial "connection refused"
+}
+
+@test "an outlet whose target host cannot be reached reports it" {
+    ockam node create n1
+    ockam node create n2
+    ockam tcp-outlet create --at n1 --to no-such-host.invalid:80
+    local inlet
+    inlet=$(tcp_port)
+    ockam tcp-inlet create --at n2 --from "$inlet" --to /node/n1/service/outlet
+    run curl -sS --max-time 15 "http://127.0.0.1:$inlet/"
+    assert_failure 52
+    run ockam tcp-outlet show outlet --at n1 --output json
+    assert_equal "$(jq -r .last_error <<<"$output")" \
+        "cannot connect to no-such-host.invalid:80: unknown node or service"
+    grep -q "cannot connect to no-such-host.invalid:80" "$OCKAM_HOME/nodes/n1/node.log"
+}
+
+@test "tcp-outlet and tcp-inlet list, show, delete and their errors" {
+    ockam node create n1
+    run ockam tcp-outlet create --at n1 --to 5000
+    assert_output "/service/outlet"
+    run ockam tcp-outlet create --at n1 --to 5001
+    assert_output "/service/outlet-2"
+    run ockam tcp-outlet create --at n1 --from /service/db --to 127.0.0.1:5432
+    assert_output "/service/db"
+    run ockam tcp-outlet create --at n1 --from db --to 127.0.0.1:5432
+    assert_failure 70
+    assert_output --partial "A TCP outlet with address 'db' already exists"
+    run ockam tcp-outlet list --at n1 --output json
+    assert_equal "$(jq -r '[.[].to] | sort | join(",")' <<<"$output")" \
+        "127.0.0.1:5000,127.0.0.1:5001,127.0.0.1:5432"
+    run ockam tcp-outlet delete db --at n1 -y
+    assert_success
+    assert_output "db"
+    run ockam tcp-outlet show db --at n1
+    assert_failure 70
+    local p
+    p=$(tcp_port)
+    ockam tcp-inlet create --at n1 --from "$p" --to /node/n1/service/outlet --alias a1
+    run ockam tcp-inlet create --at n1 --from "$p" --to /node/n1/service/outlet --alias a2
+    assert_failure 70
+    assert_output --partial "already listening on 127.0.0.1:$p"
+    run ockam tcp-inlet create --at n1 --to /node/n1/service/outlet --alias a1
+    assert_failure 70
+    assert_output --partial "alias 'a1' already exists"
+    run ockam tcp-inlet create --at n1 --to outlet
+    assert_failure 64
+    run ockam tcp-inlet show a1 --at n1 --output json
+    assert_equal "$(jq -r .outlet_route <<<"$output")" "1#$(ockam node show n1 --output json | jq -r .tcp_listener_address) => 0#outlet"
+    run ockam tcp-inlet delete a1 --at n1 -y
+    assert_output "a1"
+    run ockam tcp-inlet list --at n1 --output json
+    assert_output "[]"
+}
+
+@test "node start restores outlets and inlets" {
+    make_files
+    start_http "$BATS_TEST_TMPDIR/www"
+    ockam node create n1
+    ockam node create n2
+    ockam tcp-outlet create --at n1 --to "$HTTP_PORT"
+    local port
+    port=$(tcp_port)
+    ockam tcp-inlet create --at n2 --from "$port" --to /node/n1/service/outlet --alias web
+    ockam node stop n1
+    ockam node stop n2
+    ockam node start n1
+    ockam node start n2
+    run ockam tcp-inlet show web --at n2 --output json
+    assert_equal "$(jq -r .bind_addr <<<"$output")" "127.0.0.1:$port"
+    run curl -sS --max-time 20 "http://127.0.0.1:$port/small.txt"
+    assert_output "hello through a portal"
+}
+
+@test "kill -9 of the relay node during traffic: traffic resumes within 15 s, nothing leaks" {
+    via_relay 1s
+    curl -sS --max-time 10 -o /dev/null "http://127.0.0.1:$WEB_PORT/small.txt"
+    local p1 p3 w1 w3 f1 f3
+    p1=$(node_pid n1)
+    p3=$(node_pid n3)
+    sleep 2.5 # the first curl's portal workers linger 2 s
+    w1=$(workers n1)
+    w3=$(workers n3)
+    f1=$(fds "$p1")
+    f3=$(fds "$p3")
+    # Traffic: a download running while the relay node dies.
+    curl -sS --max-time 60 --limit-rate 2M -o /dev/null "http://127.0.0.1:$WEB_PORT/big.bin" &
+    local dl=$!
+    sleep 1
+    kill -9 "$(node_pid n2)"
+    if wait "$dl"; then
+        echo "the download was not cut" >&2
+        false
+    fi
+    ockam node start n2
+    local start=$SECONDS ok=""
+    while [ $((SECONDS - start)) -lt 15 ]; do
+        if curl -sS --max-time 3 -o "$BATS_TEST_TMPDIR/after" "http://127.0.0.1:$WEB_PORT/small.txt" 2>/dev/null &&
+            cmp -s "$BATS_TEST_TMPDIR/after" "$BATS_TEST_TMPDIR/www/small.txt"; then
+            ok=yes
+            break
+        fi
+        sleep 0.5
+    done
+    [ -n "$ok" ] || {
+        ockam relay show n3 --at n3 >&2
+        false
+    }
+    echo "traffic resumed after $((SECONDS - start)) s" >&3
+    run ockam relay show n3 --at n3 --output json
+    assert_equal "$(jq -r .connection_status <<<"$output")" "Up"
+    # No leaked workers or sockets on n1 and n3 once the portal workers' linger is over.
+    wait_equal workers n1 10 "$w1"
+    wait_equal workers n3 10 "$w3"
+    wait_equal fds "$p1" 10 "$f1"
+    wait_equal fds "$p3" 10 "$f3"
+}
+
+@test "network namespaces: n1 and n3 cannot reach each other; the portal works through n2" {
+    [ "$(id -u)" = 0 ] || skip "network namespaces need root (CAP_SYS_ADMIN)"
+    command -v ip >/dev/null || skip "iproute2 (ip) is not installed"
+    local ns1=ockp1-$$ ns3=ockp3-$$ v1=opa$$ v3=opb$$
+    if ! ip netns add "$ns1" 2>"$BATS_TEST_TMPDIR/err"; then
+        skip "network namespaces are not permitted here: $(cat "$BATS_TEST_TMPDIR/err")"
+    fi
+    NETNS_CLEANUP="ip netns del $ns1 2>/dev/null; ip netns del $ns3 2>/dev/null; ip link del $v1 2>/dev/null; ip link del $v3 2>/dev/null"
+    ip netns add "$ns3"
+    # n2 stays in this namespace, reachable at 198.18.1.1 from ns1 and 198.18.3.1 from ns3.
+    ip link add "$v1" type veth peer name "${v1}p"
+    ip link add "$v3" type veth peer name "${v3}p"
+    ip link set "${v1}p" netns "$ns1"
+    ip link set "${v3}p" netns "$ns3"
+    ip addr add 198.18.1.1/30 dev "$v1"
+    ip addr add 198.18.3.1/30 dev "$v3"
+    ip -n "$ns1" addr add 198.18.1.2/30 dev "${v1}p"
+    ip -n "$ns3" addr add 198.18.3.2/30 dev "${v3}p"
+    ip link set "$v1" up
+    ip link set "$v3" up
+    local ns
+    for ns in "$ns1" "$ns3"; do ip -n "$ns" link set lo up; done
+    ip -n "$ns1" link set "${v1}p" up
+    ip -n "$ns3" link set "${v3}p" up
+
+    make_files
+    start_http "$BATS_TEST_TMPDIR/www" "$ns3"
+    ockam node create n2 --tcp-listener-address 0.0.0.0:0
+    local p2
+    p2=$(node_port n2)
+    ip netns exec "$ns3" "$OCKAM" --home "$OCKAM_HOME" node create n3
+    ip netns exec "$ns1" "$OCKAM" --home "$OCKAM_HOME" node create n1
+    # n1 cannot reach n3's namespace at all.
+    ! ip netns exec "$ns1" curl -sS --max-time 2 "http://198.18.3.2:$HTTP_PORT/" 2>/dev/null
+    ockam relay create n3 --at "/ip4/198.18.3.1/tcp/$p2" --to n3
+    ockam tcp-outlet create --at n3 --to "127.0.0.1:$HTTP_PORT"
+    local port
+    port=$(tcp_port)
+    ockam tcp-inlet create --at n1 --from "127.0.0.1:$port" \
+        --to "/ip4/198.18.1.1/tcp/$p2/service/forward_to_n3/service/outlet"
+    run ip netns exec "$ns1" curl -sS --max-time 20 "http://127.0.0.1:$port/small.txt"
+    assert_success
+    assert_output "hello through a portal"
+    ip netns exec "$ns1" curl -sS --max-time 60 -o "$BATS_TEST_TMPDIR/got.bin" \
+        "http://127.0.0.1:$port/big.bin"
+    assert_equal "$(sha "$BATS_TEST_TMPDIR/got.bin")" "$(sha "$BATS_TEST_TMPDIR/www/big.bin")"
+}
