@@ -15,6 +15,7 @@
 #include "ockam/services.h"
 #include "ockam/tcp.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 
 #define DEFAULT_PING_MS 10000u
