@@ -63,11 +63,27 @@ ockam__cbor_uint(ockam__cbor_rd *r, uint64_t max, uint64_t *v)
     return OCKAM_OK;
 }
 
+/* The one-byte head (argument < 24) of the expected major type, the common case on the
+ * per-message path; false (nothing consumed) for anything else. */
+static inline bool
+head_small(ockam__cbor_rd *r, uint8_t major, uint64_t *arg)
+{
+    if (left(r) == 0)
+        return false;
+    uint8_t ib = r->p[r->pos];
+    if (ib >> 5 != major || (ib & 0x1f) >= 24)
+        return false;
+    *arg = ib & 0x1f;
+    r->pos++;
+    return true;
+}
+
 ockam_err
 ockam__cbor_array(ockam__cbor_rd *r, size_t min_item, uint64_t *count)
 {
-    uint8_t mt;
-    ockam_err err = ockam__cbor_head(r, &mt, count);
+    uint8_t mt = OCKAM__CBOR_ARRAY;
+    ockam_err err
+        = head_small(r, OCKAM__CBOR_ARRAY, count) ? OCKAM_OK : ockam__cbor_head(r, &mt, count);
     if (err)
         return err;
     if (mt != OCKAM__CBOR_ARRAY)
@@ -80,9 +96,9 @@ ockam__cbor_array(ockam__cbor_rd *r, size_t min_item, uint64_t *count)
 ockam_err
 ockam__cbor_string(ockam__cbor_rd *r, uint8_t major, ockam_slice *out)
 {
-    uint8_t mt;
+    uint8_t mt = major;
     uint64_t n;
-    ockam_err err = ockam__cbor_head(r, &mt, &n);
+    ockam_err err = head_small(r, major, &n) ? OCKAM_OK : ockam__cbor_head(r, &mt, &n);
     if (err)
         return err;
     if (mt != major)
@@ -217,7 +233,18 @@ rd_addr_fast(ockam__cbor_rd *r, struct ockam_route *route, ockam_err *err)
     if (len > n - hl)
         return false;
     r->pos += hl + len;
-    *err = ockam_route_push_back(route, ockam_addr_of(p[1], p + hl, len));
+    if (len > OCKAM__SLOT_INLINE || route->start + route->count >= route->cap) {
+        *err = ockam_route_push_back(route, ockam_addr_of(p[1], p + hl, len));
+        return true;
+    }
+    /* rd_route reserved the room: fill the slot in place. */
+    struct ockam__slot *s = &route->slots[route->start + route->count];
+    s->type = p[1];
+    s->heap = 0;
+    s->len = (uint16_t)len;
+    ockam__copy_small(s->u.in, p + hl, len);
+    route->count++;
+    *err = OCKAM_OK;
     return true;
 }
 
@@ -261,6 +288,9 @@ rd_route(ockam__cbor_rd *r, struct ockam_route *route)
         return err;
     if (count > OCKAM_MAX_ROUTE_LEN)
         return OCKAM_EROUTELEN;
+    err = ockam__route_reserve_back(route, (uint32_t)count);
+    if (err)
+        return err;
     for (uint64_t i = 0; i < count; i++) {
         err = rd_addr(r, route);
         if (err)

@@ -109,6 +109,9 @@ struct ockam_route {
 
 void ockam__route_init(struct ockam_route *r);
 void ockam__route_fini(struct ockam_route *r);
+/* Room for n more slots after the last one (decoders then fill slots[start + count] and
+ * bump count themselves). OCKAM_EROUTELEN, OCKAM_ENOMEM. */
+ockam_err ockam__route_reserve_back(struct ockam_route *r, uint32_t n);
 static inline const uint8_t *
 ockam__slot_bytes(const struct ockam__slot *s)
 {

@@ -120,8 +120,8 @@ ockam_err
 ockam__frame_encode_head(const ockam_msg *msg, uint8_t *out, size_t cap, size_t *written)
 {
     size_t hl = ockam__frame_header_len(OCKAM_WIRE_CURRENT), head = 0;
-    ockam_err err = ockam__cbor_encode_msg_head(msg, out + (cap < hl ? 0 : hl),
-        cap < hl ? 0 : cap - hl, &head);
+    ockam_err err = ockam__cbor_encode_msg_head(
+        msg, out + (cap < hl ? 0 : hl), cap < hl ? 0 : cap - hl, &head);
     *written = hl + head;
     if (err == OCKAM_OK && cap < hl)
         err = OCKAM_EMSGSIZE;

@@ -26,10 +26,10 @@
 #define MSG_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
-#define CACHE_MAX 256                     /* messages kept per thread */
-#define CACHE_PAYLOAD_MAX (64u * 1024u)   /* larger payload buffers are freed, not kept */
+#define CACHE_MAX 256                       /* messages kept per thread */
+#define CACHE_PAYLOAD_MAX (64u * 1024u)     /* larger payload buffers are freed, not kept */
 #define CACHE_PAYLOAD_TOTAL (1024u * 1024u) /* payload bytes kept per thread, at most */
-#define CACHE_ROUTE_SLOTS_MAX 16          /* route storage kept up to this many slots */
+#define CACHE_ROUTE_SLOTS_MAX 16            /* route storage kept up to this many slots */
 
 struct msg_cache {
     ockam_msg *head; /* linked through ->next */

@@ -105,6 +105,12 @@ reserve(struct ockam_route *r, uint32_t front, uint32_t back)
     return OCKAM_OK;
 }
 
+ockam_err
+ockam__route_reserve_back(struct ockam_route *r, uint32_t n)
+{
+    return reserve(r, 0, n);
+}
+
 static ockam_err
 slot_fill(struct ockam__slot *s, ockam_addr a)
 {

@@ -60,6 +60,8 @@ struct ockam_node {
     uv_idle_t drain;
     uv_async_t wakeup;
     struct ockam__registry registry;
+    struct ockam__entry *last_entry; /* route_local's last lookup, valid for last_epoch */
+    uint64_t last_epoch;
     size_t workers;
     ockam_worker *ready_head, *ready_tail;
     ockam_timer *timers;
@@ -636,10 +638,25 @@ drop(ockam_msg *m, ockam_err err)
     return err;
 }
 
+/* Messages tend to go where the previous one went: the last entry found is checked first. It
+ * stays valid while no entry was removed (registry.removals unchanged). */
+static struct ockam__entry *
+find_entry(ockam_node *n, ockam_addr a)
+{
+    struct ockam__entry *e = n->last_entry;
+    if (e && n->last_epoch == n->registry.removals && e->len == a.len
+        && memcmp(e->key, a.bytes, a.len) == 0)
+        return e;
+    e = ockam__registry_find(&n->registry, a.bytes, a.len);
+    n->last_entry = e;
+    n->last_epoch = n->registry.removals;
+    return e;
+}
+
 static ockam_err
 route_local(ockam_node *n, ockam_msg *m, ockam_addr next)
 {
-    struct ockam__entry *e = ockam__registry_find(&n->registry, next.bytes, next.len);
+    struct ockam__entry *e = find_entry(n, next);
     if (!e || !e->worker || e->worker->state != W_RUNNING) {
         log_addr(OCKAM_LOG_WARN, "dropping message: no worker at", next);
         return drop(m, OCKAM_ENOENT);

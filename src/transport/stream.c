@@ -19,7 +19,7 @@
 #define LISTEN_BACKLOG 4096
 #define CLOSE_LINGER_MS 10000u /* ockam_conn_close: longest wait for the flush */
 #define MAX_TRACKED_CONSUMERS 256u
-#define FRAMES_PER_TURN 128u /* frames routed per connection per loop turn, at most */
+#define FRAMES_PER_TURN 128u       /* frames routed per connection per loop turn, at most */
 #define IN_PLACE_MIN (16u * 1024u) /* payloads written from the message's buffer, no copy */
 #define OSEG_MAX 32u               /* such payloads per output buffer */
 
@@ -578,6 +578,8 @@ conn_unlink(ockam_conn *c)
     cmap_del(&st->by_flow, hash_u64(c->flow_id), c);
     if (c->outgoing)
         cmap_del(&st->by_peer, c->peer_hash, c);
+    if (st->recent == c)
+        st->recent = NULL;
 }
 
 static void
@@ -1183,8 +1185,8 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (nread == UV_ENOBUFS && (c->budget_stop || c->in_resume))
         return; /* read again once the budget is renewed (on_resume) */
     if (nread == UV_EOF) {
-        conn_teardown(c, OCKAM_ECLOSED,
-            c->rlen > c->roff ? "peer closed in the middle of a frame" : NULL);
+        conn_teardown(
+            c, OCKAM_ECLOSED, c->rlen > c->roff ? "peer closed in the middle of a frame" : NULL);
         return;
     }
     conn_teardown(c, ockam__err_from_uv((int)nread), NULL);
@@ -1533,17 +1535,24 @@ ockam_listener_close(ockam_listener *l)
 
 /* ---- lazy connects (§4.5) ------------------------------------------------------------- */
 
-/* peer: len bytes without NUL (the address as it appears in the route). */
+static bool
+reusable_for(const struct ockam__stream *st, const ockam_conn *c, const uint8_t *peer, size_t len)
+{
+    return c->profile == st->default_profile && !c->close_requested && c->state <= OCKAM__CONN_OPEN
+        && strlen(c->peer) == len && memcmp(c->peer, peer, len) == 0;
+}
+
+/* peer: len bytes without NUL (the address as it appears in the route). The connection used
+ * last is tried first: a stream of messages to one peer then needs no hashing. */
 static ockam_conn *
 find_reusable(struct ockam__stream *st, const uint8_t *peer, size_t len)
 {
+    if (st->recent && reusable_for(st, st->recent, peer, len))
+        return st->recent;
     uint64_t h = hash_bytes(peer, len);
     for (struct ockam__hent *e = cmap_chain(&st->by_peer, h); e; e = e->next) {
-        ockam_conn *c = e->conn;
-        if (e->hash == h && c->profile == st->default_profile && !c->close_requested
-            && c->state <= OCKAM__CONN_OPEN && strlen(c->peer) == len
-            && memcmp(c->peer, peer, len) == 0)
-            return c;
+        if (e->hash == h && reusable_for(st, e->conn, peer, len))
+            return st->recent = e->conn;
     }
     return NULL;
 }

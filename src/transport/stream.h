@@ -76,6 +76,7 @@ struct ockam__stream {
     struct ockam__link resume_q;  /* connections to start reading again next turn */
     struct ockam__cmap by_flow;   /* producer flow id -> connection (backpressure) */
     struct ockam__cmap by_peer;   /* peer text -> outgoing connection (lazy connects) */
+    ockam_conn *recent;           /* the connection ockam__stream_route used last, or NULL */
     uv_prepare_t flusher;
     uv_idle_t resumer;
     uv_check_t turns;
@@ -158,7 +159,7 @@ struct ockam_conn {
     struct ockam__drain *firing; /* drain watchers being called (off_drain clears entries) */
     uint32_t nfiring;
     uint32_t user_pauses; /* ockam_conn_pause calls not yet resumed (also counted in pausers) */
-    char **consumers; /* local addresses made consumers of flow_id by sends */
+    char **consumers;     /* local addresses made consumers of flow_id by sends */
     uint32_t nconsumers, capconsumers;
     /* The last sender note_consumer registered, valid while the node's flow epoch stays */
     uint64_t noted_epoch;
