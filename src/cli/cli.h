@@ -54,4 +54,18 @@ int cli_resolve_nodes(ockam_multiaddr *ma);
  * frees). `what` names the argument in errors. Prints the error and returns its exit code. */
 int cli_resolve_multiaddr(const char *text, const char *what, char **out);
 
+/* Shared by the command files (common.c). */
+/* The string at obj[key], or "" when absent or not a string. */
+const char *cli_str(json_t *obj, const char *key);
+/* "/worker/<hex>" -> "<hex>"; anything else unchanged. */
+const char *cli_strip_worker(const char *arg);
+/* EXIT_OK when value is HOST:PORT; otherwise prints an error naming `what` with `example` as
+ * the hint and returns EXIT_USAGE. */
+int cli_check_host_port(const char *value, const char *what, const char *example);
+/* Resolve the node named by --<flag> (or the default node, creating one when create_default),
+ * then make one API request to it. *node is set (caller frees) unless resolution failed.
+ * Consumes body. Returns an exit code. */
+int cli_call_at(const cli_args *a, const char *flag, bool create_default, const char *method,
+    const char *path, json_t *body, uint64_t timeout_ms, char **node, json_t **res);
+
 #endif

@@ -121,13 +121,6 @@ cli_kafka_add_view(json_t *view, json_t *cfg, json_t *res)
     free(group);
 }
 
-static const char *
-str(json_t *obj, const char *key)
-{
-    const char *s = json_string_value(json_object_get(obj, key));
-    return s ? s : "";
-}
-
 static long long
 num(json_t *obj, const char *key)
 {
@@ -163,10 +156,10 @@ cli_kafka_plain(strbuf *sb, json_t *view)
     if (!json_is_object(k))
         return;
     sb_printf(sb, "  Kafka transport:\n    Bootstrap servers %s\n",
-        json_is_string(json_object_get(k, "bootstrap_servers")) ? str(k, "bootstrap_servers")
+        json_is_string(json_object_get(k, "bootstrap_servers")) ? cli_str(k, "bootstrap_servers")
                                                                 : "(from -X bootstrap.servers)");
-    sb_printf(
-        sb, "    Inbox topic %s, consumer group %s\n", str(k, "inbox_topic"), str(k, "group_id"));
+    sb_printf(sb, "    Inbox topic %s, consumer group %s\n", cli_str(k, "inbox_topic"),
+        cli_str(k, "group_id"));
     sb_printf(sb, "    Topics messages from other nodes may go to: ");
     plain_list(sb, json_object_get(k, "allowed_outgoing"), "none (replies only)");
     sb_printf(sb, "\n");
@@ -189,7 +182,7 @@ cli_kafka_created(strbuf *sb, json_t *view)
     json_t *k = json_object_get(view, "kafka");
     if (json_is_object(k))
         sb_printf(sb, "%s Attached the Kafka transport: consuming %s as group %s\n", out_mark_ok(),
-            str(k, "inbox_topic"), str(k, "group_id"));
+            cli_str(k, "inbox_topic"), cli_str(k, "group_id"));
 }
 
 /* ---- message send: a first Kafka hop -------------------------------------------------------- */
@@ -256,7 +249,7 @@ kafka_show(const cli_args *a)
         cli_kafka_plain(&sb, view);
         char *plain = sb_take(&sb);
         plain[strlen(plain) - 1] = '\0'; /* out_result adds the final newline */
-        out_result(plain, str(k, "inbox_topic"), json_incref(k));
+        out_result(plain, cli_str(k, "inbox_topic"), json_incref(k));
         free(plain);
     }
     json_decref(view);

@@ -96,13 +96,6 @@ fetch_view(const char *name)
     return view;
 }
 
-static const char *
-str(json_t *obj, const char *key)
-{
-    const char *s = json_string_value(json_object_get(obj, key));
-    return s ? s : "";
-}
-
 /* One section of the plain view: a title, then one line per item of view[key]. */
 static void
 plain_section(strbuf *sb, json_t *view, const char *key, const char *title)
@@ -113,12 +106,13 @@ plain_section(strbuf *sb, json_t *view, const char *key, const char *title)
     for (size_t i = 0; i < json_array_size(arr); i++) {
         json_t *it = json_array_get(arr, i);
         if (strcmp(key, "services") == 0)
-            sb_printf(sb, "    %s service at %s\n", str(it, "type"), str(it, "addr"));
+            sb_printf(sb, "    %s service at %s\n", cli_str(it, "type"), cli_str(it, "addr"));
         else if (strcmp(key, "tcp_listeners") == 0 || strcmp(key, "udp_listeners") == 0)
-            sb_printf(sb, "    Listening at %s%s\n", str(it, "address"),
+            sb_printf(sb, "    Listening at %s%s\n", cli_str(it, "address"),
                 json_is_true(json_object_get(it, "main")) ? " (main)" : "");
         else
-            sb_printf(sb, "    %s %s at %s\n", str(it, "mode"), str(it, "peer"), str(it, "route"));
+            sb_printf(sb, "    %s %s at %s\n", cli_str(it, "mode"), cli_str(it, "peer"),
+                cli_str(it, "route"));
     }
 }
 
@@ -126,8 +120,8 @@ static char *
 plain_view(json_t *view)
 {
     strbuf sb = {0};
-    const char *name = str(view, "name");
-    bool up = strcmp(str(view, "status"), "running") == 0;
+    const char *name = cli_str(view, "name");
+    bool up = strcmp(cli_str(view, "status"), "running") == 0;
     const char *verbose
         = json_string_value(json_object_get(json_object_get(view, "route"), "verbose"));
     sb_printf(&sb, "Node %s%s\n", name,
@@ -145,7 +139,7 @@ plain_view(json_t *view)
     plain_section(&sb, view, "udp_connections", "UDP connections");
     plain_section(&sb, view, "services", "Services");
     cli_kafka_plain(&sb, view);
-    sb_printf(&sb, "  Log: %s", str(view, "log"));
+    sb_printf(&sb, "  Log: %s", cli_str(view, "log"));
     return sb_take(&sb);
 }
 

@@ -11,13 +11,6 @@
 
 #define INLET_WAIT_MS 3000 /* the node waits this long for the outlet's node to answer */
 
-static const char *
-str(json_t *obj, const char *key)
-{
-    const char *s = json_string_value(json_object_get(obj, key));
-    return s ? s : "";
-}
-
 /* "5432" -> "127.0.0.1:5432"; "H:P" as it is. Caller frees; NULL (error printed) if invalid. */
 static char *
 host_port_arg(const char *value, const char *what)
@@ -31,20 +24,6 @@ host_port_arg(const char *value, const char *what)
     out_error(EXIT_USAGE, "Use [HOST:]PORT, e.g. 127.0.0.1:5000 or 5000.", "Invalid %s '%s'.", what,
         value);
     return NULL;
-}
-
-/* Run one API call against the node picked by --at; *node gets its name. */
-static int
-call_at(const cli_args *a, bool create_default, const char *method, const char *path, json_t *body,
-    uint64_t timeout_ms, char **node, json_t **res)
-{
-    int code = EXIT_OK;
-    *node = cli_pick_node(args_value(a, "at"), create_default, &code);
-    if (!*node) {
-        json_decref(body);
-        return code;
-    }
-    return api_call(*node, method, path, body, timeout_ms, res);
 }
 
 /* Print an array of items with fmt_item, or `empty`. */
@@ -79,8 +58,8 @@ static char *
 outlet_plain(json_t *o)
 {
     const char *err = json_string_value(json_object_get(o, "last_error"));
-    return xasprintf("%s Outlet at %s is connected to %s%s%s", out_mark_item(), str(o, "from"),
-        str(o, "to"), err ? "\n  Last error: " : "", err ? err : "");
+    return xasprintf("%s Outlet at %s is connected to %s%s%s", out_mark_item(), cli_str(o, "from"),
+        cli_str(o, "to"), err ? "\n  Last error: " : "", err ? err : "");
 }
 
 static int
@@ -98,11 +77,12 @@ outlet_create(const cli_args *a)
         json_object_set_new(body, "from", json_string(args_value(a, "from")));
     char *node;
     json_t *res;
-    int code = call_at(a, true, "POST", "/node/outlet", body, API_TIMEOUT_MS, &node, &res);
+    int code
+        = cli_call_at(a, "at", true, "POST", "/node/outlet", body, API_TIMEOUT_MS, &node, &res);
     if (!code) {
         char *plain = xasprintf("%s Created a new TCP Outlet in the Node %s at %s bound to %s",
-            out_mark_ok(), node, str(res, "from"), to);
-        char *machine = xstrdup(str(res, "from"));
+            out_mark_ok(), node, cli_str(res, "from"), to);
+        char *machine = xstrdup(cli_str(res, "from"));
         out_result(plain, machine, res);
         free(machine);
         free(plain);
@@ -117,7 +97,8 @@ outlet_list(const cli_args *a)
 {
     char *node;
     json_t *res;
-    int code = call_at(a, false, "GET", "/node/outlet", NULL, API_TIMEOUT_MS, &node, &res);
+    int code
+        = cli_call_at(a, "at", false, "GET", "/node/outlet", NULL, API_TIMEOUT_MS, &node, &res);
     if (!code) {
         char *empty = xasprintf("No TCP outlets on node %s.", node);
         print_list(res, outlet_plain, empty);
@@ -132,13 +113,13 @@ outlet_show(const cli_args *a)
 {
     char *node, *path = xasprintf("/node/outlet/%s", a->pos[0]);
     json_t *o;
-    int code = call_at(a, false, "GET", path, NULL, API_TIMEOUT_MS, &node, &o);
+    int code = cli_call_at(a, "at", false, "GET", path, NULL, API_TIMEOUT_MS, &node, &o);
     free(path);
     if (!code) {
         const char *err = json_string_value(json_object_get(o, "last_error"));
         char *plain = xasprintf("Outlet\n  On Node: %s\n  From address: %s\n  To TCP server: %s\n"
                                 "  Connections: %lld%s%s",
-            node, str(o, "from"), str(o, "to"),
+            node, cli_str(o, "from"), cli_str(o, "to"),
             (long long)json_integer_value(json_object_get(o, "connections")),
             err ? "\n  Last error: " : "", err ? err : "");
         out_result(plain, NULL, o);
@@ -156,10 +137,10 @@ outlet_delete(const cli_args *a)
         return code;
     char *node, *path = xasprintf("/node/outlet/%s", a->pos[0]);
     json_t *res;
-    code = call_at(a, false, "DELETE", path, NULL, API_TIMEOUT_MS, &node, &res);
+    code = cli_call_at(a, "at", false, "DELETE", path, NULL, API_TIMEOUT_MS, &node, &res);
     free(path);
     if (!code) {
-        char *alias = xstrdup(str(res, "alias"));
+        char *alias = xstrdup(cli_str(res, "alias"));
         char *plain = xasprintf(
             "%s TCP Outlet with alias %s on node %s has been deleted", out_mark_ok(), alias, node);
         json_decref(res);
@@ -176,15 +157,16 @@ outlet_delete(const cli_args *a)
 static bool
 inlet_up(json_t *i)
 {
-    return strcmp(str(i, "status"), "Up") == 0;
+    return strcmp(cli_str(i, "status"), "Up") == 0;
 }
 
 static char *
 inlet_plain(json_t *i)
 {
     return xasprintf("%s Inlet %s at %s is %s%s%s\n%s With route to outlet %s", out_mark_item(),
-        str(i, "alias"), str(i, "bind_addr"), out_color_start(inlet_up(i) ? "green" : "red"),
-        inlet_up(i) ? "UP" : "DOWN", out_color_end(), out_mark_item(), str(i, "to"));
+        cli_str(i, "alias"), cli_str(i, "bind_addr"),
+        out_color_start(inlet_up(i) ? "green" : "red"), inlet_up(i) ? "UP" : "DOWN",
+        out_color_end(), out_mark_item(), cli_str(i, "to"));
 }
 
 /* --to: a full route; a bare outlet name would need a project, which this CLI has not. */
@@ -225,14 +207,14 @@ print_inlet_created(const char *node, json_t *res)
 {
     if (!inlet_up(res)) {
         const char *why = json_string_value(json_object_get(res, "last_error"));
-        out_warn("The TCP inlet at %s failed to reach the outlet at %s%s%s", str(res, "bind_addr"),
-            str(res, "to"), why ? ": " : "", why ? why : "");
+        out_warn("The TCP inlet at %s failed to reach the outlet at %s%s%s",
+            cli_str(res, "bind_addr"), cli_str(res, "to"), why ? ": " : "", why ? why : "");
         out_info("It will retry to connect automatically");
     }
     char *plain = xasprintf("%s Created a new TCP Inlet in the Node %s bound to %s\n    sending "
                             "traffic to the TCP Outlet at %s",
-        out_mark_ok(), node, str(res, "bind_addr"), str(res, "to"));
-    char *machine = xstrdup(str(res, "bind_addr"));
+        out_mark_ok(), node, cli_str(res, "bind_addr"), cli_str(res, "to"));
+    char *machine = xstrdup(cli_str(res, "bind_addr"));
     out_result(plain, machine, res);
     free(machine);
     free(plain);
@@ -249,8 +231,8 @@ inlet_create(const cli_args *a)
     int code = inlet_to(args_value(a, "to"), &to);
     json_t *body = code ? NULL : inlet_body(a, from, to, &code), *res;
     if (body)
-        code = call_at(
-            a, true, "POST", "/node/inlet", body, API_TIMEOUT_MS + INLET_WAIT_MS, &node, &res);
+        code = cli_call_at(a, "at", true, "POST", "/node/inlet", body,
+            API_TIMEOUT_MS + INLET_WAIT_MS, &node, &res);
     if (body && !code)
         print_inlet_created(node, res);
     free(from);
@@ -264,7 +246,7 @@ inlet_list(const cli_args *a)
 {
     char *node;
     json_t *res;
-    int code = call_at(a, false, "GET", "/node/inlet", NULL, API_TIMEOUT_MS, &node, &res);
+    int code = cli_call_at(a, "at", false, "GET", "/node/inlet", NULL, API_TIMEOUT_MS, &node, &res);
     if (!code) {
         char *empty = xasprintf("No TCP inlets on node %s.", node);
         print_list(res, inlet_plain, empty);
@@ -279,14 +261,14 @@ inlet_show(const cli_args *a)
 {
     char *node, *path = xasprintf("/node/inlet/%s", a->pos[0]);
     json_t *i;
-    int code = call_at(a, false, "GET", path, NULL, API_TIMEOUT_MS, &node, &i);
+    int code = cli_call_at(a, "at", false, "GET", path, NULL, API_TIMEOUT_MS, &node, &i);
     free(path);
     if (!code) {
         const char *err = json_string_value(json_object_get(i, "last_error"));
         char *plain = xasprintf("Inlet\n  Alias: %s\n  On Node: %s\n  Status: %s\n  Bind address: "
                                 "%s\n  Outlet route: %s\n  Connections: %lld%s%s",
-            str(i, "alias"), node, inlet_up(i) ? "UP" : "DOWN", str(i, "bind_addr"), str(i, "to"),
-            (long long)json_integer_value(json_object_get(i, "connections")),
+            cli_str(i, "alias"), node, inlet_up(i) ? "UP" : "DOWN", cli_str(i, "bind_addr"),
+            cli_str(i, "to"), (long long)json_integer_value(json_object_get(i, "connections")),
             err ? "\n  Last error: " : "", err ? err : "");
         out_result(plain, NULL, i);
         free(plain);
@@ -303,10 +285,10 @@ inlet_delete(const cli_args *a)
         return code;
     char *node, *path = xasprintf("/node/inlet/%s", a->pos[0]);
     json_t *res;
-    code = call_at(a, false, "DELETE", path, NULL, API_TIMEOUT_MS, &node, &res);
+    code = cli_call_at(a, "at", false, "DELETE", path, NULL, API_TIMEOUT_MS, &node, &res);
     free(path);
     if (!code) {
-        char *alias = xstrdup(str(res, "alias"));
+        char *alias = xstrdup(cli_str(res, "alias"));
         char *plain = xasprintf(
             "%s TCP Inlet with alias %s on Node %s has been deleted", out_mark_ok(), alias, node);
         json_decref(res);

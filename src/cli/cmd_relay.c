@@ -13,13 +13,6 @@
 #define DEFAULT_NAME "default"
 #define CREATE_WAIT_MS 5000 /* the node waits this long for the first outcome */
 
-static const char *
-str(json_t *obj, const char *key)
-{
-    const char *s = json_string_value(json_object_get(obj, key));
-    return s ? s : "";
-}
-
 int
 cli_resolve_multiaddr(const char *text, const char *what, char **out)
 {
@@ -57,7 +50,7 @@ resolve_at(const char *at, char **out)
 static bool
 is_up(json_t *r)
 {
-    return strcmp(str(r, "connection_status"), "Up") == 0;
+    return strcmp(cli_str(r, "connection_status"), "Up") == 0;
 }
 
 static char *
@@ -66,7 +59,7 @@ remote_route(json_t *r)
     const char *remote = json_string_value(json_object_get(r, "remote_address"));
     if (remote)
         return xasprintf("/service/%s", remote);
-    return xasprintf("/service/forward_to_%s", str(r, "name"));
+    return xasprintf("/service/forward_to_%s", cli_str(r, "name"));
 }
 
 /* ---- create ------------------------------------------------------------------------------- */
@@ -93,7 +86,7 @@ print_created(const cli_args *a, const char *node, const char *at, json_t *res)
     char *plain;
     if (is_up(res)) {
         plain = xasprintf("%s Now relaying messages from %s%s → /node/%s%s", out_mark_ok(), at,
-            remote, node, str(res, "worker_address"));
+            remote, node, cli_str(res, "worker_address"));
     } else if (args_flag(a, "no-connection-wait")) {
         plain = xasprintf("%s Relay will be created automatically from %s%s → /node/%s as soon as "
                           "a connection can be established.",
@@ -103,8 +96,8 @@ print_created(const cli_args *a, const char *node, const char *at, json_t *res)
         out_warn("A relay was created at /node/%s but failed to connect to %s%s%s", node, at,
             why ? ": " : "", why ? why : "");
         out_info("It will retry to connect automatically");
-        plain = xasprintf(
-            "%s Relay %s at %s%s (DOWN, retrying)", out_mark_item(), str(res, "name"), at, remote);
+        plain = xasprintf("%s Relay %s at %s%s (DOWN, retrying)", out_mark_item(),
+            cli_str(res, "name"), at, remote);
     }
     json_object_set_new(res, "node", json_string(node));
     out_result(plain, remote, res);
@@ -141,8 +134,8 @@ relay_plain(json_t *r)
     char *remote = remote_route(r);
     const char *st = is_up(r) ? "UP" : "DOWN";
     char *text = xasprintf("%s Relay %s is %s%s%s at %s\n%s With address %s", out_mark_item(),
-        str(r, "name"), out_color_start(is_up(r) ? "green" : "red"), st, out_color_end(),
-        str(r, "destination_address"), out_mark_item(), remote);
+        cli_str(r, "name"), out_color_start(is_up(r) ? "green" : "red"), st, out_color_end(),
+        cli_str(r, "destination_address"), out_mark_item(), remote);
     free(remote);
     return text;
 }
@@ -187,12 +180,12 @@ relay_show(const cli_args *a)
     if (!code) {
         char *remote = remote_route(r);
         const char *why = json_string_value(json_object_get(r, "last_failure"));
-        char *plain
-            = xasprintf("Relay:\n  Name: %s\n  Destination: %s\n  Status: %s\n  Relay Route: "
-                        "%s\n  Remote Address: %s\n  Worker Address: %s%s%s",
-                str(r, "name"), str(r, "destination_address"), is_up(r) ? "UP" : "DOWN",
-                json_is_string(json_object_get(r, "relay_route")) ? str(r, "relay_route") : "-",
-                remote, str(r, "worker_address"), why ? "\n  Last Failure: " : "", why ? why : "");
+        char *plain = xasprintf(
+            "Relay:\n  Name: %s\n  Destination: %s\n  Status: %s\n  Relay Route: "
+            "%s\n  Remote Address: %s\n  Worker Address: %s%s%s",
+            cli_str(r, "name"), cli_str(r, "destination_address"), is_up(r) ? "UP" : "DOWN",
+            json_is_string(json_object_get(r, "relay_route")) ? cli_str(r, "relay_route") : "-",
+            remote, cli_str(r, "worker_address"), why ? "\n  Last Failure: " : "", why ? why : "");
         out_result(plain, remote, r);
         free(plain);
         free(remote);

@@ -9,71 +9,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *
-str(json_t *obj, const char *key)
-{
-    const char *s = json_string_value(json_object_get(obj, key));
-    return s ? s : "";
-}
-
-static int
-check_host_port(const char *value, const char *what)
-{
-    char host[256];
-    unsigned port;
-    if (parse_host_port(value, host, sizeof host, &port))
-        return EXIT_OK;
-    return out_error(
-        EXIT_USAGE, "Use HOST:PORT, e.g. 127.0.0.1:4000.", "Invalid %s '%s'.", what, value);
-}
-
-/* "/worker/abc" -> "abc": connections are named by address or peer. */
-static const char *
-strip_worker(const char *arg)
-{
-    return strncmp(arg, "/worker/", 8) == 0 ? arg + 8 : arg;
-}
-
-/* Run one API call against the node picked by `flag`; *node gets its name. */
-static int
-call_at(const cli_args *a, const char *flag, bool create_default, const char *method,
-    const char *path, json_t *body, char **node, json_t **res)
-{
-    int code = EXIT_OK;
-    *node = cli_pick_node(args_value(a, flag), create_default, &code);
-    if (!*node) {
-        json_decref(body);
-        return code;
-    }
-    return api_call(*node, method, path, body, API_TIMEOUT_MS, res);
-}
-
 /* ---- tcp-listener --------------------------------------------------------------------------- */
 
 static char *
 listener_plain(json_t *l)
 {
-    return xasprintf("%s TCP listener at %s%s\n%s Id %s", out_mark_item(), str(l, "address"),
-        json_is_true(json_object_get(l, "main")) ? " (main)" : "", out_mark_item(), str(l, "id"));
+    return xasprintf("%s TCP listener at %s%s\n%s Id %s", out_mark_item(), cli_str(l, "address"),
+        json_is_true(json_object_get(l, "main")) ? " (main)" : "", out_mark_item(),
+        cli_str(l, "id"));
 }
 
 static int
 listener_create(const cli_args *a)
 {
-    if (check_host_port(a->pos[0], "listener address"))
+    if (cli_check_host_port(a->pos[0], "listener address", "127.0.0.1:4000"))
         return EXIT_USAGE;
     char *node;
     json_t *res;
-    int code = call_at(a, "at", true, "POST", "/node/tcp/listener",
-        json_pack("{s:s}", "address", a->pos[0]), &node, &res);
+    int code = cli_call_at(a, "at", true, "POST", "/node/tcp/listener",
+        json_pack("{s:s}", "address", a->pos[0]), API_TIMEOUT_MS, &node, &res);
     if (code) {
         free(node);
         return code;
     }
-    char *route = cli_listener_route(str(res, "address"));
+    char *route = cli_listener_route(cli_str(res, "address"));
     char *plain = xasprintf("%s Tcp listener created at node %s! You can send messages to it via "
                             "this route:\n    %s",
-        out_mark_ok(), node, route ? route : str(res, "address"));
+        out_mark_ok(), node, route ? route : cli_str(res, "address"));
     json_object_set_new(res, "node", json_string(node));
     json_object_set_new(res, "route", route ? json_string(route) : json_null());
     out_result(plain, route, res);
@@ -88,7 +50,8 @@ listener_list(const cli_args *a)
 {
     char *node;
     json_t *res;
-    int code = call_at(a, "at", false, "GET", "/node/tcp/listener", NULL, &node, &res);
+    int code = cli_call_at(
+        a, "at", false, "GET", "/node/tcp/listener", NULL, API_TIMEOUT_MS, &node, &res);
     if (code) {
         free(node);
         return code;
@@ -113,7 +76,7 @@ listener_show(const cli_args *a)
 {
     char *node, *path = xasprintf("/node/tcp/listener/%s", a->pos[0]);
     json_t *res;
-    int code = call_at(a, "at", false, "GET", path, NULL, &node, &res);
+    int code = cli_call_at(a, "at", false, "GET", path, NULL, API_TIMEOUT_MS, &node, &res);
     free(path);
     if (!code) {
         char *plain = listener_plain(res);
@@ -135,12 +98,12 @@ listener_delete(const cli_args *a)
         return code;
     char *node, *path = xasprintf("/node/tcp/listener/%s", a->pos[0]);
     json_t *res;
-    code = call_at(a, "at", false, "DELETE", path, NULL, &node, &res);
+    code = cli_call_at(a, "at", false, "DELETE", path, NULL, API_TIMEOUT_MS, &node, &res);
     free(path);
     if (!code) {
         char *plain = xasprintf("%s TCP listener with address %s on Node %s has been deleted",
-            out_mark_ok(), str(res, "address"), node);
-        char *machine = xstrdup(str(res, "address"));
+            out_mark_ok(), cli_str(res, "address"), node);
+        char *machine = xstrdup(cli_str(res, "address"));
         json_object_set_new(res, "node", json_string(node));
         out_result(plain, machine, res);
         free(machine);
@@ -155,11 +118,11 @@ listener_delete(const cli_args *a)
 static char *
 conn_plain(json_t *c)
 {
-    bool out = strcmp(str(c, "mode"), "outgoing") == 0;
+    bool out = strcmp(cli_str(c, "mode"), "outgoing") == 0;
     return xasprintf("%s TCP, %s %s %s\n%s Route %s", out_mark_item(),
-        out ? "Outgoing to" : "Incoming from", str(c, "peer"),
+        out ? "Outgoing to" : "Incoming from", cli_str(c, "peer"),
         json_is_true(json_object_get(c, "operator")) ? "(created by you)" : "", out_mark_item(),
-        str(c, "route"));
+        cli_str(c, "route"));
 }
 
 static int
@@ -170,17 +133,17 @@ conn_create(const cli_args *a)
         return out_error(EXIT_USAGE,
             "Example: ockam tcp-connection create --from n1 --to 127.0.0.1:7000",
             "The argument '--to HOST:PORT' is required.");
-    if (check_host_port(to, "--to address"))
+    if (cli_check_host_port(to, "--to address", "127.0.0.1:4000"))
         return EXIT_USAGE;
     char *node;
     json_t *res;
-    int code = call_at(
-        a, "from", true, "POST", "/node/tcp/connection", json_pack("{s:s}", "to", to), &node, &res);
+    int code = cli_call_at(a, "from", true, "POST", "/node/tcp/connection",
+        json_pack("{s:s}", "to", to), API_TIMEOUT_MS, &node, &res);
     if (code) {
         free(node);
         return code;
     }
-    char *route = xstrdup(str(res, "route"));
+    char *route = xstrdup(cli_str(res, "route"));
     char *plain = xasprintf("%s A TCP connection was created at the node %s\n  to the address "
                             "%s; use it in routes as:\n%s",
         out_mark_ok(), node, to, route);
@@ -198,7 +161,8 @@ conn_list(const cli_args *a)
 {
     char *node;
     json_t *res;
-    int code = call_at(a, "at", false, "GET", "/node/tcp/connection", NULL, &node, &res);
+    int code = cli_call_at(
+        a, "at", false, "GET", "/node/tcp/connection", NULL, API_TIMEOUT_MS, &node, &res);
     if (code) {
         free(node);
         return code;
@@ -221,9 +185,9 @@ conn_list(const cli_args *a)
 static int
 conn_show(const cli_args *a)
 {
-    char *node, *path = xasprintf("/node/tcp/connection/%s", strip_worker(a->pos[0]));
+    char *node, *path = xasprintf("/node/tcp/connection/%s", cli_strip_worker(a->pos[0]));
     json_t *res;
-    int code = call_at(a, "at", false, "GET", path, NULL, &node, &res);
+    int code = cli_call_at(a, "at", false, "GET", path, NULL, API_TIMEOUT_MS, &node, &res);
     free(path);
     if (!code) {
         char *plain = conn_plain(res);
@@ -243,14 +207,14 @@ conn_delete(const cli_args *a)
     free(q);
     if (!go)
         return code;
-    char *node, *path = xasprintf("/node/tcp/connection/%s", strip_worker(a->pos[0]));
+    char *node, *path = xasprintf("/node/tcp/connection/%s", cli_strip_worker(a->pos[0]));
     json_t *res;
-    code = call_at(a, "at", false, "DELETE", path, NULL, &node, &res);
+    code = cli_call_at(a, "at", false, "DELETE", path, NULL, API_TIMEOUT_MS, &node, &res);
     free(path);
     if (!code) {
-        char *plain = xasprintf(
-            "%s TCP connection %s has been successfully deleted", out_mark_ok(), str(res, "route"));
-        char *machine = xstrdup(str(res, "route"));
+        char *plain = xasprintf("%s TCP connection %s has been successfully deleted", out_mark_ok(),
+            cli_str(res, "route"));
+        char *machine = xstrdup(cli_str(res, "route"));
         json_object_set_new(res, "node", json_string(node));
         out_result(plain, machine, res);
         free(machine);

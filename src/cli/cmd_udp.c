@@ -15,48 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *
-str(json_t *obj, const char *key)
-{
-    const char *s = json_string_value(json_object_get(obj, key));
-    return s ? s : "";
-}
-
-static int
-check_host_port(const char *value, const char *what, const char *example)
-{
-    char host[256];
-    unsigned port;
-    if (parse_host_port(value, host, sizeof host, &port))
-        return EXIT_OK;
-    char *hint = xasprintf("Use HOST:PORT, e.g. %s.", example);
-    out_error(EXIT_USAGE, hint, "Invalid %s '%s'.", what, value);
-    free(hint);
-    return EXIT_USAGE;
-}
-
-/* "/worker/abc" -> "abc": connections are named by address or peer. */
-static const char *
-strip_worker(const char *arg)
-{
-    return strncmp(arg, "/worker/", 8) == 0 ? arg + 8 : arg;
-}
-
 /* Run one API call against the node picked by `flag`; *node gets its name (caller frees,
  * also on failure). */
-static int
-call_at(const cli_args *a, const char *flag, bool create_default, const char *method,
-    const char *path, json_t *body, char **node, json_t **res)
-{
-    int code = EXIT_OK;
-    *node = cli_pick_node(args_value(a, flag), create_default, &code);
-    if (!*node) {
-        json_decref(body);
-        return code;
-    }
-    return api_call(*node, method, path, body, API_TIMEOUT_MS, res);
-}
-
 /* Print a list result: the plain items separated by blank lines, or `empty`. */
 static void
 print_list(json_t *res, char *(*item)(json_t *), const char *empty)
@@ -80,7 +40,7 @@ list_cmd(const cli_args *a, const char *path, char *(*item)(json_t *), const cha
 {
     char *node;
     json_t *res;
-    int code = call_at(a, "at", false, "GET", path, NULL, &node, &res);
+    int code = cli_call_at(a, "at", false, "GET", path, NULL, API_TIMEOUT_MS, &node, &res);
     if (!code) {
         char *empty = xasprintf("No UDP %s on node %s.", what, node);
         print_list(res, item, empty);
@@ -94,9 +54,9 @@ list_cmd(const cli_args *a, const char *path, char *(*item)(json_t *), const cha
 static int
 show_cmd(const cli_args *a, const char *collection, char *(*item)(json_t *))
 {
-    char *node, *path = xasprintf("%s/%s", collection, strip_worker(a->pos[0]));
+    char *node, *path = xasprintf("%s/%s", collection, cli_strip_worker(a->pos[0]));
     json_t *res;
-    int code = call_at(a, "at", false, "GET", path, NULL, &node, &res);
+    int code = cli_call_at(a, "at", false, "GET", path, NULL, API_TIMEOUT_MS, &node, &res);
     free(path);
     if (!code) {
         char *plain = item(res);
@@ -118,8 +78,8 @@ delete_cmd(const cli_args *a, const char *collection, const char *what, char **n
     free(q);
     if (!go)
         return code;
-    char *path = xasprintf("%s/%s", collection, strip_worker(a->pos[0]));
-    code = call_at(a, "at", false, "DELETE", path, NULL, node, res);
+    char *path = xasprintf("%s/%s", collection, cli_strip_worker(a->pos[0]));
+    code = cli_call_at(a, "at", false, "DELETE", path, NULL, API_TIMEOUT_MS, node, res);
     free(path);
     return code;
 }
@@ -132,27 +92,28 @@ delete_cmd(const cli_args *a, const char *collection, const char *what, char **n
 static char *
 listener_plain(json_t *l)
 {
-    return xasprintf("%s UDP listener at %s%s\n%s Id %s", out_mark_item(), str(l, "address"),
-        json_is_true(json_object_get(l, "main")) ? " (main)" : "", out_mark_item(), str(l, "id"));
+    return xasprintf("%s UDP listener at %s%s\n%s Id %s", out_mark_item(), cli_str(l, "address"),
+        json_is_true(json_object_get(l, "main")) ? " (main)" : "", out_mark_item(),
+        cli_str(l, "id"));
 }
 
 static int
 listener_create(const cli_args *a)
 {
-    if (check_host_port(a->pos[0], "listener address", "127.0.0.1:6000"))
+    if (cli_check_host_port(a->pos[0], "listener address", "127.0.0.1:6000"))
         return EXIT_USAGE;
     char *node;
     json_t *res;
-    int code = call_at(
-        a, "at", true, "POST", LISTENERS, json_pack("{s:s}", "address", a->pos[0]), &node, &res);
+    int code = cli_call_at(a, "at", true, "POST", LISTENERS,
+        json_pack("{s:s}", "address", a->pos[0]), API_TIMEOUT_MS, &node, &res);
     if (code) {
         free(node);
         return code;
     }
-    char *route = cli_transport_route(str(res, "address"), "udp");
+    char *route = cli_transport_route(cli_str(res, "address"), "udp");
     char *plain = xasprintf("%s Udp listener created at node %s! You can send messages to it via "
                             "this route:\n    %s",
-        out_mark_ok(), node, route ? route : str(res, "address"));
+        out_mark_ok(), node, route ? route : cli_str(res, "address"));
     json_object_set_new(res, "node", json_string(node));
     json_object_set_new(res, "route", route ? json_string(route) : json_null());
     out_result(plain, route, res);
@@ -182,8 +143,8 @@ listener_delete(const cli_args *a)
     int code = delete_cmd(a, LISTENERS, "listener", &node, &res);
     if (!code && node) {
         char *plain = xasprintf("%s UDP listener with address %s on Node %s has been deleted",
-            out_mark_ok(), str(res, "address"), node);
-        char *machine = xstrdup(str(res, "address"));
+            out_mark_ok(), cli_str(res, "address"), node);
+        char *machine = xstrdup(cli_str(res, "address"));
         json_object_set_new(res, "node", json_string(node));
         out_result(plain, machine, res);
         free(machine);
@@ -199,7 +160,7 @@ static char *
 conn_plain(json_t *c)
 {
     return xasprintf("%s UDP, to %s from %s (created by you)\n%s Route %s", out_mark_item(),
-        str(c, "peer"), str(c, "local"), out_mark_item(), str(c, "route"));
+        cli_str(c, "peer"), cli_str(c, "local"), out_mark_item(), cli_str(c, "route"));
 }
 
 static int
@@ -210,17 +171,17 @@ conn_create(const cli_args *a)
         return out_error(EXIT_USAGE,
             "Example: ockam udp-connection create --from n1 --to 127.0.0.1:6000",
             "The argument '--to HOST:PORT' is required.");
-    if (check_host_port(to, "--to address", "127.0.0.1:6000"))
+    if (cli_check_host_port(to, "--to address", "127.0.0.1:6000"))
         return EXIT_USAGE;
     char *node;
     json_t *res;
-    int code
-        = call_at(a, "from", true, "POST", CONNECTIONS, json_pack("{s:s}", "to", to), &node, &res);
+    int code = cli_call_at(a, "from", true, "POST", CONNECTIONS, json_pack("{s:s}", "to", to),
+        API_TIMEOUT_MS, &node, &res);
     if (code) {
         free(node);
         return code;
     }
-    char *route = xstrdup(str(res, "route"));
+    char *route = xstrdup(cli_str(res, "route"));
     char *plain = xasprintf("%s A UDP connection was created at the node %s\n  to the address "
                             "%s; use it in routes as:\n%s",
         out_mark_ok(), node, to, route);
@@ -252,9 +213,9 @@ conn_delete(const cli_args *a)
     json_t *res;
     int code = delete_cmd(a, CONNECTIONS, "connection", &node, &res);
     if (!code && node) {
-        char *plain = xasprintf(
-            "%s UDP connection %s has been successfully deleted", out_mark_ok(), str(res, "route"));
-        char *machine = xstrdup(str(res, "route"));
+        char *plain = xasprintf("%s UDP connection %s has been successfully deleted", out_mark_ok(),
+            cli_str(res, "route"));
+        char *machine = xstrdup(cli_str(res, "route"));
         json_object_set_new(res, "node", json_string(node));
         out_result(plain, machine, res);
         free(machine);
