@@ -68,4 +68,16 @@ int cli_check_host_port(const char *value, const char *what, const char *example
 int cli_call_at(const cli_args *a, const char *flag, bool create_default, const char *method,
     const char *path, json_t *body, uint64_t timeout_ms, char **node, json_t **res);
 
+/* Print a list result: the plain items separated by blank lines, or `empty` when none. */
+void cli_print_list(json_t *res, char *(*item)(json_t *), const char *empty);
+/* GET a list endpoint at the --at node and print it ("No <kind> <what> on node N." if empty). */
+int cli_list_cmd(const cli_args *a, const char *path, char *(*item)(json_t *), const char *kind,
+    const char *what);
+/* GET collection/<first argument> at the --at node and print it with item. */
+int cli_show_cmd(const cli_args *a, const char *collection, char *(*item)(json_t *));
+/* Confirm, then DELETE collection/<first argument>; *node and *res are set on success
+ * (caller frees *node in every case). */
+int cli_delete_cmd(const cli_args *a, const char *collection, const char *kind, const char *what,
+    char **node, json_t **res);
+
 #endif

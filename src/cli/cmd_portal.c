@@ -26,23 +26,6 @@ host_port_arg(const char *value, const char *what)
     return NULL;
 }
 
-/* Print an array of items with fmt_item, or `empty`. */
-static void
-print_list(json_t *res, char *(*fmt_item)(json_t *item), const char *empty)
-{
-    strbuf sb = {0};
-    for (size_t i = 0; i < json_array_size(res); i++) {
-        char *item = fmt_item(json_array_get(res, i));
-        sb_printf(&sb, "%s%s", i ? "\n\n" : "", item);
-        free(item);
-    }
-    if (!json_array_size(res))
-        sb_printf(&sb, "%s", empty);
-    char *plain = sb_take(&sb);
-    out_result(plain, NULL, res);
-    free(plain);
-}
-
 static bool
 confirm_delete(const cli_args *a, const char *what, int *code)
 {
@@ -101,7 +84,7 @@ outlet_list(const cli_args *a)
         = cli_call_at(a, "at", false, "GET", "/node/outlet", NULL, API_TIMEOUT_MS, &node, &res);
     if (!code) {
         char *empty = xasprintf("No TCP outlets on node %s.", node);
-        print_list(res, outlet_plain, empty);
+        cli_print_list(res, outlet_plain, empty);
         free(empty);
     }
     free(node);
@@ -249,7 +232,7 @@ inlet_list(const cli_args *a)
     int code = cli_call_at(a, "at", false, "GET", "/node/inlet", NULL, API_TIMEOUT_MS, &node, &res);
     if (!code) {
         char *empty = xasprintf("No TCP inlets on node %s.", node);
-        print_list(res, inlet_plain, empty);
+        cli_print_list(res, inlet_plain, empty);
         free(empty);
     }
     free(node);

@@ -48,43 +48,13 @@ listener_create(const cli_args *a)
 static int
 listener_list(const cli_args *a)
 {
-    char *node;
-    json_t *res;
-    int code = cli_call_at(
-        a, "at", false, "GET", "/node/tcp/listener", NULL, API_TIMEOUT_MS, &node, &res);
-    if (code) {
-        free(node);
-        return code;
-    }
-    strbuf sb = {0};
-    for (size_t i = 0; i < json_array_size(res); i++) {
-        char *item = listener_plain(json_array_get(res, i));
-        sb_printf(&sb, "%s%s", i ? "\n\n" : "", item);
-        free(item);
-    }
-    if (!json_array_size(res))
-        sb_printf(&sb, "No TCP listeners on node %s.", node);
-    char *plain = sb_take(&sb);
-    out_result(plain, NULL, res);
-    free(plain);
-    free(node);
-    return EXIT_OK;
+    return cli_list_cmd(a, "/node/tcp/listener", listener_plain, "TCP", "listeners");
 }
 
 static int
 listener_show(const cli_args *a)
 {
-    char *node, *path = xasprintf("/node/tcp/listener/%s", a->pos[0]);
-    json_t *res;
-    int code = cli_call_at(a, "at", false, "GET", path, NULL, API_TIMEOUT_MS, &node, &res);
-    free(path);
-    if (!code) {
-        char *plain = listener_plain(res);
-        out_result(plain, NULL, res);
-        free(plain);
-    }
-    free(node);
-    return code;
+    return cli_show_cmd(a, "/node/tcp/listener", listener_plain);
 }
 
 static int
@@ -159,43 +129,13 @@ conn_create(const cli_args *a)
 static int
 conn_list(const cli_args *a)
 {
-    char *node;
-    json_t *res;
-    int code = cli_call_at(
-        a, "at", false, "GET", "/node/tcp/connection", NULL, API_TIMEOUT_MS, &node, &res);
-    if (code) {
-        free(node);
-        return code;
-    }
-    strbuf sb = {0};
-    for (size_t i = 0; i < json_array_size(res); i++) {
-        char *item = conn_plain(json_array_get(res, i));
-        sb_printf(&sb, "%s%s", i ? "\n\n" : "", item);
-        free(item);
-    }
-    if (!json_array_size(res))
-        sb_printf(&sb, "No TCP connections on node %s.", node);
-    char *plain = sb_take(&sb);
-    out_result(plain, NULL, res);
-    free(plain);
-    free(node);
-    return EXIT_OK;
+    return cli_list_cmd(a, "/node/tcp/connection", conn_plain, "TCP", "connections");
 }
 
 static int
 conn_show(const cli_args *a)
 {
-    char *node, *path = xasprintf("/node/tcp/connection/%s", cli_strip_worker(a->pos[0]));
-    json_t *res;
-    int code = cli_call_at(a, "at", false, "GET", path, NULL, API_TIMEOUT_MS, &node, &res);
-    free(path);
-    if (!code) {
-        char *plain = conn_plain(res);
-        out_result(plain, NULL, res);
-        free(plain);
-    }
-    free(node);
-    return code;
+    return cli_show_cmd(a, "/node/tcp/connection", conn_plain);
 }
 
 static int

@@ -15,75 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Run one API call against the node picked by `flag`; *node gets its name (caller frees,
- * also on failure). */
-/* Print a list result: the plain items separated by blank lines, or `empty`. */
-static void
-print_list(json_t *res, char *(*item)(json_t *), const char *empty)
-{
-    strbuf sb = {0};
-    for (size_t i = 0; i < json_array_size(res); i++) {
-        char *text = item(json_array_get(res, i));
-        sb_printf(&sb, "%s%s", i ? "\n\n" : "", text);
-        free(text);
-    }
-    if (!json_array_size(res))
-        sb_printf(&sb, "%s", empty);
-    char *plain = sb_take(&sb);
-    out_result(plain, NULL, res);
-    free(plain);
-}
-
-/* GET a list endpoint and print it. */
-static int
-list_cmd(const cli_args *a, const char *path, char *(*item)(json_t *), const char *what)
-{
-    char *node;
-    json_t *res;
-    int code = cli_call_at(a, "at", false, "GET", path, NULL, API_TIMEOUT_MS, &node, &res);
-    if (!code) {
-        char *empty = xasprintf("No UDP %s on node %s.", what, node);
-        print_list(res, item, empty);
-        free(empty);
-    }
-    free(node);
-    return code;
-}
-
-/* GET one item of a collection and print it. */
-static int
-show_cmd(const cli_args *a, const char *collection, char *(*item)(json_t *))
-{
-    char *node, *path = xasprintf("%s/%s", collection, cli_strip_worker(a->pos[0]));
-    json_t *res;
-    int code = cli_call_at(a, "at", false, "GET", path, NULL, API_TIMEOUT_MS, &node, &res);
-    free(path);
-    if (!code) {
-        char *plain = item(res);
-        out_result(plain, NULL, res);
-        free(plain);
-    }
-    free(node);
-    return code;
-}
-
-/* DELETE one item after confirmation; *node and *res are set on success (caller frees). */
-static int
-delete_cmd(const cli_args *a, const char *collection, const char *what, char **node, json_t **res)
-{
-    int code = EXIT_OK;
-    *node = NULL;
-    char *q = xasprintf("Delete the UDP %s %s?", what, a->pos[0]);
-    bool go = out_confirm(q, args_flag(a, "yes"), &code);
-    free(q);
-    if (!go)
-        return code;
-    char *path = xasprintf("%s/%s", collection, cli_strip_worker(a->pos[0]));
-    code = cli_call_at(a, "at", false, "DELETE", path, NULL, API_TIMEOUT_MS, node, res);
-    free(path);
-    return code;
-}
-
 /* ---- udp-listener --------------------------------------------------------------------------- */
 
 #define LISTENERS "/node/udp/listener"
@@ -126,13 +57,13 @@ listener_create(const cli_args *a)
 static int
 listener_list(const cli_args *a)
 {
-    return list_cmd(a, LISTENERS, listener_plain, "listeners");
+    return cli_list_cmd(a, LISTENERS, listener_plain, "UDP", "listeners");
 }
 
 static int
 listener_show(const cli_args *a)
 {
-    return show_cmd(a, LISTENERS, listener_plain);
+    return cli_show_cmd(a, LISTENERS, listener_plain);
 }
 
 static int
@@ -140,7 +71,7 @@ listener_delete(const cli_args *a)
 {
     char *node;
     json_t *res;
-    int code = delete_cmd(a, LISTENERS, "listener", &node, &res);
+    int code = cli_delete_cmd(a, LISTENERS, "UDP", "listener", &node, &res);
     if (!code && node) {
         char *plain = xasprintf("%s UDP listener with address %s on Node %s has been deleted",
             out_mark_ok(), cli_str(res, "address"), node);
@@ -197,13 +128,13 @@ conn_create(const cli_args *a)
 static int
 conn_list(const cli_args *a)
 {
-    return list_cmd(a, CONNECTIONS, conn_plain, "connections");
+    return cli_list_cmd(a, CONNECTIONS, conn_plain, "UDP", "connections");
 }
 
 static int
 conn_show(const cli_args *a)
 {
-    return show_cmd(a, CONNECTIONS, conn_plain);
+    return cli_show_cmd(a, CONNECTIONS, conn_plain);
 }
 
 static int
@@ -211,7 +142,7 @@ conn_delete(const cli_args *a)
 {
     char *node;
     json_t *res;
-    int code = delete_cmd(a, CONNECTIONS, "connection", &node, &res);
+    int code = cli_delete_cmd(a, CONNECTIONS, "UDP", "connection", &node, &res);
     if (!code && node) {
         char *plain = xasprintf("%s UDP connection %s has been successfully deleted", out_mark_ok(),
             cli_str(res, "route"));

@@ -45,3 +45,68 @@ cli_check_host_port(const char *value, const char *what, const char *example)
     free(hint);
     return EXIT_USAGE;
 }
+
+void
+cli_print_list(json_t *res, char *(*item)(json_t *), const char *empty)
+{
+    strbuf sb = {0};
+    for (size_t i = 0; i < json_array_size(res); i++) {
+        char *text = item(json_array_get(res, i));
+        sb_printf(&sb, "%s%s", i ? "\n\n" : "", text);
+        free(text);
+    }
+    if (!json_array_size(res))
+        sb_printf(&sb, "%s", empty);
+    char *plain = sb_take(&sb);
+    out_result(plain, NULL, res);
+    free(plain);
+}
+
+int
+cli_list_cmd(const cli_args *a, const char *path, char *(*item)(json_t *), const char *kind,
+    const char *what)
+{
+    char *node;
+    json_t *res;
+    int code = cli_call_at(a, "at", false, "GET", path, NULL, API_TIMEOUT_MS, &node, &res);
+    if (!code) {
+        char *empty = xasprintf("No %s %s on node %s.", kind, what, node);
+        cli_print_list(res, item, empty);
+        free(empty);
+    }
+    free(node);
+    return code;
+}
+
+int
+cli_show_cmd(const cli_args *a, const char *collection, char *(*item)(json_t *))
+{
+    char *node, *path = xasprintf("%s/%s", collection, cli_strip_worker(a->pos[0]));
+    json_t *res;
+    int code = cli_call_at(a, "at", false, "GET", path, NULL, API_TIMEOUT_MS, &node, &res);
+    free(path);
+    if (!code) {
+        char *plain = item(res);
+        out_result(plain, NULL, res);
+        free(plain);
+    }
+    free(node);
+    return code;
+}
+
+int
+cli_delete_cmd(const cli_args *a, const char *collection, const char *kind, const char *what,
+    char **node, json_t **res)
+{
+    int code = EXIT_OK;
+    *node = NULL;
+    char *q = xasprintf("Delete the %s %s %s?", kind, what, a->pos[0]);
+    bool go = out_confirm(q, args_flag(a, "yes"), &code);
+    free(q);
+    if (!go)
+        return code;
+    char *path = xasprintf("%s/%s", collection, cli_strip_worker(a->pos[0]));
+    code = cli_call_at(a, "at", false, "DELETE", path, NULL, API_TIMEOUT_MS, node, res);
+    free(path);
+    return code;
+}
