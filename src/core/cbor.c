@@ -173,40 +173,6 @@ ockam__cbor_skip_n(ockam__cbor_rd *r, uint64_t count)
 
 /* ---- writer -------------------------------------------------------------------------- */
 
-size_t
-ockam__cbor_head_len(uint64_t arg)
-{
-    if (arg < 24)
-        return 1;
-    if (arg <= UINT8_MAX)
-        return 2;
-    if (arg <= UINT16_MAX)
-        return 3;
-    if (arg <= UINT32_MAX)
-        return 5;
-    return 9;
-}
-
-size_t
-ockam__cbor_head_put(uint8_t *out, uint8_t major, uint64_t arg)
-{
-    size_t n = ockam__cbor_head_len(arg);
-    uint8_t mt = (uint8_t)(major << 5);
-
-    if (n == 1) {
-        out[0] = (uint8_t)(mt | arg);
-        return 1;
-    }
-    /* 2, 3, 5, 9 bytes <=> additional information 24, 25, 26, 27. */
-    static const uint8_t ai_for_len[10] = {[2] = 24, [3] = 25, [5] = 26, [9] = 27};
-    out[0] = (uint8_t)(mt | ai_for_len[n]);
-    for (size_t i = n - 1; i >= 1; i--) {
-        out[i] = (uint8_t)arg;
-        arg >>= 8;
-    }
-    return n;
-}
-
 /* ---- routing message: decode ----------------------------------------------------------- */
 
 /* The smallest address, [0, h''], is 3 bytes (82 00 40). */
@@ -357,7 +323,7 @@ decode_fields(ockam__cbor_rd *r, ockam_msg *out)
 }
 
 ockam_err
-ockam__cbor_decode_msg(const uint8_t *buf, size_t len, ockam_msg *out)
+ockam__cbor_decode_msg_general(const uint8_t *buf, size_t len, ockam_msg *out)
 {
     ockam__cbor_rd r = {.p = buf, .len = len, .pos = 0};
 
@@ -366,6 +332,115 @@ ockam__cbor_decode_msg(const uint8_t *buf, size_t len, ockam_msg *out)
     if (err)
         ockam__msg_reset(out);
     return err;
+}
+
+/* ---- routing message: decode, the usual shape in one pass ------------------------------ */
+
+/* count (< 24) addresses [type < 24, bytes that fit in a slot] appended to route; false at
+ * the first address of any other shape. */
+static bool
+take_route(const uint8_t **pp, const uint8_t *end, struct ockam_route *route, uint32_t count)
+{
+    const uint8_t *p = *pp;
+    if (ockam__route_reserve(route, 1, count) != OCKAM_OK)
+        return false;
+    struct ockam__slot *s = &route->slots[route->start + route->count];
+    for (uint32_t i = 0; i < count; i++, s++) {
+        size_t hl, len;
+        if (end - p < 3 || p[0] != 0x82 || p[1] >= 24)
+            return false;
+        if (p[2] >= 0x40 && p[2] < 0x58) {
+            hl = 3;
+            len = p[2] - 0x40u;
+        } else if (p[2] == 0x58 && end - p >= 4) {
+            hl = 4;
+            len = p[3];
+        } else {
+            return false;
+        }
+        if (len > OCKAM__SLOT_INLINE || len > (size_t)(end - p) - hl)
+            return false;
+        s->type = p[1];
+        s->heap = 0;
+        s->len = (uint16_t)len;
+        ockam__copy_small(s->u.in, p + hl, len);
+        p += hl + len;
+        route->count++;
+    }
+    *pp = p;
+    return true;
+}
+
+/* A byte string head of any width, its bytes present; false otherwise. */
+static bool
+take_bytes(const uint8_t **pp, const uint8_t *end, ockam_slice *out)
+{
+    const uint8_t *p = *pp;
+    size_t avail = (size_t)(end - p), hl;
+    uint64_t n;
+    if (avail == 0 || p[0] >> 5 != OCKAM__CBOR_BYTES)
+        return false;
+    uint8_t ai = p[0] & 0x1f;
+    if (ai < 24) {
+        hl = 1;
+        n = ai;
+    } else if (ai <= 26) {
+        hl = 1 + ((size_t)1 << (ai - 24));
+        if (avail < hl)
+            return false;
+        n = get_be(p + 1, hl - 1);
+    } else {
+        return false;
+    }
+    if (n > avail - hl)
+        return false;
+    out->ptr = p + hl;
+    out->len = (size_t)n;
+    *pp = p + hl + n;
+    return true;
+}
+
+/* [onward, return, payload] or [onward, return, payload, null] with at most 23 addresses per
+ * route, each [type < 24, bytes that fit in a slot]: every message a node of ours sends and
+ * nearly all others. It accepts a subset of what the general decoder accepts and decodes it
+ * to the same message (the fuzz target checks both agree); false sends the rest there. */
+static bool
+decode_usual(const uint8_t *buf, size_t len, ockam_msg *out)
+{
+    ockam_slice payload;
+    if (len < 3 || (buf[0] != 0x83 && buf[0] != 0x84) || buf[1] < 0x80 || buf[1] >= 0x80 + 24)
+        return false;
+    const uint8_t *p = buf, *end = buf + len;
+    bool tracing = p[0] == 0x84;
+    uint32_t n = p[1] - 0x80u;
+    p += 2;
+    if (!take_route(&p, end, &out->onward, n))
+        return false;
+    if (p == end || *p < 0x80 || *p >= 0x80 + 24)
+        return false;
+    n = *p++ - 0x80u;
+    if (!take_route(&p, end, &out->ret, n) || !take_bytes(&p, end, &payload))
+        return false;
+    if (tracing && (p == end || *p++ != OCKAM__CBOR_NULL))
+        return false;
+    if (p != end)
+        return false;
+    if (payload.len) {
+        uint8_t *dst = ockam_msg_payload_reserve(out, payload.len);
+        if (!dst)
+            return false;
+        memcpy(dst, payload.ptr, payload.len);
+    }
+    return true;
+}
+
+ockam_err
+ockam__cbor_decode_msg(const uint8_t *buf, size_t len, ockam_msg *out)
+{
+    ockam__msg_reset(out);
+    if (decode_usual(buf, len, out))
+        return OCKAM_OK;
+    return ockam__cbor_decode_msg_general(buf, len, out);
 }
 
 /* ---- routing message: encode ----------------------------------------------------------- */
@@ -377,23 +452,29 @@ string_size(size_t len)
 }
 
 static size_t
-route_size(const struct ockam_route *r)
+route_size(const struct ockam__slot *slots, uint32_t count)
 {
-    size_t n = ockam__cbor_head_len(r->count);
-    for (uint32_t i = 0; i < r->count; i++) {
-        const struct ockam__slot *s = &r->slots[r->start + i];
-        n += 1 + ockam__cbor_head_len(s->type) + string_size(s->len);
-    }
+    size_t n = ockam__cbor_head_len(count);
+    for (uint32_t i = 0; i < count; i++)
+        n += 1 + ockam__cbor_head_len(slots[i].type) + string_size(slots[i].len);
+    return n;
+}
+
+size_t
+ockam__cbor_parts_size(const ockam__msg_parts *m)
+{
+    size_t n = 1 + route_size(m->onward, m->onward_count) + route_size(m->ret, m->ret_count)
+        + string_size(m->payload_len);
+    if (m->tracing)
+        n += string_size(m->tracing_len);
     return n;
 }
 
 size_t
 ockam__cbor_msg_size(const ockam_msg *msg)
 {
-    size_t n = 1 + route_size(&msg->onward) + route_size(&msg->ret) + string_size(msg->payload_len);
-    if (msg->tracing)
-        n += string_size(msg->tracing_len);
-    return n;
+    ockam__msg_parts m = ockam__msg_parts_of(msg);
+    return ockam__cbor_parts_size(&m);
 }
 
 static uint8_t *
@@ -407,11 +488,11 @@ put_string(uint8_t *p, uint8_t major, const void *data, size_t len)
 
 /* Writes straight from the slot array; the caller has checked the size and the types. */
 static uint8_t *
-put_route(uint8_t *p, const struct ockam_route *r)
+put_route(uint8_t *p, const struct ockam__slot *slots, uint32_t count)
 {
-    p += ockam__cbor_head_put(p, OCKAM__CBOR_ARRAY, r->count);
-    for (uint32_t i = 0; i < r->count; i++) {
-        const struct ockam__slot *s = &r->slots[r->start + i];
+    p += ockam__cbor_head_put(p, OCKAM__CBOR_ARRAY, count);
+    for (uint32_t i = 0; i < count; i++) {
+        const struct ockam__slot *s = &slots[i];
         *p++ = 0x82;
         if (s->type < 24 && s->len < 24) { /* the usual address: three one-byte heads */
             *p++ = s->type;
@@ -426,13 +507,13 @@ put_route(uint8_t *p, const struct ockam_route *r)
     return p;
 }
 
-/* route_size, or SIZE_MAX when an address type cannot go on the wire (>= 128). */
+/* Encoded size of a route, or SIZE_MAX when an address type cannot go on the wire (>= 128). */
 static size_t
-route_size_checked(const struct ockam_route *r)
+route_size_checked(const struct ockam__slot *slots, uint32_t count)
 {
-    size_t n = ockam__cbor_head_len(r->count);
-    for (uint32_t i = 0; i < r->count; i++) {
-        const struct ockam__slot *s = &r->slots[r->start + i];
+    size_t n = ockam__cbor_head_len(count);
+    for (uint32_t i = 0; i < count; i++) {
+        const struct ockam__slot *s = &slots[i];
         if (s->type > OCKAM_TRANSPORT_MAX)
             return SIZE_MAX;
         n += 1 + ockam__cbor_head_len(s->type) + string_size(s->len);
@@ -440,50 +521,130 @@ route_size_checked(const struct ockam_route *r)
     return n;
 }
 
-ockam_err
-ockam__cbor_encode_msg(const ockam_msg *msg, uint8_t *out, size_t cap, size_t *written)
+ockam__msg_parts
+ockam__msg_parts_of(const ockam_msg *msg)
 {
-    size_t onward = route_size_checked(&msg->onward), ret = route_size_checked(&msg->ret);
+    return (ockam__msg_parts) {
+        /* (a route that never held an address has no storage at all) */
+        .onward = msg->onward.slots ? msg->onward.slots + msg->onward.start : NULL,
+        .onward_count = msg->onward.count,
+        .ret = msg->ret.slots ? msg->ret.slots + msg->ret.start : NULL,
+        .ret_count = msg->ret.count,
+        .payload = msg->payload,
+        .payload_len = msg->payload_len,
+        .tracing = msg->tracing,
+        .tracing_len = msg->tracing_len,
+    };
+}
+
+/* The usual route -- fewer than 24 addresses, each [type < 24, bytes kept in the slot] --
+ * has one-byte heads but for addresses of 24..44 bytes: its size, or 0 for any other route. */
+static inline size_t
+usual_route_size(const struct ockam__slot *s, uint32_t count)
+{
+    if (count >= 24)
+        return 0;
+    size_t n = 1;
+    for (uint32_t i = 0; i < count; i++) {
+        if (s[i].type >= 24 || s[i].heap)
+            return 0;
+        n += 3u + (s[i].len >= 24) + s[i].len;
+    }
+    return n;
+}
+
+static inline uint8_t *
+put_usual_route(uint8_t *p, const struct ockam__slot *s, uint32_t count)
+{
+    *p++ = (uint8_t)(0x80 | count);
+    for (uint32_t i = 0; i < count; i++) {
+        size_t len = s[i].len;
+        p[0] = 0x82;
+        p[1] = s[i].type;
+        if (len < 24) {
+            p[2] = (uint8_t)(0x40 | len);
+            p += 3;
+        } else {
+            p[2] = 0x58;
+            p[3] = (uint8_t)len;
+            p += 4;
+        }
+        ockam__copy_small(p, s[i].u.in, len);
+        p += len;
+    }
+    return p;
+}
+
+/* [onward, return, payload-head] without the payload bytes; *size is the whole body. */
+static ockam_err
+encode_head(const ockam__msg_parts *m, uint8_t *out, size_t cap, size_t *head, size_t *size)
+{
+    size_t onward = usual_route_size(m->onward, m->onward_count);
+    size_t ret = usual_route_size(m->ret, m->ret_count);
+    bool usual = onward && ret;
+    if (!usual) {
+        onward = route_size_checked(m->onward, m->onward_count);
+        ret = route_size_checked(m->ret, m->ret_count);
+    }
     if (onward == SIZE_MAX || ret == SIZE_MAX)
         return OCKAM_EADDRTYPE;
     /* A CBOR text string must be UTF-8, or the peer rejects the whole message. */
-    if (msg->tracing && !ockam__utf8_valid((const uint8_t *)msg->tracing, msg->tracing_len))
+    if (m->tracing && !ockam__utf8_valid((const uint8_t *)m->tracing, m->tracing_len))
         return OCKAM_EUTF8;
-    size_t size = 1 + onward + ret + string_size(msg->payload_len);
-    if (msg->tracing)
-        size += string_size(msg->tracing_len);
-    OCKAM_ASSERT(size == ockam__cbor_msg_size(msg));
-    *written = size;
-    if (size > cap)
+    *head = 1 + onward + ret + ockam__cbor_head_len(m->payload_len);
+    *size = *head + m->payload_len;
+    if (m->tracing)
+        *size += string_size(m->tracing_len);
+    if (*head > cap)
         return OCKAM_EMSGSIZE;
-
     uint8_t *p = out;
-    *p++ = msg->tracing ? 0x84 : 0x83;
-    p = put_route(p, &msg->onward);
-    p = put_route(p, &msg->ret);
-    p = put_string(p, OCKAM__CBOR_BYTES, msg->payload, msg->payload_len);
-    if (msg->tracing)
-        p = put_string(p, OCKAM__CBOR_TEXT, msg->tracing, msg->tracing_len);
+    *p++ = m->tracing ? 0x84 : 0x83;
+    if (usual) {
+        p = put_usual_route(p, m->onward, m->onward_count);
+        p = put_usual_route(p, m->ret, m->ret_count);
+    } else {
+        p = put_route(p, m->onward, m->onward_count);
+        p = put_route(p, m->ret, m->ret_count);
+    }
+    p += ockam__cbor_head_put(p, OCKAM__CBOR_BYTES, m->payload_len);
+    OCKAM_ASSERT((size_t)(p - out) == *head);
+    return OCKAM_OK;
+}
+
+ockam_err
+ockam__cbor_encode_parts(const ockam__msg_parts *m, uint8_t *out, size_t cap, size_t *written)
+{
+    size_t head, size;
+    ockam_err err = encode_head(m, out, cap, &head, &size);
+    *written = size;
+    if (err == OCKAM_OK && size > cap)
+        err = OCKAM_EMSGSIZE;
+    if (err)
+        return err;
+    uint8_t *p = out + head;
+    if (m->payload_len)
+        memcpy(p, m->payload, m->payload_len);
+    p += m->payload_len;
+    if (m->tracing)
+        p = put_string(p, OCKAM__CBOR_TEXT, m->tracing, m->tracing_len);
     OCKAM_ASSERT((size_t)(p - out) == size);
     return OCKAM_OK;
+}
+
+ockam_err
+ockam__cbor_encode_msg(const ockam_msg *msg, uint8_t *out, size_t cap, size_t *written)
+{
+    ockam__msg_parts m = ockam__msg_parts_of(msg);
+    ockam_err err = ockam__cbor_encode_parts(&m, out, cap, written);
+    OCKAM_ASSERT(err != OCKAM_OK || *written == ockam__cbor_msg_size(msg));
+    return err;
 }
 
 ockam_err
 ockam__cbor_encode_msg_head(const ockam_msg *msg, uint8_t *out, size_t cap, size_t *written)
 {
     OCKAM_ASSERT(!msg->tracing);
-    size_t onward = route_size_checked(&msg->onward), ret = route_size_checked(&msg->ret);
-    if (onward == SIZE_MAX || ret == SIZE_MAX)
-        return OCKAM_EADDRTYPE;
-    size_t size = 1 + onward + ret + ockam__cbor_head_len(msg->payload_len);
-    *written = size;
-    if (size > cap)
-        return OCKAM_EMSGSIZE;
-    uint8_t *p = out;
-    *p++ = 0x83;
-    p = put_route(p, &msg->onward);
-    p = put_route(p, &msg->ret);
-    p += ockam__cbor_head_put(p, OCKAM__CBOR_BYTES, msg->payload_len);
-    OCKAM_ASSERT((size_t)(p - out) == size);
-    return OCKAM_OK;
+    ockam__msg_parts m = ockam__msg_parts_of(msg);
+    size_t size;
+    return encode_head(&m, out, cap, written, &size);
 }

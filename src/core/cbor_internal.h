@@ -45,8 +45,40 @@ ockam_err ockam__cbor_skip(ockam__cbor_rd *r);
 /* Skip count items (the unknown trailing fields of a struct-like array). */
 ockam_err ockam__cbor_skip_n(ockam__cbor_rd *r, uint64_t count);
 
-size_t ockam__cbor_head_len(uint64_t arg);
+/* Inline: every message's encoding writes several heads. */
+static inline size_t
+ockam__cbor_head_len(uint64_t arg)
+{
+    if (arg < 24)
+        return 1;
+    if (arg <= UINT8_MAX)
+        return 2;
+    if (arg <= UINT16_MAX)
+        return 3;
+    if (arg <= UINT32_MAX)
+        return 5;
+    return 9;
+}
+
 /* Write a shortest-form head; out needs ockam__cbor_head_len(arg) bytes. */
-size_t ockam__cbor_head_put(uint8_t *out, uint8_t major, uint64_t arg);
+static inline size_t
+ockam__cbor_head_put(uint8_t *out, uint8_t major, uint64_t arg)
+{
+    size_t n = ockam__cbor_head_len(arg);
+    uint8_t mt = (uint8_t)(major << 5);
+
+    if (n == 1) {
+        out[0] = (uint8_t)(mt | arg);
+        return 1;
+    }
+    /* 2, 3, 5, 9 bytes <=> additional information 24, 25, 26, 27. */
+    static const uint8_t ai_for_len[10] = {[2] = 24, [3] = 25, [5] = 26, [9] = 27};
+    out[0] = (uint8_t)(mt | ai_for_len[n]);
+    for (size_t i = n - 1; i >= 1; i--) {
+        out[i] = (uint8_t)arg;
+        arg >>= 8;
+    }
+    return n;
+}
 
 #endif

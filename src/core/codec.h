@@ -32,13 +32,34 @@ ockam_err ockam__bare_encode_msg(
 ockam_err ockam__bare_decode_msg(const uint8_t *buf, size_t len, ockam_msg *out, uint8_t *version);
 
 /* ---- CBOR TCP/UDP body (§4.2, §5.2) -------------------------------------------------- */
-/* Encodes [onward, return, payload] or, when the message has tracing, 4 elements. */
+/* What an encoder needs of a message, as views: lets a sender encode a message it never
+ * built (ockam_send_to's shortcut straight into a connection's output buffer). */
+typedef struct ockam__msg_parts {
+    const struct ockam__slot *onward;
+    uint32_t onward_count;
+    const struct ockam__slot *ret;
+    uint32_t ret_count;
+    const uint8_t *payload;
+    size_t payload_len;
+    const char *tracing; /* NULL when absent */
+    size_t tracing_len;
+} ockam__msg_parts;
+
+ockam__msg_parts ockam__msg_parts_of(const ockam_msg *msg);
+
+/* Encodes [onward, return, payload] or, when the message has tracing, 4 elements. On
+ * OCKAM_EMSGSIZE *written is the size needed (out[0..cap) may have been written). */
 size_t ockam__cbor_msg_size(const ockam_msg *msg);
+size_t ockam__cbor_parts_size(const ockam__msg_parts *m);
 ockam_err ockam__cbor_encode_msg(const ockam_msg *msg, uint8_t *out, size_t cap, size_t *written);
+ockam_err ockam__cbor_encode_parts(
+    const ockam__msg_parts *m, uint8_t *out, size_t cap, size_t *written);
 /* Accepts 3 elements, 4 with null or a text string, and ignores extra trailing elements
  * (which must still be well-formed). Definite lengths only. Bytes after the array:
  * OCKAM_ETRAILING. */
 ockam_err ockam__cbor_decode_msg(const uint8_t *buf, size_t len, ockam_msg *out);
+/* The same without the one-pass path for the usual shape (for the fuzz target's comparison). */
+ockam_err ockam__cbor_decode_msg_general(const uint8_t *buf, size_t len, ockam_msg *out);
 
 /* ---- UDP fragments (§5.2) ------------------------------------------------------------ */
 typedef struct ockam__udp_frag {
@@ -84,6 +105,10 @@ ockam_err ockam__frame_encode_msg(
 ockam_err ockam__frame_encode_head(const ockam_msg *msg, uint8_t *out, size_t cap, size_t *written);
 ockam_err ockam__cbor_encode_msg_head(
     const ockam_msg *msg, uint8_t *out, size_t cap, size_t *written);
+/* A whole CURRENT frame from parts; OCKAM_EMSGSIZE (with *written = bytes needed) when it
+ * does not fit in cap or exceeds the profile maximum. */
+ockam_err ockam__frame_encode_parts(
+    const ockam__msg_parts *m, uint8_t *out, size_t cap, size_t *written);
 /* Decode a frame body with the profile's codec. */
 ockam_err ockam__frame_decode_body(
     ockam_wire_profile profile, const uint8_t *body, size_t len, ockam_msg *out);

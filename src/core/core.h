@@ -109,9 +109,23 @@ struct ockam_route {
 
 void ockam__route_init(struct ockam_route *r);
 void ockam__route_fini(struct ockam_route *r);
-/* Room for n more slots after the last one (decoders then fill slots[start + count] and
- * bump count themselves). OCKAM_EROUTELEN, OCKAM_ENOMEM. */
-ockam_err ockam__route_reserve_back(struct ockam_route *r, uint32_t n);
+ockam_err ockam__route_grow(struct ockam_route *r, uint32_t front, uint32_t back);
+/* Room for `front` more slots before the first one and `back` after the last (decoders then
+ * fill slots[start + count] and bump count themselves). OCKAM_EROUTELEN, OCKAM_ENOMEM. Inline:
+ * on the per-message path the room is nearly always there already. */
+static inline ockam_err
+ockam__route_reserve(struct ockam_route *r, uint32_t front, uint32_t back)
+{
+    if ((size_t)r->count + front + back <= OCKAM_MAX_ROUTE_LEN && r->start >= front
+        && r->cap - r->start - r->count >= back && r->slots)
+        return OCKAM_OK;
+    return ockam__route_grow(r, front, back);
+}
+static inline ockam_err
+ockam__route_reserve_back(struct ockam_route *r, uint32_t n)
+{
+    return ockam__route_reserve(r, 0, n);
+}
 static inline const uint8_t *
 ockam__slot_bytes(const struct ockam__slot *s)
 {

@@ -108,6 +108,23 @@ ockam__frame_encode_msg(
 }
 
 ockam_err
+ockam__frame_encode_parts(const ockam__msg_parts *m, uint8_t *out, size_t cap, size_t *written)
+{
+    size_t hl = ockam__frame_header_len(OCKAM_WIRE_CURRENT), body_len = 0;
+    size_t body_cap = cap < hl ? 0 : cap - hl;
+    if (body_cap > OCKAM_MAX_FRAME_CURRENT)
+        body_cap = OCKAM_MAX_FRAME_CURRENT;
+    ockam_err err = ockam__cbor_encode_parts(m, out + (cap < hl ? 0 : hl), body_cap, &body_len);
+    *written = hl + body_len;
+    if (err == OCKAM_OK && cap < hl)
+        err = OCKAM_EMSGSIZE;
+    if (err)
+        return err;
+    ockam__frame_header_put(OCKAM_WIRE_CURRENT, out, (uint32_t)body_len);
+    return OCKAM_OK;
+}
+
+ockam_err
 ockam__frame_decode_body(
     ockam_wire_profile profile, const uint8_t *body, size_t len, ockam_msg *out)
 {

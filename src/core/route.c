@@ -79,9 +79,10 @@ ockam_route_back(const ockam_route *route)
     return ockam_route_at(route, route->count - 1);
 }
 
-/* Grow (or re-centre) so that `front` free slots exist before start and `back` after the end. */
-static ockam_err
-reserve(struct ockam_route *r, uint32_t front, uint32_t back)
+/* The slow half of ockam__route_reserve (core.h): grow, or re-centre, so that `front` free
+ * slots exist before start and `back` after the end. */
+ockam_err
+ockam__route_grow(struct ockam_route *r, uint32_t front, uint32_t back)
 {
     if ((size_t)r->count + front + back > OCKAM_MAX_ROUTE_LEN)
         return OCKAM_EROUTELEN;
@@ -103,12 +104,6 @@ reserve(struct ockam_route *r, uint32_t front, uint32_t back)
     r->cap = cap;
     r->start = start;
     return OCKAM_OK;
-}
-
-ockam_err
-ockam__route_reserve_back(struct ockam_route *r, uint32_t n)
-{
-    return reserve(r, 0, n);
 }
 
 static ockam_err
@@ -135,7 +130,7 @@ ockam_route_push_front(ockam_route *route, ockam_addr addr)
 {
     if (addr.len > OCKAM_MAX_ADDR_LEN)
         return OCKAM_EADDRLEN;
-    ockam_err err = reserve(route, 1, 0);
+    ockam_err err = ockam__route_reserve(route, 1, 0);
     if (err)
         return err;
     err = slot_fill(&route->slots[route->start - 1], addr);
@@ -151,7 +146,7 @@ ockam_route_push_back(ockam_route *route, ockam_addr addr)
 {
     if (addr.len > OCKAM_MAX_ADDR_LEN)
         return OCKAM_EADDRLEN;
-    ockam_err err = reserve(route, 0, 1);
+    ockam_err err = ockam__route_reserve(route, 0, 1);
     if (err)
         return err;
     err = slot_fill(&route->slots[route->start + route->count], addr);
@@ -197,7 +192,7 @@ ockam_err
 ockam_route_prepend(ockam_route *dst, const ockam_route *src)
 {
     OCKAM_ASSERT(dst != src);
-    ockam_err err = reserve(dst, src->count, 0);
+    ockam_err err = ockam__route_reserve(dst, src->count, 0);
     if (err)
         return err;
     for (uint32_t i = src->count; i-- > 0;) {
@@ -214,7 +209,7 @@ ockam_err
 ockam_route_append(ockam_route *dst, const ockam_route *src)
 {
     OCKAM_ASSERT(dst != src);
-    ockam_err err = reserve(dst, 0, src->count);
+    ockam_err err = ockam__route_reserve(dst, 0, src->count);
     if (err)
         return err;
     for (uint32_t i = 0; i < src->count; i++) {

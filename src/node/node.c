@@ -720,9 +720,29 @@ ockam_send(ockam_worker *from, ockam_msg *msg)
     return route_msg(from->node, from, msg);
 }
 
+/* ockam_send_to() when the first hop is a transport that can encode the message straight
+ * into a connection: no message is built, copied and freed. Same checks as route_msg(). */
+static ockam_err
+send_direct(ockam_worker *from, const ockam_route *onward, const void *data, size_t len)
+{
+    ockam_node *n = from->node;
+    if (n->closing || onward->count == 0 || from->out_kind != OCKAM_ACCESS_ALLOW_ALL)
+        return OCKAM_EAGAIN;
+    ockam_addr next = ockam_route_front(onward);
+    if (next.type == OCKAM_TRANSPORT_LOCAL || next.type > OCKAM_TRANSPORT_MAX)
+        return OCKAM_EAGAIN;
+    const struct ockam__transport_ops *t = n->tops[next.type];
+    if (!t || !t->send_direct)
+        return OCKAM_EAGAIN;
+    return t->send_direct(n->tself[next.type], onward, ockam_worker_addr(from), data, len);
+}
+
 ockam_err
 ockam_send_to(ockam_worker *from, const ockam_route *onward, const void *data, size_t len)
 {
+    ockam_err err = send_direct(from, onward, data, len);
+    if (err != OCKAM_EAGAIN)
+        return err;
     ockam_msg *m = ockam_msg_new();
     if (!m)
         return OCKAM_ENOMEM;

@@ -452,12 +452,9 @@ track_consumer(ockam_conn *c, const char *name)
  * on every send rather than cached: the node forgets an address's registrations when its
  * worker stops, and a restarted worker may reuse the name. */
 static void
-note_consumer(ockam_conn *c, const ockam_msg *m)
+note_sender(ockam_conn *c, ockam_addr a)
 {
     char name[OCKAM_MAX_ADDR_LEN + 1];
-    if (ockam_route_len(&m->ret) == 0)
-        return;
-    ockam_addr a = ockam_route_front(&m->ret);
     if (a.type != OCKAM_TRANSPORT_LOCAL || a.len == 0)
         return;
     /* The sender of the previous message, and no registration went since: still one. */
@@ -481,6 +478,13 @@ note_consumer(ockam_conn *c, const ockam_msg *m)
         c->noted_len = (uint8_t)a.len;
         c->noted_epoch = epoch;
     }
+}
+
+static void
+note_consumer(ockam_conn *c, const ockam_msg *m)
+{
+    if (ockam_route_len(&m->ret) > 0)
+        note_sender(c, ockam_route_front(&m->ret));
 }
 
 /* ---- backpressure --------------------------------------------------------------------- */
@@ -871,24 +875,48 @@ encode_frame_in_place(ockam_conn *c, ockam_msg *msg)
     return OCKAM_OK;
 }
 
+/* A CURRENT frame into the output buffer. Usually it fits in the room left: encode straight
+ * away (the encoder sizes it anyway), and grow the buffer only when told the size. */
+static ockam_err
+encode_parts(ockam_conn *c, const ockam__msg_parts *m)
+{
+    struct ockam__obuf *b = &c->out[c->cur];
+    size_t hl = ockam__frame_header_len(OCKAM_WIRE_CURRENT), written = 0;
+    ockam_err err = OCKAM_EMSGSIZE;
+    if (b->cap - b->len > hl)
+        err = ockam__frame_encode_parts(m, b->p + b->len, b->cap - b->len, &written);
+    if (err == OCKAM_EMSGSIZE) {
+        size_t need = hl + ockam__cbor_parts_size(m);
+        if (need > hl + OCKAM_MAX_FRAME_CURRENT)
+            return OCKAM_EMSGSIZE;
+        if (!obuf_reserve(b, need))
+            return b->len + need > OBUF_MAX ? OCKAM_EBUSY : OCKAM_ENOMEM;
+        err = ockam__frame_encode_parts(m, b->p + b->len, b->cap - b->len, &written);
+    }
+    if (err)
+        return err;
+    b->len += written;
+    b->frames++;
+    return OCKAM_OK;
+}
+
 static ockam_err
 encode_frame(ockam_conn *c, ockam_msg *msg)
 {
-    size_t max
-        = c->profile == OCKAM_WIRE_CURRENT ? OCKAM_MAX_FRAME_CURRENT : OCKAM_MAX_FRAME_LEGACY;
     struct ockam__obuf *b = &c->out[c->cur];
-    if (c->profile == OCKAM_WIRE_CURRENT && msg->payload_len >= IN_PLACE_MIN && !msg->tracing
-        && b->nsegs < OSEG_MAX)
-        return encode_frame_in_place(c, msg);
+    if (c->profile == OCKAM_WIRE_CURRENT) {
+        if (msg->payload_len >= IN_PLACE_MIN && !msg->tracing && b->nsegs < OSEG_MAX)
+            return encode_frame_in_place(c, msg);
+        ockam__msg_parts m = ockam__msg_parts_of(msg);
+        return encode_parts(c, &m);
+    }
     size_t written = 0;
-    /* Usually the frame fits in the room left: encode straight away (the encoder sizes it
-     * anyway), and size it separately only to grow the buffer. */
     ockam_err err = OCKAM_EMSGSIZE;
     if (b->cap - b->len > ockam__frame_header_len(c->profile))
         err = ockam__frame_encode_msg(c->profile, msg, b->p + b->len, b->cap - b->len, &written);
     if (err == OCKAM_EMSGSIZE) {
         size_t need = ockam__frame_msg_size(c->profile, msg);
-        if (need > ockam__frame_header_len(c->profile) + max)
+        if (need > ockam__frame_header_len(c->profile) + OCKAM_MAX_FRAME_LEGACY)
             return OCKAM_EMSGSIZE;
         if (!obuf_reserve(b, need))
             return b->len + need > OBUF_MAX ? OCKAM_EBUSY : OCKAM_ENOMEM;
@@ -899,6 +927,14 @@ encode_frame(ockam_conn *c, ockam_msg *msg)
     b->len += written;
     b->frames++;
     return OCKAM_OK;
+}
+
+static void
+refused(ockam_conn *c, ockam_err err)
+{
+    c->stats.refused++;
+    OCKAM_LOG_W("%s: message refused by the connection %s %s: %s (%s profile)", c->st->kind->name,
+        conn_dir(c), conn_peer_text(c), ockam_strerror(err), ockam_wire_profile_name(c->profile));
 }
 
 /* Queue a message (its onward route already starts at the remote node). Consumes msg. A
@@ -915,10 +951,7 @@ conn_send(ockam_conn *c, ockam_msg *msg)
     note_consumer(c, msg);
     ockam_err err = encode_frame(c, msg);
     if (err) {
-        c->stats.refused++;
-        OCKAM_LOG_W("%s: message refused by the connection %s %s: %s (%s profile)",
-            c->st->kind->name, conn_dir(c), conn_peer_text(c), ockam_strerror(err),
-            ockam_wire_profile_name(c->profile));
+        refused(c, err);
         ockam_msg_free(msg);
         return err;
     }
@@ -1608,6 +1641,39 @@ ockam__stream_route(struct ockam__stream *st, ockam_msg *msg)
     /* Same as handing it to the sender worker, minus a trip through its mailbox. */
     ockam_route_pop_front(&msg->onward);
     return conn_send(c, msg);
+}
+
+ockam_err
+ockam__stream_send_direct(struct ockam__stream *st, const ockam_route *onward, ockam_addr from,
+    const void *data, size_t len)
+{
+    /* Big payloads take the general path: it writes them from the message's own buffer. */
+    if (st->shutting_down || st->default_profile != OCKAM_WIRE_CURRENT || len >= IN_PLACE_MIN
+        || from.len > OCKAM__SLOT_INLINE)
+        return OCKAM_EAGAIN;
+    ockam_addr a = ockam_route_front(onward);
+    ockam_conn *c = find_reusable(st, a.bytes, a.len);
+    if (!c)
+        return OCKAM_EAGAIN;
+    /* What conn_send would encode: the onward route minus our address, return = [from]. */
+    struct ockam__slot ret = {.type = from.type, .len = from.len};
+    ockam__copy_small(ret.u.in, from.bytes, from.len);
+    ockam__msg_parts m = {
+        .onward = onward->slots + onward->start + 1,
+        .onward_count = onward->count - 1,
+        .ret = &ret,
+        .ret_count = 1,
+        .payload = data,
+        .payload_len = len,
+    };
+    note_sender(c, from);
+    ockam_err err = encode_parts(c, &m);
+    if (err) {
+        refused(c, err);
+        return err;
+    }
+    schedule_flush(c);
+    return OCKAM_OK; /* a local sender: no upstream connection to pause */
 }
 
 /* ---- transport lifecycle -------------------------------------------------------------- */

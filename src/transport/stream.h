@@ -187,6 +187,9 @@ struct ockam_listener {
 ockam_err ockam__stream_init(struct ockam__stream *st, ockam_node *node,
     const struct ockam__stream_kind *kind, const ockam_tcp_config *cfg);
 ockam_err ockam__stream_route(struct ockam__stream *st, ockam_msg *msg);
+/* The transport's send_direct op (transport.h). */
+ockam_err ockam__stream_send_direct(struct ockam__stream *st, const ockam_route *onward,
+    ockam_addr from, const void *data, size_t len);
 void ockam__stream_shutdown(struct ockam__stream *st);
 void ockam__stream_fini(struct ockam__stream *st);
 

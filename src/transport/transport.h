@@ -24,6 +24,14 @@ struct ockam__transport_ops {
     ockam_err (*init)(void *self, ockam_node *node, const void *config);
     /* Consumes msg. Errors go back to the local sender (OCKAM_EACCES, OCKAM_EADDRINVAL...). */
     ockam_err (*route)(void *self, ockam_msg *msg);
+    /* Optional shortcut of ockam_send_to() for a locally created message whose sender's
+     * outgoing access control allows everything: send the message [onward, return = [from],
+     * payload data[0..len)] -- onward starting with this transport's address -- without
+     * building it, when a connection for that address is already there. OCKAM_EAGAIN: not
+     * possible now (nothing sent; the caller builds the message and calls route()). Any other
+     * result is what route() would have returned. May be NULL. */
+    ockam_err (*send_direct)(
+        void *self, const ockam_route *onward, ockam_addr from, const void *data, size_t len);
     /* Close every listener and connection (uv_close); called once when the node is freed. The
      * node then runs its loop until every handle is closed. */
     void (*shutdown)(void *self);

@@ -205,6 +205,58 @@ test_outgoing_bytes(void **state)
     tn_free_all();
 }
 
+/* Once the connection is open, ockam_send_to() encodes straight into it (no message built):
+ * the bytes must be those the general path writes for the same message (ockam_send), the
+ * sender must still become a consumer of the replies, and a sender whose outgoing access
+ * control denies must still be refused. */
+static void
+test_send_to_shortcut_same_bytes(void **state)
+{
+    uint16_t port;
+    char peer[64], route[128];
+    int lfd = tn_raw_listen(&port);
+    snprintf(peer, sizeof peer, "127.0.0.1:%u", port);
+    snprintf(route, sizeof route, "1#%s => 0#echo", peer);
+    ockam_node *n = tn_node_new();
+    assert_int_equal(ockam_tcp_init(n, NULL), OCKAM_OK);
+    tn_probe *app = tn_probe_start(n, "app");
+    uint8_t payload[] = {0x05, 'h', 'e', 'l', 'l', 'o'};
+
+    /* The first message opens the connection (general path), the next ones find it open. */
+    assert_int_equal(tn_send(tn_probe_worker(app), route, payload, sizeof payload), OCKAM_OK);
+    int fd = tn_raw_accept(lfd, WAIT_MS);
+    assert_true(fd >= 0);
+    expect_hex(fd, "01");
+    expect_hex(fd, C1);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(tn_send(tn_probe_worker(app), route, payload, sizeof payload), OCKAM_OK);
+        expect_hex(fd, C1);
+    }
+    ockam_msg *m = ockam_msg_new();
+    assert_non_null(m);
+    ockam_route *r = test_route(route);
+    assert_int_equal(ockam_route_copy(ockam_msg_onward(m), r), OCKAM_OK);
+    ockam_route_free(r);
+    assert_int_equal(ockam_msg_set_payload(m, payload, sizeof payload), OCKAM_OK);
+    assert_int_equal(ockam_send(tn_probe_worker(app), m), OCKAM_OK);
+    expect_hex(fd, C1);
+
+    /* Replies to app still get through the connection's flow control. */
+    send_hex(fd, "01 " C3);
+    m = tn_probe_wait(app, WAIT_MS);
+    assert_non_null(m);
+    tn_assert_route(ockam_msg_onward(m), "0#app");
+    ockam_msg_free(m);
+
+    /* Outgoing access control applies to the shortcut too. */
+    ockam_worker_set_outgoing(tn_probe_worker(app), (ockam_access) {.kind = OCKAM_ACCESS_DENY_ALL});
+    assert_int_equal(tn_send(tn_probe_worker(app), route, payload, sizeof payload), OCKAM_EACCES);
+    expect_silence(fd);
+    close(fd);
+    close(lfd);
+    tn_free_all();
+}
+
 int
 main(void)
 {
@@ -216,6 +268,7 @@ main(void)
         cmocka_unit_test(test_current_pipelined),
         cmocka_unit_test(test_legacy_v1_gets_reply),
         cmocka_unit_test(test_outgoing_bytes),
+        cmocka_unit_test(test_send_to_shortcut_same_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

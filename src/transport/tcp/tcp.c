@@ -224,6 +224,13 @@ tcp_route(void *self, ockam_msg *msg)
     return ockam__stream_route(self, msg);
 }
 
+static ockam_err
+tcp_send_direct(
+    void *self, const ockam_route *onward, ockam_addr from, const void *data, size_t len)
+{
+    return ockam__stream_send_direct(self, onward, from, data, len);
+}
+
 static void
 tcp_shutdown(void *self)
 {
@@ -242,6 +249,7 @@ static const struct ockam__transport_ops tcp_ops = {
     .size = sizeof(struct ockam__stream),
     .init = tcp_init,
     .route = tcp_route,
+    .send_direct = tcp_send_direct,
     .shutdown = tcp_shutdown,
     .fini = tcp_fini,
 };
