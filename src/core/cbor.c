@@ -338,7 +338,7 @@ ockam__cbor_decode_msg_general(const uint8_t *buf, size_t len, ockam_msg *out)
 
 /* count (< 24) addresses [type < 24, bytes that fit in a slot] appended to route; false at
  * the first address of any other shape. */
-static bool
+static inline __attribute__((always_inline)) bool
 take_route(const uint8_t **pp, const uint8_t *end, struct ockam_route *route, uint32_t count)
 {
     const uint8_t *p = *pp;

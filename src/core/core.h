@@ -85,6 +85,39 @@ ockam__copy_small(uint8_t *d, const uint8_t *s, size_t n)
     }
 }
 
+/* key[0..len) == a's bytes. Inline, with word compares for the short names most workers
+ * have: the router checks one on every message. */
+static inline bool
+ockam__bytes_eq(const void *key, size_t len, ockam_addr a)
+{
+    const uint8_t *x = key, *y = a.bytes;
+    if (len != a.len)
+        return false;
+    if (len > 16)
+        return memcmp(x, y, len) == 0;
+    if (len >= 8) {
+        uint64_t u, v, s, t;
+        memcpy(&u, x, 8);
+        memcpy(&v, y, 8);
+        memcpy(&s, x + len - 8, 8);
+        memcpy(&t, y + len - 8, 8);
+        return u == v && s == t;
+    }
+    if (len >= 4) {
+        uint32_t u, v, s, t;
+        memcpy(&u, x, 4);
+        memcpy(&v, y, 4);
+        memcpy(&s, x + len - 4, 4);
+        memcpy(&t, y + len - 4, 4);
+        return u == v && s == t;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (x[i] != y[i])
+            return false;
+    }
+    return true;
+}
+
 /* ---- routes -------------------------------------------------------------------------- */
 /* Addresses up to this many bytes live inside the slot (32-hex names and host:port fit). */
 #define OCKAM__SLOT_INLINE 44
@@ -109,6 +142,22 @@ struct ockam_route {
 
 void ockam__route_init(struct ockam_route *r);
 void ockam__route_fini(struct ockam_route *r);
+void ockam__route_release_heap(struct ockam_route *r);
+/* ockam_route_clear, inline: every message is cleared when freed. Slots holding their bytes
+ * on the heap (addresses over OCKAM__SLOT_INLINE bytes) are rare; one or two short addresses
+ * are checked in place. */
+static inline void
+ockam__route_clear(struct ockam_route *r)
+{
+    if (r->count > 0) {
+        const struct ockam__slot *s = r->slots + r->start;
+        if (r->count > 2 || s[0].heap || (r->count > 1 && s[1].heap))
+            ockam__route_release_heap(r);
+    }
+    r->count = 0;
+    r->start = r->cap / 2;
+}
+
 ockam_err ockam__route_grow(struct ockam_route *r, uint32_t front, uint32_t back);
 /* Room for `front` more slots before the first one and `back` after the last (decoders then
  * fill slots[start + count] and bump count themselves). OCKAM_EROUTELEN, OCKAM_ENOMEM. Inline:

@@ -187,11 +187,13 @@ free_info(ockam_msg *m)
 void
 ockam__msg_reset(ockam_msg *m)
 {
-    ockam_route_clear(&m->onward);
-    ockam_route_clear(&m->ret);
+    ockam__route_clear(&m->onward);
+    ockam__route_clear(&m->ret);
     m->payload_len = 0;
-    ockam_msg_clear_tracing(m);
-    free_info(m);
+    if (m->tracing)
+        ockam_msg_clear_tracing(m);
+    if (m->info)
+        free_info(m);
     m->origin = (ockam_origin) {0, 0};
 }
 

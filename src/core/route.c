@@ -106,7 +106,11 @@ ockam__route_grow(struct ockam_route *r, uint32_t front, uint32_t back)
     return OCKAM_OK;
 }
 
-static ockam_err
+static ockam_err slot_fill_heap(struct ockam__slot *s, ockam_addr a);
+
+/* Inline: the per-message route edits (a connection's address pushed onto every return
+ * route) copy short addresses into the slot; only long ones need the allocation. */
+static inline __attribute__((always_inline)) ockam_err
 slot_fill(struct ockam__slot *s, ockam_addr a)
 {
     s->type = a.type;
@@ -116,6 +120,12 @@ slot_fill(struct ockam__slot *s, ockam_addr a)
         ockam__copy_small(s->u.in, a.bytes, a.len);
         return OCKAM_OK;
     }
+    return slot_fill_heap(s, a);
+}
+
+static ockam_err
+slot_fill_heap(struct ockam__slot *s, ockam_addr a)
+{
     uint8_t *p = ockam__alloc(a.len);
     if (!p)
         return OCKAM_ENOMEM;
@@ -231,12 +241,16 @@ ockam_route_copy(ockam_route *dst, const ockam_route *src)
 }
 
 void
+ockam__route_release_heap(struct ockam_route *r)
+{
+    for (uint32_t i = 0; i < r->count; i++)
+        slot_release(&r->slots[r->start + i]);
+}
+
+void
 ockam_route_clear(ockam_route *route)
 {
-    for (uint32_t i = 0; i < route->count; i++)
-        slot_release(&route->slots[route->start + i]);
-    route->count = 0;
-    route->start = route->cap / 2;
+    ockam__route_clear(route);
 }
 
 bool

@@ -644,8 +644,7 @@ static struct ockam__entry *
 find_entry(ockam_node *n, ockam_addr a)
 {
     struct ockam__entry *e = n->last_entry;
-    if (e && n->last_epoch == n->registry.removals && e->len == a.len
-        && memcmp(e->key, a.bytes, a.len) == 0)
+    if (e && n->last_epoch == n->registry.removals && ockam__bytes_eq(e->key, e->len, a))
         return e;
     e = ockam__registry_find(&n->registry, a.bytes, a.len);
     n->last_entry = e;

@@ -459,7 +459,7 @@ note_sender(ockam_conn *c, ockam_addr a)
         return;
     /* The sender of the previous message, and no registration went since: still one. */
     uint64_t epoch = ockam__node_flow_epoch(c->st->node);
-    if (a.len == c->noted_len && epoch == c->noted_epoch && memcmp(a.bytes, c->noted, a.len) == 0)
+    if (epoch == c->noted_epoch && ockam__bytes_eq(c->noted, c->noted_len, a))
         return;
     if (memchr(a.bytes, 0, a.len))
         return;
@@ -1379,6 +1379,7 @@ ockam__conn_new_outgoing(
     c->peer = ockam__strdup(peer);
     *err = c->peer ? OCKAM_OK : OCKAM_ENOMEM;
     if (!*err) {
+        c->peer_len = strlen(peer);
         c->peer_hash = hash_text(peer);
         *err = conn_setup(c);
     }
@@ -1491,6 +1492,8 @@ on_connection(uv_stream_t *server, int status)
     if (!err && !c->peer)
         err = OCKAM_ENOMEM;
     if (!err)
+        c->peer_len = strlen(c->peer);
+    if (!err)
         err = conn_setup(c);
     if (err) {
         OCKAM_LOG_W(
@@ -1572,7 +1575,7 @@ static bool
 reusable_for(const struct ockam__stream *st, const ockam_conn *c, const uint8_t *peer, size_t len)
 {
     return c->profile == st->default_profile && !c->close_requested && c->state <= OCKAM__CONN_OPEN
-        && strlen(c->peer) == len && memcmp(c->peer, peer, len) == 0;
+        && ockam__bytes_eq(c->peer, c->peer_len, ockam_addr_of(0, peer, len));
 }
 
 /* peer: len bytes without NUL (the address as it appears in the route). The connection used

@@ -139,6 +139,7 @@ struct ockam_conn {
     ockam_worker *sender;
     char addr[OCKAM_RANDOM_ADDR_LEN + 1];
     char *peer;
+    size_t peer_len; /* strlen(peer), for the per-message lookup */
     uint64_t peer_hash;
     ockam__framer framer;
     uint8_t *rbuf;
