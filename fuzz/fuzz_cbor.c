@@ -1,5 +1,6 @@
 /* CBOR routing message. Properties: never "need more" on a delimited body; decode OK =>
- * encode => decode gives the same message, and our encoding is a fixed point. */
+ * encode => decode gives the same message, and our encoding is a fixed point; borrowing the
+ * payload from a chunk decodes the same. */
 #include "fuzz_util.h"
 
 int
@@ -16,6 +17,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *copy = fuzz_dup(data, size);
     ockam_err err = ockam__cbor_decode_msg(copy, size, m);
     free(copy);
+    fuzz_check_borrow(ockam__cbor_decode_msg_borrow, data, size, err, m);
     FUZZ_CHECK(err != OCKAM_EAGAIN);
     if (err != OCKAM_OK) {
         /* Left reset on error. */

@@ -300,7 +300,7 @@ rd_route(ockam__cbor_rd *r, struct ockam_route *route)
 }
 
 static ockam_err
-rd_payload(ockam__cbor_rd *r, ockam_msg *out)
+rd_payload(ockam__cbor_rd *r, ockam_msg *out, const ockam__borrow *from)
 {
     ockam_slice data;
     ockam_err err = ockam__cbor_string(r, OCKAM__CBOR_BYTES, &data);
@@ -308,6 +308,10 @@ rd_payload(ockam__cbor_rd *r, ockam_msg *out)
         return err;
     if (data.len == 0)
         return OCKAM_OK;
+    if (from && data.len >= from->min) {
+        ockam__msg_borrow_payload(out, from->chunk, data.ptr, data.len);
+        return OCKAM_OK;
+    }
     uint8_t *dst = ockam_msg_payload_reserve(out, data.len);
     if (!dst)
         return OCKAM_ENOMEM;
@@ -334,7 +338,7 @@ rd_tracing(ockam__cbor_rd *r, ockam_msg *out)
 }
 
 static ockam_err
-decode_fields(ockam__cbor_rd *r, ockam_msg *out)
+decode_fields(ockam__cbor_rd *r, ockam_msg *out, const ockam__borrow *from)
 {
     uint64_t n;
     ockam_err err = ockam__cbor_array(r, 1, &n);
@@ -346,7 +350,7 @@ decode_fields(ockam__cbor_rd *r, ockam_msg *out)
     if (!err)
         err = rd_route(r, &out->ret);
     if (!err)
-        err = rd_payload(r, out);
+        err = rd_payload(r, out, from);
     if (!err && n >= 4)
         err = rd_tracing(r, out);
     if (!err && n > 4)
@@ -357,15 +361,22 @@ decode_fields(ockam__cbor_rd *r, ockam_msg *out)
 }
 
 ockam_err
-ockam__cbor_decode_msg(const uint8_t *buf, size_t len, ockam_msg *out)
+ockam__cbor_decode_msg_borrow(
+    const uint8_t *buf, size_t len, ockam_msg *out, const ockam__borrow *from)
 {
     ockam__cbor_rd r = {.p = buf, .len = len, .pos = 0};
 
     ockam__msg_reset(out);
-    ockam_err err = decode_fields(&r, out);
+    ockam_err err = decode_fields(&r, out, from);
     if (err)
         ockam__msg_reset(out);
     return err;
+}
+
+ockam_err
+ockam__cbor_decode_msg(const uint8_t *buf, size_t len, ockam_msg *out)
+{
+    return ockam__cbor_decode_msg_borrow(buf, len, out, NULL);
 }
 
 /* ---- routing message: encode ----------------------------------------------------------- */

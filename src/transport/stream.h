@@ -94,8 +94,9 @@ enum ockam__conn_state {
  * bytes go out right after p[0..at). */
 struct ockam__oseg {
     size_t at;
-    uint8_t *data; /* owned: freed once written */
-    size_t len;
+    uint8_t *data; /* owned (cap bytes, recycled once written), or borrowed from chunk */
+    size_t len, cap;
+    struct ockam__chunk *chunk; /* a payload forwarded from a read buffer: one reference */
 };
 
 /* One output buffer: frames encoded back to back (p, with segs spliced in). */
@@ -141,9 +142,10 @@ struct ockam_conn {
     char *peer;
     uint64_t peer_hash;
     ockam__framer framer;
-    uint8_t *rbuf;
-    size_t rlen, rcap, rneed;
-    size_t roff; /* unprocessed bytes are rbuf[roff..rlen); rneed counts from roff */
+    struct ockam__chunk *rchunk; /* read buffer (NULL when idle); messages may borrow from it */
+    size_t rlen, rneed;
+    size_t roff; /* unprocessed bytes are rchunk->data[roff..rlen); rneed counts from roff */
+    bool rbig;   /* reads fill their buffer: the next read buffer is a big one */
     size_t budget_used;
     uint64_t budget_turn;
     struct ockam__obuf out[2];
