@@ -1233,6 +1233,22 @@ process_frames(ockam_conn *c)
         c->roff = c->rlen = 0; /* nothing left and nothing borrowed: start over at the front */
 }
 
+/* The peer closed. Frames read before that but left for the next turn's budget (or for a
+ * pause to end) are routed first: libuv reports a hang-up without reading again, even while
+ * on_alloc refuses buffers. The connection ends once they are through. */
+static void
+end_of_stream(ockam_conn *c)
+{
+    bool waiting = c->budget_stop || c->in_resume || c->pausers > 0;
+    if (c->state == OCKAM__CONN_OPEN && waiting && c->rlen > c->roff) {
+        c->peer_closed = true;
+        conn_update_reading(c);
+        return;
+    }
+    conn_teardown(
+        c, OCKAM_ECLOSED, c->rlen > c->roff ? "peer closed in the middle of a frame" : NULL);
+}
+
 static void
 on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
@@ -1256,8 +1272,7 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (nread == UV_ENOBUFS && (c->budget_stop || c->in_resume))
         return; /* read again once the budget is renewed (on_resume) */
     if (nread == UV_EOF) {
-        conn_teardown(
-            c, OCKAM_ECLOSED, c->rlen > c->roff ? "peer closed in the middle of a frame" : NULL);
+        end_of_stream(c);
         return;
     }
     conn_teardown(c, ockam__err_from_uv((int)nread), NULL);
@@ -1267,7 +1282,7 @@ static void
 conn_update_reading(ockam_conn *c)
 {
     /* A budget stop keeps the socket watched (see on_alloc); pauses really stop reading. */
-    bool want = c->state == OCKAM__CONN_OPEN && c->pausers == 0;
+    bool want = c->state == OCKAM__CONN_OPEN && c->pausers == 0 && !c->peer_closed;
     if (want == c->reading)
         return;
     if (!want) {
@@ -1296,6 +1311,8 @@ on_resume(uv_idle_t *h)
         c->budget_stop = false;
         if (c->state == OCKAM__CONN_OPEN && c->pausers == 0 && c->rlen > c->roff)
             process_frames(c); /* frames read before the stop come first */
+        if (c->peer_closed && c->state == OCKAM__CONN_OPEN && !c->budget_stop && c->pausers == 0)
+            end_of_stream(c); /* everything it sent before closing is through */
         if (c->state != OCKAM__CONN_DEAD) {
             rbuf_trim(c);
             conn_update_reading(c);

@@ -134,6 +134,7 @@ struct ockam_conn {
     enum ockam__conn_state state;
     bool outgoing, reading, handshaken, writing, in_flush, in_resume, budget_stop;
     bool connect_reported, close_requested, resolving, quiet;
+    bool peer_closed;        /* end of stream seen; frames read before it are still being routed */
     ockam_msg *close_marker; /* ockam_conn_close: closing starts when it reaches the sender */
     ockam_wire_profile profile;
     ockam_flow_id flow_id, spawner_id;
