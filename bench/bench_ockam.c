@@ -180,9 +180,12 @@ role_source(int argc, char **argv)
     must(ockam_worker_start(node, "app", &opts, &app), "worker");
     ockam_conn *conn = connect_port(via ? via : port);
     ockam_route *route = make_route(via, port, "sink");
+    /* Check the mark at least every QUEUE_MARK bytes (big messages) or 64 messages. */
+    size_t burst = QUEUE_MARK / (size ? size : 1);
+    burst = burst < 1 ? 1 : burst > 64 ? 64 : burst;
     uint64_t end = bench_now_ns() + (uint64_t)(secs * 1e9);
     do {
-        for (int i = 0; i < 64; i++)
+        for (size_t i = 0; i < burst; i++)
             must(ockam_send_to(app, route, payload, size), "send");
         if (queued(conn) >= QUEUE_MARK) {
             ockam_node_run_nowait(node); /* write the batch */

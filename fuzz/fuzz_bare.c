@@ -1,7 +1,14 @@
 /* BARE TransportMessage, strings and varints. Properties: decode OK => encode (same version)
  * => decode gives the same message and the same bytes again; a decoded string or varint
- * re-encodes to exactly the input (both encodings are canonical). */
+ * re-encodes to exactly the input (both encodings are canonical); borrowing the payload
+ * from a chunk decodes the same. */
 #include "fuzz_util.h"
+
+static ockam_err
+bare_decode_borrow(const uint8_t *buf, size_t len, ockam_msg *out, const ockam__borrow *from)
+{
+    return ockam__bare_decode_msg_borrow(buf, len, out, NULL, from);
+}
 
 static void
 check_msg(const uint8_t *data, size_t size)
@@ -16,6 +23,7 @@ check_msg(const uint8_t *data, size_t size)
         FUZZ_CHECK(m && again);
     }
     ockam_err err = ockam__bare_decode_msg(data, size, m, &version);
+    fuzz_check_borrow(bare_decode_borrow, data, size, err, m);
     FUZZ_CHECK(err != OCKAM_EAGAIN);
     if (err != OCKAM_OK)
         return;

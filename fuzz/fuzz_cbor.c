@@ -1,6 +1,7 @@
 /* CBOR routing message. Properties: never "need more" on a delimited body; the one-pass
- * decoder for the usual shape and the general one agree (same result, same message); decode
- * OK => encode => decode gives the same message, and our encoding is a fixed point. */
+ * decoder for the usual shape and the general one agree (same result, same message);
+ * borrowing the payload from a chunk decodes the same; decode OK => encode => decode gives the
+ * same message, and our encoding is a fixed point. */
 #include "fuzz_util.h"
 
 int
@@ -21,6 +22,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(copy);
     FUZZ_CHECK(err == err_general);
     FUZZ_CHECK(err != OCKAM_OK || fuzz_msg_eq(m, general, true));
+    fuzz_check_borrow(ockam__cbor_decode_msg_borrow, data, size, err, m);
     FUZZ_CHECK(err != OCKAM_EAGAIN);
     if (err != OCKAM_OK) {
         /* Left reset on error. */

@@ -46,4 +46,37 @@ fuzz_dup(const uint8_t *data, size_t len)
     return p;
 }
 
+/* A message decoder with the *_borrow signature. */
+typedef ockam_err (*fuzz_borrow_decoder)(
+    const uint8_t *buf, size_t len, ockam_msg *out, const ockam__borrow *from);
+
+/* The borrowing decode of the same input (in a chunk of exactly len bytes, so ASan sees any
+ * read past the end) gives the same result as the copying one (`expect`, status `err`),
+ * every non-empty payload borrows from the chunk, and freeing the message drops its
+ * reference. */
+static inline void
+fuzz_check_borrow(fuzz_borrow_decoder decode, const uint8_t *data, size_t len, ockam_err err,
+    const ockam_msg *expect)
+{
+    static ockam_msg *m;
+    if (!m) {
+        m = ockam_msg_new();
+        FUZZ_CHECK(m);
+    }
+    struct ockam__chunk *ch = ockam__chunk_new(len);
+    FUZZ_CHECK(ch);
+    if (len)
+        memcpy(ch->data, data, len);
+    ockam__borrow from = {.chunk = ch, .min = 0};
+    FUZZ_CHECK(decode(ch->data, len, m, &from) == err);
+    if (err == OCKAM_OK) {
+        ockam_slice p = ockam_msg_payload(m);
+        FUZZ_CHECK(fuzz_msg_eq(m, expect, true));
+        FUZZ_CHECK(p.len == 0 || (p.ptr >= ch->data && p.ptr + p.len <= ch->data + len));
+    }
+    ockam__msg_reset(m);
+    FUZZ_CHECK(atomic_load(&ch->refs) == 1);
+    ockam__chunk_unref(ch);
+}
+
 #endif

@@ -88,7 +88,7 @@ rd_route(struct rd *r, struct ockam_route *route)
 }
 
 static ockam_err
-rd_payload(struct rd *r, ockam_msg *out)
+rd_payload(struct rd *r, ockam_msg *out, const ockam__borrow *from)
 {
     ockam_slice data;
     ockam_err err = rd_data(r, &data);
@@ -96,6 +96,10 @@ rd_payload(struct rd *r, ockam_msg *out)
         return err;
     if (data.len == 0)
         return OCKAM_OK;
+    if (from && data.len >= from->min) {
+        ockam__msg_borrow_payload(out, from->chunk, data.ptr, data.len);
+        return OCKAM_OK;
+    }
     uint8_t *dst = ockam_msg_payload_reserve(out, data.len);
     if (!dst)
         return OCKAM_ENOMEM;
@@ -122,7 +126,7 @@ rd_tracing(struct rd *r, ockam_msg *out)
 }
 
 static ockam_err
-decode_fields(struct rd *r, ockam_msg *out, uint8_t *version)
+decode_fields(struct rd *r, ockam_msg *out, uint8_t *version, const ockam__borrow *from)
 {
     if (left(r) == 0)
         return OCKAM_ETRUNCATED;
@@ -135,7 +139,7 @@ decode_fields(struct rd *r, ockam_msg *out, uint8_t *version)
     if (!err)
         err = rd_route(r, &out->ret);
     if (!err)
-        err = rd_payload(r, out);
+        err = rd_payload(r, out, from);
     /* Version 1 ignores whatever follows field 4 (Rust v0.119-v0.127 append a field 5). */
     if (!err && v == 2)
         err = rd_tracing(r, out);
@@ -143,15 +147,22 @@ decode_fields(struct rd *r, ockam_msg *out, uint8_t *version)
 }
 
 ockam_err
-ockam__bare_decode_msg(const uint8_t *buf, size_t len, ockam_msg *out, uint8_t *version)
+ockam__bare_decode_msg_borrow(
+    const uint8_t *buf, size_t len, ockam_msg *out, uint8_t *version, const ockam__borrow *from)
 {
     struct rd r = {.p = buf, .len = len, .pos = 0};
 
     ockam__msg_reset(out);
-    ockam_err err = decode_fields(&r, out, version);
+    ockam_err err = decode_fields(&r, out, version, from);
     if (err)
         ockam__msg_reset(out);
     return err;
+}
+
+ockam_err
+ockam__bare_decode_msg(const uint8_t *buf, size_t len, ockam_msg *out, uint8_t *version)
+{
+    return ockam__bare_decode_msg_borrow(buf, len, out, version, NULL);
 }
 
 /* ---- encoding ------------------------------------------------------------------------ */

@@ -266,7 +266,7 @@ rd_route(ockam__cbor_rd *r, struct ockam_route *route)
 }
 
 static ockam_err
-rd_payload(ockam__cbor_rd *r, ockam_msg *out)
+rd_payload(ockam__cbor_rd *r, ockam_msg *out, const ockam__borrow *from)
 {
     ockam_slice data;
     ockam_err err = ockam__cbor_string(r, OCKAM__CBOR_BYTES, &data);
@@ -274,6 +274,10 @@ rd_payload(ockam__cbor_rd *r, ockam_msg *out)
         return err;
     if (data.len == 0)
         return OCKAM_OK;
+    if (from && data.len >= from->min) {
+        ockam__msg_borrow_payload(out, from->chunk, data.ptr, data.len);
+        return OCKAM_OK;
+    }
     uint8_t *dst = ockam_msg_payload_reserve(out, data.len);
     if (!dst)
         return OCKAM_ENOMEM;
@@ -300,7 +304,7 @@ rd_tracing(ockam__cbor_rd *r, ockam_msg *out)
 }
 
 static ockam_err
-decode_fields(ockam__cbor_rd *r, ockam_msg *out)
+decode_fields(ockam__cbor_rd *r, ockam_msg *out, const ockam__borrow *from)
 {
     uint64_t n;
     ockam_err err = ockam__cbor_array(r, 1, &n);
@@ -312,7 +316,7 @@ decode_fields(ockam__cbor_rd *r, ockam_msg *out)
     if (!err)
         err = rd_route(r, &out->ret);
     if (!err)
-        err = rd_payload(r, out);
+        err = rd_payload(r, out, from);
     if (!err && n >= 4)
         err = rd_tracing(r, out);
     if (!err && n > 4)
@@ -322,13 +326,13 @@ decode_fields(ockam__cbor_rd *r, ockam_msg *out)
     return err;
 }
 
-ockam_err
-ockam__cbor_decode_msg_general(const uint8_t *buf, size_t len, ockam_msg *out)
+static ockam_err
+decode_general(const uint8_t *buf, size_t len, ockam_msg *out, const ockam__borrow *from)
 {
     ockam__cbor_rd r = {.p = buf, .len = len, .pos = 0};
 
     ockam__msg_reset(out);
-    ockam_err err = decode_fields(&r, out);
+    ockam_err err = decode_fields(&r, out, from);
     if (err)
         ockam__msg_reset(out);
     return err;
@@ -405,7 +409,7 @@ take_bytes(const uint8_t **pp, const uint8_t *end, ockam_slice *out)
  * nearly all others. It accepts a subset of what the general decoder accepts and decodes it
  * to the same message (the fuzz target checks both agree); false sends the rest there. */
 static bool
-decode_usual(const uint8_t *buf, size_t len, ockam_msg *out)
+decode_usual(const uint8_t *buf, size_t len, ockam_msg *out, const ockam__borrow *from)
 {
     ockam_slice payload;
     if (len < 3 || (buf[0] != 0x83 && buf[0] != 0x84) || buf[1] < 0x80 || buf[1] >= 0x80 + 24)
@@ -425,7 +429,9 @@ decode_usual(const uint8_t *buf, size_t len, ockam_msg *out)
         return false;
     if (p != end)
         return false;
-    if (payload.len) {
+    if (payload.len && from && payload.len >= from->min) {
+        ockam__msg_borrow_payload(out, from->chunk, payload.ptr, payload.len);
+    } else if (payload.len) {
         uint8_t *dst = ockam_msg_payload_reserve(out, payload.len);
         if (!dst)
             return false;
@@ -435,12 +441,25 @@ decode_usual(const uint8_t *buf, size_t len, ockam_msg *out)
 }
 
 ockam_err
-ockam__cbor_decode_msg(const uint8_t *buf, size_t len, ockam_msg *out)
+ockam__cbor_decode_msg_general(const uint8_t *buf, size_t len, ockam_msg *out)
+{
+    return decode_general(buf, len, out, NULL);
+}
+
+ockam_err
+ockam__cbor_decode_msg_borrow(
+    const uint8_t *buf, size_t len, ockam_msg *out, const ockam__borrow *from)
 {
     ockam__msg_reset(out);
-    if (decode_usual(buf, len, out))
+    if (decode_usual(buf, len, out, from))
         return OCKAM_OK;
-    return ockam__cbor_decode_msg_general(buf, len, out);
+    return decode_general(buf, len, out, from);
+}
+
+ockam_err
+ockam__cbor_decode_msg(const uint8_t *buf, size_t len, ockam_msg *out)
+{
+    return ockam__cbor_decode_msg_borrow(buf, len, out, NULL);
 }
 
 /* ---- routing message: encode ----------------------------------------------------------- */

@@ -13,6 +13,16 @@
 #include "core/core.h"
 #include "ockam/wire.h"
 
+/* ---- borrowing payloads ----------------------------------------------------------------- */
+/* Where a message decoder may take the payload from without copying it: the input buffer
+ * lies inside chunk->data, and a payload of at least `min` bytes then borrows from the chunk
+ * (ockam__msg_borrow_payload) instead of being copied. The *_borrow decoders take NULL for
+ * "always copy", which is what the plain ones do. */
+typedef struct ockam__borrow {
+    struct ockam__chunk *chunk;
+    size_t min;
+} ockam__borrow;
+
 /* ---- BARE primitives ----------------------------------------------------------------- */
 #define OCKAM__VARINT_MAX 10
 /* LEB128; rejects > 10 bytes, overflow of u64 and (non-canonical) overlong encodings. */
@@ -30,6 +40,8 @@ ockam_err ockam__bare_encode_msg(
  * The whole buffer is the body (framing already delimited it), so a short body is
  * OCKAM_ETRUNCATED, never OCKAM_EAGAIN. *version may be NULL. */
 ockam_err ockam__bare_decode_msg(const uint8_t *buf, size_t len, ockam_msg *out, uint8_t *version);
+ockam_err ockam__bare_decode_msg_borrow(
+    const uint8_t *buf, size_t len, ockam_msg *out, uint8_t *version, const ockam__borrow *from);
 
 /* ---- CBOR TCP/UDP body (§4.2, §5.2) -------------------------------------------------- */
 /* What an encoder needs of a message, as views: lets a sender encode a message it never
@@ -60,6 +72,8 @@ ockam_err ockam__cbor_encode_parts(
 ockam_err ockam__cbor_decode_msg(const uint8_t *buf, size_t len, ockam_msg *out);
 /* The same without the one-pass path for the usual shape (for the fuzz target's comparison). */
 ockam_err ockam__cbor_decode_msg_general(const uint8_t *buf, size_t len, ockam_msg *out);
+ockam_err ockam__cbor_decode_msg_borrow(
+    const uint8_t *buf, size_t len, ockam_msg *out, const ockam__borrow *from);
 
 /* ---- UDP fragments (§5.2) ------------------------------------------------------------ */
 typedef struct ockam__udp_frag {
@@ -109,9 +123,11 @@ ockam_err ockam__cbor_encode_msg_head(
  * does not fit in cap or exceeds the profile maximum. */
 ockam_err ockam__frame_encode_parts(
     const ockam__msg_parts *m, uint8_t *out, size_t cap, size_t *written);
-/* Decode a frame body with the profile's codec. */
+/* Decode a frame body with the profile's codec (from: see ockam__borrow; may be NULL). */
 ockam_err ockam__frame_decode_body(
     ockam_wire_profile profile, const uint8_t *body, size_t len, ockam_msg *out);
+ockam_err ockam__frame_decode_body_borrow(ockam_wire_profile profile, const uint8_t *body,
+    size_t len, ockam_msg *out, const ockam__borrow *from);
 
 /* ---- BARE strings (payloads of uppercase, relays, CLI messages) ---------------------- */
 /* Decode a BARE string that must fill the whole buffer; *text views into buf. */

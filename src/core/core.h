@@ -11,6 +11,7 @@
 #include "ockam/route.h"
 
 #include <assert.h>
+#include <stdatomic.h>
 #include <string.h>
 
 /* ---- allocation (all internal allocation goes through these) ------------------------- */
@@ -181,6 +182,31 @@ ockam__slot_bytes(const struct ockam__slot *s)
     return s->heap ? s->u.ptr : s->u.in;
 }
 
+/* ---- chunks: reference-counted byte blocks -------------------------------------------- */
+/* A stream connection reads into a chunk, and messages decoded from it borrow their big
+ * payloads from it instead of copying them out. Each holder owns one reference: the
+ * connection while it reads into the chunk, each message that borrows from it, each queued
+ * write of such a payload. Bytes that a borrower references are never written again; only
+ * the sole holder (ockam__chunk_shared() false) may reuse the block.
+ * Threading: references may be dropped on any thread (messages are freed on application
+ * threads too); everything else belongs to the holder's thread. */
+#define OCKAM__CHUNK_STD (256u * 1024u) /* the usual big size; freed ones are kept for reuse */
+
+struct ockam__chunk {
+    atomic_size_t refs;
+    size_t cap;
+    struct ockam__chunk *next; /* link of the per-thread cache of free chunks */
+    uint8_t data[];
+};
+
+/* A chunk of cap bytes with one reference for the caller. NULL on ENOMEM. */
+struct ockam__chunk *ockam__chunk_new(size_t cap);
+void ockam__chunk_ref(struct ockam__chunk *ch);
+/* Drop one reference; the last one frees (or recycles) the chunk. NULL is ignored. */
+void ockam__chunk_unref(struct ockam__chunk *ch);
+/* Whether anyone besides the caller holds a reference. */
+bool ockam__chunk_shared(struct ockam__chunk *ch);
+
 /* ---- messages ------------------------------------------------------------------------ */
 struct ockam__local_info {
     struct ockam__local_info *next;
@@ -193,17 +219,37 @@ struct ockam_msg {
     struct ockam_msg *next; /* intrusive link for node queues; NULL when not queued */
     struct ockam_route onward;
     struct ockam_route ret;
+    /* The payload: an owned buffer of payload_cap bytes (reused while big enough), or, when
+     * chunk is set, payload_len bytes borrowed from that chunk (payload_cap 0; one chunk
+     * reference held). A borrowed payload is read-only: replacing it drops the reference. */
     uint8_t *payload;
     size_t payload_len;
     size_t payload_cap;
+    struct ockam__chunk *chunk;
     char *tracing; /* NULL when absent */
     size_t tracing_len;
     struct ockam__local_info *info;
     ockam_origin origin;
 };
 
-/* Reset a message to empty (keeps allocations for reuse). */
+/* Reset a message to empty (keeps owned allocations for reuse; drops a borrowed payload). */
 void ockam__msg_reset(ockam_msg *msg);
+/* Make data[0..len) inside chunk->data the payload, without a copy: takes a new reference
+ * to chunk, and frees the payload the message had. */
+void ockam__msg_borrow_payload(
+    ockam_msg *msg, struct ockam__chunk *chunk, const uint8_t *data, size_t len);
+/* The payload for writing in place: a borrowed one is first copied into an owned buffer.
+ * NULL on ENOMEM (the payload is then unchanged). */
+uint8_t *ockam__msg_payload_mut(ockam_msg *msg);
+/* Take the payload out of the message, which is left with none. Returns its bytes; *chunk
+ * gets the chunk they are borrowed from, with the message's reference (the caller unrefs it
+ * when done), or NULL when the caller now owns the returned buffer of *cap bytes (and gives
+ * it to ockam__msg_recycle_payload or ockam__free). */
+uint8_t *ockam__msg_take_payload(ockam_msg *msg, size_t *cap, struct ockam__chunk **chunk);
+/* Done with an owned payload buffer of cap bytes: kept for the payload of a later message on
+ * this thread (a sender of big messages then reuses warm buffers instead of growing and
+ * trimming the heap for each one), or freed. */
+void ockam__msg_recycle_payload(uint8_t *buf, size_t cap);
 
 /* ---- misc ---------------------------------------------------------------------------- */
 /* Fill buf with len cryptographically random bytes (getrandom; falls back to /dev/urandom). */

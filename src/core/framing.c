@@ -125,12 +125,19 @@ ockam__frame_encode_parts(const ockam__msg_parts *m, uint8_t *out, size_t cap, s
 }
 
 ockam_err
+ockam__frame_decode_body_borrow(ockam_wire_profile profile, const uint8_t *body, size_t len,
+    ockam_msg *out, const ockam__borrow *from)
+{
+    if (profile == OCKAM_WIRE_CURRENT)
+        return ockam__cbor_decode_msg_borrow(body, len, out, from);
+    return ockam__bare_decode_msg_borrow(body, len, out, NULL, from);
+}
+
+ockam_err
 ockam__frame_decode_body(
     ockam_wire_profile profile, const uint8_t *body, size_t len, ockam_msg *out)
 {
-    if (profile == OCKAM_WIRE_CURRENT)
-        return ockam__cbor_decode_msg(body, len, out);
-    return ockam__bare_decode_msg(body, len, out, NULL);
+    return ockam__frame_decode_body_borrow(profile, body, len, out, NULL);
 }
 
 ockam_err

@@ -1,10 +1,11 @@
-/* Messages: two routes, a payload buffer that is reused when it is big enough, an optional
- * tracing string and a local-info list.
+/* Messages: two routes, a payload buffer that is reused when it is big enough (or a payload
+ * borrowed from a chunk, see core.h), an optional tracing string and a local-info list.
  *
  * Freed messages go to a small per-thread cache, with their route storage and payload buffer,
  * and ockam_msg_new() hands them out again: a message that crosses a node (decoded, routed,
  * delivered, freed) then costs no allocation at all. The cache is per thread because nodes on
- * different threads free messages concurrently; a thread's cache is freed when it exits. */
+ * different threads free messages concurrently; a thread's cache is freed when it exits.
+ * Borrowed payloads are never cached: freeing the message drops its chunk reference. */
 #include "core/core.h"
 
 #include <pthread.h>
@@ -31,23 +32,60 @@
 #define CACHE_PAYLOAD_TOTAL (1024u * 1024u) /* payload bytes kept per thread, at most */
 #define CACHE_ROUTE_SLOTS_MAX 16            /* route storage kept up to this many slots */
 
+#define CACHE_SPARES 16 /* payload buffers kept without a message (given back by writers) */
+
+struct spare {
+    uint8_t *p;
+    size_t cap;
+};
+
 struct msg_cache {
     ockam_msg *head; /* linked through ->next */
     unsigned count;
-    size_t payload_bytes; /* capacity of the payload buffers kept */
+    size_t payload_bytes; /* capacity of the payload buffers kept, spares included */
     bool registered;      /* the thread-exit destructor knows this cache */
+    struct spare spares[CACHE_SPARES];
+    unsigned nspares;
 };
 
 static _Thread_local struct msg_cache cache;
 static pthread_key_t cache_key;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 
+/* Forget a borrowed payload (the message then has none); returns the chunk with the
+ * message's reference, for the caller to drop. NULL when the payload was not borrowed. */
+static struct ockam__chunk *
+payload_unborrow(ockam_msg *m)
+{
+    struct ockam__chunk *ch = m->chunk;
+    if (ch) {
+        m->chunk = NULL;
+        m->payload = NULL;
+        m->payload_len = m->payload_cap = 0;
+    }
+    return ch;
+}
+
+/* No payload at all, owned or borrowed. */
+static void
+payload_drop(ockam_msg *m)
+{
+    struct ockam__chunk *ch = payload_unborrow(m);
+    if (ch) {
+        ockam__chunk_unref(ch);
+        return;
+    }
+    ockam__free(m->payload);
+    m->payload = NULL;
+    m->payload_len = m->payload_cap = 0;
+}
+
 static void
 msg_destroy(ockam_msg *m)
 {
     ockam__route_fini(&m->onward);
     ockam__route_fini(&m->ret);
-    ockam__free(m->payload);
+    payload_drop(m);
     ockam__free(m->tracing);
     ockam__free(m);
 }
@@ -104,6 +142,12 @@ cache_drop_all(void *arg)
         msg_destroy(m);
     }
     c->count = 0;
+    while (c->nspares) {
+        struct spare *sp = &c->spares[--c->nspares];
+        MSG_UNPOISON(sp->p, sp->cap);
+        c->payload_bytes -= sp->cap;
+        ockam__free(sp->p);
+    }
 }
 
 static void
@@ -126,19 +170,27 @@ cache_take(void)
     return m;
 }
 
-/* Keep an emptied message (routes cleared, no tracing or local info); false when it cannot be
- * kept (cache full, or no thread-exit destructor could be registered). */
+/* Whether the thread-exit destructor will free what this thread's cache keeps. */
 static bool
-cache_put(ockam_msg *m)
+cache_register(void)
 {
-    if (cache.count >= CACHE_MAX)
-        return false;
     if (!cache.registered) {
         (void)pthread_once(&cache_once, cache_key_init);
         if (pthread_setspecific(cache_key, &cache) != 0)
             return false;
         cache.registered = true;
     }
+    return true;
+}
+
+/* Keep an emptied message (routes cleared, no tracing, local info or borrowed payload);
+ * false when it cannot be kept (cache full, or no thread-exit destructor registered). */
+static bool
+cache_put(ockam_msg *m)
+{
+    OCKAM_ASSERT(m->chunk == NULL);
+    if (cache.count >= CACHE_MAX || !cache_register())
+        return false;
     if (m->onward.cap > CACHE_ROUTE_SLOTS_MAX)
         ockam__route_fini(&m->onward);
     if (m->ret.cap > CACHE_ROUTE_SLOTS_MAX)
@@ -189,6 +241,7 @@ ockam__msg_reset(ockam_msg *m)
 {
     ockam__route_clear(&m->onward);
     ockam__route_clear(&m->ret);
+    ockam__chunk_unref(payload_unborrow(m));
     m->payload_len = 0;
     if (m->tracing)
         ockam_msg_clear_tracing(m);
@@ -208,6 +261,16 @@ ockam_msg_free(ockam_msg *msg)
         msg_destroy(msg);
 }
 
+/* A borrowed payload is read-only, so a clone may share it. */
+static ockam_err
+clone_payload(ockam_msg *c, const ockam_msg *msg)
+{
+    if (!msg->chunk)
+        return ockam_msg_set_payload(c, msg->payload, msg->payload_len);
+    ockam__msg_borrow_payload(c, msg->chunk, msg->payload, msg->payload_len);
+    return OCKAM_OK;
+}
+
 ockam_msg *
 ockam_msg_clone(const ockam_msg *msg)
 {
@@ -215,7 +278,7 @@ ockam_msg_clone(const ockam_msg *msg)
     if (!c)
         return NULL;
     if (ockam_route_copy(&c->onward, &msg->onward) || ockam_route_copy(&c->ret, &msg->ret)
-        || ockam_msg_set_payload(c, msg->payload, msg->payload_len)
+        || clone_payload(c, msg)
         || (msg->tracing && ockam_msg_set_tracing(c, msg->tracing, msg->tracing_len)))
         goto fail;
     for (const struct ockam__local_info *i = msg->info; i; i = i->next) {
@@ -253,9 +316,39 @@ ockam_msg_return_const(const ockam_msg *msg)
     return &msg->ret;
 }
 
+/* A message without a buffer takes the last spare if it fits and is not far too big. */
+static void
+spare_take(ockam_msg *m, size_t len)
+{
+    struct spare *sp = cache.nspares ? &cache.spares[cache.nspares - 1] : NULL;
+    if (!sp || sp->cap < len || sp->cap / 4 > len)
+        return;
+    cache.nspares--;
+    cache.payload_bytes -= sp->cap;
+    MSG_UNPOISON(sp->p, sp->cap);
+    m->payload = sp->p;
+    m->payload_cap = sp->cap;
+}
+
+void
+ockam__msg_recycle_payload(uint8_t *buf, size_t cap)
+{
+    if (cap > CACHE_PAYLOAD_MAX || cache.nspares == CACHE_SPARES
+        || cache.payload_bytes + cap > CACHE_PAYLOAD_TOTAL || !cache_register()) {
+        ockam__free(buf);
+        return;
+    }
+    MSG_POISON(buf, cap);
+    cache.spares[cache.nspares++] = (struct spare) {buf, cap};
+    cache.payload_bytes += cap;
+}
+
 uint8_t *
 ockam_msg_payload_reserve(ockam_msg *msg, size_t len)
 {
+    ockam__chunk_unref(payload_unborrow(msg)); /* never written in place */
+    if (!msg->payload)
+        spare_take(msg, len);
     if (len > msg->payload_cap || !msg->payload) {
         uint8_t *p = ockam__realloc(msg->payload, len);
         if (!p)
@@ -270,12 +363,54 @@ ockam_msg_payload_reserve(ockam_msg *msg, size_t len)
 ockam_err
 ockam_msg_set_payload(ockam_msg *msg, const void *data, size_t len)
 {
+    /* data may lie inside the borrowed payload: hold the chunk until it is copied. */
+    struct ockam__chunk *held = payload_unborrow(msg);
     uint8_t *p = ockam_msg_payload_reserve(msg, len);
-    if (!p)
-        return OCKAM_ENOMEM;
-    if (len)
+    if (p && len)
         memmove(p, data, len);
-    return OCKAM_OK;
+    ockam__chunk_unref(held);
+    return p ? OCKAM_OK : OCKAM_ENOMEM;
+}
+
+void
+ockam__msg_borrow_payload(
+    ockam_msg *msg, struct ockam__chunk *chunk, const uint8_t *data, size_t len)
+{
+    OCKAM_ASSERT((uintptr_t)data >= (uintptr_t)chunk->data
+        && (uintptr_t)data + len <= (uintptr_t)chunk->data + chunk->cap);
+    ockam__chunk_ref(chunk); /* first: chunk may be the one the message borrows from now */
+    payload_drop(msg);
+    msg->chunk = chunk;
+    msg->payload = (uint8_t *)data; /* read-only by the rule above */
+    msg->payload_len = len;
+}
+
+uint8_t *
+ockam__msg_payload_mut(ockam_msg *msg)
+{
+    if (!msg->chunk)
+        return msg->payload;
+    size_t len = msg->payload_len;
+    uint8_t *p = ockam__alloc(len);
+    if (!p)
+        return NULL;
+    memcpy(p, msg->payload, len);
+    ockam__chunk_unref(payload_unborrow(msg));
+    msg->payload = p;
+    msg->payload_len = msg->payload_cap = len;
+    return p;
+}
+
+uint8_t *
+ockam__msg_take_payload(ockam_msg *msg, size_t *cap, struct ockam__chunk **chunk)
+{
+    uint8_t *p = msg->payload;
+    *cap = msg->payload_cap;
+    *chunk = msg->chunk;
+    msg->chunk = NULL;
+    msg->payload = NULL;
+    msg->payload_len = msg->payload_cap = 0;
+    return p;
 }
 
 ockam_slice

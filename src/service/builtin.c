@@ -25,10 +25,18 @@ uppercase_on_message(ockam_worker *w, ockam_msg *msg, void *user)
         return;
     }
     /* The string sits at the end of the payload: upper-case it in place and reply with the
-     * same bytes (the length prefix is unchanged). */
-    uint8_t *bytes = (uint8_t *)text.ptr;
+     * same bytes (the length prefix is unchanged). A payload borrowed from a read buffer is
+     * read-only, so it is made the message's own first. */
+    size_t at = (size_t)(text.ptr - p.ptr);
+    uint8_t *own = text.len ? ockam__msg_payload_mut(msg) : NULL;
+    if (text.len && !own) {
+        OCKAM_LOG_W("uppercase: out of memory; no reply");
+        ockam_msg_free(msg);
+        return;
+    }
     for (size_t i = 0; i < text.len; i++)
-        bytes[i] = (uint8_t)toupper(bytes[i]);
+        own[at + i] = (uint8_t)toupper(own[at + i]);
+    p = ockam_msg_payload(msg);
     ockam_err err = ockam_reply(w, msg, p.ptr, p.len);
     if (err)
         OCKAM_LOG_D("uppercase: reply not sent: %s", ockam_strerror(err));

@@ -10,9 +10,12 @@
 #include <signal.h>
 #include <stdio.h>
 
-#define RBUF_BASE (64u * 1024u)     /* first read buffer; reads are at least RBUF_MIN_TAIL */
-#define RBUF_MIN_TAIL (16u * 1024u) /* free space handed to each read */
-#define RBUF_KEEP (256u * 1024u)    /* above this, shrink once the big frame is consumed */
+#define RBUF_SMALL (64u * 1024u)       /* first read buffer; reads are at least RBUF_MIN_TAIL */
+#define RBUF_BIG OCKAM__CHUNK_STD      /* once reads fill their buffer: fewer, larger reads */
+#define RBUF_MIN_TAIL (16u * 1024u)    /* free space handed to each read */
+#define RBUF_KEEP RBUF_BIG             /* above this, shrink once the big frame is consumed */
+#define READ_BUDGET_MAX (256u * 1024u) /* bytes routed per connection per turn, at most */
+#define FLUSH_EARLY (256u * 1024u)     /* a batch this big is written without waiting */
 #define OBUF_MIN 512u
 #define OBUF_KEEP (256u * 1024u) /* output buffers above this are freed once written */
 #define OBUF_MAX ((size_t)INT32_MAX)
@@ -21,7 +24,7 @@
 #define MAX_TRACKED_CONSUMERS 256u
 #define FRAMES_PER_TURN 128u       /* frames routed per connection per loop turn, at most */
 #define IN_PLACE_MIN (16u * 1024u) /* payloads written from the message's buffer, no copy */
-#define OSEG_MAX 32u               /* such payloads per output buffer */
+#define OSEG_MAX 128u /* such payloads per output buffer (2 * OSEG_MAX + 1 <= IOV_MAX) */
 
 #define CONTAINER_OF(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
@@ -314,7 +317,7 @@ static void obuf_free_segs(struct ockam__obuf *b);
 static void
 conn_free(ockam_conn *c)
 {
-    ockam__free(c->rbuf);
+    ockam__chunk_unref(c->rchunk);
     for (int i = 0; i < 2; i++) {
         obuf_free_segs(&c->out[i]);
         ockam__free(c->out[i].segs);
@@ -687,8 +690,12 @@ obuf_reserve(struct ockam__obuf *b, size_t extra)
 static void
 obuf_free_segs(struct ockam__obuf *b)
 {
-    for (uint32_t i = 0; i < b->nsegs; i++)
-        ockam__free(b->segs[i].data);
+    for (uint32_t i = 0; i < b->nsegs; i++) {
+        if (b->segs[i].chunk)
+            ockam__chunk_unref(b->segs[i].chunk);
+        else
+            ockam__msg_recycle_payload(b->segs[i].data, b->segs[i].cap);
+    }
     b->nsegs = 0;
     b->seg_bytes = 0;
 }
@@ -740,9 +747,11 @@ count_written(ockam_conn *c, struct ockam__obuf *b)
 static void on_write(uv_write_t *req, int status);
 
 /* Write the buffer being filled: straight away if the socket takes it all, else hand it to
- * uv_write and let new frames collect in the other buffer (the next batch). */
+ * uv_write and let new frames collect in the other buffer (the next batch). `early`: called
+ * from inside a send, so no callbacks run here: errors and the drain handling are left to
+ * the flush at the end of the turn. */
 static void
-start_write(ockam_conn *c)
+start_write(ockam_conn *c, bool early)
 {
     struct ockam__obuf *b = &c->out[c->cur];
     size_t total = obuf_total(b);
@@ -753,19 +762,22 @@ start_write(ockam_conn *c)
     c->write_calls++;
     int n = uv_try_write(&c->io->stream, bufs, nbufs);
     if (n < 0 && n != UV_EAGAIN) {
-        conn_teardown(c, ockam__err_from_uv(n), "write failed");
+        if (!early)
+            conn_teardown(c, ockam__err_from_uv(n), "write failed");
         return;
     }
     if (n == (int)total) {
         count_written(c, b);
-        after_drain(c);
+        if (!early)
+            after_drain(c);
         return;
     }
     b->off = n > 0 ? (size_t)n : 0;
     nbufs = obuf_bufs(b, b->off, bufs);
     int rc = uv_write(&c->wreq, &c->io->stream, bufs, nbufs, on_write);
     if (rc < 0) {
-        conn_teardown(c, ockam__err_from_uv(rc), "write failed");
+        if (!early)
+            conn_teardown(c, ockam__err_from_uv(rc), "write failed");
         return;
     }
     c->writing = true;
@@ -791,7 +803,7 @@ on_write(uv_write_t *req, int status)
         return;
     }
     count_written(c, &c->out[c->cur ^ 1]);
-    start_write(c);
+    start_write(c, false);
     if (c->state == OCKAM__CONN_DEAD)
         return;
     after_drain(c);
@@ -808,10 +820,25 @@ conn_flush(ockam_conn *c)
             conn_teardown(c, OCKAM_OK, "closed before connecting");
         return;
     }
-    if (!c->writing)
-        start_write(c);
+    if (!c->writing) {
+        /* Nothing to write: an early flush sent it all, without the drain handling. */
+        bool flushed_early = obuf_total(&c->out[c->cur]) == 0;
+        start_write(c, false);
+        if (flushed_early && c->state != OCKAM__CONN_DEAD)
+            after_drain(c);
+    }
     if (c->state != OCKAM__CONN_DEAD)
         maybe_finish_close(c);
+}
+
+/* A batch of FLUSH_EARLY bytes goes out at once rather than at the end of the turn: a
+ * sender that queues many big messages in one turn would otherwise cycle more buffers than
+ * the CPU caches hold (and a batch that big gains nothing from growing). */
+static void
+flush_early(ockam_conn *c)
+{
+    if (c->state == OCKAM__CONN_OPEN && !c->writing && obuf_total(&c->out[c->cur]) >= FLUSH_EARLY)
+        start_write(c, true);
 }
 
 static void
@@ -842,7 +869,9 @@ schedule_flush(ockam_conn *c)
 }
 
 /* A big payload without tracing goes out from the message's own buffer, which the connection
- * takes over (one copy fewer per frame; the head is encoded into p as usual). */
+ * takes over (one copy fewer per frame; the head is encoded into p as usual). A payload the
+ * message borrowed from a read buffer (a relay forwarding what it received) goes out from
+ * there: the segment holds the chunk reference until the write completes. */
 static ockam_err
 encode_frame_in_place(ockam_conn *c, ockam_msg *msg)
 {
@@ -867,11 +896,12 @@ encode_frame_in_place(ockam_conn *c, ockam_msg *msg)
     if (err)
         return err;
     b->len += written;
-    b->segs[b->nsegs++] = (struct ockam__oseg) {b->len, msg->payload, msg->payload_len};
-    b->seg_bytes += msg->payload_len;
+    struct ockam__oseg *seg = &b->segs[b->nsegs++];
+    seg->at = b->len;
+    seg->len = msg->payload_len;
+    seg->data = ockam__msg_take_payload(msg, &seg->cap, &seg->chunk);
+    b->seg_bytes += seg->len;
     b->frames++;
-    msg->payload = NULL;
-    msg->payload_len = msg->payload_cap = 0;
     return OCKAM_OK;
 }
 
@@ -957,6 +987,7 @@ conn_send(ockam_conn *c, ockam_msg *msg)
     }
     ockam_flow_id upstream = msg->origin.producer;
     ockam_msg_free(msg);
+    flush_early(c);
     schedule_flush(c);
     if (conn_queued(c) > c->st->write_high_water)
         pause_upstream(c, upstream);
@@ -1012,62 +1043,99 @@ conn_start_sender(ockam_conn *c)
 
 /* ---- reading -------------------------------------------------------------------------- */
 
-/* Move the unprocessed bytes to the front of the buffer. */
+/* The read buffer is a chunk (core/core.h): frames are decoded where they were read, and
+ * payloads of at least IN_PLACE_MIN bytes borrow from the chunk instead of being copied out.
+ * Bytes that messages may still borrow are never moved or overwritten: while the chunk is
+ * shared the connection only appends after rlen, and when it needs the room it goes on in a
+ * fresh chunk with the unprocessed bytes (a partial frame) copied over. */
+
+static size_t
+rbuf_cap(const ockam_conn *c)
+{
+    return c->rchunk ? c->rchunk->cap : 0;
+}
+
+static bool
+rbuf_shared(const ockam_conn *c)
+{
+    return c->rchunk && ockam__chunk_shared(c->rchunk);
+}
+
+/* Move the unprocessed bytes to the front of the buffer. Only when nobody borrows from it. */
 static void
 rbuf_compact(ockam_conn *c)
 {
     size_t n = c->rlen - c->roff;
+    OCKAM_ASSERT(!rbuf_shared(c));
     if (c->roff == 0)
         return;
     if (n)
-        memmove(c->rbuf, c->rbuf + c->roff, n);
+        memmove(c->rchunk->data, c->rchunk->data + c->roff, n);
     c->rlen = n;
     c->roff = 0;
 }
 
+/* Go on in a fresh chunk of at least cap bytes holding the unprocessed bytes; the old one
+ * stays alive as long as messages borrow from it. */
+static bool
+rbuf_move(ockam_conn *c, size_t cap)
+{
+    size_t n = c->rlen - c->roff;
+    struct ockam__chunk *ch = ockam__chunk_new(cap);
+    if (!ch)
+        return false;
+    if (n)
+        memcpy(ch->data, c->rchunk->data + c->roff, n);
+    ockam__chunk_unref(c->rchunk);
+    c->rchunk = ch;
+    c->rlen = n;
+    c->roff = 0;
+    return true;
+}
+
+/* Room for the next read: RBUF_MIN_TAIL bytes at least, and the frame being read (rneed
+ * bytes from roff) must be able to complete in the buffer. */
 static bool
 rbuf_reserve(ockam_conn *c)
 {
+    size_t cap = rbuf_cap(c);
     size_t want = c->rlen + RBUF_MIN_TAIL;
     size_t frame_end = c->roff + c->rneed;
-    if (c->roff && (want > c->rcap || frame_end > c->rcap)) {
-        rbuf_compact(c); /* rather than grow: a budget stop left bytes mid-buffer */
-        want = c->rlen + RBUF_MIN_TAIL;
-        frame_end = c->rneed;
+    /* Rather than grow: a budget stop or a partial frame left bytes mid-buffer. */
+    bool compact = c->roff && (want > cap || frame_end > cap);
+    if (compact) {
+        want -= c->roff;
+        frame_end -= c->roff;
     }
     if (frame_end > want) {
         /* A big frame grows the buffer with what has arrived (at most doubling it), so a
          * peer that announces 16 MiB and sends little costs little. */
-        size_t doubled = 2 * c->rcap > want ? 2 * c->rcap : want;
+        size_t doubled = 2 * cap > want ? 2 * cap : want;
         want = doubled < frame_end ? doubled : frame_end;
     }
-    if (want <= c->rcap)
+    size_t base = c->rbig ? RBUF_BIG : RBUF_SMALL;
+    if (want <= cap && !compact)
         return true;
-    size_t cap = want < RBUF_BASE ? RBUF_BASE : want;
-    uint8_t *p = ockam__realloc(c->rbuf, cap);
-    if (!p)
-        return false;
-    c->rbuf = p;
-    c->rcap = cap;
-    return true;
+    if (want <= cap && cap >= base && !rbuf_shared(c)) {
+        rbuf_compact(c);
+        return true;
+    }
+    return rbuf_move(c, want < base ? base : want);
 }
 
-/* Idle connections hold no read buffer; one that just carried a big frame gives it back. */
+/* Idle connections hold no read buffer (and start small again); one that just carried a big
+ * frame gives it back. */
 static void
 rbuf_trim(ockam_conn *c)
 {
-    if (c->rlen == 0) {
-        ockam__free(c->rbuf);
-        c->rbuf = NULL;
-        c->rcap = 0;
-    } else if (c->rcap > RBUF_KEEP && c->rlen - c->roff <= RBUF_BASE / 2
-        && c->rneed <= RBUF_BASE / 2) {
-        rbuf_compact(c);
-        uint8_t *p = ockam__realloc(c->rbuf, RBUF_BASE);
-        if (p) {
-            c->rbuf = p;
-            c->rcap = RBUF_BASE;
-        }
+    if (c->rlen == c->roff) {
+        ockam__chunk_unref(c->rchunk); /* borrowers keep it as long as they need it */
+        c->rchunk = NULL;
+        c->rlen = c->roff = 0;
+        c->rbig = false;
+    } else if (rbuf_cap(c) > RBUF_KEEP && c->rlen - c->roff <= RBUF_BIG / 2
+        && c->rneed <= RBUF_BIG / 2) {
+        (void)rbuf_move(c, RBUF_BIG); /* on ENOMEM the big one simply stays */
     }
 }
 
@@ -1082,9 +1150,9 @@ on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
         *buf = uv_buf_init(NULL, 0); /* libuv reports UV_ENOBUFS to on_read */
         return;
     }
-    size_t room = c->rcap - c->rlen;
-    *buf
-        = uv_buf_init((char *)c->rbuf + c->rlen, (unsigned)(room > UINT32_MAX ? UINT32_MAX : room));
+    size_t room = c->rchunk->cap - c->rlen;
+    *buf = uv_buf_init(
+        (char *)c->rchunk->data + c->rlen, (unsigned)(room > UINT32_MAX ? UINT32_MAX : room));
 }
 
 static void
@@ -1120,7 +1188,8 @@ deliver(ockam_conn *c, ockam_slice body)
             "%s: out of memory; frame from %s dropped", c->st->kind->name, conn_peer_text(c));
         return;
     }
-    ockam_err err = ockam__frame_decode_body(c->profile, body.ptr, body.len, m);
+    ockam__borrow from = {.chunk = c->rchunk, .min = IN_PLACE_MIN};
+    ockam_err err = ockam__frame_decode_body_borrow(c->profile, body.ptr, body.len, m, &from);
     if (err) {
         ockam_msg_free(m);
         bad_input(c, err);
@@ -1175,8 +1244,8 @@ process_frames(ockam_conn *c)
     while (c->state == OCKAM__CONN_OPEN && c->pausers == 0 && !c->budget_stop) {
         size_t used = 0, need = 0;
         ockam_slice body;
-        ockam_err err
-            = ockam__framer_next(&c->framer, c->rbuf + off, c->rlen - off, &used, &body, &need);
+        ockam_err err = ockam__framer_next(
+            &c->framer, c->rchunk->data + off, c->rlen - off, &used, &body, &need);
         off += used;
         check_handshake(c, c->rlen - off);
         if (err == OCKAM_EAGAIN) {
@@ -1193,8 +1262,24 @@ process_frames(ockam_conn *c)
     }
     /* What is left stays where it is (moved only when the buffer needs the room). */
     c->roff = off;
-    if (c->roff == c->rlen)
-        c->roff = c->rlen = 0;
+    if (c->roff == c->rlen && !rbuf_shared(c))
+        c->roff = c->rlen = 0; /* nothing left and nothing borrowed: start over at the front */
+}
+
+/* The peer closed. Frames read before that but left for the next turn's budget (or for a
+ * pause to end) are routed first: libuv reports a hang-up without reading again, even while
+ * on_alloc refuses buffers. The connection ends once they are through. */
+static void
+end_of_stream(ockam_conn *c)
+{
+    bool waiting = c->budget_stop || c->in_resume || c->pausers > 0;
+    if (c->state == OCKAM__CONN_OPEN && waiting && c->rlen > c->roff) {
+        c->peer_closed = true;
+        conn_update_reading(c);
+        return;
+    }
+    conn_teardown(
+        c, OCKAM_ECLOSED, c->rlen > c->roff ? "peer closed in the middle of a frame" : NULL);
 }
 
 static void
@@ -1204,6 +1289,8 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (nread > 0) {
         c->rlen += (size_t)nread;
         c->stats.bytes_in += (uint64_t)nread;
+        if ((size_t)nread == buf->len)
+            c->rbig = true; /* more is waiting: read it in big chunks */
         process_frames(c);
         /* A read that filled the buffer is followed by another one: keep the buffer (a
          * stream of big frames would otherwise free and allocate it for every frame). */
@@ -1218,8 +1305,7 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (nread == UV_ENOBUFS && (c->budget_stop || c->in_resume))
         return; /* read again once the budget is renewed (on_resume) */
     if (nread == UV_EOF) {
-        conn_teardown(
-            c, OCKAM_ECLOSED, c->rlen > c->roff ? "peer closed in the middle of a frame" : NULL);
+        end_of_stream(c);
         return;
     }
     conn_teardown(c, ockam__err_from_uv((int)nread), NULL);
@@ -1229,7 +1315,7 @@ static void
 conn_update_reading(ockam_conn *c)
 {
     /* A budget stop keeps the socket watched (see on_alloc); pauses really stop reading. */
-    bool want = c->state == OCKAM__CONN_OPEN && c->pausers == 0;
+    bool want = c->state == OCKAM__CONN_OPEN && c->pausers == 0 && !c->peer_closed;
     if (want == c->reading)
         return;
     if (!want) {
@@ -1258,6 +1344,8 @@ on_resume(uv_idle_t *h)
         c->budget_stop = false;
         if (c->state == OCKAM__CONN_OPEN && c->pausers == 0 && c->rlen > c->roff)
             process_frames(c); /* frames read before the stop come first */
+        if (c->peer_closed && c->state == OCKAM__CONN_OPEN && !c->budget_stop && c->pausers == 0)
+            end_of_stream(c); /* everything it sent before closing is through */
         if (c->state != OCKAM__CONN_DEAD) {
             rbuf_trim(c);
             conn_update_reading(c);
@@ -1738,7 +1826,7 @@ ockam__stream_init(struct ockam__stream *st, ockam_node *node,
         = cfg->write_high_water ? cfg->write_high_water : defaults.write_high_water;
     size_t budget = st->write_high_water / 16;
     st->read_budget = budget < RBUF_MIN_TAIL ? RBUF_MIN_TAIL
-        : budget > RBUF_KEEP                 ? RBUF_KEEP
+        : budget > READ_BUDGET_MAX           ? READ_BUDGET_MAX
                                              : budget;
     st->handshake_timeout_ms = cfg->handshake_timeout_ms;
     st->default_profile = cfg->default_profile;

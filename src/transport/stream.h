@@ -94,8 +94,9 @@ enum ockam__conn_state {
  * bytes go out right after p[0..at). */
 struct ockam__oseg {
     size_t at;
-    uint8_t *data; /* owned: freed once written */
-    size_t len;
+    uint8_t *data; /* owned (cap bytes, recycled once written), or borrowed from chunk */
+    size_t len, cap;
+    struct ockam__chunk *chunk; /* a payload forwarded from a read buffer: one reference */
 };
 
 /* One output buffer: frames encoded back to back (p, with segs spliced in). */
@@ -133,6 +134,7 @@ struct ockam_conn {
     enum ockam__conn_state state;
     bool outgoing, reading, handshaken, writing, in_flush, in_resume, budget_stop;
     bool connect_reported, close_requested, resolving, quiet;
+    bool peer_closed;        /* end of stream seen; frames read before it are still being routed */
     ockam_msg *close_marker; /* ockam_conn_close: closing starts when it reaches the sender */
     ockam_wire_profile profile;
     ockam_flow_id flow_id, spawner_id;
@@ -142,9 +144,10 @@ struct ockam_conn {
     size_t peer_len; /* strlen(peer), for the per-message lookup */
     uint64_t peer_hash;
     ockam__framer framer;
-    uint8_t *rbuf;
-    size_t rlen, rcap, rneed;
-    size_t roff; /* unprocessed bytes are rbuf[roff..rlen); rneed counts from roff */
+    struct ockam__chunk *rchunk; /* read buffer (NULL when idle); messages may borrow from it */
+    size_t rlen, rneed;
+    size_t roff; /* unprocessed bytes are rchunk->data[roff..rlen); rneed counts from roff */
+    bool rbig;   /* reads fill their buffer: the next read buffer is a big one */
     size_t budget_used;
     uint64_t budget_turn;
     struct ockam__obuf out[2];

@@ -271,6 +271,60 @@ test_peer_orderly_close(void **state)
     tn_free_all();
 }
 
+static bool
+no_conns(void *arg)
+{
+    return tn_conn_count(arg) == 0;
+}
+
+/* A frame from a raw peer to the worker "sink" with a 1-byte payload. */
+#define SINK_FRAME "00 00 00 12 83 81 82 00 44 73 69 6e 6b 81 82 00 43 61 70 70 41 2a"
+#define BURST 3200 /* more frames than a connection routes per loop turn, in one burst */
+
+/* A peer that sends a burst and closes at once (FIN, or RST once the node has nothing more
+ * to write): every frame it sent arrives, although most wait for later loop turns (read
+ * budget) when the hang-up is reported (libuv reports it without another read). */
+static void
+run_burst_then_close(bool reset)
+{
+    ockam_node *far = tn_node_new();
+    tn_probe *sink = tn_probe_start(far, "sink");
+    ockam_listener *l = tn_tcp_listen(far, OCKAM_WIRE_CURRENT);
+    assert_int_equal(ockam_flow_add_consumer(far, "sink", ockam_listener_flow_id(l)), OCKAM_OK);
+    uint8_t frame[32], pre;
+    size_t n = test_hex(SINK_FRAME, frame, sizeof frame);
+    uint8_t *burst = malloc(1 + BURST * n);
+    assert_non_null(burst);
+    burst[0] = 0x01;
+    for (size_t i = 0; i < BURST; i++)
+        memcpy(burst + 1 + i * n, frame, n);
+    int fd = tn_raw_connect(ockam_listener_address(l));
+    assert_true(fd >= 0);
+    assert_true(tn_raw_recv(fd, &pre, 1, WAIT_MS)); /* nothing unread: close sends a FIN */
+    /* Burst and close while the node is not running: it finds both at its next poll. */
+    assert_int_equal(write(fd, burst, 1 + BURST * n), (ssize_t)(1 + BURST * n));
+    if (reset)
+        tn_raw_reset(fd);
+    else
+        close(fd);
+    assert_true(tn_probe_wait_total(sink, BURST, WAIT_MS));
+    assert_true(tn_wait(no_conns, far, WAIT_MS));
+    free(burst);
+    tn_free_all();
+}
+
+static void
+test_burst_then_close(void **state)
+{
+    run_burst_then_close(false);
+}
+
+static void
+test_burst_then_reset(void **state)
+{
+    run_burst_then_close(true);
+}
+
 /* A peer that answers with the wrong version byte is dropped. */
 static void
 test_outgoing_bad_preamble(void **state)
@@ -550,6 +604,8 @@ main(void)
         cmocka_unit_test(test_peer_vanishes_mid_frame_reset),
         cmocka_unit_test(test_client_vanishes_mid_big_frame),
         cmocka_unit_test(test_peer_orderly_close),
+        cmocka_unit_test(test_burst_then_close),
+        cmocka_unit_test(test_burst_then_reset),
         cmocka_unit_test(test_outgoing_bad_preamble),
         cmocka_unit_test(test_local_close_with_queued),
         cmocka_unit_test(test_local_close_flushes),
