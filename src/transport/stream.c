@@ -15,7 +15,6 @@
 #define RBUF_MIN_TAIL (16u * 1024u)    /* free space handed to each read */
 #define RBUF_KEEP RBUF_BIG             /* above this, shrink once the big frame is consumed */
 #define READ_BUDGET_MAX (256u * 1024u) /* bytes routed per connection per turn, at most */
-#define FLUSH_EARLY (256u * 1024u)     /* a batch this big is written without waiting */
 #define OBUF_MIN 512u
 #define OBUF_KEEP (256u * 1024u) /* output buffers above this are freed once written */
 #define OBUF_MAX ((size_t)INT32_MAX)
@@ -24,7 +23,7 @@
 #define MAX_TRACKED_CONSUMERS 256u
 #define FRAMES_PER_TURN 128u       /* frames routed per connection per loop turn, at most */
 #define IN_PLACE_MIN (16u * 1024u) /* payloads written from the message's buffer, no copy */
-#define OSEG_MAX 128u /* such payloads per output buffer (2 * OSEG_MAX + 1 <= IOV_MAX) */
+#define OSEG_MAX 32u               /* such payloads per output buffer */
 
 #define CONTAINER_OF(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
@@ -747,11 +746,9 @@ count_written(ockam_conn *c, struct ockam__obuf *b)
 static void on_write(uv_write_t *req, int status);
 
 /* Write the buffer being filled: straight away if the socket takes it all, else hand it to
- * uv_write and let new frames collect in the other buffer (the next batch). `early`: called
- * from inside a send, so no callbacks run here: errors and the drain handling are left to
- * the flush at the end of the turn. */
+ * uv_write and let new frames collect in the other buffer (the next batch). */
 static void
-start_write(ockam_conn *c, bool early)
+start_write(ockam_conn *c)
 {
     struct ockam__obuf *b = &c->out[c->cur];
     size_t total = obuf_total(b);
@@ -762,22 +759,19 @@ start_write(ockam_conn *c, bool early)
     c->write_calls++;
     int n = uv_try_write(&c->io->stream, bufs, nbufs);
     if (n < 0 && n != UV_EAGAIN) {
-        if (!early)
-            conn_teardown(c, ockam__err_from_uv(n), "write failed");
+        conn_teardown(c, ockam__err_from_uv(n), "write failed");
         return;
     }
     if (n == (int)total) {
         count_written(c, b);
-        if (!early)
-            after_drain(c);
+        after_drain(c);
         return;
     }
     b->off = n > 0 ? (size_t)n : 0;
     nbufs = obuf_bufs(b, b->off, bufs);
     int rc = uv_write(&c->wreq, &c->io->stream, bufs, nbufs, on_write);
     if (rc < 0) {
-        if (!early)
-            conn_teardown(c, ockam__err_from_uv(rc), "write failed");
+        conn_teardown(c, ockam__err_from_uv(rc), "write failed");
         return;
     }
     c->writing = true;
@@ -803,7 +797,7 @@ on_write(uv_write_t *req, int status)
         return;
     }
     count_written(c, &c->out[c->cur ^ 1]);
-    start_write(c, false);
+    start_write(c);
     if (c->state == OCKAM__CONN_DEAD)
         return;
     after_drain(c);
@@ -820,25 +814,10 @@ conn_flush(ockam_conn *c)
             conn_teardown(c, OCKAM_OK, "closed before connecting");
         return;
     }
-    if (!c->writing) {
-        /* Nothing to write: an early flush sent it all, without the drain handling. */
-        bool flushed_early = obuf_total(&c->out[c->cur]) == 0;
-        start_write(c, false);
-        if (flushed_early && c->state != OCKAM__CONN_DEAD)
-            after_drain(c);
-    }
+    if (!c->writing)
+        start_write(c);
     if (c->state != OCKAM__CONN_DEAD)
         maybe_finish_close(c);
-}
-
-/* A batch of FLUSH_EARLY bytes goes out at once rather than at the end of the turn: a
- * sender that queues many big messages in one turn would otherwise cycle more buffers than
- * the CPU caches hold (and a batch that big gains nothing from growing). */
-static void
-flush_early(ockam_conn *c)
-{
-    if (c->state == OCKAM__CONN_OPEN && !c->writing && obuf_total(&c->out[c->cur]) >= FLUSH_EARLY)
-        start_write(c, true);
 }
 
 static void
@@ -987,7 +966,6 @@ conn_send(ockam_conn *c, ockam_msg *msg)
     }
     ockam_flow_id upstream = msg->origin.producer;
     ockam_msg_free(msg);
-    flush_early(c);
     schedule_flush(c);
     if (conn_queued(c) > c->st->write_high_water)
         pause_upstream(c, upstream);
