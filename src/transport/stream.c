@@ -1166,7 +1166,12 @@ deliver(ockam_conn *c, ockam_slice body)
             "%s: out of memory; frame from %s dropped", c->st->kind->name, conn_peer_text(c));
         return;
     }
-    ockam__borrow from = {.chunk = c->rchunk, .min = IN_PLACE_MIN};
+    /* A borrowed payload keeps its whole chunk alive (in a relay's write queue, in a worker
+     * that holds on to messages): only payloads of a quarter of the chunk or more borrow, so
+     * the memory held is at most 4x the payload bytes that account for it. */
+    size_t quarter = c->rchunk->cap / 4;
+    ockam__borrow from
+        = {.chunk = c->rchunk, .min = quarter > IN_PLACE_MIN ? quarter : IN_PLACE_MIN};
     ockam_err err = ockam__frame_decode_body_borrow(c->profile, body.ptr, body.len, m, &from);
     if (err) {
         ockam_msg_free(m);
