@@ -108,7 +108,10 @@ OCKAM_API size_t ockam_node_worker_count(const ockam_node *node);
 
 /* Send from a worker: the return route becomes [worker address]. */
 OCKAM_API ockam_err ockam_send(ockam_worker *from, ockam_msg *msg);
-/* Convenience: a new message with a copy of onward and payload, sent from `from`. */
+/* Convenience: a message with a copy of onward and payload, sent from `from`. onward and
+ * data stay the caller's. When the first hop is an open TCP connection (and `from` allows all
+ * outgoing messages), the frame is encoded straight into that connection's output buffer
+ * without building a message: same bytes, same checks, the cheapest way to send. */
 OCKAM_API ockam_err ockam_send_to(
     ockam_worker *from, const ockam_route *onward, const void *data, size_t len);
 /* Route the message as it is (routes unchanged). from may be NULL for node-level code. */
