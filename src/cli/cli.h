@@ -79,5 +79,12 @@ int cli_show_cmd(const cli_args *a, const char *collection, char *(*item)(json_t
  * (caller frees *node in every case). */
 int cli_delete_cmd(const cli_args *a, const char *collection, const char *kind, const char *what,
     char **node, json_t **res);
+/* cli_delete_cmd for a connection, then print "<kind> connection <route> has been
+ * successfully deleted" (or the JSON result). */
+int cli_delete_connection(const cli_args *a, const char *collection, const char *kind);
+
+/* --at NODE; and --at NODE with --yes. */
+extern const cli_opt cli_at_opts[];
+extern const cli_opt cli_at_yes_opts[];
 
 #endif

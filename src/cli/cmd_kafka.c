@@ -259,13 +259,8 @@ kafka_show(const cli_args *a)
     return code;
 }
 
-static const cli_opt at_opts[] = {
-    {"at", 0, OPT_VALUE, "NODE", "The node to act on [default: the default node]"},
-    {NULL, 0, 0, NULL, NULL},
-};
-
 const cli_cmd cli_kafka_transport_cmds[] = {
-    {"show", "", 0, 0, at_opts, kafka_show, "Show a node's Kafka transport and its counters",
+    {"show", "", 0, 0, cli_at_opts, kafka_show, "Show a node's Kafka transport and its counters",
         "Bootstrap servers, inbox topic, consumer group, allowed topics, properties (security\n"
         "settings hidden), and, while the node runs, its flow control id and record counters.\n"
         "The transport is attached with 'ockam node create --kafka-bootstrap ... --kafka-inbox\n"

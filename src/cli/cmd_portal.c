@@ -285,17 +285,6 @@ inlet_delete(const cli_args *a)
 
 /* ---- tables ---------------------------------------------------------------------------------- */
 
-static const cli_opt at_opts[] = {
-    {"at", 0, OPT_VALUE, "NODE", "The node to act on [default: the default node]"},
-    {NULL, 0, 0, NULL, NULL},
-};
-
-static const cli_opt at_yes_opts[] = {
-    {"at", 0, OPT_VALUE, "NODE", "The node to act on [default: the default node]"},
-    {"yes", 'y', OPT_FLAG, NULL, "Do not ask for confirmation (needed without a terminal)"},
-    {NULL, 0, 0, NULL, NULL},
-};
-
 static const cli_opt outlet_create_opts[] = {
     {"at", 0, OPT_VALUE, "NODE", "The node to act on [default: the default node]"},
     {"from", 0, OPT_VALUE, "ADDR", "The outlet's address, e.g. /service/db [default: outlet]"},
@@ -318,9 +307,9 @@ const cli_cmd cli_tcp_outlet_cmds[] = {
         "Create a TCP outlet: the server end of a portal",
         "Each connection arriving through an inlet opens a TCP connection to --to.\n\n"
         "Example:\n  ockam tcp-outlet create --at n1 --to 127.0.0.1:5000"},
-    {"list", "", 0, 0, at_opts, outlet_list, "List a node's TCP outlets", NULL},
-    {"show", "ADDR", 1, 1, at_opts, outlet_show, "Show one TCP outlet", NULL},
-    {"delete", "ADDR", 1, 1, at_yes_opts, outlet_delete, "Delete a TCP outlet", NULL},
+    {"list", "", 0, 0, cli_at_opts, outlet_list, "List a node's TCP outlets", NULL},
+    {"show", "ADDR", 1, 1, cli_at_opts, outlet_show, "Show one TCP outlet", NULL},
+    {"delete", "ADDR", 1, 1, cli_at_yes_opts, outlet_delete, "Delete a TCP outlet", NULL},
     {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 
@@ -332,8 +321,8 @@ const cli_cmd cli_tcp_inlet_cmds[] = {
         "  ockam tcp-inlet create --at n2 --from 127.0.0.1:6000 --to /node/n1/service/outlet\n"
         "  ockam tcp-inlet create --at n1 --from 6000 --to "
         "/node/n2/service/forward_to_n3/service/outlet"},
-    {"list", "", 0, 0, at_opts, inlet_list, "List a node's TCP inlets", NULL},
-    {"show", "ALIAS", 1, 1, at_opts, inlet_show, "Show one TCP inlet", NULL},
-    {"delete", "ALIAS", 1, 1, at_yes_opts, inlet_delete, "Delete a TCP inlet", NULL},
+    {"list", "", 0, 0, cli_at_opts, inlet_list, "List a node's TCP inlets", NULL},
+    {"show", "ALIAS", 1, 1, cli_at_opts, inlet_show, "Show one TCP inlet", NULL},
+    {"delete", "ALIAS", 1, 1, cli_at_yes_opts, inlet_delete, "Delete a TCP inlet", NULL},
     {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -141,41 +141,10 @@ conn_show(const cli_args *a)
 static int
 conn_delete(const cli_args *a)
 {
-    int code = EXIT_OK;
-    char *q = xasprintf("Delete the TCP connection %s?", a->pos[0]);
-    bool go = out_confirm(q, args_flag(a, "yes"), &code);
-    free(q);
-    if (!go)
-        return code;
-    char *node, *path = xasprintf("/node/tcp/connection/%s", cli_strip_worker(a->pos[0]));
-    json_t *res;
-    code = cli_call_at(a, "at", false, "DELETE", path, NULL, API_TIMEOUT_MS, &node, &res);
-    free(path);
-    if (!code) {
-        char *plain = xasprintf("%s TCP connection %s has been successfully deleted", out_mark_ok(),
-            cli_str(res, "route"));
-        char *machine = xstrdup(cli_str(res, "route"));
-        json_object_set_new(res, "node", json_string(node));
-        out_result(plain, machine, res);
-        free(machine);
-        free(plain);
-    }
-    free(node);
-    return code;
+    return cli_delete_connection(a, "/node/tcp/connection", "TCP");
 }
 
 /* ---- tables --------------------------------------------------------------------------------- */
-
-static const cli_opt at_opts[] = {
-    {"at", 0, OPT_VALUE, "NODE", "The node to act on [default: the default node]"},
-    {NULL, 0, 0, NULL, NULL},
-};
-
-static const cli_opt at_yes_opts[] = {
-    {"at", 0, OPT_VALUE, "NODE", "The node to act on [default: the default node]"},
-    {"yes", 'y', OPT_FLAG, NULL, "Do not ask for confirmation (needed without a terminal)"},
-    {NULL, 0, 0, NULL, NULL},
-};
 
 static const cli_opt conn_create_opts[] = {
     {"from", 0, OPT_VALUE, "NODE", "The node that connects [default: the default node]"},
@@ -184,12 +153,13 @@ static const cli_opt conn_create_opts[] = {
 };
 
 const cli_cmd cli_tcp_listener_cmds[] = {
-    {"create", "HOST:PORT", 1, 1, at_opts, listener_create,
+    {"create", "HOST:PORT", 1, 1, cli_at_opts, listener_create,
         "Create one more TCP listener on a node (kept across node restarts)",
         "Example:\n  ockam tcp-listener create 127.0.0.1:5000 --at n1"},
-    {"list", "", 0, 0, at_opts, listener_list, "List a node's TCP listeners", NULL},
-    {"show", "ID|HOST:PORT", 1, 1, at_opts, listener_show, "Show one TCP listener", NULL},
-    {"delete", "ID|HOST:PORT", 1, 1, at_yes_opts, listener_delete, "Delete a TCP listener", NULL},
+    {"list", "", 0, 0, cli_at_opts, listener_list, "List a node's TCP listeners", NULL},
+    {"show", "ID|HOST:PORT", 1, 1, cli_at_opts, listener_show, "Show one TCP listener", NULL},
+    {"delete", "ID|HOST:PORT", 1, 1, cli_at_yes_opts, listener_delete, "Delete a TCP listener",
+        NULL},
     {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 
@@ -199,10 +169,11 @@ const cli_cmd cli_tcp_connection_cmds[] = {
         "Prints the connection's route, /worker/<address>, to use in multiaddrs with\n"
         "message send --from.\n\n"
         "Example:\n  ockam tcp-connection create --from n1 --to 127.0.0.1:7000"},
-    {"list", "", 0, 0, at_opts, conn_list, "List a node's TCP connections (both directions)", NULL},
-    {"show", "ADDRESS", 1, 1, at_opts, conn_show,
+    {"list", "", 0, 0, cli_at_opts, conn_list, "List a node's TCP connections (both directions)",
+        NULL},
+    {"show", "ADDRESS", 1, 1, cli_at_opts, conn_show,
         "Show one TCP connection (by /worker/<address>, address, or peer HOST:PORT)", NULL},
-    {"delete", "ADDRESS", 1, 1, at_yes_opts, conn_delete, "Close and delete a TCP connection",
+    {"delete", "ADDRESS", 1, 1, cli_at_yes_opts, conn_delete, "Close and delete a TCP connection",
         NULL},
     {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -140,34 +140,10 @@ conn_show(const cli_args *a)
 static int
 conn_delete(const cli_args *a)
 {
-    char *node;
-    json_t *res;
-    int code = cli_delete_cmd(a, CONNECTIONS, "UDP", "connection", &node, &res);
-    if (!code && node) {
-        char *plain = xasprintf("%s UDP connection %s has been successfully deleted", out_mark_ok(),
-            cli_str(res, "route"));
-        char *machine = xstrdup(cli_str(res, "route"));
-        json_object_set_new(res, "node", json_string(node));
-        out_result(plain, machine, res);
-        free(machine);
-        free(plain);
-    }
-    free(node);
-    return code;
+    return cli_delete_connection(a, CONNECTIONS, "UDP");
 }
 
 /* ---- tables --------------------------------------------------------------------------------- */
-
-static const cli_opt at_opts[] = {
-    {"at", 0, OPT_VALUE, "NODE", "The node to act on [default: the default node]"},
-    {NULL, 0, 0, NULL, NULL},
-};
-
-static const cli_opt at_yes_opts[] = {
-    {"at", 0, OPT_VALUE, "NODE", "The node to act on [default: the default node]"},
-    {"yes", 'y', OPT_FLAG, NULL, "Do not ask for confirmation (needed without a terminal)"},
-    {NULL, 0, 0, NULL, NULL},
-};
 
 static const cli_opt conn_create_opts[] = {
     {"from", 0, OPT_VALUE, "NODE", "The node that sends [default: the default node]"},
@@ -176,14 +152,15 @@ static const cli_opt conn_create_opts[] = {
 };
 
 const cli_cmd cli_udp_listener_cmds[] = {
-    {"create", "HOST:PORT", 1, 1, at_opts, listener_create,
+    {"create", "HOST:PORT", 1, 1, cli_at_opts, listener_create,
         "Create one more UDP listener on a node (kept across node restarts)",
         "Any node may send to a UDP listener; the node's echo, uppercase and hop services\n"
         "answer. Port 0 picks a free port: the output (or --output json) has the real one.\n\n"
         "Example:\n  ockam udp-listener create 127.0.0.1:6000 --at n1"},
-    {"list", "", 0, 0, at_opts, listener_list, "List a node's UDP listeners", NULL},
-    {"show", "ID|HOST:PORT", 1, 1, at_opts, listener_show, "Show one UDP listener", NULL},
-    {"delete", "ID|HOST:PORT", 1, 1, at_yes_opts, listener_delete, "Delete a UDP listener", NULL},
+    {"list", "", 0, 0, cli_at_opts, listener_list, "List a node's UDP listeners", NULL},
+    {"show", "ID|HOST:PORT", 1, 1, cli_at_opts, listener_show, "Show one UDP listener", NULL},
+    {"delete", "ID|HOST:PORT", 1, 1, cli_at_yes_opts, listener_delete, "Delete a UDP listener",
+        NULL},
     {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 
@@ -194,10 +171,10 @@ const cli_cmd cli_udp_connection_cmds[] = {
         "message send --from. Datagrams from any other source are dropped. Nothing is sent\n"
         "to create it, so it succeeds even when nothing listens at HOST:PORT yet.\n\n"
         "Example:\n  ockam udp-connection create --from n1 --to 127.0.0.1:6000"},
-    {"list", "", 0, 0, at_opts, conn_list, "List a node's UDP connections", NULL},
-    {"show", "ADDRESS", 1, 1, at_opts, conn_show,
+    {"list", "", 0, 0, cli_at_opts, conn_list, "List a node's UDP connections", NULL},
+    {"show", "ADDRESS", 1, 1, cli_at_opts, conn_show,
         "Show one UDP connection (by /worker/<address>, address, or peer HOST:PORT)", NULL},
-    {"delete", "ADDRESS", 1, 1, at_yes_opts, conn_delete, "Close and delete a UDP connection",
+    {"delete", "ADDRESS", 1, 1, cli_at_yes_opts, conn_delete, "Close and delete a UDP connection",
         NULL},
     {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

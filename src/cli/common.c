@@ -110,3 +110,33 @@ cli_delete_cmd(const cli_args *a, const char *collection, const char *kind, cons
     free(path);
     return code;
 }
+
+int
+cli_delete_connection(const cli_args *a, const char *collection, const char *kind)
+{
+    char *node;
+    json_t *res;
+    int code = cli_delete_cmd(a, collection, kind, "connection", &node, &res);
+    if (!code && node) {
+        char *plain = xasprintf("%s %s connection %s has been successfully deleted", out_mark_ok(),
+            kind, cli_str(res, "route"));
+        char *machine = xstrdup(cli_str(res, "route"));
+        json_object_set_new(res, "node", json_string(node));
+        out_result(plain, machine, res);
+        free(machine);
+        free(plain);
+    }
+    free(node);
+    return code;
+}
+
+const cli_opt cli_at_opts[] = {
+    {"at", 0, OPT_VALUE, "NODE", "The node to act on [default: the default node]"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+const cli_opt cli_at_yes_opts[] = {
+    {"at", 0, OPT_VALUE, "NODE", "The node to act on [default: the default node]"},
+    {"yes", 'y', OPT_FLAG, NULL, "Do not ask for confirmation (needed without a terminal)"},
+    {NULL, 0, 0, NULL, NULL},
+};
