@@ -2,37 +2,6 @@
 
 #include "support/guard.h"
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-size_t
-cu_hex(const char *hex, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    for (const char *p = hex; *p;) {
-        if (*p == ' ' || *p == '\n') {
-            p++;
-            continue;
-        }
-        int hi = hexval(p[0]);
-        int lo = p[1] ? hexval(p[1]) : -1;
-        assert_true(hi >= 0 && lo >= 0);
-        assert_true(n < cap);
-        out[n++] = (uint8_t)(hi << 4 | lo);
-        p += 2;
-    }
-    return n;
-}
-
 ockam_msg *
 cu_msg(const char *onward, const char *ret, const void *payload, size_t len, const char *tracing)
 {

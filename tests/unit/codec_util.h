@@ -14,8 +14,8 @@
 /* cmocka.h needs the headers above; keep it in its own block so sorting cannot move it. */
 #include <cmocka.h>
 
-/* Hex text ("01 0a ff") to bytes; asserts on malformed text or overflow. */
-size_t cu_hex(const char *hex, uint8_t *out, size_t cap);
+/* test_hex (hex text to bytes) and the other helpers every test has. */
+#include "support/test_util.h"
 
 /* A message with routes given in text form ("0#echo => 1#h:p"), payload bytes and an optional
  * tracing string (NULL = absent). Asserts success; free with ockam_msg_free. */
