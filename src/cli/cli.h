@@ -83,6 +83,12 @@ int cli_delete_cmd(const cli_args *a, const char *collection, const char *kind, 
  * successfully deleted" (or the JSON result). */
 int cli_delete_connection(const cli_args *a, const char *collection, const char *kind);
 
+/* POST {"to": --to} to collection at the --from node (the default node, created if needed)
+ * and print the new connection's route. command ("tcp-connection") and example_to
+ * ("127.0.0.1:4000") make the usage hints. */
+int cli_create_connection(const cli_args *a, const char *collection, const char *kind,
+    const char *command, const char *example_to);
+
 /* --at NODE; and --at NODE with --yes. */
 extern const cli_opt cli_at_opts[];
 extern const cli_opt cli_at_yes_opts[];

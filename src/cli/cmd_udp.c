@@ -97,32 +97,7 @@ conn_plain(json_t *c)
 static int
 conn_create(const cli_args *a)
 {
-    const char *to = args_value(a, "to");
-    if (!to)
-        return out_error(EXIT_USAGE,
-            "Example: ockam udp-connection create --from n1 --to 127.0.0.1:6000",
-            "The argument '--to HOST:PORT' is required.");
-    if (cli_check_host_port(to, "--to address", "127.0.0.1:6000"))
-        return EXIT_USAGE;
-    char *node;
-    json_t *res;
-    int code = cli_call_at(a, "from", true, "POST", CONNECTIONS, json_pack("{s:s}", "to", to),
-        API_TIMEOUT_MS, &node, &res);
-    if (code) {
-        free(node);
-        return code;
-    }
-    char *route = xstrdup(cli_str(res, "route"));
-    char *plain = xasprintf("%s A UDP connection was created at the node %s\n  to the address "
-                            "%s; use it in routes as:\n%s",
-        out_mark_ok(), node, to, route);
-    json_object_set_new(res, "from", json_string(node));
-    json_object_set_new(res, "to", json_string(to));
-    out_result(plain, route, res);
-    free(plain);
-    free(route);
-    free(node);
-    return EXIT_OK;
+    return cli_create_connection(a, CONNECTIONS, "UDP", "udp-connection", "127.0.0.1:6000");
 }
 
 static int

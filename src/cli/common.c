@@ -140,3 +140,37 @@ const cli_opt cli_at_yes_opts[] = {
     {"yes", 'y', OPT_FLAG, NULL, "Do not ask for confirmation (needed without a terminal)"},
     {NULL, 0, 0, NULL, NULL},
 };
+
+int
+cli_create_connection(const cli_args *a, const char *collection, const char *kind,
+    const char *command, const char *example_to)
+{
+    const char *to = args_value(a, "to");
+    if (!to) {
+        char *hint = xasprintf("Example: ockam %s create --from n1 --to %s", command, example_to);
+        int code = out_error(EXIT_USAGE, hint, "The argument '--to HOST:PORT' is required.");
+        free(hint);
+        return code;
+    }
+    if (cli_check_host_port(to, "--to address", example_to))
+        return EXIT_USAGE;
+    char *node;
+    json_t *res;
+    int code = cli_call_at(a, "from", true, "POST", collection, json_pack("{s:s}", "to", to),
+        API_TIMEOUT_MS, &node, &res);
+    if (code) {
+        free(node);
+        return code;
+    }
+    char *route = xstrdup(cli_str(res, "route"));
+    char *plain = xasprintf("%s A %s connection was created at the node %s\n  to the address "
+                            "%s; use it in routes as:\n%s",
+        out_mark_ok(), kind, node, to, route);
+    json_object_set_new(res, "from", json_string(node));
+    json_object_set_new(res, "to", json_string(to));
+    out_result(plain, route, res);
+    free(plain);
+    free(route);
+    free(node);
+    return EXIT_OK;
+}
