@@ -252,6 +252,18 @@ uint8_t *ockam__msg_take_payload(ockam_msg *msg, size_t *cap, struct ockam__chun
 void ockam__msg_recycle_payload(uint8_t *buf, size_t cap);
 
 /* ---- misc ---------------------------------------------------------------------------- */
+/* A 64-bit hash of len bytes, eight bytes per step: the router and the transports look a
+ * name up on every message (32-hex worker addresses, host:port peers). */
+uint64_t ockam__hash_bytes(const void *p, size_t len);
+/* Mix one word (ids as hash keys). */
+static inline uint64_t
+ockam__hash_u64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return x;
+}
 /* Fill buf with len cryptographically random bytes (getrandom; falls back to /dev/urandom). */
 void ockam__random_bytes(void *buf, size_t len);
 bool ockam__utf8_valid(const uint8_t *p, size_t len);

@@ -69,3 +69,32 @@ ockam__utf8_valid(const uint8_t *p, size_t len)
     }
     return true;
 }
+
+/* The last len < 8 bytes as one word, with fixed-size loads only. */
+static uint64_t
+tail_word(const uint8_t *p, size_t len)
+{
+    uint32_t a, b;
+    if (len >= 4) {
+        memcpy(&a, p, 4);
+        memcpy(&b, p + len - 4, 4);
+        return ((uint64_t)a << 32) | b;
+    }
+    if (len == 0)
+        return 0;
+    return (uint64_t)p[0] | (uint64_t)p[len / 2] << 8 | (uint64_t)p[len - 1] << 16;
+}
+
+uint64_t
+ockam__hash_bytes(const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ len, w;
+    for (; len >= 8; p += 8, len -= 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    }
+    w = tail_word(p, len);
+    return ockam__hash_u64(h ^ w);
+}

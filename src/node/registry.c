@@ -3,37 +3,11 @@
 
 #define MIN_CAP 64u
 
-/* The last len < 8 bytes as one word, with fixed-size loads only. */
-static uint64_t
-tail_word(const uint8_t *p, size_t len)
-{
-    uint32_t a, b;
-    if (len >= 4) {
-        memcpy(&a, p, 4);
-        memcpy(&b, p + len - 4, 4);
-        return ((uint64_t)a << 32) | b;
-    }
-    if (len == 0)
-        return 0;
-    return (uint64_t)p[0] | (uint64_t)p[len / 2] << 8 | (uint64_t)p[len - 1] << 16;
-}
-
-/* Eight bytes per step (a byte at a time showed in profiles: every message is looked up
- * here, and the 32-hex addresses of connections and random workers are the common keys). */
+/* Slots hold 32-bit hashes: the upper half of the 64-bit one. */
 static uint32_t
 hash_bytes(const uint8_t *p, size_t len)
 {
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ len, w;
-    for (; len >= 8; p += 8, len -= 8) {
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-    }
-    w = tail_word(p, len);
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 29;
-    h *= 0xff51afd7ed558ccdull;
-    return (uint32_t)(h >> 32);
+    return (uint32_t)(ockam__hash_bytes(p, len) >> 32);
 }
 
 void

@@ -89,47 +89,9 @@ struct ockam__hent {
 };
 
 static uint64_t
-hash_u64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    return x;
-}
-
-/* The last len < 8 bytes as one word, with fixed-size loads only. */
-static uint64_t
-tail_word(const uint8_t *p, size_t len)
-{
-    uint32_t a, b;
-    if (len >= 4) {
-        memcpy(&a, p, 4);
-        memcpy(&b, p + len - 4, 4);
-        return ((uint64_t)a << 32) | b;
-    }
-    if (len == 0)
-        return 0;
-    return (uint64_t)p[0] | (uint64_t)p[len / 2] << 8 | (uint64_t)p[len - 1] << 16;
-}
-
-/* Eight bytes per step: routes name their peer on every message (1#host:port). */
-static uint64_t
-hash_bytes(const uint8_t *p, size_t len)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ULL ^ len, w;
-    for (; len >= 8; p += 8, len -= 8) {
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdULL;
-        h ^= h >> 32;
-    }
-    w = tail_word(p, len);
-    return hash_u64(h ^ w);
-}
-
-static uint64_t
 hash_text(const char *s)
 {
-    return hash_bytes((const uint8_t *)s, strlen(s));
+    return ockam__hash_bytes(s, strlen(s));
 }
 
 static bool
@@ -288,7 +250,7 @@ conn_queued(const ockam_conn *c)
 static ockam_conn *
 find_by_flow(struct ockam__stream *st, ockam_flow_id id)
 {
-    uint64_t h = hash_u64(id);
+    uint64_t h = ockam__hash_u64(id);
     for (struct ockam__hent *e = cmap_chain(&st->by_flow, h); e; e = e->next) {
         if (e->hash == h && e->conn->flow_id == id)
             return e->conn;
@@ -581,7 +543,7 @@ conn_unlink(ockam_conn *c)
     if (c->in_resume)
         link_del(&c->resume_link);
     c->in_flush = c->in_resume = false;
-    cmap_del(&st->by_flow, hash_u64(c->flow_id), c);
+    cmap_del(&st->by_flow, ockam__hash_u64(c->flow_id), c);
     if (c->outgoing)
         cmap_del(&st->by_peer, c->peer_hash, c);
     if (st->recent == c)
@@ -1423,7 +1385,7 @@ conn_setup(ockam_conn *c)
     struct ockam__stream *st = c->st;
     ockam_err err = conn_start_sender(c);
     if (!err)
-        err = cmap_put(&st->by_flow, hash_u64(c->flow_id), c);
+        err = cmap_put(&st->by_flow, ockam__hash_u64(c->flow_id), c);
     if (!err && c->outgoing)
         err = cmap_put(&st->by_peer, c->peer_hash, c);
     if (err)
@@ -1656,7 +1618,7 @@ find_reusable(struct ockam__stream *st, const uint8_t *peer, size_t len)
 {
     if (st->recent && reusable_for(st, st->recent, peer, len))
         return st->recent;
-    uint64_t h = hash_bytes(peer, len);
+    uint64_t h = ockam__hash_bytes(peer, len);
     for (struct ockam__hent *e = cmap_chain(&st->by_peer, h); e; e = e->next) {
         if (e->hash == h && reusable_for(st, e->conn, peer, len))
             return st->recent = e->conn;
