@@ -82,6 +82,9 @@ int cli_delete_cmd(const cli_args *a, const char *collection, const char *kind, 
 /* cli_delete_cmd for a connection, then print "<kind> connection <route> has been
  * successfully deleted" (or the JSON result). */
 int cli_delete_connection(const cli_args *a, const char *collection, const char *kind);
+/* The same for a listener: "<kind> listener with address <address> on Node <node> has been
+ * deleted". */
+int cli_delete_listener(const cli_args *a, const char *collection, const char *kind);
 
 /* POST {"to": --to} to collection at the --from node (the default node, created if needed)
  * and print the new connection's route. command ("tcp-connection") and example_to

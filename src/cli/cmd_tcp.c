@@ -60,27 +60,7 @@ listener_show(const cli_args *a)
 static int
 listener_delete(const cli_args *a)
 {
-    int code = EXIT_OK;
-    char *q = xasprintf("Delete the TCP listener %s?", a->pos[0]);
-    bool go = out_confirm(q, args_flag(a, "yes"), &code);
-    free(q);
-    if (!go)
-        return code;
-    char *node, *path = xasprintf("/node/tcp/listener/%s", a->pos[0]);
-    json_t *res;
-    code = cli_call_at(a, "at", false, "DELETE", path, NULL, API_TIMEOUT_MS, &node, &res);
-    free(path);
-    if (!code) {
-        char *plain = xasprintf("%s TCP listener with address %s on Node %s has been deleted",
-            out_mark_ok(), cli_str(res, "address"), node);
-        char *machine = xstrdup(cli_str(res, "address"));
-        json_object_set_new(res, "node", json_string(node));
-        out_result(plain, machine, res);
-        free(machine);
-        free(plain);
-    }
-    free(node);
-    return code;
+    return cli_delete_listener(a, "/node/tcp/listener", "TCP");
 }
 
 /* ---- tcp-connection ------------------------------------------------------------------------- */

@@ -69,20 +69,7 @@ listener_show(const cli_args *a)
 static int
 listener_delete(const cli_args *a)
 {
-    char *node;
-    json_t *res;
-    int code = cli_delete_cmd(a, LISTENERS, "UDP", "listener", &node, &res);
-    if (!code && node) {
-        char *plain = xasprintf("%s UDP listener with address %s on Node %s has been deleted",
-            out_mark_ok(), cli_str(res, "address"), node);
-        char *machine = xstrdup(cli_str(res, "address"));
-        json_object_set_new(res, "node", json_string(node));
-        out_result(plain, machine, res);
-        free(machine);
-        free(plain);
-    }
-    free(node);
-    return code;
+    return cli_delete_listener(a, LISTENERS, "UDP");
 }
 
 /* ---- udp-connection ------------------------------------------------------------------------- */

@@ -111,16 +111,22 @@ cli_delete_cmd(const cli_args *a, const char *collection, const char *kind, cons
     return code;
 }
 
-int
-cli_delete_connection(const cli_args *a, const char *collection, const char *kind)
+/* cli_delete_cmd, then print what went: the result's `key` field is the machine output. */
+static int
+delete_and_report(
+    const cli_args *a, const char *collection, const char *kind, const char *what, const char *key)
 {
     char *node;
     json_t *res;
-    int code = cli_delete_cmd(a, collection, kind, "connection", &node, &res);
+    int code = cli_delete_cmd(a, collection, kind, what, &node, &res);
     if (!code && node) {
-        char *plain = xasprintf("%s %s connection %s has been successfully deleted", out_mark_ok(),
-            kind, cli_str(res, "route"));
-        char *machine = xstrdup(cli_str(res, "route"));
+        const char *value = cli_str(res, key);
+        char *plain = strcmp(what, "listener") == 0
+            ? xasprintf("%s %s listener with address %s on Node %s has been deleted", out_mark_ok(),
+                kind, value, node)
+            : xasprintf(
+                "%s %s %s %s has been successfully deleted", out_mark_ok(), kind, what, value);
+        char *machine = xstrdup(value);
         json_object_set_new(res, "node", json_string(node));
         out_result(plain, machine, res);
         free(machine);
@@ -128,6 +134,18 @@ cli_delete_connection(const cli_args *a, const char *collection, const char *kin
     }
     free(node);
     return code;
+}
+
+int
+cli_delete_connection(const cli_args *a, const char *collection, const char *kind)
+{
+    return delete_and_report(a, collection, kind, "connection", "route");
+}
+
+int
+cli_delete_listener(const cli_args *a, const char *collection, const char *kind)
+{
+    return delete_and_report(a, collection, kind, "listener", "address");
 }
 
 const cli_opt cli_at_opts[] = {
