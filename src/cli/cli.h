@@ -92,6 +92,14 @@ int cli_delete_listener(const cli_args *a, const char *collection, const char *k
 int cli_create_connection(const cli_args *a, const char *collection, const char *kind,
     const char *command, const char *example_to);
 
+/* One listener of a list, kind "TCP" or "UDP". */
+char *cli_listener_plain(json_t *l, const char *kind);
+/* POST {"address": <first argument>} to collection at the --at node (the default node,
+ * created if needed) and print the route that reaches it (proto "tcp" or "udp"; kind_word
+ * "Tcp" or "Udp" as the Rust CLI prints it). example: a HOST:PORT for the usage hint. */
+int cli_create_listener(const cli_args *a, const char *collection, const char *proto,
+    const char *kind_word, const char *example);
+
 /* --at NODE; and --at NODE with --yes. */
 extern const cli_opt cli_at_opts[];
 extern const cli_opt cli_at_yes_opts[];

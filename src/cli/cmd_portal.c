@@ -112,20 +112,23 @@ outlet_show(const cli_args *a)
     return code;
 }
 
+/* Confirm, DELETE collection/<alias> and report it: "<label> with alias A on <node_word> N
+ * has been deleted". */
 static int
-outlet_delete(const cli_args *a)
+portal_delete(const cli_args *a, const char *what, const char *collection, const char *label,
+    const char *node_word)
 {
     int code = EXIT_OK;
-    if (!confirm_delete(a, "TCP outlet", &code))
+    if (!confirm_delete(a, what, &code))
         return code;
-    char *node, *path = xasprintf("/node/outlet/%s", a->pos[0]);
+    char *node, *path = xasprintf("%s/%s", collection, a->pos[0]);
     json_t *res;
     code = cli_call_at(a, "at", false, "DELETE", path, NULL, API_TIMEOUT_MS, &node, &res);
     free(path);
     if (!code) {
         char *alias = xstrdup(cli_str(res, "alias"));
-        char *plain = xasprintf(
-            "%s TCP Outlet with alias %s on node %s has been deleted", out_mark_ok(), alias, node);
+        char *plain = xasprintf("%s %s with alias %s on %s %s has been deleted", out_mark_ok(),
+            label, alias, node_word, node);
         json_decref(res);
         out_result(plain, alias, json_pack("{s:s, s:s}", "alias", alias, "node", node));
         free(plain);
@@ -133,6 +136,12 @@ outlet_delete(const cli_args *a)
     }
     free(node);
     return code;
+}
+
+static int
+outlet_delete(const cli_args *a)
+{
+    return portal_delete(a, "TCP outlet", "/node/outlet", "TCP Outlet", "node");
 }
 
 /* ---- tcp-inlet ------------------------------------------------------------------------------- */
@@ -263,24 +272,7 @@ inlet_show(const cli_args *a)
 static int
 inlet_delete(const cli_args *a)
 {
-    int code = EXIT_OK;
-    if (!confirm_delete(a, "TCP inlet", &code))
-        return code;
-    char *node, *path = xasprintf("/node/inlet/%s", a->pos[0]);
-    json_t *res;
-    code = cli_call_at(a, "at", false, "DELETE", path, NULL, API_TIMEOUT_MS, &node, &res);
-    free(path);
-    if (!code) {
-        char *alias = xstrdup(cli_str(res, "alias"));
-        char *plain = xasprintf(
-            "%s TCP Inlet with alias %s on Node %s has been deleted", out_mark_ok(), alias, node);
-        json_decref(res);
-        out_result(plain, alias, json_pack("{s:s, s:s}", "alias", alias, "node", node));
-        free(plain);
-        free(alias);
-    }
-    free(node);
-    return code;
+    return portal_delete(a, "TCP inlet", "/node/inlet", "TCP Inlet", "Node");
 }
 
 /* ---- tables ---------------------------------------------------------------------------------- */

@@ -14,35 +14,13 @@
 static char *
 listener_plain(json_t *l)
 {
-    return xasprintf("%s TCP listener at %s%s\n%s Id %s", out_mark_item(), cli_str(l, "address"),
-        json_is_true(json_object_get(l, "main")) ? " (main)" : "", out_mark_item(),
-        cli_str(l, "id"));
+    return cli_listener_plain(l, "TCP");
 }
 
 static int
 listener_create(const cli_args *a)
 {
-    if (cli_check_host_port(a->pos[0], "listener address", "127.0.0.1:4000"))
-        return EXIT_USAGE;
-    char *node;
-    json_t *res;
-    int code = cli_call_at(a, "at", true, "POST", "/node/tcp/listener",
-        json_pack("{s:s}", "address", a->pos[0]), API_TIMEOUT_MS, &node, &res);
-    if (code) {
-        free(node);
-        return code;
-    }
-    char *route = cli_listener_route(cli_str(res, "address"));
-    char *plain = xasprintf("%s Tcp listener created at node %s! You can send messages to it via "
-                            "this route:\n    %s",
-        out_mark_ok(), node, route ? route : cli_str(res, "address"));
-    json_object_set_new(res, "node", json_string(node));
-    json_object_set_new(res, "route", route ? json_string(route) : json_null());
-    out_result(plain, route, res);
-    free(plain);
-    free(route);
-    free(node);
-    return EXIT_OK;
+    return cli_create_listener(a, "/node/tcp/listener", "tcp", "Tcp", "127.0.0.1:4000");
 }
 
 static int

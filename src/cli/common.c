@@ -192,3 +192,38 @@ cli_create_connection(const cli_args *a, const char *collection, const char *kin
     free(node);
     return EXIT_OK;
 }
+
+char *
+cli_listener_plain(json_t *l, const char *kind)
+{
+    return xasprintf("%s %s listener at %s%s\n%s Id %s", out_mark_item(), kind,
+        cli_str(l, "address"), json_is_true(json_object_get(l, "main")) ? " (main)" : "",
+        out_mark_item(), cli_str(l, "id"));
+}
+
+int
+cli_create_listener(const cli_args *a, const char *collection, const char *proto,
+    const char *kind_word, const char *example)
+{
+    if (cli_check_host_port(a->pos[0], "listener address", example))
+        return EXIT_USAGE;
+    char *node;
+    json_t *res;
+    int code = cli_call_at(a, "at", true, "POST", collection,
+        json_pack("{s:s}", "address", a->pos[0]), API_TIMEOUT_MS, &node, &res);
+    if (code) {
+        free(node);
+        return code;
+    }
+    char *route = cli_transport_route(cli_str(res, "address"), proto);
+    char *plain = xasprintf("%s %s listener created at node %s! You can send messages to it via "
+                            "this route:\n    %s",
+        out_mark_ok(), kind_word, node, route ? route : cli_str(res, "address"));
+    json_object_set_new(res, "node", json_string(node));
+    json_object_set_new(res, "route", route ? json_string(route) : json_null());
+    out_result(plain, route, res);
+    free(plain);
+    free(route);
+    free(node);
+    return EXIT_OK;
+}
