@@ -178,42 +178,6 @@ ockam__cbor_skip_n(ockam__cbor_rd *r, uint64_t count)
 /* The smallest address, [0, h''], is 3 bytes (82 00 40). */
 #define MIN_ADDR_BYTES 3
 
-/* The usual address, [type < 24, bytes of < 256], decoded without the general item reader;
- * anything else (and every error) goes through rd_addr's general path. */
-static bool
-rd_addr_fast(ockam__cbor_rd *r, struct ockam_route *route, ockam_err *err)
-{
-    const uint8_t *p = r->p + r->pos;
-    size_t n = left(r), hl, len;
-    if (n < 3 || p[0] != 0x82 || p[1] >= 24)
-        return false;
-    if (p[2] >= 0x40 && p[2] < 0x58) {
-        hl = 3;
-        len = p[2] - 0x40u;
-    } else if (p[2] == 0x58 && n >= 4) {
-        hl = 4;
-        len = p[3];
-    } else {
-        return false;
-    }
-    if (len > n - hl)
-        return false;
-    r->pos += hl + len;
-    if (len > OCKAM__SLOT_INLINE || route->start + route->count >= route->cap) {
-        *err = ockam_route_push_back(route, ockam_addr_of(p[1], p + hl, len));
-        return true;
-    }
-    /* rd_route reserved the room: fill the slot in place. */
-    struct ockam__slot *s = &route->slots[route->start + route->count];
-    s->type = p[1];
-    s->heap = 0;
-    s->len = (uint16_t)len;
-    ockam__copy_small(s->u.in, p + hl, len);
-    route->count++;
-    *err = OCKAM_OK;
-    return true;
-}
-
 /* Address = [uint type, bytes]; like minicbor-derive, extra trailing fields are skipped. */
 static ockam_err
 rd_addr(ockam__cbor_rd *r, struct ockam_route *route)
@@ -221,10 +185,7 @@ rd_addr(ockam__cbor_rd *r, struct ockam_route *route)
     uint64_t n, type;
     ockam_slice bytes;
 
-    ockam_err err;
-    if (rd_addr_fast(r, route, &err))
-        return err;
-    err = ockam__cbor_array(r, 1, &n);
+    ockam_err err = ockam__cbor_array(r, 1, &n);
     if (err)
         return err;
     if (n < 2)
