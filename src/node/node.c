@@ -9,7 +9,7 @@
 #include "node/node_internal.h"
 #include "node/policy.h"
 #include "node/registry.h"
-#include "transport/transport.h"
+#include "node/transport.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -405,18 +405,37 @@ ockam__node_closing(const ockam_node *n)
     return n->closing;
 }
 
-void **
-ockam__node_transport_slot(ockam_node *n, uint8_t type)
+/* ---- transports (node/transport.h) ---------------------------------------------------- */
+
+ockam_err
+ockam__transport_register(
+    ockam_node *n, const struct ockam__transport_ops *ops, const void *config, void **self_out)
 {
-    OCKAM_ASSERT(type <= OCKAM_TRANSPORT_MAX);
-    return &n->tself[type];
+    OCKAM_ASSERT(ops && ops->init && ops->route && ops->shutdown);
+    OCKAM_ASSERT(ops->type > OCKAM_TRANSPORT_LOCAL && ops->type <= OCKAM_TRANSPORT_MAX);
+    if (n->closing)
+        return OCKAM_ECLOSED;
+    if (n->tops[ops->type])
+        return OCKAM_EEXIST;
+    void *self = ockam__zalloc(ops->size);
+    if (!self)
+        return OCKAM_ENOMEM;
+    ockam_err err = ops->init(self, n, config);
+    if (err) {
+        ockam__free(self);
+        return err;
+    }
+    n->tops[ops->type] = ops;
+    n->tself[ops->type] = self;
+    if (self_out)
+        *self_out = self;
+    return OCKAM_OK;
 }
 
-const struct ockam__transport_ops **
-ockam__node_transport_ops_slot(ockam_node *n, uint8_t type)
+void *
+ockam__transport_get(ockam_node *n, uint8_t type)
 {
-    OCKAM_ASSERT(type <= OCKAM_TRANSPORT_MAX);
-    return &n->tops[type];
+    return type <= OCKAM_TRANSPORT_MAX && n->tops[type] ? n->tself[type] : NULL;
 }
 
 /* ---- workers ------------------------------------------------------------------------- */

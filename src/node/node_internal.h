@@ -28,11 +28,4 @@ struct ockam__policy *ockam__node_policy(ockam_node *node);
 /* True while ockam_node_free() is tearing the node down. */
 bool ockam__node_closing(const ockam_node *node);
 
-/* The node's transport table, one slot per address type (used by src/transport/transport.c).
- * The node calls ops->shutdown for each registered transport in ockam_node_free, runs the
- * loop until every handle is closed, then calls ops->fini and frees the state. */
-struct ockam__transport_ops;
-void **ockam__node_transport_slot(ockam_node *node, uint8_t type);
-const struct ockam__transport_ops **ockam__node_transport_ops_slot(ockam_node *node, uint8_t type);
-
 #endif

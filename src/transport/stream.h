@@ -14,9 +14,9 @@
 
 #include "core/codec.h"
 #include "node/policy.h"
+#include "node/transport.h"
 #include "ockam/stream.h"
 #include "ockam/tcp.h"
-#include "transport/transport.h"
 
 #include <netdb.h>
 

@@ -17,8 +17,8 @@
 #define OCKAM_TRANSPORT_KAFKA_INTERNAL_H
 
 #include "node/policy.h"
+#include "node/transport.h"
 #include "ockam/kafka.h"
-#include "transport/transport.h"
 
 #include <librdkafka/rdkafka.h>
 

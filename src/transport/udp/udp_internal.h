@@ -9,8 +9,8 @@
 #define OCKAM_TRANSPORT_UDP_INTERNAL_H
 
 #include "node/policy.h"
+#include "node/transport.h"
 #include "ockam/udp.h"
-#include "transport/transport.h"
 #include "transport/udp/udp_reasm.h"
 
 #include <netinet/in.h>

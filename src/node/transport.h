@@ -1,6 +1,17 @@
 /* The transport plug-in interface (internal). A transport is a static ops table registered on
- * a node under its address type byte; the node allocates and zeroes `size` bytes of private
- * state for it. Every op runs on the node's loop thread.
+ * a node under its address type byte; the node owns the table (one slot per type, filled
+ * only by ockam__transport_register in node.c), allocates and zeroes `size` bytes of private
+ * state for it, and calls shutdown and fini when it is freed. Every op runs on the node's
+ * loop thread.
+ *
+ * Internal, not public: a transport works on the message's internals (core/core.h: routes
+ * edited in place, payloads borrowed from read buffers, the codecs) and the node's loop,
+ * which the public API deliberately hides. Transports live in this tree.
+ *
+ * Adding a transport (docs/architecture.md, How to add a transport): one folder under
+ * src/transport/ with its ops table and public header, its multiaddr code (core/multiaddr.c),
+ * the security rules through node/policy.h (never re-implemented), and an adapter for the
+ * conformance suite (tests/conformance/transport_suite.h), which every transport must pass.
  *
  * Outbound: when the first address of a message's onward route has the transport's type, the
  * router calls route(). The transport then owns the message: it finds or (if the rules allow)
@@ -11,8 +22,8 @@
  *
  * Inbound: a connection decodes a frame into a message, prepends its local sender address to
  * the return route, sets the origin and calls ockam__node_route_incoming(). */
-#ifndef OCKAM_TRANSPORT_TRANSPORT_H
-#define OCKAM_TRANSPORT_TRANSPORT_H
+#ifndef OCKAM_NODE_TRANSPORT_H
+#define OCKAM_NODE_TRANSPORT_H
 
 #include "node/node_internal.h"
 
@@ -39,8 +50,10 @@ struct ockam__transport_ops {
     void (*fini)(void *self);
 };
 
-/* Register a transport and call its init. OCKAM_EEXIST if the type is taken. *self_out (may be
- * NULL) receives the private state. Asserts that route, init and shutdown are present. */
+/* Register a transport and call its init. OCKAM_EEXIST if the type is taken, OCKAM_ECLOSED
+ * while the node is being freed. *self_out (may be NULL) receives the private state. Asserts
+ * that route, init and shutdown are present and the type is 1..127. init must leave nothing
+ * behind when it fails: the state is then freed without fini. */
 ockam_err ockam__transport_register(
     ockam_node *node, const struct ockam__transport_ops *ops, const void *config, void **self_out);
 /* The private state of the transport registered for `type`, or NULL. */
