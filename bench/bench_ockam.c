@@ -8,7 +8,7 @@
  *                                 send to [1#127.0.0.1:port, sink] (or through the hop node
  *                                 listening on `via`) for `secs`, then the end marker. The
  *                                 sender throttles on its connection's write queue
- *                                 (ockam_conn_get_stats().queued_bytes)
+ *                                 (ockam_conn_stats: queued_bytes)
  *   echo                          listen; the built-in echo service
  *   ping port= size= secs= [via=] one request at a time to echo; reports p50/p99
  *   hop to=                       connect to 127.0.0.1:to, then listen; the built-in hop
@@ -161,7 +161,9 @@ on_conn_closed(ockam_conn *conn, ockam_err reason, void *user)
 static size_t
 queued(ockam_conn *conn)
 {
-    return ockam_conn_get_stats(conn).queued_bytes;
+    struct ockam_conn_stats s;
+    ockam_conn_stats(conn, &s);
+    return s.queued_bytes;
 }
 
 static int

@@ -30,6 +30,14 @@
 #include <time.h>
 #include <unistd.h>
 
+static struct ockam_udp_stats
+bind_stats_of(const ockam_udp_bind *b)
+{
+    struct ockam_udp_stats s;
+    ockam_udp_bind_stats(b, &s);
+    return s;
+}
+
 /* Bytes of kernel memory the messages in flight may take: well under the 4 MiB (8 MiB
  * effective) receive buffer, counting ~768 bytes of overhead per datagram on loopback. */
 #define WINDOW_BYTES (2u * 1024u * 1024u)
@@ -182,7 +190,7 @@ run_ockam(size_t size, uint64_t total)
     struct result r = {
         .seconds = (double)(atomic_load(&o.last_ns) - o.t0) / 1e9,
         .delivered = atomic_load(&o.delivered),
-        .datagrams = ockam_udp_bind_get_stats(o.bb).datagrams_in,
+        .datagrams = bind_stats_of(o.bb).datagrams_in,
     };
     if (atomic_load(&o.bad))
         fprintf(stderr, "ockam: %llu messages of the wrong size\n",

@@ -125,7 +125,8 @@ OCKAM_API ockam_flow_id ockam_kafka_flow_id(ockam_node *node);
 /* The inbox topic, or NULL if the transport is not registered. */
 OCKAM_API const char *ockam_kafka_inbox(ockam_node *node);
 
-typedef struct ockam_kafka_stats {
+/* The Kafka transport's counters, read with ockam_kafka_stats(). */
+struct ockam_kafka_stats {
     uint64_t produced;        /* records handed to librdkafka */
     uint64_t delivered;       /* acknowledged by the cluster */
     uint64_t delivery_failed; /* reported failed (including refused at produce time) */
@@ -135,10 +136,10 @@ typedef struct ockam_kafka_stats {
     uint64_t commits;         /* successful offset commits */
     uint64_t commit_failures;
     uint32_t assigned_partitions;
-} ockam_kafka_stats;
+};
 
 /* OCKAM_ENOTSUP if the transport is not registered on the node. */
-OCKAM_API ockam_err ockam_kafka_get_stats(ockam_node *node, ockam_kafka_stats *out);
+OCKAM_API ockam_err ockam_kafka_stats(ockam_node *node, struct ockam_kafka_stats *out);
 
 /* Parse the value of a Kafka address ("topic" or "topic/partition", len bytes, no NUL needed).
  * topic receives the NUL-terminated topic; *partition is -1 when none was given.

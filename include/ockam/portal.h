@@ -62,15 +62,15 @@ extern "C" {
 /* Largest Payload a portal sends (bytes of TCP data per message). */
 #define OCKAM_PORTAL_MAX_PAYLOAD 49152u
 
-/* Counters of an inlet or outlet. */
-typedef struct ockam_portal_stats {
+/* Counters of an inlet or outlet, read with ockam_inlet_stats() / ockam_outlet_stats(). */
+struct ockam_portal_stats {
     uint64_t accepted;  /* connections opened in total (inlet: clients; outlet: Pings) */
     uint64_t failed;    /* of which never connected (no Pong; target refused or unreachable) */
     size_t active;      /* connections open now */
     uint64_t bytes_in;  /* bytes read from this side's sockets */
     uint64_t bytes_out; /* bytes written to this side's sockets */
     size_t queued;      /* bytes waiting to be written to this side's sockets now */
-} ockam_portal_stats;
+};
 
 /* ---- outlet ------------------------------------------------------------------------ */
 
@@ -99,7 +99,7 @@ OCKAM_API const char *ockam_outlet_target(const ockam_outlet *outlet);
 /* Why the last connection to the target failed ("" if none did), e.g.
  * "cannot connect to 10.1.2.3:80: connection timed out". */
 OCKAM_API const char *ockam_outlet_last_error(const ockam_outlet *outlet);
-OCKAM_API ockam_portal_stats ockam_outlet_stats(const ockam_outlet *outlet);
+OCKAM_API void ockam_outlet_stats(const ockam_outlet *outlet, struct ockam_portal_stats *out);
 
 /* ---- inlet ------------------------------------------------------------------------- */
 
@@ -146,7 +146,7 @@ OCKAM_API const ockam_route *ockam_inlet_outlet_route(const ockam_inlet *inlet);
 OCKAM_API ockam_inlet_state ockam_inlet_status(const ockam_inlet *inlet);
 /* Why the inlet is or last was DOWN, or the last handshake failure ("" if none). */
 OCKAM_API const char *ockam_inlet_last_error(const ockam_inlet *inlet);
-OCKAM_API ockam_portal_stats ockam_inlet_stats(const ockam_inlet *inlet);
+OCKAM_API void ockam_inlet_stats(const ockam_inlet *inlet, struct ockam_portal_stats *out);
 
 #ifdef __cplusplus
 }

@@ -22,13 +22,16 @@ typedef struct ockam_conn ockam_conn;
  * error. The conn pointer is valid during the call only. */
 typedef void (*ockam_conn_close_cb)(ockam_conn *conn, ockam_err reason, void *user);
 
-typedef struct ockam_conn_stats {
+/* A connection's counters, read with ockam_conn_stats(). Every object's counters are read
+ * the same way, ockam_<obj>_stats(obj, &out), into a struct without a typedef (the getter
+ * has the name). */
+struct ockam_conn_stats {
     uint64_t frames_in, frames_out;
     uint64_t bytes_in, bytes_out;
     uint64_t dropped;    /* messages freed because the connection died before sending them */
     uint64_t refused;    /* messages refused by this connection (too large for its profile) */
     size_t queued_bytes; /* bytes waiting in the write queue */
-} ockam_conn_stats;
+};
 
 /* The connection's local sender address (32 hex chars), used in routes: "/worker/<hex>". */
 OCKAM_API const char *ockam_conn_address(const ockam_conn *conn);
@@ -47,7 +50,7 @@ OCKAM_API ockam_flow_id ockam_conn_spawner_id(const ockam_conn *conn);
  * outgoing connection to the relay node, so that the node is reachable through the relay
  * exactly as through its own listener. */
 OCKAM_API void ockam_conn_set_spawner_id(ockam_conn *conn, ockam_flow_id id);
-OCKAM_API ockam_conn_stats ockam_conn_get_stats(const ockam_conn *conn);
+OCKAM_API void ockam_conn_stats(const ockam_conn *conn, struct ockam_conn_stats *out);
 /* Add a close watcher (several may be added). OCKAM_ENOMEM. */
 OCKAM_API ockam_err ockam_conn_on_close(ockam_conn *conn, ockam_conn_close_cb cb, void *user);
 /* Remove a watcher added with the same cb and user. */

@@ -110,7 +110,8 @@ typedef struct ockam_udp_bind_opts {
 OCKAM_API ockam_err ockam_udp_bind_open(
     ockam_node *node, const char *host_port, const ockam_udp_bind_opts *opts, ockam_udp_bind **out);
 
-typedef struct ockam_udp_stats {
+/* A bind's counters, read with ockam_udp_bind_stats(). */
+struct ockam_udp_stats {
     uint64_t datagrams_in, datagrams_out;
     uint64_t messages_in;    /* routing messages reassembled, decoded and routed */
     uint64_t messages_out;   /* routing messages handed to the socket (every fragment) */
@@ -132,7 +133,7 @@ typedef struct ockam_udp_stats {
     size_t reassembly_bytes; /* bytes held by partial messages now */
     size_t reassembly_peak;  /* highest reassembly_bytes seen */
     uint32_t peers;          /* peers tracked now */
-} ockam_udp_stats;
+};
 
 /* The bind's sender address (32 hex chars): put it in routes, e.g. [0#<it>, 2#h:p, 0#echo]. */
 OCKAM_API const char *ockam_udp_bind_address(const ockam_udp_bind *bind);
@@ -144,7 +145,7 @@ OCKAM_API const char *ockam_udp_bind_peer(const ockam_udp_bind *bind);
 OCKAM_API ockam_flow_id ockam_udp_bind_flow_id(const ockam_udp_bind *bind);
 /* True for the default bind the transport created for 2#host:port first hops. */
 OCKAM_API bool ockam_udp_bind_is_default(const ockam_udp_bind *bind);
-OCKAM_API ockam_udp_stats ockam_udp_bind_get_stats(const ockam_udp_bind *bind);
+OCKAM_API void ockam_udp_bind_stats(const ockam_udp_bind *bind, struct ockam_udp_stats *out);
 /* Stop the sender worker, drop queued datagrams and partial messages, close the socket
  * (asynchronously). The pointer must not be used after this call; a closed bind is no longer
  * found or listed. */

@@ -227,7 +227,7 @@ api_request(const char *name, const char *method, const char *path, json_t *body
     char *text = json_dumps(req, JSON_COMPACT);
     json_decref(req);
     ockam_node *node = ockam_node_new();
-    if (!text || !node || ockam_uds_init(node) != OCKAM_OK) {
+    if (!text || !node || ockam_uds_init(node, NULL) != OCKAM_OK) {
         free(text);
         ockam_node_free(node);
         return out_error(EXIT_RUNTIME, NULL, "Cannot set up a client for node %s.", name);

@@ -167,7 +167,7 @@ start_transports(struct noderun *r, startup_error *e)
         return fail(e, NULL, "Out of memory.");
     ockam_err err = ockam_tcp_init(r->node, &tcp);
     if (!err)
-        err = ockam_uds_init(r->node);
+        err = ockam_uds_init(r->node, NULL);
     if (!err)
         err = start_udp_transport(r);
     if (err)

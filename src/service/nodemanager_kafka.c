@@ -20,7 +20,7 @@ ockam__nm_kafka_consume_all(ockam__nodemanager *nm, const char *addr)
 }
 
 static json_t *
-stats_json(const ockam_kafka_stats *st)
+stats_json(const struct ockam_kafka_stats *st)
 {
     return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "produced",
         (json_int_t)st->produced, "delivered", (json_int_t)st->delivered, "delivery_failed",
@@ -34,8 +34,8 @@ void
 ockam__nm_kafka_resources(ockam__nodemanager *nm, json_t *res)
 {
     ockam_node *node = ockam__nm_node(nm);
-    ockam_kafka_stats st;
-    if (ockam_kafka_get_stats(node, &st) != OCKAM_OK) {
+    struct ockam_kafka_stats st;
+    if (ockam_kafka_stats(node, &st) != OCKAM_OK) {
         json_object_set_new(res, "kafka", json_null());
         return;
     }

@@ -457,7 +457,8 @@ outlet_json(ockam__nodemanager *nm, const ockam_outlet *o)
 {
     char worker[OCKAM_MAX_ADDR_LEN + 16];
     snprintf(worker, sizeof worker, "/service/%s", ockam_outlet_address(o));
-    ockam_portal_stats st = ockam_outlet_stats(o);
+    struct ockam_portal_stats st;
+    ockam_outlet_stats(o, &st);
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I}", "node_name",
         ockam__nm_name(nm), "alias", ockam_outlet_address(o), "from", worker, "worker_address",
         worker, "to", ockam_outlet_target(o), "last_error", error_json(ockam_outlet_last_error(o)),
@@ -579,7 +580,8 @@ inlet_json(const struct nm_inlet *i)
     char last[OCKAM_MAX_ADDR_LEN + 16] = "";
     ockam_addr a = ockam_route_back(r);
     snprintf(last, sizeof last, "/service/%.*s", (int)a.len, (const char *)a.bytes);
-    ockam_portal_stats st = ockam_inlet_stats(i->in);
+    struct ockam_portal_stats st;
+    ockam_inlet_stats(i->in, &st);
     bool up = ockam_inlet_status(i->in) == OCKAM_INLET_UP;
     return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I}", "alias",
         i->alias, "bind_addr", ockam_inlet_bind_address(i->in), "to", i->to, "outlet_route",

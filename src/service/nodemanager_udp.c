@@ -148,7 +148,8 @@ ockam__nm_udp_free(ockam__nodemanager *nm)
 static json_t *
 stats_json(const ockam_udp_bind *b)
 {
-    ockam_udp_stats st = ockam_udp_bind_get_stats(b);
+    struct ockam_udp_stats st;
+    ockam_udp_bind_stats(b, &st);
     return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "datagrams_in", (json_int_t)st.datagrams_in,
         "datagrams_out", (json_int_t)st.datagrams_out, "messages_in", (json_int_t)st.messages_in,
         "messages_out", (json_int_t)st.messages_out, "malformed", (json_int_t)st.malformed,

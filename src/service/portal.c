@@ -218,10 +218,10 @@ ockam_outlet_last_error(const ockam_outlet *o)
     return o->owner.last_error;
 }
 
-ockam_portal_stats
-ockam_outlet_stats(const ockam_outlet *o)
+void
+ockam_outlet_stats(const ockam_outlet *o, struct ockam_portal_stats *out)
 {
-    return o->owner.stats;
+    *out = o->owner.stats;
 }
 
 /* ---- inlet status -------------------------------------------------------------------- */
@@ -478,8 +478,8 @@ ockam_inlet_last_error(const ockam_inlet *in)
     return in->owner.last_error;
 }
 
-ockam_portal_stats
-ockam_inlet_stats(const ockam_inlet *in)
+void
+ockam_inlet_stats(const ockam_inlet *in, struct ockam_portal_stats *out)
 {
-    return in->owner.stats;
+    *out = in->owner.stats;
 }

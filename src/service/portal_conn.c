@@ -178,12 +178,20 @@ peer_closed(ockam_conn *conn, ockam_err reason, void *user)
     pc_abort(pc, false, "the connection to the peer closed");
 }
 
+static size_t
+conn_queued(const ockam_conn *conn)
+{
+    struct ockam_conn_stats st;
+    ockam_conn_stats(conn, &st);
+    return st.queued_bytes;
+}
+
 /* Above the mark: stop reading the socket until the connection drains to half of it. */
 static void
 check_congestion(struct ockam__portal_conn *pc)
 {
     size_t mark = pc->owner->high_water;
-    if (!pc->peer_conn || pc->congested || ockam_conn_get_stats(pc->peer_conn).queued_bytes <= mark)
+    if (!pc->peer_conn || pc->congested || conn_queued(pc->peer_conn) <= mark)
         return;
     if (ockam_conn_on_drain(pc->peer_conn, mark / 2, peer_drained, pc) == OCKAM_OK)
         pc->congested = true;

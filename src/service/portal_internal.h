@@ -28,7 +28,7 @@ struct ockam__portal_owner {
     enum ockam__portal_role role;
     size_t high_water;
     uint32_t timeout_ms; /* inlet: Pong wait; outlet: connect */
-    ockam_portal_stats stats;
+    struct ockam_portal_stats stats;
     struct ockam__portal_conn *conns;
     int refs;
     bool stopping;

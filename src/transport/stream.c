@@ -19,7 +19,8 @@
 #define OBUF_KEEP (256u * 1024u) /* output buffers above this are freed once written */
 #define OBUF_MAX ((size_t)INT32_MAX)
 #define LISTEN_BACKLOG 4096
-#define CLOSE_LINGER_MS 10000u     /* ockam_conn_close: longest wait for the flush */
+#define DEFAULT_HIGH_WATER (4u * 1024u * 1024u) /* write_high_water 0 */
+#define CLOSE_LINGER_MS 10000u                  /* ockam_conn_close: longest wait for the flush */
 #define FRAMES_PER_TURN 128u       /* frames routed per connection per loop turn, at most */
 #define IN_PLACE_MIN (16u * 1024u) /* payloads written from the message's buffer, no copy */
 #define OSEG_MAX 32u               /* such payloads per output buffer */
@@ -1633,19 +1634,15 @@ ignore_sigpipe(void)
 
 ockam_err
 ockam__stream_init(struct ockam__stream *st, ockam_node *node,
-    const struct ockam__stream_kind *kind, const ockam_tcp_config *cfg)
+    const struct ockam__stream_kind *kind, const struct ockam__stream_config *cfg)
 {
-    static const ockam_tcp_config defaults = OCKAM_TCP_CONFIG_INIT;
-    if (!cfg)
-        cfg = &defaults;
     if (cfg->default_profile != OCKAM_WIRE_CURRENT && cfg->default_profile != OCKAM_WIRE_LEGACY)
         return OCKAM_EINVAL;
     if (cfg->allowed_outgoing_count && !cfg->allowed_outgoing)
         return OCKAM_EINVAL;
     st->node = node;
     st->kind = kind;
-    st->write_high_water
-        = cfg->write_high_water ? cfg->write_high_water : defaults.write_high_water;
+    st->write_high_water = cfg->write_high_water ? cfg->write_high_water : DEFAULT_HIGH_WATER;
     size_t budget = st->write_high_water / 16;
     st->read_budget = budget < RBUF_MIN_TAIL ? RBUF_MIN_TAIL
         : budget > READ_BUDGET_MAX           ? READ_BUDGET_MAX
@@ -1750,12 +1747,11 @@ ockam_conn_set_spawner_id(ockam_conn *c, ockam_flow_id id)
     c->spawner_id = id;
 }
 
-ockam_conn_stats
-ockam_conn_get_stats(const ockam_conn *c)
+void
+ockam_conn_stats(const ockam_conn *c, struct ockam_conn_stats *out)
 {
-    ockam_conn_stats s = c->stats;
-    s.queued_bytes = conn_queued(c);
-    return s;
+    *out = c->stats;
+    out->queued_bytes = conn_queued(c);
 }
 
 ockam_err

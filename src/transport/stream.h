@@ -16,7 +16,6 @@
 #include "node/policy.h"
 #include "node/transport.h"
 #include "ockam/stream.h"
-#include "ockam/tcp.h"
 
 #include <netdb.h>
 
@@ -165,7 +164,7 @@ struct ockam_conn {
     uint32_t user_pauses; /* ockam_conn_pause calls not yet resumed (also counted in pausers) */
     ockam_connect_cb connect_cb;
     void *connect_user;
-    ockam_conn_stats stats;
+    struct ockam_conn_stats stats;
     uint64_t write_calls; /* batches handed to the socket (for tests of write batching) */
 };
 
@@ -182,8 +181,16 @@ struct ockam_listener {
 };
 
 /* ---- transport ops, shared by tcp.c and uds.c ---------------------------------------- */
+/* What a stream transport's public config says (each kind maps its own config to this). */
+struct ockam__stream_config {
+    size_t write_high_water; /* 0 = the default (4 MiB) */
+    uint32_t handshake_timeout_ms;
+    ockam_wire_profile default_profile;
+    const char *const *allowed_outgoing; /* handed to the node's policy (node/policy.h) */
+    size_t allowed_outgoing_count;
+};
 ockam_err ockam__stream_init(struct ockam__stream *st, ockam_node *node,
-    const struct ockam__stream_kind *kind, const ockam_tcp_config *cfg);
+    const struct ockam__stream_kind *kind, const struct ockam__stream_config *cfg);
 ockam_err ockam__stream_route(struct ockam__stream *st, ockam_msg *msg);
 /* The transport's send_direct op (transport.h). */
 ockam_err ockam__stream_send_direct(struct ockam__stream *st, const ockam_route *onward,

@@ -334,17 +334,17 @@ kt_kafka_init(knode *n, kt_kafka *k)
 
 struct stats_arg {
     ockam_node *node;
-    ockam_kafka_stats st;
+    struct ockam_kafka_stats st;
 };
 
 static void
 read_stats(void *arg)
 {
     struct stats_arg *a = arg;
-    assert_int_equal(ockam_kafka_get_stats(a->node, &a->st), OCKAM_OK);
+    assert_int_equal(ockam_kafka_stats(a->node, &a->st), OCKAM_OK);
 }
 
-ockam_kafka_stats
+struct ockam_kafka_stats
 kt_stats(knode *n)
 {
     struct stats_arg a = {.node = n->node};

@@ -94,7 +94,7 @@ void kt_kafka_prop(kt_kafka *k, const char *prop);
 /* Register the Kafka transport on a node that is not running yet; asserts OCKAM_OK. */
 void kt_kafka_init(knode *n, kt_kafka *k);
 /* The node's Kafka statistics, read on its loop thread. */
-ockam_kafka_stats kt_stats(knode *n);
+struct ockam_kafka_stats kt_stats(knode *n);
 /* Wait until the node's consumer has its partitions (group joined). */
 bool kt_wait_assigned(kt_kafka *k, uint64_t timeout_ms);
 

@@ -140,7 +140,7 @@ test_bad_records_skipped(void **state)
     assert_memory_equal(spy.items[1].payload, "good-2", 6);
     kt_unlock();
 
-    ockam_kafka_stats st = kt_stats(&n3);
+    struct ockam_kafka_stats st = kt_stats(&n3);
     assert_int_equal(st.consumed, b->count + 1);
     assert_int_equal(st.bad_records, (uint64_t)bad);
     assert_int_equal(st.routed, 2);

@@ -202,7 +202,7 @@ test_tcp_kafka_tcp(void **state)
     }
     kt_unlock();
     /* Each record was produced and consumed exactly once on both Kafka legs. */
-    ockam_kafka_stats s2 = kt_stats(&c.n2), s3 = kt_stats(&c.n3);
+    struct ockam_kafka_stats s2 = kt_stats(&c.n2), s3 = kt_stats(&c.n3);
     assert_int_equal(s2.produced, 1 + COUNT);
     assert_int_equal(s3.consumed, 1 + COUNT);
     assert_int_equal(s3.produced, 1 + COUNT);

@@ -99,7 +99,7 @@ test_routes_exact(void **state)
     assert_memory_equal(p.client.items[0].payload, "hello", 5);
     kt_unlock();
 
-    ockam_kafka_stats s2 = kt_stats(&p.n2), s3 = kt_stats(&p.n3);
+    struct ockam_kafka_stats s2 = kt_stats(&p.n2), s3 = kt_stats(&p.n3);
     assert_int_equal(s2.produced, 1);
     assert_int_equal(s2.consumed, 1);
     assert_int_equal(s2.routed, 1);
@@ -195,7 +195,7 @@ test_order_1000_per_route(void **state)
     print_message("2 x %d round trips through Kafka in %llu ms\n", PER_ROUTE,
         (unsigned long long)(kt_now_ms() - t0));
 
-    ockam_kafka_stats s2 = kt_stats(&p.n2), s3 = kt_stats(&p.n3);
+    struct ockam_kafka_stats s2 = kt_stats(&p.n2), s3 = kt_stats(&p.n3);
     kt_lock();
     assert_sequence(&ca, 'A', PER_ROUTE);
     assert_sequence(&cb, 'B', PER_ROUTE);
@@ -223,7 +223,7 @@ test_reply_needs_permission(void **state)
     pair_start(&p, "p2.inbox", "p3.inbox", false);
     assert_int_equal(kt_send(&p.n2, p.client.worker, "16#p3.inbox => spy", "x", 1), OCKAM_OK);
     assert_true(kt_collector_wait(&p.spy, 1, 20000));
-    ockam_kafka_stats s3 = kt_stats(&p.n3);
+    struct ockam_kafka_stats s3 = kt_stats(&p.n3);
     assert_int_equal(s3.routed, 1);
     assert_int_equal(s3.produced, 0);
     pair_free(&p);

@@ -127,7 +127,7 @@ test_outage_delivered_after(void **state)
 
     send_numbered(&p, route, 1, 1 + DURING);
     assert_responsive(&p);
-    ockam_kafka_stats s2 = kt_stats(&p.n2);
+    struct ockam_kafka_stats s2 = kt_stats(&p.n2);
     assert_int_equal(s2.produced, 1 + DURING);
     assert_int_equal(s2.delivered, 1); /* the warm-up only: the rest waits for the brokers */
     assert_true(kmock_cmd(&mock, "up -1"));
@@ -141,7 +141,7 @@ test_outage_delivered_after(void **state)
     }
     kt_unlock();
     s2 = kt_stats(&p.n2);
-    ockam_kafka_stats s3 = kt_stats(&p.n3);
+    struct ockam_kafka_stats s3 = kt_stats(&p.n3);
     assert_int_equal(s2.delivered, 1 + DURING);
     assert_int_equal(s2.delivery_failed, 0);
     assert_int_equal(s3.consumed, 1 + DURING);
@@ -166,7 +166,7 @@ test_outage_reported_failed(void **state)
     send_numbered(&p, route, 1, 11);
     assert_responsive(&p);
     assert_true(kt_wait(all_failed, &p.k2.events, 20000));
-    ockam_kafka_stats s2 = kt_stats(&p.n2);
+    struct ockam_kafka_stats s2 = kt_stats(&p.n2);
     assert_int_equal(s2.delivery_failed, 10);
     assert_int_equal(s2.delivered, 1);
     kt_lock();

@@ -79,8 +79,8 @@ static void
 test_config_errors(void **state)
 {
     ockam_node *node = ockam_node_new();
-    ockam_kafka_stats st;
-    assert_int_equal(ockam_kafka_get_stats(node, &st), OCKAM_ENOTSUP);
+    struct ockam_kafka_stats st;
+    assert_int_equal(ockam_kafka_stats(node, &st), OCKAM_ENOTSUP);
     assert_int_equal(ockam_kafka_flow_id(node), 0);
     assert_null(ockam_kafka_inbox(node));
     assert_int_equal(ockam_kafka_init(node, NULL), OCKAM_EINVAL);
@@ -92,7 +92,7 @@ test_config_errors(void **state)
     assert_int_equal(init_with(node, DEAD_BOOTSTRAP, "inbox", "novalue"), OCKAM_EINVAL);
     assert_int_equal(init_with(node, DEAD_BOOTSTRAP, "inbox", "acks=maybe"), OCKAM_EINVAL);
     /* Nothing was registered by the failures above. */
-    assert_int_equal(ockam_kafka_get_stats(node, &st), OCKAM_ENOTSUP);
+    assert_int_equal(ockam_kafka_stats(node, &st), OCKAM_ENOTSUP);
     /* Bootstrap servers given as a property; a producer-only property is not seen by the
      * consumer (which would refuse it). */
     assert_int_equal(init_with(node, NULL, "inbox", "bootstrap.servers=" DEAD_BOOTSTRAP), OCKAM_OK);
@@ -165,8 +165,8 @@ test_open_proxy_rule(void **state)
     assert_int_equal(forward(&f, "16#ok.topic => echo", remote), OCKAM_OK);
     assert_int_equal(forward(&f, "16#ok.topic/3 => echo", remote), OCKAM_OK);
     assert_int_equal(forward(&f, "16#other.topic => echo", local), OCKAM_OK);
-    ockam_kafka_stats st;
-    assert_int_equal(ockam_kafka_get_stats(f.node, &st), OCKAM_OK);
+    struct ockam_kafka_stats st;
+    assert_int_equal(ockam_kafka_stats(f.node, &st), OCKAM_OK);
     assert_int_equal(st.produced, 3);
     assert_int_equal(st.delivery_failed, 0);
     /* The broker is unreachable: at shutdown the three records are purged and reported. */
@@ -190,8 +190,8 @@ test_route_errors(void **state)
     assert_int_equal(forward(&f, "16#bad topic => echo", local), OCKAM_EADDRINVAL);
     assert_int_equal(forward(&f, "16#t/x => echo", local), OCKAM_EADDRINVAL);
     assert_int_equal(forward(&f, "16#t", local), OCKAM_EROUTE);
-    ockam_kafka_stats st;
-    assert_int_equal(ockam_kafka_get_stats(f.node, &st), OCKAM_OK);
+    struct ockam_kafka_stats st;
+    assert_int_equal(ockam_kafka_stats(f.node, &st), OCKAM_OK);
     assert_int_equal(st.produced, 0);
     ockam_node_free(f.node);
     assert_int_equal(f.events.delivery_failed, 0);
@@ -208,8 +208,8 @@ test_too_large(void **state)
     assert_int_equal(ockam_route_parse(ockam_msg_onward(m), "16#t => echo"), OCKAM_OK);
     assert_int_equal(ockam_msg_set_payload(m, big, sizeof big), OCKAM_OK);
     assert_int_equal(ockam_send(f.w, m), OCKAM_EMSGSIZE);
-    ockam_kafka_stats st;
-    assert_int_equal(ockam_kafka_get_stats(f.node, &st), OCKAM_OK);
+    struct ockam_kafka_stats st;
+    assert_int_equal(ockam_kafka_stats(f.node, &st), OCKAM_OK);
     assert_int_equal(st.produced, 0);
     assert_int_equal(st.delivery_failed, 1);
     assert_int_equal(f.events.delivery_failed, 1);

@@ -83,7 +83,8 @@ rx_tick(ockam_timer *t, void *user)
 {
     struct rx *rx = user;
     uint64_t now = ockam_node_now_ms(rx->node);
-    ockam_udp_stats s = ockam_udp_bind_get_stats(rx->bind);
+    struct ockam_udp_stats s;
+    ockam_udp_bind_stats(rx->bind, &s);
     size_t held = ockam_udp_reassembly_bytes(rx->node);
     if (held > rx->peak_node)
         rx->peak_node = held;
@@ -99,7 +100,8 @@ rx_tick(ockam_timer *t, void *user)
 static int
 rx_verdict(struct rx *rx)
 {
-    ockam_udp_stats s = ockam_udp_bind_get_stats(rx->bind);
+    struct ockam_udp_stats s;
+    ockam_udp_bind_stats(rx->bind, &s);
     double single_rate = rx->singles ? (double)rx->got_single / rx->singles : 0;
     printf("result singles=%u/%u (%.1f%%) multis=%u/%u bad=%u datagrams_in=%llu gaps=%llu "
            "late=%llu abandoned=%llu stale=%llu malformed=%llu reassembly_peak=%zu "
@@ -194,7 +196,8 @@ tx_tick(ockam_timer *t, void *user)
         else if (tx->sent_single < tx->singles)
             tx_send(tx, KIND_SINGLE, tx->sent_single++, SINGLE_SIZE);
     }
-    ockam_udp_stats s = ockam_udp_bind_get_stats(tx->bind);
+    struct ockam_udp_stats s;
+    ockam_udp_bind_stats(tx->bind, &s);
     /* Done once every message is out of the bind (none waiting in a queue). */
     if (s.messages_out + s.send_dropped >= (uint64_t)tx->singles + tx->multis
         && s.queued_bytes == 0) {
@@ -231,7 +234,8 @@ run_send(const char *bind, const char *dest, uint32_t singles, uint32_t multis, 
     }
     ockam_timer_start(tx.node, TICK_MS, TICK_MS, tx_tick, &tx, NULL);
     ockam_node_run(tx.node);
-    ockam_udp_stats s = ockam_udp_bind_get_stats(tx.bind);
+    struct ockam_udp_stats s;
+    ockam_udp_bind_stats(tx.bind, &s);
     printf("sent messages=%llu datagrams=%llu dropped=%llu\n", (unsigned long long)s.messages_out,
         (unsigned long long)s.datagrams_out, (unsigned long long)s.send_dropped);
     ockam_route_free(tx.route);

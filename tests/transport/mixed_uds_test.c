@@ -57,7 +57,7 @@ static tn_probe *
 uds_sender(ockam_node **n1)
 {
     *n1 = tn_node_new();
-    assert_int_equal(ockam_uds_init(*n1), OCKAM_OK);
+    assert_int_equal(ockam_uds_init(*n1, NULL), OCKAM_OK);
     return tn_probe_start(*n1, "app");
 }
 

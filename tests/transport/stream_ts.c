@@ -10,6 +10,14 @@
 
 #include <stdlib.h>
 
+static struct ockam_conn_stats
+conn_stats_of(const ockam_conn *c)
+{
+    struct ockam_conn_stats s;
+    ockam_conn_stats(c, &s);
+    return s;
+}
+
 struct box {
     ts_connected_cb connected;
     ts_closed_cb closed;
@@ -27,7 +35,7 @@ static void
 on_close(ockam_conn *conn, ockam_err reason, void *user)
 {
     struct box *b = user;
-    b->closed(ockam_conn_get_stats(conn).dropped, b->arg);
+    b->closed(conn_stats_of(conn).dropped, b->arg);
     free(b);
 }
 

@@ -93,7 +93,8 @@ test_two_nodes_echo(void **state)
     assert_int_equal(ockam_msg_origin(m).spawner, 0);
     ockam_msg_free(m);
 
-    ockam_conn_stats s = ockam_conn_get_stats(c);
+    struct ockam_conn_stats s;
+    ockam_conn_stats(c, &s);
     assert_int_equal(s.frames_out, 1);
     assert_int_equal(s.frames_in, 1);
     assert_int_equal(s.queued_bytes, 0);

@@ -152,7 +152,7 @@ test_lazy_uds_hop(void **state)
     assert_int_equal(ockam_uds_listen(far, path, &l), OCKAM_OK);
     assert_int_equal(ockam_flow_add_consumer(far, "echo", ockam_listener_flow_id(l)), OCKAM_OK);
     ockam_node *n = tn_node_new();
-    assert_int_equal(ockam_uds_init(n), OCKAM_OK);
+    assert_int_equal(ockam_uds_init(n, NULL), OCKAM_OK);
     tn_probe *app = tn_probe_start(n, "app");
     snprintf(route, sizeof route, "5#%s => echo", path);
     for (int i = 0; i < 2; i++) {
@@ -186,7 +186,7 @@ test_uds_to_tcp_bridge(void **state)
     assert_int_equal(ockam_flow_add_consumer(n2, "hop", ockam_listener_flow_id(l2)), OCKAM_OK);
     ockam_conn *c23 = tn_tcp_connect(n2, ockam_listener_address(l3), OCKAM_WIRE_CURRENT);
     ockam_node *n1 = tn_node_new();
-    assert_int_equal(ockam_uds_init(n1), OCKAM_OK);
+    assert_int_equal(ockam_uds_init(n1, NULL), OCKAM_OK);
     tn_probe *app = tn_probe_start(n1, "app");
     snprintf(route, sizeof route, "5#%s => hop => %s => echo", path, ockam_conn_address(c23));
     assert_int_equal(tn_send(tn_probe_worker(app), route, "mixed", 5), OCKAM_OK);
@@ -200,6 +200,74 @@ test_uds_to_tcp_bridge(void **state)
     tn_free_all();
 }
 
+/* n1 -UDS-> n2 (hop) -> 5#<n3 path>: a message from another node makes n2 open a Unix-socket
+ * connection only to a path its ockam_uds_config allows (the TCP rule, per transport). */
+static void
+run_uds_open_proxy(bool allowed)
+{
+    char p2[128], p3[128], route[512];
+    path_of(p2, sizeof p2, "n2.sock");
+    path_of(p3, sizeof p3, "n3.sock");
+    ockam_node *n3 = tn_node_new();
+    ockam_listener *l3 = NULL;
+    assert_int_equal(ockam_echo_start(n3, NULL, NULL), OCKAM_OK);
+    assert_int_equal(ockam_uds_listen(n3, p3, &l3), OCKAM_OK);
+    assert_int_equal(ockam_flow_add_consumer(n3, "echo", ockam_listener_flow_id(l3)), OCKAM_OK);
+
+    ockam_node *n2 = tn_node_new();
+    ockam_listener *l2 = NULL;
+    const char *allow[] = {p3};
+    ockam_uds_config cfg = OCKAM_UDS_CONFIG_INIT;
+    cfg.allowed_outgoing = allowed ? allow : NULL;
+    cfg.allowed_outgoing_count = allowed ? 1 : 0;
+    assert_int_equal(ockam_uds_init(n2, &cfg), OCKAM_OK);
+    assert_int_equal(ockam_uds_init(n2, NULL), OCKAM_EEXIST);
+    assert_int_equal(ockam_hop_start(n2, NULL, NULL), OCKAM_OK);
+    assert_int_equal(ockam_echo_start(n2, NULL, NULL), OCKAM_OK);
+    assert_int_equal(ockam_uds_listen(n2, p2, &l2), OCKAM_OK);
+    assert_int_equal(ockam_flow_add_consumer(n2, "hop", ockam_listener_flow_id(l2)), OCKAM_OK);
+    assert_int_equal(ockam_flow_add_consumer(n2, "echo", ockam_listener_flow_id(l2)), OCKAM_OK);
+
+    ockam_node *n1 = tn_node_new();
+    assert_int_equal(ockam_uds_init(n1, NULL), OCKAM_OK);
+    tn_probe *app = tn_probe_start(n1, "app");
+    snprintf(route, sizeof route, "5#%s => hop => 5#%s => echo", p2, p3);
+    assert_int_equal(tn_send(tn_probe_worker(app), route, "proxied", 7), OCKAM_OK);
+    if (allowed) {
+        ockam_msg *m = tn_probe_wait(app, WAIT_MS);
+        assert_non_null(m);
+        ockam_msg_free(m);
+        assert_non_null(ockam_conn_find(n2, p3));
+        tn_free_all();
+        return;
+    }
+    /* A later round trip on the same connection: the refusal happened before it. */
+    snprintf(route, sizeof route, "5#%s => echo", p2);
+    assert_int_equal(tn_send(tn_probe_worker(app), route, "control", 7), OCKAM_OK);
+    ockam_msg *m = tn_probe_wait(app, WAIT_MS);
+    assert_non_null(m);
+    ockam_slice body = ockam_msg_payload(m);
+    assert_int_equal(body.len, 7);
+    assert_memory_equal(body.ptr, "control", 7);
+    ockam_msg_free(m);
+    tn_drain();
+    assert_null(ockam_conn_find(n2, p3));
+    assert_int_equal(tn_conn_count(n3), 0);
+    tn_free_all();
+}
+
+static void
+test_uds_open_proxy_refused(void **state)
+{
+    run_uds_open_proxy(false);
+}
+
+static void
+test_uds_open_proxy_allowed(void **state)
+{
+    run_uds_open_proxy(true);
+}
+
 int
 main(void)
 {
@@ -209,6 +277,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_raw_legacy_client, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_lazy_uds_hop, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_uds_to_tcp_bridge, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_uds_open_proxy_refused, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_uds_open_proxy_allowed, make_dir, remove_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

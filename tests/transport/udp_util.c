@@ -162,19 +162,20 @@ tu_raw_send_msg(int fd, const char *to, uint16_t number, const uint8_t *body, si
 
 struct stats_wait {
     ockam_udp_bind *b;
-    bool (*pred)(const ockam_udp_stats *s);
+    bool (*pred)(const struct ockam_udp_stats *s);
 };
 
 static bool
 stats_step(void *arg)
 {
     struct stats_wait *w = arg;
-    ockam_udp_stats s = ockam_udp_bind_get_stats(w->b);
+    struct ockam_udp_stats s;
+    ockam_udp_bind_stats(w->b, &s);
     return w->pred(&s);
 }
 
 bool
-tu_wait_stats(ockam_udp_bind *b, bool (*pred)(const ockam_udp_stats *s), uint64_t ms)
+tu_wait_stats(ockam_udp_bind *b, bool (*pred)(const struct ockam_udp_stats *s), uint64_t ms)
 {
     struct stats_wait w = {b, pred};
     return tn_wait(stats_step, &w, ms);

@@ -51,7 +51,7 @@ uint8_t *tu_body(
 void tu_raw_send_msg(int fd, const char *to, uint16_t number, const uint8_t *body, size_t len);
 
 /* Wait until pred(stats) holds for the bind. */
-bool tu_wait_stats(ockam_udp_bind *b, bool (*pred)(const ockam_udp_stats *s), uint64_t ms);
+bool tu_wait_stats(ockam_udp_bind *b, bool (*pred)(const struct ockam_udp_stats *s), uint64_t ms);
 
 /* Deterministic payload bytes and their check. */
 void tu_fill(uint8_t *p, size_t len, uint32_t seed);

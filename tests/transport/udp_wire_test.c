@@ -12,6 +12,14 @@
 #include <string.h>
 #include <unistd.h>
 
+static struct ockam_udp_stats
+bind_stats_of(const ockam_udp_bind *b)
+{
+    struct ockam_udp_stats s;
+    ockam_udp_bind_stats(b, &s);
+    return s;
+}
+
 struct rig {
     ockam_node *node;
     ockam_udp_bind *bind;
@@ -95,7 +103,8 @@ test_u1_return_route(void **state)
     assert_int_equal(ockam_msg_origin(m).producer, ockam_udp_bind_flow_id(r.bind));
     assert_int_equal(ockam_msg_origin(m).spawner, 0);
     ockam_msg_free(m);
-    ockam_udp_stats s = ockam_udp_bind_get_stats(r.bind);
+    struct ockam_udp_stats s;
+    ockam_udp_bind_stats(r.bind, &s);
     assert_int_equal(s.datagrams_in, 1);
     assert_int_equal(s.messages_in, 1);
     assert_int_equal(s.peers, 1);
@@ -211,7 +220,8 @@ test_fixed_peer(void **state)
     /* No 2# hop in the return route with a fixed peer. */
     tn_assert_route(ockam_msg_return(m), "0#%s => 0#app", ockam_udp_bind_address(r.bind));
     assert_hello(m);
-    ockam_udp_stats s = ockam_udp_bind_get_stats(r.bind);
+    struct ockam_udp_stats s;
+    ockam_udp_bind_stats(r.bind, &s);
     assert_int_equal(s.foreign, 1);
     assert_int_equal(s.messages_in, 1);
 
@@ -233,7 +243,7 @@ test_fixed_peer(void **state)
 /* ---- bad input ----------------------------------------------------------------------- */
 
 static bool
-has_malformed_5(const ockam_udp_stats *s)
+has_malformed_5(const struct ockam_udp_stats *s)
 {
     return s->malformed >= 5;
 }
@@ -258,7 +268,8 @@ test_truncated_cbor(void **state)
     ockam_msg *m = arrival(&r);
     assert_hello(m);
     ockam_msg_free(m);
-    ockam_udp_stats s = ockam_udp_bind_get_stats(r.bind);
+    struct ockam_udp_stats s;
+    ockam_udp_bind_stats(r.bind, &s);
     assert_int_equal(s.malformed, 7);
     assert_int_equal(s.messages_in, 1);
     assert_int_equal(tn_probe_total(r.echo_probe), 1);
@@ -282,13 +293,13 @@ test_other_version_accepted(void **state)
 }
 
 static bool
-has_malformed_2(const ockam_udp_stats *s)
+has_malformed_2(const struct ockam_udp_stats *s)
 {
     return s->malformed >= 2;
 }
 
 static bool
-has_gaps_2(const ockam_udp_stats *s)
+has_gaps_2(const struct ockam_udp_stats *s)
 {
     return s->gaps >= 2;
 }
@@ -304,7 +315,8 @@ test_offset_beyond_16mib(void **state)
     n = tu_frag(dgram, 2, UINT32_MAX, true, junk, 1);
     tu_raw_sendto(r.raw, ockam_udp_bind_local(r.bind), dgram, n);
     assert_true(tu_wait_stats(r.bind, has_malformed_2, TU_WAIT_MS));
-    ockam_udp_stats s = ockam_udp_bind_get_stats(r.bind);
+    struct ockam_udp_stats s;
+    ockam_udp_bind_stats(r.bind, &s);
     assert_int_equal(s.reassembly_peak, 0);
     assert_int_equal(s.messages_in, 0);
     rig_stop(&r);
@@ -342,7 +354,8 @@ test_no_start_and_reorder(void **state)
     assert_int_equal(p.len, sizeof payload);
     assert_true(tu_check(p.ptr, p.len, 5));
     ockam_msg_free(m);
-    ockam_udp_stats s = ockam_udp_bind_get_stats(r.bind);
+    struct ockam_udp_stats s;
+    ockam_udp_bind_stats(r.bind, &s);
     assert_int_equal(s.gaps, 2);
     assert_int_equal(s.late, 1);
     assert_int_equal(s.messages_in, 1);
@@ -353,7 +366,7 @@ test_no_start_and_reorder(void **state)
 }
 
 static bool
-has_oversized_2(const ockam_udp_stats *s)
+has_oversized_2(const struct ockam_udp_stats *s)
 {
     return s->oversized >= 2;
 }
@@ -394,7 +407,7 @@ test_oversized(void **state)
 }
 
 static bool
-has_empty(const ockam_udp_stats *s)
+has_empty(const struct ockam_udp_stats *s)
 {
     return s->empty >= 1;
 }
@@ -410,12 +423,12 @@ test_empty_onward(void **state)
     size_t dn = tu_frag(dgram, 3, 0, true, c5, n);
     tu_raw_sendto(r.raw, ockam_udp_bind_local(r.bind), dgram, dn);
     assert_true(tu_wait_stats(r.bind, has_empty, TU_WAIT_MS));
-    assert_int_equal(ockam_udp_bind_get_stats(r.bind).messages_in, 0);
+    assert_int_equal(bind_stats_of(r.bind).messages_in, 0);
     rig_stop(&r);
 }
 
 static bool
-has_stale(const ockam_udp_stats *s)
+has_stale(const struct ockam_udp_stats *s)
 {
     return s->stale >= 1 && s->reassembly_bytes == 0;
 }
@@ -431,7 +444,8 @@ test_stale_partial(void **state)
     size_t n = tu_frag(dgram, 1, 0, false, junk, sizeof junk);
     tu_raw_sendto(r.raw, ockam_udp_bind_local(r.bind), dgram, n);
     assert_true(tu_wait_stats(r.bind, has_stale, TU_WAIT_MS));
-    ockam_udp_stats s = ockam_udp_bind_get_stats(r.bind);
+    struct ockam_udp_stats s;
+    ockam_udp_bind_stats(r.bind, &s);
     assert_int_equal(s.abandoned, 1);
     assert_true(s.reassembly_peak >= 493);
     assert_int_equal(ockam_udp_reassembly_bytes(r.node), 0);
@@ -453,7 +467,7 @@ static bool
 flood_seen(void *arg)
 {
     struct flood *f = arg;
-    return ockam_udp_bind_get_stats(f->bind).datagrams_in >= f->want;
+    return bind_stats_of(f->bind).datagrams_in >= f->want;
 }
 
 /* First fragments from 300 source ports, several rounds: the peer table and the reassembly
@@ -481,12 +495,14 @@ test_flood_of_first_fragments(void **state)
         }
         f.want += FLOOD_SOCKETS;
         assert_true(tn_wait(flood_seen, &f, TU_WAIT_MS));
-        ockam_udp_stats s = ockam_udp_bind_get_stats(r.bind);
+        struct ockam_udp_stats s;
+        ockam_udp_bind_stats(r.bind, &s);
         assert_true(s.peers <= FLOOD_PEERS);
         assert_true(s.reassembly_peak <= FLOOD_TOTAL);
         assert_true(ockam_udp_reassembly_bytes(r.node) <= FLOOD_TOTAL);
     }
-    ockam_udp_stats s = ockam_udp_bind_get_stats(r.bind);
+    struct ockam_udp_stats s;
+    ockam_udp_bind_stats(r.bind, &s);
     assert_true(s.evicted >= 4 * FLOOD_SOCKETS - FLOOD_PEERS);
     assert_true(s.abandoned + s.over_cap >= 4 * FLOOD_SOCKETS - FLOOD_PEERS);
     /* Rate-limited: a handful of lines, not one per datagram. */

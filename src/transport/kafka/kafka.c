@@ -500,7 +500,7 @@ ockam_kafka_inbox(ockam_node *node)
 }
 
 ockam_err
-ockam_kafka_get_stats(ockam_node *node, ockam_kafka_stats *out)
+ockam_kafka_stats(ockam_node *node, struct ockam_kafka_stats *out)
 {
     struct ockam__kafka *k = get(node);
     if (!k)

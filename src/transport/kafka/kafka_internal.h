@@ -73,7 +73,7 @@ struct ockam__kafka {
     uint32_t flush_timeout_ms;
     ockam_kafka_event_cb on_event;
     void *user;
-    ockam_kafka_stats stats;
+    struct ockam_kafka_stats stats;
 };
 
 /* kafka.c */

@@ -1,6 +1,7 @@
 /* TCP transport (address type 1, wire spec §4): "host:port" parsing, listening, name
  * resolution and connecting. Everything that happens on an open connection is the shared
  * stream engine's (transport/stream.c). */
+#include "ockam/tcp.h"
 #include "transport/stream.h"
 
 #include <stdio.h>
@@ -215,7 +216,16 @@ static const struct ockam__stream_kind tcp_kind = {
 static ockam_err
 tcp_init(void *self, ockam_node *node, const void *config)
 {
-    return ockam__stream_init(self, node, &tcp_kind, config);
+    static const ockam_tcp_config defaults = OCKAM_TCP_CONFIG_INIT;
+    const ockam_tcp_config *c = config ? config : &defaults;
+    struct ockam__stream_config sc = {
+        .write_high_water = c->write_high_water,
+        .handshake_timeout_ms = c->handshake_timeout_ms,
+        .default_profile = c->default_profile,
+        .allowed_outgoing = c->allowed_outgoing,
+        .allowed_outgoing_count = c->allowed_outgoing_count,
+    };
+    return ockam__stream_init(self, node, &tcp_kind, &sc);
 }
 
 static ockam_err

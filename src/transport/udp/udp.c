@@ -633,23 +633,22 @@ ockam_udp_bind_is_default(const ockam_udp_bind *b)
     return b->is_default;
 }
 
-ockam_udp_stats
-ockam_udp_bind_get_stats(const ockam_udp_bind *b)
+void
+ockam_udp_bind_stats(const ockam_udp_bind *b, struct ockam_udp_stats *out)
 {
     const struct ockam__udp_reasm_stats *r = &b->reasm.stats;
-    ockam_udp_stats s = b->stats;
-    s.late = r->late;
-    s.gaps = r->gaps;
-    s.malformed += r->bad_offset;
-    s.abandoned = r->abandoned;
-    s.over_cap = r->over_cap;
-    s.stale = r->stale;
-    s.evicted = r->evicted;
-    s.reassembly_bytes = r->bytes;
-    s.reassembly_peak = r->peak;
-    s.peers = r->peers;
-    s.queued_bytes = b->out_bytes + uv_udp_get_send_queue_size(&b->io);
-    return s;
+    *out = b->stats;
+    out->late = r->late;
+    out->gaps = r->gaps;
+    out->malformed += r->bad_offset;
+    out->abandoned = r->abandoned;
+    out->over_cap = r->over_cap;
+    out->stale = r->stale;
+    out->evicted = r->evicted;
+    out->reassembly_bytes = r->bytes;
+    out->reassembly_peak = r->peak;
+    out->peers = r->peers;
+    out->queued_bytes = b->out_bytes + uv_udp_get_send_queue_size(&b->io);
 }
 
 void

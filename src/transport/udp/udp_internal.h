@@ -88,7 +88,7 @@ struct ockam_udp_bind {
     struct ockam__policy_flow flow; /* its id is the producer of arriving messages */
     uint16_t next_number;
     struct ockam__udp_reasm reasm;
-    ockam_udp_stats stats;
+    struct ockam_udp_stats stats;
     /* send queue */
     struct ockam__udp_out *out_head, *out_tail;
     size_t out_bytes;

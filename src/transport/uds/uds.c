@@ -153,9 +153,16 @@ static const struct ockam__stream_kind uds_kind = {
 static ockam_err
 uds_init(void *self, ockam_node *node, const void *config)
 {
-    ockam_tcp_config cfg = OCKAM_TCP_CONFIG_INIT;
-    cfg.default_profile = OCKAM_WIRE_LEGACY; /* the only framing Ockam's UDS speaks */
-    return ockam__stream_init(self, node, &uds_kind, &cfg);
+    static const ockam_uds_config defaults = OCKAM_UDS_CONFIG_INIT;
+    const ockam_uds_config *c = config ? config : &defaults;
+    struct ockam__stream_config sc = {
+        .write_high_water = c->write_high_water,
+        .handshake_timeout_ms = c->handshake_timeout_ms,
+        .default_profile = OCKAM_WIRE_LEGACY, /* the only framing Ockam's UDS speaks */
+        .allowed_outgoing = c->allowed_outgoing,
+        .allowed_outgoing_count = c->allowed_outgoing_count,
+    };
+    return ockam__stream_init(self, node, &uds_kind, &sc);
 }
 
 static ockam_err
@@ -189,9 +196,9 @@ static const struct ockam__transport_ops uds_ops = {
 /* ---- public API ---------------------------------------------------------------------- */
 
 ockam_err
-ockam_uds_init(ockam_node *node)
+ockam_uds_init(ockam_node *node, const ockam_uds_config *cfg)
 {
-    return ockam__transport_register(node, &uds_ops, NULL, NULL);
+    return ockam__transport_register(node, &uds_ops, cfg, NULL);
 }
 
 static struct ockam__stream *
@@ -200,7 +207,7 @@ uds_state(ockam_node *node, ockam_err *err)
     struct ockam__stream *st = ockam__transport_get(node, OCKAM_TRANSPORT_UDS);
     *err = OCKAM_OK;
     if (!st) {
-        *err = ockam_uds_init(node);
+        *err = ockam_uds_init(node, NULL);
         st = *err ? NULL : ockam__transport_get(node, OCKAM_TRANSPORT_UDS);
     }
     return st;
