@@ -1,4 +1,5 @@
-/* Stream connections and listeners over uv_stream_t, shared by TCP and UDS (wire spec §4, §6.2).
+/* Stream connections over uv_stream_t, shared by TCP and UDS (wire spec §4, §6.2). Listeners
+ * are in stream_listen.c, the connection maps in stream_map.c.
  *
  * Per connection: a sender worker at a random local address (sending to it = writing on the
  * connection), an incremental framer over a growable read buffer, two output buffers (one
@@ -18,16 +19,11 @@
 #define OBUF_MIN 512u
 #define OBUF_KEEP (256u * 1024u) /* output buffers above this are freed once written */
 #define OBUF_MAX ((size_t)INT32_MAX)
-#define LISTEN_BACKLOG 4096
 #define DEFAULT_HIGH_WATER (4u * 1024u * 1024u) /* write_high_water 0 */
 #define CLOSE_LINGER_MS 10000u                  /* ockam_conn_close: longest wait for the flush */
 #define FRAMES_PER_TURN 128u       /* frames routed per connection per loop turn, at most */
 #define IN_PLACE_MIN (16u * 1024u) /* payloads written from the message's buffer, no copy */
 #define OSEG_MAX 32u               /* such payloads per output buffer */
-
-#define CONTAINER_OF(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
-
-static const uint8_t stream_types[] = {OCKAM_TRANSPORT_TCP, OCKAM_TRANSPORT_UDS};
 
 static void conn_teardown(ockam_conn *c, ockam_err reason, const char *why);
 static void conn_update_reading(ockam_conn *c);
@@ -35,139 +31,10 @@ static void schedule_flush(ockam_conn *c);
 static void schedule_resume(ockam_conn *c);
 static void process_frames(ockam_conn *c);
 
-/* ---- intrusive lists ----------------------------------------------------------------- */
-
-static void
-link_init(struct ockam__link *l)
-{
-    l->prev = l->next = l;
-}
-
-static bool
-link_empty(const struct ockam__link *l)
-{
-    return l->next == l;
-}
-
-static void
-link_push(struct ockam__link *head, struct ockam__link *l)
-{
-    l->prev = head->prev;
-    l->next = head;
-    head->prev->next = l;
-    head->prev = l;
-}
-
-static void
-link_del(struct ockam__link *l)
-{
-    l->prev->next = l->next;
-    l->next->prev = l->prev;
-    link_init(l);
-}
-
-/* Move every element of src to the (empty) dst. */
-static void
-link_take(struct ockam__link *dst, struct ockam__link *src)
-{
-    link_init(dst);
-    if (link_empty(src))
-        return;
-    dst->next = src->next;
-    dst->prev = src->prev;
-    dst->next->prev = dst;
-    dst->prev->next = dst;
-    link_init(src);
-}
-
-/* ---- connection maps ------------------------------------------------------------------ */
-
-struct ockam__hent {
-    struct ockam__hent *next;
-    uint64_t hash;
-    ockam_conn *conn;
-};
-
 static uint64_t
 hash_text(const char *s)
 {
     return ockam__hash_bytes(s, strlen(s));
-}
-
-static bool
-cmap_grow(struct ockam__cmap *m)
-{
-    size_t nb = m->nbuckets ? m->nbuckets * 2 : 64;
-    struct ockam__hent **b = ockam__zalloc(nb * sizeof *b);
-    if (!b)
-        return false;
-    for (size_t i = 0; i < m->nbuckets; i++) {
-        struct ockam__hent *e = m->buckets[i];
-        while (e) {
-            struct ockam__hent *next = e->next;
-            e->next = b[e->hash & (nb - 1)];
-            b[e->hash & (nb - 1)] = e;
-            e = next;
-        }
-    }
-    ockam__free(m->buckets);
-    m->buckets = b;
-    m->nbuckets = nb;
-    return true;
-}
-
-static ockam_err
-cmap_put(struct ockam__cmap *m, uint64_t hash, ockam_conn *c)
-{
-    if (m->count >= m->nbuckets && !cmap_grow(m) && m->nbuckets == 0)
-        return OCKAM_ENOMEM;
-    struct ockam__hent *e = ockam__alloc(sizeof *e);
-    if (!e)
-        return OCKAM_ENOMEM;
-    e->hash = hash;
-    e->conn = c;
-    e->next = m->buckets[hash & (m->nbuckets - 1)];
-    m->buckets[hash & (m->nbuckets - 1)] = e;
-    m->count++;
-    return OCKAM_OK;
-}
-
-static void
-cmap_del(struct ockam__cmap *m, uint64_t hash, ockam_conn *c)
-{
-    if (!m->nbuckets)
-        return;
-    for (struct ockam__hent **pp = &m->buckets[hash & (m->nbuckets - 1)]; *pp; pp = &(*pp)->next) {
-        if ((*pp)->conn == c) {
-            struct ockam__hent *e = *pp;
-            *pp = e->next;
-            ockam__free(e);
-            m->count--;
-            return;
-        }
-    }
-}
-
-static struct ockam__hent *
-cmap_chain(const struct ockam__cmap *m, uint64_t hash)
-{
-    return m->nbuckets ? m->buckets[hash & (m->nbuckets - 1)] : NULL;
-}
-
-static void
-cmap_fini(struct ockam__cmap *m)
-{
-    for (size_t i = 0; i < m->nbuckets; i++) {
-        struct ockam__hent *e = m->buckets[i];
-        while (e) {
-            struct ockam__hent *next = e->next;
-            ockam__free(e);
-            e = next;
-        }
-    }
-    ockam__free(m->buckets);
-    m->buckets = NULL;
-    m->nbuckets = m->count = 0;
 }
 
 /* ---- helpers -------------------------------------------------------------------------- */
@@ -251,7 +118,7 @@ static ockam_conn *
 find_by_flow(struct ockam__stream *st, ockam_flow_id id)
 {
     uint64_t h = ockam__hash_u64(id);
-    for (struct ockam__hent *e = cmap_chain(&st->by_flow, h); e; e = e->next) {
+    for (struct ockam__hent *e = ockam__cmap_chain(&st->by_flow, h); e; e = e->next) {
         if (e->hash == h && e->conn->flow.id == id)
             return e->conn;
     }
@@ -262,13 +129,20 @@ find_by_flow(struct ockam__stream *st, ockam_flow_id id)
 static ockam_conn *
 conn_by_flow(ockam_node *node, ockam_flow_id id)
 {
-    for (size_t i = 0; i < sizeof stream_types; i++) {
-        struct ockam__stream *st = ockam__transport_get(node, stream_types[i]);
+    for (size_t i = 0; i < OCKAM__STREAM_KINDS; i++) {
+        struct ockam__stream *st = ockam__stream_nth(node, i);
         ockam_conn *c = st ? find_by_flow(st, id) : NULL;
         if (c)
             return c;
     }
     return NULL;
+}
+
+struct ockam__stream *
+ockam__stream_nth(ockam_node *node, size_t i)
+{
+    static const uint8_t types[OCKAM__STREAM_KINDS] = {OCKAM_TRANSPORT_TCP, OCKAM_TRANSPORT_UDS};
+    return i < OCKAM__STREAM_KINDS ? ockam__transport_get(node, types[i]) : NULL;
 }
 
 /* ---- lifetime ------------------------------------------------------------------------- */
@@ -342,7 +216,7 @@ ockam__conn_renew_handle(ockam_conn *c)
     return OCKAM_OK;
 }
 
-/* ---- close watchers --------------------------------------------------------------------- */
+/* ---- close watchers ------------------------------------------------------------------- */
 
 static void
 notify_watchers(ockam_conn *c, ockam_err reason)
@@ -455,15 +329,15 @@ static void
 conn_unlink(ockam_conn *c)
 {
     struct ockam__stream *st = c->st;
-    link_del(&c->all);
+    ockam__link_del(&c->all);
     if (c->in_flush)
-        link_del(&c->flush_link);
+        ockam__link_del(&c->flush_link);
     if (c->in_resume)
-        link_del(&c->resume_link);
+        ockam__link_del(&c->resume_link);
     c->in_flush = c->in_resume = false;
-    cmap_del(&st->by_flow, ockam__hash_u64(c->flow.id), c);
+    ockam__cmap_del(&st->by_flow, ockam__hash_u64(c->flow.id), c);
     if (c->outgoing)
-        cmap_del(&st->by_peer, c->peer_hash, c);
+        ockam__cmap_del(&st->by_peer, c->peer_hash, c);
     if (st->recent == c)
         st->recent = NULL;
 }
@@ -706,9 +580,9 @@ on_prepare(uv_prepare_t *h)
     struct ockam__stream *st = h->data;
     /* Runs once per loop turn, after the node delivered this turn's messages: every frame
      * queued during the turn goes out in one write per connection. */
-    while (!link_empty(&st->flush_q)) {
-        ockam_conn *c = CONTAINER_OF(st->flush_q.next, ockam_conn, flush_link);
-        link_del(&c->flush_link);
+    while (!ockam__link_empty(&st->flush_q)) {
+        ockam_conn *c = OCKAM__CONTAINER_OF(st->flush_q.next, ockam_conn, flush_link);
+        ockam__link_del(&c->flush_link);
         c->in_flush = false;
         conn_flush(c);
     }
@@ -722,7 +596,7 @@ schedule_flush(ockam_conn *c)
     if (c->in_flush || c->state == OCKAM__CONN_DEAD)
         return;
     c->in_flush = true;
-    link_push(&st->flush_q, &c->flush_link);
+    ockam__link_push(&st->flush_q, &c->flush_link);
     if (!uv_is_active((uv_handle_t *)&st->flusher))
         uv_prepare_start(&st->flusher, on_prepare);
 }
@@ -1198,10 +1072,10 @@ on_resume(uv_idle_t *h)
 {
     struct ockam__stream *st = h->data;
     struct ockam__link q;
-    link_take(&q, &st->resume_q); /* those queued while this runs wait for the next turn */
-    while (!link_empty(&q)) {
-        ockam_conn *c = CONTAINER_OF(q.next, ockam_conn, resume_link);
-        link_del(&c->resume_link);
+    ockam__link_take(&q, &st->resume_q); /* those queued while this runs wait for the next turn */
+    while (!ockam__link_empty(&q)) {
+        ockam_conn *c = OCKAM__CONTAINER_OF(q.next, ockam_conn, resume_link);
+        ockam__link_del(&c->resume_link);
         c->in_resume = false;
         c->budget_stop = false;
         if (c->state == OCKAM__CONN_OPEN && c->pausers == 0 && c->rlen > c->roff)
@@ -1213,7 +1087,7 @@ on_resume(uv_idle_t *h)
             conn_update_reading(c);
         }
     }
-    if (link_empty(&st->resume_q))
+    if (ockam__link_empty(&st->resume_q))
         uv_idle_stop(h);
 }
 
@@ -1233,7 +1107,7 @@ schedule_resume(ockam_conn *c)
     if (c->in_resume || c->state == OCKAM__CONN_DEAD)
         return;
     c->in_resume = true;
-    link_push(&st->resume_q, &c->resume_link);
+    ockam__link_push(&st->resume_q, &c->resume_link);
     if (!uv_is_active((uv_handle_t *)&st->resumer))
         uv_idle_start(&st->resumer, on_resume);
 }
@@ -1282,10 +1156,10 @@ conn_alloc(struct ockam__stream *st, ockam_wire_profile profile, bool outgoing)
     c->wreq.data = c;
     c->creq.data = c;
     c->gai.data = c;
-    link_init(&c->all);
-    link_init(&c->flush_link);
-    link_init(&c->resume_link);
-    link_push(&st->conns, &c->all);
+    ockam__link_init(&c->all);
+    ockam__link_init(&c->flush_link);
+    ockam__link_init(&c->resume_link);
+    ockam__link_push(&st->conns, &c->all);
     c->state = OCKAM__CONN_CONNECTING;
     c->outgoing = outgoing;
     c->profile = profile;
@@ -1302,9 +1176,9 @@ conn_setup(ockam_conn *c)
     struct ockam__stream *st = c->st;
     ockam_err err = conn_start_sender(c);
     if (!err)
-        err = cmap_put(&st->by_flow, ockam__hash_u64(c->flow.id), c);
+        err = ockam__cmap_put(&st->by_flow, ockam__hash_u64(c->flow.id), c);
     if (!err && c->outgoing)
-        err = cmap_put(&st->by_peer, c->peer_hash, c);
+        err = ockam__cmap_put(&st->by_peer, c->peer_hash, c);
     if (err)
         return err;
     if (c->profile == OCKAM_WIRE_CURRENT) {
@@ -1398,45 +1272,17 @@ ockam__stream_connect(struct ockam__stream *st, const char *peer, ockam_wire_pro
     return OCKAM_OK;
 }
 
-/* ---- listeners ------------------------------------------------------------------------ */
+/* ---- accepting (the listener is in stream_listen.c) ----------------------------------- */
 
-static void
-reject_closed(uv_handle_t *h)
+bool
+ockam__conn_accept(ockam_listener *l)
 {
-    ockam__free(h);
-}
-
-/* libuv stops watching a listener whose pending connection is not accepted, so a connection
- * we cannot serve is still accepted, then closed. */
-static void
-reject_connection(ockam_listener *l)
-{
-    union ockam__handle *h = ockam__zalloc(sizeof *h);
-    if (!h || l->st->kind->handle_init(st_loop(l->st), h) != 0) {
-        ockam__free(h);
-        OCKAM_LOG_E("%s: out of memory; listener %s stalls", l->st->kind->name, l->address);
-        return;
-    }
-    (void)uv_accept(&l->io.stream, &h->stream);
-    uv_close(&h->handle, reject_closed);
-}
-
-static void
-on_connection(uv_stream_t *server, int status)
-{
-    ockam_listener *l = server->data;
     struct ockam__stream *st = l->st;
-    if (status < 0) {
-        OCKAM_LOG_W("%s: accept on %s failed: %s", st->kind->name, l->address, uv_strerror(status));
-        return;
-    }
     ockam_conn *c = st->shutting_down ? NULL : conn_alloc(st, l->profile, false);
-    if (!c) {
-        reject_connection(l);
-        return;
-    }
+    if (!c)
+        return false;
     c->spawner_id = l->flow_id;
-    ockam_err err = uv_accept(server, &c->io->stream) ? OCKAM_ECLOSED : OCKAM_OK;
+    ockam_err err = uv_accept(&l->io.stream, &c->io->stream) ? OCKAM_ECLOSED : OCKAM_OK;
     if (!err)
         c->peer = st->kind->peer_name(c, l);
     if (!err && !c->peer)
@@ -1449,74 +1295,10 @@ on_connection(uv_stream_t *server, int status)
         OCKAM_LOG_W(
             "%s: connection on %s dropped: %s", st->kind->name, l->address, ockam_strerror(err));
         conn_discard(c);
-        return;
+        return true;
     }
     conn_open(c);
-}
-
-static void
-listener_closed(uv_handle_t *h)
-{
-    ockam_listener *l = h->data;
-    if (l->address && l->st->kind->listener_closed)
-        l->st->kind->listener_closed(l);
-    ockam__free(l->address);
-    ockam__free(l);
-}
-
-ockam_listener *
-ockam__listener_new(struct ockam__stream *st, ockam_wire_profile profile)
-{
-    ockam_listener *l = ockam__zalloc(sizeof *l);
-    if (!l)
-        return NULL;
-    if (st->kind->handle_init(st_loop(st), &l->io) != 0) {
-        ockam__free(l);
-        return NULL;
-    }
-    l->io.handle.data = l;
-    l->st = st;
-    l->profile = profile;
-    link_init(&l->link);
-    ockam_addr_random(l->id);
-    l->flow_id = ockam_flow_id_new(st->node);
-    return l;
-}
-
-void
-ockam__listener_abort(ockam_listener *l)
-{
-    uv_close(&l->io.handle, listener_closed);
-}
-
-ockam_err
-ockam__listener_start(ockam_listener *l, const char *address)
-{
-    if (address && !(l->address = ockam__strdup(address))) {
-        ockam__listener_abort(l);
-        return OCKAM_ENOMEM;
-    }
-    int rc = uv_listen(&l->io.stream, LISTEN_BACKLOG, on_connection);
-    if (rc) {
-        ockam__listener_abort(l);
-        return ockam__err_from_uv(rc);
-    }
-    if (!l->address && !(l->address = l->st->kind->local_name(l))) {
-        ockam__listener_abort(l);
-        return OCKAM_ENOMEM;
-    }
-    link_push(&l->st->listeners, &l->link);
-    return OCKAM_OK;
-}
-
-void
-ockam_listener_close(ockam_listener *l)
-{
-    if (!l || l->closed)
-        return;
-    l->closed = true;
-    link_del(&l->link);
-    uv_close(&l->io.handle, listener_closed);
+    return true;
 }
 
 /* ---- lazy connects (§4.5) ------------------------------------------------------------- */
@@ -1536,7 +1318,7 @@ find_reusable(struct ockam__stream *st, const uint8_t *peer, size_t len)
     if (st->recent && reusable_for(st, st->recent, peer, len))
         return st->recent;
     uint64_t h = ockam__hash_bytes(peer, len);
-    for (struct ockam__hent *e = cmap_chain(&st->by_peer, h); e; e = e->next) {
+    for (struct ockam__hent *e = ockam__cmap_chain(&st->by_peer, h); e; e = e->next) {
         if (e->hash == h && reusable_for(st, e->conn, peer, len))
             return st->recent = e->conn;
     }
@@ -1653,10 +1435,10 @@ ockam__stream_init(struct ockam__stream *st, ockam_node *node,
         node, kind->type, cfg->allowed_outgoing, cfg->allowed_outgoing_count);
     if (err)
         return err;
-    link_init(&st->conns);
-    link_init(&st->listeners);
-    link_init(&st->flush_q);
-    link_init(&st->resume_q);
+    ockam__link_init(&st->conns);
+    ockam__link_init(&st->listeners);
+    ockam__link_init(&st->flush_q);
+    ockam__link_init(&st->resume_q);
     ignore_sigpipe();
     /* Nothing below can fail: the node frees st without calling fini when init fails. */
     uv_prepare_init(ockam__node_loop(node), &st->flusher);
@@ -1674,10 +1456,10 @@ void
 ockam__stream_shutdown(struct ockam__stream *st)
 {
     st->shutting_down = true;
-    while (!link_empty(&st->listeners))
-        ockam_listener_close(CONTAINER_OF(st->listeners.next, ockam_listener, link));
-    while (!link_empty(&st->conns))
-        conn_teardown(CONTAINER_OF(st->conns.next, ockam_conn, all), OCKAM_OK, NULL);
+    while (!ockam__link_empty(&st->listeners))
+        ockam_listener_close(OCKAM__CONTAINER_OF(st->listeners.next, ockam_listener, link));
+    while (!ockam__link_empty(&st->conns))
+        conn_teardown(OCKAM__CONTAINER_OF(st->conns.next, ockam_conn, all), OCKAM_OK, NULL);
     uv_close((uv_handle_t *)&st->flusher, NULL);
     uv_close((uv_handle_t *)&st->resumer, NULL);
     uv_close((uv_handle_t *)&st->turns, NULL);
@@ -1686,9 +1468,9 @@ ockam__stream_shutdown(struct ockam__stream *st)
 void
 ockam__stream_fini(struct ockam__stream *st)
 {
-    OCKAM_ASSERT(link_empty(&st->conns) && link_empty(&st->listeners));
-    cmap_fini(&st->by_flow);
-    cmap_fini(&st->by_peer);
+    OCKAM_ASSERT(ockam__link_empty(&st->conns) && ockam__link_empty(&st->listeners));
+    ockam__cmap_fini(&st->by_flow);
+    ockam__cmap_fini(&st->by_peer);
 }
 
 uint64_t
@@ -1886,12 +1668,12 @@ ockam_conn_close(ockam_conn *c)
 ockam_conn *
 ockam_conn_find(ockam_node *node, const char *address_or_peer)
 {
-    for (size_t i = 0; i < sizeof stream_types; i++) {
-        struct ockam__stream *st = ockam__transport_get(node, stream_types[i]);
+    for (size_t i = 0; i < OCKAM__STREAM_KINDS; i++) {
+        struct ockam__stream *st = ockam__stream_nth(node, i);
         if (!st)
             continue;
         for (struct ockam__link *l = st->conns.next; l != &st->conns; l = l->next) {
-            ockam_conn *c = CONTAINER_OF(l, ockam_conn, all);
+            ockam_conn *c = OCKAM__CONTAINER_OF(l, ockam_conn, all);
             if (strcmp(c->addr, address_or_peer) == 0
                 || (c->peer && strcmp(c->peer, address_or_peer) == 0))
                 return c;
@@ -1903,73 +1685,13 @@ ockam_conn_find(ockam_node *node, const char *address_or_peer)
 void
 ockam_conn_each(ockam_node *node, void (*fn)(ockam_conn *conn, void *arg), void *arg)
 {
-    for (size_t i = 0; i < sizeof stream_types; i++) {
-        struct ockam__stream *st = ockam__transport_get(node, stream_types[i]);
+    for (size_t i = 0; i < OCKAM__STREAM_KINDS; i++) {
+        struct ockam__stream *st = ockam__stream_nth(node, i);
         if (!st)
             continue;
         for (struct ockam__link *l = st->conns.next, *next; l != &st->conns; l = next) {
             next = l->next; /* fn may close the connection it is given */
-            fn(CONTAINER_OF(l, ockam_conn, all), arg);
-        }
-    }
-}
-
-const char *
-ockam_listener_address(const ockam_listener *l)
-{
-    return l->address;
-}
-
-const char *
-ockam_listener_id(const ockam_listener *l)
-{
-    return l->id;
-}
-
-uint8_t
-ockam_listener_transport(const ockam_listener *l)
-{
-    return l->st->kind->type;
-}
-
-ockam_wire_profile
-ockam_listener_profile(const ockam_listener *l)
-{
-    return l->profile;
-}
-
-ockam_flow_id
-ockam_listener_flow_id(const ockam_listener *l)
-{
-    return l->flow_id;
-}
-
-ockam_listener *
-ockam_listener_find(ockam_node *node, const char *id_or_address)
-{
-    for (size_t i = 0; i < sizeof stream_types; i++) {
-        struct ockam__stream *st = ockam__transport_get(node, stream_types[i]);
-        if (!st)
-            continue;
-        for (struct ockam__link *p = st->listeners.next; p != &st->listeners; p = p->next) {
-            ockam_listener *l = CONTAINER_OF(p, ockam_listener, link);
-            if (strcmp(l->id, id_or_address) == 0 || strcmp(l->address, id_or_address) == 0)
-                return l;
-        }
-    }
-    return NULL;
-}
-
-void
-ockam_listener_each(ockam_node *node, void (*fn)(ockam_listener *l, void *arg), void *arg)
-{
-    for (size_t i = 0; i < sizeof stream_types; i++) {
-        struct ockam__stream *st = ockam__transport_get(node, stream_types[i]);
-        if (!st)
-            continue;
-        for (struct ockam__link *p = st->listeners.next, *next; p != &st->listeners; p = next) {
-            next = p->next; /* fn may close the listener it is given */
-            fn(CONTAINER_OF(p, ockam_listener, link), arg);
+            fn(OCKAM__CONTAINER_OF(l, ockam_conn, all), arg);
         }
     }
 }

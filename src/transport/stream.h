@@ -19,16 +19,82 @@
 
 #include <netdb.h>
 
+#define OCKAM__CONTAINER_OF(ptr, type, member)                                                     \
+    ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
+/* ---- intrusive lists ------------------------------------------------------------------ */
+
 struct ockam__link {
     struct ockam__link *prev, *next;
 };
 
+static inline void
+ockam__link_init(struct ockam__link *l)
+{
+    l->prev = l->next = l;
+}
+
+static inline bool
+ockam__link_empty(const struct ockam__link *l)
+{
+    return l->next == l;
+}
+
+static inline void
+ockam__link_push(struct ockam__link *head, struct ockam__link *l)
+{
+    l->prev = head->prev;
+    l->next = head;
+    head->prev->next = l;
+    head->prev = l;
+}
+
+static inline void
+ockam__link_del(struct ockam__link *l)
+{
+    l->prev->next = l->next;
+    l->next->prev = l->prev;
+    ockam__link_init(l);
+}
+
+/* Move every element of src to the (empty) dst. */
+static inline void
+ockam__link_take(struct ockam__link *dst, struct ockam__link *src)
+{
+    ockam__link_init(dst);
+    if (ockam__link_empty(src))
+        return;
+    dst->next = src->next;
+    dst->prev = src->prev;
+    dst->next->prev = dst;
+    dst->prev->next = dst;
+    ockam__link_init(src);
+}
+
+/* ---- connection maps (stream_map.c) --------------------------------------------------- */
+
 /* A chained hash map from a 64-bit hash to connections; the caller compares keys. */
-struct ockam__hent;
+struct ockam__hent {
+    struct ockam__hent *next;
+    uint64_t hash;
+    ockam_conn *conn;
+};
 struct ockam__cmap {
     struct ockam__hent **buckets;
     size_t nbuckets, count;
 };
+
+/* OCKAM_ENOMEM. */
+ockam_err ockam__cmap_put(struct ockam__cmap *m, uint64_t hash, ockam_conn *c);
+void ockam__cmap_del(struct ockam__cmap *m, uint64_t hash, ockam_conn *c);
+void ockam__cmap_fini(struct ockam__cmap *m);
+
+/* The chain that holds every entry of `hash` (inline: lazy connects look here per message). */
+static inline struct ockam__hent *
+ockam__cmap_chain(const struct ockam__cmap *m, uint64_t hash)
+{
+    return m->nbuckets ? m->buckets[hash & (m->nbuckets - 1)] : NULL;
+}
 
 union ockam__handle {
     uv_handle_t handle;
@@ -180,7 +246,7 @@ struct ockam_listener {
     uint64_t kind_data[2]; /* UDS: device and inode of the socket file it created */
 };
 
-/* ---- transport ops, shared by tcp.c and uds.c ---------------------------------------- */
+/* ---- transport ops, shared by tcp.c and uds.c ----------------------------------------- */
 /* What a stream transport's public config says (each kind maps its own config to this). */
 struct ockam__stream_config {
     size_t write_high_water; /* 0 = the default (4 MiB) */
@@ -198,7 +264,12 @@ ockam_err ockam__stream_send_direct(struct ockam__stream *st, const ockam_route 
 void ockam__stream_shutdown(struct ockam__stream *st);
 void ockam__stream_fini(struct ockam__stream *st);
 
-/* ---- for the kinds ------------------------------------------------------------------- */
+/* The stream transports a node may have (TCP, UDS): ockam__stream_nth(node, 0..KINDS-1) is
+ * the state of each, or NULL when it is not registered. For walks over every connection. */
+#define OCKAM__STREAM_KINDS 2
+struct ockam__stream *ockam__stream_nth(ockam_node *node, size_t i);
+
+/* ---- for the kinds -------------------------------------------------------------------- */
 /* A new outgoing connection to `peer` in the CONNECTING state: sender worker started (accepts
  * any origin), frames may be queued. Then call kind->connect. NULL on error (*err set). */
 ockam_conn *ockam__conn_new_outgoing(
@@ -224,6 +295,10 @@ ockam_listener *ockam__listener_new(struct ockam__stream *st, ockam_wire_profile
 ockam_err ockam__listener_start(ockam_listener *l, const char *address);
 /* Close and free a listener that never started. */
 void ockam__listener_abort(ockam_listener *l);
+/* A connection is waiting on listener l: accept it as a new connection (stream.c). False
+ * when none could be allocated (the listener then rejects the socket); a connection that
+ * fails later is closed and logged here. */
+bool ockam__conn_accept(ockam_listener *l);
 
 /* Batches written so far (each one uv_try_write, plus a uv_write for any remainder). */
 uint64_t ockam__conn_write_calls(const ockam_conn *conn);
