@@ -1,9 +1,20 @@
-/* The transport conformance suite: the same tests run against every transport (TCP in both
- * profiles, UDS, and later UDP and Kafka). A transport is described by a ts_transport: how to
- * set it up on a node, listen, let a listener's traffic reach a worker, open a way to a peer,
- * and close it. The suite only routes ordinary messages through the local address a connect
- * produced (and the hops it says must follow it), so a transport without "connections" (a UDP
- * bind with or without a fixed peer, a Kafka topic pair) fits too; what differs between
+/* The transport conformance suite: the same tests run against every transport. It is the
+ * gate for a new transport: a transport is not done until an adapter for it passes here
+ * (docs/architecture.md, How to add a transport). Adapters today:
+ *   TCP, both profiles   tests/transport/test_tcp_conformance.c
+ *   UDS                  tests/transport/test_uds_conformance.c
+ *   UDP, fixed peer and  tests/transport/udp_conformance_test.c
+ *   unbound binds
+ *   Kafka (mock cluster) tests/kafka/test_kafka_conformance.c
+ * An adapter skips a test only where the transport cannot promise it, and says why in its
+ * header comment and in the skip message (a datagram transport has nothing to refuse).
+ *
+ * A transport is described by a ts_transport: how to set it up on a node, listen, let a
+ * listener's traffic reach a worker, open a way to a peer, and close it. The suite only
+ * routes ordinary messages through the way a connect produced -- a local address (a
+ * connection's or bind's sender), maybe followed by hops, or a transport address the
+ * transport routes itself (Kafka's 16#<topic>) -- so a transport without "connections" (a
+ * UDP bind with or without a fixed peer, a Kafka topic pair) fits too; what differs between
  * them, the length of the return route on arrival, is a per-transport setting.
  *
  * Tests: listen/connect, exchange through echo with exact routes, reply by return route,
@@ -20,10 +31,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Completion of connect: local_addr is the local address through which the peer is reached
- * (NULL when status != OCKAM_OK), optionally followed by " => " and the hops that must come
- * right after it, in route text: a UDP bind without a fixed peer is reached as
- * "<bind> => 2#127.0.0.1:4000". */
+/* Completion of connect: local_addr is the address through which the peer is reached (NULL
+ * when status != OCKAM_OK) -- a local worker, or a typed transport address -- optionally
+ * followed by " => " and the hops that must come right after it, in route text: a UDP bind
+ * without a fixed peer is reached as "<bind> => 2#127.0.0.1:4000", a Kafka peer as
+ * "16#<its inbox topic>". */
 typedef void (*ts_connected_cb)(const char *local_addr, ockam_err status, void *arg);
 /* Completion of close: how many messages sent before the close were dropped. */
 typedef void (*ts_closed_cb)(uint64_t dropped, void *arg);
@@ -32,7 +44,8 @@ typedef struct ts_transport {
     const char *name;
     void *ctx; /* passed back to the ops that take it */
     /* Largest body one message may have on this transport, and the body size of a message
-     * in its encoding. */
+     * in its encoding. max_body 0: the largest-message test is skipped (the adapter says
+     * why). */
     size_t max_body;
     size_t (*body_size)(const ockam_msg *msg);
     /* Length of the return route a message from A's worker has when it arrives at B:

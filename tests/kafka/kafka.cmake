@@ -28,3 +28,9 @@ foreach(t unit hop chain outage bad)
                        LIBS ockam_kafka_harness)
     endif()
 endforeach()
+
+# The transport conformance suite, run for Kafka against the mock cluster.
+ockam_add_test(test_kafka_conformance
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_kafka_conformance.c
+            ${PROJECT_SOURCE_DIR}/tests/conformance/transport_suite.c
+    LABELS kafka TIMEOUT 300 LIBS ockam_kafka_harness)
