@@ -140,9 +140,10 @@ ockam__vault_file_decode(const uint8_t *buf, size_t len, ockam__keyring *kr)
 static ockam_err
 sys_err(void)
 {
-    return errno == EACCES || errno == EPERM ? OCKAM_EACCES
-        : errno == ENOMEM                    ? OCKAM_ENOMEM
-                                             : OCKAM_ESYSERR;
+    /* ELOOP: the vault file is a symbolic link, which is never followed. */
+    return errno == EACCES || errno == EPERM || errno == ELOOP ? OCKAM_EACCES
+        : errno == ENOMEM                                      ? OCKAM_ENOMEM
+                                                               : OCKAM_ESYSERR;
 }
 
 static bool

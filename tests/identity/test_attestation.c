@@ -366,6 +366,60 @@ sc_payload_bad_inputs(void **state)
     ockam__sc_creds_clear(&c);
 }
 
+/* A peer whose identity key is ECDSA P-256 (as cloud-KMS identities are): its history and
+ * its attestation, both signed with P-256, verify, and its payload too. */
+static void
+p256_identity_attestation_and_payload(void **state)
+{
+    tu_key k;
+    ockam__wbuf changes = {0}, d = {0}, vd = {0}, att = {0}, pl = {0};
+    uint8_t hash[32], sig[64], x[32] = {5}, xs[32];
+    tu_key_new(&k, OCKAM__KEY_P256);
+    tu_change_opts o = {.key = &k, .from = NOW, .until = NOW + DAY};
+    tu_change(&changes, &o, hash);
+    size_t hl;
+    uint8_t *h = tu_history(&changes, 1, &hl);
+    ockam_identity *id = NULL;
+    assert_int_equal(ockam_identity_import(h, hl, NULL, &id), OCKAM_OK);
+    assert_int_equal(ockam__x25519_public(x, xs), OCKAM_OK);
+
+    ockam__wbuf_head(&d, OCKAM__CBOR_ARRAY, 5);
+    ockam__wbuf_bytes(&d, id->id, 32);
+    ockam__wbuf_bytes(&d, hash, 32);
+    ockam__wbuf_variant_bytes(&d, 0, xs, 32);
+    ockam__wbuf_head(&d, OCKAM__CBOR_UINT, NOW);
+    ockam__wbuf_head(&d, OCKAM__CBOR_UINT, NOW + 3600);
+    ockam__wbuf_versioned(&vd, OCKAM__DATA_ATTESTATION, &d);
+    uint8_t vh[32], got[32];
+    assert_int_equal(ockam__sha256(vd.p, vd.len, vh), OCKAM_OK);
+    tu_sign(&k, vh, sig);
+    ockam__wbuf_head(&att, OCKAM__CBOR_ARRAY, 2);
+    ockam__wbuf_bytes(&att, vd.p, vd.len);
+    ockam__wbuf_variant_bytes(&att, OCKAM__KEY_P256, sig, 64);
+    assert_int_equal(ockam_attestation_verify(id, att.p, att.len, NOW + 1, got), OCKAM_OK);
+    assert_memory_equal(got, xs, 32);
+
+    ockam__wbuf_head(&pl, OCKAM__CBOR_ARRAY, 3);
+    ockam__wbuf_raw(&pl, h, hl);
+    ockam__wbuf_raw(&pl, att.p, att.len);
+    ockam__wbuf_head(&pl, OCKAM__CBOR_ARRAY, 0);
+    char ident[66];
+    assert_int_equal(ockam__sc_payload_verify(pl.p, pl.len, xs, NOW + 1, ident), OCKAM_OK);
+    assert_string_equal(ident, ockam_identity_identifier(id));
+    /* The same attestation with the signature variant claiming Ed25519. */
+    att.p[att.len - 68] = OCKAM__KEY_ED25519;
+    assert_int_equal(ockam_attestation_verify(id, att.p, att.len, NOW + 1, got), OCKAM_EKEYTYPE);
+
+    ockam_identity_free(id);
+    ockam_free(h);
+    ockam__wbuf_free(&changes);
+    ockam__wbuf_free(&d);
+    ockam__wbuf_free(&vd);
+    ockam__wbuf_free(&att);
+    ockam__wbuf_free(&pl);
+    tu_key_free(&k);
+}
+
 int
 main(void)
 {
@@ -380,6 +434,7 @@ main(void)
         cmocka_unit_test_setup_teardown(sc_payload_after_rotation, setup, teardown),
         cmocka_unit_test_setup_teardown(sc_payload_needs_a_signing_identity, setup, teardown),
         cmocka_unit_test_setup_teardown(sc_payload_bad_inputs, setup, teardown),
+        cmocka_unit_test(p256_identity_attestation_and_payload),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
