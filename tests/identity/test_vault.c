@@ -272,6 +272,18 @@ read_all(const char *path, size_t *n)
 }
 
 static void
+one_owner_at_a_time(void **state)
+{
+    dirs *d = *state;
+    ockam_vault *v = open_ok(d), *second = NULL;
+    assert_int_equal(ockam_vault_file_open(d->path, &second), OCKAM_EBUSY);
+    assert_null(second);
+    ockam_vault_free(v);
+    v = open_ok(d);
+    ockam_vault_free(v);
+}
+
+static void
 crash_leaves_old_vault(void **state)
 {
     dirs *d = *state;
@@ -429,6 +441,7 @@ main(void)
         cmocka_unit_test_setup_teardown(file_vault_persists, setup, teardown),
         cmocka_unit_test_setup_teardown(
             identity_and_channel_key_survive_a_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(one_owner_at_a_time, setup, teardown),
         cmocka_unit_test_setup_teardown(crash_leaves_old_vault, setup, teardown),
         cmocka_unit_test_setup_teardown(failed_write_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(loose_permissions_are_refused, setup, teardown),
