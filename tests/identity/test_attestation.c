@@ -420,6 +420,60 @@ p256_identity_attestation_and_payload(void **state)
     tu_key_free(&k);
 }
 
+/* Bytes encoded by Ockam's Rust code: the RefreshCredentials sample in Ockam's Elixir tests
+ * (implementations/elixir/ockam/ockam/test/ockam/secure_channel/messages_test.exs). Its
+ * subject's change history verifies with the subject's identifier, and its credential's
+ * purpose-key attestation (a CredentialSigning key, attested by the authority
+ * Ib1fea177...cf550) decodes field by field. The authority's history is not in the sample,
+ * so that attestation's signature cannot be checked here. */
+static const char RUST_SUBJECT_HISTORY[]
+    = "81825837830101583285f682008158208bd01513a019c95d96553015b1b0a3014e7bd67c7f3c8e6223e83911"
+      "1041f8d6f41a659c99fd1a78689cfd820081584067118992d037593809f8b217641aed54dc983f2847f95b20"
+      "68207c3647beb73a60b0e14012c14bfee487c880f0f74d9f8a7d7abd3ef333f2f90f097ef366900c";
+static const char RUST_CREDENTIAL_ATTESTATION[]
+    = "82587c8301025877855820b1fea1775d75079abdb1e78b96921fa9ec340bc2b5aa70f37e65342d859cf55058"
+      "20b1fea1775d75079abdb1e78b96921fa9ec340bc2b5aa70f37e65342d859cf5508201818200815820389852"
+      "b0f4fee7b6b962442a924d1672c56b8813fb846a50da80db7e1bbe41591a659c9a2f1a6f029baf8200815840"
+      "adf4a66e097de839d3539694a6c6a82a978ff009205df8bf7eb03b9990958b7c4e7037fd9d365cf220a2757e"
+      "d60f0542f47965d8b9f354fd950841ce66304606";
+
+static void
+rust_encoded_records_decode(void **state)
+{
+    ockam_identity *id = NULL;
+    assert_int_equal(ockam_identity_import_hex(RUST_SUBJECT_HISTORY, strlen(RUST_SUBJECT_HISTORY),
+                         "I904192e6e480915e0d1256d3abf9c3c9c67bc2b4c41ffca77550d8a3f12fbb1e", &id),
+        OCKAM_OK);
+    ockam_identity_free(id);
+
+    size_t len;
+    uint8_t *att = tu_hex(RUST_CREDENTIAL_ATTESTATION, &len), authority[32];
+    ockam__cbor_rd r = {att, len, 0};
+    ockam_slice data, inner;
+    ockam__sig sig;
+    ockam__attestation_data ad;
+    assert_int_equal(ockam__attestation_decode(&r, &data, &sig), OCKAM_OK);
+    assert_int_equal(r.pos, len);
+    assert_int_equal(sig.type, OCKAM__KEY_ED25519);
+    assert_int_equal(
+        ockam__versioned_decode(data.ptr, data.len, OCKAM__DATA_ATTESTATION, &inner), OCKAM_OK);
+    assert_int_equal(ockam__versioned_decode(data.ptr, data.len, OCKAM__DATA_CREDENTIAL, &inner),
+        OCKAM_EDATATYPE);
+    assert_int_equal(
+        ockam__versioned_decode(data.ptr, data.len, OCKAM__DATA_ATTESTATION, &inner), OCKAM_OK);
+    assert_int_equal(ockam__attestation_data_decode(inner.ptr, inner.len, &ad), OCKAM_OK);
+    assert_int_equal(
+        ockam_identifier_parse(
+            "Ib1fea1775d75079abdb1e78b96921fa9ec340bc2b5aa70f37e65342d859cf550", authority),
+        OCKAM_OK);
+    assert_memory_equal(ad.subject, authority, 32);
+    assert_memory_equal(ad.latest_change, authority, 32); /* a one-change authority */
+    assert_false(ad.secure_channel);                      /* CredentialSigning */
+    assert_int_equal(ad.created_at, 0x659c9a2f);
+    assert_int_equal(ad.expires_at, 0x6f029baf);
+    free(att);
+}
+
 int
 main(void)
 {
@@ -435,6 +489,7 @@ main(void)
         cmocka_unit_test_setup_teardown(sc_payload_needs_a_signing_identity, setup, teardown),
         cmocka_unit_test_setup_teardown(sc_payload_bad_inputs, setup, teardown),
         cmocka_unit_test(p256_identity_attestation_and_payload),
+        cmocka_unit_test(rust_encoded_records_decode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
