@@ -1,10 +1,13 @@
 /* The vault file parser. Properties: never a crash or a read past the input; a file that
- * parses encodes back to exactly the same bytes (one encoding per key ring). */
+ * parses encodes back to exactly the same bytes (one encoding per key ring). Each input is
+ * tried as given and with its checksum recomputed, so that mutations reach the layout
+ * checks behind the checksum. */
 #include "fuzz_util.h"
+#include "identity/crypto.h"
 #include "identity/vault_internal.h"
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void
+check(const uint8_t *data, size_t size)
 {
     ockam__keyring kr = {0};
     uint8_t *copy = fuzz_dup(data, size);
@@ -22,5 +25,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     ockam__keyring_clear(&kr);
     free(copy);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    check(data, size);
+    if (size < 32)
+        return 0;
+    uint8_t *fixed = fuzz_dup(data, size);
+    FUZZ_CHECK(ockam__sha256(fixed, size - 32, fixed + size - 32) == OCKAM_OK);
+    check(fixed, size);
+    free(fixed);
     return 0;
 }
