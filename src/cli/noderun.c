@@ -6,8 +6,8 @@
 #include "cli/spawn.h"
 #include "cli/state.h"
 #include "cli/util.h"
+#include "nodemanager/nodemanager.h"
 #include "ockam/ockam.h"
-#include "service/nodemanager.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,13 +1,13 @@
 /* The node manager (control API) and the bookkeeping of a node's public surface. The protocol
  * and the reachability rules are documented in nodemanager.h. */
-#include "service/nodemanager.h"
+#include "nodemanager/nodemanager.h"
 
 #include "core/core.h"
 #include "node/policy.h"
+#include "nodemanager/nodemanager_internal.h"
 #include "ockam/multiaddr.h"
 #include "ockam/services.h"
 #include "ockam/tcp.h"
-#include "service/nodemanager_internal.h"
 
 #include <inttypes.h>
 #include <stdarg.h>

@@ -97,8 +97,8 @@
  * 502, not a timeout) and closes that connection after the reply or the timeout: connections
  * made for one message never pile up. A first UDP hop (2#H:P) goes through the transport's
  * default bind; nothing can refuse a datagram, so an unreachable peer is a 504. */
-#ifndef OCKAM_SERVICE_NODEMANAGER_H
-#define OCKAM_SERVICE_NODEMANAGER_H
+#ifndef OCKAM_NODEMANAGER_H
+#define OCKAM_NODEMANAGER_H
 
 #include "ockam/stream.h"
 #include "ockam/udp.h"

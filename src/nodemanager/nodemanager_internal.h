@@ -1,13 +1,13 @@
 /* What nodemanager.c shares with the transport-specific parts of the node manager
- * (nodemanager_udp.c, nodemanager_kafka.c). Internal to src/service; loop thread only.
+ * (nodemanager_udp.c, nodemanager_kafka.c). Internal to src/nodemanager; loop thread only.
  *
  * nodemanager.c owns the manager, the public services and the dispatch table; a transport
  * part keeps its own state behind one pointer in the manager (ockam__nm_udp_slot) and calls
  * back here to reply and to expose its flows to the public services. */
-#ifndef OCKAM_SERVICE_NODEMANAGER_INTERNAL_H
-#define OCKAM_SERVICE_NODEMANAGER_INTERNAL_H
+#ifndef OCKAM_NODEMANAGER_INTERNAL_H
+#define OCKAM_NODEMANAGER_INTERNAL_H
 
-#include "service/nodemanager.h"
+#include "nodemanager/nodemanager.h"
 
 struct ockam__nm_udp;
 struct ockam__nm_portal;

@@ -7,7 +7,7 @@
  * they are part of the node's public surface. A relay this node registers elsewhere gives its
  * own connection the main listener's flow id as spawner, so through that relay the node is
  * reachable exactly as through its main listener. */
-#include "service/nodemanager_internal.h"
+#include "nodemanager/nodemanager_internal.h"
 
 #include "core/core.h"
 #include "ockam/multiaddr.h"

@@ -6,7 +6,7 @@
  * also opens default binds (for 2#host:port first hops of locally created messages), and
  * those must never expose the public services -- they carry replies to the local senders
  * only. Only the binds listed here do. */
-#include "service/nodemanager_internal.h"
+#include "nodemanager/nodemanager_internal.h"
 
 #include "core/core.h"
 #include "ockam/udp.h"
