@@ -188,10 +188,18 @@ cli_kafka_created(strbuf *sb, json_t *view)
 /* ---- message send: a first Kafka hop -------------------------------------------------------- */
 
 int
+cli_kafka_not_built(void)
+{
+    return out_error(EXIT_RUNTIME, CLI_KAFKA_REBUILD_HINT, CLI_KAFKA_NOT_BUILT);
+}
+
+int
 cli_kafka_check_first_hop(const ockam_multiaddr *ma, const char *from)
 {
     if (ockam_multiaddr_count(ma) == 0 || ockam_multiaddr_at(ma, 0).code != OCKAM_MA_KAFKA)
         return EXIT_OK;
+    if (!cli_kafka_built)
+        return cli_kafka_not_built();
     if (!from)
         return out_error(EXIT_USAGE,
             "Send from a node that has the Kafka transport (--from NODE), or start the route at "
@@ -231,6 +239,8 @@ no_kafka(const char *node)
 static int
 kafka_show(const cli_args *a)
 {
+    if (!cli_kafka_built)
+        return cli_kafka_not_built();
     int code = EXIT_OK;
     char *node = cli_pick_node(args_value(a, "at"), false, &code);
     if (!node)

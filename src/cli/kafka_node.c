@@ -10,6 +10,8 @@
  * leaves the consumer group, each bounded by this: 2 x 2 s stays inside the 5 s. */
 #define KAFKA_FLUSH_TIMEOUT_MS 2000u
 
+const bool cli_kafka_built = true;
+
 /* The options of config.json's "kafka", borrowed from the JSON. */
 struct kafka_opts {
     const char *bootstrap, *inbox, *group;
