@@ -1,0 +1,54 @@
+/* Hex and "host:port" text (core/text.h). Properties: hex that decodes encodes back to the
+ * same digits in lower case; a split host:port lies inside the input, and formatting it again
+ * ("host:port", "[host]:port") splits to the same host and port. The input is copied to a
+ * buffer of exactly its size, so ASan sees any read past the end. */
+#include "fuzz_util.h"
+
+#include "core/text.h"
+
+#include <ctype.h>
+#include <stdio.h>
+
+static void
+check_hex(const char *text, size_t size)
+{
+    uint8_t *bytes = malloc(size / 2 + 1);
+    char *again = malloc(size + 1);
+    FUZZ_CHECK(bytes && again);
+    if (ockam__hex_decode(text, size, bytes) == OCKAM_OK) {
+        ockam__hex_encode(bytes, size / 2, again);
+        for (size_t i = 0; i < size; i++)
+            FUZZ_CHECK(again[i] == tolower((unsigned char)text[i]));
+        FUZZ_CHECK(again[size] == '\0');
+    }
+    free(bytes);
+    free(again);
+}
+
+static void
+check_host_port(const char *text, size_t size)
+{
+    ockam__host_port hp, hp2;
+    if (ockam__host_port_split(text, size, &hp) != OCKAM_OK)
+        return;
+    FUZZ_CHECK(hp.host_len > 0 && hp.host >= text && hp.host + hp.host_len <= text + size);
+    FUZZ_CHECK(!memchr(hp.host, ':', hp.host_len) || hp.bracketed);
+    char *again = malloc(hp.host_len + 16);
+    FUZZ_CHECK(again);
+    int n = snprintf(again, hp.host_len + 16, hp.bracketed ? "[%.*s]:%u" : "%.*s:%u",
+        (int)hp.host_len, hp.host, (unsigned)hp.port);
+    FUZZ_CHECK(n > 0 && ockam__host_port_split(again, (size_t)n, &hp2) == OCKAM_OK);
+    FUZZ_CHECK(hp2.host_len == hp.host_len && memcmp(hp2.host, hp.host, hp.host_len) == 0);
+    FUZZ_CHECK(hp2.port == hp.port && hp2.bracketed == hp.bracketed);
+    free(again);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *text = (char *)fuzz_dup(data, size);
+    check_hex(text, size);
+    check_host_port(text, size);
+    free(text);
+    return 0;
+}
