@@ -39,51 +39,6 @@ hash_text(const char *s)
 
 /* ---- helpers -------------------------------------------------------------------------- */
 
-ockam_err
-ockam__err_from_uv(int e)
-{
-    switch (e) {
-    case 0:
-        return OCKAM_OK;
-    case UV_ENOMEM:
-    case UV_ENOBUFS:
-        return OCKAM_ENOMEM;
-    case UV_ECONNREFUSED:
-        return OCKAM_ECONNREFUSED;
-    case UV_ECONNRESET:
-    case UV_EPIPE:
-    case UV_ECONNABORTED:
-        return OCKAM_ECONNRESET;
-    case UV_EOF:
-    case UV_ECANCELED:
-        return OCKAM_ECLOSED;
-    case UV_ETIMEDOUT:
-        return OCKAM_ETIMEDOUT;
-    case UV_EADDRINUSE:
-        return OCKAM_EADDRINUSE;
-    case UV_EADDRNOTAVAIL:
-    case UV_EAFNOSUPPORT:
-    case UV_EINVAL:
-    case UV_ENAMETOOLONG:
-    case UV_ENETUNREACH:
-    case UV_EHOSTUNREACH:
-        return OCKAM_EADDRINVAL;
-    case UV_EACCES:
-    case UV_EPERM:
-        return OCKAM_EACCES;
-    case UV_EAI_ADDRFAMILY:
-    case UV_EAI_AGAIN:
-    case UV_EAI_FAIL:
-    case UV_EAI_FAMILY:
-    case UV_EAI_NODATA:
-    case UV_EAI_NONAME:
-    case UV_EAI_SERVICE:
-        return OCKAM_EDNS;
-    default:
-        return OCKAM_ESYSERR;
-    }
-}
-
 static uv_loop_t *
 st_loop(const struct ockam__stream *st)
 {

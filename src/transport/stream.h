@@ -15,6 +15,7 @@
 #include "core/codec.h"
 #include "node/policy.h"
 #include "node/transport.h"
+#include "node/uv_err.h"
 #include "ockam/stream.h"
 
 #include <netdb.h>
@@ -302,8 +303,5 @@ bool ockam__conn_accept(ockam_listener *l);
 
 /* Batches written so far (each one uv_try_write, plus a uv_write for any remainder). */
 uint64_t ockam__conn_write_calls(const ockam_conn *conn);
-
-/* libuv error -> ockam_err. */
-ockam_err ockam__err_from_uv(int uv_err);
 
 #endif

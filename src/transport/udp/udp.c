@@ -368,7 +368,7 @@ open_socket(ockam_udp_bind *b, const union ockam__udp_sa *at)
     if (rc == 0)
         rc = uv_udp_getsockname(&b->io, &bound.sa, &len);
     if (rc != 0)
-        return ockam__udp_err_from_uv(rc);
+        return ockam__err_from_uv(rc);
     ockam__udp_format(&bound.sa, b->local);
     if (b->t->cfg.recv_buffer_size) {
         size_t want = b->t->cfg.recv_buffer_size;
@@ -379,7 +379,7 @@ open_socket(ockam_udp_bind *b, const union ockam__udp_sa *at)
     rc = uv_udp_recv_start(&b->io, on_alloc, on_recv);
     OCKAM_LOG_D(
         "udp %s: bound, recvmmsg %s", b->local, uv_udp_using_recvmmsg(&b->io) ? "on" : "off");
-    return ockam__udp_err_from_uv(rc);
+    return ockam__err_from_uv(rc);
 }
 
 static ockam_err
@@ -455,7 +455,7 @@ bind_create(struct ockam__udp *t, const char *host_port, const char *peer, bool 
     int rc = uv_udp_init_ex(ockam__node_loop(t->node), &b->io, UV_UDP_RECVMMSG);
     if (rc != 0) {
         ockam__free(b);
-        return ockam__udp_err_from_uv(rc);
+        return ockam__err_from_uv(rc);
     }
     b->io.data = b;
     b->refs = 1; /* the handle */

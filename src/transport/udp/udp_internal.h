@@ -10,6 +10,7 @@
 
 #include "node/policy.h"
 #include "node/transport.h"
+#include "node/uv_err.h"
 #include "ockam/udp.h"
 #include "transport/udp/udp_reasm.h"
 
@@ -109,7 +110,6 @@ void ockam__udp_format(const struct sockaddr *sa, char *out);
 bool ockam__udp_key(const struct sockaddr *sa, struct ockam__udp_pkey *key);
 /* Resolve a name synchronously (blocking the loop; only for operator calls). */
 ockam_err ockam__udp_resolve_now(uv_loop_t *loop, struct ockam__udp_dest *d, int family);
-ockam_err ockam__udp_err_from_uv(int uv_err);
 
 /* ---- udp_send.c ----------------------------------------------------------------------- */
 /* Encode msg and send it to dst, fragment by fragment. Consumes msg. */
