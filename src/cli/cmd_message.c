@@ -26,18 +26,19 @@ char *
 cli_transport_route(const char *host_port, const char *proto)
 {
     char host[256];
-    unsigned port;
+    uint16_t port;
     struct in_addr a4;
     struct in6_addr a6;
-    if (!parse_host_port(host_port, host, sizeof host, &port))
+    if (ockam__host_port_parse(host_port, host, sizeof host, &port) != OCKAM_OK)
         return NULL;
     /* A node listening on every interface is reached through loopback. */
     if (inet_pton(AF_INET, host, &a4) == 1)
         return xasprintf(
-            "/ip4/%s/%s/%u", a4.s_addr == INADDR_ANY ? "127.0.0.1" : host, proto, port);
+            "/ip4/%s/%s/%u", a4.s_addr == INADDR_ANY ? "127.0.0.1" : host, proto, (unsigned)port);
     if (inet_pton(AF_INET6, host, &a6) == 1)
-        return xasprintf("/ip6/%s/%s/%u", IN6_IS_ADDR_UNSPECIFIED(&a6) ? "::1" : host, proto, port);
-    return xasprintf("/dnsaddr/%s/%s/%u", host, proto, port);
+        return xasprintf(
+            "/ip6/%s/%s/%u", IN6_IS_ADDR_UNSPECIFIED(&a6) ? "::1" : host, proto, (unsigned)port);
+    return xasprintf("/dnsaddr/%s/%s/%u", host, proto, (unsigned)port);
 }
 
 /* ---- resolution ----------------------------------------------------------------------------- */

@@ -224,10 +224,10 @@ static int
 check_address(const char *what, const char *value)
 {
     char host[256];
-    unsigned port;
+    uint16_t port;
     if (strcmp(what, "--allow-outgoing") == 0 && strcmp(value, "*") == 0)
         return EXIT_OK;
-    if (!parse_host_port(value, host, sizeof host, &port))
+    if (ockam__host_port_parse(value, host, sizeof host, &port) != OCKAM_OK)
         return out_error(EXIT_USAGE, "Use HOST:PORT, e.g. 127.0.0.1:4000.",
             "Invalid value '%s' for %s.", value, what);
     return EXIT_OK;

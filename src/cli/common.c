@@ -37,8 +37,8 @@ int
 cli_check_host_port(const char *value, const char *what, const char *example)
 {
     char host[256];
-    unsigned port;
-    if (parse_host_port(value, host, sizeof host, &port))
+    uint16_t port;
+    if (ockam__host_port_parse(value, host, sizeof host, &port) == OCKAM_OK)
         return EXIT_OK;
     char *hint = xasprintf("Use HOST:PORT, e.g. %s.", example);
     out_error(EXIT_USAGE, hint, "Invalid %s '%s'.", what, value);

@@ -71,14 +71,14 @@ static bool
 server_valid(const char *entry, size_t len)
 {
     char text[300], host[256];
-    unsigned port;
+    uint16_t port;
     if (len == 0 || len >= sizeof text)
         return false;
     memcpy(text, entry, len);
     text[len] = '\0';
     const char *scheme_end = strstr(text, "://");
     const char *hp = scheme_end ? scheme_end + 3 : text;
-    return parse_host_port(hp, host, sizeof host, &port) && port > 0;
+    return ockam__host_port_parse(hp, host, sizeof host, &port) == OCKAM_OK && port > 0;
 }
 
 /* "H:P[,H:P...]": librdkafka would take almost anything and fail later, in the background,
