@@ -70,20 +70,6 @@ state(ockam__nodemanager *nm)
     return *slot;
 }
 
-static bool
-grow(void **arr, size_t *cap, size_t n, size_t elem)
-{
-    if (n < *cap)
-        return true;
-    size_t ncap = *cap ? *cap * 2 : 4;
-    void *p = ockam__realloc(*arr, ncap * elem);
-    if (!p)
-        return false;
-    *arr = p;
-    *cap = ncap;
-    return true;
-}
-
 static struct nm_relay *
 relay_find(struct ockam__nm_portal *s, const char *name)
 {
@@ -264,7 +250,7 @@ relay_add(ockam__nodemanager *nm, const char *name, const char *at, uint32_t pin
 {
     struct ockam__nm_portal *s = state(nm);
     ockam_route *to = NULL;
-    if (!s || !grow((void **)&s->relays, &s->caprelays, s->nrelays, sizeof *s->relays))
+    if (!s || ockam__array_reserve(s->relays, s->caprelays, s->nrelays + 1, 4) != OCKAM_OK)
         return OCKAM_ENOMEM;
     ockam_err err = route_of(at, &to);
     if (err)
@@ -480,7 +466,7 @@ static ockam_err
 outlet_add(ockam__nodemanager *nm, const char *addr, const char *to, ockam_outlet **out)
 {
     struct ockam__nm_portal *s = state(nm);
-    if (!s || !grow((void **)&s->outlets, &s->capoutlets, s->noutlets, sizeof *s->outlets))
+    if (!s || ockam__array_reserve(s->outlets, s->capoutlets, s->noutlets + 1, 4) != OCKAM_OK)
         return OCKAM_ENOMEM;
     ockam_outlet_config cfg = OCKAM_OUTLET_CONFIG_INIT;
     cfg.address = addr;
@@ -620,7 +606,7 @@ inlet_add(ockam__nodemanager *nm, const char *alias, const char *from, const cha
 {
     struct ockam__nm_portal *s = state(nm);
     ockam_route *route = NULL;
-    if (!s || !grow((void **)&s->inlets, &s->capinlets, s->ninlets, sizeof *s->inlets))
+    if (!s || ockam__array_reserve(s->inlets, s->capinlets, s->ninlets + 1, 4) != OCKAM_OK)
         return OCKAM_ENOMEM;
     ockam_err err = route_of(to, &route);
     if (err)
