@@ -6,7 +6,6 @@
 #include "transport_suite.h"
 
 #include "nodes.h"
-#include "test_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* The helpers every layer shares: hex, "host:port" (core/text.h), the intrusive list
  * (core/list.h), growable arrays (core/core.h) and the libuv error table (node/uv_err.h). */
-#include "test_util.h"
+#include "nodes.h"
 
 #include "core/core.h"
 #include "core/list.h"
