@@ -1,13 +1,15 @@
-/* The node manager (control API) and the bookkeeping of a node's public surface. The protocol
- * and the reachability rules are documented in nodemanager.h. */
+/* The node manager's core: the control-API worker, its dispatch table, replies and pending
+ * requests, the public services and the node's view (GET /node) and configuration. The
+ * endpoints of each kind of resource live beside it: TCP listeners and connections
+ * (nodemanager_tcp.c), UDP (nodemanager_udp.c), Kafka (nodemanager_kafka.c), relays and
+ * portals (nodemanager_portal.c), and sending a message (nodemanager_send.c). The protocol and
+ * the reachability rules are documented in nodemanager.h. */
 #include "nodemanager/nodemanager.h"
 
 #include "core/core.h"
 #include "node/policy.h"
 #include "nodemanager/nodemanager_internal.h"
-#include "ockam/multiaddr.h"
 #include "ockam/services.h"
-#include "ockam/tcp.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -15,44 +17,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define DEFAULT_SEND_TIMEOUT_MS 10000u
-#define MAX_SEND_TIMEOUT_MS (3600u * 1000u)
-
 struct service {
     char *addr;
     char *type;
-};
-
-/* An outgoing connection the operator created; public services consume its flow. */
-struct op_conn {
-    ockam__nodemanager *nm;
-    ockam_conn *conn;
-    ockam_flow_id flow;
-};
-
-/* Requests waiting for something asynchronous (a connect, a reply). The manager may be gone
- * before they complete (node teardown): then nm is NULL and they only clean up. */
-struct pending {
-    struct pending *prev, *next;
-    ockam__nodemanager *nm;
-    ockam_msg *request;
-};
-
-struct connect_op {
-    struct pending p; /* first: the list links connect_ops and send_ops alike */
-    char *to;
-};
-
-struct send_op {
-    struct pending p;
-    ockam_route *route;
-    uint8_t *payload;
-    size_t len;
-    uint64_t timeout_ms;
-    char *first_hop; /* "H:P" the connection was made to, for error messages */
-    ockam_conn *conn;
-    ockam_worker *worker;
-    ockam_timer *timer;
 };
 
 struct ockam__nodemanager {
@@ -63,11 +30,9 @@ struct ockam__nodemanager {
     void *user;
     struct service *services;
     size_t nservices, capservices;
-    ockam_listener **listeners; /* [0] is the main listener */
-    size_t nlisteners, caplisteners;
-    struct op_conn **conns;
-    size_t nconns, capconns;
-    struct pending pending; /* list head */
+    struct ockam__link pending; /* requests waiting (struct ockam__nm_pending) */
+    /* TCP listeners and operator connections, owned by nodemanager_tcp.c */
+    struct ockam__nm_tcp *tcp;
     /* UDP listeners and connections, owned by nodemanager_udp.c */
     struct ockam__nm_udp *udp;
     /* Relay service, relays, inlets and outlets, owned by nodemanager_portal.c */
@@ -78,74 +43,11 @@ typedef void (*handler_fn)(ockam__nodemanager *nm, ockam_msg *req, const char *a
 
 /* ---- small helpers ------------------------------------------------------------------- */
 
-static bool
-grow(void **arr, size_t *cap, size_t n, size_t elem)
-{
-    if (n < *cap)
-        return true;
-    size_t ncap = *cap ? *cap * 2 : 4;
-    void *p = ockam__realloc(*arr, ncap * elem);
-    if (!p)
-        return false;
-    *arr = p;
-    *cap = ncap;
-    return true;
-}
-
 static void
 changed(ockam__nodemanager *nm)
 {
     if (nm->on_change)
         nm->on_change(nm, nm->user);
-}
-
-static char *
-hex_encode(const uint8_t *p, size_t n)
-{
-    static const char digits[] = "0123456789abcdef";
-    char *out = ockam__alloc(2 * n + 1);
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[p[i] >> 4];
-        out[2 * i + 1] = digits[p[i] & 15];
-    }
-    out[2 * n] = '\0';
-    return out;
-}
-
-static int
-hex_nibble(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static bool
-hex_decode(const char *text, uint8_t **out, size_t *len)
-{
-    size_t n = strlen(text);
-    if (n % 2)
-        return false;
-    uint8_t *p = ockam__alloc(n / 2 + 1);
-    if (!p)
-        return false;
-    for (size_t i = 0; i < n / 2; i++) {
-        int hi = hex_nibble(text[2 * i]), lo = hex_nibble(text[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            ockam__free(p);
-            return false;
-        }
-        p[i] = (uint8_t)(hi << 4 | lo);
-    }
-    *out = p;
-    *len = n / 2;
-    return true;
 }
 
 /* ---- replies ------------------------------------------------------------------------- */
@@ -191,32 +93,26 @@ reply_err(ockam__nodemanager *nm, ockam_msg *req, int status, const char *fmt, .
     reply_json(nm, req, json_pack("{s:i, s:s}", "status", status, "error", text));
 }
 
-/* ---- pending requests ---------------------------------------------------------------- */
+/* ---- pending requests (nodemanager_internal.h) ---------------------------------------- */
 
-static void
-pending_link(ockam__nodemanager *nm, struct pending *p, ockam_msg *req)
+void
+ockam__nm_pending_link(ockam__nodemanager *nm, struct ockam__nm_pending *p, ockam_msg *req)
 {
     p->nm = nm;
     p->request = req;
-    p->next = nm->pending.next;
-    p->prev = &nm->pending;
-    nm->pending.next->prev = p;
-    nm->pending.next = p;
+    ockam__list_push_front(&nm->pending, &p->link);
 }
 
-static void
-pending_unlink(struct pending *p)
+void
+ockam__nm_pending_unlink(struct ockam__nm_pending *p)
 {
-    if (!p->prev)
-        return; /* never linked, already unlinked, or detached by nm_on_stop */
-    p->prev->next = p->next;
-    p->next->prev = p->prev;
-    p->prev = p->next = NULL;
+    if (!p->link.next)
+        return;                /* never linked */
+    ockam__list_del(&p->link); /* a second unlink, or one after nm_on_stop, does nothing */
 }
 
-/* Reply once (when the manager still exists); drops the request otherwise. */
-static void
-pending_reply_ok(struct pending *p, json_t *body)
+void
+ockam__nm_pending_reply_ok(struct ockam__nm_pending *p, json_t *body)
 {
     ockam_msg *req = p->request;
     p->request = NULL;
@@ -232,11 +128,8 @@ pending_reply_ok(struct pending *p, json_t *body)
     reply_ok(p->nm, req, body);
 }
 
-static void pending_reply_err(struct pending *p, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-pending_reply_err(struct pending *p, int status, const char *fmt, ...)
+void
+ockam__nm_pending_reply_err(struct ockam__nm_pending *p, int status, const char *fmt, ...)
 {
     char text[512];
     va_list ap;
@@ -277,11 +170,7 @@ flow_remove_all_services(ockam__nodemanager *nm, ockam_flow_id flow)
 static ockam_err
 service_consume_all(ockam__nodemanager *nm, const char *addr)
 {
-    ockam_err err = OCKAM_OK;
-    for (size_t i = 0; i < nm->nlisteners && !err; i++)
-        err = ockam_flow_add_consumer(nm->node, addr, ockam_listener_flow_id(nm->listeners[i]));
-    for (size_t i = 0; i < nm->nconns && !err; i++)
-        err = ockam_flow_add_consumer(nm->node, addr, nm->conns[i]->flow);
+    ockam_err err = ockam__nm_tcp_consume_all(nm, addr);
     if (!err)
         err = ockam__nm_udp_consume_all(nm, addr);
     if (!err)
@@ -316,7 +205,7 @@ ockam__nodemanager_start_service(ockam__nodemanager *nm, const char *type, const
 {
     if (!addr)
         addr = type;
-    if (!grow((void **)&nm->services, &nm->capservices, nm->nservices, sizeof *nm->services))
+    if (ockam__array_reserve(nm->services, nm->capservices, nm->nservices + 1, 4) != OCKAM_OK)
         return OCKAM_ENOMEM;
     char *a = ockam__strdup(addr), *t = ockam__strdup(type);
     ockam_err err = (a && t) ? service_worker_start(nm->node, type, addr) : OCKAM_ENOMEM;
@@ -335,130 +224,12 @@ ockam__nodemanager_start_service(ockam__nodemanager *nm, const char *type, const
     return OCKAM_OK;
 }
 
-ockam_err
-ockam__nodemanager_tcp_listen(ockam__nodemanager *nm, const char *host_port, ockam_listener **out)
-{
-    ockam_listener *l;
-    if (!grow((void **)&nm->listeners, &nm->caplisteners, nm->nlisteners, sizeof *nm->listeners))
-        return OCKAM_ENOMEM;
-    ockam_err err = ockam_tcp_listen(nm->node, host_port, NULL, &l);
-    if (err)
-        return err;
-    nm->listeners[nm->nlisteners++] = l;
-    flow_add_all_services(nm, ockam_listener_flow_id(l));
-    changed(nm);
-    if (out)
-        *out = l;
-    return OCKAM_OK;
-}
-
-static void op_conn_closed(ockam_conn *conn, ockam_err reason, void *user);
-
-static void
-op_conn_remove(ockam__nodemanager *nm, struct op_conn *oc)
-{
-    for (size_t i = 0; i < nm->nconns; i++) {
-        if (nm->conns[i] == oc) {
-            nm->conns[i] = nm->conns[--nm->nconns];
-            break;
-        }
-    }
-    flow_remove_all_services(nm, oc->flow);
-    ockam__free(oc);
-}
-
-static ockam_err
-op_conn_add(ockam__nodemanager *nm, ockam_conn *conn)
-{
-    if (!grow((void **)&nm->conns, &nm->capconns, nm->nconns, sizeof *nm->conns))
-        return OCKAM_ENOMEM;
-    struct op_conn *oc = ockam__zalloc(sizeof *oc);
-    if (!oc)
-        return OCKAM_ENOMEM;
-    *oc = (struct op_conn) {nm, conn, ockam_conn_flow_id(conn)};
-    if (ockam_conn_on_close(conn, op_conn_closed, oc) != OCKAM_OK) {
-        ockam__free(oc);
-        return OCKAM_ENOMEM;
-    }
-    nm->conns[nm->nconns++] = oc;
-    flow_add_all_services(nm, oc->flow);
-    return OCKAM_OK;
-}
-
-static void
-op_conn_closed(ockam_conn *conn, ockam_err reason, void *user)
-{
-    struct op_conn *oc = user;
-    OCKAM_LOG_I("nodemanager: connection %s to %s closed (%s)", ockam_conn_address(conn),
-        ockam_conn_peer(conn), ockam_strerror(reason));
-    op_conn_remove(oc->nm, oc);
-}
-
-static struct op_conn *
-op_conn_find(ockam__nodemanager *nm, const ockam_conn *conn)
-{
-    for (size_t i = 0; i < nm->nconns; i++) {
-        if (nm->conns[i]->conn == conn)
-            return nm->conns[i];
-    }
-    return NULL;
-}
-
 /* ---- JSON views ---------------------------------------------------------------------- */
-
-static json_t *
-listener_json(const ockam_listener *l, bool main)
-{
-    return json_pack("{s:s, s:s, s:s, s:s, s:b, s:I}", "id", ockam_listener_id(l), "type", "tcp",
-        "mode", "listen", "address", ockam_listener_address(l), "main", main, "flow_control_id",
-        (json_int_t)ockam_listener_flow_id(l));
-}
-
-static json_t *
-conn_json(ockam__nodemanager *nm, const ockam_conn *c)
-{
-    char route[OCKAM_RANDOM_ADDR_LEN + 16];
-    snprintf(route, sizeof route, "/worker/%s", ockam_conn_address(c));
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:I}", "address", ockam_conn_address(c),
-        "route", route, "type", "tcp", "mode", ockam_conn_is_outgoing(c) ? "outgoing" : "incoming",
-        "peer", ockam_conn_peer(c), "operator", op_conn_find(nm, c) != NULL, "flow_control_id",
-        (json_int_t)ockam_conn_flow_id(c));
-}
 
 static json_t *
 service_json(const struct service *s)
 {
     return json_pack("{s:s, s:s}", "addr", s->addr, "type", s->type);
-}
-
-static json_t *
-listeners_json(ockam__nodemanager *nm)
-{
-    json_t *arr = json_array();
-    for (size_t i = 0; i < nm->nlisteners; i++)
-        json_array_append_new(arr, listener_json(nm->listeners[i], i == 0));
-    return arr;
-}
-
-struct conns_ctx {
-    ockam__nodemanager *nm;
-    json_t *arr;
-};
-
-static void
-conns_each(ockam_conn *c, void *arg)
-{
-    struct conns_ctx *ctx = arg;
-    if (ockam_conn_transport(c) == OCKAM_TRANSPORT_TCP)
-        json_array_append_new(ctx->arr, conn_json(ctx->nm, c));
-}
-
-static json_t *
-conns_json(ockam__nodemanager *nm)
-{
-    struct conns_ctx ctx = {nm, json_array()};
-    ockam_conn_each(nm->node, conns_each, &ctx);
-    return ctx.arr;
 }
 
 static json_t *
@@ -489,16 +260,13 @@ allowed_json(ockam__nodemanager *nm)
 json_t *
 ockam__nodemanager_config(ockam__nodemanager *nm)
 {
-    json_t *extra = json_array();
-    for (size_t i = 1; i < nm->nlisteners; i++)
-        json_array_append_new(extra, json_string(ockam_listener_address(nm->listeners[i])));
-    const char *main = nm->nlisteners ? ockam_listener_address(nm->listeners[0]) : NULL;
-    json_t *cfg = json_pack("{s:s?, s:o, s:o}", "tcp_listener_address", main, "tcp_listeners",
-        extra, "services", services_json(nm));
-    if (cfg)
-        ockam__nm_udp_config(nm, cfg);
-    if (cfg)
-        ockam__nm_portal_config(nm, cfg);
+    json_t *cfg = json_object();
+    if (!cfg)
+        return NULL;
+    ockam__nm_tcp_config(nm, cfg);
+    json_object_set_new(cfg, "services", services_json(nm));
+    ockam__nm_udp_config(nm, cfg);
+    ockam__nm_portal_config(nm, cfg);
     return cfg;
 }
 
@@ -508,8 +276,9 @@ json_t *
 ockam__nodemanager_resources(ockam__nodemanager *nm)
 {
     json_t *res = json_pack("{s:s, s:I, s:o, s:o, s:o, s:o}", "name", nm->name, "pid",
-        (json_int_t)getpid(), "tcp_listeners", listeners_json(nm), "connections", conns_json(nm),
-        "services", services_json(nm), "allowed_outgoing", allowed_json(nm));
+        (json_int_t)getpid(), "tcp_listeners", ockam__nm_tcp_listeners_json(nm), "connections",
+        ockam__nm_tcp_conns_json(nm), "services", services_json(nm), "allowed_outgoing",
+        allowed_json(nm));
     if (res)
         ockam__nm_udp_resources(nm, res);
     if (res)
@@ -560,171 +329,6 @@ get_workers(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *bod
     reply_ok(nm, req, out);
 }
 
-/* ---- endpoints: TCP listeners ---------------------------------------------------------- */
-
-static size_t
-listener_index(ockam__nodemanager *nm, const char *id_or_address)
-{
-    for (size_t i = 0; i < nm->nlisteners; i++) {
-        if (strcmp(ockam_listener_id(nm->listeners[i]), id_or_address) == 0
-            || strcmp(ockam_listener_address(nm->listeners[i]), id_or_address) == 0)
-            return i;
-    }
-    return SIZE_MAX;
-}
-
-static void
-list_listeners(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body)
-{
-    reply_ok(nm, req, listeners_json(nm));
-}
-
-static void
-create_listener(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body)
-{
-    const char *address = json_string_value(json_object_get(body, "address"));
-    ockam_listener *l;
-    if (!address) {
-        reply_err(nm, req, 400, "The request needs an \"address\" (HOST:PORT).");
-        return;
-    }
-    ockam_err err = ockam__nodemanager_tcp_listen(nm, address, &l);
-    if (err == OCKAM_EADDRINUSE)
-        reply_err(nm, req, 409, "%s is already in use.", address);
-    else if (err == OCKAM_EADDRINVAL)
-        reply_err(nm, req, 400, "'%s' is not a valid HOST:PORT address.", address);
-    else if (err)
-        reply_err(nm, req, 500, "Unable to listen on %s: %s.", address, ockam_strerror(err));
-    else
-        reply_ok(nm, req, listener_json(l, nm->nlisteners == 1));
-}
-
-static void
-show_listener(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body)
-{
-    size_t i = listener_index(nm, arg);
-    if (i == SIZE_MAX)
-        reply_err(nm, req, 404, "There is no TCP listener %s on node %s.", arg, nm->name);
-    else
-        reply_ok(nm, req, listener_json(nm->listeners[i], i == 0));
-}
-
-static void
-delete_listener(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body)
-{
-    size_t i = listener_index(nm, arg);
-    if (i == SIZE_MAX) {
-        reply_err(nm, req, 404, "There is no TCP listener %s on node %s.", arg, nm->name);
-        return;
-    }
-    ockam_listener *l = nm->listeners[i];
-    if (i == 0) {
-        reply_err(nm, req, 409,
-            "%s is the main listener of node %s; other nodes and /node/%s routes use it. Stop "
-            "the node instead.",
-            ockam_listener_address(l), nm->name, nm->name);
-        return;
-    }
-    json_t *view = listener_json(l, false);
-    flow_remove_all_services(nm, ockam_listener_flow_id(l));
-    memmove(
-        &nm->listeners[i], &nm->listeners[i + 1], (nm->nlisteners - i - 1) * sizeof *nm->listeners);
-    nm->nlisteners--;
-    ockam_listener_close(l);
-    changed(nm);
-    reply_ok(nm, req, view);
-}
-
-/* ---- endpoints: TCP connections -------------------------------------------------------- */
-
-static ockam_conn *
-tcp_conn_find(ockam__nodemanager *nm, const char *address_or_peer)
-{
-    ockam_conn *c = ockam_conn_find(nm->node, address_or_peer);
-    return c && ockam_conn_transport(c) == OCKAM_TRANSPORT_TCP ? c : NULL;
-}
-
-static void
-list_conns(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body)
-{
-    reply_ok(nm, req, conns_json(nm));
-}
-
-static void
-connect_done(ockam_conn *conn, ockam_err status, void *user)
-{
-    struct connect_op *op = user;
-    ockam__nodemanager *nm = op->p.nm;
-    pending_unlink(&op->p);
-    if (status) {
-        pending_reply_err(
-            &op->p, 502, "Unable to connect to %s: %s.", op->to, ockam_strerror(status));
-    } else if (!nm) {
-        ockam_conn_close(conn);
-        pending_reply_err(&op->p, 500, "The node is stopping.");
-    } else if (op_conn_add(nm, conn) != OCKAM_OK) {
-        ockam_conn_close(conn);
-        pending_reply_err(&op->p, 500, "The node ran out of memory.");
-    } else {
-        OCKAM_LOG_I("nodemanager: connection %s to %s created", ockam_conn_address(conn), op->to);
-        pending_reply_ok(&op->p, conn_json(nm, conn));
-    }
-    ockam__free(op->to);
-    ockam__free(op);
-}
-
-static void
-create_conn(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body)
-{
-    const char *to = json_string_value(json_object_get(body, "to"));
-    if (!to) {
-        reply_err(nm, req, 400, "The request needs a \"to\" address (HOST:PORT).");
-        return;
-    }
-    struct connect_op *op = ockam__zalloc(sizeof *op);
-    if (!op || !(op->to = ockam__strdup(to))) {
-        ockam__free(op);
-        reply_err(nm, req, 500, "The node ran out of memory.");
-        return;
-    }
-    ockam_err err = ockam_tcp_connect(nm->node, to, NULL, connect_done, op);
-    if (err) {
-        ockam__free(op->to);
-        ockam__free(op);
-        reply_err(nm, req, 400, "'%s' is not a valid HOST:PORT address.", to);
-        return;
-    }
-    pending_link(nm, &op->p, req);
-}
-
-static void
-show_conn(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body)
-{
-    ockam_conn *c = tcp_conn_find(nm, arg);
-    if (!c)
-        reply_err(nm, req, 404, "There is no TCP connection %s on node %s.", arg, nm->name);
-    else
-        reply_ok(nm, req, conn_json(nm, c));
-}
-
-static void
-delete_conn(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body)
-{
-    ockam_conn *c = tcp_conn_find(nm, arg);
-    if (!c) {
-        reply_err(nm, req, 404, "There is no TCP connection %s on node %s.", arg, nm->name);
-        return;
-    }
-    json_t *view = conn_json(nm, c);
-    struct op_conn *oc = op_conn_find(nm, c);
-    if (oc) {
-        ockam_conn_off_close(c, op_conn_closed, oc);
-        op_conn_remove(nm, oc);
-    }
-    ockam_conn_close(c);
-    reply_ok(nm, req, view);
-}
-
 /* ---- endpoints: services --------------------------------------------------------------- */
 
 static void
@@ -765,200 +369,6 @@ start_service(ockam__nodemanager *nm, ockam_msg *req, const char *type, json_t *
         reply_ok(nm, req, json_pack("{s:s, s:s, s:b}", "addr", addr, "type", type, "created", 1));
 }
 
-/* ---- endpoint: send a message and wait for its reply ------------------------------------ */
-
-static void
-send_op_free(struct send_op *op)
-{
-    ockam_route_free(op->route);
-    ockam__free(op->payload);
-    ockam__free(op->first_hop);
-    ockam__free(op);
-}
-
-static void
-send_conn_closed(ockam_conn *conn, ockam_err reason, void *user)
-{
-    struct send_op *op = user;
-    op->conn = NULL;
-    pending_reply_err(&op->p, 502, "The connection to %s closed before a reply arrived (%s).",
-        op->first_hop, ockam_strerror(reason));
-    ockam_worker_stop(op->worker); /* frees op */
-}
-
-/* The worker's end (reply, timeout, error, or node teardown): release everything the op
- * holds. The connection was made for this one message, so it is closed too. */
-static void
-send_on_stop(ockam_worker *w, void *user)
-{
-    struct send_op *op = user;
-    pending_unlink(&op->p);
-    pending_reply_err(&op->p, 500, "The node is stopping.");
-    ockam_timer_stop(op->timer);
-    if (op->conn) {
-        ockam_conn_off_close(op->conn, send_conn_closed, op);
-        ockam_conn_close(op->conn);
-    }
-    send_op_free(op);
-}
-
-static void
-send_on_reply(ockam_worker *w, ockam_msg *msg, void *user)
-{
-    struct send_op *op = user;
-    ockam_slice p = ockam_msg_payload(msg);
-    char *hex = hex_encode(p.ptr, p.len);
-    ockam_msg_free(msg);
-    if (hex)
-        pending_reply_ok(&op->p, json_pack("{s:s}", "payload_hex", hex));
-    else
-        pending_reply_err(&op->p, 500, "The node ran out of memory.");
-    ockam__free(hex);
-    ockam_worker_stop(w);
-}
-
-static void
-send_timeout(ockam_timer *t, void *user)
-{
-    struct send_op *op = user;
-    op->timer = NULL;
-    ockam_timer_stop(t);
-    pending_reply_err(&op->p, 504, "No reply within %" PRIu64 " ms.", op->timeout_ms);
-    ockam_worker_stop(op->worker);
-}
-
-static void
-send_start(struct send_op *op)
-{
-    ockam__nodemanager *nm = op->p.nm;
-    ockam_worker_opts opts = {.on_message = send_on_reply, .on_stop = send_on_stop, .user = op};
-    ockam_err err = ockam_worker_start(nm->node, NULL, &opts, &op->worker);
-    if (err) {
-        pending_unlink(&op->p);
-        pending_reply_err(&op->p, 500, "Unable to start a worker: %s.", ockam_strerror(err));
-        if (op->conn) {
-            ockam_conn_off_close(op->conn, send_conn_closed, op);
-            ockam_conn_close(op->conn);
-        }
-        send_op_free(op);
-        return;
-    }
-    /* From here on the worker owns op (send_on_stop frees it). Replies come back on the
-     * connection this worker sends through: make sure they may reach it. */
-    char self[OCKAM_RANDOM_ADDR_LEN + 1];
-    ockam_addr a = ockam_worker_addr(op->worker);
-    memcpy(self, a.bytes, a.len);
-    self[a.len] = '\0';
-    if (op->conn)
-        ockam_flow_add_consumer(nm->node, self, ockam_conn_flow_id(op->conn));
-    if (ockam_timer_start(nm->node, op->timeout_ms, 0, send_timeout, op, &op->timer) != OCKAM_OK)
-        op->timer = NULL;
-    err = ockam_send_to(op->worker, op->route, op->payload, op->len);
-    if (err == OCKAM_ENOENT) {
-        char first[128];
-        ockam_addr_format(ockam_route_front(op->route), first, sizeof first);
-        pending_reply_err(&op->p, 404, "There is no worker at %s on node %s.", first, nm->name);
-    } else if (err) {
-        pending_reply_err(&op->p, 502, "Unable to send: %s.", ockam_strerror(err));
-    }
-    if (err || !op->timer)
-        ockam_worker_stop(op->worker);
-}
-
-static void
-send_connected(ockam_conn *conn, ockam_err status, void *user)
-{
-    struct send_op *op = user;
-    if (status || !op->p.nm) {
-        pending_unlink(&op->p);
-        if (status)
-            pending_reply_err(
-                &op->p, 502, "Unable to connect to %s: %s.", op->first_hop, ockam_strerror(status));
-        else
-            pending_reply_err(&op->p, 500, "The node is stopping.");
-        if (conn)
-            ockam_conn_close(conn);
-        send_op_free(op);
-        return;
-    }
-    op->conn = conn;
-    ockam_addr a = ockam_addr_local(ockam_conn_address(conn));
-    if (ockam_route_push_front(op->route, a) != OCKAM_OK
-        || ockam_conn_on_close(conn, send_conn_closed, op) != OCKAM_OK) {
-        op->conn = NULL;
-        ockam_conn_close(conn);
-        pending_unlink(&op->p);
-        pending_reply_err(&op->p, 500, "The node ran out of memory.");
-        send_op_free(op);
-        return;
-    }
-    send_start(op);
-}
-
-/* Parse {"to", "payload_hex", "timeout_ms"} into op; an error text (static) or NULL. */
-static const char *
-send_op_parse(struct send_op *op, json_t *body)
-{
-    const char *to = json_string_value(json_object_get(body, "to"));
-    const char *hex = json_string_value(json_object_get(body, "payload_hex"));
-    json_t *timeout = json_object_get(body, "timeout_ms");
-    ockam_multiaddr *ma;
-
-    if (!to || !hex)
-        return "The request needs \"to\" (a multiaddr) and \"payload_hex\".";
-    if (!hex_decode(hex, &op->payload, &op->len))
-        return "\"payload_hex\" is not valid hex.";
-    op->timeout_ms = DEFAULT_SEND_TIMEOUT_MS;
-    if (json_is_integer(timeout) && json_integer_value(timeout) > 0)
-        op->timeout_ms = (uint64_t)json_integer_value(timeout);
-    if (op->timeout_ms > MAX_SEND_TIMEOUT_MS)
-        op->timeout_ms = MAX_SEND_TIMEOUT_MS;
-    if (ockam_multiaddr_parse(to, &ma) != OCKAM_OK)
-        return "\"to\" is not a valid multiaddr.";
-    op->route = ockam_route_new();
-    ockam_err err = op->route ? ockam_multiaddr_to_route(ma, op->route) : OCKAM_ENOMEM;
-    ockam_multiaddr_free(ma);
-    if (err == OCKAM_ENOTSUP)
-        return "\"to\" still contains /node, /project or /space: resolve it first.";
-    if (err || ockam_route_len(op->route) == 0)
-        return "\"to\" cannot be turned into a route.";
-    return NULL;
-}
-
-static void
-send_message(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body)
-{
-    struct send_op *op = ockam__zalloc(sizeof *op);
-    if (!op) {
-        reply_err(nm, req, 500, "The node ran out of memory.");
-        return;
-    }
-    const char *bad = send_op_parse(op, body);
-    if (bad) {
-        send_op_free(op);
-        reply_err(nm, req, 400, "%s", bad);
-        return;
-    }
-    pending_link(nm, &op->p, req);
-    ockam_addr first = ockam_route_front(op->route);
-    if (first.type != OCKAM_TRANSPORT_TCP) {
-        send_start(op);
-        return;
-    }
-    /* Connect explicitly, so that a refused connection is a quick, clear error. */
-    op->first_hop = ockam__strndup((const char *)first.bytes, first.len);
-    ockam_route_pop_front(op->route);
-    ockam_err err = op->first_hop
-        ? ockam_tcp_connect(nm->node, op->first_hop, NULL, send_connected, op)
-        : OCKAM_ENOMEM;
-    if (err) {
-        pending_unlink(&op->p);
-        pending_reply_err(&op->p, 400, "Unable to connect to %s: %s.",
-            op->first_hop ? op->first_hop : "?", ockam_strerror(err));
-        send_op_free(op);
-    }
-}
-
 /* ---- dispatch -------------------------------------------------------------------------- */
 
 struct endpoint {
@@ -970,14 +380,14 @@ struct endpoint {
 static const struct endpoint endpoints[] = {
     {"GET", "/node", get_node},
     {"GET", "/node/workers", get_workers},
-    {"GET", "/node/tcp/listener", list_listeners},
-    {"POST", "/node/tcp/listener", create_listener},
-    {"GET", "/node/tcp/listener/", show_listener},
-    {"DELETE", "/node/tcp/listener/", delete_listener},
-    {"GET", "/node/tcp/connection", list_conns},
-    {"POST", "/node/tcp/connection", create_conn},
-    {"GET", "/node/tcp/connection/", show_conn},
-    {"DELETE", "/node/tcp/connection/", delete_conn},
+    {"GET", "/node/tcp/listener", ockam__nm_tcp_list_listeners},
+    {"POST", "/node/tcp/listener", ockam__nm_tcp_create_listener},
+    {"GET", "/node/tcp/listener/", ockam__nm_tcp_show_listener},
+    {"DELETE", "/node/tcp/listener/", ockam__nm_tcp_delete_listener},
+    {"GET", "/node/tcp/connection", ockam__nm_tcp_list_conns},
+    {"POST", "/node/tcp/connection", ockam__nm_tcp_create_conn},
+    {"GET", "/node/tcp/connection/", ockam__nm_tcp_show_conn},
+    {"DELETE", "/node/tcp/connection/", ockam__nm_tcp_delete_conn},
     {"GET", "/node/udp/listener", ockam__nm_udp_list_listeners},
     {"POST", "/node/udp/listener", ockam__nm_udp_create_listener},
     {"GET", "/node/udp/listener/", ockam__nm_udp_show_listener},
@@ -1000,7 +410,7 @@ static const struct endpoint endpoints[] = {
     {"DELETE", "/node/outlet/", ockam__nm_outlet_delete},
     {"GET", "/node/services", list_services},
     {"POST", "/node/services/", start_service},
-    {"POST", "/v0/message", send_message},
+    {"POST", "/v0/message", ockam__nm_send_message},
 };
 
 /* The endpoint for (method, path), with *arg set for the prefix ones. */
@@ -1054,23 +464,18 @@ static void
 nm_on_stop(ockam_worker *w, void *user)
 {
     ockam__nodemanager *nm = user;
-    for (struct pending *p = nm->pending.next; p != &nm->pending;) {
-        struct pending *next = p->next;
-        p->nm = NULL;
-        p->prev = p->next = NULL;
-        p = next;
+    /* What is still pending finishes later, without the manager (it only cleans up). */
+    while (!ockam__list_empty(&nm->pending)) {
+        struct ockam__link *l = nm->pending.next;
+        OCKAM__CONTAINER_OF(l, struct ockam__nm_pending, link)->nm = NULL;
+        ockam__list_del(l);
     }
-    for (size_t i = 0; i < nm->nconns; i++) {
-        ockam_conn_off_close(nm->conns[i]->conn, op_conn_closed, nm->conns[i]);
-        ockam__free(nm->conns[i]);
-    }
+    ockam__nm_tcp_free(nm);
     for (size_t i = 0; i < nm->nservices; i++) {
         ockam__free(nm->services[i].addr);
         ockam__free(nm->services[i].type);
     }
-    ockam__free(nm->conns);
     ockam__free(nm->services);
-    ockam__free(nm->listeners);
     ockam__nm_udp_free(nm);
     ockam__nm_portal_free(nm);
     ockam__free(nm->name);
@@ -1089,7 +494,7 @@ ockam__nodemanager_start(
     nm->node = node;
     nm->on_change = opts->on_change;
     nm->user = opts->user;
-    nm->pending.next = nm->pending.prev = &nm->pending;
+    ockam__list_init(&nm->pending);
     nm->name = ockam__strdup(opts->node_name);
     ockam_worker_opts wopts = {.on_message = nm_on_message, .on_stop = nm_on_stop, .user = nm};
     ockam_err err = nm->name ? OCKAM_OK : OCKAM_ENOMEM;
@@ -1114,7 +519,7 @@ ockam__nodemanager_start(
     return OCKAM_OK;
 }
 
-/* ---- for the transport parts of the manager (nodemanager_internal.h) -------------------- */
+/* ---- for the other parts of the manager (nodemanager_internal.h) ----------------------- */
 
 ockam_node *
 ockam__nm_node(ockam__nodemanager *nm)
@@ -1126,6 +531,12 @@ const char *
 ockam__nm_name(ockam__nodemanager *nm)
 {
     return nm->name;
+}
+
+struct ockam__nm_tcp **
+ockam__nm_tcp_slot(ockam__nodemanager *nm)
+{
+    return &nm->tcp;
 }
 
 struct ockam__nm_udp **
@@ -1144,12 +555,6 @@ ockam_err
 ockam__nm_consume_all(ockam__nodemanager *nm, const char *addr)
 {
     return service_consume_all(nm, addr);
-}
-
-ockam_listener *
-ockam__nm_main_listener(ockam__nodemanager *nm)
-{
-    return nm->nlisteners ? nm->listeners[0] : NULL;
 }
 
 void

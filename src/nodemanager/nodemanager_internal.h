@@ -1,27 +1,39 @@
-/* What nodemanager.c shares with the transport-specific parts of the node manager
- * (nodemanager_udp.c, nodemanager_kafka.c). Internal to src/nodemanager; loop thread only.
+/* What the node manager's core (nodemanager.c) shares with its parts: TCP
+ * (nodemanager_tcp.c), UDP (nodemanager_udp.c), Kafka (nodemanager_kafka.c, or
+ * nodemanager_nokafka.c in a build without it), relays and portals (nodemanager_portal.c),
+ * and POST /v0/message (nodemanager_send.c). Internal to src/nodemanager; loop thread only.
  *
- * nodemanager.c owns the manager, the public services and the dispatch table; a transport
- * part keeps its own state behind one pointer in the manager (ockam__nm_udp_slot) and calls
- * back here to reply and to expose its flows to the public services. */
+ * nodemanager.c owns the manager, the public services, pending requests and the dispatch
+ * table; a part keeps its own state behind one pointer in the manager (ockam__nm_*_slot) and
+ * calls back here to reply and to expose its flows to the public services. */
 #ifndef OCKAM_NODEMANAGER_INTERNAL_H
 #define OCKAM_NODEMANAGER_INTERNAL_H
 
+#include "core/list.h"
 #include "nodemanager/nodemanager.h"
 
+struct ockam__nm_tcp;
 struct ockam__nm_udp;
 struct ockam__nm_portal;
+
+/* A request waiting for something asynchronous (a connect, a reply), embedded in the part's
+ * own record of it. The manager may be gone before it completes (node teardown): nm is then
+ * NULL, the replies below only drop the request, and the part only cleans up. */
+struct ockam__nm_pending {
+    struct ockam__link link; /* in the manager's pending list while linked */
+    ockam__nodemanager *nm;
+    ockam_msg *request;
+};
 
 /* ---- nodemanager.c ------------------------------------------------------------------- */
 
 ockam_node *ockam__nm_node(ockam__nodemanager *nm);
 const char *ockam__nm_name(ockam__nodemanager *nm);
+struct ockam__nm_tcp **ockam__nm_tcp_slot(ockam__nodemanager *nm);
 struct ockam__nm_udp **ockam__nm_udp_slot(ockam__nodemanager *nm);
 struct ockam__nm_portal **ockam__nm_portal_slot(ockam__nodemanager *nm);
 /* Make addr a consumer of every flow the public services consume. */
 ockam_err ockam__nm_consume_all(ockam__nodemanager *nm, const char *addr);
-/* The node's main TCP listener (NULL before it exists). */
-ockam_listener *ockam__nm_main_listener(ockam__nodemanager *nm);
 /* Reply {"status": 200, "body": body} (body stolen). Consumes req. */
 void ockam__nm_reply_ok(ockam__nodemanager *nm, ockam_msg *req, json_t *body);
 /* Reply {"status": status, "error": text}. Consumes req. */
@@ -33,6 +45,54 @@ void ockam__nm_changed(ockam__nodemanager *nm);
  * or stop that. */
 void ockam__nm_services_consume(ockam__nodemanager *nm, ockam_flow_id flow);
 void ockam__nm_services_release(ockam__nodemanager *nm, ockam_flow_id flow);
+
+/* Remember that req waits on p (p zeroed before, or unlinked). */
+void ockam__nm_pending_link(ockam__nodemanager *nm, struct ockam__nm_pending *p, ockam_msg *req);
+/* Forget p; harmless when it was never linked or is already unlinked. */
+void ockam__nm_pending_unlink(struct ockam__nm_pending *p);
+/* Reply once to the waiting request (body stolen); later calls do nothing. Without the
+ * manager the request is dropped. */
+void ockam__nm_pending_reply_ok(struct ockam__nm_pending *p, json_t *body);
+void ockam__nm_pending_reply_err(struct ockam__nm_pending *p, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- nodemanager_tcp.c ------------------------------------------------------------------ */
+
+/* The node's main TCP listener (NULL before it exists). */
+ockam_listener *ockam__nm_main_listener(ockam__nodemanager *nm);
+/* Make the service at addr a consumer of every TCP listener and operator connection. */
+ockam_err ockam__nm_tcp_consume_all(ockam__nodemanager *nm, const char *addr);
+/* Add "tcp_listener_address" (the main listener, when there is one) and "tcp_listeners" (the
+ * others) to the configuration object cfg. */
+void ockam__nm_tcp_config(ockam__nodemanager *nm, json_t *cfg);
+/* GET /node's "tcp_listeners" and "connections" (TCP only, incoming and outgoing). New
+ * references. */
+json_t *ockam__nm_tcp_listeners_json(ockam__nodemanager *nm);
+json_t *ockam__nm_tcp_conns_json(ockam__nodemanager *nm);
+/* Forget the TCP bookkeeping (the node closes the listeners and connections themselves). */
+void ockam__nm_tcp_free(ockam__nodemanager *nm);
+
+/* Endpoints (handler signature of nodemanager.c's dispatch table). */
+void ockam__nm_tcp_list_listeners(
+    ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+void ockam__nm_tcp_create_listener(
+    ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+void ockam__nm_tcp_show_listener(
+    ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+void ockam__nm_tcp_delete_listener(
+    ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+void ockam__nm_tcp_list_conns(
+    ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+void ockam__nm_tcp_create_conn(
+    ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+void ockam__nm_tcp_show_conn(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+void ockam__nm_tcp_delete_conn(
+    ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+
+/* ---- nodemanager_send.c ----------------------------------------------------------------- */
+
+/* POST /v0/message. */
+void ockam__nm_send_message(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
 
 /* ---- nodemanager_udp.c ------------------------------------------------------------------ */
 
