@@ -67,7 +67,8 @@ node_view(const char *name, json_t *res)
         json_is_array(allowed) ? json_incref(allowed) : json_array(), "log", log);
     add_udp_view(view, cfg, res);
     cli_kafka_add_view(view, cfg, res);
-    /* Portals and relays (nodemanager_portal.c): empty lists when the node is not running. */
+    /* Portals and relays (nodemanager_portal.c, nodemanager_relay.c): empty lists when the node
+     * is not running. */
     static const char *const portal_keys[] = {"inlets", "outlets", "relays", "relays_served"};
     for (size_t i = 0; i < sizeof portal_keys / sizeof portal_keys[0]; i++)
         json_object_set_new(view, portal_keys[i], list_or_empty(res, portal_keys[i]));

@@ -1,14 +1,16 @@
 /* The node manager's core: the control-API worker, its dispatch table, replies and pending
  * requests, the public services and the node's view (GET /node) and configuration. The
  * endpoints of each kind of resource live beside it: TCP listeners and connections
- * (nodemanager_tcp.c), UDP (nodemanager_udp.c), Kafka (nodemanager_kafka.c), relays and
- * portals (nodemanager_portal.c), and sending a message (nodemanager_send.c). The protocol and
+ * (nodemanager_tcp.c), UDP (nodemanager_udp.c), Kafka (nodemanager_kafka.c), relays
+ * (nodemanager_relay.c), portals (nodemanager_portal.c), and sending a message
+ * (nodemanager_send.c). The protocol and
  * the reachability rules are documented in nodemanager.h. */
 #include "nodemanager/nodemanager.h"
 
 #include "core/core.h"
 #include "node/policy.h"
 #include "nodemanager/nodemanager_internal.h"
+#include "ockam/multiaddr.h"
 #include "ockam/services.h"
 
 #include <inttypes.h>
@@ -17,9 +19,22 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#define WAIT_POLL_MS 50u /* how often a create request waiting for its outcome looks again */
+
 struct service {
     char *addr;
     char *type;
+};
+
+/* A create request waiting for the first outcome of what it created (ockam__nm_reply_when). */
+struct wait {
+    struct ockam__link link; /* in the manager's waits */
+    ockam__nodemanager *nm;
+    ockam_msg *req;
+    char *name;
+    ockam__nm_outcome_fn outcome;
+    ockam_timer *timer;
+    uint64_t deadline;
 };
 
 struct ockam__nodemanager {
@@ -31,11 +46,14 @@ struct ockam__nodemanager {
     struct service *services;
     size_t nservices, capservices;
     struct ockam__link pending; /* requests waiting (struct ockam__nm_pending) */
+    struct ockam__link waits;   /* create requests waiting for an outcome (struct wait) */
     /* TCP listeners and operator connections, owned by nodemanager_tcp.c */
     struct ockam__nm_tcp *tcp;
     /* UDP listeners and connections, owned by nodemanager_udp.c */
     struct ockam__nm_udp *udp;
-    /* Relay service, relays, inlets and outlets, owned by nodemanager_portal.c */
+    /* The relay service and relays, owned by nodemanager_relay.c */
+    struct ockam__nm_relay *relay;
+    /* Inlets and outlets, owned by nodemanager_portal.c */
     struct ockam__nm_portal *portal;
 };
 
@@ -147,6 +165,111 @@ ockam__nm_pending_reply_err(struct ockam__nm_pending *p, int status, const char 
     reply_err(p->nm, req, status, "%s", text);
 }
 
+/* ---- waiting for an outcome (nodemanager_internal.h) ----------------------------------- */
+
+static void
+wait_free(struct wait *w)
+{
+    ockam_timer_stop(w->timer);
+    ockam_msg_free(w->req);
+    ockam__free(w->name);
+    ockam__free(w);
+}
+
+static void
+wait_poll(ockam_timer *t, void *user)
+{
+    struct wait *w = user;
+    bool timed_out = ockam_node_now_ms(w->nm->node) >= w->deadline;
+    json_t *view = w->outcome(w->nm, w->name, timed_out);
+    if (!view)
+        return;
+    ockam__list_del(&w->link);
+    if (json_is_null(view))
+        reply_err(w->nm, w->req, 404, "%s was deleted meanwhile.", w->name);
+    else
+        reply_ok(w->nm, w->req, view); /* steals view */
+    w->req = NULL;
+    wait_free(w);
+}
+
+void
+ockam__nm_reply_when(ockam__nodemanager *nm, ockam_msg *req, const char *name, uint64_t wait_ms,
+    ockam__nm_outcome_fn outcome)
+{
+    json_t *now = outcome(nm, name, wait_ms == 0);
+    if (now) {
+        reply_ok(nm, req, now);
+        return;
+    }
+    struct wait *w = ockam__zalloc(sizeof *w);
+    if (!w || !(w->name = ockam__strdup(name))
+        || ockam_timer_start(nm->node, WAIT_POLL_MS, WAIT_POLL_MS, wait_poll, w, &w->timer)) {
+        if (w)
+            ockam__free(w->name);
+        ockam__free(w);
+        reply_ok(nm, req, outcome(nm, name, true));
+        return;
+    }
+    w->nm = nm;
+    w->req = req;
+    w->outcome = outcome;
+    w->deadline = ockam_node_now_ms(nm->node) + wait_ms;
+    ockam__list_push_front(&nm->waits, &w->link);
+}
+
+/* ---- helpers for the parts (nodemanager_internal.h) ------------------------------------ */
+
+ockam_err
+ockam__nm_route_of(const char *text, ockam_route **out)
+{
+    ockam_multiaddr *ma;
+    ockam_err err = ockam_multiaddr_parse(text, &ma);
+    if (err)
+        return err;
+    ockam_route *r = ockam_route_new();
+    err = r ? ockam_multiaddr_to_route(ma, r) : OCKAM_ENOMEM;
+    ockam_multiaddr_free(ma);
+    if (!err && ockam_route_len(r) == 0)
+        err = OCKAM_EROUTE;
+    if (err) {
+        ockam_route_free(r);
+        return err;
+    }
+    *out = r;
+    return OCKAM_OK;
+}
+
+json_t *
+ockam__nm_route_json(const ockam_route *r)
+{
+    char *text = r ? ockam_route_to_string(r) : NULL;
+    json_t *j = text ? json_string(text) : json_null();
+    ockam_free(text);
+    return j;
+}
+
+json_t *
+ockam__nm_error_json(const char *text)
+{
+    return text && text[0] ? json_string(text) : json_null();
+}
+
+uint32_t
+ockam__nm_body_ms(json_t *body, const char *key, uint32_t dflt)
+{
+    json_t *v = json_object_get(body, key);
+    if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 3600000)
+        return (uint32_t)json_integer_value(v);
+    return dflt;
+}
+
+const char *
+ockam__nm_item_str(json_t *item, const char *key)
+{
+    return json_string_value(json_object_get(item, key));
+}
+
 /* ---- public surface: services x (listeners + operator connections) ------------------- */
 
 static void
@@ -156,6 +279,7 @@ flow_add_all_services(ockam__nodemanager *nm, ockam_flow_id flow)
         if (ockam_flow_add_consumer(nm->node, nm->services[i].addr, flow) != OCKAM_OK)
             OCKAM_LOG_W("nodemanager: %s cannot consume flow %" PRIu64, nm->services[i].addr, flow);
     }
+    ockam__nm_relay_flow(nm, flow, true);
     ockam__nm_portal_flow(nm, flow, true);
 }
 
@@ -164,6 +288,7 @@ flow_remove_all_services(ockam__nodemanager *nm, ockam_flow_id flow)
 {
     for (size_t i = 0; i < nm->nservices; i++)
         ockam_flow_remove_consumer(nm->node, nm->services[i].addr, flow);
+    ockam__nm_relay_flow(nm, flow, false);
     ockam__nm_portal_flow(nm, flow, false);
 }
 
@@ -266,6 +391,7 @@ ockam__nodemanager_config(ockam__nodemanager *nm)
     ockam__nm_tcp_config(nm, cfg);
     json_object_set_new(cfg, "services", services_json(nm));
     ockam__nm_udp_config(nm, cfg);
+    ockam__nm_relay_config(nm, cfg);
     ockam__nm_portal_config(nm, cfg);
     return cfg;
 }
@@ -283,8 +409,11 @@ ockam__nodemanager_resources(ockam__nodemanager *nm)
         ockam__nm_udp_resources(nm, res);
     if (res)
         ockam__nm_kafka_resources(nm, res);
-    if (res)
+    if (res) {
+        ockam__nm_relay_resources(nm, res);
         ockam__nm_portal_resources(nm, res);
+        ockam__nm_relay_served(nm, res);
+    }
     return res;
 }
 
@@ -470,6 +599,11 @@ nm_on_stop(ockam_worker *w, void *user)
         OCKAM__CONTAINER_OF(l, struct ockam__nm_pending, link)->nm = NULL;
         ockam__list_del(l);
     }
+    while (!ockam__list_empty(&nm->waits)) {
+        struct wait *wt = OCKAM__CONTAINER_OF(nm->waits.next, struct wait, link);
+        ockam__list_del(&wt->link);
+        wait_free(wt);
+    }
     ockam__nm_tcp_free(nm);
     for (size_t i = 0; i < nm->nservices; i++) {
         ockam__free(nm->services[i].addr);
@@ -477,6 +611,7 @@ nm_on_stop(ockam_worker *w, void *user)
     }
     ockam__free(nm->services);
     ockam__nm_udp_free(nm);
+    ockam__nm_relay_free(nm);
     ockam__nm_portal_free(nm);
     ockam__free(nm->name);
     ockam__free(nm);
@@ -495,6 +630,7 @@ ockam__nodemanager_start(
     nm->on_change = opts->on_change;
     nm->user = opts->user;
     ockam__list_init(&nm->pending);
+    ockam__list_init(&nm->waits);
     nm->name = ockam__strdup(opts->node_name);
     ockam_worker_opts wopts = {.on_message = nm_on_message, .on_stop = nm_on_stop, .user = nm};
     ockam_err err = nm->name ? OCKAM_OK : OCKAM_ENOMEM;
@@ -512,7 +648,7 @@ ockam__nodemanager_start(
         return err;
     }
     /* Every node relays (CLI spec §5): the service grows with the listeners created later. */
-    err = ockam__nm_portal_start(nm);
+    err = ockam__nm_relay_start(nm);
     if (err)
         OCKAM_LOG_W("nodemanager: the relay service did not start: %s", ockam_strerror(err));
     *out = nm;
@@ -543,6 +679,12 @@ struct ockam__nm_udp **
 ockam__nm_udp_slot(ockam__nodemanager *nm)
 {
     return &nm->udp;
+}
+
+struct ockam__nm_relay **
+ockam__nm_relay_slot(ockam__nodemanager *nm)
+{
+    return &nm->relay;
 }
 
 struct ockam__nm_portal **

@@ -1,7 +1,8 @@
 /* What the node manager's core (nodemanager.c) shares with its parts: TCP
  * (nodemanager_tcp.c), UDP (nodemanager_udp.c), Kafka (nodemanager_kafka.c, or
- * nodemanager_nokafka.c in a build without it), relays and portals (nodemanager_portal.c),
- * and POST /v0/message (nodemanager_send.c). Internal to src/nodemanager; loop thread only.
+ * nodemanager_nokafka.c in a build without it), relays (nodemanager_relay.c), portals
+ * (nodemanager_portal.c), and POST /v0/message (nodemanager_send.c). Internal to src/nodemanager;
+ * loop thread only.
  *
  * nodemanager.c owns the manager, the public services, pending requests and the dispatch
  * table; a part keeps its own state behind one pointer in the manager (ockam__nm_*_slot) and
@@ -14,6 +15,7 @@
 
 struct ockam__nm_tcp;
 struct ockam__nm_udp;
+struct ockam__nm_relay;
 struct ockam__nm_portal;
 
 /* A request waiting for something asynchronous (a connect, a reply), embedded in the part's
@@ -31,6 +33,7 @@ ockam_node *ockam__nm_node(ockam__nodemanager *nm);
 const char *ockam__nm_name(ockam__nodemanager *nm);
 struct ockam__nm_tcp **ockam__nm_tcp_slot(ockam__nodemanager *nm);
 struct ockam__nm_udp **ockam__nm_udp_slot(ockam__nodemanager *nm);
+struct ockam__nm_relay **ockam__nm_relay_slot(ockam__nodemanager *nm);
 struct ockam__nm_portal **ockam__nm_portal_slot(ockam__nodemanager *nm);
 /* Make addr a consumer of every flow the public services consume. */
 ockam_err ockam__nm_consume_all(ockam__nodemanager *nm, const char *addr);
@@ -55,6 +58,27 @@ void ockam__nm_pending_unlink(struct ockam__nm_pending *p);
 void ockam__nm_pending_reply_ok(struct ockam__nm_pending *p, json_t *body);
 void ockam__nm_pending_reply_err(struct ockam__nm_pending *p, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* What a create request waits for: the view of what it created (new reference) once its
+ * first outcome is known or timed_out is true, JSON null when it was deleted meanwhile, NULL
+ * to keep waiting. */
+typedef json_t *(*ockam__nm_outcome_fn)(ockam__nodemanager *nm, const char *name, bool timed_out);
+/* Reply to req with outcome's view: at once when it is known (or wait_ms is 0), else as soon
+ * as it is (looked at every 50 ms), at the latest after wait_ms; deleted meanwhile is a 404.
+ * Consumes req (dropped if the manager stops first). */
+void ockam__nm_reply_when(ockam__nodemanager *nm, ockam_msg *req, const char *name,
+    uint64_t wait_ms, ockam__nm_outcome_fn outcome);
+
+/* Multiaddr text -> route (/node must already be resolved by the caller); caller frees. */
+ockam_err ockam__nm_route_of(const char *text, ockam_route **out);
+/* A route as JSON text, or null. New reference. */
+json_t *ockam__nm_route_json(const ockam_route *r);
+/* A last-error text as JSON: null when empty. New reference. */
+json_t *ockam__nm_error_json(const char *text);
+/* body[key] as milliseconds (0 to one hour), else dflt. */
+uint32_t ockam__nm_body_ms(json_t *body, const char *key, uint32_t dflt);
+/* item[key] when it is a string, else NULL (borrowed). */
+const char *ockam__nm_item_str(json_t *item, const char *key);
 
 /* ---- nodemanager_tcp.c ------------------------------------------------------------------ */
 
@@ -131,23 +155,38 @@ ockam_err ockam__nm_kafka_consume_all(ockam__nodemanager *nm, const char *addr);
 /* Add "kafka" to res: {inbox_topic, flow_control_id, stats}, or null without the transport. */
 void ockam__nm_kafka_resources(ockam__nodemanager *nm, json_t *res);
 
-/* ---- nodemanager_portal.c --------------------------------------------------------------- */
+/* ---- nodemanager_relay.c ---------------------------------------------------------------- */
 
 /* Start the node's relay service (forwarding_service, static_forwarding_service). */
-ockam_err ockam__nm_portal_start(ockam__nodemanager *nm);
-/* A flow the public services consume was added or removed: follow it. */
-void ockam__nm_portal_flow(ockam__nodemanager *nm, ockam_flow_id flow, bool add);
-/* Add "relays", "inlets" and "outlets" (what `node start` restores) to cfg. */
-void ockam__nm_portal_config(ockam__nodemanager *nm, json_t *cfg);
-/* Add "relays", "inlets", "outlets" and "relays_served" (views) to res. */
-void ockam__nm_portal_resources(ockam__nodemanager *nm, json_t *res);
+ockam_err ockam__nm_relay_start(ockam__nodemanager *nm);
+/* A flow the public services consume was added or removed: the relay service follows. */
+void ockam__nm_relay_flow(ockam__nodemanager *nm, ockam_flow_id flow, bool add);
+/* Add "relays" (what `node start` restores) to cfg. */
+void ockam__nm_relay_config(ockam__nodemanager *nm, json_t *cfg);
+/* Add "relays" (registered elsewhere), or "relays_served" (registered here), to res. */
+void ockam__nm_relay_resources(ockam__nodemanager *nm, json_t *res);
+void ockam__nm_relay_served(ockam__nodemanager *nm, json_t *res);
+/* Bring back the config's "relays" (node start); one that cannot come back is logged. */
+void ockam__nm_relay_restore(ockam__nodemanager *nm, json_t *config);
 /* Forget the bookkeeping (the node stops the workers themselves). */
-void ockam__nm_portal_free(ockam__nodemanager *nm);
+void ockam__nm_relay_free(ockam__nodemanager *nm);
 
 void ockam__nm_relay_list(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
 void ockam__nm_relay_create(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
 void ockam__nm_relay_show(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
 void ockam__nm_relay_delete(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+
+/* ---- nodemanager_portal.c --------------------------------------------------------------- */
+
+/* A flow the public services consume was added or removed: the outlets follow. */
+void ockam__nm_portal_flow(ockam__nodemanager *nm, ockam_flow_id flow, bool add);
+/* Add "inlets" and "outlets" (what `node start` restores) to cfg. */
+void ockam__nm_portal_config(ockam__nodemanager *nm, json_t *cfg);
+/* Add "inlets" and "outlets" (views) to res. */
+void ockam__nm_portal_resources(ockam__nodemanager *nm, json_t *res);
+/* Forget the bookkeeping (the node stops the workers themselves). */
+void ockam__nm_portal_free(ockam__nodemanager *nm);
+
 void ockam__nm_inlet_list(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
 void ockam__nm_inlet_create(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
 void ockam__nm_inlet_show(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);

@@ -1,30 +1,17 @@
-/* The node manager's relay and portal part: the node's relay service, the relays it registers
- * elsewhere (relay create/list/show/delete), TCP inlets and outlets, their endpoints, and what
- * `node start` restores. The protocol is documented in nodemanager.h.
+/* The node manager's portal part: TCP inlets and outlets, their endpoints, and what `node
+ * start` restores of them. The protocol is documented in nodemanager.h.
  *
- * Reachability: the relay service, every relay it starts and every outlet are consumers of
- * everything the public services consume (listeners, operator connections, UDP listeners...):
- * they are part of the node's public surface. A relay this node registers elsewhere gives its
- * own connection the main listener's flow id as spawner, so through that relay the node is
- * reachable exactly as through its main listener. */
+ * Reachability: every outlet is a consumer of everything the public services consume
+ * (listeners, operator connections, UDP listeners...): it is part of the node's public
+ * surface. An inlet probes the outlet's node (its route with echo as the last hop) for its
+ * status. */
 #include "nodemanager/nodemanager_internal.h"
 
 #include "core/core.h"
-#include "ockam/multiaddr.h"
 #include "ockam/portal.h"
-#include "ockam/relay.h"
 
 #include <stdio.h>
 #include <string.h>
-
-#define RELAY_WAIT_MS 5000u /* how long relay create waits for the first outcome */
-#define RELAY_POLL_MS 50u
-
-struct nm_relay {
-    char *name;
-    char *at; /* multiaddr of the relay node, as given */
-    ockam_relay_client *rc;
-};
 
 struct nm_inlet {
     char *alias;
@@ -36,27 +23,11 @@ struct nm_outlet {
     ockam_outlet *o;
 };
 
-/* A relay (inlet) create waiting for the first outcome: UP, a failure (relays), or the
- * deadline. */
-struct create_wait {
-    struct create_wait *next;
-    ockam__nodemanager *nm;
-    ockam_msg *req;
-    bool inlet;
-    char *name;
-    ockam_timer *timer;
-    uint64_t deadline;
-};
-
 struct ockam__nm_portal {
-    ockam_relay_service *svc;
-    struct nm_relay *relays;
-    size_t nrelays, caprelays;
     struct nm_inlet *inlets;
     size_t ninlets, capinlets;
     struct nm_outlet *outlets;
     size_t noutlets, capoutlets;
-    struct create_wait *waits;
 };
 
 /* ---- bookkeeping --------------------------------------------------------------------- */
@@ -68,16 +39,6 @@ state(ockam__nodemanager *nm)
     if (!*slot)
         *slot = ockam__zalloc(sizeof **slot);
     return *slot;
-}
-
-static struct nm_relay *
-relay_find(struct ockam__nm_portal *s, const char *name)
-{
-    for (size_t i = 0; s && i < s->nrelays; i++) {
-        if (strcmp(s->relays[i].name, name) == 0)
-            return &s->relays[i];
-    }
-    return NULL;
 }
 
 static struct nm_inlet *
@@ -109,71 +70,8 @@ outlet_find(struct ockam__nm_portal *s, const char *addr)
     return NULL;
 }
 
-/* Multiaddr text -> route (/node must already be resolved by the caller). */
-static ockam_err
-route_of(const char *text, ockam_route **out)
-{
-    ockam_multiaddr *ma;
-    ockam_err err = ockam_multiaddr_parse(text, &ma);
-    if (err)
-        return err;
-    ockam_route *r = ockam_route_new();
-    err = r ? ockam_multiaddr_to_route(ma, r) : OCKAM_ENOMEM;
-    ockam_multiaddr_free(ma);
-    if (!err && ockam_route_len(r) == 0)
-        err = OCKAM_EROUTE;
-    if (err) {
-        ockam_route_free(r);
-        return err;
-    }
-    *out = r;
-    return OCKAM_OK;
-}
-
-static json_t *
-route_json(const ockam_route *r)
-{
-    char *text = r ? ockam_route_to_string(r) : NULL;
-    json_t *j = text ? json_string(text) : json_null();
-    ockam_free(text);
-    return j;
-}
-
-static json_t *
-error_json(const char *text)
-{
-    return text && text[0] ? json_string(text) : json_null();
-}
-
-/* ---- the relay service --------------------------------------------------------------- */
-
-static void
-on_relay_started(ockam_relay_service *svc, const char *address, void *user)
-{
-    if (ockam__nm_consume_all(user, address) != OCKAM_OK)
-        OCKAM_LOG_W("nodemanager: relay %s cannot be reached by every flow", address);
-}
-
-ockam_err
-ockam__nm_portal_start(ockam__nodemanager *nm)
-{
-    struct ockam__nm_portal *s = state(nm);
-    if (!s)
-        return OCKAM_ENOMEM;
-    ockam_relay_service_config cfg = OCKAM_RELAY_SERVICE_CONFIG_INIT;
-    cfg.on_relay = on_relay_started;
-    cfg.user = nm;
-    ockam_err err = ockam_relay_service_start(ockam__nm_node(nm), &cfg, &s->svc);
-    if (!err)
-        err = ockam__nm_consume_all(nm, OCKAM_RELAY_SERVICE_ADDR);
-    if (!err)
-        err = ockam__nm_consume_all(nm, OCKAM_RELAY_STATIC_SERVICE_ADDR);
-    return err;
-}
-
-/* A flow the public services now consume (a listener...): the relay service, its relays and
- * the outlets take it too. Removed flows are dropped from outlets; relays keep stale ids of
- * closed listeners, which is harmless (flow ids are never reused). */
+/* A flow the public services now consume (a listener...): the outlets take it too, and drop
+ * it when it goes. */
 void
 ockam__nm_portal_flow(ockam__nodemanager *nm, ockam_flow_id flow, bool add)
 {
@@ -181,8 +79,6 @@ ockam__nm_portal_flow(ockam__nodemanager *nm, ockam_flow_id flow, bool add)
     if (!s)
         return;
     ockam_node *node = ockam__nm_node(nm);
-    if (add && s->svc && ockam_relay_service_allow(s->svc, flow) != OCKAM_OK)
-        OCKAM_LOG_W("nodemanager: the relay service cannot consume a new flow");
     for (size_t i = 0; i < s->noutlets; i++) {
         const char *addr = ockam_outlet_address(s->outlets[i].o);
         if (add)
@@ -190,250 +86,6 @@ ockam__nm_portal_flow(ockam__nodemanager *nm, ockam_flow_id flow, bool add)
         else
             ockam_flow_remove_consumer(node, addr, flow);
     }
-}
-
-struct served_ctx {
-    json_t *arr;
-};
-
-static void
-served_each(const ockam_relay_info *info, void *arg)
-{
-    struct served_ctx *c = arg;
-    json_array_append_new(c->arr,
-        json_pack("{s:s, s:s, s:o, s:s?, s:I}", "address", info->address, "name", info->name,
-            "forward_route", route_json(info->route), "connection", info->conn, "forwarded",
-            (json_int_t)info->forwarded));
-}
-
-static json_t *
-served_json(struct ockam__nm_portal *s)
-{
-    struct served_ctx c = {json_array()};
-    if (s && s->svc)
-        ockam_relay_service_each(s->svc, served_each, &c);
-    return c.arr;
-}
-
-/* ---- relays registered elsewhere ------------------------------------------------------- */
-
-static json_t *
-relay_json(const struct nm_relay *r)
-{
-    ockam_relay_client *rc = r->rc;
-    bool up = ockam_relay_client_state(rc) == OCKAM_RELAY_UP;
-    const char *remote = ockam_relay_client_remote_address(rc);
-    char worker[OCKAM_MAX_ADDR_LEN + 16];
-    snprintf(worker, sizeof worker, "/service/%s", ockam_relay_client_address(rc));
-    ockam_conn *c = ockam_relay_client_conn(rc);
-    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s?, s:s, s:I, s:o, s:I}", "name", r->name,
-        "destination_address", r->at, "connection_status", up ? "Up" : "Down", "forwarding_route",
-        route_json(ockam_relay_client_route(rc)), "relay_route",
-        route_json(ockam_relay_client_route(rc)), "remote_address", remote, "worker_address",
-        worker, "flow_control_id", (json_int_t)(c ? ockam_conn_flow_id(c) : 0), "last_failure",
-        error_json(ockam_relay_client_last_error(rc)), "registrations",
-        (json_int_t)ockam_relay_client_registrations(rc));
-}
-
-static json_t *
-relays_json(struct ockam__nm_portal *s)
-{
-    json_t *arr = json_array();
-    for (size_t i = 0; s && i < s->nrelays; i++)
-        json_array_append_new(arr, relay_json(&s->relays[i]));
-    return arr;
-}
-
-/* Start a relay client for name at the relay node (multiaddr). */
-static ockam_err
-relay_add(ockam__nodemanager *nm, const char *name, const char *at, uint32_t ping_ms)
-{
-    struct ockam__nm_portal *s = state(nm);
-    ockam_route *to = NULL;
-    if (!s || ockam__array_reserve(s->relays, s->caprelays, s->nrelays + 1, 4) != OCKAM_OK)
-        return OCKAM_ENOMEM;
-    ockam_err err = route_of(at, &to);
-    if (err)
-        return err;
-    ockam_listener *main = ockam__nm_main_listener(nm);
-    ockam_relay_client_config cfg = OCKAM_RELAY_CLIENT_CONFIG_INIT;
-    cfg.to = to;
-    cfg.name = name;
-    cfg.expose = main ? ockam_listener_flow_id(main) : 0;
-    cfg.ping_interval_ms = ping_ms;
-    struct nm_relay r = {ockam__strdup(name), ockam__strdup(at), NULL};
-    err = r.name && r.at ? ockam_relay_client_start(ockam__nm_node(nm), &cfg, &r.rc) : OCKAM_ENOMEM;
-    ockam_route_free(to);
-    if (err) {
-        ockam__free(r.name);
-        ockam__free(r.at);
-        return err;
-    }
-    s->relays[s->nrelays++] = r;
-    ockam__nm_changed(nm);
-    return OCKAM_OK;
-}
-
-static void
-relay_remove(ockam__nodemanager *nm, struct ockam__nm_portal *s, struct nm_relay *r)
-{
-    ockam_relay_client_stop(r->rc);
-    ockam__free(r->name);
-    ockam__free(r->at);
-    *r = s->relays[--s->nrelays];
-    ockam__nm_changed(nm);
-}
-
-/* ---- waiting for a new relay's first outcome ------------------------------------------ */
-
-static void
-wait_unlink(struct ockam__nm_portal *s, struct create_wait *w)
-{
-    for (struct create_wait **pp = &s->waits; *pp; pp = &(*pp)->next) {
-        if (*pp == w) {
-            *pp = w->next;
-            return;
-        }
-    }
-}
-
-static void
-wait_free(struct create_wait *w)
-{
-    ockam_timer_stop(w->timer);
-    ockam_msg_free(w->req);
-    ockam__free(w->name);
-    ockam__free(w);
-}
-
-static json_t *inlet_json(const struct nm_inlet *i);
-static struct nm_inlet *inlet_find(struct ockam__nm_portal *s, const char *alias);
-
-/* The view to answer with, or NULL while still waiting. */
-static json_t *
-wait_outcome(struct create_wait *w, bool timed_out)
-{
-    struct ockam__nm_portal *s = *ockam__nm_portal_slot(w->nm);
-    if (w->inlet) {
-        struct nm_inlet *i = inlet_find(s, w->name);
-        bool done = !i || timed_out || ockam_inlet_status(i->in) == OCKAM_INLET_UP;
-        return !done ? NULL : i ? inlet_json(i) : json_null();
-    }
-    struct nm_relay *r = relay_find(s, w->name);
-    bool done = !r || timed_out || ockam_relay_client_state(r->rc) == OCKAM_RELAY_UP
-        || ockam_relay_client_last_error(r->rc)[0];
-    return !done ? NULL : r ? relay_json(r) : json_null();
-}
-
-static void
-wait_poll(ockam_timer *t, void *user)
-{
-    struct create_wait *w = user;
-    bool timed_out = ockam_node_now_ms(ockam__nm_node(w->nm)) >= w->deadline;
-    json_t *view = wait_outcome(w, timed_out);
-    if (!view)
-        return;
-    wait_unlink(*ockam__nm_portal_slot(w->nm), w);
-    if (json_is_null(view))
-        ockam__nm_reply_err(w->nm, w->req, 404, "%s was deleted meanwhile.", w->name);
-    else
-        ockam__nm_reply_ok(w->nm, w->req, view); /* steals view */
-    w->req = NULL;
-    wait_free(w);
-}
-
-/* Reply now when the outcome is already known (or waiting is impossible), else poll. */
-static void
-wait_start(ockam__nodemanager *nm, ockam_msg *req, bool inlet, const char *name, uint64_t wait_ms)
-{
-    struct ockam__nm_portal *s = state(nm);
-    struct create_wait probe = {.nm = nm, .inlet = inlet, .name = (char *)name};
-    json_t *now = wait_outcome(&probe, wait_ms == 0);
-    if (now) {
-        ockam__nm_reply_ok(nm, req, now);
-        return;
-    }
-    struct create_wait *w = ockam__zalloc(sizeof *w);
-    ockam_node *node = ockam__nm_node(nm);
-    if (!w || !(w->name = ockam__strdup(name))
-        || ockam_timer_start(node, RELAY_POLL_MS, RELAY_POLL_MS, wait_poll, w, &w->timer)) {
-        if (w)
-            ockam__free(w->name);
-        ockam__free(w);
-        ockam__nm_reply_ok(nm, req, wait_outcome(&probe, true));
-        return;
-    }
-    w->inlet = inlet;
-    w->nm = nm;
-    w->req = req;
-    w->deadline = ockam_node_now_ms(node) + wait_ms;
-    w->next = s->waits;
-    s->waits = w;
-}
-
-/* ---- relay endpoints --------------------------------------------------------------------- */
-
-void
-ockam__nm_relay_list(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body)
-{
-    ockam__nm_reply_ok(nm, req, relays_json(*ockam__nm_portal_slot(nm)));
-}
-
-static uint32_t
-body_ms(json_t *body, const char *key, uint32_t dflt)
-{
-    json_t *v = json_object_get(body, key);
-    if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 3600000)
-        return (uint32_t)json_integer_value(v);
-    return dflt;
-}
-
-void
-ockam__nm_relay_create(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body)
-{
-    const char *name = json_string_value(json_object_get(body, "name"));
-    const char *at = json_string_value(json_object_get(body, "at"));
-    if (!name || !at || !name[0]) {
-        ockam__nm_reply_err(nm, req, 400, "The request needs \"name\" and \"at\" (a multiaddr).");
-        return;
-    }
-    if (relay_find(*ockam__nm_portal_slot(nm), name)) {
-        ockam__nm_reply_err(nm, req, 409, "A relay with the name '%s' already exists.", name);
-        return;
-    }
-    ockam_err err = relay_add(nm, name, at, body_ms(body, "ping_interval_ms", 0));
-    if (err == OCKAM_EMULTIADDR || err == OCKAM_EROUTE || err == OCKAM_ENOTSUP)
-        ockam__nm_reply_err(nm, req, 400, "'%s' cannot be turned into a route.", at);
-    else if (err)
-        ockam__nm_reply_err(nm, req, 500, "Unable to create the relay: %s.", ockam_strerror(err));
-    else
-        wait_start(nm, req, false, name, body_ms(body, "wait_ms", RELAY_WAIT_MS));
-}
-
-void
-ockam__nm_relay_show(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body)
-{
-    struct nm_relay *r = relay_find(*ockam__nm_portal_slot(nm), arg);
-    if (!r)
-        ockam__nm_reply_err(
-            nm, req, 404, "There is no relay %s on node %s.", arg, ockam__nm_name(nm));
-    else
-        ockam__nm_reply_ok(nm, req, relay_json(r));
-}
-
-void
-ockam__nm_relay_delete(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body)
-{
-    struct ockam__nm_portal *s = *ockam__nm_portal_slot(nm);
-    struct nm_relay *r = relay_find(s, arg);
-    if (!r) {
-        ockam__nm_reply_err(
-            nm, req, 404, "There is no relay %s on node %s.", arg, ockam__nm_name(nm));
-        return;
-    }
-    json_t *view = relay_json(r);
-    relay_remove(nm, s, r);
-    ockam__nm_reply_ok(nm, req, view);
 }
 
 /* ---- outlets ------------------------------------------------------------------------------ */
@@ -447,10 +99,10 @@ outlet_json(ockam__nodemanager *nm, const ockam_outlet *o)
     ockam_outlet_stats(o, &st);
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I}", "node_name",
         ockam__nm_name(nm), "alias", ockam_outlet_address(o), "from", worker, "worker_address",
-        worker, "to", ockam_outlet_target(o), "last_error", error_json(ockam_outlet_last_error(o)),
-        "connections", (json_int_t)st.active, "accepted", (json_int_t)st.accepted, "failed",
-        (json_int_t)st.failed, "bytes_in", (json_int_t)st.bytes_in, "bytes_out",
-        (json_int_t)st.bytes_out);
+        worker, "to", ockam_outlet_target(o), "last_error",
+        ockam__nm_error_json(ockam_outlet_last_error(o)), "connections", (json_int_t)st.active,
+        "accepted", (json_int_t)st.accepted, "failed", (json_int_t)st.failed, "bytes_in",
+        (json_int_t)st.bytes_in, "bytes_out", (json_int_t)st.bytes_out);
 }
 
 static json_t *
@@ -571,9 +223,9 @@ inlet_json(const struct nm_inlet *i)
     bool up = ockam_inlet_status(i->in) == OCKAM_INLET_UP;
     return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I}", "alias",
         i->alias, "bind_addr", ockam_inlet_bind_address(i->in), "to", i->to, "outlet_route",
-        route_json(r), "outlet_addr", last, "status", up ? "Up" : "Down", "last_error",
-        error_json(ockam_inlet_last_error(i->in)), "connections", (json_int_t)st.active, "accepted",
-        (json_int_t)st.accepted, "failed", (json_int_t)st.failed, "bytes_in",
+        ockam__nm_route_json(r), "outlet_addr", last, "status", up ? "Up" : "Down", "last_error",
+        ockam__nm_error_json(ockam_inlet_last_error(i->in)), "connections", (json_int_t)st.active,
+        "accepted", (json_int_t)st.accepted, "failed", (json_int_t)st.failed, "bytes_in",
         (json_int_t)st.bytes_in, "bytes_out", (json_int_t)st.bytes_out);
 }
 
@@ -608,7 +260,7 @@ inlet_add(ockam__nodemanager *nm, const char *alias, const char *from, const cha
     ockam_route *route = NULL;
     if (!s || ockam__array_reserve(s->inlets, s->capinlets, s->ninlets + 1, 4) != OCKAM_OK)
         return OCKAM_ENOMEM;
-    ockam_err err = route_of(to, &route);
+    ockam_err err = ockam__nm_route_of(to, &route);
     if (err)
         return err;
     ockam_route *probe = probe_route(route);
@@ -653,6 +305,16 @@ inlet_create_failed(ockam__nodemanager *nm, ockam_msg *req, ockam_err err, json_
         ockam__nm_reply_err(nm, req, 500, "Unable to create the inlet: %s.", ockam_strerror(err));
 }
 
+/* For ockam__nm_reply_when: the inlet's view once it is UP (or at the deadline), JSON null
+ * when it was deleted meanwhile, NULL while still waiting. */
+static json_t *
+inlet_outcome(ockam__nodemanager *nm, const char *alias, bool timed_out)
+{
+    struct nm_inlet *i = inlet_find(*ockam__nm_portal_slot(nm), alias);
+    bool done = !i || timed_out || ockam_inlet_status(i->in) == OCKAM_INLET_UP;
+    return !done ? NULL : i ? inlet_json(i) : json_null();
+}
+
 void
 ockam__nm_inlet_create(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body)
 {
@@ -668,11 +330,12 @@ ockam__nm_inlet_create(ockam__nodemanager *nm, ockam_msg *req, const char *arg, 
         return;
     }
     struct nm_inlet *i;
-    ockam_err err = inlet_add(nm, alias, from, to, body_ms(body, "ping_interval_ms", 0), &i);
+    ockam_err err
+        = inlet_add(nm, alias, from, to, ockam__nm_body_ms(body, "ping_interval_ms", 0), &i);
     if (err)
         inlet_create_failed(nm, req, err, body);
     else
-        wait_start(nm, req, true, alias, body_ms(body, "wait_ms", 0));
+        ockam__nm_reply_when(nm, req, alias, ockam__nm_body_ms(body, "wait_ms", 0), inlet_outcome);
 }
 
 void
@@ -711,10 +374,7 @@ void
 ockam__nm_portal_config(ockam__nodemanager *nm, json_t *cfg)
 {
     struct ockam__nm_portal *s = *ockam__nm_portal_slot(nm);
-    json_t *relays = json_array(), *inlets = json_array(), *outlets = json_array();
-    for (size_t i = 0; s && i < s->nrelays; i++)
-        json_array_append_new(
-            relays, json_pack("{s:s, s:s}", "name", s->relays[i].name, "at", s->relays[i].at));
+    json_t *inlets = json_array(), *outlets = json_array();
     /* The bound address (real port): the inlet comes back where clients expect it. */
     for (size_t i = 0; s && i < s->ninlets; i++)
         json_array_append_new(inlets,
@@ -724,7 +384,6 @@ ockam__nm_portal_config(ockam__nodemanager *nm, json_t *cfg)
         json_array_append_new(outlets,
             json_pack("{s:s, s:s}", "from", ockam_outlet_address(s->outlets[i].o), "to",
                 ockam_outlet_target(s->outlets[i].o)));
-    json_object_set_new(cfg, "relays", relays);
     json_object_set_new(cfg, "inlets", inlets);
     json_object_set_new(cfg, "outlets", outlets);
 }
@@ -733,16 +392,8 @@ void
 ockam__nm_portal_resources(ockam__nodemanager *nm, json_t *res)
 {
     struct ockam__nm_portal *s = *ockam__nm_portal_slot(nm);
-    json_object_set_new(res, "relays", relays_json(s));
     json_object_set_new(res, "inlets", inlets_json(s));
     json_object_set_new(res, "outlets", outlets_json(nm, s));
-    json_object_set_new(res, "relays_served", served_json(s));
-}
-
-static const char *
-item_str(json_t *item, const char *key)
-{
-    return json_string_value(json_object_get(item, key));
 }
 
 /* Outlets first (an inlet of this node may point at one), then inlets, then relays. Items
@@ -755,7 +406,7 @@ ockam__nodemanager_restore_portals(ockam__nodemanager *nm, json_t *config)
     json_array_foreach(list, i, item)
     {
         ockam_outlet *o;
-        const char *from = item_str(item, "from"), *to = item_str(item, "to");
+        const char *from = ockam__nm_item_str(item, "from"), *to = ockam__nm_item_str(item, "to");
         ockam_err err = from && to ? outlet_add(nm, from, to, &o) : OCKAM_EINVAL;
         if (err)
             OCKAM_LOG_W(
@@ -765,45 +416,29 @@ ockam__nodemanager_restore_portals(ockam__nodemanager *nm, json_t *config)
     json_array_foreach(list, i, item)
     {
         struct nm_inlet *in;
-        const char *alias = item_str(item, "alias"), *from = item_str(item, "from");
-        const char *to = item_str(item, "to");
+        const char *alias = ockam__nm_item_str(item, "alias"),
+                   *from = ockam__nm_item_str(item, "from");
+        const char *to = ockam__nm_item_str(item, "to");
         ockam_err err = alias && from && to ? inlet_add(nm, alias, from, to, 0, &in) : OCKAM_EINVAL;
         if (err)
             OCKAM_LOG_W(
                 "cannot restore the TCP inlet %s: %s", alias ? alias : "?", ockam_strerror(err));
     }
-    list = json_object_get(config, "relays");
-    json_array_foreach(list, i, item)
-    {
-        const char *name = item_str(item, "name"), *at = item_str(item, "at");
-        ockam_err err = name && at ? relay_add(nm, name, at, 0) : OCKAM_EINVAL;
-        if (err)
-            OCKAM_LOG_W("cannot restore the relay %s: %s", name ? name : "?", ockam_strerror(err));
-    }
+    ockam__nm_relay_restore(nm, config);
 }
 
-/* The manager is going (node teardown): forget the bookkeeping. The relay service, clients,
- * inlets and outlets belong to the node, which stops them itself. */
+/* The manager is going (node teardown): forget the bookkeeping. The inlets and outlets belong
+ * to the node, which stops them itself. */
 void
 ockam__nm_portal_free(ockam__nodemanager *nm)
 {
     struct ockam__nm_portal *s = *ockam__nm_portal_slot(nm);
     if (!s)
         return;
-    while (s->waits) {
-        struct create_wait *w = s->waits;
-        s->waits = w->next;
-        wait_free(w);
-    }
-    for (size_t i = 0; i < s->nrelays; i++) {
-        ockam__free(s->relays[i].name);
-        ockam__free(s->relays[i].at);
-    }
     for (size_t i = 0; i < s->ninlets; i++) {
         ockam__free(s->inlets[i].alias);
         ockam__free(s->inlets[i].to);
     }
-    ockam__free(s->relays);
     ockam__free(s->inlets);
     ockam__free(s->outlets);
     ockam__free(s);
