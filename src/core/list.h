@@ -14,22 +14,22 @@ struct ockam__link {
 /* The element that embeds link l as its member `member`. */
 #define OCKAM__CONTAINER_OF(l, type, member) ((type *)(void *)((char *)(l)-offsetof(type, member)))
 
-/* An empty list, or an element on no list (ockam__list_del then does nothing harmful). */
+/* An empty list, or an element on no list (ockam__link_del then does nothing harmful). */
 static inline void
-ockam__list_init(struct ockam__link *l)
+ockam__link_init(struct ockam__link *l)
 {
     l->prev = l->next = l;
 }
 
 static inline bool
-ockam__list_empty(const struct ockam__link *head)
+ockam__link_empty(const struct ockam__link *head)
 {
     return head->next == head;
 }
 
 /* Append l (on no list) at the tail of head. */
 static inline void
-ockam__list_push(struct ockam__link *head, struct ockam__link *l)
+ockam__link_push(struct ockam__link *head, struct ockam__link *l)
 {
     l->prev = head->prev;
     l->next = head;
@@ -39,32 +39,32 @@ ockam__list_push(struct ockam__link *head, struct ockam__link *l)
 
 /* Insert l (on no list) at the front of head. */
 static inline void
-ockam__list_push_front(struct ockam__link *head, struct ockam__link *l)
+ockam__link_push_front(struct ockam__link *head, struct ockam__link *l)
 {
-    ockam__list_push(head->next, l);
+    ockam__link_push(head->next, l);
 }
 
-/* Take l off its list; it is then on none (ockam__list_init). */
+/* Take l off its list; it is then on none (ockam__link_init). */
 static inline void
-ockam__list_del(struct ockam__link *l)
+ockam__link_del(struct ockam__link *l)
 {
     l->prev->next = l->next;
     l->next->prev = l->prev;
-    ockam__list_init(l);
+    ockam__link_init(l);
 }
 
 /* Move every element of src to dst (whatever dst held is forgotten); src is then empty. */
 static inline void
-ockam__list_take(struct ockam__link *dst, struct ockam__link *src)
+ockam__link_take(struct ockam__link *dst, struct ockam__link *src)
 {
-    ockam__list_init(dst);
-    if (ockam__list_empty(src))
+    ockam__link_init(dst);
+    if (ockam__link_empty(src))
         return;
     dst->next = src->next;
     dst->prev = src->prev;
     dst->next->prev = dst;
     dst->prev->next = dst;
-    ockam__list_init(src);
+    ockam__link_init(src);
 }
 
 #endif

@@ -118,7 +118,7 @@ ockam__nm_pending_link(ockam__nodemanager *nm, struct ockam__nm_pending *p, ocka
 {
     p->nm = nm;
     p->request = req;
-    ockam__list_push_front(&nm->pending, &p->link);
+    ockam__link_push_front(&nm->pending, &p->link);
 }
 
 void
@@ -126,7 +126,7 @@ ockam__nm_pending_unlink(struct ockam__nm_pending *p)
 {
     if (!p->link.next)
         return;                /* never linked */
-    ockam__list_del(&p->link); /* a second unlink, or one after nm_on_stop, does nothing */
+    ockam__link_del(&p->link); /* a second unlink, or one after nm_on_stop, does nothing */
 }
 
 void
@@ -184,7 +184,7 @@ wait_poll(ockam_timer *t, void *user)
     json_t *view = w->outcome(w->nm, w->name, timed_out);
     if (!view)
         return;
-    ockam__list_del(&w->link);
+    ockam__link_del(&w->link);
     if (json_is_null(view))
         reply_err(w->nm, w->req, 404, "%s was deleted meanwhile.", w->name);
     else
@@ -215,7 +215,7 @@ ockam__nm_reply_when(ockam__nodemanager *nm, ockam_msg *req, const char *name, u
     w->req = req;
     w->outcome = outcome;
     w->deadline = ockam_node_now_ms(nm->node) + wait_ms;
-    ockam__list_push_front(&nm->waits, &w->link);
+    ockam__link_push_front(&nm->waits, &w->link);
 }
 
 /* ---- helpers for the parts (nodemanager_internal.h) ------------------------------------ */
@@ -594,14 +594,14 @@ nm_on_stop(ockam_worker *w, void *user)
 {
     ockam__nodemanager *nm = user;
     /* What is still pending finishes later, without the manager (it only cleans up). */
-    while (!ockam__list_empty(&nm->pending)) {
+    while (!ockam__link_empty(&nm->pending)) {
         struct ockam__link *l = nm->pending.next;
         OCKAM__CONTAINER_OF(l, struct ockam__nm_pending, link)->nm = NULL;
-        ockam__list_del(l);
+        ockam__link_del(l);
     }
-    while (!ockam__list_empty(&nm->waits)) {
+    while (!ockam__link_empty(&nm->waits)) {
         struct wait *wt = OCKAM__CONTAINER_OF(nm->waits.next, struct wait, link);
-        ockam__list_del(&wt->link);
+        ockam__link_del(&wt->link);
         wait_free(wt);
     }
     ockam__nm_tcp_free(nm);
@@ -629,8 +629,8 @@ ockam__nodemanager_start(
     nm->node = node;
     nm->on_change = opts->on_change;
     nm->user = opts->user;
-    ockam__list_init(&nm->pending);
-    ockam__list_init(&nm->waits);
+    ockam__link_init(&nm->pending);
+    ockam__link_init(&nm->waits);
     nm->name = ockam__strdup(opts->node_name);
     ockam_worker_opts wopts = {.on_message = nm_on_message, .on_stop = nm_on_stop, .user = nm};
     ockam_err err = nm->name ? OCKAM_OK : OCKAM_ENOMEM;

@@ -94,7 +94,7 @@ owner_init(struct ockam__portal_owner *o, ockam_node *node, enum ockam__portal_r
     o->timeout_ms = timeout_ms ? timeout_ms : OCKAM__PORTAL_DEFAULT_TIMEOUT_MS;
     o->refs = 1;
     o->name = "?";
-    ockam__list_init(&o->conns);
+    ockam__link_init(&o->conns);
 }
 
 /* ---- outlet -------------------------------------------------------------------------- */

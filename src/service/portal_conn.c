@@ -107,7 +107,7 @@ pc_new(struct ockam__portal_owner *owner)
     pc->creq.data = pc->gai.data = pc->sreq.data = pc;
     pc->refs = 3; /* the three handles */
     pc->sock_open = true;
-    ockam__list_push_front(&owner->conns, &pc->link);
+    ockam__link_push_front(&owner->conns, &pc->link);
     pc->listed = true;
     owner->stats.accepted++;
     owner->stats.active++;
@@ -121,7 +121,7 @@ pc_unlist(struct ockam__portal_conn *pc)
     if (!pc->listed)
         return;
     pc->listed = false;
-    ockam__list_del(&pc->link);
+    ockam__link_del(&pc->link);
     owner->stats.active--;
 }
 
@@ -880,7 +880,7 @@ ockam__portal_conns_abort(struct ockam__portal_owner *owner)
     /* At node free the node stops every worker itself (and each closes its socket). */
     if (ockam__node_closing(owner->node))
         return;
-    while (!ockam__list_empty(&owner->conns)) {
+    while (!ockam__link_empty(&owner->conns)) {
         struct ockam__portal_conn *pc
             = OCKAM__CONTAINER_OF(owner->conns.next, struct ockam__portal_conn, link);
         pc_unlist(pc); /* pc_abort may keep it lingering: it must leave the list now */

@@ -52,7 +52,7 @@ addr_text(ockam_addr a)
 static void
 svc_maybe_free(ockam_relay_service *svc)
 {
-    if (svc->worker || !ockam__list_empty(&svc->relays))
+    if (svc->worker || !ockam__link_empty(&svc->relays))
         return;
     ockam__free(svc->prefix);
     ockam__free(svc->address);
@@ -124,7 +124,7 @@ relay_on_stop(ockam_worker *w, void *user)
     ockam_relay_service *svc = r->svc;
     if (r->conn)
         ockam_conn_off_close(r->conn, relay_conn_closed, r);
-    ockam__list_del(&r->link);
+    ockam__link_del(&r->link);
     svc->count--;
     OCKAM_LOG_I("relay %s removed", r->address);
     relay_free(r);
@@ -214,7 +214,7 @@ relay_start(struct relay *r, ockam_origin origin)
         relay_free(r);
         return err;
     }
-    ockam__list_push_front(&svc->relays, &r->link);
+    ockam__link_push_front(&svc->relays, &r->link);
     svc->count++;
     err = allow_all(svc, r->address);
     /* The registering node may use its relay too (and its pings come through it). */
@@ -299,7 +299,7 @@ service_on_stop(ockam_worker *w, void *user)
     svc->worker = NULL;
     /* At node free the node stops the relays itself (see the file comment). */
     if (!ockam__node_closing(svc->node)) {
-        while (!ockam__list_empty(&svc->relays))
+        while (!ockam__link_empty(&svc->relays))
             ockam_worker_stop(OCKAM__CONTAINER_OF(svc->relays.next, struct relay, link)->worker);
     }
     svc_maybe_free(svc);
@@ -361,7 +361,7 @@ ockam_relay_service_start(
     if (!svc)
         return OCKAM_ENOMEM;
     svc->node = node;
-    ockam__list_init(&svc->relays);
+    ockam__link_init(&svc->relays);
     ockam_err err = svc_init(svc, cfg);
     if (err) {
         svc_maybe_free(svc);

@@ -124,28 +124,28 @@ test_list(void **state)
     struct item it[4];
     for (int i = 0; i < 4; i++)
         it[i].v = i;
-    ockam__list_init(&head);
-    assert_true(ockam__list_empty(&head));
-    ockam__list_push(&head, &it[1].link);
-    ockam__list_push(&head, &it[2].link);
-    ockam__list_push_front(&head, &it[0].link);
-    ockam__list_push(&head, &it[3].link);
+    ockam__link_init(&head);
+    assert_true(ockam__link_empty(&head));
+    ockam__link_push(&head, &it[1].link);
+    ockam__link_push(&head, &it[2].link);
+    ockam__link_push_front(&head, &it[0].link);
+    ockam__link_push(&head, &it[3].link);
     expect_order(&head, (int[]) {0, 1, 2, 3}, 4);
 
-    ockam__list_del(&it[2].link);
+    ockam__link_del(&it[2].link);
     expect_order(&head, (int[]) {0, 1, 3}, 3);
-    ockam__list_del(&it[2].link); /* off every list: harmless */
+    ockam__link_del(&it[2].link); /* off every list: harmless */
     expect_order(&head, (int[]) {0, 1, 3}, 3);
 
-    ockam__list_take(&other, &head);
-    assert_true(ockam__list_empty(&head));
+    ockam__link_take(&other, &head);
+    assert_true(ockam__link_empty(&head));
     expect_order(&other, (int[]) {0, 1, 3}, 3);
-    ockam__list_take(&head, &head); /* an empty source leaves an empty destination */
-    assert_true(ockam__list_empty(&head));
-    ockam__list_del(&it[0].link);
-    ockam__list_del(&it[3].link);
-    ockam__list_del(&it[1].link);
-    assert_true(ockam__list_empty(&other));
+    ockam__link_take(&head, &head); /* an empty source leaves an empty destination */
+    assert_true(ockam__link_empty(&head));
+    ockam__link_del(&it[0].link);
+    ockam__link_del(&it[3].link);
+    ockam__link_del(&it[1].link);
+    assert_true(ockam__link_empty(&other));
 }
 
 /* ---- growable arrays ------------------------------------------------------------------ */
