@@ -87,7 +87,7 @@ cli_pick_node(const char *arg, bool create_default, int *code)
     char *name = state_default_get();
     if (name)
         return name;
-    /* CLI spec §0.6: create commands make a default node when there is none. */
+    /* Create commands make a default node when there is none (docs/cli.md, the default node). */
     json_t *ready = NULL;
     name = state_random_name();
     *code = cli_node_prepare(name, cli_config_new(name, NULL, NULL, 0));

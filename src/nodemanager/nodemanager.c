@@ -647,7 +647,8 @@ ockam__nodemanager_start(
         ockam_worker_stop(nm->worker); /* frees nm */
         return err;
     }
-    /* Every node relays (CLI spec §5): the service grows with the listeners created later. */
+    /* Every node relays (docs/cli.md, relays): the service grows with the listeners created
+     * later. */
     err = ockam__nm_relay_start(nm);
     if (err)
         OCKAM_LOG_W("nodemanager: the relay service did not start: %s", ockam_strerror(err));
