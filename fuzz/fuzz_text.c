@@ -1,5 +1,6 @@
-/* Hex and "host:port" text (core/text.h). Properties: hex that decodes encodes back to the
- * same digits in lower case; a split host:port lies inside the input, and formatting it again
+/* Hex (core/core.h) and "host:port" text (core/text.h). Properties: hex that decodes encodes back
+ * to the same digits in lower case; a split host:port lies inside the input, and formatting it
+ * again
  * ("host:port", "[host]:port") splits to the same host and port. The input is copied to a
  * buffer of exactly its size, so ASan sees any read past the end. */
 #include "fuzz_util.h"
@@ -15,7 +16,9 @@ check_hex(const char *text, size_t size)
     uint8_t *bytes = malloc(size / 2 + 1);
     char *again = malloc(size + 1);
     FUZZ_CHECK(bytes && again);
-    if (ockam__hex_decode(text, size, bytes) == OCKAM_OK) {
+    size_t n;
+    if (ockam__hex_decode(text, size, bytes, size / 2 + 1, &n)) {
+        FUZZ_CHECK(n == size / 2);
         ockam__hex_encode(bytes, size / 2, again);
         for (size_t i = 0; i < size; i++)
             FUZZ_CHECK(again[i] == tolower((unsigned char)text[i]));

@@ -1,6 +1,8 @@
 /* Small helpers of the `ockam` command (see util.h). */
 #include "cli/util.h"
 
+#include "core/core.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -91,7 +93,8 @@ hex_decode(const char *text, uint8_t **out, size_t *len)
 {
     size_t n = strlen(text);
     uint8_t *p = xmalloc(n / 2 + 1);
-    if (ockam__hex_decode(text, n, p) != OCKAM_OK) {
+    size_t got;
+    if (!ockam__hex_decode(text, n, p, n / 2 + 1, &got)) {
         free(p);
         return false;
     }

@@ -29,7 +29,7 @@ void sb_printf(strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2
 /* The text ("" when nothing was added); the caller frees it and the builder is reset. */
 char *sb_take(strbuf *sb);
 
-/* Allocating forms of core/text.h's hex (which also splits "host:port" for the commands). */
+/* Allocating forms of core.h's hex. */
 char *hex_encode(const uint8_t *p, size_t n);
 /* false when the text is not an even number of hex digits. *out is freed by the caller. */
 bool hex_decode(const char *text, uint8_t **out, size_t *len);

@@ -1,6 +1,5 @@
 /* Addresses: views, text form (wire spec §1.1) and random local names. */
 #include "core/core.h"
-#include "core/text.h"
 
 #include <stdio.h>
 

@@ -1,44 +1,7 @@
-/* Hex and "host:port" (text.h). */
+/* "host:port" (text.h). */
 #include "core/text.h"
 
 #include <string.h>
-
-void
-ockam__hex_encode(const uint8_t *p, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[p[i] >> 4];
-        out[2 * i + 1] = digits[p[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
-static int
-nibble(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-ockam_err
-ockam__hex_decode(const char *text, size_t len, uint8_t *out)
-{
-    if (len % 2)
-        return OCKAM_EINVAL;
-    for (size_t i = 0; i < len / 2; i++) {
-        int hi = nibble(text[2 * i]), lo = nibble(text[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return OCKAM_EINVAL;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return OCKAM_OK;
-}
 
 /* 1 to 5 decimal digits, at most 65535. */
 static bool

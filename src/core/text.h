@@ -1,6 +1,6 @@
-/* Text helpers every layer shares (transports, services, the node manager, the `ockam`
- * command): hex and "host:port". Pure functions on (ptr, len) input: no allocation, no libuv,
- * no sockets; any thread. */
+/* "host:port" text, split once for every layer (transports, portals, the node manager, the
+ * `ockam` command). Hex is in core.h. Pure functions on (ptr, len) input: no allocation, no
+ * libuv, no sockets; any thread. */
 #ifndef OCKAM_CORE_TEXT_H
 #define OCKAM_CORE_TEXT_H
 
@@ -9,16 +9,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* ---- hex ----------------------------------------------------------------------------- */
-
-/* Lower-case hex of p[0..n) into out, NUL-terminated: out holds 2n + 1 bytes. */
-void ockam__hex_encode(const uint8_t *p, size_t n, char *out);
-
-/* The hex digits text[0..len) (either case, no separators) as len / 2 bytes into out.
- * OCKAM_EINVAL when len is odd or a character is not a hex digit (out is then partly
- * written). Reads nothing past text[len - 1]. */
-ockam_err ockam__hex_decode(const char *text, size_t len, uint8_t *out);
 
 /* ---- host:port ----------------------------------------------------------------------- */
 

@@ -8,7 +8,6 @@
 #include "nodemanager/nodemanager_internal.h"
 
 #include "core/core.h"
-#include "core/text.h"
 #include "ockam/multiaddr.h"
 #include "ockam/tcp.h"
 
@@ -177,9 +176,8 @@ send_op_parse(struct send_op *op, json_t *body)
         return "The request needs \"to\" (a multiaddr) and \"payload_hex\".";
     size_t n = strlen(hex);
     op->payload = ockam__alloc(n / 2 + 1);
-    if (!op->payload || ockam__hex_decode(hex, n, op->payload) != OCKAM_OK)
+    if (!op->payload || !ockam__hex_decode(hex, n, op->payload, n / 2 + 1, &op->len))
         return "\"payload_hex\" is not valid hex.";
-    op->len = n / 2;
     op->timeout_ms = DEFAULT_SEND_TIMEOUT_MS;
     if (json_is_integer(timeout) && json_integer_value(timeout) > 0)
         op->timeout_ms = (uint64_t)json_integer_value(timeout);

@@ -10,7 +10,6 @@
  * Lifetime: the client is freed when its worker has stopped, unless a TCP connect is still
  * pending: its callback is guaranteed to run (at node free at the latest), and frees it. */
 #include "core/codec.h"
-#include "core/text.h"
 #include "node/node_internal.h"
 #include "ockam/relay.h"
 #include "ockam/services.h"
