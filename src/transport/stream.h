@@ -13,64 +13,13 @@
 #define OCKAM_TRANSPORT_STREAM_H
 
 #include "core/codec.h"
+#include "core/list.h"
 #include "node/policy.h"
 #include "node/transport.h"
 #include "node/uv_err.h"
 #include "ockam/stream.h"
 
 #include <netdb.h>
-
-#define OCKAM__CONTAINER_OF(ptr, type, member)                                                     \
-    ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
-
-/* ---- intrusive lists ------------------------------------------------------------------ */
-
-struct ockam__link {
-    struct ockam__link *prev, *next;
-};
-
-static inline void
-ockam__link_init(struct ockam__link *l)
-{
-    l->prev = l->next = l;
-}
-
-static inline bool
-ockam__link_empty(const struct ockam__link *l)
-{
-    return l->next == l;
-}
-
-static inline void
-ockam__link_push(struct ockam__link *head, struct ockam__link *l)
-{
-    l->prev = head->prev;
-    l->next = head;
-    head->prev->next = l;
-    head->prev = l;
-}
-
-static inline void
-ockam__link_del(struct ockam__link *l)
-{
-    l->prev->next = l->next;
-    l->next->prev = l->prev;
-    ockam__link_init(l);
-}
-
-/* Move every element of src to the (empty) dst. */
-static inline void
-ockam__link_take(struct ockam__link *dst, struct ockam__link *src)
-{
-    ockam__link_init(dst);
-    if (ockam__link_empty(src))
-        return;
-    dst->next = src->next;
-    dst->prev = src->prev;
-    dst->next->prev = dst;
-    dst->prev->next = dst;
-    ockam__link_init(src);
-}
 
 /* ---- connection maps (stream_map.c) --------------------------------------------------- */
 
