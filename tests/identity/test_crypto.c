@@ -9,10 +9,10 @@ sha256_vectors(void **state)
 {
     uint8_t out[32], want[32];
     assert_int_equal(ockam__sha256((const uint8_t *)"abc", 3, out), OCKAM_OK);
-    test_hex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", want, 32);
+    tn_hex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", want, 32);
     assert_memory_equal(out, want, 32);
     assert_int_equal(ockam__sha256(NULL, 0, out), OCKAM_OK);
-    test_hex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", want, 32);
+    tn_hex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", want, 32);
     assert_memory_equal(out, want, 32);
 }
 

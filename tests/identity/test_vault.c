@@ -27,7 +27,7 @@ static const char X_SHARED[] = "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e33
 static void
 h32(const char *hex, uint8_t out[32])
 {
-    assert_int_equal(test_hex(hex, out, 32), 32);
+    assert_int_equal(tn_hex(hex, out, 32), 32);
 }
 
 /* ---- the suite every vault passes --------------------------------------------------- */
@@ -41,7 +41,7 @@ suite_vectors(ockam_vault *v)
     assert_int_equal(ockam_vault_import(v, OCKAM_KEY_ED25519, secret, "ed", pub), OCKAM_OK);
     assert_memory_equal(pub, want, 32);
     assert_int_equal(ockam_vault_sign(v, pub, NULL, 0, sig), OCKAM_OK);
-    assert_int_equal(test_hex(ED_SIG, want_sig, 64), 64);
+    assert_int_equal(tn_hex(ED_SIG, want_sig, 64), 64);
     assert_memory_equal(sig, want_sig, 64);
     assert_int_equal(ockam__ed25519_verify(pub, (const uint8_t *)"", 0, sig), OCKAM_OK);
 
@@ -422,7 +422,7 @@ decoder_rejects_bad_layouts_with_good_checksums(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         uint8_t buf[256];
         memcpy(buf, "OCKVAULT", 8);
-        size_t n = 8 + test_hex(cases[i].body, buf + 8, sizeof(buf) - 40);
+        size_t n = 8 + tn_hex(cases[i].body, buf + 8, sizeof(buf) - 40);
         assert_int_equal(ockam__sha256(buf, n, buf + n), OCKAM_OK);
         ockam__keyring kr = {0};
         ockam_err err = ockam__vault_file_decode(buf, n + 32, &kr);
