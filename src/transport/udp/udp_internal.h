@@ -8,6 +8,7 @@
 #ifndef OCKAM_TRANSPORT_UDP_INTERNAL_H
 #define OCKAM_TRANSPORT_UDP_INTERNAL_H
 
+#include "core/list.h"
 #include "node/policy.h"
 #include "node/transport.h"
 #include "node/uv_err.h"
@@ -61,8 +62,8 @@ struct ockam__udp_resolve; /* udp_send.c */
 /* Private state of the registered UDP transport. */
 struct ockam__udp {
     ockam_node *node;
-    ockam_udp_config cfg;  /* without allowed_outgoing: node/policy.c keeps it */
-    ockam_udp_bind *binds; /* open binds, doubly linked */
+    ockam_udp_config cfg;     /* without allowed_outgoing: node/policy.c keeps it */
+    struct ockam__link binds; /* open binds (ockam_udp_bind), newest first */
     ockam_udp_bind *default4, *default6;
     struct ockam__udp_budget budget;
     uint8_t *rbuf; /* receive buffer shared by all binds (callbacks never overlap) */
@@ -75,7 +76,7 @@ struct ockam__udp {
 
 struct ockam_udp_bind {
     struct ockam__udp *t;
-    ockam_udp_bind *prev, *next;
+    struct ockam__link link; /* in t->binds while open */
     uv_udp_t io;
     int refs; /* the handle + pending resolutions */
     bool closing, is_default, fixed;
