@@ -169,14 +169,14 @@ struct ockam_conn {
     uint8_t cur; /* index of the buffer being filled; the other may be in flight */
     uv_write_t wreq;
     ockam_flow_id *paused; /* upstream connections this one stopped (by flow id) */
-    uint32_t npaused, cappaused;
+    size_t npaused, cappaused;
     uint32_t pausers; /* downstream connections that currently hold this one stopped */
     struct ockam__watcher *watchers;
-    uint32_t nwatchers, capwatchers;
+    size_t nwatchers, capwatchers;
     struct ockam__drain *drains; /* ockam_conn_on_drain watchers */
-    uint32_t ndrains, capdrains;
+    size_t ndrains, capdrains;
     struct ockam__drain *firing; /* drain watchers being called (off_drain clears entries) */
-    uint32_t nfiring;
+    size_t nfiring;
     uint32_t user_pauses; /* ockam_conn_pause calls not yet resumed (also counted in pausers) */
     ockam_connect_cb connect_cb;
     void *connect_user;
