@@ -1,11 +1,11 @@
-/* Hex (core/core.h) and "host:port" text (core/text.h). Properties: hex that decodes encodes back
- * to the same digits in lower case; a split host:port lies inside the input, and formatting it
+/* Hex (core/core.h) and "host:port" text (core/host_port.h). Properties: hex that decodes encodes
+ * back to the same digits in lower case; a split host:port lies inside the input, and formatting it
  * again
  * ("host:port", "[host]:port") splits to the same host and port. The input is copied to a
  * buffer of exactly its size, so ASan sees any read past the end. */
 #include "fuzz_util.h"
 
-#include "core/text.h"
+#include "core/host_port.h"
 
 #include <ctype.h>
 #include <stdio.h>

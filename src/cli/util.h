@@ -1,9 +1,9 @@
 /* Small helpers of the `ockam` command: allocation that never returns NULL, a string
- * builder, hex, durations, files. HOST:PORT is split by core/text.h, as everywhere. */
+ * builder, hex, durations, files. HOST:PORT is split by core/host_port.h, as everywhere. */
 #ifndef OCKAM_CLI_UTIL_H
 #define OCKAM_CLI_UTIL_H
 
-#include "core/text.h"
+#include "core/host_port.h"
 
 #include <stdbool.h>
 #include <stddef.h>

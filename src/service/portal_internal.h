@@ -7,8 +7,8 @@
 #ifndef OCKAM_SERVICE_PORTAL_INTERNAL_H
 #define OCKAM_SERVICE_PORTAL_INTERNAL_H
 
+#include "core/host_port.h"
 #include "core/list.h"
-#include "core/text.h"
 #include "node/node_internal.h"
 #include "node/uv_err.h"
 #include "ockam/portal.h"

@@ -1,10 +1,11 @@
 /* The helpers every layer shares: hex and growable arrays (core/core.h), "host:port"
- * (core/text.h), the intrusive list (core/list.h) and the libuv error table (node/uv_err.h). */
+ * (core/host_port.h), the intrusive list (core/list.h) and the libuv error table (node/uv_err.h).
+ */
 #include "nodes.h"
 
 #include "core/core.h"
+#include "core/host_port.h"
 #include "core/list.h"
-#include "core/text.h"
 #include "node/uv_err.h"
 
 #include <stdlib.h>

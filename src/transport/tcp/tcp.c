@@ -4,7 +4,7 @@
 #include "ockam/tcp.h"
 #include "transport/stream.h"
 
-#include "core/text.h"
+#include "core/host_port.h"
 
 #include <stdio.h>
 
@@ -17,7 +17,7 @@ struct host_port {
     uint16_t port;
 };
 
-/* "1.2.3.4:80", "[::1]:80", "name:80" (core/text.h), with the port as text for getaddrinfo. */
+/* "1.2.3.4:80", "[::1]:80", "name:80" (core/host_port.h), with the port as text for getaddrinfo. */
 static ockam_err
 parse_host_port(const char *text, struct host_port *hp)
 {

@@ -1,7 +1,7 @@
 /* "host:port" text <-> socket addresses for the UDP transport. */
 #include "transport/udp/udp_internal.h"
 
-#include "core/text.h"
+#include "core/host_port.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>

@@ -1,8 +1,8 @@
 /* "host:port" text, split once for every layer (transports, portals, the node manager, the
  * `ockam` command). Hex is in core.h. Pure functions on (ptr, len) input: no allocation, no
  * libuv, no sockets; any thread. */
-#ifndef OCKAM_CORE_TEXT_H
-#define OCKAM_CORE_TEXT_H
+#ifndef OCKAM_CORE_HOST_PORT_H
+#define OCKAM_CORE_HOST_PORT_H
 
 #include "ockam/error.h"
 

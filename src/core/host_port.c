@@ -1,5 +1,5 @@
-/* "host:port" (text.h). */
-#include "core/text.h"
+/* "host:port" (host_port.h). */
+#include "core/host_port.h"
 
 #include <string.h>
 
