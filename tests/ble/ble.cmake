@@ -1,0 +1,22 @@
+# BLE transport tests over BlueZ's emulator. Included from tests/CMakeLists.txt.
+include_guard(GLOBAL)
+set(_ble ${CMAKE_CURRENT_LIST_DIR})
+
+# The LD_PRELOAD shim runs inside btvirt (not sanitized): no sanitizer flags here.
+add_library(ockam_btvirt_shim SHARED ${_ble}/btvirt_shim.c)
+set_property(TARGET ockam_btvirt_shim PROPERTY COMPILE_OPTIONS "-O1;-fvisibility=default")
+set_property(TARGET ockam_btvirt_shim PROPERTY LINK_OPTIONS "")
+target_link_libraries(ockam_btvirt_shim PRIVATE dl)
+
+add_library(ockam_ble_test_util STATIC ${_ble}/btvirt_harness.c ${_ble}/ble_util.c)
+target_include_directories(ockam_ble_test_util PUBLIC ${_ble} ${PROJECT_SOURCE_DIR}/src
+                                                      ${PROJECT_SOURCE_DIR}/tests/support)
+target_compile_definitions(ockam_ble_test_util PRIVATE
+    BTVIRT_SHIM="$<TARGET_FILE:ockam_btvirt_shim>")
+target_link_libraries(ockam_ble_test_util PUBLIC ockam_test_support ockam PkgConfig::CMOCKA)
+add_dependencies(ockam_ble_test_util ockam_btvirt_shim)
+ockam_target_warnings(ockam_ble_test_util)
+
+ockam_add_test(test_ble_units SOURCES ${_ble}/ble_units_test.c LABELS unit TIMEOUT 60)
+ockam_add_test(test_ble_nodes SOURCES ${_ble}/ble_nodes_test.c LIBS ockam_ble_test_util
+               LABELS net TIMEOUT 240)

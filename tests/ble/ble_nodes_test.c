@@ -1,0 +1,226 @@
+/* BLE between nodes on BlueZ's emulated controllers: lazy connect through a 4#NAME hop with
+ * exact routes both ways, explicit links, 1 MiB messages, and a peer that vanishes without
+ * a disconnection (the heartbeat timeout notices it, and the next message reconnects). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "ble_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int
+teardown(void **state)
+{
+    tn_free_all();
+    return 0;
+}
+
+static void
+test_lazy_connect_routes(void **state)
+{
+    const char *name = bt_name("lz");
+    ockam_node *b = bt_node(name);
+    ockam_node *a = bt_node(NULL);
+    tn_probe *app = tn_probe_start(a, "app");
+    char route[64];
+    snprintf(route, sizeof route, "4#%s => 0#echo", name);
+    assert_int_equal(tn_send(tn_probe_worker(app), route, "hello", 5), OCKAM_OK);
+    ockam_msg *m = tn_probe_wait(app, BT_WAIT_MS);
+    assert_non_null(m);
+    ockam_ble_link *link = ockam_ble_link_find(a, name);
+    assert_non_null(link);
+    assert_string_equal(ockam_ble_link_state(link), "up");
+    tn_assert_route(ockam_msg_onward(m), "0#app");
+    tn_assert_route(ockam_msg_return(m), "0#%s => 0#echo", ockam_ble_link_address(link));
+    ockam_slice p = ockam_msg_payload(m);
+    assert_int_equal(p.len, 5);
+    assert_memory_equal(p.ptr, "hello", 5);
+    ockam_msg_free(m);
+
+    /* A second message reuses the link. */
+    assert_int_equal(tn_send(tn_probe_worker(app), route, "again", 5), OCKAM_OK);
+    m = tn_probe_wait(app, BT_WAIT_MS);
+    assert_non_null(m);
+    ockam_msg_free(m);
+    assert_ptr_equal(ockam_ble_link_find(a, name), link);
+    (void)b;
+}
+
+static void
+test_big_messages(void **state)
+{
+    const char *name = bt_name("big");
+    ockam_node *b = bt_node(name);
+    ockam_node *a = bt_node(NULL);
+    ockam_ble_link *link = bt_connect(a, name);
+    tn_probe *app = tn_probe_start(a, "app");
+    size_t len = 1024 * 1024;
+    uint8_t *data = malloc(len);
+    assert_non_null(data);
+    for (size_t i = 0; i < len; i++)
+        data[i] = (uint8_t)(i * 31 + (i >> 12));
+    char route[96];
+    snprintf(route, sizeof route, "0#%s => 0#echo", ockam_ble_link_address(link));
+    uint64_t t0 = tn_now_ms();
+    assert_int_equal(tn_send(tn_probe_worker(app), route, data, len), OCKAM_OK);
+    ockam_msg *m = tn_probe_wait(app, BT_WAIT_MS);
+    assert_non_null(m);
+    print_message("1 MiB echoed over BLE in %llu ms\n", (unsigned long long)(tn_now_ms() - t0));
+    ockam_slice p = ockam_msg_payload(m);
+    assert_int_equal(p.len, len);
+    assert_memory_equal(p.ptr, data, len);
+    ockam_msg_free(m);
+    free(data);
+    (void)b;
+}
+
+static bool
+link_gone(void *arg)
+{
+    void **v = arg;
+    return ockam_ble_link_find(v[0], v[1]) == NULL;
+}
+
+/* A peer whose controller goes away: the emulator reports the disconnection at once. */
+static void
+test_peer_vanishes_then_reconnect(void **state)
+{
+    char keep[OCKAM_BLE_MAX_NAME + 1];
+    snprintf(keep, sizeof keep, "%s", bt_name("gone"));
+    ockam_node *b = bt_node(keep);
+    ockam_node *a = bt_node(NULL);
+    (void)bt_connect(a, keep);
+    tn_node_free(b);
+    void *v[2] = {a, keep};
+    assert_true(tn_wait(link_gone, v, BT_WAIT_MS));
+
+    /* The peer comes back under the same name: the next message reconnects. */
+    b = bt_node(keep);
+    tn_probe *app = tn_probe_start(a, "app");
+    char route[64];
+    snprintf(route, sizeof route, "4#%s => 0#echo", keep);
+    assert_int_equal(tn_send(tn_probe_worker(app), route, "back", 4), OCKAM_OK);
+    ockam_msg *m = tn_probe_wait(app, BT_WAIT_MS);
+    assert_non_null(m);
+    ockam_msg_free(m);
+}
+
+/* Runs the unregistered node `hung` too, until cond holds. */
+struct driven {
+    ockam_node *hung;
+    bool (*cond)(void *);
+    void *arg;
+};
+
+static bool
+drive(void *arg)
+{
+    struct driven *d = arg;
+    for (int i = 0; i < 8; i++)
+        (void)ockam_node_run_nowait(d->hung);
+    return d->cond(d->arg);
+}
+
+static bool
+hung_ready(void *arg)
+{
+    return ockam_ble_ready(arg);
+}
+
+struct up {
+    int calls;
+    ockam_err status;
+};
+
+static void
+on_up(ockam_ble_link *link, ockam_err status, void *arg)
+{
+    ((struct up *)arg)->calls++;
+    ((struct up *)arg)->status = status;
+}
+
+static bool
+up_done(void *arg)
+{
+    return ((struct up *)arg)->calls > 0;
+}
+
+/* A peer that stays connected but stops answering (its node no longer runs): no event comes,
+ * only the heartbeat timeout notices. Then a healthy peer under that name is reached again. */
+static void
+test_hung_peer_detected_by_heartbeat(void **state)
+{
+    char keep[OCKAM_BLE_MAX_NAME + 1];
+    snprintf(keep, sizeof keep, "%s", bt_name("hung"));
+    ockam_node *hung = ockam_node_new();
+    assert_non_null(hung);
+    ockam_ble_config cfg = bt_config(keep);
+    assert_int_equal(ockam_ble_init(hung, &cfg), OCKAM_OK);
+    struct driven d = {hung, hung_ready, hung};
+    assert_true(tn_wait(drive, &d, BT_WAIT_MS));
+    ockam_node *a = bt_node(NULL);
+    struct up u = {0};
+    ockam_ble_link *link = NULL;
+    assert_int_equal(ockam_ble_connect(a, keep, on_up, &u, &link), OCKAM_OK);
+    d.cond = up_done;
+    d.arg = &u;
+    assert_true(tn_wait(drive, &d, BT_WAIT_MS));
+    assert_int_equal(u.status, OCKAM_OK);
+
+    /* From now on `hung` is not run. */
+    tn_log_capture();
+    uint64_t t0 = tn_now_ms();
+    void *v[2] = {a, keep};
+    assert_true(tn_wait(link_gone, v, BT_WAIT_MS));
+    uint64_t took = tn_now_ms() - t0;
+    print_message("hung peer noticed after %llu ms (timeout %u ms)\n", (unsigned long long)took,
+        BT_TIMEOUT_MS);
+    assert_true(took >= BT_TIMEOUT_MS - 2 * BT_HEARTBEAT_MS);
+    assert_true(took <= BT_TIMEOUT_MS + 500);
+    assert_int_equal(tn_log_count("nothing heard for"), 1);
+    tn_log_release();
+    ockam_node_free(hung);
+
+    ockam_node *b = bt_node(keep);
+    (void)bt_connect(a, keep);
+    (void)b;
+}
+
+static void
+test_idle_link_stays_up(void **state)
+{
+    const char *name = bt_name("idle");
+    ockam_node *b = bt_node(name);
+    ockam_node *a = bt_node(NULL);
+    ockam_ble_link *link = bt_connect(a, name);
+    /* Three timeouts of silence from the application: heartbeats keep the link. */
+    uint64_t until = tn_now_ms() + 3 * BT_TIMEOUT_MS;
+    while (tn_now_ms() < until) {
+        bool never = false;
+        (void)tn_wait((bool (*)(void *))(void *)ockam_ble_controller_down, a, 50);
+        (void)never;
+    }
+    assert_ptr_equal(ockam_ble_link_find(a, name), link);
+    assert_string_equal(ockam_ble_link_state(link), "up");
+    assert_true(ockam_ble_link_get_stats(link).heartbeats_out >= 3);
+    (void)b;
+}
+
+int
+main(void)
+{
+    BT_REQUIRE_BTVIRT();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_lazy_connect_routes, teardown),
+        cmocka_unit_test_teardown(test_big_messages, teardown),
+        cmocka_unit_test_teardown(test_peer_vanishes_then_reconnect, teardown),
+        cmocka_unit_test_teardown(test_hung_peer_detected_by_heartbeat, teardown),
+        cmocka_unit_test_teardown(test_idle_link_stays_up, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
