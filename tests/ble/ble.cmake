@@ -23,4 +23,7 @@ ockam_add_test(test_ble_nodes SOURCES ${_ble}/ble_nodes_test.c LIBS ockam_ble_te
 ockam_add_test(test_ble_conformance
     SOURCES ${_ble}/ble_conformance_test.c ${PROJECT_SOURCE_DIR}/tests/conformance/transport_suite.c
     LIBS ockam_ble_test_util LABELS net TIMEOUT 240)
-set_tests_properties(test_ble_nodes test_ble_conformance PROPERTIES SKIP_RETURN_CODE 77)
+ockam_add_test(test_ble_mixed SOURCES ${_ble}/ble_mixed_test.c LIBS ockam_ble_test_util
+               LABELS net TIMEOUT 240)
+set_tests_properties(test_ble_nodes test_ble_conformance test_ble_mixed
+                     PROPERTIES SKIP_RETURN_CODE 77)
