@@ -8,7 +8,8 @@ set_property(TARGET ockam_btvirt_shim PROPERTY COMPILE_OPTIONS "-O1;-fvisibility
 set_property(TARGET ockam_btvirt_shim PROPERTY LINK_OPTIONS "")
 target_link_libraries(ockam_btvirt_shim PRIVATE dl)
 
-add_library(ockam_ble_test_util STATIC ${_ble}/btvirt_harness.c ${_ble}/ble_util.c)
+add_library(ockam_ble_test_util STATIC ${_ble}/btvirt_harness.c ${_ble}/ble_util.c
+                                ${_ble}/raw_hci.c)
 target_include_directories(ockam_ble_test_util PUBLIC ${_ble} ${PROJECT_SOURCE_DIR}/src
                                                       ${PROJECT_SOURCE_DIR}/tests/support)
 target_compile_definitions(ockam_ble_test_util PRIVATE
@@ -25,5 +26,7 @@ ockam_add_test(test_ble_conformance
     LIBS ockam_ble_test_util LABELS net TIMEOUT 240)
 ockam_add_test(test_ble_mixed SOURCES ${_ble}/ble_mixed_test.c LIBS ockam_ble_test_util
                LABELS net TIMEOUT 240)
-set_tests_properties(test_ble_nodes test_ble_conformance test_ble_mixed
+ockam_add_test(test_ble_bad_input SOURCES ${_ble}/ble_bad_input_test.c LIBS ockam_ble_test_util
+               LABELS net TIMEOUT 240)
+set_tests_properties(test_ble_nodes test_ble_conformance test_ble_mixed test_ble_bad_input
                      PROPERTIES SKIP_RETURN_CODE 77)
