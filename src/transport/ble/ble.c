@@ -471,16 +471,6 @@ on_tick(uv_timer_t *timer)
 /* ---- transport ops ------------------------------------------------------------------- */
 
 static bool
-allowed_outgoing(const struct ockam__ble *t, const char *name)
-{
-    for (size_t i = 0; i < t->cfg.allowed_outgoing_count; i++) {
-        if (strcmp(t->allowed[i], "*") == 0 || strcmp(t->allowed[i], name) == 0)
-            return true;
-    }
-    return false;
-}
-
-static bool
 name_ok(const char *name, size_t len)
 {
     return len > 0 && len <= OCKAM_BLE_MAX_NAME && !memchr(name, 0, len);
@@ -536,8 +526,7 @@ ble_route(void *self, ockam_msg *msg)
     memcpy(name, a.bytes, a.len);
     name[a.len] = '\0';
     ockam_ble_link *k = find_outgoing(t, name);
-    bool local = msg->origin.producer == 0 && msg->origin.spawner == 0;
-    if (!k && !local && !allowed_outgoing(t, name)) {
+    if (!k && !ockam__policy_may_reach(t->node, OCKAM_TRANSPORT_BLE, msg->origin, a.bytes, a.len)) {
         OCKAM_LOG_W("ble: refusing to connect to %s for a message from another node; add it "
                     "to allowed_outgoing",
             name);
@@ -557,12 +546,8 @@ ble_route(void *self, ockam_msg *msg)
 static void
 free_strings(struct ockam__ble *t)
 {
-    for (size_t i = 0; t->allowed && i < t->cfg.allowed_outgoing_count; i++)
-        ockam__free(t->allowed[i]);
-    ockam__free(t->allowed);
     ockam__free(t->controller);
     ockam__free(t->listener_name);
-    t->allowed = NULL;
     t->controller = t->listener_name = NULL;
 }
 
@@ -574,17 +559,10 @@ copy_config(struct ockam__ble *t, const ockam_ble_config *cfg)
     t->listener_name = cfg->listener_name ? ockam__strdup(cfg->listener_name) : NULL;
     if (!t->controller || (cfg->listener_name && !t->listener_name))
         return OCKAM_ENOMEM;
-    if (cfg->allowed_outgoing_count) {
-        t->allowed = ockam__zalloc(cfg->allowed_outgoing_count * sizeof *t->allowed);
-        if (!t->allowed)
-            return OCKAM_ENOMEM;
-        for (size_t i = 0; i < cfg->allowed_outgoing_count; i++) {
-            if (!(t->allowed[i] = ockam__strdup(cfg->allowed_outgoing[i])))
-                return OCKAM_ENOMEM;
-        }
-    }
     t->cfg.allowed_outgoing = NULL;
-    return OCKAM_OK;
+    /* Names other nodes may make this node connect to: the node's policy keeps the list. */
+    return ockam__policy_set_outgoing(
+        t->node, OCKAM_TRANSPORT_BLE, cfg->allowed_outgoing, cfg->allowed_outgoing_count);
 }
 
 static ockam_err
@@ -621,7 +599,7 @@ ble_init(void *self, ockam_node *node, const void *config)
         free_strings(t);
         return err;
     }
-    t->listener_flow = ockam_flow_id_new(node);
+    t->listener_flow = ockam__policy_new_flow_id(node);
     uv_timer_init(ockam__node_loop(node), &t->tick);
     t->tick.data = t;
     uv_timer_start(&t->tick, on_tick, TICK_MS, TICK_MS);

@@ -3,6 +3,7 @@
 #ifndef OCKAM_TRANSPORT_BLE_INTERNAL_H
 #define OCKAM_TRANSPORT_BLE_INTERNAL_H
 
+#include "node/policy.h"
 #include "ockam/ble.h"
 #include "transport/ble/hci.h"
 #include "transport/ble/l2cap.h"
@@ -36,7 +37,8 @@ struct ockam_ble_link {
     char addr[OCKAM_RANDOM_ADDR_LEN + 1];
     char peer[OCKAM_BLE_MAX_NAME + 1];
     ockam_worker *sender;
-    ockam_flow_id flow_id, spawner;
+    struct ockam__policy_flow flow; /* flow.id: producer id of what arrives here */
+    ockam_flow_id spawner;
     /* controller side */
     bool has_handle;
     uint16_t handle;
@@ -55,9 +57,6 @@ struct ockam_ble_link {
     /* receiving a message split over SDUs */
     uint8_t *big;
     size_t big_len, big_want;
-    /* replies: local senders registered as consumers of flow_id */
-    char **consumers;
-    uint32_t nconsumers, capconsumers;
     /* completions */
     ockam_ble_connect_cb on_up;
     void *on_up_arg;
@@ -76,7 +75,6 @@ struct ockam__ble {
     ockam_node *node;
     ockam_ble_config cfg;
     char *controller, *listener_name;
-    char **allowed;
     ockam__ble_link io;
     ockam__hci hci;
     bool ready, down, shutting_down, pumping, repump;

@@ -6,52 +6,7 @@
 
 #include <stdio.h>
 
-#define MAX_TRACKED_CONSUMERS 1024u
-
 static const uint8_t heartbeat_sdu[4] = {0x01, 0x00, 0x00, 0x00};
-
-/* ---- consumers (replies reach the local sender) --------------------------------------- */
-
-static void
-note_consumer(ockam_ble_link *k, const ockam_msg *m)
-{
-    char name[OCKAM_MAX_ADDR_LEN + 1];
-    if (ockam_route_len(&m->ret) == 0)
-        return;
-    ockam_addr a = ockam_route_front(&m->ret);
-    if (a.type != OCKAM_TRANSPORT_LOCAL || a.len == 0 || memchr(a.bytes, 0, a.len))
-        return;
-    memcpy(name, a.bytes, a.len);
-    name[a.len] = '\0';
-    if (ockam_flow_is_consumer(k->t->node, name, k->flow_id))
-        return;
-    if (ockam_flow_add_consumer(k->t->node, name, k->flow_id) != OCKAM_OK) {
-        OCKAM_LOG_W("ble %s: cannot register %s for replies", k->peer, name);
-        return;
-    }
-    if (k->nconsumers == k->capconsumers && k->capconsumers < MAX_TRACKED_CONSUMERS) {
-        uint32_t cap = k->capconsumers ? k->capconsumers * 2 : 4;
-        char **p = ockam__realloc(k->consumers, cap * sizeof *p);
-        if (p) {
-            k->consumers = p;
-            k->capconsumers = cap;
-        }
-    }
-    if (k->nconsumers < k->capconsumers && (k->consumers[k->nconsumers] = ockam__strdup(name)))
-        k->nconsumers++;
-}
-
-static void
-forget_consumers(ockam_ble_link *k)
-{
-    for (uint32_t i = 0; i < k->nconsumers; i++) {
-        ockam_flow_remove_consumer(k->t->node, k->consumers[i], k->flow_id);
-        ockam__free(k->consumers[i]);
-    }
-    ockam__free(k->consumers);
-    k->consumers = NULL;
-    k->nconsumers = k->capconsumers = 0;
-}
 
 /* ---- sending ------------------------------------------------------------------------- */
 
@@ -141,7 +96,8 @@ ockam__ble_link_send(ockam_ble_link *k, ockam_msg *msg)
         ockam_msg_free(msg);
         return OCKAM_ECLOSED;
     }
-    note_consumer(k, msg);
+    /* The local sender gets the replies that come back on this link. */
+    ockam__policy_adopt_msg(&k->flow, msg);
     size_t len = ockam__bare_msg_size(msg, 1);
     if (len > k->t->cfg.max_message) {
         k->stats.dropped++;
@@ -210,7 +166,7 @@ deliver(ockam_ble_link *k, const uint8_t *buf, size_t len)
         ockam_msg_free(m);
         return;
     }
-    m->origin = (ockam_origin) {.producer = k->flow_id, .spawner = k->spawner};
+    m->origin = (ockam_origin) {.producer = k->flow.id, .spawner = k->spawner};
     k->stats.messages_in++;
     ockam__node_route_incoming(k->t->node, m);
 }
@@ -352,7 +308,7 @@ ockam__ble_link_new(struct ockam__ble *t, bool outgoing, const char *peer)
     k->t = t;
     k->outgoing = outgoing;
     snprintf(k->peer, sizeof k->peer, "%s", peer);
-    k->flow_id = ockam_flow_id_new(t->node);
+    ockam__policy_flow_init(&k->flow, t->node, 0);
     k->spawner = outgoing ? 0 : t->listener_flow;
     k->last_rx = k->last_tx = ockam__ble_now(t);
     k->deadline = k->last_rx + t->cfg.connect_timeout_ms;
@@ -361,14 +317,14 @@ ockam__ble_link_new(struct ockam__ble *t, bool outgoing, const char *peer)
     ockam_worker_opts opts
         = {.on_message = sender_on_message, .on_stop = sender_on_stop, .user = k};
     if (ockam_worker_start(t->node, NULL, &opts, &k->sender) != OCKAM_OK) {
+        ockam__policy_flow_fini(&k->flow);
         ockam__free(k);
         return NULL;
     }
     ockam_addr a = ockam_worker_addr(k->sender);
     memcpy(k->addr, a.bytes, a.len);
     k->addr[a.len] = '\0';
-    /* Reaching a sender never opens anything new (see ockam/tcp.h). */
-    (void)ockam_flow_allow_any_origin(t->node, k->addr, true);
+    (void)ockam__policy_open_sender(t->node, k->addr);
     k->next = t->links;
     t->links = k;
     return k;
@@ -423,7 +379,7 @@ ockam__ble_link_teardown(ockam_ble_link *k, ockam_err status, const char *why)
         k->sender = NULL;
         ockam_worker_stop(w);
     }
-    forget_consumers(k);
+    ockam__policy_flow_fini(&k->flow);
     for (ockam_ble_link **p = &t->links; *p; p = &(*p)->next) {
         if (*p == k) {
             *p = k->next;
@@ -538,7 +494,7 @@ ockam_ble_link_state(const ockam_ble_link *link)
 ockam_flow_id
 ockam_ble_link_flow_id(const ockam_ble_link *link)
 {
-    return link->flow_id;
+    return link->flow.id;
 }
 
 ockam_ble_stats
