@@ -175,6 +175,27 @@ start_transports(struct noderun *r, startup_error *e)
     return true;
 }
 
+/* Before the node manager, so that the services it starts consume the BLE listener's flow.
+ * The controller must open (its initialisation then runs on the loop). */
+static bool
+start_ble(struct noderun *r, startup_error *e)
+{
+    const char *ctl = json_string_value(json_object_get(r->config, "ble_controller"));
+    if (!ctl)
+        return true;
+    ockam_ble_config cfg = OCKAM_BLE_CONFIG_INIT;
+    cfg.controller = ctl;
+    cfg.listener_name = json_string_value(json_object_get(r->config, "ble_listener_name"));
+    cfg.allowed_outgoing = r->allowed;
+    cfg.allowed_outgoing_count = r->nallowed;
+    ockam_err err = ockam_ble_init(r->node, &cfg);
+    if (err)
+        return fail(e,
+            "Check that the controller exists (btvirt -s serves unix:/tmp/bt-server-le).",
+            "Cannot open the BLE controller %s: %s.", ctl, ockam_strerror(err));
+    return true;
+}
+
 /* Before the node manager: the services it starts must consume the Kafka flow (kafka.h). */
 static bool
 start_kafka(struct noderun *r, startup_error *e)
@@ -312,7 +333,7 @@ boot(struct noderun *r, startup_error *e)
         return fail(e, "Delete it and create it again: ockam node delete NAME -y.",
             "The configuration of node %s is missing or corrupt.", r->name);
     load_allowed(r);
-    if (!start_transports(r, e) || !start_kafka(r, e) || !start_api(r, e)
+    if (!start_transports(r, e) || !start_ble(r, e) || !start_kafka(r, e) || !start_api(r, e)
         || !start_main_listener(r, e) || !start_services(r, e) || !start_udp_listeners(r, e))
         return false;
     ockam__nodemanager_restore_portals(r->nm, r->config);

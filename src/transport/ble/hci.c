@@ -504,8 +504,21 @@ ockam__hci_tick(ockam__hci *h, uint64_t now_ms)
     h->now = now_ms;
     if (h->failed)
         return;
-    if (h->cmd_busy && now_ms > h->cmd_deadline)
+    if (h->cmd_busy && now_ms > h->cmd_deadline) {
         fail(h, "controller stopped answering commands");
-    else if (total_in_flight(h) && now_ms > h->acl_deadline)
-        fail(h, "controller stopped completing ACL packets");
+        return;
+    }
+    if (!total_in_flight(h) || now_ms <= h->acl_deadline)
+        return;
+    /* The controller dropped the connection without telling us (BlueZ's emulator does when
+     * the peer's controller vanishes): that link is gone, the controller is not. */
+    for (size_t i = 0; i < OCKAM__HCI_MAX_CONNS; i++) {
+        struct ockam__hci_conn *c = &h->conns[i];
+        if (!c->used || c->in_flight == 0)
+            continue;
+        uint16_t handle = c->handle;
+        ockam__hci_forget(h, handle);
+        if (h->cbs.link_error)
+            h->cbs.link_error(h->cbs.user, handle, "controller stopped completing its ACL packets");
+    }
 }

@@ -145,7 +145,8 @@ bool ockam__hci_acl_ready(const ockam__hci *h);
 ockam_err ockam__hci_acl_send(ockam__hci *h, uint16_t handle, const uint8_t *frame, size_t len);
 /* Forget a handle (after Disconnection Complete, or when we give it up). */
 void ockam__hci_forget(ockam__hci *h, uint16_t handle);
-/* Advance the clock; reports a controller that stopped answering through fail(). */
+/* Advance the clock. A command unanswered for cmd_timeout_ms: fail(). An ACL packet not
+ * completed in that time: that connection is forgotten and reported through link_error(). */
 void ockam__hci_tick(ockam__hci *h, uint64_t now_ms);
 
 #endif
