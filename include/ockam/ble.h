@@ -6,6 +6,11 @@
  *                           (`btvirt -s` serves /tmp/bt-server-le); what the tests use
  *   serial:/dev/ttyX[:BAUD] H4 over a UART (HCI-firmware radios); untested here
  *   hci-user:N              Linux HCI_CHANNEL_USER on hciN; untested here (no kernel BT)
+ *   bluez                   the kernel's own host stack: L2CAP LE credit-based sockets
+ *                           (SOCK_SEQPACKET, BT_MODE_LE_FLOWCTL). Peers are named by device
+ *                           address ("XX:XX:XX:XX:XX:XX", "/random" suffix for random ones);
+ *                           advertising is BlueZ's job. Untested here (no kernel BT): on this
+ *                           kernel it reports OCKAM_ENOTSUP.
  *
  * Model: a node with a listener name advertises it (legacy advertising, Complete Local Name)
  * and accepts L2CAP LE credit-based channels on the SPSM. A message whose first onward
@@ -59,7 +64,8 @@ extern "C" {
 typedef struct ockam_ble_link ockam_ble_link;
 
 typedef struct ockam_ble_config {
-    const char *controller;    /* required: "unix:PATH", "serial:DEV[:BAUD]", "hci-user:N" */
+    const char *controller;    /* required: "unix:PATH", "serial:DEV[:BAUD]", "hci-user:N",
+                                  "bluez" */
     const char *listener_name; /* advertise and accept links under this name; NULL: none */
     uint16_t spsm;
     uint32_t heartbeat_ms;       /* quiet time before a heartbeat is sent */
@@ -124,7 +130,8 @@ OCKAM_API ockam_ble_stats ockam_ble_link_get_stats(const ockam_ble_link *link);
 
 typedef void (*ockam_ble_closed_cb)(uint64_t dropped, void *arg);
 /* Close after the messages already sent to the link went out (bounded by timeout_ms); done
- * (may be NULL) gets how many were dropped. The sender address is gone at once. */
+ * (may be NULL) gets how many were dropped. The sender address goes once the messages
+ * already in its mailbox are taken in. */
 OCKAM_API void ockam_ble_link_close(ockam_ble_link *link, ockam_ble_closed_cb done, void *arg);
 /* Find by sender address or peer; NULL if none. */
 OCKAM_API ockam_ble_link *ockam_ble_link_find(ockam_node *node, const char *address_or_peer);

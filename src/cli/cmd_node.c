@@ -251,10 +251,10 @@ validate_ble(const cli_args *a)
         return out_error(EXIT_USAGE, NULL,
             "--ble-listener-name must have 1 to %d bytes (it is advertised).", OCKAM_BLE_MAX_NAME);
     if (ctl && strncmp(ctl, "unix:", 5) != 0 && strncmp(ctl, "serial:", 7) != 0
-        && strncmp(ctl, "hci-user:", 9) != 0)
+        && strncmp(ctl, "hci-user:", 9) != 0 && strcmp(ctl, "bluez") != 0)
         return out_error(EXIT_USAGE,
-            "Use unix:PATH (H4 over a Unix socket, e.g. btvirt), serial:/dev/ttyX[:BAUD] or "
-            "hci-user:N.",
+            "Use unix:PATH (H4 over a Unix socket, e.g. btvirt), serial:/dev/ttyX[:BAUD], "
+            "hci-user:N or bluez (the kernel's L2CAP sockets).",
             "'%s' is not a BLE controller.", ctl);
     return EXIT_OK;
 }
@@ -598,7 +598,7 @@ static const cli_opt create_opts[] = {
     {"udp-listener-address", 0, OPT_VALUE, "HOST:PORT",
         "Also listen for UDP at HOST:PORT (port 0: a free port) [default: no UDP listener]"},
     {"ble-controller", 0, OPT_VALUE, "SPEC",
-        "Attach a BLE controller: unix:PATH, serial:/dev/ttyX[:BAUD] or hci-user:N"},
+        "Attach a BLE controller: unix:PATH, serial:/dev/ttyX[:BAUD], hci-user:N or bluez"},
     {"ble-listener-name", 0, OPT_VALUE, "NAME",
         "Advertise NAME over BLE and accept connections (needs --ble-controller)"},
     {"foreground", 'f', OPT_FLAG, NULL, "Run the node in this process until Ctrl+C"},

@@ -192,7 +192,9 @@ start_ble(struct noderun *r, startup_error *e)
     if (err)
         return fail(e,
             "Check that the controller exists (btvirt -s serves unix:/tmp/bt-server-le).",
-            "Cannot open the BLE controller %s: %s.", ctl, ockam_strerror(err));
+            "Cannot open the BLE controller %s: %s.", ctl,
+            err == OCKAM_ENOTSUP ? "not available here (no Bluetooth in this kernel?)"
+                                 : ockam_strerror(err));
     return true;
 }
 

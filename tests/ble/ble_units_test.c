@@ -9,11 +9,15 @@
 
 #include <cmocka.h>
 
+#include "ockam/ockam.h"
 #include "transport/ble/hci.h"
 #include "transport/ble/l2cap.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 /* ---- L2CAP back to back ---------------------------------------------------------------- */
 
@@ -287,6 +291,55 @@ test_hci_reassembly_any_split(void **state)
     ockam__hci_fini(&h);
 }
 
+/* ---- the bluez controller on a kernel without Bluetooth -------------------------------- */
+
+struct up {
+    int calls;
+    ockam_err status;
+};
+
+static void
+on_up(ockam_ble_link *link, ockam_err status, void *arg)
+{
+    ((struct up *)arg)->calls++;
+    ((struct up *)arg)->status = status;
+}
+
+static ockam_err
+connect_result(ockam_node *node, const char *name)
+{
+    struct up u = {0};
+    assert_int_equal(ockam_ble_connect(node, name, on_up, &u, NULL), OCKAM_OK);
+    assert_int_equal(u.calls, 0);
+    uint64_t until = ockam_node_now_ms(node) + 5000;
+    while (!u.calls && ockam_node_now_ms(node) < until)
+        ockam_node_run_once(node);
+    assert_int_equal(u.calls, 1);
+    return u.status;
+}
+
+static void
+test_bluez_without_kernel_bluetooth(void **state)
+{
+    int fd = socket(31 /* AF_BLUETOOTH */, SOCK_SEQPACKET, 0);
+    if (fd >= 0) {
+        close(fd);
+        print_message("skipped: this kernel has Bluetooth (the bluez controller needs a radio)\n");
+        skip();
+    }
+    ockam_ble_config cfg = OCKAM_BLE_CONFIG_INIT;
+    cfg.controller = "bluez";
+    cfg.listener_name = "k1";
+    ockam_node *node = ockam_node_new();
+    assert_int_equal(ockam_ble_init(node, &cfg), OCKAM_ENOTSUP);
+    cfg.listener_name = NULL;
+    assert_int_equal(ockam_ble_init(node, &cfg), OCKAM_OK);
+    assert_true(ockam_ble_ready(node));
+    assert_int_equal(connect_result(node, "00:11:22:33:44:55"), OCKAM_ENOTSUP);
+    assert_int_equal(connect_result(node, "not-an-address"), OCKAM_EADDRINVAL);
+    ockam_node_free(node);
+}
+
 int
 main(void)
 {
@@ -296,6 +349,7 @@ main(void)
         cmocka_unit_test(test_l2cap_bad_input),
         cmocka_unit_test(test_hci_fragments_paced),
         cmocka_unit_test(test_hci_reassembly_any_split),
+        cmocka_unit_test(test_bluez_without_kernel_bluetooth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

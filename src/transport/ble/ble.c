@@ -4,6 +4,7 @@
 #include "transport/ble/ble_internal.h"
 
 #include <stdio.h>
+#include <unistd.h>
 
 #define AD_FLAGS 0x01
 #define AD_SHORT_NAME 0x08
@@ -89,6 +90,14 @@ pump_one(struct ockam__ble *t)
 void
 ockam__ble_pump(struct ockam__ble *t)
 {
+    if (t->kernel) {
+        for (ockam_ble_link *k = t->links, *next; k; k = next) {
+            next = k->next;
+            if (k->kp && !k->kconnecting)
+                ockam__ble_link_kernel_pump(k);
+        }
+        return;
+    }
     if (t->pumping) {
         t->repump = true;
         return;
@@ -215,11 +224,46 @@ link_connecting(const struct ockam__ble *t)
 
 /* Move links along: known names get a connection attempt (one at a time), unknown ones
  * keep the scanner on. */
+/* The `bluez` controller: the name is the device address; the kernel connects. */
+static void
+kernel_connect(struct ockam__ble *t, ockam_ble_link *k)
+{
+    uint8_t addr[6], type;
+    int fd;
+    if (!ockam__bluez_parse_addr(k->peer, addr, &type)) {
+        ockam__ble_link_teardown(k, OCKAM_EADDRINVAL,
+            "with the bluez controller a peer is a device address XX:XX:XX:XX:XX:XX");
+        return;
+    }
+    ockam_err err = ockam__bluez_connect(addr, type, t->cfg.spsm, &fd);
+    if (err) {
+        char why[96];
+        snprintf(why, sizeof why, "cannot open an L2CAP socket: %s",
+            err == OCKAM_ENOTSUP ? "this kernel has no Bluetooth" : ockam_strerror(err));
+        ockam__ble_link_teardown(k, err, why);
+        return;
+    }
+    if (ockam__ble_link_kernel_attach(k, fd, true) != OCKAM_OK)
+        ockam__ble_link_teardown(k, OCKAM_ENOMEM, "out of memory");
+}
+
+static void
+kernel_discover(struct ockam__ble *t)
+{
+    for (ockam_ble_link *k = t->links, *next; k; k = next) {
+        next = k->next;
+        if (k->state == BLE_SCANNING)
+            kernel_connect(t, k);
+    }
+}
+
 void
 ockam__ble_discover(struct ockam__ble *t)
 {
     if (!t->ready || t->down || t->shutting_down)
         return;
+    if (t->kernel)
+        return; /* connects happen on the tick, never inside the caller's call */
     bool need_scan = false;
     uint64_t now = ockam__ble_now(t);
     for (ockam_ble_link *k = t->links; k; k = k->next) {
@@ -458,7 +502,10 @@ on_tick(uv_timer_t *timer)
 {
     struct ockam__ble *t = timer->data;
     uint64_t now = ockam__ble_now(t);
-    ockam__hci_tick(&t->hci, now);
+    if (t->kernel)
+        kernel_discover(t);
+    else
+        ockam__hci_tick(&t->hci, now);
     for (ockam_ble_link *k = t->links, *next; k; k = next) {
         next = k->next;
         ockam__ble_link_tick(k, now);
@@ -580,6 +627,61 @@ check_config(const ockam_ble_config *cfg)
     return OCKAM_OK;
 }
 
+static void
+on_klisten(uv_poll_t *p, int status, int events)
+{
+    struct ockam__ble *t = p->data;
+    if (!t)
+        return;
+    for (int i = 0; i < 16; i++) {
+        int fd;
+        char peer[18];
+        ockam_err err = ockam__bluez_accept(t->klisten->fd, &fd, peer);
+        if (err == OCKAM_EAGAIN)
+            break;
+        if (err) {
+            OCKAM_LOG_W("ble: accepting an L2CAP channel failed: %s", ockam_strerror(err));
+            break;
+        }
+        ockam_ble_link *k = ockam__ble_link_new(t, false, peer);
+        if (!k) {
+            close(fd);
+            continue;
+        }
+        if (ockam__ble_link_kernel_attach(k, fd, false) != OCKAM_OK)
+            ockam__ble_link_teardown(k, OCKAM_ENOMEM, "out of memory");
+    }
+    reap(t);
+}
+
+/* The `bluez` controller: the kernel's host stack, no HCI of ours. */
+static ockam_err
+kernel_init(struct ockam__ble *t)
+{
+    t->kernel = true;
+    t->io.fd = -1;
+    snprintf(t->local, sizeof t->local, "bluez");
+    if (t->listener_name) {
+        int fd;
+        ockam_err err = ockam__bluez_listen(t->cfg.spsm, &fd);
+        if (err)
+            return err;
+        t->klisten = ockam__zalloc(sizeof *t->klisten);
+        if (!t->klisten || uv_poll_init(ockam__node_loop(t->node), &t->klisten->poll, fd) != 0) {
+            ockam__free(t->klisten);
+            t->klisten = NULL;
+            close(fd);
+            return OCKAM_ENOMEM;
+        }
+        t->klisten->fd = fd;
+        t->klisten->poll.data = t;
+        uv_poll_start(&t->klisten->poll, UV_READABLE, on_klisten);
+        t->advertising = true; /* advertising itself is BlueZ's (bluetoothctl advertise on) */
+    }
+    t->ready = true;
+    return OCKAM_OK;
+}
+
 static ockam_err
 ble_init(void *self, ockam_node *node, const void *config)
 {
@@ -589,7 +691,10 @@ ble_init(void *self, ockam_node *node, const void *config)
     ockam_err err = check_config(cfg);
     if (!err)
         err = copy_config(t, cfg);
-    if (!err) {
+    bool kernel = !err && strcmp(t->controller, "bluez") == 0;
+    if (!err && kernel) {
+        err = kernel_init(t);
+    } else if (!err) {
         t->io.user = t;
         t->io.on_data = on_io_data;
         t->io.on_error = on_io_error;
@@ -617,7 +722,8 @@ ble_init(void *self, ockam_node *node, const void *config)
         .link_error = on_link_error,
         .fail = on_hci_fail,
     };
-    ockam__hci_init(&t->hci, &cbs, cfg->command_timeout_ms, ockam_node_now_ms(node));
+    if (!kernel)
+        ockam__hci_init(&t->hci, &cbs, cfg->command_timeout_ms, ockam_node_now_ms(node));
     return OCKAM_OK;
 }
 
@@ -631,6 +737,10 @@ ble_shutdown(void *self)
     reap(t);
     if (t->tick_started)
         uv_close((uv_handle_t *)&t->tick, NULL);
+    if (t->klisten) {
+        ockam__ble_kpoll_close(t->klisten);
+        t->klisten = NULL;
+    }
     t->io.on_closed = NULL;
     ockam__ble_link_close(&t->io);
 }

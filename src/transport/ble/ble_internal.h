@@ -6,6 +6,7 @@
 #include "node/policy.h"
 #include "ockam/ble.h"
 #include "transport/ble/hci.h"
+#include "transport/ble/kernel_l2cap.h"
 #include "transport/ble/l2cap.h"
 #include "transport/ble/link.h"
 #include "transport/transport.h"
@@ -29,6 +30,13 @@ struct ble_out {
 
 struct ockam__ble;
 
+/* A socket of the `bluez` controller watched by the loop; freed (and the socket closed) by
+ * its close callback, so it may outlive the link that used it. */
+struct ble_kpoll {
+    uv_poll_t poll;
+    int fd;
+};
+
 struct ockam_ble_link {
     struct ockam__ble *t;
     struct ockam_ble_link *next;
@@ -48,6 +56,12 @@ struct ockam_ble_link {
     uint32_t retry_ms;
     ockam__l2cap l2;
     int ch;
+    /* the `bluez` controller: one kernel socket per link instead of hci/l2cap */
+    struct ble_kpoll *kp;
+    bool kconnecting, ktx_busy, kwant_write;
+    const uint8_t *ktx;
+    size_t ktx_len, kmtu;
+    uint8_t *krx;
     /* sending */
     struct ble_out *q_head, *q_tail, *cur;
     size_t queued, cur_off;
@@ -78,6 +92,8 @@ struct ockam__ble {
     ockam__ble_link io;
     ockam__hci hci;
     bool ready, down, shutting_down, pumping, repump;
+    bool kernel; /* controller "bluez": kernel sockets, no HCI */
+    struct ble_kpoll *klisten;
     bool advertising, scanning, scan_busy, creating;
     char local[18];
     uv_timer_t tick;
@@ -106,5 +122,11 @@ void ockam__ble_link_channel_up(ockam_ble_link *k);
 void ockam__ble_link_feed(ockam_ble_link *k);
 void ockam__ble_link_tick(ockam_ble_link *k, uint64_t now);
 void ockam__ble_link_init_l2cap(ockam_ble_link *k);
+/* The `bluez` controller: give the link its kernel socket (connecting: completion pending). */
+ockam_err ockam__ble_link_kernel_attach(ockam_ble_link *k, int fd, bool connecting);
+/* Send what the link has, as far as the socket takes it. */
+void ockam__ble_link_kernel_pump(ockam_ble_link *k);
+/* Close a kernel socket poll (asynchronously; the socket is closed with it). */
+void ockam__ble_kpoll_close(struct ble_kpoll *kp);
 
 #endif

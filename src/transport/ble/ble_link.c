@@ -4,7 +4,10 @@
 #include "core/codec.h"
 #include "transport/ble/ble_internal.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 static const uint8_t heartbeat_sdu[4] = {0x01, 0x00, 0x00, 0x00};
 
@@ -28,14 +31,40 @@ drop_queue(ockam_ble_link *k)
     k->queued = 0;
 }
 
+static bool
+tx_busy(const ockam_ble_link *k)
+{
+    return k->kp ? k->ktx_busy : ockam__l2cap_tx_busy(&k->l2, k->ch);
+}
+
+static size_t
+tx_mtu(const ockam_ble_link *k)
+{
+    if (k->kp)
+        return k->kconnecting ? 0 : k->kmtu;
+    return ockam__l2cap_tx_mtu(&k->l2, k->ch);
+}
+
+/* Start sending one SDU: the channel copies nothing, the buffer stays ours until it is out. */
+static ockam_err
+sdu_start(ockam_ble_link *k, const uint8_t *p, size_t n)
+{
+    if (!k->kp)
+        return ockam__l2cap_send_sdu(&k->l2, k->ch, p, n);
+    k->ktx = p;
+    k->ktx_len = n;
+    k->ktx_busy = true;
+    return OCKAM_OK;
+}
+
 /* Hand the channel its next SDU when it has none: the rest of the current message, the
  * next queued message, or a heartbeat. */
 void
 ockam__ble_link_feed(ockam_ble_link *k)
 {
-    if ((k->state != BLE_UP && k->state != BLE_DRAINING) || ockam__l2cap_tx_busy(&k->l2, k->ch))
+    if ((k->state != BLE_UP && k->state != BLE_DRAINING) || tx_busy(k))
         return;
-    size_t mtu = ockam__l2cap_tx_mtu(&k->l2, k->ch);
+    size_t mtu = tx_mtu(k);
     if (mtu == 0)
         return;
     if (!k->cur && k->q_head) {
@@ -47,7 +76,7 @@ ockam__ble_link_feed(ockam_ble_link *k)
         k->len_sent = false;
     }
     if (!k->cur) {
-        if (k->hb_pending && ockam__l2cap_send_sdu(&k->l2, k->ch, heartbeat_sdu, 4) == OCKAM_OK) {
+        if (k->hb_pending && sdu_start(k, heartbeat_sdu, 4) == OCKAM_OK) {
             k->hb_pending = false;
             k->stats.heartbeats_out++;
             k->stats.sdus_out++;
@@ -59,23 +88,23 @@ ockam__ble_link_feed(ockam_ble_link *k)
         for (int i = 7; i >= 0; i--, n >>= 8)
             k->len_sdu[i] = (uint8_t)n;
         k->len_sent = true;
-        (void)ockam__l2cap_send_sdu(&k->l2, k->ch, k->len_sdu, 8);
+        (void)sdu_start(k, k->len_sdu, 8);
         k->stats.sdus_out++;
         return;
     }
     size_t n = k->cur->len - k->cur_off;
     if (n > mtu)
         n = mtu;
-    (void)ockam__l2cap_send_sdu(&k->l2, k->ch, k->cur->data + k->cur_off, n);
+    (void)sdu_start(k, k->cur->data + k->cur_off, n);
     k->cur_off += n;
     k->stats.sdus_out++;
 }
 
+/* One SDU is out. After a length SDU cur_off is still 0; the message is out when all its
+ * bytes are. */
 static void
-on_sdu_sent(void *user, int ch)
+sdu_done(ockam_ble_link *k)
 {
-    ockam_ble_link *k = user;
-    /* After a length SDU cur_off is still 0; the message is out when all its bytes are. */
     if (k->cur && k->cur_off == k->cur->len) {
         k->queued -= k->cur->len;
         k->stats.messages_out++;
@@ -84,6 +113,13 @@ on_sdu_sent(void *user, int ch)
         if (k->congested && k->queued < k->t->cfg.max_queue / 2)
             k->congested = false;
     }
+}
+
+static void
+on_sdu_sent(void *user, int ch)
+{
+    ockam_ble_link *k = user;
+    sdu_done(k);
     ockam__ble_link_feed(k);
 }
 
@@ -372,6 +408,10 @@ ockam__ble_link_teardown(ockam_ble_link *k, ockam_err status, const char *why)
     bool was_up = k->state == BLE_UP || k->state == BLE_DRAINING;
     k->state = BLE_DEAD;
     drop_queue(k);
+    if (k->kp) {
+        ockam__ble_kpoll_close(k->kp);
+        k->kp = NULL;
+    }
     if (k->has_handle && !t->down && !t->shutting_down)
         ockam__ble_disconnect(t, k->handle);
     if (k->sender) {
@@ -399,6 +439,7 @@ void
 ockam__ble_link_free(ockam_ble_link *k)
 {
     ockam__l2cap_fini(&k->l2);
+    ockam__free(k->krx);
     ockam__free(k->big);
     ockam__free(k);
 }
@@ -406,6 +447,8 @@ ockam__ble_link_free(ockam_ble_link *k)
 static bool
 drained(const ockam_ble_link *k)
 {
+    if (k->kp)
+        return !k->cur && !k->q_head && !k->ktx_busy;
     return !k->cur && !k->q_head && !ockam__l2cap_tx_busy(&k->l2, k->ch)
         && ockam__hci_acl_ready(&k->t->hci);
 }
@@ -524,4 +567,127 @@ ockam_ble_link_close(ockam_ble_link *link, ockam_ble_closed_cb done, void *arg)
         ockam_msg_free(marker);
     }
     begin_drain(link);
+}
+
+/* ---- the `bluez` controller: one kernel socket per link -------------------------------- */
+
+static void
+kpoll_closed(uv_handle_t *h)
+{
+    struct ble_kpoll *kp = (struct ble_kpoll *)h;
+    close(kp->fd);
+    ockam__free(kp);
+}
+
+void
+ockam__ble_kpoll_close(struct ble_kpoll *kp)
+{
+    kp->poll.data = NULL;
+    uv_close((uv_handle_t *)&kp->poll, kpoll_closed);
+}
+
+static void on_kpoll(uv_poll_t *p, int status, int events);
+
+static void
+kernel_events(ockam_ble_link *k)
+{
+    if (!k->kp)
+        return;
+    int ev = UV_READABLE | (k->kconnecting || k->kwant_write ? UV_WRITABLE : 0);
+    uv_poll_start(&k->kp->poll, ev, on_kpoll);
+}
+
+void
+ockam__ble_link_kernel_pump(ockam_ble_link *k)
+{
+    k->kwant_write = false;
+    for (int i = 0;
+         i < 64 && !k->kconnecting && k->kp && (k->state == BLE_UP || k->state == BLE_DRAINING);
+         i++) {
+        if (!k->ktx_busy)
+            ockam__ble_link_feed(k);
+        if (!k->ktx_busy)
+            break;
+        ssize_t n = send(k->kp->fd, k->ktx, k->ktx_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            k->kwant_write = true;
+            break;
+        }
+        if (n < 0 || (size_t)n != k->ktx_len) {
+            ockam__ble_link_teardown(k, OCKAM_ECONNRESET, "send on the channel failed");
+            return;
+        }
+        k->ktx_busy = false;
+        k->last_tx = ockam__ble_now(k->t);
+        sdu_done(k);
+        if (i == 63)
+            k->kwant_write = true; /* more next turn */
+    }
+    kernel_events(k);
+}
+
+static void
+kernel_read(ockam_ble_link *k)
+{
+    for (int i = 0; i < 16 && k->kp && k->state != BLE_DEAD; i++) {
+        ssize_t n = recv(k->kp->fd, k->krx, 65536, MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return;
+        if (n <= 0) {
+            ockam__ble_link_teardown(k, OCKAM_ECONNRESET,
+                n == 0 ? "peer closed the channel" : "receive on the channel failed");
+            return;
+        }
+        k->last_rx = ockam__ble_now(k->t);
+        on_sdu(k, 0, k->krx, (size_t)n);
+    }
+}
+
+static void
+on_kpoll(uv_poll_t *p, int status, int events)
+{
+    ockam_ble_link *k = p->data;
+    if (!k)
+        return;
+    if (status < 0) {
+        ockam__ble_link_teardown(k, OCKAM_ECONNRESET, "channel socket error");
+    } else if (k->kconnecting && (events & UV_WRITABLE)) {
+        ockam_err err = ockam__bluez_connect_result(k->kp->fd);
+        if (err) {
+            ockam__ble_link_teardown(k, err, "could not connect");
+        } else {
+            k->kconnecting = false;
+            k->kmtu = ockam__bluez_tx_mtu(k->kp->fd);
+            ockam__ble_link_channel_up(k);
+        }
+    } else {
+        if (events & UV_READABLE)
+            kernel_read(k);
+        if (k->kp && k->state != BLE_DEAD && (events & UV_WRITABLE))
+            ockam__ble_link_kernel_pump(k);
+    }
+    ockam__ble_pump(k->t);
+}
+
+ockam_err
+ockam__ble_link_kernel_attach(ockam_ble_link *k, int fd, bool connecting)
+{
+    struct ble_kpoll *kp = ockam__zalloc(sizeof *kp);
+    k->krx = ockam__alloc(65536);
+    if (!kp || !k->krx || uv_poll_init(ockam__node_loop(k->t->node), &kp->poll, fd) != 0) {
+        ockam__free(kp);
+        close(fd);
+        return OCKAM_ENOMEM;
+    }
+    kp->fd = fd;
+    kp->poll.data = k;
+    k->kp = kp;
+    k->kconnecting = connecting;
+    k->state = BLE_OPENING;
+    if (!connecting) {
+        k->kmtu = ockam__bluez_tx_mtu(fd);
+        ockam__ble_link_channel_up(k);
+    }
+    kernel_events(k);
+    return OCKAM_OK;
 }
