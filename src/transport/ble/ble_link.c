@@ -412,8 +412,12 @@ ockam__ble_link_teardown(ockam_ble_link *k, ockam_err status, const char *why)
         ockam__ble_kpoll_close(k->kp);
         k->kp = NULL;
     }
-    if (k->has_handle && !t->down && !t->shutting_down)
+    if (k->has_handle && !t->down && !t->shutting_down) {
         ockam__ble_disconnect(t, k->handle);
+        /* Whatever still comes on that handle is not ours any more. */
+        ockam__hci_forget(&t->hci, k->handle);
+        k->has_handle = false;
+    }
     if (k->sender) {
         ockam_worker *w = k->sender;
         k->sender = NULL;

@@ -353,8 +353,15 @@ evt_conn_complete(ockam__hci *h, const uint8_t *p, size_t n)
     }
     uint8_t status = p[1];
     uint16_t handle = ockam__get16le(p + 2) & 0x0FFF;
+    if (status == 0 && conn_find(h, handle)) {
+        /* A controller reuses a handle only once its connection is gone, even when it never
+         * said so (BlueZ's emulator, when the peer's controller vanished). */
+        ockam__hci_forget(h, handle);
+        if (h->cbs.disconnected)
+            h->cbs.disconnected(h->cbs.user, handle, 0x08 /* connection timeout */);
+    }
     if (status == 0 && !conn_add(h, handle)) {
-        OCKAM_LOG_W("ble: no room for connection 0x%03x (or handle reused): disconnecting", handle);
+        OCKAM_LOG_W("ble: no room for connection 0x%03x: disconnecting", handle);
         uint8_t d[3];
         ockam__put16le(d, handle);
         d[2] = 0x13; /* remote user terminated connection */
