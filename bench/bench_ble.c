@@ -308,7 +308,7 @@ role_raw_sink(int argc, char **argv)
         r.in[7]);
     fflush(stdout);
     raw_cmd(&r, 0x200A, (const uint8_t[]) {1}, 1);
-    for (;;) {
+    for (;;) { /* until the runner kills us (or the emulator goes: raw_read exits) */
         raw_read(&r);
         if (r.in[0] != 0x02 || (r.in[3] | (r.in[4] << 8)) != 1)
             continue;
@@ -316,6 +316,7 @@ role_raw_sink(int argc, char **argv)
         uint8_t ack[6] = {0x02, r.in[1], (uint8_t)(r.in[2] & 0x0F), 1, 0, 0xAC};
         raw_write(&r, ack, sizeof ack);
     }
+    return 0;
 }
 
 static int

@@ -9,7 +9,7 @@
 #   BENCH_RUNS=3        runs per measurement (the median is reported)
 #   BENCH_SECS=0.5      seconds each throughput sender sends
 #   BENCH_LAT_SECS=0.3  seconds of request/reply per latency run
-#   BENCH_ONLY="thr lat relay portal mem cli"   scenarios to run (default: all)
+#   BENCH_ONLY="thr lat relay portal mem cli ble"   scenarios to run (default: all)
 #   BENCH_OUT=bench/results                     where latest.md / latest.png go
 #
 # Every role is a separate process (bench/bench_*.c). Listening roles print "port N" when
@@ -22,7 +22,7 @@ bin=$build/bench
 runs=${BENCH_RUNS:-3}
 secs=${BENCH_SECS:-0.5}
 lat_secs=${BENCH_LAT_SECS:-0.3}
-only=${BENCH_ONLY:-thr lat relay portal mem cli}
+only=${BENCH_ONLY:-thr lat relay portal mem cli ble}
 out=${BENCH_OUT:-bench/results}
 read_timeout=60
 
@@ -348,13 +348,34 @@ scenario_cli() {
     done <"$outf"
 }
 
+# ---- scenario 7: BLE on BlueZ's emulator (bench/ble.sh) ----------------------------------
+# Its own report (bench/results/ble.md: libockam vs a raw HCI ACL probe, and round trips vs
+# a model of Ockam's BLE framing); the rows also go into latest.tsv as scenario "ble".
+scenario_ble() {
+    local dir=$tmp/ble-$pass rc=0
+    mkdir -p "$dir"
+    BLE_PIN="${pin[*]}" BENCH_RUNS=$runs BENCH_OUT=$dir bench/ble.sh "$build" >"$dir/rows.tsv" \
+        2>>"$errlog" || rc=$?
+    if [ "$rc" = 69 ]; then
+        log "  ble: btvirt, bench_ble or the shim is missing; skipped"
+        record ble "$pass" none 0 skipped 1
+        return
+    fi
+    [ "$rc" = 0 ] || { fail "bench/ble.sh"; return; }
+    local impl param metric value
+    while IFS=$'\t' read -r impl param metric value; do
+        record ble "$pass" "$impl" "$param" "$metric" "$value"
+    done <"$dir/rows.tsv"
+    { echo "## $pass"; echo; sed 1d "$dir/ble.md"; echo; } >>"$tmp/ble.md"
+}
+
 # ---- run ----------------------------------------------------------------------------------
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date +%s)
 for pass in pinned unpinned; do
     if [ "$pass" = pinned ]; then pin=(taskset -c 0); else pin=(); fi
-    for scen in thr lat relay portal mem cli; do
+    for scen in thr lat relay portal mem cli ble; do
         [[ " $only " == *" $scen "* ]] || continue
         log "bench: $scen ($pass)"
         t0=$(date +%s)
@@ -367,6 +388,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 mkdir -p "$out"
 cp "$raw" "$out/latest.tsv"
+[ -s "$tmp/ble.md" ] && { echo "# BLE on BlueZ's emulator (bench/ble.sh)"; echo; cat "$tmp/ble.md"; } >"$out/ble.md"
 BENCH_ELAPSED=$elapsed BENCH_LOAD="$load_before -> $load_after" BENCH_RUNS=$runs \
     BENCH_FAILURES=$failures BENCH_SECS=$secs BENCH_LAT_SECS=$lat_secs \
     BENCH_PORTAL_MIB=$portal_mib BENCH_CONNS=$conns \

@@ -2,11 +2,7 @@
 include_guard(GLOBAL)
 set(_ble ${CMAKE_CURRENT_LIST_DIR})
 
-# The LD_PRELOAD shim runs inside btvirt (not sanitized): no sanitizer flags here.
-add_library(ockam_btvirt_shim SHARED ${_ble}/btvirt_shim.c)
-set_property(TARGET ockam_btvirt_shim PROPERTY COMPILE_OPTIONS "-O1;-fvisibility=default")
-set_property(TARGET ockam_btvirt_shim PROPERTY LINK_OPTIONS "")
-target_link_libraries(ockam_btvirt_shim PRIVATE dl)
+include(${_ble}/shim.cmake)
 
 add_library(ockam_ble_test_util STATIC ${_ble}/btvirt_harness.c ${_ble}/ble_util.c
                                 ${_ble}/raw_hci.c)

@@ -6,12 +6,16 @@
 
 static void on_poll(uv_poll_t *p, int status, int events);
 
+/* Only when the interest changes: one epoll_ctl per change, not per packet written. */
 static void
 set_events(ockam__ble_link *l)
 {
     if (!l->open || l->closing)
         return;
     int ev = UV_READABLE | (l->out_len ? UV_WRITABLE : 0);
+    if (ev == l->events)
+        return;
+    l->events = ev;
     uv_poll_start(&l->poll, ev, on_poll);
 }
 
@@ -21,6 +25,7 @@ link_error(ockam__ble_link *l, const char *why, int err)
     if (l->closing || !l->open)
         return;
     uv_poll_stop(&l->poll);
+    l->events = 0;
     l->open = false;
     l->on_error(l->user, why, err);
 }
@@ -109,6 +114,7 @@ ockam__ble_link_open(ockam__ble_link *l, uv_loop_t *loop, const char *spec)
     l->fd = fd;
     l->open = true;
     l->out_len = 0;
+    l->events = 0;
     set_events(l);
     return OCKAM_OK;
 }

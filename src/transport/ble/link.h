@@ -20,7 +20,8 @@
 typedef struct ockam__ble_link {
     uv_poll_t poll;
     int fd;
-    bool open, closing, want_write;
+    bool open, closing;
+    int events; /* what the poll watches now */
     uint8_t out[OCKAM__BLE_LINK_OUT];
     size_t out_len;
     void *user;
