@@ -160,7 +160,9 @@ role_thr(int argc, char **argv)
     const uint8_t *data = bench_payload(size);
     uint64_t sent = 0, msgs = 0, t0 = bench_now_ns();
     while (sent < total) {
-        while (ockam_ble_link_get_stats(c.link).queued_bytes > QUEUE_MARK)
+        struct ockam_ble_stats st;
+        for (ockam_ble_link_stats(c.link, &st); st.queued_bytes > QUEUE_MARK;
+             ockam_ble_link_stats(c.link, &st))
             ockam_node_run_once(c.node);
         if (ockam_send_to(w, route, data, size) != OCKAM_OK)
             bench_die("send");

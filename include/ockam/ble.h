@@ -112,12 +112,13 @@ typedef void (*ockam_ble_connect_cb)(ockam_ble_link *link, ockam_err status, voi
 OCKAM_API ockam_err ockam_ble_connect(
     ockam_node *node, const char *name, ockam_ble_connect_cb done, void *arg, ockam_ble_link **out);
 
-typedef struct ockam_ble_stats {
+/* A link's counters, read with ockam_ble_link_stats(). */
+struct ockam_ble_stats {
     uint64_t messages_in, messages_out; /* routed in; fully handed to the controller */
     uint64_t sdus_in, sdus_out, heartbeats_in, heartbeats_out;
     uint64_t dropped; /* refused (queue full, too large) or lost when the link closed */
     size_t queued_bytes;
-} ockam_ble_stats;
+};
 
 OCKAM_API const char *ockam_ble_link_address(const ockam_ble_link *link);
 /* The peer's name (outgoing) or its device address (accepted). */
@@ -126,7 +127,7 @@ OCKAM_API bool ockam_ble_link_is_outgoing(const ockam_ble_link *link);
 /* "scanning", "connecting", "opening", "up", "closing". */
 OCKAM_API const char *ockam_ble_link_state(const ockam_ble_link *link);
 OCKAM_API ockam_flow_id ockam_ble_link_flow_id(const ockam_ble_link *link);
-OCKAM_API ockam_ble_stats ockam_ble_link_get_stats(const ockam_ble_link *link);
+OCKAM_API void ockam_ble_link_stats(const ockam_ble_link *link, struct ockam_ble_stats *out);
 
 typedef void (*ockam_ble_closed_cb)(uint64_t dropped, void *arg);
 /* Close after the messages already sent to the link went out (bounded by timeout_ms); done

@@ -107,7 +107,8 @@ ockam__nm_ble_consume_all(ockam__nodemanager *nm, const char *addr)
 static json_t *
 link_json(ockam_ble_link *link)
 {
-    ockam_ble_stats st = ockam_ble_link_get_stats(link);
+    struct ockam_ble_stats st;
+    ockam_ble_link_stats(link, &st);
     char route[OCKAM_RANDOM_ADDR_LEN + 16];
     snprintf(route, sizeof route, "/worker/%s", ockam_ble_link_address(link));
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "address",

@@ -4,12 +4,12 @@
 #define OCKAM_TRANSPORT_BLE_INTERNAL_H
 
 #include "node/policy.h"
+#include "node/transport.h"
 #include "ockam/ble.h"
 #include "transport/ble/hci.h"
 #include "transport/ble/kernel_l2cap.h"
 #include "transport/ble/l2cap.h"
 #include "transport/ble/link.h"
-#include "transport/transport.h"
 
 #define BLE_NAME_CACHE 16
 
@@ -77,7 +77,7 @@ struct ockam_ble_link {
     ockam_ble_closed_cb on_closed;
     void *on_closed_arg;
     ockam_msg *close_marker;
-    ockam_ble_stats stats;
+    struct ockam_ble_stats stats;
 };
 
 struct ble_name {

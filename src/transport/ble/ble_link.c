@@ -544,12 +544,11 @@ ockam_ble_link_flow_id(const ockam_ble_link *link)
     return link->flow.id;
 }
 
-ockam_ble_stats
-ockam_ble_link_get_stats(const ockam_ble_link *link)
+void
+ockam_ble_link_stats(const ockam_ble_link *link, struct ockam_ble_stats *out)
 {
-    ockam_ble_stats s = link->stats;
-    s.queued_bytes = link->queued;
-    return s;
+    *out = link->stats;
+    out->queued_bytes = link->queued;
 }
 
 void
