@@ -267,21 +267,33 @@ ockam__ble_discover(struct ockam__ble *t)
     bool need_scan = false;
     uint64_t now = ockam__ble_now(t);
     for (ockam_ble_link *k = t->links; k; k = k->next) {
-        if (k->state == BLE_SCANNING && !k->addr_known) {
-            struct ble_name *e = name_find(t, k->peer);
-            if (e) {
-                k->peer_type = e->type;
-                memcpy(k->peer_addr, e->addr, 6);
-                k->addr_known = true;
-            } else {
-                need_scan = true;
-            }
+        if (k->state != BLE_SCANNING || k->addr_known)
+            continue;
+        struct ble_name *e = name_find(t, k->peer);
+        if (e) {
+            k->peer_type = e->type;
+            memcpy(k->peer_addr, e->addr, 6);
+            k->addr_known = true;
+        } else {
+            need_scan = true;
         }
-        if (k->state == BLE_SCANNING && k->addr_known && !link_connecting(t)
-            && now >= k->next_retry)
+    }
+    /* Scanning stops before a connection attempt when nothing else needs it: some
+     * controllers refuse to initiate while they scan. */
+    set_scan(t, need_scan);
+    for (ockam_ble_link *k = t->links; k && !link_connecting(t); k = k->next) {
+        if (k->state == BLE_SCANNING && k->addr_known && now >= k->next_retry)
             create_connection(t, k);
     }
-    set_scan(t, need_scan);
+}
+
+/* A link given up while its LE Create Connection is pending: real controllers keep trying
+ * until cancelled (the answer, a failed LE Connection Complete, ends `creating`). */
+void
+ockam__ble_cancel_connect(struct ockam__ble *t)
+{
+    if (t->creating && !t->down && !t->shutting_down)
+        command(t, OCKAM__HCI_OP_LE_CREATE_CONN_CANCEL, NULL, 0);
 }
 
 static void
@@ -348,6 +360,12 @@ on_cmd_done(void *user, uint16_t opcode, uint8_t status)
             }
         }
         t->creating = false;
+        break;
+    case OCKAM__HCI_OP_LE_CREATE_CONN_CANCEL:
+        /* Refused: nothing was pending any more (its LE Connection Complete came first). */
+        if (status != 0)
+            t->creating = false;
+        ockam__ble_discover(t);
         break;
     case OCKAM__HCI_OP_LE_SET_ADV_ENABLE:
         if (status != 0 && status != 0x0C) /* 0x0C: already in that state */

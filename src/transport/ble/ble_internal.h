@@ -111,6 +111,7 @@ uint64_t ockam__ble_now(struct ockam__ble *t);
 void ockam__ble_pump(struct ockam__ble *t);
 void ockam__ble_discover(struct ockam__ble *t);
 void ockam__ble_disconnect(struct ockam__ble *t, uint16_t handle);
+void ockam__ble_cancel_connect(struct ockam__ble *t);
 
 /* ble_link.c */
 ockam_ble_link *ockam__ble_link_new(struct ockam__ble *t, bool outgoing, const char *peer);

@@ -406,6 +406,8 @@ ockam__ble_link_teardown(ockam_ble_link *k, ockam_err status, const char *why)
     if (why)
         OCKAM_LOG_W("ble %s: link closed: %s", k->peer, why);
     bool was_up = k->state == BLE_UP || k->state == BLE_DRAINING;
+    if (k->state == BLE_CONNECTING)
+        ockam__ble_cancel_connect(t);
     k->state = BLE_DEAD;
     drop_queue(k);
     if (k->kp) {

@@ -60,6 +60,7 @@ ockam__put16le(uint8_t *p, uint16_t v)
 #define OCKAM__HCI_OP_LE_SET_SCAN_PARAMS 0x200B
 #define OCKAM__HCI_OP_LE_SET_SCAN_ENABLE 0x200C
 #define OCKAM__HCI_OP_LE_CREATE_CONN 0x200D
+#define OCKAM__HCI_OP_LE_CREATE_CONN_CANCEL 0x200E
 
 typedef struct ockam__hci_cbs {
     void *user;
