@@ -213,6 +213,96 @@ test_idle_link_stays_up(void **state)
     (void)b;
 }
 
+/* The largest message Ockam allows (16 MiB encoded) crosses one link intact; one byte more is
+ * refused to the sender and the link stays. */
+static void
+test_largest_message(void **state)
+{
+    const char *name = bt_name("max");
+    char keep[OCKAM_BLE_MAX_NAME + 1];
+    snprintf(keep, sizeof keep, "%s", name);
+    ockam_node *b = bt_node(keep);
+    tn_probe *inbox = tn_probe_start(b, "inbox");
+    bt_allow(b, "inbox");
+    ockam_node *a = bt_node(NULL);
+    tn_probe *app = tn_probe_start(a, "app");
+    char route[64];
+    snprintf(route, sizeof route, "4#%s => 0#inbox", keep);
+    /* TransportMessage of [inbox] / [app] / payload: version 1, onward 1 + 2 + 5, return
+     * 1 + 2 + 3, then a 4-byte varint length and the payload: 19 bytes around it. */
+    size_t len = OCKAM_BLE_MAX_MESSAGE - 19;
+    uint8_t *data = malloc(len + 1);
+    assert_non_null(data);
+    for (size_t i = 0; i <= len; i++)
+        data[i] = (uint8_t)(i ^ (i >> 11));
+    uint64_t t0 = tn_now_ms();
+    assert_int_equal(tn_send(tn_probe_worker(app), route, data, len), OCKAM_OK);
+    ockam_msg *m = tn_probe_wait(inbox, 120000);
+    assert_non_null(m);
+    print_message("16 MiB over BLE in %llu ms\n", (unsigned long long)(tn_now_ms() - t0));
+    ockam_slice p = ockam_msg_payload(m);
+    assert_int_equal(p.len, len);
+    assert_memory_equal(p.ptr, data, len);
+    ockam_msg_free(m);
+    assert_int_equal(tn_send(tn_probe_worker(app), route, data, len + 1), OCKAM_EMSGSIZE);
+    assert_int_equal(tn_send(tn_probe_worker(app), route, "after", 5), OCKAM_OK);
+    m = tn_probe_wait(inbox, BT_WAIT_MS);
+    assert_non_null(m);
+    assert_int_equal(ockam_msg_payload(m).len, 5);
+    ockam_msg_free(m);
+    free(data);
+}
+
+/* The link's queue is bounded: what does not fit is refused at once (OCKAM_EBUSY, counted),
+ * what fits is delivered in order once the credits let it through. */
+static void
+test_bounded_queue(void **state)
+{
+    char keep[OCKAM_BLE_MAX_NAME + 1];
+    snprintf(keep, sizeof keep, "%s", bt_name("bq"));
+    ockam_node *b = bt_node(keep);
+    tn_probe *inbox = tn_probe_start(b, "inbox");
+    bt_allow(b, "inbox");
+    ockam_node *a = tn_node_new();
+    ockam_ble_config cfg = bt_config(NULL);
+    cfg.max_message = 8192;
+    cfg.max_queue = 64 * 1024;
+    bt_init(a, &cfg);
+    ockam_ble_link *link = bt_connect(a, keep);
+    tn_probe *app = tn_probe_start(a, "app");
+    char route[64];
+    snprintf(route, sizeof route, "4#%s => 0#inbox", keep);
+    static uint8_t data[4096];
+    size_t accepted = 0, refused = 0;
+    for (uint32_t i = 0; i < 100; i++) {
+        memcpy(data, &i, sizeof i);
+        ockam_err err = tn_send(tn_probe_worker(app), route, data, sizeof data);
+        assert_true(err == OCKAM_OK || err == OCKAM_EBUSY);
+        if (err == OCKAM_OK)
+            accepted++;
+        else
+            refused++;
+        struct ockam_ble_stats st;
+        ockam_ble_link_stats(link, &st);
+        assert_true(st.queued_bytes <= cfg.max_queue);
+    }
+    print_message("accepted %zu, refused %zu\n", accepted, refused);
+    assert_true(accepted >= 10 && refused >= 50);
+    assert_true(tn_probe_wait_total(inbox, accepted, BT_WAIT_MS));
+    for (uint32_t i = 0; i < accepted; i++) {
+        ockam_msg *m = tn_probe_wait(inbox, 0);
+        assert_non_null(m);
+        uint32_t got;
+        memcpy(&got, ockam_msg_payload(m).ptr, sizeof got);
+        assert_int_equal(got, i);
+        ockam_msg_free(m);
+    }
+    struct ockam_ble_stats st;
+    ockam_ble_link_stats(link, &st);
+    assert_int_equal(st.dropped, refused);
+    (void)b;
+}
+
 int
 main(void)
 {
@@ -223,6 +313,8 @@ main(void)
         cmocka_unit_test_teardown(test_peer_vanishes_then_reconnect, teardown),
         cmocka_unit_test_teardown(test_hung_peer_detected_by_heartbeat, teardown),
         cmocka_unit_test_teardown(test_idle_link_stays_up, teardown),
+        cmocka_unit_test_teardown(test_largest_message, teardown),
+        cmocka_unit_test_teardown(test_bounded_queue, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
