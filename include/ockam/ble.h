@@ -37,10 +37,16 @@
  * a consumer of its flow id; link senders accept any origin; a message from another node
  * makes this node connect to 4#NAME only when NAME is in allowed_outgoing ("*": any).
  *
+ * Memory: a link holds at most max_queue bytes waiting to go out, one SDU being reassembled
+ * (64 KiB) and one message split over SDUs being reassembled (up to max_message), so a node
+ * with OCKAM_BLE_MAX_LINKS links accepted from hostile centrals holds at most about
+ * 15 x (max_message + 64 KiB) for reassembly: lower max_message where that matters.
+ *
  * Not supported: LE encryption/pairing, extended advertising, more than
  * OCKAM_BLE_MAX_LINKS links per node. With BlueZ's emulator (5.66) a peripheral serves one
- * central at a time correctly: the emulator tells a peripheral the central's connection
- * handle, which collides once the peripheral has two connections.
+ * central at a time: the emulator tells a peripheral the central's connection handle, which
+ * collides when a second central connects, and a reused handle retires the link it belonged
+ * to (on real controllers handles are unique among live connections).
  *
  * Threading: loop thread only. Ownership: links belong to the node; a link pointer is valid
  * until its close completes or the node is freed. Strings from accessors live as long as
