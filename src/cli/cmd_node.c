@@ -122,10 +122,27 @@ plain_section(strbuf *sb, json_t *view, const char *key, const char *title)
         else if (strcmp(key, "tcp_listeners") == 0 || strcmp(key, "udp_listeners") == 0)
             sb_printf(sb, "    Listening at %s%s\n", cli_str(it, "address"),
                 json_is_true(json_object_get(it, "main")) ? " (main)" : "");
+        else if (strcmp(key, "ble_connections") == 0)
+            sb_printf(sb, "    %s %s (%s) at %s\n", cli_str(it, "direction"), cli_str(it, "peer"),
+                cli_str(it, "state"), cli_str(it, "route"));
         else
             sb_printf(sb, "    %s %s at %s\n", cli_str(it, "mode"), cli_str(it, "peer"),
                 cli_str(it, "route"));
     }
+}
+
+static void
+plain_ble(strbuf *sb, json_t *view)
+{
+    json_t *ble = json_object_get(view, "ble");
+    const char *ctl = json_string_value(json_object_get(view, "ble_controller"));
+    if (!ctl)
+        return;
+    const char *name = json_string_value(json_object_get(view, "ble_listener_name"));
+    sb_printf(sb, "  BLE: controller %s%s%s%s%s\n", ctl, json_is_object(ble) ? ", address " : "",
+        json_is_object(ble) ? cli_str(ble, "address") : "", name ? ", advertising " : "",
+        name ? name : "");
+    plain_section(sb, view, "ble_connections", "BLE connections");
 }
 
 static char *
@@ -149,6 +166,7 @@ plain_view(json_t *view)
     plain_section(&sb, view, "connections", "TCP connections");
     plain_section(&sb, view, "udp_listeners", "UDP listeners");
     plain_section(&sb, view, "udp_connections", "UDP connections");
+    plain_ble(&sb, view);
     plain_section(&sb, view, "services", "Services");
     cli_kafka_plain(&sb, view);
     sb_printf(&sb, "  Log: %s", cli_str(view, "log"));
