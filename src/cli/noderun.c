@@ -195,6 +195,15 @@ start_ble(struct noderun *r, startup_error *e)
             "Cannot open the BLE controller %s: %s.", ctl,
             err == OCKAM_ENOTSUP ? "not available here (no Bluetooth in this kernel?)"
                                  : ockam_strerror(err));
+    /* "ready" means the controller answered its initialisation (a silent one is declared
+     * down after the command timeout), so a wrong SPEC is a startup error, not a log line. */
+    uint64_t until = ockam_node_now_ms(r->node) + cfg.command_timeout_ms * 2u;
+    while (!ockam_ble_ready(r->node) && !ockam_ble_controller_down(r->node)
+        && ockam_node_now_ms(r->node) < until)
+        ockam_node_run_once(r->node);
+    if (!ockam_ble_ready(r->node))
+        return fail(e, "Is it an HCI controller? See the node's log.",
+            "The BLE controller %s did not initialise.", ctl);
     return true;
 }
 

@@ -85,6 +85,26 @@ free_udp_port() {
     assert_output --partial "no BLE controller"
     run ockam node create bad --ble-listener-name x
     assert_failure 64
+    # Something that is not a controller is a startup error, and the name stays free.
+    run ockam node create bad --ble-controller "unix:$BTDIR/nothing-here"
+    assert_failure 70
+    assert_output --partial "Cannot open the BLE controller"
+    # A socket that answers nothing: the controller never initialises.
+    local ready
+    exec {ready}< <(python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(1)
+print("L", flush=True)
+time.sleep(30)' "$BTDIR/silent" 3>&-)
+    silent=$!
+    read -r -t 10 -u "$ready" c
+    [ "$c" = L ]
+    run ockam node create bad --ble-controller "unix:$BTDIR/silent"
+    kill "$silent"
+    exec {ready}<&-
+    assert_failure 70
+    assert_output --partial "did not initialise"
 }
 
 @test "node start brings BLE back; a node killed abruptly is reconnected to when it returns" {
