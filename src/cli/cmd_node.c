@@ -225,6 +225,14 @@ check_address(const char *what, const char *value)
     uint16_t port;
     if (strcmp(what, "--allow-outgoing") == 0 && strcmp(value, "*") == 0)
         return EXIT_OK;
+    /* ble:NAME: a BLE device that messages from other nodes may make this node connect to. */
+    if (strcmp(what, "--allow-outgoing") == 0 && strncmp(value, "ble:", 4) == 0) {
+        size_t n = strlen(value + 4);
+        if (n == 0 || n > OCKAM_BLE_MAX_NAME)
+            return out_error(EXIT_USAGE, "Use ble:NAME with a device name of 1 to 26 bytes.",
+                "Invalid value '%s' for %s.", value, what);
+        return EXIT_OK;
+    }
     if (ockam__host_port_parse(value, host, sizeof host, &port) != OCKAM_OK)
         return out_error(EXIT_USAGE, "Use HOST:PORT, e.g. 127.0.0.1:4000.",
             "Invalid value '%s' for %s.", value, what);
@@ -621,8 +629,8 @@ static const cli_opt create_opts[] = {
         "Advertise NAME over BLE and accept connections (needs --ble-controller)"},
     {"foreground", 'f', OPT_FLAG, NULL, "Run the node in this process until Ctrl+C"},
     {"allow-outgoing", 0, OPT_LIST, "HOST:PORT",
-        "Let messages from other nodes make this node connect to HOST:PORT (repeatable; '*' "
-        "allows any)"},
+        "Let messages from other nodes make this node connect to HOST:PORT, or to the BLE "
+        "device ble:NAME (repeatable; '*' allows any)"},
     {"kafka-bootstrap", 0, OPT_VALUE, "HOST:PORT[,...]",
         "Attach the Kafka transport: the cluster's bootstrap servers"},
     {"kafka-inbox", 0, OPT_VALUE, "TOPIC", "The topic this node consumes (needed with Kafka)"},

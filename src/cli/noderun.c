@@ -28,8 +28,10 @@ struct noderun {
     json_t *config;
     ockam_node *node;
     ockam__nodemanager *nm;
-    const char **allowed;
+    const char **allowed; /* HOST:PORT and "*": TCP and UDP */
     size_t nallowed;
+    const char **ble_allowed; /* ble:NAME entries without the prefix, and "*" */
+    size_t nble_allowed;
     bool booted; /* saves happen only once booting is over */
 };
 
@@ -136,10 +138,15 @@ load_allowed(struct noderun *r)
     json_t *list = json_object_get(r->config, "allowed_outgoing");
     size_t n = json_array_size(list);
     r->allowed = xmalloc((n ? n : 1) * sizeof *r->allowed);
+    r->ble_allowed = xmalloc((n ? n : 1) * sizeof *r->ble_allowed);
     for (size_t i = 0; i < n; i++) {
         const char *s = json_string_value(json_array_get(list, i));
-        if (s)
+        if (s && strncmp(s, "ble:", 4) == 0)
+            r->ble_allowed[r->nble_allowed++] = s + 4;
+        else if (s)
             r->allowed[r->nallowed++] = s;
+        if (s && strcmp(s, "*") == 0)
+            r->ble_allowed[r->nble_allowed++] = s;
     }
 }
 
@@ -186,8 +193,8 @@ start_ble(struct noderun *r, startup_error *e)
     ockam_ble_config cfg = OCKAM_BLE_CONFIG_INIT;
     cfg.controller = ctl;
     cfg.listener_name = json_string_value(json_object_get(r->config, "ble_listener_name"));
-    cfg.allowed_outgoing = r->allowed;
-    cfg.allowed_outgoing_count = r->nallowed;
+    cfg.allowed_outgoing = r->ble_allowed;
+    cfg.allowed_outgoing_count = r->nble_allowed;
     ockam_err err = ockam_ble_init(r->node, &cfg);
     if (err)
         return fail(e,
@@ -408,6 +415,7 @@ cleanup(struct noderun *r, bool remove_pid)
     }
     json_decref(r->config);
     free(r->allowed);
+    free(r->ble_allowed);
 }
 
 int

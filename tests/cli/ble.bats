@@ -127,3 +127,19 @@ time.sleep(30)' "$BTDIR/silent" 3>&-)
     assert_success
     assert_output "two"
 }
+
+@test "TCP -> BLE: a hop opens a BLE link for a remote message only when ble:NAME is allowed" {
+    ockam node create b1 --ble-controller "$CTL" --ble-listener-name b1
+    ockam node create n2 --ble-controller "$CTL"
+    ockam node create n3 --ble-controller "$CTL" --allow-outgoing ble:b1
+    # From a temporary node in this process: the message reaches n2 and n3 over TCP.
+    run ockam message send hello --timeout 2s --to /node/n2/service/hop/ble/b1/service/uppercase
+    assert_failure
+    assert_equal "$(ockam node show n2 --output json | jq -r '.ble_connections | length')" 0
+    grep -q "refusing to connect to b1" "$OCKAM_HOME/nodes/n2/node.log"
+    run ockam message send hello --to /node/n3/service/hop/ble/b1/service/uppercase
+    assert_success
+    assert_output "HELLO"
+    run ockam node create bad --allow-outgoing ble:
+    assert_failure 64
+}
