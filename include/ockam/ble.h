@@ -113,8 +113,9 @@ OCKAM_API ockam_flow_id ockam_ble_listener_flow_id(ockam_node *node);
 typedef void (*ockam_ble_connect_cb)(ockam_ble_link *link, ockam_err status, void *arg);
 /* Open (or reuse) a link to NAME. The link and its sender address exist at once; messages
  * sent to it queue until it is up. done (may be NULL) runs once, never inside this call:
- * OCKAM_OK when the channel is up, OCKAM_ETIMEDOUT if NAME could not be reached in time
- * (the link is then closed), OCKAM_ECLOSED if it closed first. */
+ * OCKAM_OK when the channel is up (for a link already up, on the transport's next tick),
+ * OCKAM_ETIMEDOUT if NAME could not be reached in time (the link is then closed),
+ * OCKAM_ECLOSED if it closed first. Several callers may wait for one link. */
 OCKAM_API ockam_err ockam_ble_connect(
     ockam_node *node, const char *name, ockam_ble_connect_cb done, void *arg, ockam_ble_link **out);
 

@@ -213,6 +213,55 @@ test_idle_link_stays_up(void **state)
     (void)b;
 }
 
+static void
+on_waiter(ockam_ble_link *link, ockam_err status, void *arg)
+{
+    int *slot = arg;
+    slot[0]++;
+    slot[1] = (int)status;
+}
+
+static bool
+first_two_called(void *arg)
+{
+    int(*w)[2] = arg;
+    return w[0][0] && w[1][0];
+}
+
+static bool
+third_called(void *arg)
+{
+    int(*w)[2] = arg;
+    return w[2][0] != 0;
+}
+
+/* Several callers may wait for one link, each hears once; one arriving after the link is up
+ * hears later, never inside its own call. */
+static void
+test_connect_waiters(void **state)
+{
+    char keep[OCKAM_BLE_MAX_NAME + 1];
+    snprintf(keep, sizeof keep, "%s", bt_name("wait"));
+    ockam_node *b = bt_node(keep);
+    ockam_node *a = bt_node(NULL);
+    int w[3][2] = {{0}};
+    ockam_ble_link *l1, *l2, *l3;
+    assert_int_equal(ockam_ble_connect(a, keep, on_waiter, w[0], &l1), OCKAM_OK);
+    assert_int_equal(ockam_ble_connect(a, keep, on_waiter, w[1], &l2), OCKAM_OK);
+    assert_ptr_equal(l1, l2);
+    assert_true(tn_wait(first_two_called, w, BT_WAIT_MS));
+    assert_int_equal(w[0][1], OCKAM_OK);
+    assert_int_equal(w[1][1], OCKAM_OK);
+    assert_int_equal(ockam_ble_connect(a, keep, on_waiter, w[2], &l3), OCKAM_OK);
+    assert_ptr_equal(l3, l1);
+    assert_int_equal(w[2][0], 0);
+    assert_true(tn_wait(third_called, w, BT_WAIT_MS));
+    assert_int_equal(w[2][1], OCKAM_OK);
+    tn_drain();
+    assert_int_equal(w[0][0] + w[1][0] + w[2][0], 3);
+    (void)b;
+}
+
 /* The largest message Ockam allows (16 MiB encoded) crosses one link intact; one byte more is
  * refused to the sender and the link stays. */
 static void
@@ -313,6 +362,7 @@ main(void)
         cmocka_unit_test_teardown(test_peer_vanishes_then_reconnect, teardown),
         cmocka_unit_test_teardown(test_hung_peer_detected_by_heartbeat, teardown),
         cmocka_unit_test_teardown(test_idle_link_stays_up, teardown),
+        cmocka_unit_test_teardown(test_connect_waiters, teardown),
         cmocka_unit_test_teardown(test_largest_message, teardown),
         cmocka_unit_test_teardown(test_bounded_queue, teardown),
     };

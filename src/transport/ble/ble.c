@@ -527,6 +527,8 @@ on_tick(uv_timer_t *timer)
     for (ockam_ble_link *k = t->links, *next; k; k = next) {
         next = k->next;
         ockam__ble_link_tick(k, now);
+        if (k->state == BLE_UP && k->waiters)
+            ockam__ble_link_report(k, OCKAM_OK);
     }
     ockam__ble_discover(t);
     ockam__ble_pump(t);
@@ -826,20 +828,6 @@ ockam_ble_listener_flow_id(ockam_node *node)
     return t ? t->listener_flow : 0;
 }
 
-struct up_report {
-    ockam_ble_link *link;
-    ockam_ble_connect_cb done;
-    void *arg;
-};
-
-static void
-report_already_up(void *arg)
-{
-    struct up_report *r = arg;
-    r->done(r->link, OCKAM_OK, r->arg);
-    ockam__free(r);
-}
-
 ockam_err
 ockam_ble_connect(
     ockam_node *node, const char *name, ockam_ble_connect_cb done, void *arg, ockam_ble_link **out)
@@ -853,21 +841,17 @@ ockam_ble_connect(
     ockam_err err = open_link(t, name, &k);
     if (err)
         return err;
-    if (done && k->state == BLE_UP) {
-        struct up_report *r = ockam__alloc(sizeof *r);
-        if (!r)
+    if (done) {
+        /* Appended: waiters hear in the order they came. A link already up tells its new
+         * waiter on the next tick, never inside this call. */
+        struct ble_waiter *w = ockam__zalloc(sizeof *w), **p = &k->waiters;
+        if (!w)
             return OCKAM_ENOMEM;
-        *r = (struct up_report) {.link = k, .done = done, .arg = arg};
-        err = ockam_node_post(node, report_already_up, r);
-        if (err) {
-            ockam__free(r);
-            return err;
-        }
-    } else if (done) {
-        if (k->on_up)
-            return OCKAM_EBUSY; /* someone already waits for this link */
-        k->on_up = done;
-        k->on_up_arg = arg;
+        w->done = done;
+        w->arg = arg;
+        while (*p)
+            p = &(*p)->next;
+        *p = w;
     }
     if (out)
         *out = k;

@@ -30,6 +30,12 @@ struct ble_out {
 
 struct ockam__ble;
 
+struct ble_waiter {
+    struct ble_waiter *next;
+    ockam_ble_connect_cb done;
+    void *arg;
+};
+
 /* A socket of the `bluez` controller watched by the loop; freed (and the socket closed) by
  * its close callback, so it may outlive the link that used it. */
 struct ble_kpoll {
@@ -72,8 +78,7 @@ struct ockam_ble_link {
     uint8_t *big;
     size_t big_len, big_want;
     /* completions */
-    ockam_ble_connect_cb on_up;
-    void *on_up_arg;
+    struct ble_waiter *waiters; /* ockam_ble_connect() callers waiting for the link */
     ockam_ble_closed_cb on_closed;
     void *on_closed_arg;
     ockam_msg *close_marker;
@@ -123,6 +128,8 @@ void ockam__ble_link_channel_up(ockam_ble_link *k);
 void ockam__ble_link_feed(ockam_ble_link *k);
 void ockam__ble_link_tick(ockam_ble_link *k, uint64_t now);
 void ockam__ble_link_init_l2cap(ockam_ble_link *k);
+/* Tell every waiter of k (in the order they came) and forget them. */
+void ockam__ble_link_report(ockam_ble_link *k, ockam_err status);
 /* The `bluez` controller: give the link its kernel socket (connecting: completion pending). */
 ockam_err ockam__ble_link_kernel_attach(ockam_ble_link *k, int fd, bool connecting);
 /* Send what the link has, as far as the socket takes it. */

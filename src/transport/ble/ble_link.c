@@ -368,13 +368,17 @@ ockam__ble_link_new(struct ockam__ble *t, bool outgoing, const char *peer)
 
 /* ---- state changes ------------------------------------------------------------------- */
 
-static void
-report_up(ockam_ble_link *k, ockam_err status)
+void
+ockam__ble_link_report(ockam_ble_link *k, ockam_err status)
 {
-    ockam_ble_connect_cb cb = k->on_up;
-    k->on_up = NULL;
-    if (cb)
-        cb(k, status, k->on_up_arg);
+    while (k->waiters) {
+        struct ble_waiter *w = k->waiters;
+        k->waiters = w->next;
+        ockam_ble_connect_cb done = w->done;
+        void *arg = w->arg;
+        ockam__free(w);
+        done(k, status, arg);
+    }
 }
 
 void
@@ -385,7 +389,7 @@ ockam__ble_link_channel_up(ockam_ble_link *k)
     OCKAM_LOG_I("ble %s: link up (%s)", k->peer, k->addr);
     ockam__ble_link_feed(k);
     ockam__ble_pump(k->t);
-    report_up(k, OCKAM_OK);
+    ockam__ble_link_report(k, OCKAM_OK);
 }
 
 static void
@@ -436,7 +440,7 @@ ockam__ble_link_teardown(ockam_ble_link *k, ockam_err status, const char *why)
         t->pump_next = NULL;
     k->next = t->dead;
     t->dead = k;
-    report_up(k, was_up ? OCKAM_ECLOSED : status == OCKAM_OK ? OCKAM_ECLOSED : status);
+    ockam__ble_link_report(k, was_up || status == OCKAM_OK ? OCKAM_ECLOSED : status);
     finish_close(k);
     ockam__ble_discover(t);
 }
