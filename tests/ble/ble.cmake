@@ -14,15 +14,15 @@ target_link_libraries(ockam_ble_test_util PUBLIC ockam_test_support ockam PkgCon
 add_dependencies(ockam_ble_test_util ockam_btvirt_shim)
 ockam_target_warnings(ockam_ble_test_util)
 
-ockam_add_test(test_ble_units SOURCES ${_ble}/ble_units_test.c LABELS unit TIMEOUT 60)
-ockam_add_test(test_ble_nodes SOURCES ${_ble}/ble_nodes_test.c LIBS ockam_ble_test_util
+ockam_add_test(test_ble_units SOURCES ${_ble}/test_ble_units.c LABELS unit TIMEOUT 60)
+ockam_add_test(test_ble_nodes SOURCES ${_ble}/test_ble_nodes.c LIBS ockam_ble_test_util
                LABELS net TIMEOUT 240)
 ockam_add_test(test_ble_conformance
-    SOURCES ${_ble}/ble_conformance_test.c ${PROJECT_SOURCE_DIR}/tests/conformance/transport_suite.c
+    SOURCES ${_ble}/test_ble_conformance.c ${PROJECT_SOURCE_DIR}/tests/conformance/transport_suite.c
     LIBS ockam_ble_test_util LABELS net TIMEOUT 240)
-ockam_add_test(test_ble_mixed SOURCES ${_ble}/ble_mixed_test.c LIBS ockam_ble_test_util
+ockam_add_test(test_ble_mixed SOURCES ${_ble}/test_ble_mixed.c LIBS ockam_ble_test_util
                LABELS net TIMEOUT 240)
-ockam_add_test(test_ble_bad_input SOURCES ${_ble}/ble_bad_input_test.c LIBS ockam_ble_test_util
+ockam_add_test(test_ble_bad_input SOURCES ${_ble}/test_ble_bad_input.c LIBS ockam_ble_test_util
                LABELS net TIMEOUT 240)
 set_tests_properties(test_ble_nodes test_ble_conformance test_ble_mixed test_ble_bad_input
                      PROPERTIES SKIP_RETURN_CODE 77)

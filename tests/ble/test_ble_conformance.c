@@ -5,7 +5,7 @@
  * The largest message: both nodes use max_message = 1 MiB, so the suite sends 1 MiB (split
  * over SDUs) and 1 MiB + 1 byte, which the sender refuses while the link stays up.
  * Refused connection: a name nobody advertises fails after connect_timeout_ms.
- * Bad frame from a raw client: BLE has no raw socket to the node; ble_bad_input_test.c
+ * Bad frame from a raw client: BLE has no raw socket to the node; test_ble_bad_input.c
  * drives a raw HCI controller of the emulator against a node instead. */
 #include <setjmp.h>
 #include <stdarg.h>
