@@ -62,6 +62,25 @@ add_ble_view(json_t *view, json_t *cfg, json_t *res)
     json_object_set_new(view, "ble_connections", list_or_empty(res, "ble_connections"));
 }
 
+/* Ockam's `transports` list of a node (listeners only, in its field names), for scripts
+ * written against Ockam's NodeResources. */
+static json_t *
+ockam_transports(json_t *res)
+{
+    json_t *out = json_array(), *listeners = json_object_get(res, "tcp_listeners");
+    for (size_t i = 0; i < json_array_size(listeners); i++) {
+        json_t *l = json_array_get(listeners, i);
+        json_t *fc = json_object_get(l, "flow_control_id");
+        char *fc_text = xasprintf("%lld", (long long)json_integer_value(fc));
+        json_array_append_new(out,
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", "Tcp", "mode", "Listen",
+                "socket_addr", cli_str(l, "address"), "worker_addr", "<none>", "processor_address",
+                cli_str(l, "id"), "flow_control_id", fc_text));
+        free(fc_text);
+    }
+    return out;
+}
+
 /* The one JSON shape of a node, for create, show and start (res: GET /node, or NULL). */
 static json_t *
 node_view(const char *name, json_t *res)
@@ -70,7 +89,7 @@ node_view(const char *name, json_t *res)
     bool running = state_node_running(name, &pid);
     json_t *cfg = state_config_load(name);
     const char *addr = json_string_value(json_object_get(cfg, "tcp_listener_address"));
-    char *verbose = addr ? cli_listener_route(addr) : NULL;
+    char *verbose = addr ? cli_display_route(addr, "tcp") : NULL;
     char *short_route = xasprintf("/node/%s", name);
     char *log = state_node_path(name, "node.log");
     json_t *allowed = json_object_get(cfg, "allowed_outgoing");
@@ -81,6 +100,7 @@ node_view(const char *name, json_t *res)
         list_or_empty(res, "tcp_listeners"), "connections", list_or_empty(res, "connections"),
         "services", list_or_empty(res, "services"), "allowed_outgoing",
         json_is_array(allowed) ? json_incref(allowed) : json_array(), "log", log);
+    json_object_set_new(view, "transports", ockam_transports(res));
     add_udp_view(view, cfg, res);
     add_ble_view(view, cfg, res);
     cli_kafka_add_view(view, cfg, res);
@@ -174,14 +194,11 @@ plain_view(json_t *view)
 }
 
 static void
-print_view(json_t *view, bool machine_name)
+print_view(json_t *view)
 {
     char *plain = out_wants_plain() ? plain_view(view) : NULL;
-    const char *name = json_string_value(json_object_get(view, "name"));
-    char *machine = machine_name ? xstrdup(name) : NULL;
-    out_result(plain, machine, view);
+    out_result(plain, NULL, view);
     free(plain);
-    free(machine);
 }
 
 /* ---- node create -------------------------------------------------------------------------- */
@@ -405,7 +422,7 @@ node_show(const cli_args *a)
     char *name = cli_node_or_default(a->npos ? a->pos[0] : NULL, &code);
     if (!name)
         return code;
-    print_view(fetch_view(name), false);
+    print_view(fetch_view(name));
     free(name);
     return EXIT_OK;
 }
@@ -477,7 +494,8 @@ node_start(const cli_args *a)
     code = spawn_node(name, verbosity, &ready);
     if (!code) {
         out_success("Node %s started.", name);
-        print_view(node_view(name, json_object_get(ready, "resources")), true);
+        /* As Ockam: the node as `node show` prints it (JSON on a pipe), not its name. */
+        print_view(node_view(name, json_object_get(ready, "resources")));
     }
     json_decref(ready);
     free(name);

@@ -5,6 +5,7 @@
 #include "cli/output.h"
 #include "cli/state.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,14 +92,27 @@ outlet_list(const cli_args *a)
     return code;
 }
 
+/* GET or DELETE one item of collection at the --at node (see cli_item_request). *node is set
+ * unless the node could not be picked (caller frees). */
+static int
+item_at(const cli_args *a, const char *method, const char *collection, const char *term,
+    char **node, json_t **res)
+{
+    int code = EXIT_OK;
+    *res = NULL;
+    *node = cli_pick_node(args_value(a, "at"), false, &code);
+    if (!*node)
+        return code;
+    return cli_item_request(*node, method, collection, cli_strip_service(a->pos[0]), term, res);
+}
+
 static int
 outlet_show(const cli_args *a)
 {
-    char *node, *path = xasprintf("/node/outlet/%s", a->pos[0]);
+    char *node;
     json_t *o;
-    int code = cli_call_at(a, "at", false, "GET", path, NULL, API_TIMEOUT_MS, &node, &o);
-    free(path);
-    if (!code) {
+    int code = item_at(a, "GET", "/node/outlet", "tcp outlet", &node, &o);
+    if (o) {
         const char *err = json_string_value(json_object_get(o, "last_error"));
         char *plain = xasprintf("Outlet\n  On Node: %s\n  From address: %s\n  To TCP server: %s\n"
                                 "  Connections: %lld%s%s",
@@ -121,11 +135,14 @@ portal_delete(const cli_args *a, const char *what, const char *collection, const
     int code = EXIT_OK;
     if (!confirm_delete(a, what, &code))
         return code;
-    char *node, *path = xasprintf("%s/%s", collection, a->pos[0]);
+    char *node;
     json_t *res;
-    code = cli_call_at(a, "at", false, "DELETE", path, NULL, API_TIMEOUT_MS, &node, &res);
-    free(path);
-    if (!code) {
+    char *term = xstrdup(what);
+    for (char *c = term; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    code = item_at(a, "DELETE", collection, term, &node, &res);
+    free(term);
+    if (res) {
         char *alias = xstrdup(cli_str(res, "alias"));
         char *plain = xasprintf("%s %s with alias %s on %s %s has been deleted", out_mark_ok(),
             label, alias, node_word, node);
@@ -251,11 +268,10 @@ inlet_list(const cli_args *a)
 static int
 inlet_show(const cli_args *a)
 {
-    char *node, *path = xasprintf("/node/inlet/%s", a->pos[0]);
+    char *node;
     json_t *i;
-    int code = cli_call_at(a, "at", false, "GET", path, NULL, API_TIMEOUT_MS, &node, &i);
-    free(path);
-    if (!code) {
+    int code = item_at(a, "GET", "/node/inlet", "tcp inlet", &node, &i);
+    if (i) {
         const char *err = json_string_value(json_object_get(i, "last_error"));
         char *plain = xasprintf("Inlet\n  Alias: %s\n  On Node: %s\n  Status: %s\n  Bind address: "
                                 "%s\n  Outlet route: %s\n  Connections: %lld%s%s",
