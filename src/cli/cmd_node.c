@@ -474,7 +474,7 @@ static int
 node_start(const cli_args *a)
 {
     int code = EXIT_OK;
-    char *name = cli_node_or_default(a->pos[0], &code);
+    char *name = cli_node_or_default(a->npos ? a->pos[0] : NULL, &code);
     if (!name)
         return code;
     if (state_node_running(name, NULL)) {
@@ -667,6 +667,12 @@ static const cli_opt no_opts[] = {{NULL, 0, 0, NULL, NULL}};
 static const cli_opt delete_opts[] = {
     {"all", 'a', OPT_FLAG, NULL, "Delete every node"},
     {"yes", 'y', OPT_FLAG, NULL, "Do not ask for confirmation (needed without a terminal)"},
+    {"force", 'f', OPT_FLAG, NULL, NULL}, /* Ockam's deprecated no-op, kept for scripts */
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static const cli_opt stop_opts[] = {
+    {"force", 'f', OPT_FLAG, NULL, NULL}, /* Ockam's deprecated no-op, kept for scripts */
     {NULL, 0, 0, NULL, NULL},
 };
 
@@ -691,9 +697,9 @@ const cli_cmd cli_node_cmds[] = {
     {"list", "", 0, 0, no_opts, node_list, "List nodes and whether they run (UP or DOWN)", NULL},
     {"show", "[NAME]", 0, 1, no_opts, node_show,
         "Show a node: status, route, listeners, connections, services", NULL},
-    {"start", "NAME", 1, 1, no_opts, node_start,
+    {"start", "[NAME]", 0, 1, no_opts, node_start,
         "Start a stopped node again, with the same listener address, services and listeners", NULL},
-    {"stop", "[NAME]", 0, 1, no_opts, node_stop,
+    {"stop", "[NAME]", 0, 1, stop_opts, node_stop,
         "Stop a node (SIGTERM, then SIGKILL after 5 s); its state is kept", NULL},
     {"delete", "[NAME]", 0, 1, delete_opts, node_delete, "Stop and delete a node, or all of them",
         "Examples:\n  ockam node delete n1 -y\n  ockam node delete --all -y"},

@@ -52,7 +52,7 @@ commands=(
     assert_failure 64
     run ockam node list --output yaml
     assert_failure 64
-    run ockam node start
+    run ockam node start --nope
     assert_failure 64
 }
 

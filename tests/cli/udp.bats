@@ -113,7 +113,7 @@ udp_stat() { # node kind(udp_listeners|udp_connections) field
     assert_output "127.0.0.1:$port"
     run ockam udp-listener show "$id" --at n1
     assert_failure 70
-    assert_output --partial "There is no UDP listener"
+    assert_output --partial "UDP listener $id was not found on node n1"
     run ockam udp-listener list --at n1 --output json
     assert_output "[]"
     run ockam message send hi --to "$route/service/echo" --timeout 1s
@@ -208,7 +208,7 @@ udp_stat() { # node kind(udp_listeners|udp_connections) field
     assert_output "$u"
     run ockam udp-connection show "$u" --at n1
     assert_failure 70
-    assert_output --partial "There is no UDP connection"
+    assert_output --partial "was not found on node n1"
     run ockam message send hello --from n1 --to "$u/service/uppercase" --timeout 1s
     assert_failure 70
 }
