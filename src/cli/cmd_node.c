@@ -390,6 +390,7 @@ list_entry(const char *name, const char *def, strbuf *plain)
     json_t *e = json_pack("{s:s, s:s, s:o, s:b, s:s?}", "name", name, "status",
         running ? "running" : "stopped", "pid", running && pid ? json_integer(pid) : json_null(),
         "is_default", dflt, "tcp_listener_address", addr);
+    json_object_set_new(e, "node_name", json_string(name)); /* Ockam's key for the name */
     free(addr);
     return e;
 }

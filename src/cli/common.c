@@ -24,7 +24,7 @@ static int
 no_such_node(const char *name)
 {
     char *hint = xasprintf("Run 'ockam node list' to see your nodes.");
-    out_error(EXIT_RUNTIME, hint, "There is no node named %s.", name);
+    out_error(EXIT_RUNTIME, hint, "The node %s was not found.", name);
     free(hint);
     return EXIT_RUNTIME;
 }
@@ -135,7 +135,7 @@ node_route(const char *name, ockam_multiaddr **out)
 {
     if (!state_name_valid(name) || !state_node_exists(name))
         return out_error(EXIT_RUNTIME, "Run 'ockam node list' to see your nodes.",
-            "There is no node named %s.", name);
+            "The node %s was not found.", name);
     if (!state_node_running(name, NULL)) {
         char *hint = xasprintf("Start it with 'ockam node start %s'.", name);
         out_error(EXIT_RUNTIME, hint, "The node %s is not running.", name);
@@ -381,6 +381,8 @@ cli_create_connection(const cli_args *a, const char *collection, const char *kin
         out_mark_ok(), kind, node, to, route);
     json_object_set_new(res, "from", json_string(node));
     json_object_set_new(res, "to", json_string(to));
+    /* Ockam's create output: "address" is the route to use ("/worker/<hex>"). */
+    json_object_set_new(res, "address", json_string(route));
     out_result(plain, route, res);
     free(plain);
     free(route);

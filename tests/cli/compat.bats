@@ -205,3 +205,19 @@ tcp_port() {
     assert_failure 70
     assert_output --partial "TCP connection 0123 was not found on node n1"
 }
+
+@test "JSON keys Ockam scripts read: node list node_name, tcp-connection create address" {
+    ockam node create n1
+    ockam node create n2
+    run ockam node list --output json
+    assert_equal "$(jq -r '[.[].node_name] | sort | join(",")' <<<"$output")" "n1,n2"
+    run ockam tcp-connection create --from n1 --to "127.0.0.1:$(node_port n2)" --output json
+    assert_success
+    c=$(jq -r .address <<<"$output")
+    [[ "$c" == /worker/* ]]
+    run ockam message send hi --from n1 --to "$c/service/uppercase"
+    assert_output "HI"
+    run ockam node show nope
+    assert_failure 70
+    assert_output --partial "The node nope was not found"
+}

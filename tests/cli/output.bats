@@ -108,7 +108,7 @@ commands=(
     refute_output --partial "SECURITY WARNING"
     run ockam node show nope -q
     assert_failure 70
-    assert_output --partial "There is no node named nope"
+    assert_output --partial "The node nope was not found"
 }
 
 @test "OCKAM_HOME isolates state" {

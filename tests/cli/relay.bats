@@ -131,5 +131,5 @@ wait_relay_up() {
     assert_output --partial "--at"
     run ockam relay create x --at /node/nope --to n3
     assert_failure 70
-    assert_output --partial "There is no node named nope"
+    assert_output --partial "The node nope was not found"
 }

@@ -135,7 +135,7 @@ udp_stat() { # node kind(udp_listeners|udp_connections) field
     assert_failure 70
     run ockam udp-listener create 127.0.0.1:0 --at nobody
     assert_failure 70
-    assert_output --partial "There is no node named nobody"
+    assert_output --partial "The node nobody was not found"
 }
 
 @test "node create --udp-listener-address: shown, used, and its startup errors" {
