@@ -3,6 +3,7 @@
 #include "cli/output.h"
 #include "cli/state.h"
 #include "ockam/ockam.h"
+#include "ockam_commit.h" /* generated: OCKAM_COMMIT */
 
 #include <signal.h>
 #include <stdio.h>
@@ -296,7 +297,8 @@ dispatch(int argc, char **argv)
     bool help = has_flag(argc, argv, "--help", "-h");
     if (w1 < 0) {
         if (has_flag(argc, argv, "--version", "-V")) {
-            printf("ockam %s\n", OCKAM_VERSION_STRING);
+            /* As Ockam's own: the version, then the commit on a second line. */
+            printf("ockam %s\ncompiled from: %s\n", OCKAM_VERSION_STRING, OCKAM_COMMIT);
             return EXIT_OK;
         }
         print_top_help(help ? stdout : stderr);
