@@ -10,12 +10,16 @@ commands=(
     "tcp-connection create" "tcp-connection list" "tcp-connection show" "tcp-connection delete"
 )
 
-@test "--version and -V print the version" {
+@test "--version and -V print the version and the commit" {
     run ockam --version
     assert_success
-    assert_output --regexp '^ockam [0-9]+\.[0-9]+\.[0-9]+$'
+    assert_line --index 0 --regexp '^ockam [0-9]+\.[0-9]+\.[0-9]+$'
+    # The commit of this checkout, as Ockam's prints it ("compiled from: <hash>").
+    commit=$(git -C "$BATS_TEST_DIRNAME" rev-parse --short=12 HEAD)
+    assert_line --index 1 "compiled from: $commit"
     run ockam -V
     assert_success
+    assert_line --index 0 --regexp '^ockam [0-9]+\.[0-9]+\.[0-9]+$'
 }
 
 @test "--help and -h work on every command and group" {
