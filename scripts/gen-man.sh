@@ -58,12 +58,14 @@ to_roff() {
     '
 }
 
+# Text for roff: '-' is a minus sign (copy-pasted options must keep it), not a hyphen.
+dash() { printf '%s' "${1//-/\\-}"; }
+
 # NAME line, from the first line of a help text ("ockam 0.1.0: Ockam routing ..." for ockam).
 page_header() {
     local page=$1 summary=$2
-    printf '.TH %s 1 "%s" "ockam %s" "Ockam Manual"\n' "$(echo "$page" | tr a-z A-Z | sed 's/-/\\-/g')" \
-        "$date" "$version"
-    printf '.SH NAME\n%s \\- %s\n' "$(echo "$page" | sed 's/-/\\-/g')" "$(echo "$summary" | sed 's/-/\\-/g')"
+    printf '.TH %s 1 "%s" "ockam %s" "Ockam Manual"\n' "$(dash "${page^^}")" "$date" "$version"
+    printf '.SH NAME\n%s \\- %s\n' "$(dash "$page")" "$(dash "$summary")"
 }
 
 commands=$("$ockam" --help | awk '/^Commands:$/ {on = 1; next} on && /^$/ {exit} on {print $1}')
@@ -78,7 +80,7 @@ commands=$("$ockam" --help | awk '/^Commands:$/ {on = 1; next} on && /^$/ {exit}
     echo ".SH SEE ALSO"
     sep=""
     for c in $commands; do
-        printf '%s\\fBockam\\-%s\\fR(1)' "$sep" "$(echo "$c" | sed 's/-/\\-/g')"
+        printf '%s\\fBockam\\-%s\\fR(1)' "$sep" "$(dash "$c")"
         sep=", "
     done
     echo
@@ -98,14 +100,13 @@ for c in $commands; do
             echo ".SH COMMANDS"
             for s in $subs; do
                 help=$("$ockam" "$c" "$s" --help)
-                printf '.SS "ockam %s %s"\n' "$(echo "$c" | sed 's/-/\\-/g')" "$s"
-                echo "$(head -n1 <<<"$help" | sed 's/-/\\-/g')"
+                printf '.SS "ockam %s %s"\n%s\n' "$(dash "$c")" "$s" "$(dash "$(head -n1 <<<"$help")")"
                 # The global options are in ockam(1), once.
                 awk '/^Global options:$/ {skip = 1; next} skip && /^$/ {skip = 0; next} !skip' \
                     <<<"$help" | to_roff SS
             done
         fi
         echo ".SH SEE ALSO"
-        echo '\fBockam\fR(1)'
+        printf '%s\n' '\fBockam\fR(1)'
     } >"$out/ockam-$c.1"
 done

@@ -392,7 +392,7 @@ static const cli_opt inlet_create_opts[] = {
 static const cli_opt delete_opts[] = {
     {"at", 0, OPT_VALUE, "NODE", "The node to act on [default: the default node]"},
     {"yes", 'y', OPT_FLAG, NULL, "Do not ask for confirmation (needed without a terminal)"},
-    {"all", 0, OPT_FLAG, NULL, "Delete every one of the node's"},
+    {"all", 0, OPT_FLAG, NULL, "Delete all of them on the node"},
     {NULL, 0, 0, NULL, NULL},
 };
 
