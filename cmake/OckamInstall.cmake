@@ -30,15 +30,21 @@ set_target_properties(ockam PROPERTIES POSITION_INDEPENDENT_CODE ON)
 target_compile_options(ockam PRIVATE -fno-semantic-interposition)
 target_include_directories(ockam INTERFACE $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
 
-# Link-time dependencies of libockam for pkg-config and the CMake package: libuv always,
-# librdkafka with the Kafka transport.
+# What libockam links, for pkg-config (Requires.private) and the CMake package: every
+# pkg-config module the `ockam` target links (libuv; libcrypto; librdkafka with the Kafka
+# transport; ...), found from its link list so that a new dependency cannot be forgotten.
 get_target_property(_ockam_links ockam LINK_LIBRARIES)
-set(OCKAM_PC_REQUIRES "libuv >= 1.44")
-set(OCKAM_WITH_RDKAFKA OFF)
-if("PkgConfig::RDKAFKA" IN_LIST _ockam_links)
-    string(APPEND OCKAM_PC_REQUIRES ", rdkafka >= 1.9")
-    set(OCKAM_WITH_RDKAFKA ON)
-endif()
+set(OCKAM_PC_MODULES "")
+foreach(_l IN LISTS _ockam_links)
+    if(_l MATCHES "^PkgConfig::(.+)$")
+        if(NOT DEFINED ${CMAKE_MATCH_1}_MODULE_NAME)
+            message(FATAL_ERROR "libockam links ${_l}: its pkg-config module name is unknown")
+        endif()
+        list(APPEND OCKAM_PC_MODULES ${${CMAKE_MATCH_1}_MODULE_NAME})
+    endif()
+endforeach()
+list(REMOVE_DUPLICATES OCKAM_PC_MODULES)
+string(JOIN ", " OCKAM_PC_REQUIRES ${OCKAM_PC_MODULES})
 
 if(OCKAM_BUILD_SHARED)
     # A target needs one source of its own; all the code comes from libockam.a.
