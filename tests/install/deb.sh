@@ -48,6 +48,15 @@ done
 check "libockam-dev depends on libockam0 (= $version)" \
     grep -q "libockam0 (= $version)" <<<"$(dpkg-deb -f "$(deb libockam-dev)" Depends)"
 check "libockam0 depends on libuv1" grep -q "libuv1" <<<"$(dpkg-deb -f "$(deb libockam0)" Depends)"
+# pkg-config needs every Requires.private module of ockam.pc: libockam-dev depends on the
+# package that has each one's .pc file.
+dev_depends=$(dpkg-deb -f "$(deb libockam-dev)" Depends)
+dpkg-deb --fsys-tarfile "$(deb libockam-dev)" | tar -xO --wildcards '*/pkgconfig/ockam.pc' >"$work/ockam.pc"
+for m in $(sed -n 's/^Requires.private: //p' "$work/ockam.pc" | tr ',' '\n' | awk '{print $1}'); do
+    pc=$(pkg-config --variable=pcfiledir "$m")/$m.pc
+    pkg=$(dpkg -S "$pc" 2>/dev/null | head -n1 | cut -d: -f1)
+    check "libockam-dev depends on $pkg (for $m.pc)" grep -q "\b$pkg\b" <<<"$dev_depends"
+done
 
 # Unpacked into a scratch root.
 root=$work/root
