@@ -154,7 +154,7 @@ portal_delete_all(const cli_args *a, const char *what, const char *collection, c
     const char *node_word)
 {
     char *node;
-    json_t *list;
+    json_t *list = NULL; /* stays NULL when no node could be picked */
     int code = cli_call_at(a, "at", false, "GET", collection, NULL, API_TIMEOUT_MS, &node, &list);
     char *term = lower(what), *q = NULL;
     if (!code && json_array_size(list) == 0) {

@@ -162,8 +162,7 @@ strip_words(int argc, char **argv, int w1, int w2, int *out_argc)
     return rest;
 }
 
-/* ---- routes from standard input ---------------------------------------------------------------
- */
+/* ---- routes from standard input ------------------------------------------------------------ */
 
 /* The segments of one line of stdin, each prefixed with '/' ("a/b/" -> "/a/b"); NULL at EOF. */
 static char *
