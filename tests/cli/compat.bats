@@ -164,6 +164,9 @@ tcp_port() {
     assert_output "[]"
     run ockam tcp-outlet delete
     assert_failure 64
+    run ockam tcp-outlet delete --all -y --at nope
+    assert_failure 70
+    assert_output --partial "The node nope was not found"
     run ockam tcp-inlet create --from "$(tcp_port)" --to /node/n1/service/outlet \
         --connection-wait 10ms
     assert_success
