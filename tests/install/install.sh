@@ -5,7 +5,8 @@
 #     libockam.pc, the CMake package, bin/ockam, man pages, bash completion
 #   - libockam.so exports exactly the OCKAM_API functions of the installed headers, all ockam_*,
 #     and needs only what ockam.pc declares, never jansson (the CLI's node manager)
-#   - examples/ built out of tree through find_package(ockam) and through pkg-config, plus a
+#   - examples/ (local routing, a TCP round trip) built out of tree through find_package(ockam)
+#     (shared and static) and through pkg-config, plus a
 #     plain `cc $(pkg-config --cflags --libs ockam)` and a static link through
 #     `pkg-config --static`: each runs and its message comes back
 #   - `man -l` renders every page without a warning, the completion completes, ockam --version
@@ -80,13 +81,21 @@ check "libockam.so does not need jansson (the command's node manager is not in i
     test -z "$(grep jansson <<<"$needed")"
 
 # ---- examples, out of tree ----------------------------------------------------------------
-run_example() { # run_example DESCRIPTION BINARY
-    local out
+run_example() { # run_example DESCRIPTION BINARY: local_routing, and tcp_echo beside it if built
+    local out dir
     if out=$("$2" 2>&1) && grep -q "reply arrived at app" <<<"$out" &&
         grep -q 'payload: "Hello Ockam!"' <<<"$out"; then
         ok "$1"
     else
         fail "$1"
+        echo "$out" | tail -n 5
+    fi
+    dir=$(dirname "$2")
+    [ -x "$dir/tcp_echo" ] || return 0
+    if out=$("$dir/tcp_echo" 2>&1) && grep -q 'reply over TCP: "Hello over TCP"' <<<"$out"; then
+        ok "${1/examples/tcp_echo}"
+    else
+        fail "${1/examples/tcp_echo}"
         echo "$out" | tail -n 5
     fi
 }
