@@ -41,7 +41,7 @@ to_roff() {
         next
     }
     /^$/ { flush_text(); section = ""; print ".PP"; next }
-    section ~ /OPTIONS|COMMANDS/ && /^  [^ ]|^      --/ {    # one option or command
+    section ~ /OPTIONS|COMMANDS|EXIT STATUS|ENVIRONMENT/ && /^  [^ ]|^      --/ {    # one entry
         line = $0
         sub(/^ +/, "", line)
         if (match(line, /  +/)) {

@@ -61,7 +61,16 @@ print_top_help(FILE *f)
     fprintf(f,
         "\nRun 'ockam COMMAND --help' for more. State lives in $OCKAM_HOME (default "
         "~/.ockam).\n\nExample:\n  ockam node create n1\n  ockam message send hello "
-        "--to /node/n1/service/echo\n");
+        "--to /node/n1/service/echo\n"
+        "\nExit status:\n"
+        "  0                                  Success\n"
+        "  64                                 Usage error: unknown command or option, bad "
+        "argument\n"
+        "  70                                 Runtime error: not found, not running, refused, "
+        "timeout\n"
+        "\nEnvironment:\n"
+        "  OCKAM_HOME                         Where nodes keep their state [default: ~/.ockam]\n"
+        "  NO_COLOR                           No colours when set and not empty\n");
 }
 
 static void
