@@ -47,7 +47,10 @@ for f in usr/bin/ockam man1/ockam.1.gz man1/ockam-node.1.gz completions/ockam; d
 done
 check "libockam-dev depends on libockam0 (= $version)" \
     grep -q "libockam0 (= $version)" <<<"$(dpkg-deb -f "$(deb libockam-dev)" Depends)"
-check "libockam0 depends on libuv1" grep -q "libuv1" <<<"$(dpkg-deb -f "$(deb libockam0)" Depends)"
+runtime_depends=$(dpkg-deb -f "$(deb libockam0)" Depends)
+check "libockam0 depends on libuv1" grep -q "libuv1" <<<"$runtime_depends"
+check "libockam0 does not depend on jansson (the node manager is the command's)" \
+    test -z "$(grep jansson <<<"$runtime_depends")"
 # pkg-config needs every Requires.private module of ockam.pc: libockam-dev depends on the
 # package that has each one's .pc file.
 dev_depends=$(dpkg-deb -f "$(deb libockam-dev)" Depends)
