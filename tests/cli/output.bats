@@ -14,9 +14,11 @@ commands=(
     run ockam --version
     assert_success
     assert_line --index 0 --regexp '^ockam [0-9]+\.[0-9]+\.[0-9]+$'
-    # The commit of this checkout, as Ockam's prints it ("compiled from: <hash>").
-    commit=$(git -C "$BATS_TEST_DIRNAME" rev-parse --short=12 HEAD)
-    assert_line --index 1 "compiled from: $commit"
+    # The commit it was built from, as Ockam's prints it ("compiled from: <hash>"): a commit of
+    # this repository (HEAD when the build is current).
+    assert_line --index 1 --regexp '^compiled from: [0-9a-f]{12}$'
+    commit=${lines[1]#compiled from: }
+    git -C "$BATS_TEST_DIRNAME" cat-file -e "$commit^{commit}"
     run ockam -V
     assert_success
     assert_line --index 0 --regexp '^ockam [0-9]+\.[0-9]+\.[0-9]+$'
