@@ -13,7 +13,7 @@ test_pkgs=(clang libclang-rt-14-dev libcmocka-dev clang-format bats bats-assert 
            debhelper dpkg-dev man-db binutils)
 # Building the Debian packages (make deb).
 deb_pkgs=(debhelper dpkg-dev)
-bench_pkgs=(hyperfine socat gnuplot-nox libzmq3-dev libnng-dev)
+bench_pkgs=(hyperfine socat gnuplot-nox libzmq3-dev libnng-dev openssl)
 
 pkgs=("${build_pkgs[@]}")
 case "$profile" in
