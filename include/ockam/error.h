@@ -46,6 +46,9 @@ typedef enum ockam_err {
     OCKAM_ETRAILING,  /* unexpected bytes after the end of an item */
     OCKAM_EMULTIADDR, /* malformed multiaddr */
     OCKAM_ESYSERR,    /* other operating-system error */
+    /* secure channels */
+    OCKAM_EAUTH,      /* authentication failed: a MAC, signature or key binding did not verify */
+    OCKAM_EUNTRUSTED, /* the peer authenticated, but the trust policy refuses its identity */
     OCKAM_ERR_COUNT
 } ockam_err;
 

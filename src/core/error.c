@@ -39,6 +39,8 @@ static const struct err_text texts[OCKAM_ERR_COUNT] = {
     [OCKAM_ETRAILING] = {"OCKAM_ETRAILING", "unexpected bytes after the end of the message"},
     [OCKAM_EMULTIADDR] = {"OCKAM_EMULTIADDR", "malformed multiaddr"},
     [OCKAM_ESYSERR] = {"OCKAM_ESYSERR", "operating system error"},
+    [OCKAM_EAUTH] = {"OCKAM_EAUTH", "authentication failed"},
+    [OCKAM_EUNTRUSTED] = {"OCKAM_EUNTRUSTED", "peer identity not trusted"},
 };
 
 const char *
