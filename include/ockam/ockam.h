@@ -5,6 +5,7 @@
 #include "ockam/addr.h"
 #include "ockam/common.h"
 #include "ockam/error.h"
+#include "ockam/identity.h"
 #include "ockam/kafka.h"
 #include "ockam/msg.h"
 #include "ockam/multiaddr.h"
@@ -17,6 +18,7 @@
 #include "ockam/tcp.h"
 #include "ockam/udp.h"
 #include "ockam/uds.h"
+#include "ockam/vault.h"
 #include "ockam/wire.h"
 
 #define OCKAM_VERSION_STRING "0.1.0"
