@@ -28,6 +28,15 @@ typedef struct ockam_origin {
     ockam_flow_id spawner;  /* the listener that accepted that connection, or 0 */
 } ockam_origin;
 
+/* True for a message created on this node (no transport origin). Every "did this come from
+ * another node?" decision -- the router's flow control, the transports' outgoing rules, a
+ * service's own checks -- uses this test. */
+static inline bool
+ockam_origin_is_local(ockam_origin o)
+{
+    return o.producer == 0 && o.spawner == 0;
+}
+
 OCKAM_API ockam_msg *ockam_msg_new(void); /* empty routes and payload; NULL on ENOMEM */
 OCKAM_API void ockam_msg_free(ockam_msg *msg);
 /* Deep copy, including local info and origin. NULL on ENOMEM. */

@@ -201,8 +201,6 @@ start_api(struct noderun *r, startup_error *e)
     ockam__nodemanager_opts opts = {
         .node_name = r->name,
         .api_listener = api,
-        .allowed_outgoing = r->allowed,
-        .allowed_outgoing_count = r->nallowed,
         .on_change = on_change,
         .user = r,
     };

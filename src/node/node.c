@@ -1,4 +1,5 @@
-/* The node: loop, workers, router, flow control, timers, post.
+/* The node: loop, workers, router, timers, post. The security rules the router applies (flow
+ * control) and the flow-control registrations live in node/policy.c.
  *
  * Delivery model: each worker has a mailbox (intrusive FIFO of messages). Sending checks the
  * route, access and flow control synchronously (so the sender gets an error code), then
@@ -6,6 +7,7 @@
  * handle drains the ready list in batches, so a chain of local hops runs without a loop turn
  * per message, and I/O still gets its turn after each batch. */
 #include "node/node_internal.h"
+#include "node/policy.h"
 #include "node/registry.h"
 #include "transport/transport.h"
 
@@ -65,7 +67,7 @@ struct ockam_node {
     size_t workers;
     ockam_worker *ready_head, *ready_tail;
     ockam_timer *timers;
-    ockam_flow_id next_flow_id;
+    struct ockam__policy policy;
     uv_mutex_t post_lock;
     struct post_item *posts;
     atomic_bool stop_requested;
@@ -240,7 +242,7 @@ ockam_node_new(void)
     uv_unref((uv_handle_t *)&n->wakeup);
     ockam__registry_init(&n->registry);
     n->loop.data = n;
-    n->next_flow_id = 1;
+    ockam__policy_init(&n->policy);
     atomic_init(&n->stop_requested, false);
     return n;
 
@@ -328,6 +330,7 @@ ockam_node_free(ockam_node *n)
         OCKAM_LOG_E("node loop did not close cleanly: %s", uv_strerror(rc));
     stop_all_workers(n);
     ockam__registry_fini(&n->registry);
+    ockam__policy_fini(&n->policy);
     for (struct post_item *p = n->posts; p;) {
         struct post_item *next = p->next;
         ockam__free(p);
@@ -607,15 +610,6 @@ ockam_node_worker_count(const ockam_node *n)
 
 /* ---- routing ------------------------------------------------------------------------- */
 
-static bool
-flow_allows(const struct ockam__entry *e, ockam_origin o)
-{
-    if (o.producer == 0 && o.spawner == 0)
-        return true;
-    return e->any_origin || ockam__entry_consumes(e, o.producer)
-        || ockam__entry_consumes(e, o.spawner);
-}
-
 static void
 enqueue(ockam_node *n, ockam_worker *w, ockam_msg *m)
 {
@@ -660,7 +654,7 @@ route_local(ockam_node *n, ockam_msg *m, ockam_addr next)
         log_addr(OCKAM_LOG_WARN, "dropping message: no worker at", next);
         return drop(m, OCKAM_ENOENT);
     }
-    if (!flow_allows(e, m->origin)) {
+    if (!ockam__policy_flow_allows(e, m->origin)) {
         log_addr(OCKAM_LOG_WARN, "dropping message from another node: flow control denies", next);
         return drop(m, OCKAM_EACCES);
     }
@@ -766,45 +760,7 @@ ockam_reply(ockam_worker *from, ockam_msg *m, const void *data, size_t len)
     return route_msg(from->node, from, m);
 }
 
-/* ---- flow control -------------------------------------------------------------------- */
-
-ockam_flow_id
-ockam_flow_id_new(ockam_node *n)
-{
-    return n->next_flow_id++;
-}
-
-static struct ockam__entry *
-entry_for(ockam_node *n, const char *address, bool create)
-{
-    size_t len = strlen(address);
-    if (len == 0 || len > OCKAM_MAX_ADDR_LEN)
-        return NULL;
-    if (create)
-        return ockam__registry_get(&n->registry, (const uint8_t *)address, len);
-    return ockam__registry_find(&n->registry, (const uint8_t *)address, len);
-}
-
-ockam_err
-ockam_flow_add_consumer(ockam_node *n, const char *address, ockam_flow_id id)
-{
-    if (id == 0)
-        return OCKAM_EINVAL;
-    struct ockam__entry *e = entry_for(n, address, true);
-    if (!e)
-        return OCKAM_ENOMEM;
-    return ockam__entry_add_consumer(e, id);
-}
-
-void
-ockam_flow_remove_consumer(ockam_node *n, const char *address, ockam_flow_id id)
-{
-    struct ockam__entry *e = entry_for(n, address, false);
-    if (e) {
-        ockam__entry_remove_consumer(e, id);
-        n->registry.removals++;
-    }
-}
+/* ---- what the policy module needs ------------------------------------------------- */
 
 uint64_t
 ockam__node_flow_epoch(const ockam_node *n)
@@ -812,21 +768,16 @@ ockam__node_flow_epoch(const ockam_node *n)
     return n->registry.removals;
 }
 
-bool
-ockam_flow_is_consumer(ockam_node *n, const char *address, ockam_flow_id id)
+struct ockam__registry *
+ockam__node_registry(ockam_node *n)
 {
-    struct ockam__entry *e = entry_for(n, address, false);
-    return e && ockam__entry_consumes(e, id);
+    return &n->registry;
 }
 
-ockam_err
-ockam_flow_allow_any_origin(ockam_node *n, const char *address, bool allow)
+struct ockam__policy *
+ockam__node_policy(ockam_node *n)
 {
-    struct ockam__entry *e = entry_for(n, address, true);
-    if (!e)
-        return OCKAM_ENOMEM;
-    e->any_origin = allow;
-    return OCKAM_OK;
+    return &n->policy;
 }
 
 /* ---- timers -------------------------------------------------------------------------- */

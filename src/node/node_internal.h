@@ -19,6 +19,12 @@ void ockam__node_route_incoming(ockam_node *node, ockam_msg *msg);
  * registration seen earlier still holds: a transport may skip checking it again. */
 uint64_t ockam__node_flow_epoch(const ockam_node *node);
 
+/* The node's address registry and policy state, for the policy module (node/policy.c). */
+struct ockam__registry;
+struct ockam__policy;
+struct ockam__registry *ockam__node_registry(ockam_node *node);
+struct ockam__policy *ockam__node_policy(ockam_node *node);
+
 /* True while ockam_node_free() is tearing the node down. */
 bool ockam__node_closing(const ockam_node *node);
 

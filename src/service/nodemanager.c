@@ -3,6 +3,7 @@
 #include "service/nodemanager.h"
 
 #include "core/core.h"
+#include "node/policy.h"
 #include "ockam/multiaddr.h"
 #include "ockam/services.h"
 #include "ockam/tcp.h"
@@ -58,8 +59,6 @@ struct ockam__nodemanager {
     ockam_node *node;
     ockam_worker *worker;
     char *name;
-    char **allowed;
-    size_t nallowed;
     void (*on_change)(ockam__nodemanager *nm, void *user);
     void *user;
     struct service *services;
@@ -471,12 +470,19 @@ services_json(ockam__nodemanager *nm)
     return arr;
 }
 
+static void
+allowed_append(const char *entry, void *arr)
+{
+    json_array_append_new(arr, json_string(entry));
+}
+
+/* The node's list, as given to every transport the node runs (the TCP copy is the one every
+ * node has). */
 static json_t *
 allowed_json(ockam__nodemanager *nm)
 {
     json_t *arr = json_array();
-    for (size_t i = 0; i < nm->nallowed; i++)
-        json_array_append_new(arr, json_string(nm->allowed[i]));
+    ockam__policy_outgoing_each(nm->node, OCKAM_TRANSPORT_TCP, allowed_append, arr);
     return arr;
 }
 
@@ -1062,9 +1068,6 @@ nm_on_stop(ockam_worker *w, void *user)
         ockam__free(nm->services[i].addr);
         ockam__free(nm->services[i].type);
     }
-    for (size_t i = 0; i < nm->nallowed; i++)
-        ockam__free(nm->allowed[i]);
-    ockam__free(nm->allowed);
     ockam__free(nm->conns);
     ockam__free(nm->services);
     ockam__free(nm->listeners);
@@ -1072,23 +1075,6 @@ nm_on_stop(ockam_worker *w, void *user)
     ockam__nm_portal_free(nm);
     ockam__free(nm->name);
     ockam__free(nm);
-}
-
-static ockam_err
-copy_allowed(ockam__nodemanager *nm, const ockam__nodemanager_opts *opts)
-{
-    if (!opts->allowed_outgoing_count)
-        return OCKAM_OK;
-    nm->allowed = ockam__zalloc(opts->allowed_outgoing_count * sizeof *nm->allowed);
-    if (!nm->allowed)
-        return OCKAM_ENOMEM;
-    for (size_t i = 0; i < opts->allowed_outgoing_count; i++) {
-        nm->allowed[i] = ockam__strdup(opts->allowed_outgoing[i]);
-        if (!nm->allowed[i])
-            return OCKAM_ENOMEM;
-        nm->nallowed++;
-    }
-    return OCKAM_OK;
 }
 
 ockam_err
@@ -1106,7 +1092,7 @@ ockam__nodemanager_start(
     nm->pending.next = nm->pending.prev = &nm->pending;
     nm->name = ockam__strdup(opts->node_name);
     ockam_worker_opts wopts = {.on_message = nm_on_message, .on_stop = nm_on_stop, .user = nm};
-    ockam_err err = nm->name ? copy_allowed(nm, opts) : OCKAM_ENOMEM;
+    ockam_err err = nm->name ? OCKAM_OK : OCKAM_ENOMEM;
     if (!err)
         err = ockam_worker_start(node, OCKAM__NODEMANAGER_ADDR, &wopts, &nm->worker);
     if (err) {

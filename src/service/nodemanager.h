@@ -113,9 +113,6 @@ typedef struct ockam__nodemanager_opts {
     const char *node_name;
     /* The api.sock listener: the only flow the manager consumes. Required. */
     ockam_listener *api_listener;
-    /* Allowed outgoing destinations (reported by GET /node; the TCP transport enforces them). */
-    const char *const *allowed_outgoing;
-    size_t allowed_outgoing_count;
     /* Called after anything that `node start` must restore changed (listeners, services). */
     void (*on_change)(ockam__nodemanager *nm, void *user);
     void *user;

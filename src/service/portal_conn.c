@@ -283,9 +283,8 @@ conn_named(struct ockam__portal_conn *pc, const char *addr)
 static void
 hold_source(struct ockam__portal_conn *pc, const ockam_msg *msg)
 {
-    ockam_origin o = ockam_msg_origin(msg);
     const ockam_route *ret = ockam_msg_return_const(msg);
-    if (o.producer == 0 && o.spawner == 0) {
+    if (ockam_origin_is_local(ockam_msg_origin(msg))) {
         send_local_pause(pc, true);
         pc->holding_local = true;
         return;
@@ -635,8 +634,8 @@ static bool
 on_local_control(struct ockam__portal_conn *pc, const ockam_msg *msg)
 {
     ockam_slice v;
-    ockam_origin o = ockam_msg_origin(msg);
-    if (o.producer || o.spawner || !ockam_msg_local_info_get(msg, CTL_PAUSE, &v) || v.len != 1)
+    if (!ockam_origin_is_local(ockam_msg_origin(msg))
+        || !ockam_msg_local_info_get(msg, CTL_PAUSE, &v) || v.len != 1)
         return false;
     pc->peer_paused = v.ptr[0] != 0;
     pc_update_reading(pc);

@@ -19,8 +19,7 @@
 #define OBUF_KEEP (256u * 1024u) /* output buffers above this are freed once written */
 #define OBUF_MAX ((size_t)INT32_MAX)
 #define LISTEN_BACKLOG 4096
-#define CLOSE_LINGER_MS 10000u /* ockam_conn_close: longest wait for the flush */
-#define MAX_TRACKED_CONSUMERS 256u
+#define CLOSE_LINGER_MS 10000u     /* ockam_conn_close: longest wait for the flush */
 #define FRAMES_PER_TURN 128u       /* frames routed per connection per loop turn, at most */
 #define IN_PLACE_MIN (16u * 1024u) /* payloads written from the message's buffer, no copy */
 #define OSEG_MAX 32u               /* such payloads per output buffer */
@@ -252,7 +251,7 @@ find_by_flow(struct ockam__stream *st, ockam_flow_id id)
 {
     uint64_t h = ockam__hash_u64(id);
     for (struct ockam__hent *e = cmap_chain(&st->by_flow, h); e; e = e->next) {
-        if (e->hash == h && e->conn->flow_id == id)
+        if (e->hash == h && e->conn->flow.id == id)
             return e->conn;
     }
     return NULL;
@@ -287,9 +286,7 @@ conn_free(ockam_conn *c)
     ockam__free(c->paused);
     ockam__free(c->watchers);
     ockam__free(c->drains);
-    for (uint32_t i = 0; i < c->nconsumers; i++)
-        ockam__free(c->consumers[i]);
-    ockam__free(c->consumers);
+    ockam__policy_flow_fini(&c->flow);
     ockam__free(c->peer);
     if (c->ai_list)
         uv_freeaddrinfo(c->ai_list);
@@ -344,7 +341,7 @@ ockam__conn_renew_handle(ockam_conn *c)
     return OCKAM_OK;
 }
 
-/* ---- close watchers and consumers ----------------------------------------------------- */
+/* ---- close watchers --------------------------------------------------------------------- */
 
 static void
 notify_watchers(ockam_conn *c, ockam_err reason)
@@ -369,86 +366,6 @@ report_connect(ockam_conn *c, ockam_err status)
     c->connect_cb = NULL;
     if (cb)
         cb(status == OCKAM_OK ? c : NULL, status, c->connect_user);
-}
-
-static void
-forget_consumers(ockam_conn *c)
-{
-    for (uint32_t i = 0; i < c->nconsumers; i++) {
-        ockam_flow_remove_consumer(c->st->node, c->consumers[i], c->flow_id);
-        ockam__free(c->consumers[i]);
-    }
-    c->nconsumers = 0;
-}
-
-static bool
-consumer_tracked(const ockam_conn *c, const char *name)
-{
-    for (uint32_t i = 0; i < c->nconsumers; i++) {
-        if (strcmp(c->consumers[i], name) == 0)
-            return true;
-    }
-    return false;
-}
-
-/* Remember a consumer registration so that it is removed with the connection (otherwise a
- * long-lived worker would collect the flow ids of every connection it ever used). */
-static void
-track_consumer(ockam_conn *c, const char *name)
-{
-    if (consumer_tracked(c, name))
-        return;
-    if (c->nconsumers == c->capconsumers) {
-        uint32_t cap = c->capconsumers ? c->capconsumers * 2 : 2;
-        char **p
-            = cap <= MAX_TRACKED_CONSUMERS ? ockam__realloc(c->consumers, cap * sizeof *p) : NULL;
-        if (!p)
-            return; /* untracked: stays a consumer of a dead flow id, which is harmless */
-        c->consumers = p;
-        c->capconsumers = cap;
-    }
-    if ((c->consumers[c->nconsumers] = ockam__strdup(name)) != NULL)
-        c->nconsumers++;
-}
-
-/* The local worker that sends through this connection must receive the replies that come
- * back on it (wire spec §9.4), so it becomes a consumer of the connection's flow id. Checked
- * on every send rather than cached: the node forgets an address's registrations when its
- * worker stops, and a restarted worker may reuse the name. */
-static void
-note_sender(ockam_conn *c, ockam_addr a)
-{
-    char name[OCKAM_MAX_ADDR_LEN + 1];
-    if (a.type != OCKAM_TRANSPORT_LOCAL || a.len == 0)
-        return;
-    /* The sender of the previous message, and no registration went since: still one. */
-    uint64_t epoch = ockam__node_flow_epoch(c->st->node);
-    if (epoch == c->noted_epoch && ockam__bytes_eq(c->noted, c->noted_len, a))
-        return;
-    if (memchr(a.bytes, 0, a.len))
-        return;
-    memcpy(name, a.bytes, a.len);
-    name[a.len] = '\0';
-    if (!ockam_flow_is_consumer(c->st->node, name, c->flow_id)) {
-        if (ockam_flow_add_consumer(c->st->node, name, c->flow_id) != OCKAM_OK) {
-            OCKAM_LOG_W(
-                "%s: cannot register %s for replies on %s", c->st->kind->name, name, c->addr);
-            return;
-        }
-        track_consumer(c, name);
-    }
-    if (a.len <= sizeof c->noted) {
-        memcpy(c->noted, a.bytes, a.len);
-        c->noted_len = (uint8_t)a.len;
-        c->noted_epoch = epoch;
-    }
-}
-
-static void
-note_consumer(ockam_conn *c, const ockam_msg *m)
-{
-    if (ockam_route_len(&m->ret) > 0)
-        note_sender(c, ockam_route_front(&m->ret));
 }
 
 /* ---- backpressure --------------------------------------------------------------------- */
@@ -543,7 +460,7 @@ conn_unlink(ockam_conn *c)
     if (c->in_resume)
         link_del(&c->resume_link);
     c->in_flush = c->in_resume = false;
-    cmap_del(&st->by_flow, ockam__hash_u64(c->flow_id), c);
+    cmap_del(&st->by_flow, ockam__hash_u64(c->flow.id), c);
     if (c->outgoing)
         cmap_del(&st->by_peer, c->peer_hash, c);
     if (st->recent == c)
@@ -595,7 +512,7 @@ conn_teardown(ockam_conn *c, ockam_err reason, const char *why)
     if (!c->quiet)
         log_close(c, reason, why, dropped);
     release_paused(c);
-    forget_consumers(c);
+    ockam__policy_flow_fini(&c->flow); /* the senders it adopted stop consuming it */
     ockam__free(c->drains); /* drain watchers are not called on close (see ockam/stream.h) */
     c->drains = NULL;
     c->ndrains = c->capdrains = 0;
@@ -919,7 +836,7 @@ conn_send(ockam_conn *c, ockam_msg *msg)
         ockam_msg_free(msg);
         return OCKAM_ECLOSED;
     }
-    note_consumer(c, msg);
+    ockam__policy_adopt_msg(&c->flow, msg);
     ockam_err err = encode_frame(c, msg);
     if (err) {
         refused(c, err);
@@ -977,8 +894,7 @@ conn_start_sender(ockam_conn *c)
     OCKAM_ASSERT(a.len == OCKAM_RANDOM_ADDR_LEN);
     memcpy(c->addr, a.bytes, a.len);
     c->addr[a.len] = '\0';
-    /* Reaching a sender never opens anything new; see the reasoning in ockam/tcp.h. */
-    return ockam_flow_allow_any_origin(c->st->node, c->addr, true);
+    return ockam__policy_open_sender(c->st->node, c->addr);
 }
 
 /* ---- reading -------------------------------------------------------------------------- */
@@ -1153,7 +1069,7 @@ deliver(ockam_conn *c, ockam_slice body)
         ockam_msg_free(m);
         return;
     }
-    m->origin = (ockam_origin) {.producer = c->flow_id, .spawner = c->spawner_id};
+    m->origin = (ockam_origin) {.producer = c->flow.id, .spawner = c->spawner_id};
     ockam__node_route_incoming(c->st->node, m);
 }
 
@@ -1373,7 +1289,7 @@ conn_alloc(struct ockam__stream *st, ockam_wire_profile profile, bool outgoing)
     c->outgoing = outgoing;
     c->profile = profile;
     ockam__framer_init(&c->framer, profile);
-    c->flow_id = ockam_flow_id_new(st->node);
+    ockam__policy_flow_init(&c->flow, st->node, 0);
     return c;
 }
 
@@ -1385,7 +1301,7 @@ conn_setup(ockam_conn *c)
     struct ockam__stream *st = c->st;
     ockam_err err = conn_start_sender(c);
     if (!err)
-        err = cmap_put(&st->by_flow, ockam__hash_u64(c->flow_id), c);
+        err = cmap_put(&st->by_flow, ockam__hash_u64(c->flow.id), c);
     if (!err && c->outgoing)
         err = cmap_put(&st->by_peer, c->peer_hash, c);
     if (err)
@@ -1626,17 +1542,6 @@ find_reusable(struct ockam__stream *st, const uint8_t *peer, size_t len)
     return NULL;
 }
 
-static bool
-allowed_outgoing(const struct ockam__stream *st, const char *peer)
-{
-    for (size_t i = 0; i < st->allowed_outgoing_count; i++) {
-        const char *a = st->allowed_outgoing[i];
-        if (strcmp(a, "*") == 0 || strcmp(a, peer) == 0)
-            return true;
-    }
-    return false;
-}
-
 static ockam_err
 route_drop(ockam_msg *msg, ockam_err err)
 {
@@ -1660,8 +1565,7 @@ ockam__stream_route(struct ockam__stream *st, ockam_msg *msg)
         }
         memcpy(peer, a.bytes, a.len);
         peer[a.len] = '\0';
-        bool local = msg->origin.producer == 0 && msg->origin.spawner == 0;
-        if (!local && !allowed_outgoing(st, peer)) {
+        if (!ockam__policy_may_reach(st->node, st->kind->type, msg->origin, peer, a.len)) {
             OCKAM_LOG_W("%s: refusing to open a connection to %s for a message from another "
                         "node; add it to allowed_outgoing",
                 st->kind->name, peer);
@@ -1702,7 +1606,7 @@ ockam__stream_send_direct(struct ockam__stream *st, const ockam_route *onward, o
         .payload = data,
         .payload_len = len,
     };
-    note_sender(c, from);
+    ockam__policy_adopt(&c->flow, from, (ockam_origin) {0, 0});
     ockam_err err = encode_parts(c, &m);
     if (err) {
         refused(c, err);
@@ -1713,33 +1617,6 @@ ockam__stream_send_direct(struct ockam__stream *st, const ockam_route *onward, o
 }
 
 /* ---- transport lifecycle -------------------------------------------------------------- */
-
-static ockam_err
-copy_allowed(struct ockam__stream *st, const ockam_tcp_config *cfg)
-{
-    if (!cfg->allowed_outgoing_count)
-        return OCKAM_OK;
-    st->allowed_outgoing = ockam__zalloc(cfg->allowed_outgoing_count * sizeof(char *));
-    if (!st->allowed_outgoing)
-        return OCKAM_ENOMEM;
-    for (size_t i = 0; i < cfg->allowed_outgoing_count; i++) {
-        st->allowed_outgoing[i] = ockam__strdup(cfg->allowed_outgoing[i]);
-        st->allowed_outgoing_count++;
-        if (!st->allowed_outgoing[i])
-            return OCKAM_ENOMEM;
-    }
-    return OCKAM_OK;
-}
-
-static void
-free_allowed(struct ockam__stream *st)
-{
-    for (size_t i = 0; i < st->allowed_outgoing_count; i++)
-        ockam__free(st->allowed_outgoing[i]);
-    ockam__free(st->allowed_outgoing);
-    st->allowed_outgoing = NULL;
-    st->allowed_outgoing_count = 0;
-}
 
 /* libuv writes with write()/writev(), and a write to a connection the peer has closed raises
  * SIGPIPE, whose default action kills the process. The error is handled per connection, so
@@ -1775,10 +1652,10 @@ ockam__stream_init(struct ockam__stream *st, ockam_node *node,
                                              : budget;
     st->handshake_timeout_ms = cfg->handshake_timeout_ms;
     st->default_profile = cfg->default_profile;
-    if (copy_allowed(st, cfg) != OCKAM_OK) {
-        free_allowed(st);
-        return OCKAM_ENOMEM;
-    }
+    ockam_err err = ockam__policy_set_outgoing(
+        node, kind->type, cfg->allowed_outgoing, cfg->allowed_outgoing_count);
+    if (err)
+        return err;
     link_init(&st->conns);
     link_init(&st->listeners);
     link_init(&st->flush_q);
@@ -1815,7 +1692,6 @@ ockam__stream_fini(struct ockam__stream *st)
     OCKAM_ASSERT(link_empty(&st->conns) && link_empty(&st->listeners));
     cmap_fini(&st->by_flow);
     cmap_fini(&st->by_peer);
-    free_allowed(st);
 }
 
 uint64_t
@@ -1859,7 +1735,7 @@ ockam_conn_profile(const ockam_conn *c)
 ockam_flow_id
 ockam_conn_flow_id(const ockam_conn *c)
 {
-    return c->flow_id;
+    return c->flow.id;
 }
 
 ockam_flow_id

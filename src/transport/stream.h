@@ -13,6 +13,7 @@
 #define OCKAM_TRANSPORT_STREAM_H
 
 #include "core/codec.h"
+#include "node/policy.h"
 #include "ockam/stream.h"
 #include "ockam/tcp.h"
 #include "transport/transport.h"
@@ -66,8 +67,6 @@ struct ockam__stream {
     size_t write_high_water;
     size_t read_budget; /* bytes routed per connection per loop turn before yielding */
     uint32_t handshake_timeout_ms;
-    char **allowed_outgoing;
-    size_t allowed_outgoing_count;
     ockam_wire_profile default_profile;
     bool shutting_down;
     struct ockam__link conns;     /* every live connection */
@@ -137,7 +136,8 @@ struct ockam_conn {
     bool peer_closed;        /* end of stream seen; frames read before it are still being routed */
     ockam_msg *close_marker; /* ockam_conn_close: closing starts when it reaches the sender */
     ockam_wire_profile profile;
-    ockam_flow_id flow_id, spawner_id;
+    struct ockam__policy_flow flow; /* its id is the producer of arriving messages */
+    ockam_flow_id spawner_id;
     ockam_worker *sender;
     char addr[OCKAM_RANDOM_ADDR_LEN + 1];
     char *peer;
@@ -163,12 +163,6 @@ struct ockam_conn {
     struct ockam__drain *firing; /* drain watchers being called (off_drain clears entries) */
     uint32_t nfiring;
     uint32_t user_pauses; /* ockam_conn_pause calls not yet resumed (also counted in pausers) */
-    char **consumers;     /* local addresses made consumers of flow_id by sends */
-    uint32_t nconsumers, capconsumers;
-    /* The last sender note_consumer registered, valid while the node's flow epoch stays */
-    uint64_t noted_epoch;
-    uint8_t noted_len; /* 0: none */
-    char noted[OCKAM_RANDOM_ADDR_LEN];
     ockam_connect_cb connect_cb;
     void *connect_user;
     ockam_conn_stats stats;

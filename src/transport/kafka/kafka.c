@@ -370,22 +370,6 @@ destroy_clients(struct ockam__kafka *k)
 
 /* ---- ops ------------------------------------------------------------------------------ */
 
-static ockam_err
-copy_allowed(struct ockam__kafka *k, const ockam_kafka_config *cfg)
-{
-    for (size_t i = 0; i < cfg->allowed_outgoing_count; i++) {
-        const char *t = cfg->allowed_outgoing[i];
-        if (strcmp(t, "*") == 0) {
-            k->allow_any = true;
-            continue;
-        }
-        ockam_err err = ockam__kafka_topics_add(&k->allowed, t);
-        if (err)
-            return err;
-    }
-    return OCKAM_OK;
-}
-
 static void release(struct ockam__kafka *k);
 
 static ockam_err
@@ -397,7 +381,8 @@ kafka_init(void *self, ockam_node *node, const void *config)
     if (!cfg || check_config(cfg))
         return OCKAM_EINVAL;
     k->node = node;
-    k->flow_id = ockam_flow_id_new(node);
+    /* The inbox is open to every producer of the topic: only local senders are adopted. */
+    ockam__policy_flow_init(&k->flow, node, OCKAM__FLOW_LOCAL_SENDERS);
     k->flush_timeout_ms = cfg->flush_timeout_ms;
     k->commit_interval_ms = cfg->commit_interval_ms;
     k->reply_to_announced = cfg->reply_to_announced;
@@ -405,7 +390,9 @@ kafka_init(void *self, ockam_node *node, const void *config)
     k->user = cfg->user;
     k->inbox = ockam__strdup(cfg->inbox_topic);
     k->inbox_len = strlen(cfg->inbox_topic);
-    ockam_err err = k->inbox ? copy_allowed(k, cfg) : OCKAM_ENOMEM;
+    ockam_err err = k->inbox ? ockam__policy_set_outgoing(node, OCKAM_TRANSPORT_KAFKA,
+                        cfg->allowed_outgoing, cfg->allowed_outgoing_count)
+                             : OCKAM_ENOMEM;
     if (!err)
         err = open_pipe(k);
     if (!err)
@@ -457,7 +444,7 @@ release(struct ockam__kafka *k)
             close(k->wake_fd[i]);
         k->wake_fd[i] = -1;
     }
-    ockam__kafka_topics_free(&k->allowed);
+    ockam__policy_flow_fini(&k->flow);
     ockam__kafka_topics_free(&k->announced);
     ockam__free(k->enc);
     k->enc = NULL;
@@ -502,7 +489,7 @@ ockam_flow_id
 ockam_kafka_flow_id(ockam_node *node)
 {
     struct ockam__kafka *k = get(node);
-    return k ? k->flow_id : 0;
+    return k ? k->flow.id : 0;
 }
 
 const char *

@@ -6,8 +6,8 @@
  *
  * Ownership: struct ockam__kafka is the transport's private state, allocated and freed by the
  * node (ops->size). It owns both librdkafka handles, the wake-up pipe, the poll handle, the
- * allow lists, the pending offsets and one encoding buffer reused for every record (librdkafka
- * copies each value into its own message allocation).
+ * announced reply inboxes, the pending offsets and one encoding buffer reused for every record
+ * (librdkafka copies each value into its own message allocation).
  *
  * Threading: all functions run on the node's loop thread. librdkafka's threads only write one
  * byte to wake_fd[1] when a served queue turns non-empty; every callback set here
@@ -16,6 +16,7 @@
 #ifndef OCKAM_TRANSPORT_KAFKA_INTERNAL_H
 #define OCKAM_TRANSPORT_KAFKA_INTERNAL_H
 
+#include "node/policy.h"
 #include "ockam/kafka.h"
 #include "transport/transport.h"
 
@@ -47,12 +48,10 @@ struct ockam__kafka {
     uv_poll_t poll;
     bool poll_open;
     bool closing;
-    int wake_fd[2]; /* non-blocking pipe: librdkafka writes, the loop reads */
-    ockam_flow_id flow_id;
+    int wake_fd[2];                 /* non-blocking pipe: librdkafka writes, the loop reads */
+    struct ockam__policy_flow flow; /* the inbox: its id is the origin of consumed records */
     char *inbox;
     size_t inbox_len;
-    struct ockam__kafka_topics allowed;   /* topics remote-origin messages may go to */
-    bool allow_any;                       /* allowed contains "*" */
     struct ockam__kafka_topics announced; /* reply inboxes learned from consumed records */
     bool reply_to_announced;
     bool announced_full_logged;

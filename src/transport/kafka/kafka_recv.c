@@ -247,7 +247,7 @@ handle_record(struct ockam__kafka *k, const rd_kafka_message_t *m)
         ockam_msg_free(msg);
     } else {
         learn_reply_inbox(k, msg);
-        ockam_msg_set_origin(msg, (ockam_origin) {.producer = k->flow_id, .spawner = 0});
+        ockam_msg_set_origin(msg, (ockam_origin) {.producer = k->flow.id, .spawner = 0});
         ockam__node_route_incoming(k->node, msg);
         k->stats.routed++;
     }

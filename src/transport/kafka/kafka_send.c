@@ -4,7 +4,8 @@
 #include "core/codec.h"
 #include "transport/kafka/kafka_internal.h"
 
-/* ---- topic sets (allow lists) ---------------------------------------------------------- */
+/* ---- topic sets (announced reply inboxes)
+ * ---------------------------------------------------------- */
 
 bool
 ockam__kafka_topics_has(const struct ockam__kafka_topics *t, const char *name)
@@ -130,36 +131,14 @@ ockam__kafka_flush(struct ockam__kafka *k, uint32_t timeout_ms)
             "kafka: %llu records unaccounted for at shutdown", (unsigned long long)k->in_flight);
 }
 
-/* ---- the open-proxy rule and the reply path ------------------------------------------- */
+/* ---- the open-proxy rule (node/policy.h) and announced reply inboxes ------------------- */
 
 static bool
 may_produce(const struct ockam__kafka *k, const ockam_msg *msg, const char *topic)
 {
-    ockam_origin o = ockam_msg_origin(msg);
-    if (o.producer == 0 && o.spawner == 0)
-        return true; /* created on this node */
-    if (k->allow_any || ockam__kafka_topics_has(&k->allowed, topic))
+    if (ockam__policy_may_reach(k->node, OCKAM_TRANSPORT_KAFKA, msg->origin, topic, strlen(topic)))
         return true;
     return k->reply_to_announced && ockam__kafka_topics_has(&k->announced, topic);
-}
-
-/* A local worker that sends through Kafka may receive the replies (as TCP does for the worker
- * that sent through a connection). Its address is the front of the return route. */
-static void
-adopt_sender(struct ockam__kafka *k, const ockam_msg *msg)
-{
-    char name[OCKAM_MAX_ADDR_LEN + 1];
-    const ockam_route *ret = ockam_msg_return_const(msg);
-    if (ockam_route_len(ret) == 0)
-        return;
-    ockam_addr a = ockam_route_front(ret);
-    if (a.type != OCKAM_TRANSPORT_LOCAL || a.len == 0 || memchr(a.bytes, 0, a.len))
-        return;
-    memcpy(name, a.bytes, a.len);
-    name[a.len] = '\0';
-    /* One lookup in the usual case: the sender is a consumer already. */
-    if (!ockam_flow_is_consumer(k->node, name, k->flow_id) && ockam_node_has_worker(k->node, name))
-        ockam_flow_add_consumer(k->node, name, k->flow_id);
 }
 
 /* ---- producing ------------------------------------------------------------------------- */
@@ -272,8 +251,7 @@ ockam__kafka_route(void *self, ockam_msg *msg)
         OCKAM_LOG_W("kafka: dropping message: nothing after the hop to %s", topic);
         return drop(msg, OCKAM_EROUTE);
     }
-    if (ockam_msg_origin(msg).producer == 0 && ockam_msg_origin(msg).spawner == 0)
-        adopt_sender(k, msg);
+    ockam__policy_adopt_msg(&k->flow, msg);
     ockam_err err = ockam_route_push_front(
         ockam_msg_return(msg), ockam_addr_of(OCKAM_TRANSPORT_KAFKA, k->inbox, k->inbox_len));
     if (err)

@@ -12,7 +12,6 @@
  * arrives, so the resident cost is small. */
 #define RECV_SLOT (64u * 1024u)
 #define RECV_SLOTS 20u
-#define MAX_TRACKED_CONSUMERS 4096u
 
 static const struct ockam__transport_ops udp_ops;
 
@@ -62,7 +61,7 @@ ockam__udp_bind_unref(ockam_udp_bind *b)
     if (--b->refs > 0)
         return;
     OCKAM_ASSERT(b->inflight == 0 && !b->out_head && !b->resolving);
-    ockam__free(b->consumers);
+    ockam__policy_flow_fini(&b->flow);
     ockam__free(b->reqs);
     ockam__free(b);
 }
@@ -74,23 +73,13 @@ on_closed(uv_handle_t *h)
 }
 
 static void
-forget_consumers(ockam_udp_bind *b)
-{
-    for (uint32_t i = 0; i < b->nconsumers; i++) {
-        ockam_flow_remove_consumer(b->t->node, b->consumers[i], b->flow_id);
-        ockam__free(b->consumers[i]);
-    }
-    b->nconsumers = 0;
-}
-
-static void
 bind_close(ockam_udp_bind *b)
 {
     if (b->closing)
         return;
     b->closing = true;
     bind_unlink(b->t, b);
-    forget_consumers(b);
+    ockam__policy_flow_fini(&b->flow); /* the senders it adopted stop consuming it */
     if (b->sender)
         ockam_worker_stop(b->sender); /* on_stop clears b->sender */
     ockam__udp_send_close(b);
@@ -100,80 +89,7 @@ bind_close(ockam_udp_bind *b)
     uv_close((uv_handle_t *)&b->io, on_closed);
 }
 
-/* ---- consumers (wire spec §9.4) ------------------------------------------------------ */
-
-static bool
-consumer_is(const char *name, ockam_addr a)
-{
-    return strlen(name) == a.len && memcmp(name, a.bytes, a.len) == 0;
-}
-
-static bool
-track_consumer(ockam_udp_bind *b, char *name)
-{
-    if (b->nconsumers == b->capconsumers && b->capconsumers < MAX_TRACKED_CONSUMERS) {
-        uint32_t cap = b->capconsumers ? b->capconsumers * 2 : 4;
-        char **p = ockam__realloc(b->consumers, cap * sizeof *p);
-        if (p) {
-            b->consumers = p;
-            b->capconsumers = cap;
-        }
-    }
-    if (b->nconsumers == b->capconsumers)
-        return false;
-    b->last_consumer = b->nconsumers;
-    b->consumers[b->nconsumers++] = name;
-    return true;
-}
-
-/* The local worker that sends through the bind (first address of the return route) must
- * receive what comes back, so it becomes a consumer of the bind's flow id. */
-static void
-note_consumer(ockam_udp_bind *b, const ockam_msg *m)
-{
-    const ockam_route *ret = ockam_msg_return_const(m);
-    if (ockam_route_len(ret) == 0)
-        return;
-    ockam_addr a = ockam_route_front(ret);
-    if (a.type != OCKAM_TRANSPORT_LOCAL || a.len == 0 || memchr(a.bytes, 0, a.len))
-        return;
-    if (b->nconsumers && consumer_is(b->consumers[b->last_consumer], a))
-        return;
-    for (uint32_t i = 0; i < b->nconsumers; i++) {
-        if (consumer_is(b->consumers[i], a)) {
-            b->last_consumer = i;
-            return;
-        }
-    }
-    char *name = ockam__strndup((const char *)a.bytes, a.len);
-    if (!name || ockam_flow_add_consumer(b->t->node, name, b->flow_id) != OCKAM_OK) {
-        OCKAM_LOG_W("udp %s: cannot register a sender for replies", b->local);
-        ockam__free(name);
-        return;
-    }
-    if (!track_consumer(b, name))
-        ockam__free(name); /* untracked: stays a consumer of a dead flow id (harmless) */
-}
-
-/* ---- security rules for destinations ------------------------------------------------- */
-
-static bool
-is_local_origin(const ockam_msg *m)
-{
-    ockam_origin o = ockam_msg_origin(m);
-    return o.producer == 0 && o.spawner == 0;
-}
-
-static bool
-allowed_outgoing(const struct ockam__udp *t, ockam_addr a)
-{
-    for (size_t i = 0; i < t->cfg.allowed_outgoing_count; i++) {
-        const char *s = t->allowed[i];
-        if (strcmp(s, "*") == 0 || consumer_is(s, a))
-            return true;
-    }
-    return false;
-}
+/* ---- security rules for destinations (node/policy.h) ---------------------------------- */
 
 /* A message from another node may go to a destination this bind already exchanged datagrams
  * with (a reply) or to an allowed one, never anywhere else. */
@@ -181,7 +97,7 @@ static bool
 may_send(ockam_udp_bind *b, const ockam_msg *m, ockam_addr text, const struct ockam__udp_dest *d)
 {
     struct ockam__udp_pkey key;
-    if (is_local_origin(m) || allowed_outgoing(b->t, text))
+    if (ockam__policy_may_reach(b->t->node, OCKAM_TRANSPORT_UDP, m->origin, text.bytes, text.len))
         return true;
     return d->numeric && ockam__udp_key(&d->sa.sa, &key) && ockam__udp_reasm_find(&b->reasm, &key);
 }
@@ -242,7 +158,7 @@ deliver(ockam_udp_bind *b, const struct ockam__udp_peer *p, ockam_slice body)
         ockam_msg_free(m);
         return;
     }
-    ockam_msg_set_origin(m, (ockam_origin) {.producer = b->flow_id, .spawner = 0});
+    ockam_msg_set_origin(m, (ockam_origin) {.producer = b->flow.id, .spawner = 0});
     b->stats.messages_in++;
     ockam__node_route_incoming(b->t->node, m);
 }
@@ -392,7 +308,7 @@ sender_on_message(ockam_worker *w, ockam_msg *m, void *user)
 
     ockam_route_pop_front(ockam_msg_onward(m)); /* our own address */
     if (b->fixed) {
-        note_consumer(b, m);
+        ockam__policy_adopt_msg(&b->flow, m);
         (void)ockam__udp_send(b, m, &b->peer_sa);
         return;
     }
@@ -401,9 +317,9 @@ sender_on_message(ockam_worker *w, ockam_msg *m, void *user)
         (void)ockam__udp_send_drop(b, m, err, why);
         return;
     }
-    if (is_local_origin(m))
+    if (ockam_origin_is_local(m->origin))
         remember_destination(b, &d);
-    note_consumer(b, m);
+    ockam__policy_adopt_msg(&b->flow, m);
     (void)ockam__udp_send_to(b, m, &d);
 }
 
@@ -424,7 +340,7 @@ start_sender(ockam_udp_bind *b)
     memcpy(b->addr, a.bytes, a.len);
     b->addr[a.len] = '\0';
     /* Binds are made by the operator: reaching their sender never opens anything new. */
-    return ockam_flow_allow_any_origin(b->t->node, b->addr, true);
+    return ockam__policy_open_sender(b->t->node, b->addr);
 }
 
 /* ---- creating binds ------------------------------------------------------------------ */
@@ -503,7 +419,7 @@ bind_setup(ockam_udp_bind *b, const struct ockam__udp_dest *at)
         err = start_sender(b);
     if (err)
         return err;
-    b->flow_id = ockam_flow_id_new(b->t->node);
+    ockam__policy_flow_init(&b->flow, b->t->node, 0);
     ockam__random_bytes(&b->next_number, sizeof b->next_number);
     bind_link(b->t, b);
     return OCKAM_OK;
@@ -590,7 +506,7 @@ udp_route(void *self, ockam_msg *m)
 
     if (t->shutting_down)
         return route_refuse(m, OCKAM_ECLOSED, "transport closing", a);
-    if (!is_local_origin(m) && !allowed_outgoing(t, a))
+    if (!ockam__policy_may_reach(t->node, OCKAM_TRANSPORT_UDP, m->origin, a.bytes, a.len))
         return route_refuse(m, OCKAM_EACCES, "from another node and not in allowed_outgoing", a);
     if (ockam__udp_parse((const char *)a.bytes, a.len, true, &d) != OCKAM_OK)
         return route_refuse(m, OCKAM_EADDRINVAL, "malformed host:port", a);
@@ -598,40 +514,10 @@ udp_route(void *self, ockam_msg *m)
     if (err)
         return route_refuse(m, err, "cannot open the default bind", a);
     ockam_route_pop_front(ockam_msg_onward(m));
-    if (is_local_origin(m))
+    if (ockam_origin_is_local(m->origin))
         remember_destination(b, &d);
-    note_consumer(b, m);
+    ockam__policy_adopt_msg(&b->flow, m);
     return ockam__udp_send_to(b, m, &d);
-}
-
-static ockam_err
-copy_allowed(struct ockam__udp *t, const ockam_udp_config *cfg)
-{
-    t->cfg.allowed_outgoing = NULL;
-    t->cfg.allowed_outgoing_count = 0;
-    if (!cfg->allowed_outgoing_count)
-        return OCKAM_OK;
-    t->allowed = ockam__zalloc(cfg->allowed_outgoing_count * sizeof(char *));
-    if (!t->allowed)
-        return OCKAM_ENOMEM;
-    for (size_t i = 0; i < cfg->allowed_outgoing_count; i++) {
-        t->allowed[i] = ockam__strdup(cfg->allowed_outgoing[i]);
-        if (!t->allowed[i])
-            return OCKAM_ENOMEM;
-        t->cfg.allowed_outgoing_count++;
-    }
-    t->cfg.allowed_outgoing = (const char *const *)t->allowed;
-    return OCKAM_OK;
-}
-
-static void
-free_allowed(struct ockam__udp *t)
-{
-    for (size_t i = 0; t->allowed && i < t->cfg.allowed_outgoing_count; i++)
-        ockam__free(t->allowed[i]);
-    ockam__free(t->allowed);
-    t->allowed = NULL;
-    t->cfg.allowed_outgoing_count = 0;
 }
 
 static ockam_err
@@ -643,11 +529,12 @@ udp_init(void *self, ockam_node *node, const void *config)
 
     t->node = node;
     t->cfg = *cfg;
-    ockam_err err = copy_allowed(t, cfg);
-    if (err) {
-        free_allowed(t);
+    t->cfg.allowed_outgoing = NULL; /* the node's policy keeps the list */
+    t->cfg.allowed_outgoing_count = 0;
+    ockam_err err = ockam__policy_set_outgoing(
+        node, OCKAM_TRANSPORT_UDP, cfg->allowed_outgoing, cfg->allowed_outgoing_count);
+    if (err)
         return err;
-    }
     t->budget.max = cfg->max_total_bytes;
     uv_timer_init(ockam__node_loop(node), &t->sweep);
     t->sweep.data = t;
@@ -669,7 +556,6 @@ udp_fini(void *self)
 {
     struct ockam__udp *t = self;
     OCKAM_ASSERT(t->binds == NULL);
-    free_allowed(t);
     ockam__free(t->rbuf);
     ockam__free(t->scratch);
 }
@@ -738,7 +624,7 @@ ockam_udp_bind_peer(const ockam_udp_bind *b)
 ockam_flow_id
 ockam_udp_bind_flow_id(const ockam_udp_bind *b)
 {
-    return b->flow_id;
+    return b->flow.id;
 }
 
 bool

@@ -8,6 +8,7 @@
 #ifndef OCKAM_TRANSPORT_UDP_INTERNAL_H
 #define OCKAM_TRANSPORT_UDP_INTERNAL_H
 
+#include "node/policy.h"
 #include "ockam/udp.h"
 #include "transport/transport.h"
 #include "transport/udp/udp_reasm.h"
@@ -59,8 +60,7 @@ struct ockam__udp_resolve; /* udp_send.c */
 /* Private state of the registered UDP transport. */
 struct ockam__udp {
     ockam_node *node;
-    ockam_udp_config cfg; /* allowed_outgoing points at `allowed` */
-    char **allowed;
+    ockam_udp_config cfg;  /* without allowed_outgoing: node/policy.c keeps it */
     ockam_udp_bind *binds; /* open binds, doubly linked */
     ockam_udp_bind *default4, *default6;
     struct ockam__udp_budget budget;
@@ -85,7 +85,7 @@ struct ockam_udp_bind {
     char peer_text[OCKAM__UDP_PEER_TEXT];
     union ockam__udp_sa peer_sa;
     struct ockam__udp_pkey peer_key;
-    ockam_flow_id flow_id;
+    struct ockam__policy_flow flow; /* its id is the producer of arriving messages */
     uint16_t next_number;
     struct ockam__udp_reasm reasm;
     ockam_udp_stats stats;
@@ -97,9 +97,6 @@ struct ockam_udp_bind {
     struct ockam__udp_req *reqs; /* OCKAM__UDP_INFLIGHT of them, allocated on first need */
     struct ockam__udp_resolve *resolving;
     uint32_t nresolving;
-    /* local workers made consumers of flow_id (removed on close) */
-    char **consumers;
-    uint32_t nconsumers, capconsumers, last_consumer;
 };
 
 /* ---- udp_addr.c ----------------------------------------------------------------------- */
