@@ -46,6 +46,23 @@ typedef enum ockam_err {
     OCKAM_ETRAILING,  /* unexpected bytes after the end of an item */
     OCKAM_EMULTIADDR, /* malformed multiaddr */
     OCKAM_ESYSERR,    /* other operating-system error */
+    /* identities, vaults and cryptography */
+    OCKAM_ECRYPTO,      /* the cryptography library failed or refused a key */
+    OCKAM_ENOKEY,       /* the vault holds no such key */
+    OCKAM_EHEX,         /* text is not hex, or not the expected number of digits */
+    OCKAM_EDATATYPE,    /* signed data of another type (change, attestation, credential) */
+    OCKAM_EKEYTYPE,     /* unknown key or signature type, or the two types differ */
+    OCKAM_ESIGNATURE,   /* a signature does not verify */
+    OCKAM_ECHAIN,       /* the changes of a history do not chain, or there are none */
+    OCKAM_EIDENTIFIER,  /* malformed identifier, or not the one expected */
+    OCKAM_EATTESTATION, /* attestation not for the identity's latest change or its window */
+    OCKAM_EEXPIRED,     /* attestation or credential expired */
+    OCKAM_EFUTURE,      /* created too far in the future */
+    OCKAM_EKEYMISMATCH, /* the attested key is not the key the peer used */
+    OCKAM_EVAULTFILE,   /* vault file corrupt (magic, version, layout or checksum) */
+    /* secure channels */
+    OCKAM_EAUTH,      /* authentication failed: a MAC, signature or key binding did not verify */
+    OCKAM_EUNTRUSTED, /* the peer authenticated, but the trust policy refuses its identity */
     OCKAM_ERR_COUNT
 } ockam_err;
 

@@ -267,5 +267,10 @@ ockam__hash_u64(uint64_t x)
 /* Fill buf with len cryptographically random bytes (getrandom; falls back to /dev/urandom). */
 void ockam__random_bytes(void *buf, size_t len);
 bool ockam__utf8_valid(const uint8_t *p, size_t len);
+/* Lowercase hex of p[0..n) into out (2n + 1 bytes, NUL-terminated). */
+void ockam__hex_encode(const uint8_t *p, size_t n, char *out);
+/* text[0..len) (hex digits, either case, even count) into out[0..cap); *n = bytes written.
+ * false when a character is not a hex digit, the count is odd, or out is too small. */
+bool ockam__hex_decode(const char *text, size_t len, uint8_t *out, size_t cap, size_t *n);
 
 #endif

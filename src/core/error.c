@@ -39,6 +39,22 @@ static const struct err_text texts[OCKAM_ERR_COUNT] = {
     [OCKAM_ETRAILING] = {"OCKAM_ETRAILING", "unexpected bytes after the end of the message"},
     [OCKAM_EMULTIADDR] = {"OCKAM_EMULTIADDR", "malformed multiaddr"},
     [OCKAM_ESYSERR] = {"OCKAM_ESYSERR", "operating system error"},
+    [OCKAM_ECRYPTO] = {"OCKAM_ECRYPTO", "cryptography library failure or key refused"},
+    [OCKAM_ENOKEY] = {"OCKAM_ENOKEY", "the vault holds no such key"},
+    [OCKAM_EHEX] = {"OCKAM_EHEX", "malformed hex text"},
+    [OCKAM_EDATATYPE] = {"OCKAM_EDATATYPE", "signed data of the wrong type"},
+    [OCKAM_EKEYTYPE] = {"OCKAM_EKEYTYPE", "unknown or mismatched key or signature type"},
+    [OCKAM_ESIGNATURE] = {"OCKAM_ESIGNATURE", "signature does not verify"},
+    [OCKAM_ECHAIN] = {"OCKAM_ECHAIN", "identity changes do not chain (or there are none)"},
+    [OCKAM_EIDENTIFIER] = {"OCKAM_EIDENTIFIER", "malformed or unexpected identifier"},
+    [OCKAM_EATTESTATION] = {"OCKAM_EATTESTATION",
+        "attestation does not match the identity's latest change or validity window"},
+    [OCKAM_EEXPIRED] = {"OCKAM_EEXPIRED", "expired"},
+    [OCKAM_EFUTURE] = {"OCKAM_EFUTURE", "created too far in the future"},
+    [OCKAM_EKEYMISMATCH] = {"OCKAM_EKEYMISMATCH", "attested key differs from the key in use"},
+    [OCKAM_EVAULTFILE] = {"OCKAM_EVAULTFILE", "vault file corrupt"},
+    [OCKAM_EAUTH] = {"OCKAM_EAUTH", "authentication failed"},
+    [OCKAM_EUNTRUSTED] = {"OCKAM_EUNTRUSTED", "peer identity not trusted"},
 };
 
 const char *

@@ -1,4 +1,4 @@
-/* Randomness and UTF-8 validation. */
+/* Randomness, UTF-8 validation and hex. */
 #include "core/core.h"
 
 #include <fcntl.h>
@@ -97,4 +97,42 @@ ockam__hash_bytes(const void *data, size_t len)
     }
     w = tail_word(p, len);
     return ockam__hash_u64(h ^ w);
+}
+
+void
+ockam__hex_encode(const uint8_t *p, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[p[i] >> 4];
+        out[2 * i + 1] = digits[p[i] & 0xf];
+    }
+    out[2 * n] = '\0';
+}
+
+static int
+hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+bool
+ockam__hex_decode(const char *text, size_t len, uint8_t *out, size_t cap, size_t *n)
+{
+    if (len % 2 != 0 || len / 2 > cap)
+        return false;
+    for (size_t i = 0; i < len / 2; i++) {
+        int hi = hex_value(text[2 * i]), lo = hex_value(text[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return false;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    *n = len / 2;
+    return true;
 }
