@@ -32,6 +32,10 @@ extern const cli_cmd cli_kafka_transport_cmds[];
 extern const cli_cmd cli_relay_cmds[];
 extern const cli_cmd cli_tcp_inlet_cmds[];
 extern const cli_cmd cli_tcp_outlet_cmds[];
+extern const cli_cmd cli_vault_cmds[];
+extern const cli_cmd cli_identity_cmds[];
+extern const cli_cmd cli_secure_channel_listener_cmds[];
+extern const cli_cmd cli_secure_channel_cmds[];
 
 /* Verbosity (-v count) given on the command line. */
 int cli_verbosity(const cli_args *a);
