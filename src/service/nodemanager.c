@@ -8,6 +8,7 @@
 #include "ockam/services.h"
 #include "ockam/tcp.h"
 #include "service/nodemanager_internal.h"
+#include "service/nodemanager_secure.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -72,6 +73,8 @@ struct ockam__nodemanager {
     struct ockam__nm_udp *udp;
     /* Relay service, relays, inlets and outlets, owned by nodemanager_portal.c */
     struct ockam__nm_portal *portal;
+    /* Identity, secure channel listeners and channels, owned by nodemanager_secure.c */
+    struct ockam__nm_secure *secure;
 };
 
 typedef void (*handler_fn)(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
@@ -264,6 +267,7 @@ flow_add_all_services(ockam__nodemanager *nm, ockam_flow_id flow)
             OCKAM_LOG_W("nodemanager: %s cannot consume flow %" PRIu64, nm->services[i].addr, flow);
     }
     ockam__nm_portal_flow(nm, flow, true);
+    ockam__nm_secure_flow(nm, flow, true);
 }
 
 static void
@@ -272,6 +276,7 @@ flow_remove_all_services(ockam__nodemanager *nm, ockam_flow_id flow)
     for (size_t i = 0; i < nm->nservices; i++)
         ockam_flow_remove_consumer(nm->node, nm->services[i].addr, flow);
     ockam__nm_portal_flow(nm, flow, false);
+    ockam__nm_secure_flow(nm, flow, false);
 }
 
 static ockam_err
@@ -499,6 +504,8 @@ ockam__nodemanager_config(ockam__nodemanager *nm)
         ockam__nm_udp_config(nm, cfg);
     if (cfg)
         ockam__nm_portal_config(nm, cfg);
+    if (cfg)
+        ockam__nm_secure_config(nm, cfg);
     return cfg;
 }
 
@@ -516,6 +523,8 @@ ockam__nodemanager_resources(ockam__nodemanager *nm)
         ockam__nm_kafka_resources(nm, res);
     if (res)
         ockam__nm_portal_resources(nm, res);
+    if (res)
+        ockam__nm_secure_resources(nm, res);
     return res;
 }
 
@@ -928,6 +937,18 @@ send_op_parse(struct send_op *op, json_t *body)
 static void
 send_message(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body)
 {
+    /* /secure/NAME asks for channels first (nodemanager_secure.c), never a plain hop. */
+    const char *to = json_string_value(json_object_get(body, "to"));
+    if (to && strstr(to, "/secure/")) {
+        ockam__nm_secure_message(nm, req, body);
+        return;
+    }
+    ockam__nm_send_plain(nm, req, body);
+}
+
+void
+ockam__nm_send_plain(ockam__nodemanager *nm, ockam_msg *req, json_t *body)
+{
     struct send_op *op = ockam__zalloc(sizeof *op);
     if (!op) {
         reply_err(nm, req, 500, "The node ran out of memory.");
@@ -1001,6 +1022,14 @@ static const struct endpoint endpoints[] = {
     {"GET", "/node/services", list_services},
     {"POST", "/node/services/", start_service},
     {"POST", "/v0/message", send_message},
+    {"GET", "/node/secure_channel_listener", ockam__nm_sc_listener_list},
+    {"POST", "/node/secure_channel_listener", ockam__nm_sc_listener_create},
+    {"GET", "/node/secure_channel_listener/", ockam__nm_sc_listener_show},
+    {"DELETE", "/node/secure_channel_listener/", ockam__nm_sc_listener_delete},
+    {"GET", "/node/secure_channel", ockam__nm_sc_list},
+    {"POST", "/node/secure_channel", ockam__nm_sc_create},
+    {"GET", "/node/secure_channel/", ockam__nm_sc_show},
+    {"DELETE", "/node/secure_channel/", ockam__nm_sc_delete},
 };
 
 /* The endpoint for (method, path), with *arg set for the prefix ones. */
@@ -1073,6 +1102,7 @@ nm_on_stop(ockam_worker *w, void *user)
     ockam__free(nm->listeners);
     ockam__nm_udp_free(nm);
     ockam__nm_portal_free(nm);
+    ockam__nm_secure_free(nm);
     ockam__free(nm->name);
     ockam__free(nm);
 }
@@ -1132,6 +1162,12 @@ struct ockam__nm_udp **
 ockam__nm_udp_slot(ockam__nodemanager *nm)
 {
     return &nm->udp;
+}
+
+struct ockam__nm_secure **
+ockam__nm_secure_slot(ockam__nodemanager *nm)
+{
+    return &nm->secure;
 }
 
 struct ockam__nm_portal **

@@ -8,6 +8,7 @@
  * own connection the main listener's flow id as spawner, so through that relay the node is
  * reachable exactly as through its main listener. */
 #include "service/nodemanager_internal.h"
+#include "service/nodemanager_secure.h"
 
 #include "core/core.h"
 #include "ockam/multiaddr.h"
@@ -30,6 +31,7 @@ struct nm_inlet {
     char *alias;
     char *to; /* multiaddr of the outlet, as given */
     ockam_inlet *in;
+    char *proxy; /* with /secure/ in to: the worker that sends through the channel */
 };
 
 struct nm_outlet {
@@ -622,20 +624,31 @@ inlet_add(ockam__nodemanager *nm, const char *alias, const char *from, const cha
     ockam_route *route = NULL;
     if (!s || !grow((void **)&s->inlets, &s->capinlets, s->ninlets, sizeof *s->inlets))
         return OCKAM_ENOMEM;
-    ockam_err err = route_of(to, &route);
-    if (err)
+    /* /secure/ routes go through a worker that keeps their channel up (nodemanager_secure.c). */
+    char *proxy = NULL, *via = NULL;
+    ockam_err err
+        = strstr(to, "/secure/") ? ockam__nm_secure_proxy_start(nm, to, &via, &proxy) : OCKAM_OK;
+    if (!err)
+        err = route_of(via ? via : to, &route);
+    ockam__free(via);
+    if (err) {
+        ockam__nm_secure_proxy_stop(nm, proxy);
+        ockam__free(proxy);
         return err;
+    }
     ockam_route *probe = probe_route(route);
     ockam_inlet_config cfg = OCKAM_INLET_CONFIG_INIT;
     cfg.bind = from;
     cfg.outlet_route = route;
     cfg.ping_route = probe;
     cfg.ping_interval_ms = ping_ms;
-    struct nm_inlet i = {ockam__strdup(alias), ockam__strdup(to), NULL};
+    struct nm_inlet i = {ockam__strdup(alias), ockam__strdup(to), NULL, proxy};
     err = i.alias && i.to ? ockam_inlet_start(ockam__nm_node(nm), &cfg, &i.in) : OCKAM_ENOMEM;
     ockam_route_free(route);
     ockam_route_free(probe);
     if (err) {
+        ockam__nm_secure_proxy_stop(nm, proxy);
+        ockam__free(proxy);
         ockam__free(i.alias);
         ockam__free(i.to);
         return err;
@@ -712,6 +725,8 @@ ockam__nm_inlet_delete(ockam__nodemanager *nm, ockam_msg *req, const char *arg, 
     }
     json_t *view = inlet_json(i);
     ockam_inlet_stop(i->in);
+    ockam__nm_secure_proxy_stop(nm, i->proxy);
+    ockam__free(i->proxy);
     ockam__free(i->alias);
     ockam__free(i->to);
     *i = s->inlets[--s->ninlets];
@@ -816,6 +831,7 @@ ockam__nm_portal_free(ockam__nodemanager *nm)
     for (size_t i = 0; i < s->ninlets; i++) {
         ockam__free(s->inlets[i].alias);
         ockam__free(s->inlets[i].to);
+        ockam__free(s->inlets[i].proxy);
     }
     ockam__free(s->relays);
     ockam__free(s->inlets);
