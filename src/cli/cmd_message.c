@@ -101,6 +101,13 @@ struct send_req {
 static int
 send_failed(const struct send_req *r, ockam_err err, const char *first)
 {
+    if (err == OCKAM_ETIMEDOUT && strstr(r->to, "/secure/"))
+        return out_error(EXIT_RUNTIME,
+            "A listener refuses identities it does not authorize without a word (as Ockam's "
+            "do): see its --authorized list with 'ockam secure-channel-listener list --at NODE'.",
+            "No reply from %s within %s: the secure channel listener may not authorize this "
+            "node's identity, or the service is missing.",
+            r->to, r->timeout);
     if (err == OCKAM_ETIMEDOUT)
         return out_error(EXIT_RUNTIME,
             "A message to a missing service or a wrong route gets no answer: check the route, "

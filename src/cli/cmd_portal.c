@@ -169,7 +169,9 @@ inlet_to(const char *to, char **out)
         return out_error(EXIT_USAGE,
             "Example: ockam tcp-inlet create --at n2 --from 6000 --to /node/n1/service/outlet",
             "The argument '--to MULTIADDR' is required.");
-    if (to[0] != '/' || strncmp(to, "/service/", 9) == 0)
+    /* One /service/NAME alone would name an outlet in a project; /service/<encryptor>/...
+     * (what `secure-channel create` prints, then the outlet) is a full route. */
+    if (to[0] != '/' || (strncmp(to, "/service/", 9) == 0 && !strchr(to + 9, '/')))
         return out_error(EXIT_USAGE,
             "There are no projects here: give the whole route, e.g. /node/n1/service/outlet.",
             "'%s' is not a full route to an outlet.", to);

@@ -291,6 +291,8 @@ service_consume_all(ockam__nodemanager *nm, const char *addr)
         err = ockam__nm_udp_consume_all(nm, addr);
     if (!err)
         err = ockam__nm_kafka_consume_all(nm, addr);
+    if (!err)
+        err = ockam__nm_secure_consume_all(nm, addr);
     return err;
 }
 

@@ -263,6 +263,17 @@ ockam__nm_secure_flow(ockam__nodemanager *nm, ockam_flow_id flow, bool add)
     }
 }
 
+ockam_err
+ockam__nm_secure_consume_all(ockam__nodemanager *nm, const char *addr)
+{
+    struct ockam__nm_secure *s = sec(nm);
+    ockam_err err = OCKAM_OK;
+    for (size_t i = 0; s && !err && i < s->nls; i++)
+        err = ockam_flow_add_consumer(
+            ockam__nm_node(nm), addr, ockam_sc_listener_flow_id(s->ls[i].l));
+    return err;
+}
+
 static json_t *
 listeners_json(struct ockam__nm_secure *s)
 {

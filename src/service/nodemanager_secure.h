@@ -42,6 +42,8 @@ void ockam__nm_secure_resources(ockam__nodemanager *nm, json_t *res);
 void ockam__nm_secure_config(ockam__nodemanager *nm, json_t *cfg);
 /* A flow the public services consume was added or removed: the listeners follow it. */
 void ockam__nm_secure_flow(ockam__nodemanager *nm, ockam_flow_id flow, bool add);
+/* A public service started: it consumes every listener's flow. */
+ockam_err ockam__nm_secure_consume_all(ockam__nodemanager *nm, const char *addr);
 void ockam__nm_secure_free(ockam__nodemanager *nm);
 
 /* POST /v0/message whose "to" has /secure/: create the channels, send, close them after. */

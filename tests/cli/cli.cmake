@@ -17,7 +17,7 @@ set_tests_properties(cli_kafka PROPERTIES
     LABELS "cli;kafka"
     TIMEOUT 300)
 # Relays and TCP portals (100 MiB transfers, a relay node killed and restarted, namespaces).
-foreach(suite relay portal)
+foreach(suite relay portal secure)
     add_test(NAME cli_${suite}
              COMMAND ${BATS_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/${suite}.bats)
     set_tests_properties(cli_${suite} PROPERTIES
