@@ -470,11 +470,33 @@ outlet_json(ockam__nodemanager *nm, const ockam_outlet *o)
 }
 
 static json_t *
+outlet_view(ockam__nodemanager *nm, ockam_outlet *o)
+{
+    json_t *v = outlet_json(nm, o);
+    json_t *allow = ockam__nm_secure_outlet_allowed(nm, ockam_outlet_address(o));
+    json_object_set_new(v, "allow", allow ? json_incref(allow) : json_null());
+    return v;
+}
+
+/* Forget an outlet that was just added (its restriction could not be applied). */
+static void
+s_outlet_drop(ockam__nodemanager *nm, ockam_outlet *o)
+{
+    struct ockam__nm_portal *s = *ockam__nm_portal_slot(nm);
+    for (size_t i = 0; s && i < s->noutlets; i++) {
+        if (s->outlets[i].o == o) {
+            s->outlets[i] = s->outlets[--s->noutlets];
+            return;
+        }
+    }
+}
+
+static json_t *
 outlets_json(ockam__nodemanager *nm, struct ockam__nm_portal *s)
 {
     json_t *arr = json_array();
     for (size_t i = 0; s && i < s->noutlets; i++)
-        json_array_append_new(arr, outlet_json(nm, s->outlets[i].o));
+        json_array_append_new(arr, outlet_view(nm, s->outlets[i].o));
     return arr;
 }
 
@@ -535,14 +557,30 @@ ockam__nm_outlet_create(ockam__nodemanager *nm, ockam_msg *req, const char *arg,
         ockam__nm_reply_err(nm, req, 409, "A TCP outlet with address '%s' already exists.", addr);
         return;
     }
+    json_t *allow = json_object_get(body, "allow");
+    if (!ockam__nm_secure_allow_valid(allow)) {
+        ockam__nm_reply_err(nm, req, 400,
+            "\"allow\" lists identifiers (I + 64 hex digits), or \"secure\" for any.");
+        return;
+    }
     ockam_outlet *o;
     ockam_err err = outlet_add(nm, addr, to, &o);
+    if (!err
+        && allow) { /* only through secure channels of these identities (nodemanager_secure.c) */
+        err = ockam__nm_secure_outlet_allow(nm, o, allow);
+        if (err) {
+            s_outlet_drop(nm, o);
+            ockam_outlet_stop(o);
+        } else {
+            ockam__nm_changed(nm);
+        }
+    }
     if (err == OCKAM_EINVAL)
         ockam__nm_reply_err(nm, req, 400, "'%s' is not a valid HOST:PORT target.", to);
     else if (err)
         ockam__nm_reply_err(nm, req, 500, "Unable to create the outlet: %s.", ockam_strerror(err));
     else
-        ockam__nm_reply_ok(nm, req, outlet_json(nm, o));
+        ockam__nm_reply_ok(nm, req, outlet_view(nm, o));
 }
 
 void
@@ -553,7 +591,7 @@ ockam__nm_outlet_show(ockam__nodemanager *nm, ockam_msg *req, const char *arg, j
         ockam__nm_reply_err(
             nm, req, 404, "There is no TCP outlet %s on node %s.", arg, ockam__nm_name(nm));
     else
-        ockam__nm_reply_ok(nm, req, outlet_json(nm, o->o));
+        ockam__nm_reply_ok(nm, req, outlet_view(nm, o->o));
 }
 
 void
@@ -566,7 +604,8 @@ ockam__nm_outlet_delete(ockam__nodemanager *nm, ockam_msg *req, const char *arg,
             nm, req, 404, "There is no TCP outlet %s on node %s.", arg, ockam__nm_name(nm));
         return;
     }
-    json_t *view = outlet_json(nm, o->o);
+    json_t *view = outlet_view(nm, o->o);
+    ockam__nm_secure_outlet_forget(nm, ockam_outlet_address(o->o));
     ockam_outlet_stop(o->o);
     *o = s->outlets[--s->noutlets];
     ockam__nm_changed(nm);
@@ -751,8 +790,9 @@ ockam__nm_portal_config(ockam__nodemanager *nm, json_t *cfg)
                 ockam_inlet_bind_address(s->inlets[i].in), "to", s->inlets[i].to));
     for (size_t i = 0; s && i < s->noutlets; i++)
         json_array_append_new(outlets,
-            json_pack("{s:s, s:s}", "from", ockam_outlet_address(s->outlets[i].o), "to",
-                ockam_outlet_target(s->outlets[i].o)));
+            json_pack("{s:s, s:s, s:O?}", "from", ockam_outlet_address(s->outlets[i].o), "to",
+                ockam_outlet_target(s->outlets[i].o), "allow",
+                ockam__nm_secure_outlet_allowed(nm, ockam_outlet_address(s->outlets[i].o))));
     json_object_set_new(cfg, "relays", relays);
     json_object_set_new(cfg, "inlets", inlets);
     json_object_set_new(cfg, "outlets", outlets);
@@ -785,7 +825,15 @@ ockam__nodemanager_restore_portals(ockam__nodemanager *nm, json_t *config)
     {
         ockam_outlet *o;
         const char *from = item_str(item, "from"), *to = item_str(item, "to");
-        ockam_err err = from && to ? outlet_add(nm, from, to, &o) : OCKAM_EINVAL;
+        json_t *allow = json_object_get(item, "allow");
+        ockam_err err = from && to && ockam__nm_secure_allow_valid(allow)
+            ? outlet_add(nm, from, to, &o)
+            : OCKAM_EINVAL;
+        /* An outlet that cannot get its restriction back must not run without it. */
+        if (!err && allow && (err = ockam__nm_secure_outlet_allow(nm, o, allow)) != OCKAM_OK) {
+            s_outlet_drop(nm, o);
+            ockam_outlet_stop(o);
+        }
         if (err)
             OCKAM_LOG_W(
                 "cannot restore the TCP outlet %s: %s", from ? from : "?", ockam_strerror(err));

@@ -66,7 +66,16 @@ struct proxy {
     struct resolve *r;
 };
 
+struct guard { /* an outlet's allowed identities */
+    char *addr;
+    json_t *allow;
+    const char **ids;
+    ockam_sc_trust trust;
+};
+
 struct ockam__nm_secure {
+    struct guard **guards;
+    size_t nguards;
     ockam__nodemanager *nm;
     ockam_identity *id;
     ockam_vault *vault;
@@ -1008,6 +1017,101 @@ ockam__nm_secure_proxy_stop(ockam__nodemanager *nm, const char *proxy)
     }
 }
 
+/* ---- outlets for some identities only ------------------------------------------------------- */
+
+bool
+ockam__nm_secure_allow_valid(json_t *allow)
+{
+    if (!allow)
+        return true;
+    if (!json_is_array(allow) || json_array_size(allow) == 0)
+        return false;
+    size_t i;
+    json_t *v;
+    json_array_foreach(allow, i, v)
+    {
+        uint8_t raw[32];
+        const char *t = json_string_value(v);
+        if (!t || (strcmp(t, "secure") != 0 && ockam_identifier_parse(t, raw) != OCKAM_OK))
+            return false;
+    }
+    return true;
+}
+
+static void
+guard_free(struct guard *g)
+{
+    ockam__free(g->addr);
+    ockam__free(g->ids);
+    json_decref(g->allow);
+    ockam__free(g);
+}
+
+static struct guard *
+guard_find(struct ockam__nm_secure *s, const char *addr)
+{
+    for (size_t i = 0; s && i < s->nguards; i++) {
+        if (strcmp(s->guards[i]->addr, addr) == 0)
+            return s->guards[i];
+    }
+    return NULL;
+}
+
+ockam_err
+ockam__nm_secure_outlet_allow(ockam__nodemanager *nm, ockam_outlet *o, json_t *allow)
+{
+    struct ockam__nm_secure *s = sec(nm);
+    if (!allow)
+        return OCKAM_OK;
+    if (!s)
+        return OCKAM_ENOTSUP;
+    struct guard *g = ockam__zalloc(sizeof *g);
+    if (!g || !(g->addr = ockam__strdup(ockam_outlet_address(o)))) {
+        ockam__free(g);
+        return OCKAM_ENOMEM;
+    }
+    /* "secure" alone: any identity, as long as it came through a channel (count 0). */
+    g->allow = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach(allow, i, v)
+    {
+        if (strcmp(json_string_value(v), "secure") != 0)
+            json_array_append(g->allow, v);
+    }
+    size_t n;
+    g->ids = id_views(g->allow, &n);
+    g->trust = (ockam_sc_trust) {.identifiers = g->ids, .count = n};
+    json_decref(g->allow);
+    g->allow = json_incref(allow);
+    if (!push_ptr((void ***)&s->guards, &s->nguards, g)) {
+        guard_free(g);
+        return OCKAM_ENOMEM;
+    }
+    ockam_outlet_set_access(o,
+        (ockam_access) {
+            .kind = OCKAM_ACCESS_CALLBACK, .cb = ockam_sc_access_identity, .user = &g->trust});
+    return OCKAM_OK;
+}
+
+json_t *
+ockam__nm_secure_outlet_allowed(ockam__nodemanager *nm, const char *addr)
+{
+    struct guard *g = guard_find(sec(nm), addr);
+    return g ? g->allow : NULL;
+}
+
+void
+ockam__nm_secure_outlet_forget(ockam__nodemanager *nm, const char *addr)
+{
+    struct ockam__nm_secure *s = sec(nm);
+    struct guard *g = guard_find(s, addr);
+    if (g) {
+        drop_ptr((void **)s->guards, &s->nguards, g);
+        guard_free(g);
+    }
+}
+
 /* ---- teardown ---------------------------------------------------------------------------- */
 
 void
@@ -1039,6 +1143,9 @@ ockam__nm_secure_free(ockam__nodemanager *nm)
         ockam__free(s->ls[i].ids);
         json_decref(s->ls[i].authorized);
     }
+    for (size_t i = 0; i < s->nguards; i++)
+        guard_free(s->guards[i]);
+    ockam__free(s->guards);
     ockam__free(s->ls);
     ockam__free(s->chans);
     ockam__free(s->proxies);

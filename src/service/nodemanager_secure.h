@@ -28,6 +28,7 @@
 #define OCKAM_SERVICE_NODEMANAGER_SECURE_H
 
 #include "ockam/identity.h"
+#include "ockam/portal.h"
 #include "service/nodemanager_internal.h"
 
 struct ockam__nm_secure;
@@ -56,6 +57,15 @@ void ockam__nm_secure_message(ockam__nodemanager *nm, ockam_msg *req, json_t *bo
 ockam_err ockam__nm_secure_proxy_start(
     ockam__nodemanager *nm, const char *to, char **route_text, char **proxy);
 void ockam__nm_secure_proxy_stop(ockam__nodemanager *nm, const char *proxy);
+
+/* Outlets restricted to identities ("allow": [ID, ...], or ["secure"] for any channel peer):
+ * whether allow is well formed (NULL is), applying it to the outlet at addr (it then refuses
+ * every Ping that did not come out of a secure channel of an allowed identity), the
+ * restriction of an outlet (borrowed, NULL without), and forgetting it. */
+bool ockam__nm_secure_allow_valid(json_t *allow);
+ockam_err ockam__nm_secure_outlet_allow(ockam__nodemanager *nm, ockam_outlet *o, json_t *allow);
+json_t *ockam__nm_secure_outlet_allowed(ockam__nodemanager *nm, const char *addr);
+void ockam__nm_secure_outlet_forget(ockam__nodemanager *nm, const char *addr);
 
 void ockam__nm_sc_listener_list(ockam__nodemanager *nm, ockam_msg *req, const char *a, json_t *b);
 void ockam__nm_sc_listener_create(ockam__nodemanager *nm, ockam_msg *req, const char *a, json_t *b);

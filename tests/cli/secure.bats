@@ -338,3 +338,37 @@ seed_nodes() {
     done
     [ -n "$ok" ]
 }
+
+@test "an outlet with --allow: only inlets through a channel of an allowed identity connect" {
+    mkdir -p "$BATS_TEST_TMPDIR/www"
+    echo "only for alice" >"$BATS_TEST_TMPDIR/www/small.txt"
+    start_http "$BATS_TEST_TMPDIR/www"
+    ockam identity create alice
+    ockam identity create bob
+    ockam node create server
+    ockam node create alice_node --identity alice
+    ockam node create bob_node --identity bob
+    ockam tcp-outlet create --at server --to "127.0.0.1:$HTTP_PORT" --allow "$(ockam identity show alice)"
+    run ockam tcp-outlet create --at server --to "127.0.0.1:$HTTP_PORT" --from bad --allow Ibad
+    assert_failure 70
+    local to=/node/server/secure/api/service/outlet
+    ockam tcp-inlet create --at alice_node --from 127.0.0.1:0 --alias web --to "$to"
+    ockam tcp-inlet create --at bob_node --from 127.0.0.1:0 --alias web --to "$to"
+    ockam tcp-inlet create --at alice_node --from 127.0.0.1:0 --alias plain --to /node/server/service/outlet
+    local a b p
+    a=$(ockam tcp-inlet show web --at alice_node --output json | jq -r .bind_addr)
+    b=$(ockam tcp-inlet show web --at bob_node --output json | jq -r .bind_addr)
+    p=$(ockam tcp-inlet show plain --at alice_node --output json | jq -r .bind_addr)
+    run curl -sS --max-time 20 "http://$a/small.txt"
+    assert_output "only for alice"
+    run curl -sS --max-time 5 "http://$b/small.txt"
+    assert_failure
+    # Plaintext (no channel), even from alice's node: refused.
+    run curl -sS --max-time 5 "http://$p/small.txt"
+    assert_failure
+    # The restriction survives node stop/start.
+    ockam node stop server
+    ockam node start server
+    run ockam tcp-outlet show outlet --at server --output json
+    [ "$(echo "$output" | jq -r '.allow[0]')" = "$(ockam identity show alice)" ]
+}
