@@ -5,6 +5,7 @@
 #include "core/core.h"
 #include "ockam/multiaddr.h"
 #include "ockam/secure_channel.h"
+#include "ockam/tcp.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,6 +18,43 @@
 #define BACKOFF_MIN_MS 250u /* first retry after a failure, doubling ... */
 #define BACKOFF_MAX_MS 4000u
 
+/* A connection made for a route's first TCP hop, closed by whoever owns the channel(s) it
+ * carries; conn turns NULL when it closes by itself. */
+struct held {
+    ockam_conn *conn;
+};
+
+static void
+held_gone(ockam_conn *conn, ockam_err reason, void *user)
+{
+    ((struct held *)user)->conn = NULL;
+}
+
+/* Close the connection (if still open) and free the holder. */
+static void
+held_close(struct held *h)
+{
+    if (!h)
+        return;
+    if (h->conn) {
+        ockam_conn_off_close(h->conn, held_gone, h);
+        ockam_conn_close(h->conn);
+    }
+    ockam__free(h);
+}
+
+/* A channel in a list of channels made for a route; sc turns NULL when the channel closes by
+ * itself (Close from the peer, node teardown). */
+struct hsc {
+    ockam_sc *sc;
+};
+
+static void
+hsc_gone(ockam_sc *sc, void *user)
+{
+    ((struct hsc *)user)->sc = NULL;
+}
+
 struct sl {
     char *addr;
     ockam_sc_listener *l;
@@ -26,6 +64,7 @@ struct sl {
 
 struct chan {
     ockam_sc *sc;
+    struct held *conn;
     char *to;
     json_t *authorized;
     struct ockam__nm_secure *s;
@@ -41,13 +80,15 @@ struct resolve {
     json_t *authorized;
     const char **ids;
     uint32_t timeout_ms;
-    ockam_sc **made; /* the channels, outermost first */
+    struct hsc **made; /* the channels, outermost first */
     size_t nmade;
     resolved_fn done;
     void *user;
     ockam_msg *req; /* the API request waiting for this, if any */
     json_t *body;
     ockam_timer *timer; /* a message's channels: closed when it fires */
+    struct held *conn;  /* the first hop's connection, made here */
+    ockam_route *route; /* while connecting: the route after the first hop */
 };
 
 struct proxy {
@@ -57,8 +98,9 @@ struct proxy {
     ockam_worker *beat; /* sends the checks, gets their replies */
     char *to;
     char encryptor[OCKAM_RANDOM_ADDR_LEN + 1]; /* "" while no channel is up */
-    ockam_sc **made;
+    struct hsc **made;
     size_t nmade;
+    struct held *conn;
     ockam_timer *timer;
     unsigned misses;
     uint32_t backoff_ms;
@@ -390,12 +432,16 @@ ockam__nm_sc_listener_delete(ockam__nodemanager *nm, ockam_msg *req, const char 
 /* ---- resolving /secure/ routes ----------------------------------------------------------- */
 
 static void
-close_all(ockam_sc **made, size_t n)
+close_made(struct hsc **made, size_t *n)
 {
-    for (size_t i = n; i-- > 0;) {
-        ockam_sc_set_closed_cb(made[i], NULL, NULL);
-        ockam_sc_close(made[i]);
+    for (size_t i = *n; i-- > 0;) {
+        if (made[i]->sc) {
+            ockam_sc_set_closed_cb(made[i]->sc, NULL, NULL);
+            ockam_sc_close(made[i]->sc);
+        }
+        ockam__free(made[i]);
     }
+    *n = 0;
 }
 
 static void
@@ -409,6 +455,9 @@ resolve_free(struct resolve *r)
             }
         }
     }
+    close_made(r->made, &r->nmade);
+    held_close(r->conn);
+    ockam_route_free(r->route);
     ockam_multiaddr_free(r->ma);
     json_decref(r->authorized);
     json_decref(r->body);
@@ -437,41 +486,90 @@ resolve_opened(ockam_sc *sc, ockam_err status, void *user)
     if (!r->s || !r->done) { /* the manager, or the proxy that asked, is gone */
         if (sc)
             ockam_sc_close(sc);
-        close_all(r->made, r->nmade);
+        close_made(r->made, &r->nmade);
         resolve_free(r);
         return;
     }
     if (status) {
-        close_all(r->made, r->nmade);
+        close_made(r->made, &r->nmade);
         r->nmade = 0;
         r->done(r, status, NULL);
         return;
     }
-    ockam_sc **m = ockam__alloc((r->nmade + 1) * sizeof *m);
+    struct hsc **m = ockam__alloc((r->nmade + 1) * sizeof *m);
+    struct hsc *h = ockam__zalloc(sizeof *h);
     ockam_multiaddr *ins = ockam_multiaddr_new();
     const char *enc = ockam_sc_encryptor(sc);
     ssize_t i = first_secure(r->ma);
-    ockam_err err
-        = m && ins ? ockam_multiaddr_push(ins, OCKAM_MA_SERVICE, enc, strlen(enc)) : OCKAM_ENOMEM;
+    ockam_err err = m && h && ins ? ockam_multiaddr_push(ins, OCKAM_MA_SERVICE, enc, strlen(enc))
+                                  : OCKAM_ENOMEM;
     if (!err)
         err = ockam_multiaddr_splice(r->ma, 0, (size_t)i + 1, ins);
     ockam_multiaddr_free(ins);
     if (m && r->nmade)
         memcpy(m, r->made, r->nmade * sizeof *m);
-    if (m) {
-        m[r->nmade++] = sc;
+    if (m && h) {
+        h->sc = sc;
+        ockam_sc_set_closed_cb(sc, hsc_gone, h);
+        m[r->nmade++] = h;
         ockam__free(r->made);
         r->made = m;
     } else {
+        ockam__free(m);
+        ockam__free(h);
         ockam_sc_close(sc);
     }
     if (err) {
-        close_all(r->made, r->nmade);
+        close_made(r->made, &r->nmade);
         r->nmade = 0;
         r->done(r, err, "The node ran out of memory.");
         return;
     }
     resolve_step(r);
+}
+
+static void
+resolve_handshake(struct resolve *r, ockam_route *route, ockam_err err)
+{
+    size_t n;
+    ockam__free(r->ids);
+    r->ids = id_views(r->authorized, &n);
+    ockam_sc_opts o = {.trust = {.identifiers = r->ids, .count = n}, .timeout_ms = r->timeout_ms};
+    if (!err)
+        err = ockam_sc_create(ockam__nm_node(r->s->nm), r->s->id, route, &o, resolve_opened, r);
+    ockam_route_free(route);
+    if (err) {
+        close_made(r->made, &r->nmade);
+        r->nmade = 0;
+        r->done(r, err, NULL);
+    }
+}
+
+static void
+resolve_connected(ockam_conn *conn, ockam_err status, void *user)
+{
+    struct resolve *r = user;
+    ockam_route *route = r->route;
+    r->route = NULL;
+    if (!r->s || !r->done) { /* the manager, or the proxy that asked, is gone */
+        if (conn)
+            ockam_conn_close(conn);
+        ockam_route_free(route);
+        resolve_free(r);
+        return;
+    }
+    ockam_err err = status;
+    if (!err) {
+        r->conn->conn = conn;
+        err = ockam_conn_on_close(conn, held_gone, r->conn);
+        if (err) {
+            r->conn->conn = NULL;
+            ockam_conn_close(conn);
+        }
+    }
+    if (!err)
+        err = ockam_route_push_front(route, ockam_addr_local(ockam_conn_address(conn)));
+    resolve_handshake(r, route, err);
 }
 
 /* The next /secure/NAME: a channel to NAME through the hops before it. */
@@ -494,18 +592,22 @@ resolve_step(struct resolve *r)
     if (!err)
         err = ockam_multiaddr_to_route(head, route);
     ockam_multiaddr_free(head);
-    size_t n;
-    ockam__free(r->ids);
-    r->ids = id_views(r->authorized, &n);
-    ockam_sc_opts o = {.trust = {.identifiers = r->ids, .count = n}, .timeout_ms = r->timeout_ms};
-    if (!err)
-        err = ockam_sc_create(ockam__nm_node(r->s->nm), r->s->id, route, &o, resolve_opened, r);
-    ockam_route_free(route);
-    if (err) {
-        close_all(r->made, r->nmade);
-        r->nmade = 0;
-        r->done(r, err, NULL);
+    /* A first TCP hop is connected explicitly: a refused connection is then a quick, clear
+     * error rather than a handshake timeout, and the connection goes with the channel. */
+    if (!err && !r->conn && ockam_route_front(route).type == OCKAM_TRANSPORT_TCP) {
+        ockam_addr first = ockam_route_front(route);
+        char hp[OCKAM_MAX_ADDR_LEN + 1];
+        snprintf(hp, sizeof hp, "%.*s", (int)first.len, (const char *)first.bytes);
+        ockam_route_pop_front(route);
+        r->route = route;
+        r->conn = ockam__zalloc(sizeof *r->conn);
+        err = r->conn ? ockam_tcp_connect(ockam__nm_node(r->s->nm), hp, NULL, resolve_connected, r)
+                      : OCKAM_ENOMEM;
+        if (!err)
+            return;
+        route = NULL;
     }
+    resolve_handshake(r, route, err);
 }
 
 static struct resolve *
@@ -593,6 +695,7 @@ chan_json(const struct chan *c)
 static void
 chan_free(struct chan *c)
 {
+    held_close(c->conn);
     ockam__free(c->to);
     json_decref(c->authorized);
     ockam__free(c);
@@ -635,19 +738,28 @@ create_done(struct resolve *r, ockam_err err, const char *why)
     /* The innermost channel is the one the user asked for; the outer ones carry it and
      * close with it. */
     struct chan *c = ockam__zalloc(sizeof *c);
-    ockam_sc *sc = r->made[r->nmade - 1];
+    ockam_sc *sc = r->made[r->nmade - 1]->sc;
     const char *to = json_string_value(json_object_get(r->body, "to"));
     if (!c || !(c->to = ockam__strdup(to)) || !push_ptr((void ***)&r->s->chans, &r->s->nchans, c)) {
         if (c)
             chan_free(c);
-        close_all(r->made, r->nmade);
+        close_made(r->made, &r->nmade);
         ockam__nm_reply_err(nm, req, 500, "The node ran out of memory.");
         resolve_free(r);
         return;
     }
     c->sc = sc;
     c->s = r->s;
+    c->conn = r->conn;
+    r->conn = NULL;
     c->authorized = json_incref(r->authorized);
+    /* The outer channels (nested /secure/) stay up for the node's lifetime. */
+    for (size_t i = 0; i < r->nmade; i++) {
+        if (r->made[i]->sc)
+            ockam_sc_set_closed_cb(r->made[i]->sc, NULL, NULL);
+        ockam__free(r->made[i]);
+    }
+    r->nmade = 0;
     ockam_sc_set_closed_cb(sc, chan_closed, c);
     ockam__nm_reply_ok(nm, req, chan_json(c));
     resolve_free(r);
@@ -752,7 +864,7 @@ close_later(ockam_timer *t, void *user)
     struct resolve *r = user;
     ockam_timer_stop(t);
     r->timer = NULL;
-    close_all(r->made, r->nmade);
+    close_made(r->made, &r->nmade);
     resolve_free(r);
 }
 
@@ -781,7 +893,7 @@ message_done(struct resolve *r, ockam_err err, const char *why)
     uint64_t ms = (json_is_integer(tms) ? (uint64_t)json_integer_value(tms) : 10000) + 1000;
     r->done = NULL;
     if (ockam_timer_start(ockam__nm_node(nm), ms, 0, close_later, r, &r->timer) != OCKAM_OK) {
-        close_all(r->made, r->nmade);
+        close_made(r->made, &r->nmade);
         resolve_free(r);
     }
 }
@@ -812,8 +924,10 @@ static void proxy_resolve(struct proxy *p);
 static void
 proxy_down(struct proxy *p)
 {
-    close_all(p->made, p->nmade);
+    close_made(p->made, &p->nmade);
     ockam__free(p->made);
+    held_close(p->conn);
+    p->conn = NULL;
     p->made = NULL;
     p->nmade = 0;
     p->encryptor[0] = '\0';
@@ -846,9 +960,12 @@ proxy_resolved(struct resolve *r, ockam_err err, const char *why)
     }
     p->made = r->made;
     p->nmade = r->nmade;
+    p->conn = r->conn;
+    r->conn = NULL;
     r->made = NULL;
     r->nmade = 0;
-    snprintf(p->encryptor, sizeof p->encryptor, "%s", ockam_sc_encryptor(p->made[p->nmade - 1]));
+    snprintf(
+        p->encryptor, sizeof p->encryptor, "%s", ockam_sc_encryptor(p->made[p->nmade - 1]->sc));
     p->backoff_ms = BACKOFF_MIN_MS;
     p->misses = 0;
     OCKAM_LOG_I("inlet route %s: secure channel up (encryptor %s)", p->to, p->encryptor);
@@ -1022,7 +1139,7 @@ ockam__nm_secure_proxy_stop(ockam__nodemanager *nm, const char *proxy)
 bool
 ockam__nm_secure_allow_valid(json_t *allow)
 {
-    if (!allow)
+    if (!allow || json_is_null(allow))
         return true;
     if (!json_is_array(allow) || json_array_size(allow) == 0)
         return false;
@@ -1061,7 +1178,7 @@ ockam_err
 ockam__nm_secure_outlet_allow(ockam__nodemanager *nm, ockam_outlet *o, json_t *allow)
 {
     struct ockam__nm_secure *s = sec(nm);
-    if (!allow)
+    if (!allow || json_is_null(allow))
         return OCKAM_OK;
     if (!s)
         return OCKAM_ENOTSUP;
