@@ -205,9 +205,9 @@ seed_nodes() {
     assert_output "hello through a secure channel"
 }
 
-@test "10 MiB down and up through an inlet with /secure/api in its route, identical SHA-256" {
+@test "100 MiB down and up through an inlet with /secure/api in its route, identical SHA-256" {
     seed_nodes
-    head -c $((10 * 1024 * 1024)) /dev/urandom >"$BATS_TEST_TMPDIR/www/big.bin"
+    head -c $((100 * 1024 * 1024)) /dev/urandom >"$BATS_TEST_TMPDIR/www/big.bin"
     start_upload_server
     ockam tcp-outlet create --at server_sidecar --to "127.0.0.1:$UP_PORT" --from up
     local to=/node/relay/service/forward_to_server_sidecar/secure/api/service
