@@ -17,6 +17,7 @@
 #define BEAT_MISSES 2u      /* unanswered checks before the channel is made again */
 #define BACKOFF_MIN_MS 250u /* first retry after a failure, doubling ... */
 #define BACKOFF_MAX_MS 4000u
+#define PROXY_QUEUE 64 /* messages a proxy keeps while its channel is being made */
 
 /* A connection made for a route's first TCP hop, closed by whoever owns the channel(s) it
  * carries; conn turns NULL when it closes by itself. */
@@ -106,6 +107,8 @@ struct proxy {
     uint32_t backoff_ms;
     bool resolving;
     struct resolve *r;
+    ockam_msg *queue[PROXY_QUEUE]; /* oldest first */
+    size_t nqueue;
 };
 
 struct guard { /* an outlet's allowed identities */
@@ -943,6 +946,7 @@ proxy_retry(ockam_timer *t, void *user)
 }
 
 static void proxy_beat(ockam_timer *t, void *user);
+static void proxy_flush(struct proxy *p);
 
 static void
 proxy_resolved(struct resolve *r, ockam_err err, const char *why)
@@ -970,6 +974,7 @@ proxy_resolved(struct resolve *r, ockam_err err, const char *why)
     p->misses = 0;
     OCKAM_LOG_I("inlet route %s: secure channel up (encryptor %s)", p->to, p->encryptor);
     resolve_free(r);
+    proxy_flush(p);
     ockam_timer_start(ockam__nm_node(p->s->nm), BEAT_MS, BEAT_MS, proxy_beat, p, &p->timer);
 }
 
@@ -1021,23 +1026,48 @@ beat_reply(ockam_worker *w, ockam_msg *msg, void *user)
     ockam_msg_free(msg);
 }
 
-/* What the inlet sends to [proxy, ...]: on through the current channel, routes otherwise
- * unchanged (the encryptor adopts the inlet's worker, so replies reach it). */
 static void
-proxy_message(ockam_worker *w, ockam_msg *msg, void *user)
+proxy_forward(struct proxy *p, ockam_msg *msg)
 {
-    struct proxy *p = user;
-    if (!p->encryptor[0]) {
-        ockam_msg_free(msg);
-        return;
-    }
     ockam_route *on = ockam_msg_onward(msg);
     ockam_route_pop_front(on);
     if (ockam_route_push_front(on, ockam_addr_local(p->encryptor)) != OCKAM_OK) {
         ockam_msg_free(msg);
         return;
     }
-    ockam_forward(w, msg);
+    ockam_forward(p->worker, msg);
+}
+
+/* What the inlet sends to [proxy, ...]: on through the current channel, routes otherwise
+ * unchanged (the encryptor adopts the inlet's worker, so replies reach it). While the channel
+ * is being made, the newest PROXY_QUEUE messages wait (the inlet's first probe among them). */
+static void
+proxy_message(ockam_worker *w, ockam_msg *msg, void *user)
+{
+    struct proxy *p = user;
+    if (p->encryptor[0]) {
+        proxy_forward(p, msg);
+        return;
+    }
+    if (p->nqueue == PROXY_QUEUE) {
+        ockam_msg_free(p->queue[0]);
+        memmove(p->queue, p->queue + 1, (PROXY_QUEUE - 1) * sizeof p->queue[0]);
+        p->nqueue--;
+    }
+    p->queue[p->nqueue++] = msg;
+}
+
+static void
+proxy_flush(struct proxy *p)
+{
+    size_t n = p->nqueue;
+    p->nqueue = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p->encryptor[0])
+            proxy_forward(p, p->queue[i]);
+        else
+            ockam_msg_free(p->queue[i]);
+    }
 }
 
 ockam_err
@@ -1112,6 +1142,7 @@ proxy_free(struct proxy *p, bool stop_workers)
     }
     ockam_timer_stop(p->timer);
     proxy_down(p);
+    proxy_flush(p); /* no channel: frees what waits */
     if (stop_workers) {
         ockam_worker_stop(p->worker);
         ockam_worker_stop(p->beat);
