@@ -1,9 +1,10 @@
 # Thin wrapper around CMake presets, so the README's commands work on a fresh Debian 12 machine.
 #   make demo   install what is missing, build (release), run the demo
 #   make test   install what is missing, build with ASan+UBSan, run every test
+#   make test-nokafka   the same for a build without the Kafka transport (OCKAM_WITH_KAFKA=OFF)
 #   make bench  build (release) and run the benchmarks
 #   make fuzz   build the libFuzzer targets and run each for FUZZ_SECONDS
-.PHONY: all deps demo test build-release build-asan bench fuzz format format-check clean
+.PHONY: all deps demo test test-nokafka build-release build-asan bench fuzz format format-check clean
 
 FUZZ_SECONDS ?= 30
 JOBS ?= $(shell nproc)
@@ -31,6 +32,11 @@ demo: build-release
 test: build-asan
 	@scripts/format-check.sh
 	@ctest --preset asan -j $(JOBS)
+
+test-nokafka: deps-test
+	@cmake --preset asan-nokafka >/dev/null
+	@cmake --build --preset asan-nokafka -j $(JOBS)
+	@ctest --preset asan-nokafka -j $(JOBS)
 
 bench: deps-bench build-release
 	@scripts/bench.sh build/release

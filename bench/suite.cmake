@@ -35,8 +35,6 @@ else()
     message(STATUS "bench: nng not found; bench_nng not built (scripts/install-deps.sh bench)")
 endif()
 
-# PORTAL SLOT: the TCP portal bulk-transfer roles, once the portal exists.
-if(EXISTS ${PROJECT_SOURCE_DIR}/include/ockam/portal.h)
-    ockam_add_bench(bench_portal ${CMAKE_CURRENT_LIST_DIR}/bench_portal.c)
-    target_link_libraries(bench_portal PRIVATE ockam_bench_util)
-endif()
+# The TCP portal bulk-transfer roles.
+ockam_add_bench(bench_portal ${CMAKE_CURRENT_LIST_DIR}/bench_portal.c)
+target_link_libraries(bench_portal PRIVATE ockam_bench_util)

@@ -1,5 +1,9 @@
 /* Kafka transport (address type 16, ours: Ockam defines no Kafka transport) on librdkafka.
  *
+ * Built with libockam when the CMake option OCKAM_WITH_KAFKA is ON (the default where
+ * librdkafka is installed); a libockam built without it has none of these functions, and its
+ * nodes route 16# addresses nowhere (OCKAM_ENOTSUP, no transport for the type).
+ *
  * Addresses: 16#<topic> or 16#<topic>/<partition>, e.g. "16#ockam.n3.inbox" or
  * "16#ockam.n3.inbox/0". A topic is 1..249 characters of [A-Za-z0-9._-] (Kafka's rule); the
  * optional partition is a decimal number 0..2147483647. Without a partition the record key

@@ -14,7 +14,7 @@
  * - The file vault keeps its secrets in one file (mode 0600) in a directory of mode 0700,
  *   rewritten atomically on every change (temporary file, fsync, rename, fsync of the
  *   directory): a crash leaves the old vault or the new one, never a torn file. Its format
- *   is documented in docs/wire-identity.md (vault file) and in src/identity/vault_file.c.
+ *   is documented in docs/wire.md (vault file) and in src/identity/vault_file.c.
  *
  * Backends: a vault is an ops table plus its state (ockam_vault_new); the memory and file
  * vaults below are two such backends, and a hardware key store could be a third.
@@ -77,7 +77,9 @@ OCKAM_API ockam_err ockam_vault_new(const ockam_vault_ops *ops, void *state, ock
 OCKAM_API ockam_err ockam_vault_memory_new(ockam_vault **out);
 /* A vault kept in the file `path`. Creates the file's directory (mode 0700) when missing
  * and an empty vault when the file is missing; refuses (OCKAM_EACCES) a directory or file
- * that others may read or write. A corrupt file gives OCKAM_EVAULTFILE, never a crash. */
+ * that others may read or write. A corrupt file gives OCKAM_EVAULTFILE, never a crash.
+ * One owner at a time: while the vault is open it holds an exclusive lock ("<path>.lock"),
+ * and another open of the same file, in this process or another, gives OCKAM_EBUSY. */
 OCKAM_API ockam_err ockam_vault_file_open(const char *path, ockam_vault **out);
 OCKAM_API void ockam_vault_free(ockam_vault *vault);
 

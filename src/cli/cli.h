@@ -37,8 +37,23 @@ extern const cli_cmd cli_identity_cmds[];
 extern const cli_cmd cli_secure_channel_listener_cmds[];
 extern const cli_cmd cli_secure_channel_cmds[];
 
+/* ---- common.c: what the command files share (none depends on another) ---------------------- */
+
 /* Verbosity (-v count) given on the command line. */
 int cli_verbosity(const cli_args *a);
+
+/* The node named by a positional argument ("n1" or "/node/n1"), or the default node when arg
+ * is NULL. On failure prints the error and returns NULL with *code set. Caller frees. */
+char *cli_node_or_default(const char *arg, int *code);
+/* A node's new configuration: listener address (NULL: 127.0.0.1:0), allowed outgoing
+ * destinations (stolen; NULL: none), log verbosity. New reference. */
+json_t *cli_config_new(const char *name, const char *listen, json_t *allowed, int verbosity);
+/* A fresh state directory for name holding cfg (stolen); an old stopped node is replaced.
+ * Returns an exit code. */
+int cli_node_prepare(const char *name, json_t *cfg);
+/* Start the prepared node name in the background and wait for its report (*ready, caller
+ * decrefs); a node that never started leaves nothing behind. Returns an exit code. */
+int cli_node_spawn(const char *name, int verbosity, json_t **ready);
 
 /* The node a command acts on: --at/--from value ("n1" or "/node/n1"), else the default node.
  * With create_default, a missing default node is created first (CLI spec §0.6). On failure
@@ -58,7 +73,6 @@ int cli_resolve_nodes(ockam_multiaddr *ma);
  * frees). `what` names the argument in errors. Prints the error and returns its exit code. */
 int cli_resolve_multiaddr(const char *text, const char *what, char **out);
 
-/* Shared by the command files (common.c). */
 /* The string at obj[key], or "" when absent or not a string. */
 const char *cli_str(json_t *obj, const char *key);
 /* "/worker/<hex>" -> "<hex>"; anything else unchanged. */

@@ -4,7 +4,7 @@
 #include "cli/output.h"
 #include "cli/state.h"
 #include "cli/util.h"
-#include "service/nodemanager.h"
+#include "nodemanager/nodemanager.h"
 
 #include <stdlib.h>
 #include <string.h>

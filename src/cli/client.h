@@ -1,6 +1,6 @@
 /* Talking to nodes from the `ockam` command, through a throwaway in-process node:
  * connecting (TCP or Unix socket) with a deadline, one request/response with a deadline, and
- * the control API over a node's api.sock (protocol in src/service/nodemanager.h). */
+ * the control API over a node's api.sock (protocol in src/nodemanager/nodemanager.h). */
 #ifndef OCKAM_CLI_CLIENT_H
 #define OCKAM_CLI_CLIENT_H
 

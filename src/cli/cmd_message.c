@@ -16,77 +16,7 @@
 /* Extra time for the node manager to report its own timeout before the CLI gives up. */
 #define API_MARGIN_MS 2000u
 
-char *
-cli_listener_route(const char *host_port)
-{
-    return cli_transport_route(host_port, "tcp");
-}
-
-char *
-cli_transport_route(const char *host_port, const char *proto)
-{
-    char host[256];
-    unsigned port;
-    struct in_addr a4;
-    struct in6_addr a6;
-    if (!parse_host_port(host_port, host, sizeof host, &port))
-        return NULL;
-    /* A node listening on every interface is reached through loopback. */
-    if (inet_pton(AF_INET, host, &a4) == 1)
-        return xasprintf(
-            "/ip4/%s/%s/%u", a4.s_addr == INADDR_ANY ? "127.0.0.1" : host, proto, port);
-    if (inet_pton(AF_INET6, host, &a6) == 1)
-        return xasprintf("/ip6/%s/%s/%u", IN6_IS_ADDR_UNSPECIFIED(&a6) ? "::1" : host, proto, port);
-    return xasprintf("/dnsaddr/%s/%s/%u", host, proto, port);
-}
-
 /* ---- resolution ----------------------------------------------------------------------------- */
-
-static int
-node_route(const char *name, ockam_multiaddr **out)
-{
-    if (!state_name_valid(name) || !state_node_exists(name))
-        return out_error(EXIT_RUNTIME, "Run 'ockam node list' to see your nodes.",
-            "There is no node named %s.", name);
-    if (!state_node_running(name, NULL)) {
-        char *hint = xasprintf("Start it with 'ockam node start %s'.", name);
-        out_error(EXIT_RUNTIME, hint, "The node %s is not running.", name);
-        free(hint);
-        return EXIT_RUNTIME;
-    }
-    char *addr = state_listener_address(name);
-    char *route = addr ? cli_listener_route(addr) : NULL;
-    ockam_err err = route ? ockam_multiaddr_parse(route, out) : OCKAM_EMULTIADDR;
-    free(route);
-    free(addr);
-    if (err)
-        return out_error(EXIT_RUNTIME, "Delete it and create it again.",
-            "Node %s has no usable TCP listener address in its configuration.", name);
-    return EXIT_OK;
-}
-
-int
-cli_resolve_nodes(ockam_multiaddr *ma)
-{
-    for (size_t i = 0; i < ockam_multiaddr_count(ma); i++) {
-        ockam_ma_component c = ockam_multiaddr_at(ma, i);
-        if (c.code != OCKAM_MA_NODE)
-            continue;
-        char name[80];
-        snprintf(name, sizeof name, "%.*s", (int)c.value.len, (const char *)c.value.ptr);
-        ockam_multiaddr *ins;
-        int code = node_route(name, &ins);
-        if (code)
-            return code;
-        ockam_err err = ockam_multiaddr_splice(ma, i, 1, ins);
-        i += ockam_multiaddr_count(ins) - 1;
-        ockam_multiaddr_free(ins);
-        if (err)
-            return out_error(
-                EXIT_RUNTIME, NULL, "Cannot resolve /node/%s: %s.", name, ockam_strerror(err));
-    }
-    return EXIT_OK;
-}
 
 /* ---- sending -------------------------------------------------------------------------------- */
 

@@ -17,12 +17,6 @@
 /* The node manager answers GET /node in microseconds; a node that takes longer is stuck. */
 #define SHOW_TIMEOUT_MS 5000u
 
-int
-cli_verbosity(const cli_args *a)
-{
-    return args_count(a, "verbose");
-}
-
 /* ---- views -------------------------------------------------------------------------------- */
 
 static bool
@@ -74,7 +68,8 @@ node_view(const char *name, json_t *res)
         json_is_array(allowed) ? json_incref(allowed) : json_array(), "log", log);
     add_udp_view(view, cfg, res);
     cli_kafka_add_view(view, cfg, res);
-    /* Portals and relays (nodemanager_portal.c): empty lists when the node is not running. */
+    /* Portals and relays (nodemanager_portal.c, nodemanager_relay.c): empty lists when the node
+     * is not running. */
     static const char *const portal_keys[] = {"inlets", "outlets", "relays", "relays_served"};
     for (size_t i = 0; i < sizeof portal_keys / sizeof portal_keys[0]; i++)
         json_object_set_new(view, portal_keys[i], list_or_empty(res, portal_keys[i]));
@@ -167,41 +162,6 @@ print_view(json_t *view, bool machine_name)
     free(machine);
 }
 
-/* ---- picking nodes ------------------------------------------------------------------------ */
-
-static int
-no_such_node(const char *name)
-{
-    char *hint = xasprintf("Run 'ockam node list' to see your nodes.");
-    out_error(EXIT_RUNTIME, hint, "There is no node named %s.", name);
-    free(hint);
-    return EXIT_RUNTIME;
-}
-
-/* The node named by a positional argument, or the default node. */
-static char *
-node_or_default(const char *arg, int *code)
-{
-    if (arg) {
-        const char *name = state_name_from_arg(arg);
-        if (!name) {
-            *code = out_error(EXIT_USAGE, "Node names use letters, digits, '-' and '_'.",
-                "'%s' is not a valid node name.", arg);
-            return NULL;
-        }
-        if (!state_node_exists(name)) {
-            *code = no_such_node(name);
-            return NULL;
-        }
-        return xstrdup(name);
-    }
-    char *def = state_default_get();
-    if (!def)
-        *code = out_error(EXIT_RUNTIME, "Create one with 'ockam node create', or name a node.",
-            "There is no default node.");
-    return def;
-}
-
 /* ---- node create -------------------------------------------------------------------------- */
 
 struct created {
@@ -237,21 +197,13 @@ static int
 check_address(const char *what, const char *value)
 {
     char host[256];
-    unsigned port;
+    uint16_t port;
     if (strcmp(what, "--allow-outgoing") == 0 && strcmp(value, "*") == 0)
         return EXIT_OK;
-    if (!parse_host_port(value, host, sizeof host, &port))
+    if (ockam__host_port_parse(value, host, sizeof host, &port) != OCKAM_OK)
         return out_error(EXIT_USAGE, "Use HOST:PORT, e.g. 127.0.0.1:4000.",
             "Invalid value '%s' for %s.", value, what);
     return EXIT_OK;
-}
-
-static json_t *
-config_new(const char *name, const char *listen, json_t *allowed, int verbosity)
-{
-    return json_pack("{s:s, s:s, s:[], s:[], s:o, s:i}", "name", name, "tcp_listener_address",
-        listen ? listen : "127.0.0.1:0", "tcp_listeners", "services", "allowed_outgoing",
-        allowed ? allowed : json_array(), "verbosity", verbosity);
 }
 
 static json_t *
@@ -262,7 +214,7 @@ config_from_args(const char *name, const cli_args *a)
     for (size_t i = 0; list && list[i]; i++)
         json_array_append_new(allowed, json_string(list[i]));
     json_t *cfg
-        = config_new(name, args_value(a, "tcp-listener-address"), allowed, cli_verbosity(a));
+        = cli_config_new(name, args_value(a, "tcp-listener-address"), allowed, cli_verbosity(a));
     const char *udp = args_value(a, "udp-listener-address");
     if (cfg && udp)
         json_object_set_new(cfg, "udp_listener_address", json_string(udp));
@@ -272,24 +224,6 @@ config_from_args(const char *name, const cli_args *a)
     else
         json_decref(kafka);
     return cfg;
-}
-
-/* A fresh state directory for name holding cfg (stolen); an old stopped node is replaced. */
-static int
-prepare_node(const char *name, json_t *cfg)
-{
-    bool ok = cfg && state_node_prepare(name) && state_config_save(name, cfg);
-    json_decref(cfg);
-    return ok ? EXIT_OK : EXIT_RUNTIME;
-}
-
-static int
-create_background(const char *name, int verbosity, json_t **ready)
-{
-    int code = spawn_node(name, verbosity, ready);
-    if (code != EXIT_OK)
-        state_node_remove(name); /* a node that never started leaves nothing behind */
-    return code;
 }
 
 static int
@@ -333,7 +267,7 @@ node_create(const cli_args *a)
     if (!code) {
         cfg = config_from_args(name, a);
         json_object_set(cfg, "identity", json_object_get(ident, "name"));
-        code = prepare_node(name, cfg);
+        code = cli_node_prepare(name, cfg);
     }
     json_decref(ident);
     if (code) {
@@ -352,7 +286,7 @@ node_create(const cli_args *a)
         return code;
     }
     json_t *ready = NULL;
-    code = create_background(name, cli_verbosity(a), &ready);
+    code = cli_node_spawn(name, cli_verbosity(a), &ready);
     if (!code) {
         if (created.made_default)
             state_default_set(name);
@@ -361,30 +295,6 @@ node_create(const cli_args *a)
     json_decref(ready);
     free(name);
     return code;
-}
-
-char *
-cli_pick_node(const char *arg, bool create_default, int *code)
-{
-    if (arg || !create_default)
-        return node_or_default(arg, code);
-    char *name = state_default_get();
-    if (name)
-        return name;
-    /* CLI spec §0.6: create commands make a default node when there is none. */
-    json_t *ready = NULL;
-    name = state_random_name();
-    *code = prepare_node(name, config_new(name, NULL, NULL, 0));
-    if (!*code)
-        *code = create_background(name, 0, &ready);
-    json_decref(ready);
-    if (*code) {
-        free(name);
-        return NULL;
-    }
-    state_default_set(name);
-    out_success("Created the default node %s.", name);
-    return name;
 }
 
 /* ---- node list / show / logs / default ---------------------------------------------------- */
@@ -438,7 +348,7 @@ static int
 node_show(const cli_args *a)
 {
     int code = EXIT_OK;
-    char *name = node_or_default(a->npos ? a->pos[0] : NULL, &code);
+    char *name = cli_node_or_default(a->npos ? a->pos[0] : NULL, &code);
     if (!name)
         return code;
     print_view(fetch_view(name), false);
@@ -450,7 +360,7 @@ static int
 node_logs(const cli_args *a)
 {
     int code = EXIT_OK;
-    char *name = node_or_default(a->npos ? a->pos[0] : NULL, &code);
+    char *name = cli_node_or_default(a->npos ? a->pos[0] : NULL, &code);
     if (!name)
         return code;
     char *path = state_node_path(name, "node.log");
@@ -466,7 +376,7 @@ static int
 node_default(const cli_args *a)
 {
     int code = EXIT_OK;
-    char *name = node_or_default(a->npos ? a->pos[0] : NULL, &code);
+    char *name = cli_node_or_default(a->npos ? a->pos[0] : NULL, &code);
     if (!name)
         return code;
     char *plain;
@@ -493,7 +403,7 @@ static int
 node_start(const cli_args *a)
 {
     int code = EXIT_OK;
-    char *name = node_or_default(a->pos[0], &code);
+    char *name = cli_node_or_default(a->pos[0], &code);
     if (!name)
         return code;
     if (state_node_running(name, NULL)) {
@@ -524,7 +434,7 @@ static int
 node_stop(const cli_args *a)
 {
     int code = EXIT_OK;
-    char *name = node_or_default(a->npos ? a->pos[0] : NULL, &code);
+    char *name = cli_node_or_default(a->npos ? a->pos[0] : NULL, &code);
     if (!name)
         return code;
     json_t *json = json_pack("{s:s, s:s}", "name", name, "status", "stopped");
@@ -598,7 +508,7 @@ node_delete(const cli_args *a)
         names = state_node_names(&n);
     } else {
         names = xmalloc(sizeof *names);
-        if (!(names[0] = node_or_default(a->npos ? a->pos[0] : NULL, &code))) {
+        if (!(names[0] = cli_node_or_default(a->npos ? a->pos[0] : NULL, &code))) {
             free(names);
             return code;
         }

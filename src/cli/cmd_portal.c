@@ -16,9 +16,9 @@ static char *
 host_port_arg(const char *value, const char *what)
 {
     char host[256];
-    unsigned port;
+    uint16_t port;
     char *text = strchr(value, ':') ? xstrdup(value) : xasprintf("127.0.0.1:%s", value);
-    if (parse_host_port(text, host, sizeof host, &port))
+    if (ockam__host_port_parse(text, host, sizeof host, &port) == OCKAM_OK)
         return text;
     free(text);
     out_error(EXIT_USAGE, "Use [HOST:]PORT, e.g. 127.0.0.1:5000 or 5000.", "Invalid %s '%s'.", what,

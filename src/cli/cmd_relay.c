@@ -13,23 +13,6 @@
 #define DEFAULT_NAME "default"
 #define CREATE_WAIT_MS 5000 /* the node waits this long for the first outcome */
 
-int
-cli_resolve_multiaddr(const char *text, const char *what, char **out)
-{
-    ockam_multiaddr *ma;
-    if (ockam_multiaddr_parse(text, &ma) != OCKAM_OK)
-        return out_error(EXIT_USAGE, "Example: /node/n1 or /ip4/127.0.0.1/tcp/4000",
-            "Argument '%s' is invalid: '%s' is not a multiaddr.", what, text);
-    int code = cli_resolve_nodes(ma);
-    if (!code) {
-        size_t need = ockam_multiaddr_format(ma, NULL, 0) + 1;
-        *out = xmalloc(need);
-        ockam_multiaddr_format(ma, *out, need);
-    }
-    ockam_multiaddr_free(ma);
-    return code;
-}
-
 /* --at: a bare node name stands for /node/NAME. */
 static int
 resolve_at(const char *at, char **out)

@@ -1,11 +1,200 @@
-/* Small helpers every command file uses: JSON field access, argument checks and one API call
- * to the node named by a flag. */
+/* What the command files share (cli.h), so that none depends on another: picking and creating
+ * nodes, resolving /node/NAME in multiaddrs, JSON field access, argument checks, and the API
+ * calls, lists and deletes that several commands make alike. */
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "cli/output.h"
+#include "cli/spawn.h"
+#include "cli/state.h"
 
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ---- picking and creating nodes ----------------------------------------------------------- */
+
+int
+cli_verbosity(const cli_args *a)
+{
+    return args_count(a, "verbose");
+}
+
+static int
+no_such_node(const char *name)
+{
+    char *hint = xasprintf("Run 'ockam node list' to see your nodes.");
+    out_error(EXIT_RUNTIME, hint, "There is no node named %s.", name);
+    free(hint);
+    return EXIT_RUNTIME;
+}
+
+/* The node named by a positional argument, or the default node. */
+char *
+cli_node_or_default(const char *arg, int *code)
+{
+    if (arg) {
+        const char *name = state_name_from_arg(arg);
+        if (!name) {
+            *code = out_error(EXIT_USAGE, "Node names use letters, digits, '-' and '_'.",
+                "'%s' is not a valid node name.", arg);
+            return NULL;
+        }
+        if (!state_node_exists(name)) {
+            *code = no_such_node(name);
+            return NULL;
+        }
+        return xstrdup(name);
+    }
+    char *def = state_default_get();
+    if (!def)
+        *code = out_error(EXIT_RUNTIME, "Create one with 'ockam node create', or name a node.",
+            "There is no default node.");
+    return def;
+}
+
+json_t *
+cli_config_new(const char *name, const char *listen, json_t *allowed, int verbosity)
+{
+    return json_pack("{s:s, s:s, s:[], s:[], s:o, s:i}", "name", name, "tcp_listener_address",
+        listen ? listen : "127.0.0.1:0", "tcp_listeners", "services", "allowed_outgoing",
+        allowed ? allowed : json_array(), "verbosity", verbosity);
+}
+
+/* A fresh state directory for name holding cfg (stolen); an old stopped node is replaced. */
+int
+cli_node_prepare(const char *name, json_t *cfg)
+{
+    bool ok = cfg && state_node_prepare(name) && state_config_save(name, cfg);
+    json_decref(cfg);
+    return ok ? EXIT_OK : EXIT_RUNTIME;
+}
+
+int
+cli_node_spawn(const char *name, int verbosity, json_t **ready)
+{
+    int code = spawn_node(name, verbosity, ready);
+    if (code != EXIT_OK)
+        state_node_remove(name); /* a node that never started leaves nothing behind */
+    return code;
+}
+
+char *
+cli_pick_node(const char *arg, bool create_default, int *code)
+{
+    if (arg || !create_default)
+        return cli_node_or_default(arg, code);
+    char *name = state_default_get();
+    if (name)
+        return name;
+    /* Create commands make a default node when there is none (docs/cli.md, the default node). */
+    json_t *ready = NULL;
+    name = state_random_name();
+    *code = cli_node_prepare(name, cli_config_new(name, NULL, NULL, 0));
+    if (!*code)
+        *code = cli_node_spawn(name, 0, &ready);
+    json_decref(ready);
+    if (*code) {
+        free(name);
+        return NULL;
+    }
+    state_default_set(name);
+    out_success("Created the default node %s.", name);
+    return name;
+}
+
+/* ---- routes and resolution ------------------------------------------------------------------ */
+
+char *
+cli_listener_route(const char *host_port)
+{
+    return cli_transport_route(host_port, "tcp");
+}
+
+char *
+cli_transport_route(const char *host_port, const char *proto)
+{
+    char host[256];
+    uint16_t port;
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (ockam__host_port_parse(host_port, host, sizeof host, &port) != OCKAM_OK)
+        return NULL;
+    /* A node listening on every interface is reached through loopback. */
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return xasprintf(
+            "/ip4/%s/%s/%u", a4.s_addr == INADDR_ANY ? "127.0.0.1" : host, proto, (unsigned)port);
+    if (inet_pton(AF_INET6, host, &a6) == 1)
+        return xasprintf(
+            "/ip6/%s/%s/%u", IN6_IS_ADDR_UNSPECIFIED(&a6) ? "::1" : host, proto, (unsigned)port);
+    return xasprintf("/dnsaddr/%s/%s/%u", host, proto, (unsigned)port);
+}
+
+static int
+node_route(const char *name, ockam_multiaddr **out)
+{
+    if (!state_name_valid(name) || !state_node_exists(name))
+        return out_error(EXIT_RUNTIME, "Run 'ockam node list' to see your nodes.",
+            "There is no node named %s.", name);
+    if (!state_node_running(name, NULL)) {
+        char *hint = xasprintf("Start it with 'ockam node start %s'.", name);
+        out_error(EXIT_RUNTIME, hint, "The node %s is not running.", name);
+        free(hint);
+        return EXIT_RUNTIME;
+    }
+    char *addr = state_listener_address(name);
+    char *route = addr ? cli_listener_route(addr) : NULL;
+    ockam_err err = route ? ockam_multiaddr_parse(route, out) : OCKAM_EMULTIADDR;
+    free(route);
+    free(addr);
+    if (err)
+        return out_error(EXIT_RUNTIME, "Delete it and create it again.",
+            "Node %s has no usable TCP listener address in its configuration.", name);
+    return EXIT_OK;
+}
+
+int
+cli_resolve_nodes(ockam_multiaddr *ma)
+{
+    for (size_t i = 0; i < ockam_multiaddr_count(ma); i++) {
+        ockam_ma_component c = ockam_multiaddr_at(ma, i);
+        if (c.code != OCKAM_MA_NODE)
+            continue;
+        char name[80];
+        snprintf(name, sizeof name, "%.*s", (int)c.value.len, (const char *)c.value.ptr);
+        ockam_multiaddr *ins;
+        int code = node_route(name, &ins);
+        if (code)
+            return code;
+        ockam_err err = ockam_multiaddr_splice(ma, i, 1, ins);
+        i += ockam_multiaddr_count(ins) - 1;
+        ockam_multiaddr_free(ins);
+        if (err)
+            return out_error(
+                EXIT_RUNTIME, NULL, "Cannot resolve /node/%s: %s.", name, ockam_strerror(err));
+    }
+    return EXIT_OK;
+}
+
+int
+cli_resolve_multiaddr(const char *text, const char *what, char **out)
+{
+    ockam_multiaddr *ma;
+    if (ockam_multiaddr_parse(text, &ma) != OCKAM_OK)
+        return out_error(EXIT_USAGE, "Example: /node/n1 or /ip4/127.0.0.1/tcp/4000",
+            "Argument '%s' is invalid: '%s' is not a multiaddr.", what, text);
+    int code = cli_resolve_nodes(ma);
+    if (!code) {
+        size_t need = ockam_multiaddr_format(ma, NULL, 0) + 1;
+        *out = xmalloc(need);
+        ockam_multiaddr_format(ma, *out, need);
+    }
+    ockam_multiaddr_free(ma);
+    return code;
+}
+
+/* ---- JSON, arguments and API calls ------------------------------------------------------------
+ */
 
 const char *
 cli_str(json_t *obj, const char *key)
@@ -37,8 +226,8 @@ int
 cli_check_host_port(const char *value, const char *what, const char *example)
 {
     char host[256];
-    unsigned port;
-    if (parse_host_port(value, host, sizeof host, &port))
+    uint16_t port;
+    if (ockam__host_port_parse(value, host, sizeof host, &port) == OCKAM_OK)
         return EXIT_OK;
     char *hint = xasprintf("Use HOST:PORT, e.g. %s.", example);
     out_error(EXIT_USAGE, hint, "Invalid %s '%s'.", what, value);

@@ -18,14 +18,27 @@
 
 #include <jansson.h>
 
+/* Whether this `ockam` has the Kafka transport (CMake option OCKAM_WITH_KAFKA): true in
+ * kafka_node.c, false in kafka_none.c. */
+extern const bool cli_kafka_built;
+
+#define CLI_KAFKA_NOT_BUILT "This ockam was built without the Kafka transport."
+#define CLI_KAFKA_REBUILD_HINT                                                                     \
+    "Install librdkafka-dev (scripts/install-deps.sh) and build again with -DOCKAM_WITH_KAFKA=ON."
+
+/* In a build without the Kafka transport: print that error (for a Kafka command or a /kafka
+ * first hop) and return EXIT_RUNTIME. */
+int cli_kafka_not_built(void);
+
 /* The "kafka" object for config.json from node create's options (new reference), or NULL when
  * no Kafka option was given. */
 json_t *cli_kafka_config_from_args(const cli_args *a);
 
 /* In the node process: attach the Kafka transport described by kafka (config.json's "kafka";
- * NULL = none, nothing to do). On failure returns false with a sentence in text and, when
- * there is one, advice in hint. Must run before the node manager starts, so that the public
- * services it starts consume the transport's flow. */
+ * NULL = none, nothing to do). In a build without the transport, any "kafka" object is a
+ * startup error, so `node create --kafka-*` and `node start` of such a node say why. On failure
+ * returns false with a sentence in text and, when there is one, advice in hint. Must run before the
+ * node manager starts, so that the public services it starts consume the transport's flow. */
 bool cli_kafka_start(
     ockam_node *node, json_t *kafka, char *text, size_t text_cap, char *hint, size_t hint_cap);
 

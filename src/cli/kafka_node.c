@@ -10,6 +10,8 @@
  * leaves the consumer group, each bounded by this: 2 x 2 s stays inside the 5 s. */
 #define KAFKA_FLUSH_TIMEOUT_MS 2000u
 
+const bool cli_kafka_built = true;
+
 /* The options of config.json's "kafka", borrowed from the JSON. */
 struct kafka_opts {
     const char *bootstrap, *inbox, *group;
@@ -69,14 +71,14 @@ static bool
 server_valid(const char *entry, size_t len)
 {
     char text[300], host[256];
-    unsigned port;
+    uint16_t port;
     if (len == 0 || len >= sizeof text)
         return false;
     memcpy(text, entry, len);
     text[len] = '\0';
     const char *scheme_end = strstr(text, "://");
     const char *hp = scheme_end ? scheme_end + 3 : text;
-    return parse_host_port(hp, host, sizeof host, &port) && port > 0;
+    return ockam__host_port_parse(hp, host, sizeof host, &port) == OCKAM_OK && port > 0;
 }
 
 /* "H:P[,H:P...]": librdkafka would take almost anything and fail later, in the background,

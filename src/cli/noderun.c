@@ -7,9 +7,9 @@
 #include "cli/spawn.h"
 #include "cli/state.h"
 #include "cli/util.h"
+#include "nodemanager/nodemanager.h"
 #include "ockam/ockam.h"
-#include "service/nodemanager.h"
-#include "service/nodemanager_secure.h"
+#include "nodemanager/nodemanager_secure.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,8 @@
 /* Small helpers of the `ockam` command (see util.h). */
 #include "cli/util.h"
 
+#include "core/core.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -81,42 +83,20 @@ sb_take(strbuf *sb)
 char *
 hex_encode(const uint8_t *p, size_t n)
 {
-    static const char digits[] = "0123456789abcdef";
     char *out = xmalloc(2 * n + 1);
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[p[i] >> 4];
-        out[2 * i + 1] = digits[p[i] & 15];
-    }
-    out[2 * n] = '\0';
+    ockam__hex_encode(p, n, out);
     return out;
-}
-
-static int
-nibble(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 bool
 hex_decode(const char *text, uint8_t **out, size_t *len)
 {
     size_t n = strlen(text);
-    if (n % 2)
+    uint8_t *p = xmalloc(n / 2 + 1);
+    size_t got;
+    if (!ockam__hex_decode(text, n, p, n / 2 + 1, &got)) {
+        free(p);
         return false;
-    uint8_t *p = xmalloc(n / 2);
-    for (size_t i = 0; i < n / 2; i++) {
-        int hi = nibble(text[2 * i]), lo = nibble(text[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            free(p);
-            return false;
-        }
-        p[i] = (uint8_t)(hi << 4 | lo);
     }
     *out = p;
     *len = n / 2;
@@ -144,35 +124,6 @@ parse_duration_ms(const char *text, uint64_t *ms)
         }
     }
     return false;
-}
-
-bool
-parse_host_port(const char *text, char *host, size_t host_cap, unsigned *port)
-{
-    const char *colon = strrchr(text, ':');
-    if (!colon || colon == text || !colon[1] || strlen(colon + 1) > 5)
-        return false;
-    for (const char *p = colon + 1; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return false;
-    }
-    unsigned long n = strtoul(colon + 1, NULL, 10);
-    const char *h = text;
-    size_t hlen = (size_t)(colon - text);
-    if (h[0] == '[') {
-        if (hlen < 3 || h[hlen - 1] != ']')
-            return false;
-        h++;
-        hlen -= 2;
-    } else if (memchr(h, ':', hlen)) {
-        return false; /* an IPv6 host needs brackets */
-    }
-    if (n > 65535 || hlen == 0 || hlen >= host_cap)
-        return false;
-    memcpy(host, h, hlen);
-    host[hlen] = '\0';
-    *port = (unsigned)n;
-    return true;
 }
 
 char *

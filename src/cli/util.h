@@ -1,7 +1,9 @@
 /* Small helpers of the `ockam` command: allocation that never returns NULL, a string
- * builder, hex, durations and HOST:PORT parsing, files. */
+ * builder, hex, durations, files. HOST:PORT is split by core/host_port.h, as everywhere. */
 #ifndef OCKAM_CLI_UTIL_H
 #define OCKAM_CLI_UTIL_H
+
+#include "core/host_port.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,15 +29,13 @@ void sb_printf(strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2
 /* The text ("" when nothing was added); the caller frees it and the builder is reset. */
 char *sb_take(strbuf *sb);
 
+/* Allocating forms of core.h's hex. */
 char *hex_encode(const uint8_t *p, size_t n);
 /* false when the text is not an even number of hex digits. *out is freed by the caller. */
 bool hex_decode(const char *text, uint8_t **out, size_t *len);
 
 /* "<n>[ms|s|m|h|d]", a bare number meaning seconds. */
 bool parse_duration_ms(const char *text, uint64_t *ms);
-
-/* "host:port" or "[v6]:port" with a port 0..65535; host copied without brackets. */
-bool parse_host_port(const char *text, char *host, size_t host_cap, unsigned *port);
 
 /* Whole file into a NUL-terminated buffer; NULL with errno set. */
 char *read_file(const char *path, size_t *len);

@@ -108,13 +108,8 @@ ockam_addr_format(ockam_addr a, char *buf, size_t cap)
 void
 ockam_addr_random(char out[OCKAM_RANDOM_ADDR_LEN + 1])
 {
-    static const char hex[] = "0123456789abcdef";
     uint8_t raw[OCKAM_RANDOM_ADDR_LEN / 2];
 
     ockam__random_bytes(raw, sizeof raw);
-    for (size_t i = 0; i < sizeof raw; i++) {
-        out[2 * i] = hex[raw[i] >> 4];
-        out[2 * i + 1] = hex[raw[i] & 0xf];
-    }
-    out[OCKAM_RANDOM_ADDR_LEN] = '\0';
+    ockam__hex_encode(raw, sizeof raw, out);
 }

@@ -65,3 +65,25 @@ ockam__strdup(const char *s)
 {
     return ockam__strndup(s, strlen(s));
 }
+
+ockam_err
+ockam__array_grow(void *arrp, size_t *cap, size_t need, size_t elem, size_t min_cap)
+{
+    size_t ncap = *cap ? *cap : (min_cap ? min_cap : 1);
+    while (ncap < need) {
+        if (ncap > SIZE_MAX / 2)
+            return OCKAM_ENOMEM;
+        ncap *= 2;
+    }
+    if (ncap > SIZE_MAX / elem)
+        return OCKAM_ENOMEM;
+    /* Through memcpy: arrp is the address of a T *, for any element type T. */
+    void *old;
+    memcpy(&old, arrp, sizeof old);
+    void *p = ockam__realloc(old, ncap * elem);
+    if (!p)
+        return OCKAM_ENOMEM;
+    memcpy(arrp, &p, sizeof p);
+    *cap = ncap;
+    return OCKAM_OK;
+}

@@ -22,6 +22,16 @@ void ockam__free(void *ptr);
 char *ockam__strdup(const char *s);
 char *ockam__strndup(const char *s, size_t n);
 
+/* Growable arrays: room for `need` elements in the array `arr` (an lvalue of pointer type)
+ * whose capacity, in elements, is the size_t lvalue `cap`. When short, the capacity doubles,
+ * starting at min_cap, until it fits. OCKAM_ENOMEM leaves the array and cap as they were. */
+#define ockam__array_reserve(arr, cap, need, min_cap)                                              \
+    ((size_t)(need) <= (cap)                                                                       \
+            ? OCKAM_OK                                                                             \
+            : ockam__array_grow(&(arr), &(cap), (need), sizeof *(arr), (min_cap)))
+/* The slow path of ockam__array_reserve; arrp points to the array's pointer. */
+ockam_err ockam__array_grow(void *arrp, size_t *cap, size_t need, size_t elem, size_t min_cap);
+
 /* ---- logging ------------------------------------------------------------------------- */
 extern ockam_log_level ockam__log_level;
 void ockam__log_impl(ockam_log_level level, const char *fmt, ...)

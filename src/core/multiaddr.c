@@ -148,17 +148,7 @@ reserve(ockam_multiaddr *ma, size_t n)
 {
     if (n > OCKAM_MA_MAX_COMPONENTS)
         return OCKAM_EMULTIADDR;
-    if (n <= ma->cap)
-        return OCKAM_OK;
-    size_t cap = ma->cap ? ma->cap * 2 : 4;
-    while (cap < n)
-        cap *= 2;
-    struct comp *c = ockam__realloc(ma->comps, cap * sizeof *c);
-    if (!c)
-        return OCKAM_ENOMEM;
-    ma->comps = c;
-    ma->cap = cap;
-    return OCKAM_OK;
+    return ockam__array_reserve(ma->comps, ma->cap, n, 4);
 }
 
 ockam_err

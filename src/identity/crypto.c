@@ -68,6 +68,30 @@ ockam__x25519_public(const uint8_t secret[32], uint8_t public_key[32])
     return raw_public(EVP_PKEY_X25519, secret, public_key);
 }
 
+/* A random 32-byte private key of that type and its public key. */
+static ockam_err
+keygen(int type, uint8_t secret[32], uint8_t public_key[32])
+{
+    ockam_err err = ockam__random(secret, 32);
+    if (!err)
+        err = raw_public(type, secret, public_key);
+    if (err)
+        OPENSSL_cleanse(secret, 32);
+    return err;
+}
+
+ockam_err
+ockam__ed25519_keygen(uint8_t seed[32], uint8_t public_key[32])
+{
+    return keygen(EVP_PKEY_ED25519, seed, public_key);
+}
+
+ockam_err
+ockam__x25519_keygen(uint8_t secret[32], uint8_t public_key[32])
+{
+    return keygen(EVP_PKEY_X25519, secret, public_key);
+}
+
 ockam_err
 ockam__ed25519_sign(const uint8_t seed[32], const uint8_t *msg, size_t len, uint8_t signature[64])
 {

@@ -23,6 +23,8 @@ ockam_err ockam__random(uint8_t *buf, size_t len);
 /* Ed25519 (RFC 8032). The secret is the 32-byte seed. Verify: OCKAM_OK, or
  * OCKAM_ESIGNATURE when the signature does not verify (a malformed key included). */
 ockam_err ockam__ed25519_public(const uint8_t seed[32], uint8_t public_key[32]);
+/* A fresh random key pair (the caller erases seed when done). */
+ockam_err ockam__ed25519_keygen(uint8_t seed[32], uint8_t public_key[32]);
 ockam_err ockam__ed25519_sign(
     const uint8_t seed[32], const uint8_t *msg, size_t len, uint8_t signature[64]);
 ockam_err ockam__ed25519_verify(
@@ -36,6 +38,8 @@ ockam_err ockam__p256_verify(
 
 /* X25519 (RFC 7748). OCKAM_ECRYPTO when the result is all zero (a low-order peer key). */
 ockam_err ockam__x25519_public(const uint8_t secret[32], uint8_t public_key[32]);
+/* A fresh random key pair, e.g. a Noise ephemeral (the caller erases secret when done). */
+ockam_err ockam__x25519_keygen(uint8_t secret[32], uint8_t public_key[32]);
 ockam_err ockam__x25519(
     const uint8_t secret[32], const uint8_t peer_public[32], uint8_t shared[32]);
 

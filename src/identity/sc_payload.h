@@ -1,5 +1,5 @@
 /* What a secure-channel end presents about itself in Noise XX messages 2 and 3, and how it
- * checks what the peer presents (docs/wire-identity.md, IdentityAndCredentials).
+ * checks what the peer presents (docs/wire.md, identities: the handshake payload).
  *
  * The payload is Ockam's CBOR IdentityAndCredentials
  *   [change_history, purpose_key_attestation, credentials]
@@ -24,8 +24,10 @@ typedef struct ockam__sc_creds {
 } ockam__sc_creds;
 
 /* Make (or load from the vault: one secure-channel purpose key per identity, as Ockam) the
- * X25519 key and a fresh attestation valid for ttl_s from now_s. The identity must be able
- * to sign (created or loaded with its vault). On error *out is left cleared. */
+ * X25519 key and a fresh attestation valid for ttl_s from now_s (ending at the identity
+ * key's attestations_valid_until at the latest, which peers would otherwise refuse). The
+ * identity must be able to sign (created or loaded with its vault): OCKAM_EINVAL otherwise,
+ * and when now_s lies before its key's window. On error *out is left cleared. */
 ockam_err ockam__sc_creds_make(
     ockam_identity *id, uint64_t now_s, uint64_t ttl_s, ockam__sc_creds *out);
 /* Erase the secret, free the payload; the struct may be reused. */

@@ -1,6 +1,6 @@
 /* The file vault: the memory vault's key ring, saved to one file after every change.
  *
- * File format, version 1 (all integers big-endian; docs/wire-identity.md, vault file):
+ * File format, version 1 (all integers big-endian; docs/wire.md, vault file):
  *
  *   offset  size  field
  *   0       8     magic "OCKVAULT"
@@ -19,6 +19,10 @@
  * once; anything else (bad magic, version, type, lengths, duplicates, trailing bytes, a
  * checksum that differs) is OCKAM_EVAULTFILE.
  *
+ * One owner: the vault holds an exclusive flock on "<path>.lock" while it is open, so a
+ * second open of the same file (this process or another) is OCKAM_EBUSY instead of two
+ * writers silently overwriting each other's keys.
+ *
  * Permissions: the directory must be 0700 and the file 0600 (no group/other bits) and both
  * owned by us, or the vault refuses to open (OCKAM_EACCES): a secret that others could read
  * is already lost, and one they could write could be replaced. */
@@ -31,6 +35,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,7 +49,9 @@ typedef struct file_vault {
     ockam__keyring ring; /* first: the memory ops take a keyring pointer */
     char *path;
     char *tmp;
+    char *lock;
     char *dir;
+    int lock_fd; /* "<path>.lock", flock'd for the vault's lifetime; -1 when not held */
 } file_vault;
 
 /* ---- encoding ----------------------------------------------------------------------- */
@@ -140,9 +147,10 @@ ockam__vault_file_decode(const uint8_t *buf, size_t len, ockam__keyring *kr)
 static ockam_err
 sys_err(void)
 {
-    return errno == EACCES || errno == EPERM ? OCKAM_EACCES
-        : errno == ENOMEM                    ? OCKAM_ENOMEM
-                                             : OCKAM_ESYSERR;
+    /* ELOOP: the vault file is a symbolic link, which is never followed. */
+    return errno == EACCES || errno == EPERM || errno == ELOOP ? OCKAM_EACCES
+        : errno == ENOMEM                                      ? OCKAM_ENOMEM
+                                                               : OCKAM_ESYSERR;
 }
 
 static bool
@@ -346,9 +354,12 @@ static void
 file_destroy(void *state)
 {
     file_vault *fv = state;
+    if (fv->lock_fd >= 0)
+        close(fv->lock_fd); /* releases the flock */
     ockam__keyring_clear(&fv->ring);
     ockam__free(fv->path);
     ockam__free(fv->tmp);
+    ockam__free(fv->lock);
     ockam__free(fv->dir);
     ockam__free(fv);
 }
@@ -402,13 +413,26 @@ file_paths(file_vault *fv, const char *path)
     const char *slash = strrchr(path, '/');
     size_t n = strlen(path);
     fv->path = ockam__strdup(path);
-    fv->tmp = ockam__alloc(n + 5);
+    fv->tmp = ockam__alloc(n + 6);
+    fv->lock = ockam__alloc(n + 6);
     fv->dir = !slash    ? ockam__strdup(".")
         : slash == path ? ockam__strdup("/")
                         : ockam__strndup(path, (size_t)(slash - path));
-    if (!fv->path || !fv->tmp || !fv->dir)
+    if (!fv->path || !fv->tmp || !fv->lock || !fv->dir)
         return OCKAM_ENOMEM;
-    snprintf(fv->tmp, n + 5, "%s.tmp", path);
+    snprintf(fv->tmp, n + 6, "%s.tmp", path);
+    snprintf(fv->lock, n + 6, "%s.lock", path);
+    return OCKAM_OK;
+}
+
+static ockam_err
+take_lock(file_vault *fv)
+{
+    fv->lock_fd = open(fv->lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fv->lock_fd < 0)
+        return sys_err();
+    if (flock(fv->lock_fd, LOCK_EX | LOCK_NB) != 0)
+        return errno == EWOULDBLOCK ? OCKAM_EBUSY : sys_err();
     return OCKAM_OK;
 }
 
@@ -421,9 +445,12 @@ ockam_vault_file_open(const char *path, ockam_vault **out)
     file_vault *fv = ockam__zalloc(sizeof(*fv));
     if (!fv)
         return OCKAM_ENOMEM;
+    fv->lock_fd = -1;
     ockam_err err = file_paths(fv, path);
     if (!err)
         err = ensure_dir(fv->dir);
+    if (!err)
+        err = take_lock(fv);
     if (!err)
         err = load(fv);
     if (!err)

@@ -6,6 +6,7 @@
  * appends to the receiver's mailbox and puts the receiver on the node's ready list. An idle
  * handle drains the ready list in batches, so a chain of local hops runs without a loop turn
  * per message, and I/O still gets its turn after each batch. */
+#include "core/list.h"
 #include "node/node_internal.h"
 #include "node/policy.h"
 #include "node/registry.h"
@@ -54,7 +55,7 @@ struct ockam_timer {
     ockam_node *node;
     ockam_timer_cb cb;
     void *user;
-    ockam_timer *prev, *next;
+    struct ockam__link link; /* in the node's timers */
 };
 
 struct ockam_node {
@@ -66,7 +67,7 @@ struct ockam_node {
     uint64_t last_epoch;
     size_t workers;
     ockam_worker *ready_head, *ready_tail;
-    ockam_timer *timers;
+    struct ockam__link timers; /* running timers (ockam_timer) */
     struct ockam__policy policy;
     uv_mutex_t post_lock;
     struct post_item *posts;
@@ -230,6 +231,7 @@ ockam_node_new(void)
     ockam_node *n = ockam__zalloc(sizeof *n);
     if (!n)
         return NULL;
+    ockam__link_init(&n->timers);
     if (uv_loop_init(&n->loop) != 0)
         goto fail_loop;
     if (uv_mutex_init(&n->post_lock) != 0)
@@ -306,8 +308,8 @@ ockam_node_free(ockam_node *n)
         return;
     n->closing = true;
     stop_all_workers(n);
-    while (n->timers)
-        ockam_timer_stop(n->timers);
+    while (!ockam__link_empty(&n->timers))
+        ockam_timer_stop(OCKAM__CONTAINER_OF(n->timers.next, ockam_timer, link));
     for (int t = 0; t <= OCKAM_TRANSPORT_MAX; t++) {
         if (n->tops[t])
             n->tops[t]->shutdown(n->tself[t]);
@@ -823,10 +825,7 @@ ockam_timer_start(ockam_node *n, uint64_t timeout_ms, uint64_t repeat_ms, ockam_
     uv_timer_init(&n->loop, &t->handle);
     t->handle.data = t;
     uv_timer_start(&t->handle, timer_fire, timeout_ms, repeat_ms);
-    t->next = n->timers;
-    if (n->timers)
-        n->timers->prev = t;
-    n->timers = t;
+    ockam__link_push_front(&n->timers, &t->link);
     if (out)
         *out = t;
     return OCKAM_OK;
@@ -843,13 +842,7 @@ ockam_timer_stop(ockam_timer *t)
 {
     if (!t)
         return;
-    ockam_node *n = t->node;
-    if (t->prev)
-        t->prev->next = t->next;
-    else
-        n->timers = t->next;
-    if (t->next)
-        t->next->prev = t->prev;
+    ockam__link_del(&t->link);
     uv_timer_stop(&t->handle);
     uv_close((uv_handle_t *)&t->handle, timer_closed);
 }

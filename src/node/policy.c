@@ -200,7 +200,7 @@ ockam__policy_flow_init(struct ockam__policy_flow *f, ockam_node *node, unsigned
 void
 ockam__policy_flow_fini(struct ockam__policy_flow *f)
 {
-    for (uint32_t i = 0; i < f->ntracked; i++) {
+    for (size_t i = 0; i < f->ntracked; i++) {
         ockam_flow_remove_consumer(f->node, f->tracked[i], f->id);
         ockam__free(f->tracked[i]);
     }
@@ -213,7 +213,7 @@ ockam__policy_flow_fini(struct ockam__policy_flow *f)
 static bool
 is_tracked(const struct ockam__policy_flow *f, ockam_addr a)
 {
-    for (uint32_t i = 0; i < f->ntracked; i++) {
+    for (size_t i = 0; i < f->ntracked; i++) {
         if (ockam__bytes_eq(f->tracked[i], strlen(f->tracked[i]), a))
             return true;
     }
@@ -227,14 +227,11 @@ track(struct ockam__policy_flow *f, ockam_addr a)
 {
     if (is_tracked(f, a))
         return;
-    if (f->ntracked == f->captracked) {
-        uint32_t cap = f->captracked ? f->captracked * 2 : 2;
-        char **v = cap <= POLICY_MAX_TRACKED ? ockam__realloc(f->tracked, cap * sizeof *v) : NULL;
-        if (!v)
-            return; /* untracked: stays a consumer of a dead flow id, which is harmless */
-        f->tracked = v;
-        f->captracked = cap;
-    }
+    /* Beyond the limit, or without memory, the name stays untracked: it remains a consumer of
+     * a dead flow id, which is harmless. */
+    if (f->ntracked >= POLICY_MAX_TRACKED
+        || ockam__array_reserve(f->tracked, f->captracked, f->ntracked + 1, 2) != OCKAM_OK)
+        return;
     char *name = ockam__strndup((const char *)a.bytes, a.len);
     if (name)
         f->tracked[f->ntracked++] = name;

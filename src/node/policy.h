@@ -115,7 +115,7 @@ struct ockam__policy_flow {
     uint8_t noted_len; /* 0: none */
     char noted[OCKAM_RANDOM_ADDR_LEN];
     char **tracked; /* addresses this flow made consumers (removed by fini) */
-    uint32_t ntracked, captracked;
+    size_t ntracked, captracked;
 };
 
 /* A new flow id for the node (never 0, never reused). */

@@ -58,36 +58,6 @@ ockam__portal_owner_error(struct ockam__portal_owner *owner, const char *fmt, ..
         owner->last_error);
 }
 
-ockam_err
-ockam__portal_split_host_port(const char *text, char *host, size_t host_cap, uint16_t *port)
-{
-    const char *colon = text ? strrchr(text, ':') : NULL;
-    if (!colon || colon == text || !colon[1] || strlen(colon + 1) > 5)
-        return OCKAM_EADDRINVAL;
-    unsigned long p = 0;
-    for (const char *c = colon + 1; *c; c++) {
-        if (*c < '0' || *c > '9')
-            return OCKAM_EADDRINVAL;
-        p = p * 10 + (unsigned long)(*c - '0');
-    }
-    const char *h = text;
-    size_t hlen = (size_t)(colon - text);
-    if (h[0] == '[') {
-        if (hlen < 3 || h[hlen - 1] != ']')
-            return OCKAM_EADDRINVAL;
-        h++;
-        hlen -= 2;
-    } else if (memchr(h, ':', hlen)) {
-        return OCKAM_EADDRINVAL;
-    }
-    if (p > 65535 || hlen == 0 || hlen >= host_cap)
-        return OCKAM_EADDRINVAL;
-    memcpy(host, h, hlen);
-    host[hlen] = '\0';
-    *port = (uint16_t)p;
-    return OCKAM_OK;
-}
-
 bool
 ockam__portal_numeric_addr(const char *host, uint16_t port, struct sockaddr_storage *ss)
 {
@@ -124,6 +94,7 @@ owner_init(struct ockam__portal_owner *o, ockam_node *node, enum ockam__portal_r
     o->timeout_ms = timeout_ms ? timeout_ms : OCKAM__PORTAL_DEFAULT_TIMEOUT_MS;
     o->refs = 1;
     o->name = "?";
+    ockam__link_init(&o->conns);
 }
 
 /* ---- outlet -------------------------------------------------------------------------- */
@@ -168,7 +139,7 @@ ockam_outlet_start(ockam_node *node, const ockam_outlet_config *cfg, ockam_outle
 {
     char host[256];
     uint16_t port;
-    if (!cfg || ockam__portal_split_host_port(cfg->target, host, sizeof host, &port) != OCKAM_OK)
+    if (!cfg || ockam__host_port_parse(cfg->target, host, sizeof host, &port) != OCKAM_OK)
         return OCKAM_EINVAL;
     ockam_outlet *o = ockam__zalloc(sizeof *o);
     if (!o)
@@ -275,8 +246,7 @@ inlet_ping_tick(ockam_timer *t, void *user)
     ockam__random_bytes(raw, sizeof raw);
     size_t n = strlen(PING_MAGIC);
     memcpy(in->token, PING_MAGIC, n);
-    for (size_t i = 0; i < sizeof raw; i++)
-        snprintf(in->token + n + 2 * i, 3, "%02x", raw[i]);
+    ockam__hex_encode(raw, sizeof raw, in->token + n);
     in->ping_outstanding = true;
     ockam_err err = ockam_send_to(in->worker, in->ping_route, in->token, strlen(in->token));
     if (err)
@@ -340,28 +310,6 @@ inlet_on_stop(ockam_worker *w, void *user)
     ockam__portal_owner_unref(&in->owner);
 }
 
-static ockam_err
-err_from_uv(int rc)
-{
-    switch (rc) {
-    case 0:
-        return OCKAM_OK;
-    case UV_EADDRINUSE:
-        return OCKAM_EADDRINUSE;
-    case UV_EACCES:
-    case UV_EPERM:
-        return OCKAM_EACCES;
-    case UV_EADDRNOTAVAIL:
-    case UV_EINVAL:
-    case UV_EAFNOSUPPORT:
-        return OCKAM_EADDRINVAL;
-    case UV_ENOMEM:
-        return OCKAM_ENOMEM;
-    default:
-        return OCKAM_ESYSERR;
-    }
-}
-
 /* Bind and listen; the handle is initialised (and must be closed) whatever happens. */
 static ockam_err
 inlet_listen(ockam_inlet *in, const char *bind)
@@ -373,7 +321,7 @@ inlet_listen(ockam_inlet *in, const char *bind)
     uv_tcp_init(ockam__node_loop(in->owner.node), &in->listener);
     in->listener.data = in;
     in->owner.refs++; /* the handle's */
-    if (ockam__portal_split_host_port(bind, host, sizeof host, &port) != OCKAM_OK
+    if (ockam__host_port_parse(bind, host, sizeof host, &port) != OCKAM_OK
         || !ockam__portal_numeric_addr(host, port, &ss))
         return OCKAM_EADDRINVAL;
     int rc = uv_tcp_bind(&in->listener, (const struct sockaddr *)&ss, 0);
@@ -382,7 +330,7 @@ inlet_listen(ockam_inlet *in, const char *bind)
     if (!rc)
         rc = uv_tcp_getsockname(&in->listener, (struct sockaddr *)&ss, &len);
     if (rc)
-        return err_from_uv(rc);
+        return ockam__err_from_uv(rc);
     in->bind = ockam__portal_format_sockaddr(&ss);
     return in->bind ? OCKAM_OK : OCKAM_ENOMEM;
 }

@@ -22,7 +22,7 @@ enum pc_state { PC_HANDSHAKE, PC_OPEN, PC_CLOSING, PC_CLOSED };
 
 struct ockam__portal_conn {
     struct ockam__portal_owner *owner;
-    struct ockam__portal_conn *prev, *next;
+    struct ockam__link link; /* in owner->conns while listed */
     ockam_worker *worker;
     enum pc_state state;
     uv_tcp_t sock;
@@ -107,10 +107,7 @@ pc_new(struct ockam__portal_owner *owner)
     pc->creq.data = pc->gai.data = pc->sreq.data = pc;
     pc->refs = 3; /* the three handles */
     pc->sock_open = true;
-    pc->next = owner->conns;
-    if (owner->conns)
-        owner->conns->prev = pc;
-    owner->conns = pc;
+    ockam__link_push_front(&owner->conns, &pc->link);
     pc->listed = true;
     owner->stats.accepted++;
     owner->stats.active++;
@@ -124,12 +121,7 @@ pc_unlist(struct ockam__portal_conn *pc)
     if (!pc->listed)
         return;
     pc->listed = false;
-    if (pc->prev)
-        pc->prev->next = pc->next;
-    else
-        owner->conns = pc->next;
-    if (pc->next)
-        pc->next->prev = pc->prev;
+    ockam__link_del(&pc->link);
     owner->stats.active--;
 }
 
@@ -843,7 +835,7 @@ resolve_and_connect(struct ockam__portal_conn *pc, const char *target)
     char host[256], port_text[8];
     uint16_t port = 0;
     struct sockaddr_storage ss;
-    if (ockam__portal_split_host_port(target, host, sizeof host, &port) != OCKAM_OK) {
+    if (ockam__host_port_parse(target, host, sizeof host, &port) != OCKAM_OK) {
         connect_failed(pc, target, "malformed address");
         return;
     }
@@ -888,8 +880,9 @@ ockam__portal_conns_abort(struct ockam__portal_owner *owner)
     /* At node free the node stops every worker itself (and each closes its socket). */
     if (ockam__node_closing(owner->node))
         return;
-    while (owner->conns) {
-        struct ockam__portal_conn *pc = owner->conns;
+    while (!ockam__link_empty(&owner->conns)) {
+        struct ockam__portal_conn *pc
+            = OCKAM__CONTAINER_OF(owner->conns.next, struct ockam__portal_conn, link);
         pc_unlist(pc); /* pc_abort may keep it lingering: it must leave the list now */
         pc_abort(pc, true, "portal stopped");
         if (pc->worker)

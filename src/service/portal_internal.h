@@ -7,7 +7,10 @@
 #ifndef OCKAM_SERVICE_PORTAL_INTERNAL_H
 #define OCKAM_SERVICE_PORTAL_INTERNAL_H
 
+#include "core/host_port.h"
+#include "core/list.h"
 #include "node/node_internal.h"
+#include "node/uv_err.h"
 #include "ockam/portal.h"
 
 /* PortalMessage variants (§7.1). */
@@ -29,7 +32,7 @@ struct ockam__portal_owner {
     size_t high_water;
     uint32_t timeout_ms; /* inlet: Pong wait; outlet: connect */
     struct ockam_portal_stats stats;
-    struct ockam__portal_conn *conns;
+    struct ockam__link conns; /* its connections, newest first */
     int refs;
     bool stopping;
     char last_error[200];
@@ -55,9 +58,6 @@ void ockam__portal_conn_open(
  * sockets are left to the connections' own workers. */
 void ockam__portal_conns_abort(struct ockam__portal_owner *owner);
 
-/* "host:port" / "[v6]:port" -> parts. OCKAM_EADDRINVAL when malformed. */
-ockam_err ockam__portal_split_host_port(
-    const char *text, char *host, size_t host_cap, uint16_t *port);
 /* A numeric address for host:port ("localhost" counts as 127.0.0.1). false if not numeric. */
 bool ockam__portal_numeric_addr(const char *host, uint16_t port, struct sockaddr_storage *ss);
 /* "1.2.3.4:80" / "[::1]:80" (caller frees with ockam__free). */

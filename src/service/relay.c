@@ -7,13 +7,14 @@
  * every worker itself, so an on_stop callback here never stops another worker then. */
 #include "ockam/relay.h"
 #include "core/codec.h"
+#include "core/list.h"
 #include "node/node_internal.h"
 #include "ockam/services.h"
 
 #define EPHEMERAL_PAYLOAD "register"
 
 struct relay {
-    struct relay *prev, *next;
+    struct ockam__link link; /* in the service's relays, newest first */
     ockam_relay_service *svc;
     ockam_worker *worker;
     char *address;      /* prefix + name */
@@ -32,7 +33,7 @@ struct ockam_relay_service {
     char *prefix;
     ockam_flow_id *allow;
     size_t nallow, capallow;
-    struct relay *relays;
+    struct ockam__link relays;
     size_t count;
     void (*on_relay)(ockam_relay_service *svc, const char *address, void *user);
     void *user;
@@ -51,7 +52,7 @@ addr_text(ockam_addr a)
 static void
 svc_maybe_free(ockam_relay_service *svc)
 {
-    if (svc->worker || svc->relays)
+    if (svc->worker || !ockam__link_empty(&svc->relays))
         return;
     ockam__free(svc->prefix);
     ockam__free(svc->address);
@@ -74,7 +75,8 @@ allow_all(ockam_relay_service *svc, const char *address)
 static struct relay *
 relay_find(ockam_relay_service *svc, const char *address)
 {
-    for (struct relay *r = svc->relays; r; r = r->next) {
+    for (struct ockam__link *l = svc->relays.next; l != &svc->relays; l = l->next) {
+        struct relay *r = OCKAM__CONTAINER_OF(l, struct relay, link);
         if (strcmp(r->address, address) == 0)
             return r;
     }
@@ -122,12 +124,7 @@ relay_on_stop(ockam_worker *w, void *user)
     ockam_relay_service *svc = r->svc;
     if (r->conn)
         ockam_conn_off_close(r->conn, relay_conn_closed, r);
-    if (r->prev)
-        r->prev->next = r->next;
-    else
-        svc->relays = r->next;
-    if (r->next)
-        r->next->prev = r->prev;
+    ockam__link_del(&r->link);
     svc->count--;
     OCKAM_LOG_I("relay %s removed", r->address);
     relay_free(r);
@@ -217,10 +214,7 @@ relay_start(struct relay *r, ockam_origin origin)
         relay_free(r);
         return err;
     }
-    r->next = svc->relays;
-    if (svc->relays)
-        svc->relays->prev = r;
-    svc->relays = r;
+    ockam__link_push_front(&svc->relays, &r->link);
     svc->count++;
     err = allow_all(svc, r->address);
     /* The registering node may use its relay too (and its pings come through it). */
@@ -305,8 +299,8 @@ service_on_stop(ockam_worker *w, void *user)
     svc->worker = NULL;
     /* At node free the node stops the relays itself (see the file comment). */
     if (!ockam__node_closing(svc->node)) {
-        while (svc->relays)
-            ockam_worker_stop(svc->relays->worker);
+        while (!ockam__link_empty(&svc->relays))
+            ockam_worker_stop(OCKAM__CONTAINER_OF(svc->relays.next, struct relay, link)->worker);
     }
     svc_maybe_free(svc);
 }
@@ -367,6 +361,7 @@ ockam_relay_service_start(
     if (!svc)
         return OCKAM_ENOMEM;
     svc->node = node;
+    ockam__link_init(&svc->relays);
     ockam_err err = svc_init(svc, cfg);
     if (err) {
         svc_maybe_free(svc);
@@ -395,8 +390,9 @@ allow_worker_addresses(ockam_relay_service *svc, ockam_flow_id id)
         err = ockam_flow_add_consumer(svc->node, svc->address, id);
     if (!err && svc->worker && svc->alias)
         err = ockam_flow_add_consumer(svc->node, svc->alias, id);
-    for (struct relay *r = svc->relays; r && !err; r = r->next)
-        err = ockam_flow_add_consumer(svc->node, r->address, id);
+    for (struct ockam__link *l = svc->relays.next; l != &svc->relays && !err; l = l->next)
+        err = ockam_flow_add_consumer(
+            svc->node, OCKAM__CONTAINER_OF(l, struct relay, link)->address, id);
     return err;
 }
 
@@ -407,14 +403,8 @@ ockam_relay_service_allow(ockam_relay_service *svc, ockam_flow_id id)
         if (svc->allow[i] == id)
             return OCKAM_OK;
     }
-    if (svc->nallow == svc->capallow) {
-        size_t cap = svc->capallow ? svc->capallow * 2 : 4;
-        ockam_flow_id *p = ockam__realloc(svc->allow, cap * sizeof *p);
-        if (!p)
-            return OCKAM_ENOMEM;
-        svc->allow = p;
-        svc->capallow = cap;
-    }
+    if (ockam__array_reserve(svc->allow, svc->capallow, svc->nallow + 1, 4) != OCKAM_OK)
+        return OCKAM_ENOMEM;
     svc->allow[svc->nallow++] = id;
     return allow_worker_addresses(svc, id);
 }
@@ -429,8 +419,9 @@ void
 ockam_relay_service_each(
     ockam_relay_service *svc, void (*fn)(const ockam_relay_info *info, void *arg), void *arg)
 {
-    for (struct relay *r = svc->relays, *next; r; r = next) {
-        next = r->next;
+    for (struct ockam__link *l = svc->relays.next, *next; l != &svc->relays; l = next) {
+        next = l->next;
+        struct relay *r = OCKAM__CONTAINER_OF(l, struct relay, link);
         ockam_relay_info info = {
             .address = r->address,
             .name = r->address + r->name_off,

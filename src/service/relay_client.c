@@ -311,8 +311,7 @@ send_ping(ockam_relay_client *rc)
     ockam__random_bytes(raw, sizeof raw);
     size_t n = strlen(PING_MAGIC);
     memcpy(rc->token, PING_MAGIC, n);
-    for (size_t i = 0; i < sizeof raw; i++)
-        snprintf(rc->token + n + 2 * i, 3, "%02x", raw[i]);
+    ockam__hex_encode(raw, sizeof raw, rc->token + n);
     ockam_route *route = ockam_route_new();
     ockam_err err = route ? ockam_route_copy(route, rc->relay_route) : OCKAM_ENOMEM;
     if (!err)

@@ -39,51 +39,6 @@ hash_text(const char *s)
 
 /* ---- helpers -------------------------------------------------------------------------- */
 
-ockam_err
-ockam__err_from_uv(int e)
-{
-    switch (e) {
-    case 0:
-        return OCKAM_OK;
-    case UV_ENOMEM:
-    case UV_ENOBUFS:
-        return OCKAM_ENOMEM;
-    case UV_ECONNREFUSED:
-        return OCKAM_ECONNREFUSED;
-    case UV_ECONNRESET:
-    case UV_EPIPE:
-    case UV_ECONNABORTED:
-        return OCKAM_ECONNRESET;
-    case UV_EOF:
-    case UV_ECANCELED:
-        return OCKAM_ECLOSED;
-    case UV_ETIMEDOUT:
-        return OCKAM_ETIMEDOUT;
-    case UV_EADDRINUSE:
-        return OCKAM_EADDRINUSE;
-    case UV_EADDRNOTAVAIL:
-    case UV_EAFNOSUPPORT:
-    case UV_EINVAL:
-    case UV_ENAMETOOLONG:
-    case UV_ENETUNREACH:
-    case UV_EHOSTUNREACH:
-        return OCKAM_EADDRINVAL;
-    case UV_EACCES:
-    case UV_EPERM:
-        return OCKAM_EACCES;
-    case UV_EAI_ADDRFAMILY:
-    case UV_EAI_AGAIN:
-    case UV_EAI_FAIL:
-    case UV_EAI_FAMILY:
-    case UV_EAI_NODATA:
-    case UV_EAI_NONAME:
-    case UV_EAI_SERVICE:
-        return OCKAM_EDNS;
-    default:
-        return OCKAM_ESYSERR;
-    }
-}
-
 static uv_loop_t *
 st_loop(const struct ockam__stream *st)
 {
@@ -223,10 +178,10 @@ notify_watchers(ockam_conn *c, ockam_err reason)
 {
     /* Detach the list first: a watcher may add or remove watchers while it runs. */
     struct ockam__watcher *w = c->watchers;
-    uint32_t n = c->nwatchers;
+    size_t n = c->nwatchers;
     c->watchers = NULL;
     c->nwatchers = c->capwatchers = 0;
-    for (uint32_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++)
         w[i].cb(c, reason, w[i].user);
     ockam__free(w);
 }
@@ -252,21 +207,15 @@ pause_upstream(ockam_conn *d, ockam_flow_id id)
 {
     if (id == 0)
         return;
-    for (uint32_t i = 0; i < d->npaused; i++) {
+    for (size_t i = 0; i < d->npaused; i++) {
         if (d->paused[i] == id)
             return;
     }
     ockam_conn *u = conn_by_flow(d->st->node, id);
     if (!u)
         return;
-    if (d->npaused == d->cappaused) {
-        uint32_t cap = d->cappaused ? d->cappaused * 2 : 4;
-        ockam_flow_id *p = ockam__realloc(d->paused, cap * sizeof *p);
-        if (!p)
-            return; /* cannot remember it: better not to stop it than to stop it forever */
-        d->paused = p;
-        d->cappaused = cap;
-    }
+    if (ockam__array_reserve(d->paused, d->cappaused, d->npaused + 1, 4) != OCKAM_OK)
+        return; /* cannot remember it: better not to stop it than to stop it forever */
     d->paused[d->npaused++] = id;
     u->pausers++;
     conn_update_reading(u);
@@ -275,9 +224,9 @@ pause_upstream(ockam_conn *d, ockam_flow_id id)
 static void
 release_paused(ockam_conn *d)
 {
-    uint32_t n = d->npaused;
+    size_t n = d->npaused;
     d->npaused = 0;
-    for (uint32_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         ockam_conn *u = conn_by_flow(d->st->node, d->paused[i]);
         if (u && u->pausers > 0 && --u->pausers == 0)
             schedule_resume(u);
@@ -292,10 +241,10 @@ notify_drain(ockam_conn *c)
 {
     size_t queued = conn_queued(c);
     struct ockam__drain *list = c->drains;
-    uint32_t n = c->ndrains;
+    size_t n = c->ndrains;
     c->drains = NULL;
     c->ndrains = c->capdrains = 0;
-    for (uint32_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         /* Keep the waiting ones; if that fails, fire early (callers re-check the level). */
         if (list[i].below < queued
             && ockam_conn_on_drain(c, list[i].below, list[i].cb, list[i].user) == OCKAM_OK)
@@ -1543,14 +1492,8 @@ ockam_conn_on_close(ockam_conn *c, ockam_conn_close_cb cb, void *user)
         return OCKAM_EINVAL;
     if (c->state == OCKAM__CONN_DEAD)
         return OCKAM_ECLOSED;
-    if (c->nwatchers == c->capwatchers) {
-        uint32_t cap = c->capwatchers ? c->capwatchers * 2 : 2;
-        struct ockam__watcher *w = ockam__realloc(c->watchers, cap * sizeof *w);
-        if (!w)
-            return OCKAM_ENOMEM;
-        c->watchers = w;
-        c->capwatchers = cap;
-    }
+    if (ockam__array_reserve(c->watchers, c->capwatchers, c->nwatchers + 1, 2) != OCKAM_OK)
+        return OCKAM_ENOMEM;
     c->watchers[c->nwatchers++] = (struct ockam__watcher) {cb, user};
     return OCKAM_OK;
 }
@@ -1558,7 +1501,7 @@ ockam_conn_on_close(ockam_conn *c, ockam_conn_close_cb cb, void *user)
 void
 ockam_conn_off_close(ockam_conn *c, ockam_conn_close_cb cb, void *user)
 {
-    for (uint32_t i = 0; i < c->nwatchers; i++) {
+    for (size_t i = 0; i < c->nwatchers; i++) {
         if (c->watchers[i].cb == cb && c->watchers[i].user == user) {
             memmove(
                 &c->watchers[i], &c->watchers[i + 1], (c->nwatchers - i - 1) * sizeof *c->watchers);
@@ -1601,14 +1544,8 @@ ockam_conn_on_drain(ockam_conn *c, size_t below, ockam_conn_drain_cb cb, void *u
         return OCKAM_EINVAL;
     if (c->state == OCKAM__CONN_DEAD)
         return OCKAM_ECLOSED;
-    if (c->ndrains == c->capdrains) {
-        uint32_t cap = c->capdrains ? c->capdrains * 2 : 2;
-        struct ockam__drain *d = ockam__realloc(c->drains, cap * sizeof *d);
-        if (!d)
-            return OCKAM_ENOMEM;
-        c->drains = d;
-        c->capdrains = cap;
-    }
+    if (ockam__array_reserve(c->drains, c->capdrains, c->ndrains + 1, 2) != OCKAM_OK)
+        return OCKAM_ENOMEM;
     c->drains[c->ndrains++] = (struct ockam__drain) {cb, user, below};
     return OCKAM_OK;
 }
@@ -1616,11 +1553,11 @@ ockam_conn_on_drain(ockam_conn *c, size_t below, ockam_conn_drain_cb cb, void *u
 void
 ockam_conn_off_drain(ockam_conn *c, ockam_conn_drain_cb cb, void *user)
 {
-    for (uint32_t i = 0; i < c->nfiring; i++) {
+    for (size_t i = 0; i < c->nfiring; i++) {
         if (c->firing[i].cb == cb && c->firing[i].user == user)
             c->firing[i].cb = NULL;
     }
-    for (uint32_t i = 0; i < c->ndrains;) {
+    for (size_t i = 0; i < c->ndrains;) {
         if (c->drains[i].cb == cb && c->drains[i].user == user)
             c->drains[i] = c->drains[--c->ndrains];
         else

@@ -13,63 +13,13 @@
 #define OCKAM_TRANSPORT_STREAM_H
 
 #include "core/codec.h"
+#include "core/list.h"
 #include "node/policy.h"
 #include "node/transport.h"
+#include "node/uv_err.h"
 #include "ockam/stream.h"
 
 #include <netdb.h>
-
-#define OCKAM__CONTAINER_OF(ptr, type, member)                                                     \
-    ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
-
-/* ---- intrusive lists ------------------------------------------------------------------ */
-
-struct ockam__link {
-    struct ockam__link *prev, *next;
-};
-
-static inline void
-ockam__link_init(struct ockam__link *l)
-{
-    l->prev = l->next = l;
-}
-
-static inline bool
-ockam__link_empty(const struct ockam__link *l)
-{
-    return l->next == l;
-}
-
-static inline void
-ockam__link_push(struct ockam__link *head, struct ockam__link *l)
-{
-    l->prev = head->prev;
-    l->next = head;
-    head->prev->next = l;
-    head->prev = l;
-}
-
-static inline void
-ockam__link_del(struct ockam__link *l)
-{
-    l->prev->next = l->next;
-    l->next->prev = l->prev;
-    ockam__link_init(l);
-}
-
-/* Move every element of src to the (empty) dst. */
-static inline void
-ockam__link_take(struct ockam__link *dst, struct ockam__link *src)
-{
-    ockam__link_init(dst);
-    if (ockam__link_empty(src))
-        return;
-    dst->next = src->next;
-    dst->prev = src->prev;
-    dst->next->prev = dst;
-    dst->prev->next = dst;
-    ockam__link_init(src);
-}
 
 /* ---- connection maps (stream_map.c) --------------------------------------------------- */
 
@@ -219,14 +169,14 @@ struct ockam_conn {
     uint8_t cur; /* index of the buffer being filled; the other may be in flight */
     uv_write_t wreq;
     ockam_flow_id *paused; /* upstream connections this one stopped (by flow id) */
-    uint32_t npaused, cappaused;
+    size_t npaused, cappaused;
     uint32_t pausers; /* downstream connections that currently hold this one stopped */
     struct ockam__watcher *watchers;
-    uint32_t nwatchers, capwatchers;
+    size_t nwatchers, capwatchers;
     struct ockam__drain *drains; /* ockam_conn_on_drain watchers */
-    uint32_t ndrains, capdrains;
+    size_t ndrains, capdrains;
     struct ockam__drain *firing; /* drain watchers being called (off_drain clears entries) */
-    uint32_t nfiring;
+    size_t nfiring;
     uint32_t user_pauses; /* ockam_conn_pause calls not yet resumed (also counted in pausers) */
     ockam_connect_cb connect_cb;
     void *connect_user;
@@ -302,8 +252,5 @@ bool ockam__conn_accept(ockam_listener *l);
 
 /* Batches written so far (each one uv_try_write, plus a uv_write for any remainder). */
 uint64_t ockam__conn_write_calls(const ockam_conn *conn);
-
-/* libuv error -> ockam_err. */
-ockam_err ockam__err_from_uv(int uv_err);
 
 #endif

@@ -6,7 +6,6 @@
 #include "transport_suite.h"
 
 #include "nodes.h"
-#include "test_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,7 +124,7 @@ test_listen_connect(void **state)
         return;
     }
     /* A transport address: its transport routes it (no local worker stands for it). */
-    ockam_route *r = test_route(w.way_addr);
+    ockam_route *r = tn_route("%s", w.way_addr);
     assert_int_equal(ockam_route_len(r), 1);
     assert_int_not_equal(ockam_route_front(r).type, OCKAM_TRANSPORT_LOCAL);
     ockam_route_free(r);

@@ -5,7 +5,7 @@
 #define OCKAM_TEST_IDENTITY_UTIL_H
 
 #include "identity/identity_internal.h"
-#include "test_util.h"
+#include "nodes.h"
 
 #include <openssl/evp.h>
 

@@ -1,11 +1,8 @@
-# Kafka transport tests. Included from tests/CMakeLists.txt:
-#   include(kafka/kafka.cmake OPTIONAL)
+# Kafka transport tests. Included from tests/CMakeLists.txt when OCKAM_WITH_KAFKA is ON
+# (the top-level CMakeLists.txt found PkgConfig::RDKAFKA).
 # Every test except the unit one starts its own mock cluster (kafka_mock, below) in a child
 # process, so they may run in parallel (ctest -j) and need no broker on the machine.
 include_guard(GLOBAL)
-if(NOT TARGET PkgConfig::RDKAFKA)
-    pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET GLOBAL rdkafka>=1.9)
-endif()
 
 # The mock cluster program: test-only, never installed.
 add_executable(kafka_mock ${CMAKE_CURRENT_LIST_DIR}/kafka_mock.c)
@@ -22,11 +19,8 @@ ockam_target_warnings(ockam_kafka_harness)
 
 # test_kafka_unit needs no cluster; the others each join consumer groups (a few seconds).
 foreach(t unit hop chain outage bad)
-    set(_src ${CMAKE_CURRENT_LIST_DIR}/test_kafka_${t}.c)
-    if(EXISTS ${_src})
-        ockam_add_test(test_kafka_${t} SOURCES ${_src} LABELS kafka TIMEOUT 180
-                       LIBS ockam_kafka_harness)
-    endif()
+    ockam_add_test(test_kafka_${t} SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_kafka_${t}.c
+                   LABELS kafka TIMEOUT 180 LIBS ockam_kafka_harness)
 endforeach()
 
 # The transport conformance suite, run for Kafka against the mock cluster.

@@ -30,7 +30,6 @@
 #include "core/codec.h"
 #include "kafka_harness.h"
 #include "nodes.h"
-#include "test_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,7 +8,6 @@
 #include "node/node_internal.h"
 #include "nodes.h"
 #include "portal_util.h"
-#include "test_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,7 +121,7 @@ static void
 env_inlet(struct env *e, const char *route)
 {
     ockam_inlet_config cfg = OCKAM_INLET_CONFIG_INIT;
-    ockam_route *r = test_route(route);
+    ockam_route *r = tn_route("%s", route);
     cfg.outlet_route = r;
     env_inlet_cfg(e, &cfg);
     ockam_route_free(r);
@@ -484,7 +483,7 @@ test_no_pong(void **state)
     assert_int_equal(ockam_flow_add_consumer(e.n2, "hole", ockam_listener_flow_id(e.l2)), OCKAM_OK);
     ockam_inlet_config cfg = OCKAM_INLET_CONFIG_INIT;
     snprintf(route, sizeof route, "1#%s => hole", ockam_listener_address(e.l2));
-    ockam_route *r = test_route(route);
+    ockam_route *r = tn_route("%s", route);
     cfg.outlet_route = r;
     cfg.pong_timeout_ms = 200;
     env_inlet_cfg(&e, &cfg);
@@ -632,9 +631,9 @@ raw_frame(int fd, const char *to, const char *from, const char *payload_hex)
     uint8_t p[64], frame[256];
     hex_text(to, a, sizeof a);
     hex_text(from, b, sizeof b);
-    size_t pn = test_hex(payload_hex, p, sizeof p);
+    size_t pn = tn_hex(payload_hex, p, sizeof p);
     snprintf(hex, sizeof hex, "83 81 82 00 58 20 %s 81 82 00 58 20 %s %02zx", a, b, 0x40 + pn);
-    size_t n = test_hex(hex, frame + 4, sizeof frame - 4);
+    size_t n = tn_hex(hex, frame + 4, sizeof frame - 4);
     memcpy(frame + 4 + n, p, pn);
     n += pn;
     frame[0] = frame[1] = 0;
@@ -651,10 +650,10 @@ raw_expect_frame(int fd, const char *to, const char *from, const char *payload_h
     hex_text(to, a, sizeof a);
     hex_text(from, b, sizeof b);
     uint8_t p[64];
-    size_t pn = test_hex(payload_hex, p, sizeof p);
+    size_t pn = tn_hex(payload_hex, p, sizeof p);
     snprintf(hex, sizeof hex, "83 81 82 00 58 20 %s 81 82 00 58 20 %s %02zx %s", a, b, 0x40 + pn,
         payload_hex);
-    size_t n = test_hex(hex, want, sizeof want);
+    size_t n = tn_hex(hex, want, sizeof want);
     assert_true(tn_raw_recv(fd, hdr, 4, WAIT_MS));
     assert_int_equal(((size_t)hdr[2] << 8) | hdr[3], n);
     assert_true(tn_raw_recv(fd, got, n, WAIT_MS));
@@ -679,7 +678,7 @@ test_wire_bytes(void **state)
 
     /* §7.1: Ping to [0#outlet] from [0#<inlet worker>], payload 00 (CBOR 41 00). */
     uint8_t want[32];
-    size_t hn = test_hex(
+    size_t hn = tn_hex(
         "01 00 00 00 32 83 81 82 00 46 6f 75 74 6c 65 74 81 82 00 58 20", want, sizeof want);
     assert_true(tn_raw_recv(fd, buf, hn + 32 + 2, WAIT_MS));
     assert_memory_equal(buf, want, hn);
@@ -849,7 +848,7 @@ test_inlet_probe(void **state)
     snprintf(route, sizeof route, "1#%s => outlet", ockam_listener_address(e.l2));
     snprintf(probe, sizeof probe, "1#%s => echo", ockam_listener_address(e.l2));
     ockam_inlet_config cfg = OCKAM_INLET_CONFIG_INIT;
-    ockam_route *r = test_route(route), *p = test_route(probe);
+    ockam_route *r = tn_route("%s", route), *p = tn_route("%s", probe);
     cfg.outlet_route = r;
     cfg.ping_route = p;
     cfg.ping_interval_ms = 50;
@@ -880,7 +879,7 @@ test_bad_config(void **state)
     assert_int_equal(ockam_outlet_start(n, &o, NULL), OCKAM_OK);
     assert_int_equal(ockam_outlet_start(n, &o, NULL), OCKAM_EEXIST);
     ockam_inlet_config i = OCKAM_INLET_CONFIG_INIT;
-    ockam_route *r = test_route("outlet");
+    ockam_route *r = tn_route("outlet");
     i.outlet_route = r;
     i.bind = "nonsense";
     assert_int_equal(ockam_inlet_start(n, &i, NULL), OCKAM_EADDRINVAL);

@@ -4,7 +4,6 @@
  * re-registration replacing, the pre-v0.88 forwarding variant, and supervision: pings,
  * re-registration after the relay node goes away and comes back, and retries that back off. */
 #include "nodes.h"
-#include "test_util.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -149,7 +148,7 @@ static void
 send_hex(int fd, const char *hex)
 {
     uint8_t buf[512];
-    size_t n = test_hex(hex, buf, sizeof buf);
+    size_t n = tn_hex(hex, buf, sizeof buf);
     assert_true(tn_raw_send(fd, buf, n, WAIT_MS));
 }
 
@@ -157,7 +156,7 @@ static void
 expect_hex(int fd, const char *hex)
 {
     uint8_t want[512], got[512];
-    size_t n = test_hex(hex, want, sizeof want);
+    size_t n = tn_hex(hex, want, sizeof want);
     assert_true(tn_raw_recv(fd, got, n, WAIT_MS));
     assert_memory_equal(got, want, n);
 }
@@ -198,7 +197,7 @@ test_service_registration_vector(void **state)
      * bytes(44) holding the BARE string of the same 43 characters. */
     assert_int_equal(recv_frame(fd, body, sizeof body), 132);
     uint8_t head[64];
-    size_t hn = test_hex("83 81 82 00 58 20 " CLIENT_HEX " 81 82 00 58 2b", head, sizeof head);
+    size_t hn = tn_hex("83 81 82 00 58 20 " CLIENT_HEX " 81 82 00 58 2b", head, sizeof head);
     assert_memory_equal(body, head, hn);
     const char *name = (const char *)body + hn;
     assert_memory_equal(name, "forward_to_", 11);
@@ -236,7 +235,7 @@ expect_static(int fd, const char *name)
     char hex[1024];
     snprintf(hex, sizeof hex, "83 81 82 00 43 61 70 70 81 82 00 %s %s %s %02zx %s", h1, nhex, h2,
         strlen(name), nhex);
-    size_t n = test_hex(hex, want, sizeof want);
+    size_t n = tn_hex(hex, want, sizeof want);
     assert_int_equal(len, n);
     assert_memory_equal(body, want, n);
 }
@@ -276,7 +275,7 @@ test_service_legacy_vector(void **state)
     assert_int_equal(len, 1 + 6 + 46 + 45);
     assert_true(tn_raw_recv(fd, buf, len, WAIT_MS));
     uint8_t head[16];
-    size_t hn = test_hex("01 01 00 03 61 70 70 01 00 2b", head, sizeof head);
+    size_t hn = tn_hex("01 01 00 03 61 70 70 01 00 2b", head, sizeof head);
     assert_memory_equal(buf, head, hn);
     assert_memory_equal(buf + hn, "forward_to_", 11);
     assert_memory_equal(buf + hn + 43, "\x2c\x2b", 2);
@@ -386,13 +385,13 @@ loop_ping_back(int fd)
     hex_of(FIXED_RELAY, nhex, sizeof nhex);
     snprintf(hex, sizeof hex, "83 82 82 00 58 2b %s 82 00 58 20 %s 81 82 00 58 20 %s", nhex,
         CLIENT_HEX, CLIENT_HEX);
-    size_t hn = test_hex(hex, head, sizeof head);
+    size_t hn = tn_hex(hex, head, sizeof head);
     assert_true(len > hn);
     assert_memory_equal(body, head, hn);
     /* Back: [0#a1b2...] <- [0#forward_to_...]; same payload bytes. */
     size_t pn = len - hn;
     snprintf(hex, sizeof hex, "83 81 82 00 58 20 %s 81 82 00 58 2b %s", CLIENT_HEX, nhex);
-    size_t on = test_hex(hex, out + 4, sizeof out - 4);
+    size_t on = tn_hex(hex, out + 4, sizeof out - 4);
     memcpy(out + 4 + on, body + hn, pn);
     size_t total = on + pn;
     out[0] = 0;
@@ -469,8 +468,8 @@ test_client_static_payload(void **state)
     expect_hex(fd, "01");
     size_t len = recv_frame(fd, body, sizeof body);
     uint8_t want[128];
-    size_t n = test_hex("83 81 82 00 58 19 73 74 61 74 69 63 5f 66 6f 72 77 61 72 64 69 6e 67 5f "
-                        "73 65 72 76 69 63 65 81 82 00 58 20 " CLIENT_HEX " 46 05 6d 79 62 6f 78",
+    size_t n = tn_hex("83 81 82 00 58 19 73 74 61 74 69 63 5f 66 6f 72 77 61 72 64 69 6e 67 5f "
+                      "73 65 72 76 69 63 65 81 82 00 58 20 " CLIENT_HEX " 46 05 6d 79 62 6f 78",
         want, sizeof want);
     assert_int_equal(len, n);
     assert_memory_equal(body, want, n);

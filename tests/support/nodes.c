@@ -1,8 +1,8 @@
 /* Several nodes and raw sockets in one test thread (see nodes.h). */
 #include "nodes.h"
 
+#include "core/core.h"
 #include "node/node_internal.h"
-#include "test_util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -123,6 +123,58 @@ tn_drain(void)
         if (!busy)
             return;
     }
+}
+
+/* ---- one node the test made itself ------------------------------------------------------ */
+
+struct deadline {
+    bool expired;
+};
+
+static void
+deadline_cb(ockam_timer *t, void *user)
+{
+    ((struct deadline *)user)->expired = true;
+}
+
+bool
+tn_run_until(ockam_node *node, bool (*cond)(void *arg), void *arg, uint64_t timeout_ms)
+{
+    struct deadline d = {false};
+    ockam_timer *t = NULL;
+    assert_int_equal(ockam_timer_start(node, timeout_ms, 0, deadline_cb, &d, &t), OCKAM_OK);
+    while (!cond(arg) && !d.expired)
+        ockam_node_run_once(node);
+    ockam_timer_stop(t);
+    ockam_node_run_nowait(node); /* let the timer's close callback run */
+    return cond(arg);
+}
+
+void
+tn_drain_node(ockam_node *node)
+{
+    /* Each turn delivers a batch; a handful of turns empties any test's queue. */
+    for (int i = 0; i < 10000 && ockam_node_run_nowait(node); i++)
+        ;
+}
+
+/* ---- text ------------------------------------------------------------------------------ */
+
+size_t
+tn_hex(const char *text, uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+    for (const char *p = text; *p;) {
+        if (*p == ' ' || *p == '\n') {
+            p++;
+            continue;
+        }
+        size_t one;
+        assert_true(n < cap && p[1]);
+        assert_true(ockam__hex_decode(p, 2, &out[n++], 1, &one));
+        p += 2;
+    }
+    return n;
 }
 
 /* ---- probes -------------------------------------------------------------------------- */
@@ -321,32 +373,55 @@ tn_dead_port(void)
     return port;
 }
 
+/* printf into a new buffer of the right size (routes of 1000 hops are long). Caller frees. */
+static char *vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+static char *
+vformat(const char *fmt, va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    assert_true(n >= 0);
+    char *text = malloc((size_t)n + 1);
+    assert_non_null(text);
+    vsnprintf(text, (size_t)n + 1, fmt, again);
+    va_end(again);
+    return text;
+}
+
 ockam_route *
 tn_route(const char *fmt, ...)
 {
-    char text[4096];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    char *text = vformat(fmt, ap);
     va_end(ap);
-    return test_route(text);
+    ockam_route *r = ockam_route_new();
+    assert_non_null(r);
+    assert_int_equal(ockam_route_parse(r, text), OCKAM_OK);
+    free(text);
+    return r;
 }
 
 void
 tn_assert_route(const ockam_route *r, const char *fmt, ...)
 {
-    char text[4096];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    char *text = vformat(fmt, ap);
     va_end(ap);
-    test_assert_route(r, text);
+    char *s = ockam_route_to_string(r);
+    assert_non_null(s);
+    assert_string_equal(s, text);
+    ockam_free(s);
+    free(text);
 }
 
 ockam_err
 tn_send(ockam_worker *from, const char *route_text, const void *data, size_t len)
 {
-    ockam_route *r = test_route(route_text);
+    ockam_route *r = tn_route("%s", route_text);
     ockam_err err = ockam_send_to(from, r, data, len);
     ockam_route_free(r);
     return err;

@@ -1,4 +1,6 @@
-/* Several nodes and raw sockets in one test thread.
+/* The one helper API of the tests: several nodes and raw sockets in one test thread, one
+ * node's loop for unit tests, routes and hex from text. It includes cmocka: a test file
+ * includes this and nothing else of tests/support (guard.h aside).
  *
  * Each node keeps its own loop. tn_wait() turns every registered node's loop without blocking,
  * checks a condition, then waits in poll() on the loops' backend descriptors (and, for the raw
@@ -14,9 +16,14 @@
 
 #include "ockam/ockam.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* After its prerequisites (a separate block, so include sorting keeps the order). */
+#include <cmocka.h>
 
 #define TN_MAX_NODES 8
 
@@ -34,6 +41,18 @@ bool tn_wait(bool (*cond)(void *arg), void *arg, uint64_t timeout_ms);
 void tn_drain(void);
 /* Milliseconds of a monotonic clock. */
 uint64_t tn_now_ms(void);
+
+/* ---- one node the test made itself (ockam_node_new, not registered) ------------------- */
+
+/* Run the node's loop until cond(arg) is true or timeout_ms passes; returns cond's value. */
+bool tn_run_until(ockam_node *node, bool (*cond)(void *arg), void *arg, uint64_t timeout_ms);
+/* Run the node's loop until nothing is ready (every queued message delivered). */
+void tn_drain_node(ockam_node *node);
+
+/* ---- text ------------------------------------------------------------------------------ */
+
+/* "01 0a ff" or "010aff" -> bytes; returns the count. Asserts on malformed text. */
+size_t tn_hex(const char *text, uint8_t *out, size_t cap);
 
 /* ---- probes: workers that keep what they receive -------------------------------------- */
 

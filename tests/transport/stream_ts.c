@@ -6,7 +6,7 @@
 #include "stream_ts.h"
 
 #include "core/codec.h"
-#include "test_util.h"
+#include "nodes.h"
 
 #include <stdlib.h>
 

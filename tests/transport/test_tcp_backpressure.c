@@ -8,7 +8,6 @@
 
 #include "core/codec.h"
 #include "nodes.h"
-#include "test_util.h"
 #include "transport/stream.h"
 
 #include <stdio.h>

@@ -6,7 +6,6 @@
 #include <stddef.h>
 
 #include "nodes.h"
-#include "test_util.h"
 
 #include <malloc.h>
 #include <stdio.h>
@@ -57,7 +56,7 @@ target_start(struct target *t, ockam_wire_profile profile, uint32_t handshake_ms
 static size_t
 hex(const char *text, uint8_t *out, size_t cap)
 {
-    return test_hex(text, out, cap);
+    return tn_hex(text, out, cap);
 }
 
 static void

@@ -7,7 +7,6 @@
 
 #include "core/codec.h"
 #include "nodes.h"
-#include "test_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

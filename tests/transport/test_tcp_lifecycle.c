@@ -7,7 +7,6 @@
 #include <stddef.h>
 
 #include "nodes.h"
-#include "test_util.h"
 #include "transport/stream.h"
 
 #include <stdio.h>
@@ -83,7 +82,7 @@ static void
 send_hex(int fd, const char *text)
 {
     uint8_t buf[256];
-    size_t n = test_hex(text, buf, sizeof buf);
+    size_t n = tn_hex(text, buf, sizeof buf);
     assert_true(tn_raw_send(fd, buf, n, WAIT_MS));
 }
 
@@ -300,7 +299,7 @@ run_burst_then_close(bool reset)
     ockam_listener *l = tn_tcp_listen(far, OCKAM_WIRE_CURRENT);
     assert_int_equal(ockam_flow_add_consumer(far, "sink", ockam_listener_flow_id(l)), OCKAM_OK);
     uint8_t frame[32], pre;
-    size_t n = test_hex(SINK_FRAME, frame, sizeof frame);
+    size_t n = tn_hex(SINK_FRAME, frame, sizeof frame);
     uint8_t *burst = malloc(1 + BURST * n);
     assert_non_null(burst);
     burst[0] = 0x01;
@@ -585,7 +584,7 @@ test_write_after_peer_close_unread(void **state)
     assert_non_null(b);
     b[0] = 0x01;
     for (size_t i = 0; i < frames; i++)
-        test_hex("00 00 00 04 83 80 80 40", b + 1 + i * 8, 8);
+        tn_hex("00 00 00 04 83 80 80 40", b + 1 + i * 8, 8);
     assert_int_equal(send(fd, b, len, MSG_NOSIGNAL), (ssize_t)len);
     free(b);
     close(fd);

@@ -6,7 +6,6 @@
 #include <stddef.h>
 
 #include "nodes.h"
-#include "test_util.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -2,7 +2,6 @@
  * its side, talks to a node where echo runs, and must see exactly the bytes of the spec's
  * vectors. */
 #include "nodes.h"
-#include "test_util.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -41,7 +40,7 @@ static void
 send_hex(int fd, const char *hex)
 {
     uint8_t buf[256];
-    size_t n = test_hex(hex, buf, sizeof buf);
+    size_t n = tn_hex(hex, buf, sizeof buf);
     assert_true(tn_raw_send(fd, buf, n, WAIT_MS));
 }
 
@@ -49,7 +48,7 @@ static void
 expect_hex(int fd, const char *hex)
 {
     uint8_t want[256], got[256];
-    size_t n = test_hex(hex, want, sizeof want);
+    size_t n = tn_hex(hex, want, sizeof want);
     assert_true(tn_raw_recv(fd, got, n, WAIT_MS));
     assert_memory_equal(got, want, n);
 }
@@ -89,7 +88,7 @@ test_current_c1_byte_by_byte(void **state)
     int fd = tn_raw_connect(addr);
     assert_true(fd >= 0);
     buf[0] = 0x01;
-    size_t n = 1 + test_hex(C1, buf + 1, sizeof buf - 1);
+    size_t n = 1 + tn_hex(C1, buf + 1, sizeof buf - 1);
     for (size_t i = 0; i < n; i++) {
         assert_true(tn_raw_send(fd, buf + i, 1, WAIT_MS));
         tn_drain();
@@ -234,7 +233,7 @@ test_send_to_shortcut_same_bytes(void **state)
     }
     ockam_msg *m = ockam_msg_new();
     assert_non_null(m);
-    ockam_route *r = test_route(route);
+    ockam_route *r = tn_route("%s", route);
     assert_int_equal(ockam_route_copy(ockam_msg_onward(m), r), OCKAM_OK);
     ockam_route_free(r);
     assert_int_equal(ockam_msg_set_payload(m, payload, sizeof payload), OCKAM_OK);

@@ -5,7 +5,6 @@
 #include <stddef.h>
 
 #include "nodes.h"
-#include "test_util.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -131,9 +130,9 @@ test_raw_legacy_client(void **state)
     assert_int_equal(ockam_flow_add_consumer(n, "echo", ockam_listener_flow_id(l)), OCKAM_OK);
     int fd = tn_raw_connect_unix(path);
     assert_true(fd >= 0);
-    size_t len = test_hex(V1_FRAMED, buf, sizeof buf);
+    size_t len = tn_hex(V1_FRAMED, buf, sizeof buf);
     assert_true(tn_raw_send(fd, buf, len, WAIT_MS));
-    len = test_hex(V1_REPLY, want, sizeof want);
+    len = tn_hex(V1_REPLY, want, sizeof want);
     assert_true(tn_raw_recv(fd, buf, len, WAIT_MS));
     assert_memory_equal(buf, want, len);
     close(fd);

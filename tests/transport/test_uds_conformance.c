@@ -5,7 +5,6 @@
 
 #include "nodes.h"
 #include "stream_ts.h"
-#include "test_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,15 +8,15 @@ target_include_directories(ockam_udp_test_util PUBLIC ${_udp} ${PROJECT_SOURCE_D
 target_link_libraries(ockam_udp_test_util PUBLIC ockam_test_support ockam PkgConfig::CMOCKA)
 ockam_target_warnings(ockam_udp_test_util)
 
-ockam_add_test(test_udp_reasm SOURCES ${_udp}/udp_reasm_test.c LABELS unit TIMEOUT 60)
-ockam_add_test(test_udp_wire SOURCES ${_udp}/udp_wire_test.c LIBS ockam_udp_test_util
+ockam_add_test(test_udp_reasm SOURCES ${_udp}/test_udp_reasm.c LABELS unit TIMEOUT 60)
+ockam_add_test(test_udp_wire SOURCES ${_udp}/test_udp_wire.c LIBS ockam_udp_test_util
                LABELS net TIMEOUT 120)
-ockam_add_test(test_udp_nodes SOURCES ${_udp}/udp_nodes_test.c LIBS ockam_udp_test_util
+ockam_add_test(test_udp_nodes SOURCES ${_udp}/test_udp_nodes.c LIBS ockam_udp_test_util
                LABELS net TIMEOUT 180)
 ockam_add_test(test_udp_conformance
-    SOURCES ${_udp}/udp_conformance_test.c ${PROJECT_SOURCE_DIR}/tests/conformance/transport_suite.c
+    SOURCES ${_udp}/test_udp_conformance.c ${PROJECT_SOURCE_DIR}/tests/conformance/transport_suite.c
     LIBS ockam_udp_test_util LABELS net TIMEOUT 180)
-ockam_add_test(test_udp_mixed SOURCES ${_udp}/udp_mixed_test.c LIBS ockam_udp_test_util
+ockam_add_test(test_udp_mixed SOURCES ${_udp}/test_udp_mixed.c LIBS ockam_udp_test_util
                LABELS net TIMEOUT 120)
-ockam_add_test(test_mixed_uds SOURCES ${_udp}/mixed_uds_test.c LIBS ockam_udp_test_util
+ockam_add_test(test_mixed_uds SOURCES ${_udp}/test_mixed_uds.c LIBS ockam_udp_test_util
                LABELS net TIMEOUT 120)

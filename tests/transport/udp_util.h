@@ -11,7 +11,6 @@
 #include "core/codec.h"
 #include "nodes.h"
 #include "ockam/udp.h"
-#include "test_util.h"
 
 #include <sys/types.h>
 

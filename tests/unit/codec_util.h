@@ -14,8 +14,8 @@
 /* cmocka.h needs the headers above; keep it in its own block so sorting cannot move it. */
 #include <cmocka.h>
 
-/* test_hex (hex text to bytes) and the other helpers every test has. */
-#include "support/test_util.h"
+/* tn_hex (hex text to bytes) and the other helpers every test has. */
+#include "support/nodes.h"
 
 /* A message with routes given in text form ("0#echo => 1#h:p"), payload bytes and an optional
  * tracing string (NULL = absent). Asserts success; free with ockam_msg_free. */

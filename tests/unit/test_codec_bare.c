@@ -30,7 +30,7 @@ test_varint_vectors(void **state)
 {
     for (size_t i = 0; i < sizeof varint_cases / sizeof varint_cases[0]; i++) {
         uint8_t want[16], out[OCKAM__VARINT_MAX];
-        size_t n = test_hex(varint_cases[i].hex, want, sizeof want);
+        size_t n = tn_hex(varint_cases[i].hex, want, sizeof want);
         uint64_t v = 0;
         size_t used = 0;
 
@@ -56,7 +56,7 @@ static void
 expect_varint(const char *hex, ockam_err expected)
 {
     uint8_t buf[32];
-    size_t n = test_hex(hex, buf, sizeof buf);
+    size_t n = tn_hex(hex, buf, sizeof buf);
     uint64_t v;
     size_t used;
     uint8_t *g = test_guard_copy(buf, n);
@@ -117,7 +117,7 @@ static ockam_msg *
 expected_msg(const struct bare_vec *v)
 {
     uint8_t payload[64];
-    size_t n = test_hex(v->payload_hex, payload, sizeof payload);
+    size_t n = tn_hex(v->payload_hex, payload, sizeof payload);
     return cu_msg(v->onward, v->ret, payload, n, v->tracing);
 }
 
@@ -128,7 +128,7 @@ test_bare_decode_vectors(void **state)
     for (size_t i = 0; i < NBARE; i++) {
         const struct bare_vec *v = &bare_vecs[i];
         uint8_t buf[256];
-        size_t n = test_hex(v->hex, buf, sizeof buf);
+        size_t n = tn_hex(v->hex, buf, sizeof buf);
         uint8_t version = 0;
         uint8_t *g = test_guard_copy(buf, n);
 
@@ -153,7 +153,7 @@ test_bare_encode_vectors(void **state)
         if (!v->encodable)
             continue;
         uint8_t want[256], out[256];
-        size_t n = test_hex(v->hex, want, sizeof want), written = 0;
+        size_t n = tn_hex(v->hex, want, sizeof want), written = 0;
         ockam_msg *m = expected_msg(v);
 
         print_message("%s\n", v->name);
@@ -177,7 +177,7 @@ static void
 test_bare_encode_v2_absent(void **state)
 {
     uint8_t want[64], out[64];
-    size_t n = test_hex(VEC_V2, want, sizeof want), written;
+    size_t n = tn_hex(VEC_V2, want, sizeof want), written;
     want[0] = 2;
     ockam_msg *m = cu_msg("0#echo", "0#app", "\x05hello", 6, NULL);
     assert_int_equal(ockam__bare_encode_msg(m, 2, out, sizeof out, &written), OCKAM_OK);
@@ -216,7 +216,7 @@ test_bare_prefixes(void **state)
     struct prefix_ctx c = {.msg = ockam_msg_new()};
     for (size_t i = 0; i < NBARE; i++) {
         uint8_t buf[256];
-        size_t n = test_hex(bare_vecs[i].hex, buf, sizeof buf);
+        size_t n = tn_hex(bare_vecs[i].hex, buf, sizeof buf);
         c.ok_len = bare_vecs[i].ok_prefix;
         cu_each_prefix(buf, n, check_prefix, &c);
     }
@@ -250,7 +250,7 @@ test_bare_mutations(void **state)
     ockam_msg *m = ockam_msg_new();
     for (size_t i = 0; i < NBARE; i++) {
         uint8_t buf[256];
-        size_t n = test_hex(bare_vecs[i].hex, buf, sizeof buf);
+        size_t n = tn_hex(bare_vecs[i].hex, buf, sizeof buf);
         cu_each_mutation(buf, n, check_roundtrip, m);
     }
     ockam_msg_free(m);
@@ -262,7 +262,7 @@ static ockam_err
 decode_hex(const char *hex, ockam_msg *m)
 {
     uint8_t buf[128];
-    size_t n = test_hex(hex, buf, sizeof buf);
+    size_t n = tn_hex(hex, buf, sizeof buf);
     uint8_t *g = test_guard_copy(buf, n);
     ockam_err err = ockam__bare_decode_msg(g, n, m, NULL);
     test_guard_free(g);
@@ -419,7 +419,7 @@ test_bare_string_vectors(void **state)
 {
     for (size_t i = 0; i < sizeof str_vecs / sizeof str_vecs[0]; i++) {
         uint8_t want[64], out[64];
-        size_t n = test_hex(str_vecs[i].hex, want, sizeof want), written;
+        size_t n = tn_hex(str_vecs[i].hex, want, sizeof want), written;
         size_t tl = strlen(str_vecs[i].text);
         ockam_slice text;
         uint8_t *g = test_guard_copy(want, n);
@@ -450,11 +450,11 @@ test_bare_string_malformed(void **state)
 {
     uint8_t buf[16];
     ockam_slice text;
-    size_t n = test_hex("05 6d 79 62 6f 78 00", buf, sizeof buf);
+    size_t n = tn_hex("05 6d 79 62 6f 78 00", buf, sizeof buf);
     assert_int_equal(ockam__bare_string_decode(buf, n, &text), OCKAM_ETRAILING);
-    n = test_hex("02 c3 28", buf, sizeof buf);
+    n = tn_hex("02 c3 28", buf, sizeof buf);
     assert_int_equal(ockam__bare_string_decode(buf, n, &text), OCKAM_EUTF8);
-    n = test_hex("80 00", buf, sizeof buf);
+    n = tn_hex("80 00", buf, sizeof buf);
     assert_int_equal(ockam__bare_string_decode(buf, n, &text), OCKAM_EVARINT);
     assert_int_equal(ockam__bare_string_decode(NULL, 0, &text), OCKAM_ETRUNCATED);
 }
@@ -465,7 +465,7 @@ test_portal_payload_get(void **state)
 {
     uint8_t buf[16];
     ockam_slice data;
-    size_t n = test_hex(VEC_PORTAL_GET, buf, sizeof buf);
+    size_t n = tn_hex(VEC_PORTAL_GET, buf, sizeof buf);
     assert_int_equal(buf[0], 3);
     assert_int_equal(ockam__bare_string_decode(buf + 1, n - 1, &data), OCKAM_OK);
     assert_int_equal(data.len, 3);

@@ -37,7 +37,7 @@ static ockam_msg *
 expected_msg(const struct cbor_vec *v)
 {
     uint8_t payload[64];
-    size_t n = test_hex(v->payload_hex, payload, sizeof payload);
+    size_t n = tn_hex(v->payload_hex, payload, sizeof payload);
     return cu_msg(v->onward, v->ret, payload, n, v->tracing);
 }
 
@@ -48,7 +48,7 @@ test_cbor_decode_vectors(void **state)
     for (size_t i = 0; i < NCBOR; i++) {
         const struct cbor_vec *v = &cbor_vecs[i];
         uint8_t buf[256];
-        size_t n = test_hex(v->hex, buf, sizeof buf);
+        size_t n = tn_hex(v->hex, buf, sizeof buf);
         uint8_t *g = test_guard_copy(buf, n);
 
         print_message("%s\n", v->name);
@@ -69,7 +69,7 @@ test_cbor_encode_vectors(void **state)
     for (size_t i = 0; i < NCBOR; i++) {
         const struct cbor_vec *v = &cbor_vecs[i];
         uint8_t want[256], out[256];
-        size_t n = test_hex(v->hex, want, sizeof want), written = 0;
+        size_t n = tn_hex(v->hex, want, sizeof want), written = 0;
         ockam_msg *m = expected_msg(v);
 
         print_message("%s\n", v->name);
@@ -89,7 +89,7 @@ static void
 test_cbor_u1_payload_is_c1(void **state)
 {
     uint8_t u1[64], c1[64];
-    size_t nu = test_hex(VEC_U1, u1, sizeof u1), nc = test_hex(VEC_C1_BODY, c1, sizeof c1);
+    size_t nu = tn_hex(VEC_U1, u1, sizeof u1), nc = tn_hex(VEC_C1_BODY, c1, sizeof c1);
     assert_int_equal(nu, 8 + nc);
     assert_memory_equal(u1 + 8, c1, nc);
 }
@@ -112,7 +112,7 @@ test_cbor_prefixes(void **state)
     ockam_msg *m = ockam_msg_new();
     for (size_t i = 0; i < NCBOR; i++) {
         uint8_t buf[256];
-        size_t n = test_hex(cbor_vecs[i].hex, buf, sizeof buf);
+        size_t n = tn_hex(cbor_vecs[i].hex, buf, sizeof buf);
         cu_each_prefix(buf, n, check_prefix, m);
     }
     ockam_msg_free(m);
@@ -146,7 +146,7 @@ test_cbor_mutations(void **state)
     ockam_msg *m = ockam_msg_new();
     for (size_t i = 0; i < NCBOR; i++) {
         uint8_t buf[256];
-        size_t n = test_hex(cbor_vecs[i].hex, buf, sizeof buf);
+        size_t n = tn_hex(cbor_vecs[i].hex, buf, sizeof buf);
         cu_each_mutation(buf, n, check_roundtrip, m);
     }
     ockam_msg_free(m);
@@ -160,7 +160,7 @@ static ockam_err
 decode_hex(const char *hex, ockam_msg *m)
 {
     uint8_t buf[256];
-    size_t n = test_hex(hex, buf, sizeof buf);
+    size_t n = tn_hex(hex, buf, sizeof buf);
     uint8_t *g = test_guard_copy(buf, n);
     ockam_err err = ockam__cbor_decode_msg(g, n, m);
     test_guard_free(g);
@@ -248,7 +248,7 @@ static ockam_err
 decode_nested(size_t depth, ockam_msg *m)
 {
     uint8_t buf[256];
-    size_t n = test_hex("85 " ROUTES_PAYLOAD " f6", buf, sizeof buf);
+    size_t n = tn_hex("85 " ROUTES_PAYLOAD " f6", buf, sizeof buf);
     for (size_t i = 0; i + 1 < depth; i++)
         buf[n++] = 0x81;
     buf[n++] = 0x80;
@@ -287,7 +287,7 @@ test_cbor_wide_heads(void **state)
 {
     ockam_msg *m = ockam_msg_new();
     uint8_t want[64], out[64];
-    size_t n = test_hex(VEC_C1_BODY, want, sizeof want), written;
+    size_t n = tn_hex(VEC_C1_BODY, want, sizeof want), written;
     assert_int_equal(decode_hex("98 03 98 01 98 02 18 00 58 04 65 63 68 6f "
                                 "99 00 01 82 19 00 00 5a 00 00 00 03 61 70 70 "
                                 "5b 00 00 00 00 00 00 00 06 05 68 65 6c 6c 6f",
@@ -427,7 +427,7 @@ test_cbor_heads(void **state)
     };
     for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
         uint8_t want[16], got[16];
-        size_t n = test_hex(heads[i].hex, want, sizeof want);
+        size_t n = tn_hex(heads[i].hex, want, sizeof want);
         assert_int_equal(ockam__cbor_head_len(heads[i].v), n);
         assert_int_equal(ockam__cbor_head_put(got, OCKAM__CBOR_UINT, heads[i].v), n);
         assert_memory_equal(got, want, n);

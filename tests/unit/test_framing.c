@@ -39,7 +39,7 @@ stream_of(const struct frame_vec *v, uint8_t *out, size_t cap)
     size_t n = 0;
     if (v->profile == OCKAM_WIRE_CURRENT)
         out[n++] = OCKAM_WIRE_VERSION;
-    return n + test_hex(v->frame, out + n, cap - n);
+    return n + tn_hex(v->frame, out + n, cap - n);
 }
 
 static void
@@ -204,7 +204,7 @@ build_stream(ockam_wire_profile profile, uint8_t *out, size_t cap, size_t *frame
     for (size_t i = 0; i < NFRAMES; i++) {
         if (frame_vecs[i].profile != profile)
             continue;
-        n += test_hex(frame_vecs[i].frame, out + n, cap - n);
+        n += tn_hex(frame_vecs[i].frame, out + n, cap - n);
         (*frames)++;
     }
     return n;
@@ -240,7 +240,7 @@ static ockam_err
 next_hex(ockam_wire_profile profile, const char *hex, size_t *consumed, size_t *need)
 {
     uint8_t buf[64];
-    size_t n = test_hex(hex, buf, sizeof buf);
+    size_t n = tn_hex(hex, buf, sizeof buf);
     ockam__framer f;
     ockam_slice body;
     uint8_t *g = test_guard_copy(buf, n);
@@ -282,7 +282,7 @@ test_frame_preamble(void **state)
 
     /* Only the first frame of a connection has the preamble. */
     uint8_t buf[64];
-    size_t n = test_hex("01 " VEC_C5 " " VEC_C5, buf, sizeof buf);
+    size_t n = tn_hex("01 " VEC_C5 " " VEC_C5, buf, sizeof buf);
     ockam__framer f;
     ockam_slice body;
     ockam__framer_init(&f, OCKAM_WIRE_CURRENT);

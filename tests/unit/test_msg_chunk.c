@@ -2,7 +2,7 @@
  * reserving, cloning and freeing such a payload (also on another thread), the per-thread
  * message cache around it, and the CBOR and BARE decoders that borrow big payloads. */
 #include "core/codec.h"
-#include "test_util.h"
+#include "nodes.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -116,7 +116,7 @@ test_clone_shares(void **state)
     assert_non_null(c);
     assert_int_equal(refs(ch), 3);
     assert_ptr_equal(ockam_msg_payload(c).ptr, ockam_msg_payload(m).ptr);
-    test_assert_route(ockam_msg_onward(c), "0#x");
+    tn_assert_route(ockam_msg_onward(c), "0#x");
     ockam_msg_free(m);
     assert_memory_equal(ockam_msg_payload(c).ptr, ch->data + 20, 1000);
     ockam_msg_free(c);
@@ -258,7 +258,7 @@ run_decoder_borrows(bool cbor)
     assert_int_equal(refs(ch), 2);
     for (size_t i = 0; i < len; i++)
         assert_int_equal(p.ptr[i], (uint8_t)(i ^ (i >> 8)));
-    test_assert_route(ockam_msg_onward(m), "0#x");
+    tn_assert_route(ockam_msg_onward(m), "0#x");
 
     /* Below the threshold, or without a chunk: copied. Decoding drops the old borrow. */
     ockam__borrow small = {.chunk = ch, .min = len + 1};

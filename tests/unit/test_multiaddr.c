@@ -46,7 +46,7 @@ test_ma_vectors(void **state)
 {
     for (size_t i = 0; i < NMA; i++) {
         uint8_t want[64], out[64];
-        size_t n = test_hex(ma_vecs[i].hex, want, sizeof want), written;
+        size_t n = tn_hex(ma_vecs[i].hex, want, sizeof want), written;
         ockam_multiaddr *t = NULL, *b = NULL;
 
         print_message("%s\n", ma_vecs[i].text);
@@ -180,7 +180,7 @@ static ockam_err
 decode_hex(const char *hex)
 {
     uint8_t buf[64];
-    size_t n = test_hex(hex, buf, sizeof buf);
+    size_t n = tn_hex(hex, buf, sizeof buf);
     ockam_multiaddr *ma = NULL;
     uint8_t *g = test_guard_copy(buf, n);
     ockam_err err = ockam_multiaddr_decode(g, n, &ma);
@@ -211,12 +211,12 @@ test_ma_binary_malformed(void **state)
 
     /* A 256-byte name and a 65th component. */
     uint8_t buf[400];
-    size_t n = test_hex("be e8 03 80 02", buf, sizeof buf);
+    size_t n = tn_hex("be e8 03 80 02", buf, sizeof buf);
     memset(buf + n, 'a', 256);
     ockam_multiaddr *ma = NULL;
     assert_int_equal(ockam_multiaddr_decode(buf, n + 256, &ma), OCKAM_EMULTIADDR);
     for (size_t i = 0; i < 65; i++)
-        test_hex("ee d2 05 01 73", buf + 5 * i, 5);
+        tn_hex("ee d2 05 01 73", buf + 5 * i, 5);
     assert_int_equal(ockam_multiaddr_decode(buf, 5 * 64, &ma), OCKAM_OK);
     ockam_multiaddr_free(ma);
     assert_int_equal(ockam_multiaddr_decode(buf, 5 * 65, &ma), OCKAM_EMULTIADDR);
@@ -268,7 +268,7 @@ test_ma_prefixes_and_mutations(void **state)
 {
     for (size_t i = 0; i < NMA; i++) {
         uint8_t buf[64];
-        size_t n = test_hex(ma_vecs[i].hex, buf, sizeof buf);
+        size_t n = tn_hex(ma_vecs[i].hex, buf, sizeof buf);
         cu_each_prefix(buf, n, check_prefix, NULL);
         cu_each_mutation(buf, n, check_mutation, NULL);
     }

@@ -1,7 +1,7 @@
 /* The node: n-hop delivery with exact return routes, unknown addresses, access and flow
  * control, stopping workers with queued messages, many workers, timers, post, request. */
 #include "node/node_internal.h"
-#include "test_util.h"
+#include "nodes.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -58,29 +58,29 @@ run_hops(int hops)
     struct sink target = {0}, app = {0};
     ockam_worker *tw = start_sink(n, "target", &target);
     ockam_worker *aw = start_sink(n, "app", &app);
-    ockam_route *r = test_route(onward);
+    ockam_route *r = tn_route("%s", onward);
     assert_int_equal(ockam_send_to(aw, r, "Hello", 5), OCKAM_OK);
-    assert_true(test_run_until(n, sink_has, &target, 5000));
+    assert_true(tn_run_until(n, sink_has, &target, 5000));
 
     /* On arrival: onward = [target], return = [h_n, ..., h_1, app]. */
-    test_assert_route(ockam_msg_onward(target.last), "0#target");
+    tn_assert_route(ockam_msg_onward(target.last), "0#target");
     p = ret;
     for (int i = hops; i >= 1; i--)
         p += sprintf(p, "0#h%d => ", i);
     strcpy(p, "0#app");
-    test_assert_route(ockam_msg_return(target.last), ret);
+    tn_assert_route(ockam_msg_return(target.last), "%s", ret);
 
     /* Reply from target: goes back through every hop, which pushes itself again. */
     ockam_msg *m = target.last;
     target.last = NULL;
     assert_int_equal(ockam_reply(tw, m, "World", 5), OCKAM_OK);
-    assert_true(test_run_until(n, sink_has, &app, 5000));
-    test_assert_route(ockam_msg_onward(app.last), "0#app");
+    assert_true(tn_run_until(n, sink_has, &app, 5000));
+    tn_assert_route(ockam_msg_onward(app.last), "0#app");
     p = ret;
     for (int i = 1; i <= hops; i++)
         p += sprintf(p, "0#h%d => ", i);
     strcpy(p, "0#target");
-    test_assert_route(ockam_msg_return(app.last), ret);
+    tn_assert_route(ockam_msg_return(app.last), "%s", ret);
     ockam_slice s = ockam_msg_payload(app.last);
     assert_memory_equal(s.ptr, "World", 5);
 
@@ -118,13 +118,13 @@ test_unknown_address(void **state)
     ockam_node *n = ockam_node_new();
     struct sink app = {0};
     ockam_worker *aw = start_sink(n, "app", &app);
-    ockam_route *r = test_route("nobody");
+    ockam_route *r = tn_route("nobody");
     assert_int_equal(ockam_send_to(aw, r, "x", 1), OCKAM_ENOENT);
     ockam_route_free(r);
-    r = test_route("");
+    r = tn_route("%s", "");
     assert_int_equal(ockam_send_to(aw, r, "x", 1), OCKAM_EROUTE);
     ockam_route_free(r);
-    r = test_route("9#somewhere");
+    r = tn_route("9#somewhere");
     assert_int_equal(ockam_send_to(aw, r, "x", 1), OCKAM_ENOTSUP);
     ockam_route_free(r);
     assert_int_equal(app.count, 0);
@@ -145,7 +145,7 @@ test_access_control(void **state)
     struct sink target = {0}, app = {0};
     ockam_worker *tw = start_sink(n, "target", &target);
     ockam_worker *aw = start_sink(n, "app", &app);
-    ockam_route *r = test_route("target");
+    ockam_route *r = tn_route("target");
 
     ockam_worker_set_incoming(tw, (ockam_access) {.kind = OCKAM_ACCESS_DENY_ALL});
     assert_int_equal(ockam_send_to(aw, r, "x", 1), OCKAM_EACCES);
@@ -153,13 +153,13 @@ test_access_control(void **state)
     ockam_worker_set_incoming(tw, (ockam_access) {.kind = OCKAM_ACCESS_CALLBACK, .cb = deny_odd});
     assert_int_equal(ockam_send_to(aw, r, "x", 1), OCKAM_EACCES);
     assert_int_equal(ockam_send_to(aw, r, "xy", 2), OCKAM_OK);
-    test_drain(n);
+    tn_drain_node(n);
     assert_int_equal(target.count, 1);
 
     ockam_worker_set_incoming(tw, (ockam_access) {.kind = OCKAM_ACCESS_ALLOW_ALL});
     ockam_worker_set_outgoing(aw, (ockam_access) {.kind = OCKAM_ACCESS_DENY_ALL});
     assert_int_equal(ockam_send_to(aw, r, "xy", 2), OCKAM_EACCES);
-    test_drain(n);
+    tn_drain_node(n);
     assert_int_equal(target.count, 1);
 
     ockam_msg_free(target.last);
@@ -190,14 +190,14 @@ test_flow_control(void **state)
     ockam__node_route_incoming(n, m); /* denied: target consumes nothing */
     assert_int_equal(ockam_flow_add_consumer(n, "hop", spawner), OCKAM_OK);
     ockam__node_route_incoming(n, via_hop); /* hop allowed, target still not: dropped */
-    test_drain(n);
+    tn_drain_node(n);
     assert_int_equal(target.count, 0);
 
     assert_int_equal(ockam_flow_add_consumer(n, "target", spawner), OCKAM_OK);
     assert_true(ockam_flow_is_consumer(n, "target", spawner));
     ockam__node_route_incoming(n, m2);
     ockam__node_route_incoming(n, via_hop2);
-    test_drain(n);
+    tn_drain_node(n);
     assert_int_equal(target.count, 2);
     /* The origin stays with the message through the hop. */
     assert_int_equal(ockam_msg_origin(target.last).producer, producer);
@@ -212,12 +212,12 @@ test_stop_with_queued(void **state)
     struct sink target = {0}, app = {0};
     ockam_worker *tw = start_sink(n, "target", &target);
     ockam_worker *aw = start_sink(n, "app", &app);
-    ockam_route *r = test_route("target");
+    ockam_route *r = tn_route("target");
     for (int i = 0; i < 100; i++)
         assert_int_equal(ockam_send_to(aw, r, "x", 1), OCKAM_OK);
     ockam_worker_stop(tw);
     ockam_worker_stop(tw); /* idempotent */
-    test_drain(n);
+    tn_drain_node(n);
     assert_int_equal(target.count, 0);
     assert_int_equal(ockam_send_to(aw, r, "x", 1), OCKAM_ENOENT);
     assert_false(ockam_node_has_worker(n, "target"));
@@ -250,10 +250,10 @@ test_stop_inside_callback(void **state)
     struct sink app = {0};
     assert_int_equal(ockam_worker_start(n, "once", &o, &w), OCKAM_OK);
     aw = start_sink(n, "app", &app);
-    ockam_route *r = test_route("once");
+    ockam_route *r = tn_route("once");
     assert_int_equal(ockam_send_to(aw, r, "a", 1), OCKAM_OK);
     assert_int_equal(ockam_send_to(aw, r, "b", 1), OCKAM_OK);
-    test_drain(n);
+    tn_drain_node(n);
     assert_int_equal(calls, 1001); /* one delivery, one stop callback, second message freed */
     ockam_route_free(r);
     ockam_node_free(n);
@@ -294,9 +294,9 @@ test_aliases(void **state)
     assert_int_equal(ockam_worker_add_address(w, "alias"), OCKAM_OK);
     assert_int_equal(ockam_worker_add_address(w, "app"), OCKAM_EEXIST);
     assert_true(ockam_addr_is_local(ockam_worker_addr(w), "main"));
-    ockam_route *r = test_route("alias");
+    ockam_route *r = tn_route("alias");
     assert_int_equal(ockam_send_to(aw, r, "x", 1), OCKAM_OK);
-    test_drain(n);
+    tn_drain_node(n);
     assert_int_equal(s.count, 1);
     ockam_worker_stop(w);
     assert_false(ockam_node_has_worker(n, "alias"));
@@ -325,7 +325,7 @@ test_timers(void **state)
     ockam_node *n = ockam_node_new();
     int c = 0;
     assert_int_equal(ockam_timer_start(n, 1, 1, count_timer, &c, NULL), OCKAM_OK);
-    assert_true(test_run_until(n, int_is_3, &c, 5000));
+    assert_true(tn_run_until(n, int_is_3, &c, 5000));
     /* A timer still pending at free is closed by the node. */
     assert_int_equal(ockam_timer_start(n, 100000, 0, count_timer, &c, NULL), OCKAM_OK);
     ockam_node_free(n);
@@ -370,7 +370,7 @@ test_request_echo_uppercase(void **state)
     assert_int_equal(ockam_uppercase_start(n, NULL, NULL), OCKAM_OK);
     assert_int_equal(ockam_hop_start(n, NULL, NULL), OCKAM_OK);
 
-    ockam_route *r = test_route("hop => echo");
+    ockam_route *r = tn_route("hop => echo");
     ockam_msg *reply;
     assert_int_equal(ockam_node_request(n, r, "ping", 4, 5000, &reply), OCKAM_OK);
     ockam_slice p = ockam_msg_payload(reply);
@@ -382,7 +382,7 @@ test_request_echo_uppercase(void **state)
     uint8_t *enc;
     size_t len;
     assert_int_equal(ockam_bare_string_encode("hello", 5, &enc, &len), OCKAM_OK);
-    r = test_route("uppercase");
+    r = tn_route("uppercase");
     assert_int_equal(ockam_node_request(n, r, enc, len, 5000, &reply), OCKAM_OK);
     ockam_slice text;
     p = ockam_msg_payload(reply);
@@ -394,7 +394,7 @@ test_request_echo_uppercase(void **state)
     ockam_free(enc);
 
     /* No reply: uppercase ignores a payload that is not a BARE string. */
-    r = test_route("uppercase");
+    r = tn_route("uppercase");
     assert_int_equal(ockam_node_request(n, r, "\x09zz", 3, 50, &reply), OCKAM_ETIMEDOUT);
     assert_null(reply);
     ockam_route_free(r);

@@ -2,7 +2,7 @@
  * senders open to any origin, the outgoing allow-list, sender adoption. The transports' own
  * tests check that each of them applies these rules on real sockets. */
 #include "node/policy.h"
-#include "test_util.h"
+#include "nodes.h"
 
 #include <string.h>
 
@@ -47,7 +47,7 @@ arrive(ockam_node *n, const char *to, ockam_origin o)
     assert_int_equal(ockam_route_push_back(ockam_msg_onward(m), ockam_addr_local(to)), OCKAM_OK);
     ockam_msg_set_origin(m, o);
     ockam__node_route_incoming(n, m);
-    test_drain(n);
+    tn_drain_node(n);
 }
 
 /* Rule 1: a message is local exactly when it has no producer and no spawner. */

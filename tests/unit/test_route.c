@@ -1,5 +1,5 @@
 /* Addresses, routes and messages: text forms, deque operations, ownership. */
-#include "test_util.h"
+#include "nodes.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -90,22 +90,22 @@ test_route_limits(void **state)
 static void
 test_route_text(void **state)
 {
-    ockam_route *r = test_route("a=>  1#127.0.0.1:4000 =>0#echo");
-    test_assert_route(r, "0#a => 1#127.0.0.1:4000 => 0#echo");
-    ockam_route *empty = test_route("");
+    ockam_route *r = tn_route("a=>  1#127.0.0.1:4000 =>0#echo");
+    tn_assert_route(r, "0#a => 1#127.0.0.1:4000 => 0#echo");
+    ockam_route *empty = tn_route("%s", "");
     assert_int_equal(ockam_route_len(empty), 0);
-    test_assert_route(empty, "");
+    tn_assert_route(empty, "%s", "");
 
     ockam_route *bad = ockam_route_new();
     assert_int_equal(ockam_route_parse(bad, "a => => b"), OCKAM_EINVAL);
     ockam_route_free(bad);
 
     /* prepend / append / copy / eq */
-    ockam_route *front = test_route("x => y");
+    ockam_route *front = tn_route("x => y");
     assert_int_equal(ockam_route_prepend(r, front), OCKAM_OK);
-    test_assert_route(r, "0#x => 0#y => 0#a => 1#127.0.0.1:4000 => 0#echo");
+    tn_assert_route(r, "0#x => 0#y => 0#a => 1#127.0.0.1:4000 => 0#echo");
     assert_int_equal(ockam_route_append(r, front), OCKAM_OK);
-    test_assert_route(r, "0#x => 0#y => 0#a => 1#127.0.0.1:4000 => 0#echo => 0#x => 0#y");
+    tn_assert_route(r, "0#x => 0#y => 0#a => 1#127.0.0.1:4000 => 0#echo => 0#x => 0#y");
     ockam_route *copy = ockam_route_new();
     assert_int_equal(ockam_route_copy(copy, r), OCKAM_OK);
     assert_true(ockam_route_eq(copy, r));
@@ -139,7 +139,7 @@ test_msg_basics(void **state)
     s = ockam_msg_payload(c);
     assert_memory_equal(s.ptr, "hello", 5);
     assert_int_equal(ockam_msg_origin(c).producer, 7);
-    test_assert_route(ockam_msg_onward(c), "0#echo");
+    tn_assert_route(ockam_msg_onward(c), "0#echo");
     ockam_msg_free(c);
     ockam_msg_free(m);
 }

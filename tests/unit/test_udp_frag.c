@@ -8,7 +8,7 @@ static ockam_err
 decode_hex(const char *hex, ockam__udp_frag *f)
 {
     static uint8_t buf[1024];
-    size_t n = test_hex(hex, buf, sizeof buf);
+    size_t n = tn_hex(hex, buf, sizeof buf);
     uint8_t *g = test_guard_copy(buf, n);
     ockam_err err = ockam__udp_frag_decode(g, n, f);
     test_guard_free(g);
@@ -19,7 +19,7 @@ static void
 test_u1(void **state)
 {
     uint8_t want[64], body[64], out[64];
-    size_t n = test_hex(VEC_U1, want, sizeof want), nb = test_hex(VEC_C1_BODY, body, sizeof body);
+    size_t n = tn_hex(VEC_U1, want, sizeof want), nb = tn_hex(VEC_C1_BODY, body, sizeof body);
     size_t written;
     ockam__udp_frag f;
     uint8_t *g = test_guard_copy(want, n);
@@ -70,7 +70,7 @@ test_600_bytes(void **state)
     };
     for (size_t i = 0; i < 2; i++) {
         uint8_t hdr[16];
-        size_t hl = test_hex(frags[i].header, hdr, sizeof hdr);
+        size_t hl = tn_hex(frags[i].header, hdr, sizeof hdr);
         ockam__udp_frag f = {.version = 1,
             .routing_number = 0x1234,
             .offset = frags[i].offset,
@@ -197,7 +197,7 @@ test_prefixes_and_mutations(void **state)
     };
     for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++) {
         uint8_t buf[64];
-        size_t n = test_hex(vecs[i], buf, sizeof buf);
+        size_t n = tn_hex(vecs[i], buf, sizeof buf);
         cu_each_prefix(buf, n, check_prefix, NULL);
         cu_each_mutation(buf, n, check_roundtrip, NULL);
     }

@@ -1,10 +1,6 @@
 include_guard(GLOBAL)
-# Kafka transport (address type 16) on librdkafka. Included from src/transport/CMakeLists.txt:
-#   include(${CMAKE_CURRENT_LIST_DIR}/kafka/kafka.cmake)
-# GLOBAL so that tests/kafka and bench/kafka.cmake can link PkgConfig::RDKAFKA as well.
-if(NOT TARGET PkgConfig::RDKAFKA)
-    pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET GLOBAL rdkafka>=1.9)
-endif()
+# Kafka transport (address type 16) on librdkafka. Included from src/transport/CMakeLists.txt
+# when OCKAM_WITH_KAFKA is ON (the top-level CMakeLists.txt found PkgConfig::RDKAFKA).
 target_sources(ockam PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/kafka.c
     ${CMAKE_CURRENT_LIST_DIR}/kafka_addr.c

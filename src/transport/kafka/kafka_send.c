@@ -23,14 +23,8 @@ ockam__kafka_topics_add(struct ockam__kafka_topics *t, const char *name)
 {
     if (ockam__kafka_topics_has(t, name))
         return OCKAM_OK;
-    if (t->count == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 4;
-        char **names = ockam__realloc(t->names, cap * sizeof *names);
-        if (!names)
-            return OCKAM_ENOMEM;
-        t->names = names;
-        t->cap = cap;
-    }
+    if (ockam__array_reserve(t->names, t->cap, t->count + 1, 4) != OCKAM_OK)
+        return OCKAM_ENOMEM;
     t->names[t->count] = ockam__strdup(name);
     if (!t->names[t->count])
         return OCKAM_ENOMEM;

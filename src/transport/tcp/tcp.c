@@ -4,6 +4,8 @@
 #include "ockam/tcp.h"
 #include "transport/stream.h"
 
+#include "core/host_port.h"
+
 #include <stdio.h>
 
 #define HOST_MAX 256
@@ -15,40 +17,14 @@ struct host_port {
     uint16_t port;
 };
 
-/* "1.2.3.4:80", "[::1]:80", "name:80". An IPv6 literal must be in brackets. */
+/* "1.2.3.4:80", "[::1]:80", "name:80" (core/host_port.h), with the port as text for getaddrinfo. */
 static ockam_err
 parse_host_port(const char *text, struct host_port *hp)
 {
-    const char *colon = strrchr(text, ':');
-    if (!colon || colon == text)
-        return OCKAM_EADDRINVAL;
-    const char *p = colon + 1;
-    size_t plen = strlen(p);
-    unsigned long port = 0;
-    if (plen == 0 || plen > 5)
-        return OCKAM_EADDRINVAL;
-    for (size_t i = 0; i < plen; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return OCKAM_EADDRINVAL;
-        port = port * 10 + (unsigned long)(p[i] - '0');
-    }
-    const char *h = text;
-    size_t hlen = (size_t)(colon - text);
-    if (h[0] == '[') {
-        if (hlen < 3 || h[hlen - 1] != ']')
-            return OCKAM_EADDRINVAL;
-        h++;
-        hlen -= 2;
-    } else if (memchr(h, ':', hlen)) {
-        return OCKAM_EADDRINVAL;
-    }
-    if (port > 65535 || hlen == 0 || hlen >= HOST_MAX)
-        return OCKAM_EADDRINVAL;
-    memcpy(hp->host, h, hlen);
-    hp->host[hlen] = '\0';
-    memcpy(hp->port_text, p, plen + 1);
-    hp->port = (uint16_t)port;
-    return OCKAM_OK;
+    ockam_err err = ockam__host_port_parse(text, hp->host, sizeof hp->host, &hp->port);
+    if (err == OCKAM_OK)
+        snprintf(hp->port_text, sizeof hp->port_text, "%u", (unsigned)hp->port);
+    return err;
 }
 
 static bool

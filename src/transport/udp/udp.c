@@ -29,26 +29,24 @@ now_ms(const ockam_udp_bind *b)
 
 /* ---- bind list and lifetime ---------------------------------------------------------- */
 
+/* The bind that embeds link l. */
+static ockam_udp_bind *
+bind_of(struct ockam__link *l)
+{
+    return OCKAM__CONTAINER_OF(l, ockam_udp_bind, link);
+}
+
 static void
 bind_link(struct ockam__udp *t, ockam_udp_bind *b)
 {
-    b->prev = NULL;
-    b->next = t->binds;
-    if (t->binds)
-        t->binds->prev = b;
-    t->binds = b;
+    ockam__link_push_front(&t->binds, &b->link);
 }
 
 static void
 bind_unlink(struct ockam__udp *t, ockam_udp_bind *b)
 {
-    if (b->prev)
-        b->prev->next = b->next;
-    else if (t->binds == b)
-        t->binds = b->next;
-    if (b->next)
-        b->next->prev = b->prev;
-    b->prev = b->next = NULL;
+    if (b->link.next) /* never linked otherwise */
+        ockam__link_del(&b->link);
     if (t->default4 == b)
         t->default4 = NULL;
     if (t->default6 == b)
@@ -247,8 +245,8 @@ on_sweep(uv_timer_t *h)
 {
     struct ockam__udp *t = h->data;
     uint64_t now = uv_now(h->loop);
-    for (ockam_udp_bind *b = t->binds; b; b = b->next)
-        ockam__udp_reasm_expire(&b->reasm, now);
+    for (struct ockam__link *l = t->binds.next; l != &t->binds; l = l->next)
+        ockam__udp_reasm_expire(&bind_of(l)->reasm, now);
     sweep_arm(t);
 }
 
@@ -260,8 +258,8 @@ sweep_arm(struct ockam__udp *t)
     uint64_t next = UINT64_MAX, when;
     if (t->shutting_down || uv_is_active((uv_handle_t *)&t->sweep))
         return;
-    for (ockam_udp_bind *b = t->binds; b; b = b->next) {
-        if (ockam__udp_reasm_deadline(&b->reasm, &when) && when < next)
+    for (struct ockam__link *l = t->binds.next; l != &t->binds; l = l->next) {
+        if (ockam__udp_reasm_deadline(&bind_of(l)->reasm, &when) && when < next)
             next = when;
     }
     if (next == UINT64_MAX)
@@ -368,7 +366,7 @@ open_socket(ockam_udp_bind *b, const union ockam__udp_sa *at)
     if (rc == 0)
         rc = uv_udp_getsockname(&b->io, &bound.sa, &len);
     if (rc != 0)
-        return ockam__udp_err_from_uv(rc);
+        return ockam__err_from_uv(rc);
     ockam__udp_format(&bound.sa, b->local);
     if (b->t->cfg.recv_buffer_size) {
         size_t want = b->t->cfg.recv_buffer_size;
@@ -379,7 +377,7 @@ open_socket(ockam_udp_bind *b, const union ockam__udp_sa *at)
     rc = uv_udp_recv_start(&b->io, on_alloc, on_recv);
     OCKAM_LOG_D(
         "udp %s: bound, recvmmsg %s", b->local, uv_udp_using_recvmmsg(&b->io) ? "on" : "off");
-    return ockam__udp_err_from_uv(rc);
+    return ockam__err_from_uv(rc);
 }
 
 static ockam_err
@@ -455,7 +453,7 @@ bind_create(struct ockam__udp *t, const char *host_port, const char *peer, bool 
     int rc = uv_udp_init_ex(ockam__node_loop(t->node), &b->io, UV_UDP_RECVMMSG);
     if (rc != 0) {
         ockam__free(b);
-        return ockam__udp_err_from_uv(rc);
+        return ockam__err_from_uv(rc);
     }
     b->io.data = b;
     b->refs = 1; /* the handle */
@@ -527,6 +525,7 @@ udp_init(void *self, ockam_node *node, const void *config)
     static const ockam_udp_config defaults = OCKAM_UDP_CONFIG_INIT;
     const ockam_udp_config *cfg = config ? config : &defaults;
 
+    ockam__link_init(&t->binds);
     t->node = node;
     t->cfg = *cfg;
     t->cfg.allowed_outgoing = NULL; /* the node's policy keeps the list */
@@ -546,8 +545,8 @@ udp_shutdown(void *self)
 {
     struct ockam__udp *t = self;
     t->shutting_down = true;
-    while (t->binds)
-        bind_close(t->binds);
+    while (!ockam__link_empty(&t->binds))
+        bind_close(bind_of(t->binds.next));
     uv_close((uv_handle_t *)&t->sweep, NULL);
 }
 
@@ -555,7 +554,7 @@ static void
 udp_fini(void *self)
 {
     struct ockam__udp *t = self;
-    OCKAM_ASSERT(t->binds == NULL);
+    OCKAM_ASSERT(!t->binds.next || ockam__link_empty(&t->binds));
     ockam__free(t->rbuf);
     ockam__free(t->scratch);
 }
@@ -664,7 +663,8 @@ ockam_udp_bind_find(ockam_node *node, const char *address_or_local)
     struct ockam__udp *t = transport_of(node);
     if (!t || !address_or_local)
         return NULL;
-    for (ockam_udp_bind *b = t->binds; b; b = b->next) {
+    for (struct ockam__link *l = t->binds.next; l != &t->binds; l = l->next) {
+        ockam_udp_bind *b = bind_of(l);
         if (strcmp(b->addr, address_or_local) == 0 || strcmp(b->local, address_or_local) == 0)
             return b;
     }
@@ -675,8 +675,12 @@ void
 ockam_udp_bind_each(ockam_node *node, void (*fn)(ockam_udp_bind *b, void *arg), void *arg)
 {
     struct ockam__udp *t = transport_of(node);
-    for (ockam_udp_bind *b = t ? t->binds : NULL; b; b = b->next)
-        fn(b, arg);
+    if (!t)
+        return;
+    for (struct ockam__link *l = t->binds.next, *next; l != &t->binds; l = next) {
+        next = l->next;
+        fn(bind_of(l), arg);
+    }
 }
 
 size_t

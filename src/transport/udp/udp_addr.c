@@ -1,115 +1,27 @@
 /* "host:port" text <-> socket addresses for the UDP transport. */
 #include "transport/udp/udp_internal.h"
 
+#include "core/host_port.h"
+
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <stdio.h>
 
 ockam_err
-ockam__udp_err_from_uv(int uv_err)
-{
-    switch (uv_err) {
-    case 0:
-        return OCKAM_OK;
-    case UV_ENOMEM:
-    case UV_ENOBUFS:
-        return OCKAM_ENOMEM;
-    case UV_EADDRINUSE:
-        return OCKAM_EADDRINUSE;
-    case UV_EADDRNOTAVAIL:
-    case UV_EAFNOSUPPORT:
-    case UV_EINVAL:
-        return OCKAM_EADDRINVAL;
-    case UV_EACCES:
-    case UV_EPERM:
-        return OCKAM_EACCES;
-    case UV_EMSGSIZE:
-        return OCKAM_EMSGSIZE;
-    case UV_ECONNREFUSED:
-        return OCKAM_ECONNREFUSED;
-    case UV_EAI_NONAME:
-    case UV_EAI_AGAIN:
-    case UV_EAI_FAIL:
-    case UV_EAI_NODATA:
-        return OCKAM_EDNS;
-    case UV_ECANCELED:
-    case UV_EAI_CANCELED:
-        return OCKAM_ECLOSED;
-    default:
-        return OCKAM_ESYSERR;
-    }
-}
-
-static bool
-parse_port(const char *p, size_t n, uint16_t *port)
-{
-    uint32_t v = 0;
-    if (n == 0 || n > 5)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return false;
-        v = v * 10 + (uint32_t)(p[i] - '0');
-    }
-    if (v > 65535)
-        return false;
-    *port = (uint16_t)v;
-    return true;
-}
-
-/* Split into host (brackets removed) and port text; false when malformed. */
-static bool
-split(const char *text, size_t len, const char **host, size_t *hlen, const char **port,
-    size_t *plen, bool *bracketed)
-{
-    const char *colon;
-    *bracketed = text[0] == '[';
-    if (*bracketed) {
-        const char *close = memchr(text, ']', len);
-        if (!close || (size_t)(close - text) + 1 >= len || close[1] != ':')
-            return false;
-        *host = text + 1;
-        *hlen = (size_t)(close - text) - 1;
-        colon = close + 1;
-    } else {
-        colon = NULL;
-        for (size_t i = len; i > 0; i--) {
-            if (text[i - 1] == ':') {
-                colon = text + i - 1;
-                break;
-            }
-        }
-        if (!colon)
-            return false;
-        *host = text;
-        *hlen = (size_t)(colon - text);
-        /* An IPv6 literal must be bracketed, or "::1:80" would be ambiguous. */
-        if (memchr(*host, ':', *hlen))
-            return false;
-    }
-    *port = colon + 1;
-    *plen = len - (size_t)(*port - text);
-    return *hlen > 0;
-}
-
-ockam_err
 ockam__udp_parse(const char *text, size_t len, bool port_required, struct ockam__udp_dest *out)
 {
-    const char *host, *port;
-    size_t hlen, plen;
-    bool bracketed;
+    ockam__host_port hp;
 
     if (len == 0 || len > OCKAM_MAX_ADDR_LEN || memchr(text, '\0', len))
         return OCKAM_EADDRINVAL;
-    if (!split(text, len, &host, &hlen, &port, &plen, &bracketed))
+    if (ockam__host_port_split(text, len, &hp) != OCKAM_OK || (port_required && hp.port == 0))
         return OCKAM_EADDRINVAL;
-    if (!parse_port(port, plen, &out->port) || (port_required && out->port == 0))
-        return OCKAM_EADDRINVAL;
-    memcpy(out->host, host, hlen);
-    out->host[hlen] = '\0';
+    out->port = hp.port;
+    memcpy(out->host, hp.host, hp.host_len);
+    out->host[hp.host_len] = '\0';
     memset(&out->sa, 0, sizeof out->sa);
     out->numeric = false;
-    if (bracketed) {
+    if (hp.bracketed) {
         if (uv_ip6_addr(out->host, out->port, &out->sa.in6) != 0)
             return OCKAM_EADDRINVAL;
         out->numeric = true;

@@ -8,8 +8,10 @@
 #ifndef OCKAM_TRANSPORT_UDP_INTERNAL_H
 #define OCKAM_TRANSPORT_UDP_INTERNAL_H
 
+#include "core/list.h"
 #include "node/policy.h"
 #include "node/transport.h"
+#include "node/uv_err.h"
 #include "ockam/udp.h"
 #include "transport/udp/udp_reasm.h"
 
@@ -60,8 +62,8 @@ struct ockam__udp_resolve; /* udp_send.c */
 /* Private state of the registered UDP transport. */
 struct ockam__udp {
     ockam_node *node;
-    ockam_udp_config cfg;  /* without allowed_outgoing: node/policy.c keeps it */
-    ockam_udp_bind *binds; /* open binds, doubly linked */
+    ockam_udp_config cfg;     /* without allowed_outgoing: node/policy.c keeps it */
+    struct ockam__link binds; /* open binds (ockam_udp_bind), newest first */
     ockam_udp_bind *default4, *default6;
     struct ockam__udp_budget budget;
     uint8_t *rbuf; /* receive buffer shared by all binds (callbacks never overlap) */
@@ -74,7 +76,7 @@ struct ockam__udp {
 
 struct ockam_udp_bind {
     struct ockam__udp *t;
-    ockam_udp_bind *prev, *next;
+    struct ockam__link link; /* in t->binds while open */
     uv_udp_t io;
     int refs; /* the handle + pending resolutions */
     bool closing, is_default, fixed;
@@ -109,7 +111,6 @@ void ockam__udp_format(const struct sockaddr *sa, char *out);
 bool ockam__udp_key(const struct sockaddr *sa, struct ockam__udp_pkey *key);
 /* Resolve a name synchronously (blocking the loop; only for operator calls). */
 ockam_err ockam__udp_resolve_now(uv_loop_t *loop, struct ockam__udp_dest *d, int family);
-ockam_err ockam__udp_err_from_uv(int uv_err);
 
 /* ---- udp_send.c ----------------------------------------------------------------------- */
 /* Encode msg and send it to dst, fragment by fragment. Consumes msg. */

@@ -223,7 +223,7 @@ send_direct(ockam_udp_bind *b, const uint8_t *body, size_t total, uint16_t numbe
         if (rc == UV_EAGAIN)
             return OCKAM_OK;
         if (rc < 0)
-            return ockam__udp_err_from_uv(rc);
+            return ockam__err_from_uv(rc);
         b->stats.datagrams_out++;
         *off += n;
     }

@@ -12,14 +12,14 @@
  * "The largest message": UDP's limit is the receiver's reassembly cap (max_peer_bytes), so
  * both nodes use 1 MiB and the suite sends 1 MiB and 1 MiB + 1 byte; the latter is dropped
  * cleanly by the receiver. (16 MiB in one burst cannot fit a loopback receive buffer while
- * both nodes share one thread; udp_nodes_test.c sends 1 MiB that way too.)
+ * both nodes share one thread; test_udp_nodes.c sends 1 MiB that way too.)
  *
  * Skipped, because a datagram transport cannot promise them:
  *  - refused connection: there is no connection; nothing answers a datagram to a dead port;
  *  - close with messages in flight, "delivered or counted": datagrams handed to the network
  *    may be lost without anyone counting them (and ockam_udp_bind_close drops its queue);
  *  - bad frame from a raw client, "the node drops that peer": there is nothing to drop; a
- *    malformed datagram is dropped and counted (udp_wire_test.c checks that). */
+ *    malformed datagram is dropped and counted (test_udp_wire.c checks that). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -24,12 +24,12 @@
  *   DELETE /node/secure_channel/{encryptor}       channel (Close is sent to the peer)
  * listener = {address, identifier, authorized: [ID] (empty: everyone), flow_control_id};
  * channel = {encryptor: "/service/<addr>", decryptor, to, peer, authorized, initiator}. */
-#ifndef OCKAM_SERVICE_NODEMANAGER_SECURE_H
-#define OCKAM_SERVICE_NODEMANAGER_SECURE_H
+#ifndef OCKAM_NODEMANAGER_SECURE_H
+#define OCKAM_NODEMANAGER_SECURE_H
 
+#include "nodemanager/nodemanager_internal.h"
 #include "ockam/identity.h"
 #include "ockam/portal.h"
-#include "service/nodemanager_internal.h"
 
 struct ockam__nm_secure;
 
@@ -47,8 +47,9 @@ void ockam__nm_secure_flow(ockam__nodemanager *nm, ockam_flow_id flow, bool add)
 ockam_err ockam__nm_secure_consume_all(ockam__nodemanager *nm, const char *addr);
 void ockam__nm_secure_free(ockam__nodemanager *nm);
 
-/* POST /v0/message whose "to" has /secure/: create the channels, send, close them after. */
-void ockam__nm_secure_message(ockam__nodemanager *nm, ockam_msg *req, json_t *body);
+/* POST /v0/message: a "to" with /secure/ gets its channels first (closed after the reply had
+ * time to come back); anything else goes to ockam__nm_send_message as it is. */
+void ockam__nm_secure_send(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
 
 /* For an inlet whose route has /secure/: a forwarding worker at a stable address that sends
  * through the channel(s) of `to`, re-creating them (with backoff) whenever the far end stops
@@ -76,9 +77,7 @@ void ockam__nm_sc_create(ockam__nodemanager *nm, ockam_msg *req, const char *a, 
 void ockam__nm_sc_show(ockam__nodemanager *nm, ockam_msg *req, const char *a, json_t *b);
 void ockam__nm_sc_delete(ockam__nodemanager *nm, ockam_msg *req, const char *a, json_t *b);
 
-/* nodemanager.c: the slot of this part's state, and POST /v0/message with a body whose "to"
- * has no /secure/ left (the reply to req is sent when the message's reply arrives). */
+/* nodemanager.c: the slot of this part's state. */
 struct ockam__nm_secure **ockam__nm_secure_slot(ockam__nodemanager *nm);
-void ockam__nm_send_plain(ockam__nodemanager *nm, ockam_msg *req, json_t *body);
 
 #endif

@@ -90,15 +90,19 @@
  *
  * Every node runs the relay service (forwarding_service, static_forwarding_service, prefix
  * forward_to_); it, its relays and every outlet are consumers of the same flows as the public
- * services. An inlet probes the outlet's node (its route with echo as the last hop) every 10 s
- * for its status (nodemanager_portal.c).
+ * services (nodemanager_relay.c, nodemanager_portal.c). An inlet probes the outlet's node (its
+ * route with echo as the last hop) every 10 s for its status.
  *
  * POST /v0/message connects explicitly to a first TCP hop (so a refused connection is a quick
  * 502, not a timeout) and closes that connection after the reply or the timeout: connections
  * made for one message never pile up. A first UDP hop (2#H:P) goes through the transport's
- * default bind; nothing can refuse a datagram, so an unreachable peer is a 504. */
-#ifndef OCKAM_SERVICE_NODEMANAGER_H
-#define OCKAM_SERVICE_NODEMANAGER_H
+ * default bind; nothing can refuse a datagram, so an unreachable peer is a 504
+ * (nodemanager_send.c).
+ *
+ * Built as libockam_nodemanager, which only the `ockam` command links (with jansson): libockam
+ * itself knows nothing of this control plane. */
+#ifndef OCKAM_NODEMANAGER_H
+#define OCKAM_NODEMANAGER_H
 
 #include "ockam/stream.h"
 #include "ockam/udp.h"

@@ -7,7 +7,7 @@
  * transport itself: its flow id, its inbox and its counters. The configuration it was given
  * (bootstrap servers, group, properties) lives in the node's config.json, where the `ockam`
  * command reads it. */
-#include "service/nodemanager_internal.h"
+#include "nodemanager/nodemanager_internal.h"
 
 #include "ockam/kafka.h"
 

@@ -1,6 +1,6 @@
 /* The node manager's identity, secure channel listeners, channels and /secure/ routes (see
  * nodemanager_secure.h). */
-#include "service/nodemanager_secure.h"
+#include "nodemanager/nodemanager_secure.h"
 
 #include "core/core.h"
 #include "ockam/multiaddr.h"
@@ -888,7 +888,7 @@ message_done(struct resolve *r, ockam_err err, const char *why)
     json_t *body = json_deep_copy(r->body);
     json_object_set_new(body, "to", json_string(text ? text : ""));
     ockam__free(text);
-    ockam__nm_send_plain(nm, req, body);
+    ockam__nm_send_message(nm, req, NULL, body);
     json_decref(body);
     /* The channels were made for this one message: they close once its reply had time to
      * come back. */
@@ -902,11 +902,15 @@ message_done(struct resolve *r, ockam_err err, const char *why)
 }
 
 void
-ockam__nm_secure_message(ockam__nodemanager *nm, ockam_msg *req, json_t *body)
+ockam__nm_secure_send(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body)
 {
+    const char *to = json_string_value(json_object_get(body, "to"));
+    if (!to || !strstr(to, "/secure/")) {
+        ockam__nm_send_message(nm, req, arg, body);
+        return;
+    }
     if (!need_identity(nm, req))
         return;
-    const char *to = json_string_value(json_object_get(body, "to"));
     json_t *tms = json_object_get(body, "timeout_ms");
     ockam_err err;
     struct resolve *r = resolve_new(sec(nm), to, json_array(),

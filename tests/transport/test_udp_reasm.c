@@ -7,7 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-#include "test_util.h"
+#include "nodes.h"
 #include "transport/udp/udp_reasm.h"
 
 #include <stdio.h>

@@ -6,7 +6,7 @@
  * also opens default binds (for 2#host:port first hops of locally created messages), and
  * those must never expose the public services -- they carry replies to the local senders
  * only. Only the binds listed here do. */
-#include "service/nodemanager_internal.h"
+#include "nodemanager/nodemanager_internal.h"
 
 #include "core/core.h"
 #include "ockam/udp.h"
@@ -48,14 +48,8 @@ track(ockam__nodemanager *nm, ockam_udp_bind *b, bool main)
     struct ockam__nm_udp *s = state(nm);
     if (!s)
         return OCKAM_ENOMEM;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 4;
-        struct nm_bind *p = ockam__realloc(s->binds, cap * sizeof *p);
-        if (!p)
-            return OCKAM_ENOMEM;
-        s->binds = p;
-        s->cap = cap;
-    }
+    if (ockam__array_reserve(s->binds, s->cap, s->n + 1, 4) != OCKAM_OK)
+        return OCKAM_ENOMEM;
     s->binds[s->n++] = (struct nm_bind) {b, main};
     return OCKAM_OK;
 }

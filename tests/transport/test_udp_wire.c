@@ -55,7 +55,7 @@ static void
 send_u1(struct rig *r, int fd)
 {
     uint8_t u1[64];
-    size_t n = test_hex(TU_U1_HEX, u1, sizeof u1);
+    size_t n = tn_hex(TU_U1_HEX, u1, sizeof u1);
     tu_raw_sendto(fd, ockam_udp_bind_local(r->bind), u1, n);
 }
 
@@ -82,8 +82,8 @@ static void
 test_u1_encode(void **state)
 {
     uint8_t want[64], body[64], got[OCKAM_UDP_MAX_DATAGRAM];
-    size_t wn = test_hex(TU_U1_HEX, want, sizeof want);
-    size_t bn = test_hex(TU_C1_BODY_HEX, body, sizeof body);
+    size_t wn = tn_hex(TU_U1_HEX, want, sizeof want);
+    size_t bn = tn_hex(TU_C1_BODY_HEX, body, sizeof body);
     size_t n = tu_frag(got, 0x1234, 0, true, body, bn);
     assert_int_equal(n, wn);
     assert_memory_equal(got, want, wn);
@@ -117,7 +117,7 @@ test_u1_echo_reply(void **state)
 {
     struct rig r;
     uint8_t dgram[2048], c3[64];
-    size_t c3n = test_hex(TU_C3_BODY_HEX, c3, sizeof c3);
+    size_t c3n = tn_hex(TU_C3_BODY_HEX, c3, sizeof c3);
     rig_start(&r, NULL, false, NULL);
 
     send_u1(&r, r.raw);
@@ -140,7 +140,7 @@ test_u1_echo_reply(void **state)
     /* The next reply uses the next routing number (U1 again, with a newer number: the same
      * number again would be a late duplicate). */
     uint8_t c1[64], again[OCKAM_UDP_MAX_DATAGRAM];
-    size_t c1n = test_hex(TU_C1_BODY_HEX, c1, sizeof c1);
+    size_t c1n = tn_hex(TU_C1_BODY_HEX, c1, sizeof c1);
     size_t an = tu_frag(again, 0x1235, 0, true, c1, c1n);
     tu_raw_sendto(r.raw, ockam_udp_bind_local(r.bind), again, an);
     ockam__udp_frag g;
@@ -228,7 +228,7 @@ test_fixed_peer(void **state)
     /* Replying through the bind sends to the peer; the 2# hop is not needed. */
     assert_int_equal(ockam_reply(tn_probe_worker(r.echo_probe), m, "\x05hello", 6), OCKAM_OK);
     uint8_t dgram[2048], c3[64];
-    size_t c3n = test_hex(TU_C3_BODY_HEX, c3, sizeof c3);
+    size_t c3n = tn_hex(TU_C3_BODY_HEX, c3, sizeof c3);
     ssize_t n = tu_raw_recv(r.raw, dgram, sizeof dgram, TU_WAIT_MS);
     ockam__udp_frag f;
     assert_true(n > 0);
@@ -254,7 +254,7 @@ test_truncated_cbor(void **state)
 {
     struct rig r;
     uint8_t u1[64];
-    size_t n = test_hex(TU_U1_HEX, u1, sizeof u1);
+    size_t n = tn_hex(TU_U1_HEX, u1, sizeof u1);
     rig_start(&r, NULL, true, NULL);
     const size_t cuts[] = {0, 1, 5, 8, 20, n - 1};
     for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++)
@@ -282,7 +282,7 @@ test_other_version_accepted(void **state)
 {
     struct rig r;
     uint8_t u1[64];
-    size_t n = test_hex(TU_U1_HEX, u1, sizeof u1);
+    size_t n = tn_hex(TU_U1_HEX, u1, sizeof u1);
     rig_start(&r, NULL, true, NULL);
     u1[1] = 0x07;
     tu_raw_sendto(r.raw, ockam_udp_bind_local(r.bind), u1, n);
@@ -418,7 +418,7 @@ test_empty_onward(void **state)
 {
     struct rig r;
     uint8_t c5[8], dgram[32];
-    size_t n = test_hex("83 80 80 40", c5, sizeof c5);
+    size_t n = tn_hex("83 80 80 40", c5, sizeof c5);
     rig_start(&r, NULL, true, NULL);
     size_t dn = tu_frag(dgram, 3, 0, true, c5, n);
     tu_raw_sendto(r.raw, ockam_udp_bind_local(r.bind), dgram, dn);
