@@ -10,7 +10,7 @@ build_pkgs=(build-essential cmake ninja-build pkg-config libuv1-dev libjansson-d
             libssl-dev)
 test_pkgs=(clang libclang-rt-14-dev libcmocka-dev clang-format bats bats-assert bats-support
            jq python3 curl procps iproute2 util-linux nftables)
-bench_pkgs=(hyperfine socat gnuplot-nox libzmq3-dev libnng-dev)
+bench_pkgs=(hyperfine socat gnuplot-nox libzmq3-dev libnng-dev openssl)
 
 pkgs=("${build_pkgs[@]}")
 case "$profile" in
