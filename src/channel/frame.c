@@ -45,7 +45,7 @@ ockam__sc_close_encode(uint8_t out[OCKAM__SC_CLOSE_LEN])
 /* The fields array of variant `kind`: Payload holds one item (decoded into out), Refresh
  * one item (skipped: see channel.c), Close none. */
 static ockam_err
-decode_fields(ockam__cbor_rd *r, ockam__sc_kind kind, ockam_msg *out)
+decode_fields(ockam__cbor_rd *r, ockam__sc_kind kind, ockam_msg *out, const ockam__borrow *from)
 {
     uint64_t count;
     ockam_err err = ockam__cbor_array(r, 1, &count);
@@ -63,11 +63,12 @@ decode_fields(ockam__cbor_rd *r, ockam__sc_kind kind, ockam_msg *out)
     /* A Payload has the shape of a routing message body: [onward, return, payload]. */
     if (r->p[start] != 0x83)
         return OCKAM_ECBORTYPE;
-    return ockam__cbor_decode_msg(r->p + start, r->pos - start, out);
+    return ockam__cbor_decode_msg_borrow(r->p + start, r->pos - start, out, from);
 }
 
 ockam_err
-ockam__sc_plain_decode(const uint8_t *buf, size_t len, ockam__sc_kind *kind, ockam_msg *out)
+ockam__sc_plain_decode(
+    const uint8_t *buf, size_t len, ockam__sc_kind *kind, ockam_msg *out, const ockam__borrow *from)
 {
     ockam__cbor_rd r = {.p = buf, .len = len, .pos = 0};
     uint64_t count, variant;
@@ -85,7 +86,7 @@ ockam__sc_plain_decode(const uint8_t *buf, size_t len, ockam__sc_kind *kind, ock
     if (err)
         return err;
     *kind = (ockam__sc_kind)variant;
-    if ((err = decode_fields(&r, *kind, out)) != OCKAM_OK)
+    if ((err = decode_fields(&r, *kind, out, from)) != OCKAM_OK)
         return err;
     if ((err = ockam__cbor_string(&r, OCKAM__CBOR_BYTES, &padding)) != OCKAM_OK)
         return err;

@@ -42,11 +42,12 @@ ockam_err ockam__sc_payload_encode(
 /* The Close plaintext (5 bytes). */
 #define OCKAM__SC_CLOSE_LEN 5
 void ockam__sc_close_encode(uint8_t out[OCKAM__SC_CLOSE_LEN]);
-/* Decode a plaintext of any kind; for a Payload, out (if not NULL) gets its routes and payload
- * (its origin and local info are left alone). Padding of any length is accepted; bytes after
- * the array give OCKAM_ETRAILING; shapes other than the three give OCKAM_ECBORTYPE. */
-ockam_err ockam__sc_plain_decode(
-    const uint8_t *buf, size_t len, ockam__sc_kind *kind, ockam_msg *out);
+/* Decode a plaintext of any kind; for a Payload, out (if not NULL) is reset and gets its routes
+ * and payload, borrowed from `from` when it says so (see ockam__borrow; may be NULL). Padding of
+ * any length is accepted; bytes after the array give OCKAM_ETRAILING; shapes other than the three
+ * give OCKAM_ECBORTYPE. */
+ockam_err ockam__sc_plain_decode(const uint8_t *buf, size_t len, ockam__sc_kind *kind,
+    ockam_msg *out, const ockam__borrow *from);
 
 /* ---- sending side ----------------------------------------------------------------------- */
 

@@ -308,7 +308,7 @@ test_plaintext(void **state)
         = test_hex("8282008183818200466563686f6572818200436170704568656c6c6f40", buf, sizeof buf);
     ockam__sc_kind kind;
     ockam_msg *m = ockam_msg_new();
-    assert_int_equal(ockam__sc_plain_decode(buf, n, &kind, m), OCKAM_OK);
+    assert_int_equal(ockam__sc_plain_decode(buf, n, &kind, m, NULL), OCKAM_OK);
     assert_int_equal(kind, OCKAM__SC_PAYLOAD);
     test_assert_route(ockam_msg_onward(m), "0#echoer");
     test_assert_route(ockam_msg_return(m), "0#app");
@@ -325,24 +325,24 @@ test_plaintext(void **state)
     assert_int_equal(ockam__sc_payload_encode(&parts, again, n - 1, &w), OCKAM_EMSGSIZE);
     /* Every strict prefix is an error, never a crash or OK. */
     for (size_t k = 0; k < n; k++)
-        assert_int_not_equal(ockam__sc_plain_decode(buf, k, &kind, m), OCKAM_OK);
+        assert_int_not_equal(ockam__sc_plain_decode(buf, k, &kind, m, NULL), OCKAM_OK);
     /* Padding of any length. */
     buf[n - 1] = 0x43;
     memcpy(buf + n, "abc", 3);
-    assert_int_equal(ockam__sc_plain_decode(buf, n + 3, &kind, m), OCKAM_OK);
-    assert_int_equal(ockam__sc_plain_decode(buf, n + 2, &kind, m), OCKAM_ETRUNCATED);
+    assert_int_equal(ockam__sc_plain_decode(buf, n + 3, &kind, m, NULL), OCKAM_OK);
+    assert_int_equal(ockam__sc_plain_decode(buf, n + 2, &kind, m, NULL), OCKAM_ETRUNCATED);
     ockam__sc_close_encode(buf);
-    assert_int_equal(ockam__sc_plain_decode(buf, 5, &kind, NULL), OCKAM_OK);
+    assert_int_equal(ockam__sc_plain_decode(buf, 5, &kind, NULL, NULL), OCKAM_OK);
     assert_int_equal(kind, OCKAM__SC_CLOSE);
     buf[5] = 0;
-    assert_int_equal(ockam__sc_plain_decode(buf, 6, &kind, NULL), OCKAM_ETRAILING);
+    assert_int_equal(ockam__sc_plain_decode(buf, 6, &kind, NULL, NULL), OCKAM_ETRAILING);
     n = test_hex("828201818280804140", buf, sizeof buf); /* Refresh [[], []] + padding */
-    assert_int_equal(ockam__sc_plain_decode(buf, n, &kind, NULL), OCKAM_OK);
+    assert_int_equal(ockam__sc_plain_decode(buf, n, &kind, NULL, NULL), OCKAM_OK);
     assert_int_equal(kind, OCKAM__SC_REFRESH);
     n = test_hex("8282038040", buf, sizeof buf); /* unknown variant */
-    assert_int_not_equal(ockam__sc_plain_decode(buf, n, &kind, NULL), OCKAM_OK);
+    assert_int_not_equal(ockam__sc_plain_decode(buf, n, &kind, NULL, NULL), OCKAM_OK);
     n = test_hex("8282028140", buf, sizeof buf); /* Close with a field */
-    assert_int_not_equal(ockam__sc_plain_decode(buf, n, &kind, NULL), OCKAM_OK);
+    assert_int_not_equal(ockam__sc_plain_decode(buf, n, &kind, NULL, NULL), OCKAM_OK);
     ockam_msg_free(m);
 }
 

@@ -1,0 +1,504 @@
+/* An open secure channel: the worker behind its two addresses, frames in and out, Close, and
+ * the public calls on a channel. The handshake is in handshake.c.
+ *
+ * One worker serves both addresses of a channel end: messages to the encryptor are
+ * plaintext to encrypt towards the peer; messages to the decryptor are handshake messages
+ * until the handshake is done, then frames. */
+#include "channel/channel_internal.h"
+
+#include <ctype.h>
+#include <openssl/crypto.h>
+#include <time.h>
+
+/* Frames with at most this much plaintext are decrypted on the stack and copied out; bigger
+ * ones into a chunk their payload then borrows from (one pass over the bytes, no copy). */
+#define SMALL_FRAME 4096
+
+uint64_t
+ockam__sc_now_s(void)
+{
+    return (uint64_t)time(NULL);
+}
+
+/* ---- trust lists --------------------------------------------------------------------- */
+
+static bool
+identifier_valid(const char *s)
+{
+    if (!s || s[0] != 'I' || strlen(s) != OCKAM_SC_IDENTIFIER_SIZE - 2)
+        return false;
+    for (size_t i = 1; s[i]; i++) {
+        if (!isxdigit((unsigned char)s[i]))
+            return false;
+    }
+    return true;
+}
+
+ockam_err
+ockam__sc_trust_copy(struct ockam__sc_trust *dst, const ockam_sc_trust *src)
+{
+    dst->ids = NULL;
+    dst->count = 0;
+    if (!src || src->count == 0)
+        return OCKAM_OK;
+    for (size_t i = 0; i < src->count; i++) {
+        if (!identifier_valid(src->identifiers[i]))
+            return OCKAM_EINVAL;
+    }
+    dst->ids = ockam__alloc(src->count * sizeof dst->ids[0]);
+    if (!dst->ids)
+        return OCKAM_ENOMEM;
+    for (size_t i = 0; i < src->count; i++) {
+        const char *s = src->identifiers[i];
+        dst->ids[i][0] = 'I';
+        for (size_t k = 1; k < OCKAM_SC_IDENTIFIER_SIZE; k++)
+            dst->ids[i][k] = (char)tolower((unsigned char)s[k]);
+    }
+    dst->count = src->count;
+    return OCKAM_OK;
+}
+
+void
+ockam__sc_trust_free(struct ockam__sc_trust *t)
+{
+    ockam__free(t->ids);
+    t->ids = NULL;
+    t->count = 0;
+}
+
+static bool
+same_identifier(const char *a, const char *b)
+{
+    for (size_t k = 0; k < OCKAM_SC_IDENTIFIER_SIZE - 1; k++) {
+        if (tolower((unsigned char)a[k]) != tolower((unsigned char)b[k]))
+            return false;
+    }
+    return true;
+}
+
+bool
+ockam__sc_trust_allows(const struct ockam__sc_trust *t, const char *identifier)
+{
+    if (t->count == 0)
+        return true;
+    for (size_t i = 0; i < t->count; i++) {
+        if (same_identifier(t->ids[i], identifier))
+            return true;
+    }
+    return false;
+}
+
+/* ---- sending ---------------------------------------------------------------------------- */
+
+/* The worker that sends through the encryptor must receive what comes back out of the
+ * channel, so it becomes a consumer of the channel's flow (as with a transport connection).
+ * The last one noted is remembered while no registration went away. */
+static void
+note_sender(ockam_sc *sc, const ockam_msg *m)
+{
+    char name[OCKAM_MAX_ADDR_LEN + 1];
+    if (ockam_route_len(&m->ret) == 0)
+        return;
+    ockam_addr a = ockam_route_front(&m->ret);
+    if (a.type != OCKAM_TRANSPORT_LOCAL || a.len == 0 || memchr(a.bytes, 0, a.len))
+        return;
+    uint64_t epoch = ockam__node_flow_epoch(sc->node);
+    if (epoch == sc->noted_epoch && ockam__bytes_eq(sc->noted, sc->noted_len, a))
+        return;
+    memcpy(name, a.bytes, a.len);
+    name[a.len] = '\0';
+    if (!ockam_flow_is_consumer(sc->node, name, sc->flow)
+        && ockam_flow_add_consumer(sc->node, name, sc->flow) != OCKAM_OK) {
+        OCKAM_LOG_W("secure channel %s: cannot register %s for replies", sc->encryptor, name);
+        return;
+    }
+    if (a.len <= sizeof sc->noted) {
+        memcpy(sc->noted, a.bytes, a.len);
+        sc->noted_len = (uint8_t)a.len;
+        sc->noted_epoch = epoch;
+    }
+}
+
+/* Seal plaintext[0..len) (already at frame + 8) and send the frame on the remote route with
+ * the given return route (empty for Payload frames, [encryptor] for Close). */
+static ockam_err
+send_frame(ockam_sc *sc, ockam_msg *out, size_t len, bool from_encryptor)
+{
+    uint8_t *frame = (uint8_t *)ockam_msg_payload(out).ptr;
+    ockam_err err = ockam__sc_tx_seal(&sc->tx, frame, len);
+    if (!err)
+        err = ockam_route_copy(&out->onward, sc->remote);
+    if (!err && from_encryptor)
+        err = ockam_route_push_back(&out->ret, ockam_addr_local(sc->encryptor));
+    if (err) {
+        ockam_msg_free(out);
+        return err;
+    }
+    /* Frames go where a peer's message pointed: they keep that message's origin, so no
+     * transport opens a connection for them that a remote message could not open. */
+    ockam_msg_set_origin(out, sc->remote_origin);
+    sc->stats.sent++;
+    return ockam_forward(sc->worker, out);
+}
+
+static void
+on_plaintext(ockam_sc *sc, ockam_msg *msg)
+{
+    size_t written;
+    if (sc->state != SC_OPEN) {
+        OCKAM_LOG_W("secure channel %s: not open, dropping a message", sc->encryptor);
+        ockam_msg_free(msg);
+        return;
+    }
+    ockam_route_pop_front(&msg->onward);
+    note_sender(sc, msg);
+    ockam__msg_parts parts = ockam__msg_parts_of(msg);
+    size_t len = ockam__sc_payload_size(&parts);
+    ockam_msg *out = ockam_msg_new();
+    uint8_t *frame = out ? ockam_msg_payload_reserve(out, len + OCKAM__SC_OVERHEAD) : NULL;
+    ockam_err err = frame ? OCKAM_OK : OCKAM_ENOMEM;
+    if (!err)
+        err = ockam__sc_payload_encode(&parts, frame + OCKAM__SC_NONCE_LEN, len, &written);
+    ockam_msg_free(msg);
+    if (!err) {
+        err = send_frame(sc, out, len, false);
+        out = NULL;
+    }
+    ockam_msg_free(out);
+    if (err == OCKAM_ECLOSED) {
+        OCKAM_LOG_W("secure channel %s: nonces used up, closing", sc->encryptor);
+        ockam__sc_stop(sc);
+    } else if (err && err != OCKAM_ENOENT && err != OCKAM_EACCES) {
+        /* (routing errors were logged by the router) */
+        OCKAM_LOG_W("secure channel %s: cannot send: %s", sc->encryptor, ockam_strerror(err));
+    }
+}
+
+static void
+send_close(ockam_sc *sc)
+{
+    ockam_msg *out = ockam_msg_new();
+    uint8_t *frame
+        = out ? ockam_msg_payload_reserve(out, OCKAM__SC_CLOSE_LEN + OCKAM__SC_OVERHEAD) : NULL;
+    if (!frame) {
+        ockam_msg_free(out);
+        return;
+    }
+    ockam__sc_close_encode(frame + OCKAM__SC_NONCE_LEN);
+    (void)send_frame(sc, out, OCKAM__SC_CLOSE_LEN, true);
+}
+
+/* ---- receiving --------------------------------------------------------------------------- */
+
+static void
+count_drop(ockam_sc *sc, ockam_err err, uint64_t nonce)
+{
+    if (err == OCKAM_EAUTH || err == OCKAM_ETRUNCATED) {
+        sc->stats.dropped_auth++;
+        /* One line per channel: a peer (or anyone on the path) could send many. */
+        if (!sc->auth_logged)
+            OCKAM_LOG_W("secure channel %s: dropping a frame that does not authenticate "
+                        "(further ones are only counted)",
+                sc->decryptor);
+        sc->auth_logged = true;
+    } else {
+        sc->stats.dropped_replay++;
+        OCKAM_LOG_D("secure channel %s: dropping frame %llu (replayed or outside the window)",
+            sc->decryptor, (unsigned long long)nonce);
+    }
+}
+
+/* The responder follows the initiator to the route its newest frames come from. */
+static void
+maybe_reroute(ockam_sc *sc, const ockam_msg *frame, uint64_t nonce)
+{
+    if (sc->initiator || nonce <= sc->reroute_nonce || ockam_route_len(sc->remote) == 0)
+        return;
+    ockam_route *r = ockam_route_new();
+    if (!r || ockam_route_copy(r, &frame->ret)
+        || ockam_route_push_back(r, ockam_route_back(sc->remote))) {
+        ockam_route_free(r);
+        return;
+    }
+    ockam_route_free(sc->remote);
+    sc->remote = r;
+    sc->remote_origin = frame->origin;
+    sc->reroute_nonce = nonce;
+}
+
+static void
+deliver(ockam_sc *sc, ockam_msg *inner)
+{
+    ockam_err err = ockam_route_push_front(&inner->ret, ockam_addr_local(sc->encryptor));
+    if (!err)
+        err = ockam_msg_local_info_set(
+            inner, OCKAM_SC_LOCAL_INFO, sc->peer, OCKAM_SC_IDENTIFIER_SIZE - 1);
+    if (err) {
+        ockam_msg_free(inner);
+        return;
+    }
+    ockam_msg_set_origin(inner, (ockam_origin) {.producer = sc->flow, .spawner = sc->spawner});
+    (void)ockam_forward(sc->worker, inner); /* errors are logged by the router */
+}
+
+/* Authenticate, decrypt and decode a frame; on success inner holds the Payload (when kind says
+ * so). *authentic tells an authenticated frame whose plaintext did not decode. */
+static ockam_err
+open_frame(ockam_sc *sc, ockam_slice f, ockam_msg *inner, ockam__sc_kind *kind, uint64_t *nonce,
+    bool *authentic)
+{
+    uint8_t small[SMALL_FRAME];
+    size_t len;
+    *nonce = 0;
+    *authentic = false;
+    if (f.len < OCKAM__SC_OVERHEAD)
+        return OCKAM_ETRUNCATED;
+    size_t plain_len = f.len - OCKAM__SC_OVERHEAD;
+    struct ockam__chunk *ch = NULL;
+    uint8_t *plain = small;
+    if (plain_len > sizeof small) {
+        if (!(ch = ockam__chunk_new(plain_len)))
+            return OCKAM_ENOMEM;
+        plain = ch->data;
+    }
+    ockam_err err = ockam__sc_rx_open(&sc->rx, f.ptr, f.len, plain, &len, nonce);
+    if (!err) {
+        ockam__borrow from = {.chunk = ch, .min = 0};
+        *authentic = true;
+        err = ockam__sc_plain_decode(plain, len, kind, inner, ch ? &from : NULL);
+    }
+    if (plain == small)
+        OPENSSL_cleanse(small, plain_len < sizeof small ? plain_len : sizeof small);
+    ockam__chunk_unref(ch);
+    return err;
+}
+
+void
+ockam__sc_on_frame(ockam_sc *sc, ockam_msg *msg)
+{
+    ockam__sc_kind kind = OCKAM__SC_PAYLOAD;
+    uint64_t nonce;
+    bool authentic;
+    ockam_msg *inner = ockam_msg_new();
+    if (!inner) {
+        ockam_msg_free(msg);
+        return;
+    }
+    ockam_err err = open_frame(sc, ockam_msg_payload(msg), inner, &kind, &nonce, &authentic);
+    if (err && authentic) {
+        sc->stats.received++;
+        sc->stats.dropped_bad++;
+        OCKAM_LOG_W("secure channel %s: frame %llu decrypted but does not decode", sc->decryptor,
+            (unsigned long long)nonce);
+    } else if (err) {
+        count_drop(sc, err, nonce);
+    }
+    if (err) {
+        ockam_msg_free(inner);
+        ockam_msg_free(msg);
+        return;
+    }
+    sc->stats.received++;
+    if (kind == OCKAM__SC_PAYLOAD)
+        maybe_reroute(sc, msg, nonce);
+    ockam_msg_free(msg);
+    switch (kind) {
+    case OCKAM__SC_PAYLOAD:
+        deliver(sc, inner);
+        return;
+    case OCKAM__SC_CLOSE:
+        ockam_msg_free(inner);
+        OCKAM_LOG_I("secure channel %s: closed by the peer", sc->encryptor);
+        sc->closing_sent = true; /* no Close back */
+        ockam__sc_stop(sc);
+        return;
+    case OCKAM__SC_REFRESH:
+        /* We present no credentials and check none (no authority): nothing to update. */
+        ockam_msg_free(inner);
+        OCKAM_LOG_D("secure channel %s: ignoring RefreshCredentials", sc->decryptor);
+        return;
+    }
+}
+
+/* ---- the worker ------------------------------------------------------------------------ */
+
+static void
+sc_on_message(ockam_worker *w, ockam_msg *msg, void *user)
+{
+    ockam_sc *sc = user;
+    if (ockam_route_len(&msg->onward) > 0
+        && ockam_addr_is_local(ockam_route_front(&msg->onward), sc->encryptor)) {
+        on_plaintext(sc, msg);
+    } else if (sc->state == SC_HANDSHAKE) {
+        ockam__sc_on_handshake(sc, msg);
+    } else if (sc->state == SC_OPEN) {
+        ockam__sc_on_frame(sc, msg);
+    } else {
+        ockam_msg_free(msg);
+    }
+}
+
+static void
+sc_free(ockam_sc *sc)
+{
+    ockam__sc_tx_fini(&sc->tx);
+    ockam__sc_rx_fini(&sc->rx);
+    ockam_route_free(sc->remote);
+    OPENSSL_cleanse(sc, sizeof *sc);
+    ockam__free(sc);
+}
+
+static void
+sc_on_stop(ockam_worker *w, void *user)
+{
+    ockam_sc *sc = user;
+    uint8_t was = sc->state;
+    sc->state = SC_CLOSED;
+    if (was == SC_HANDSHAKE) {
+        ockam__sc_handshake_end(sc, sc->fail ? sc->fail : OCKAM_ECLOSED);
+    } else if (was == SC_OPEN && sc->closed_cb) {
+        sc->closed_cb(sc, sc->closed_user);
+    }
+    sc_free(sc);
+}
+
+ockam_err
+ockam__sc_new(ockam_node *node, bool initiator, ockam_sc **out)
+{
+    ockam_sc *sc = ockam__zalloc(sizeof *sc);
+    if (!sc)
+        return OCKAM_ENOMEM;
+    sc->node = node;
+    sc->initiator = initiator;
+    sc->state = SC_HANDSHAKE;
+    ockam_addr_random(sc->decryptor);
+    ockam_addr_random(sc->encryptor);
+    ockam_worker_opts opts = {.on_message = sc_on_message, .on_stop = sc_on_stop, .user = sc};
+    ockam_err err = ockam_worker_start(node, sc->decryptor, &opts, &sc->worker);
+    if (err) {
+        ockam__free(sc);
+        return err;
+    }
+    /* From here the worker owns sc: stopping it frees sc. */
+    if ((err = ockam_worker_add_address(sc->worker, sc->encryptor)) != OCKAM_OK) {
+        ockam_worker_stop(sc->worker);
+        return err;
+    }
+    *out = sc;
+    return OCKAM_OK;
+}
+
+ockam_err
+ockam__sc_open(ockam_sc *sc, const uint8_t k1[OCKAM__KEY_LEN], const uint8_t k2[OCKAM__KEY_LEN],
+    ockam_flow_id spawner)
+{
+    /* Ockam's key direction: the initiator encrypts with k2, the responder with k1. */
+    const uint8_t *enc = sc->initiator ? k2 : k1, *dec = sc->initiator ? k1 : k2;
+    ockam_err err = ockam__sc_tx_init(&sc->tx, enc);
+    if (!err)
+        err = ockam__sc_rx_init(&sc->rx, dec);
+    if (err)
+        return err;
+    sc->flow = ockam_flow_id_new(sc->node);
+    sc->spawner = spawner;
+    /* Replies of local workers to delivered messages keep the channel's origin. */
+    if ((err = ockam_flow_add_consumer(sc->node, sc->encryptor, sc->flow)) != OCKAM_OK)
+        return err;
+    sc->state = SC_OPEN;
+    return OCKAM_OK;
+}
+
+void
+ockam__sc_stop(ockam_sc *sc)
+{
+    ockam_worker_stop(sc->worker);
+}
+
+/* ---- public calls ------------------------------------------------------------------------ */
+
+const char *
+ockam_sc_encryptor(const ockam_sc *sc)
+{
+    return sc->encryptor;
+}
+
+const char *
+ockam_sc_decryptor(const ockam_sc *sc)
+{
+    return sc->decryptor;
+}
+
+const char *
+ockam_sc_peer(const ockam_sc *sc)
+{
+    return sc->peer;
+}
+
+bool
+ockam_sc_is_initiator(const ockam_sc *sc)
+{
+    return sc->initiator;
+}
+
+ockam_flow_id
+ockam_sc_flow_id(const ockam_sc *sc)
+{
+    return sc->flow;
+}
+
+ockam_sc_stats
+ockam_sc_get_stats(const ockam_sc *sc)
+{
+    return sc->stats;
+}
+
+const ockam_route *
+ockam_sc_remote_route(const ockam_sc *sc)
+{
+    return sc->remote;
+}
+
+void
+ockam_sc_set_closed_cb(ockam_sc *sc, ockam_sc_closed_cb cb, void *user)
+{
+    sc->closed_cb = cb;
+    sc->closed_user = user;
+}
+
+void
+ockam_sc_close(ockam_sc *sc)
+{
+    if (sc->state == SC_OPEN && !sc->closing_sent) {
+        sc->closing_sent = true;
+        send_close(sc);
+    }
+    ockam__sc_stop(sc);
+}
+
+bool
+ockam_sc_msg_identifier(const ockam_msg *msg, char out[OCKAM_SC_IDENTIFIER_SIZE])
+{
+    ockam_slice v;
+    if (!ockam_msg_local_info_get(msg, OCKAM_SC_LOCAL_INFO, &v)
+        || v.len != OCKAM_SC_IDENTIFIER_SIZE - 1)
+        return false;
+    memcpy(out, v.ptr, v.len);
+    out[v.len] = '\0';
+    return true;
+}
+
+bool
+ockam_sc_access_identity(ockam_worker *worker, const ockam_msg *msg, void *user)
+{
+    const ockam_sc_trust *t = user;
+    char id[OCKAM_SC_IDENTIFIER_SIZE];
+    if (!ockam_sc_msg_identifier(msg, id))
+        return false;
+    if (!t || t->count == 0)
+        return true;
+    for (size_t i = 0; i < t->count; i++) {
+        if (identifier_valid(t->identifiers[i]) && same_identifier(t->identifiers[i], id))
+            return true;
+    }
+    return false;
+}
