@@ -25,7 +25,7 @@ ockam__sc_now_s(void)
 static bool
 identifier_valid(const char *s)
 {
-    if (!s || s[0] != 'I' || strlen(s) != OCKAM_SC_IDENTIFIER_SIZE - 2)
+    if (!s || s[0] != 'I' || strlen(s) != OCKAM_SC_IDENTIFIER_SIZE - 1)
         return false;
     for (size_t i = 1; s[i]; i++) {
         if (!isxdigit((unsigned char)s[i]))

@@ -4,7 +4,6 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 
 #include <limits.h>
 
@@ -136,13 +135,6 @@ ockam__rekey(const uint8_t key[OCKAM__KEY_LEN], uint8_t out[OCKAM__KEY_LEN])
 
 /* ---- hashing -------------------------------------------------------------------------- */
 
-ockam_err
-ockam__sha256(const uint8_t *data, size_t len, uint8_t out[OCKAM__HASH_LEN])
-{
-    unsigned int n = 0;
-    return EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) == 1 ? OCKAM_OK : OCKAM_ENOMEM;
-}
-
 static ockam_err
 sha256_2(
     const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len, uint8_t out[OCKAM__HASH_LEN])
@@ -190,46 +182,10 @@ ockam__hkdf2(const uint8_t ck[OCKAM__HASH_LEN], const uint8_t *ikm, size_t ikm_l
 /* ---- X25519 ----------------------------------------------------------------------------- */
 
 ockam_err
-ockam__x25519_public(const uint8_t priv[OCKAM__DH_LEN], uint8_t pub[OCKAM__DH_LEN])
-{
-    EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv, OCKAM__DH_LEN);
-    size_t len = OCKAM__DH_LEN;
-    if (!k)
-        return OCKAM_ENOMEM;
-    int ok = EVP_PKEY_get_raw_public_key(k, pub, &len);
-    EVP_PKEY_free(k);
-    return ok == 1 && len == OCKAM__DH_LEN ? OCKAM_OK : OCKAM_ENOMEM;
-}
-
-ockam_err
 ockam__x25519_keygen(uint8_t priv[OCKAM__DH_LEN], uint8_t pub[OCKAM__DH_LEN])
 {
-    if (RAND_bytes(priv, OCKAM__DH_LEN) != 1)
-        return OCKAM_ESYSERR;
-    return ockam__x25519_public(priv, pub);
-}
-
-ockam_err
-ockam__x25519(const uint8_t priv[OCKAM__DH_LEN], const uint8_t peer[OCKAM__DH_LEN], uint8_t out[32])
-{
-    EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv, OCKAM__DH_LEN);
-    EVP_PKEY *p = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer, OCKAM__DH_LEN);
-    EVP_PKEY_CTX *ctx = k ? EVP_PKEY_CTX_new(k, NULL) : NULL;
-    size_t len = OCKAM__DH_LEN;
-    ockam_err err = OCKAM_ENOMEM;
-
-    if (ctx && p && EVP_PKEY_derive_init(ctx) == 1) {
-        /* OpenSSL refuses an all-zero shared secret (a low-order peer key). */
-        if (EVP_PKEY_derive_set_peer(ctx, p) == 1 && EVP_PKEY_derive(ctx, out, &len) == 1
-            && len == OCKAM__DH_LEN)
-            err = OCKAM_OK;
-        else
-            err = OCKAM_EAUTH;
-    }
-    EVP_PKEY_CTX_free(ctx);
-    EVP_PKEY_free(p);
-    EVP_PKEY_free(k);
-    return err;
+    ockam_err err = ockam__random(priv, OCKAM__DH_LEN);
+    return err ? err : ockam__x25519_public(priv, pub);
 }
 
 /* ---- Noise symmetric state ----------------------------------------------------------- */

@@ -13,6 +13,7 @@
 #define OCKAM_CHANNEL_NOISE_H
 
 #include "core/core.h"
+#include "identity/crypto.h"
 
 #define OCKAM__NOISE_NAME "OCKAM_XX_25519_AES256_GCM_SHA256"
 #define OCKAM__KEY_LEN 32
@@ -47,17 +48,13 @@ ockam_err ockam__rekey(const uint8_t key[OCKAM__KEY_LEN], uint8_t out[OCKAM__KEY
 
 /* ---- hashing and X25519 -------------------------------------------------------------- */
 
-ockam_err ockam__sha256(const uint8_t *data, size_t len, uint8_t out[OCKAM__HASH_LEN]);
+/* SHA-256 and X25519 itself are identity/crypto.h's (ockam__sha256, ockam__x25519_public,
+ * ockam__x25519: OCKAM_ECRYPTO for a low-order peer key). */
 /* Noise HKDF(ck, ikm) with two outputs (RFC 5869 with salt ck and empty info). */
 ockam_err ockam__hkdf2(const uint8_t ck[OCKAM__HASH_LEN], const uint8_t *ikm, size_t ikm_len,
     uint8_t out1[OCKAM__HASH_LEN], uint8_t out2[OCKAM__HASH_LEN]);
-/* pub = X25519(priv, 9). */
-ockam_err ockam__x25519_public(const uint8_t priv[OCKAM__DH_LEN], uint8_t pub[OCKAM__DH_LEN]);
 /* A fresh random private key and its public key. */
 ockam_err ockam__x25519_keygen(uint8_t priv[OCKAM__DH_LEN], uint8_t pub[OCKAM__DH_LEN]);
-/* out = X25519(priv, peer). OCKAM_EAUTH for a low-order peer key (all-zero result). */
-ockam_err ockam__x25519(
-    const uint8_t priv[OCKAM__DH_LEN], const uint8_t peer[OCKAM__DH_LEN], uint8_t out[32]);
 
 /* ---- Noise XX handshake state ------------------------------------------------------- */
 

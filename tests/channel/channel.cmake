@@ -2,3 +2,4 @@
 # channels end to end over every transport.
 set(_ch ${CMAKE_CURRENT_LIST_DIR})
 ockam_add_test(test_noise SOURCES ${_ch}/test_noise.c LABELS unit)
+ockam_add_test(test_channel SOURCES ${_ch}/test_channel.c ${_ch}/sc_util.c LABELS net TIMEOUT 300)
