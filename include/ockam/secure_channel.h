@@ -66,13 +66,13 @@ typedef struct ockam_sc_trust {
     size_t count;
 } ockam_sc_trust;
 
-typedef struct ockam_sc_stats {
+struct ockam_sc_stats {
     uint64_t sent;           /* frames sent */
     uint64_t received;       /* frames that authenticated */
     uint64_t dropped_auth;   /* frames that did not authenticate (tampered, wrong key) */
     uint64_t dropped_replay; /* frames with a nonce seen before or outside the window */
     uint64_t dropped_bad;    /* authenticated frames whose plaintext did not decode */
-} ockam_sc_stats;
+};
 
 /* ---- initiator ------------------------------------------------------------------------ */
 
@@ -128,7 +128,7 @@ OCKAM_API const char *ockam_sc_decryptor(const ockam_sc *sc);
 OCKAM_API const char *ockam_sc_peer(const ockam_sc *sc);
 OCKAM_API bool ockam_sc_is_initiator(const ockam_sc *sc);
 OCKAM_API ockam_flow_id ockam_sc_flow_id(const ockam_sc *sc);
-OCKAM_API ockam_sc_stats ockam_sc_get_stats(const ockam_sc *sc);
+OCKAM_API void ockam_sc_stats(const ockam_sc *sc, struct ockam_sc_stats *out);
 /* The route frames currently take to the peer's decryptor (a view, valid until the next
  * frame is handled). */
 OCKAM_API const ockam_route *ockam_sc_remote_route(const ockam_sc *sc);

@@ -446,10 +446,10 @@ ockam_sc_flow_id(const ockam_sc *sc)
     return sc->flow;
 }
 
-ockam_sc_stats
-ockam_sc_get_stats(const ockam_sc *sc)
+void
+ockam_sc_stats(const ockam_sc *sc, struct ockam_sc_stats *out)
 {
-    return sc->stats;
+    *out = sc->stats;
 }
 
 const ockam_route *

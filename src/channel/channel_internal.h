@@ -53,7 +53,7 @@ struct ockam_sc {
     char peer[OCKAM_SC_IDENTIFIER_SIZE];
     ockam__sc_tx tx;
     ockam__sc_rx rx;
-    ockam_sc_stats stats;
+    struct ockam_sc_stats stats;
     bool auth_logged;
     ockam_origin remote_origin; /* of the message whose return route became `remote` */
     ockam_err fail;             /* why the handshake ended, for the initiator's callback */
