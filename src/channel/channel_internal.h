@@ -27,6 +27,7 @@ struct ockam_sc_listener {
     ockam_worker *worker;
     char *address;
     ockam__sc_creds creds;
+    void *s_key; /* the static key as an OpenSSL object, shared by the responders */
     struct ockam__sc_trust trust;
     ockam_flow_id flow;
     uint32_t timeout_ms;

@@ -38,6 +38,7 @@ listener_unref(ockam_sc_listener *l)
 {
     if (--l->refs > 0)
         return;
+    ockam__noise_key_free(l->s_key);
     ockam__sc_creds_clear(&l->creds);
     ockam__sc_trust_free(&l->trust);
     ockam__free(l->address);
@@ -150,13 +151,13 @@ read_msg(ockam_sc *sc, const ockam_msg *msg, uint8_t **plain, size_t *plain_len)
 }
 
 static ockam_err
-start_handshake(ockam_sc *sc, const uint8_t static_secret[32], uint32_t timeout_ms)
+start_handshake(ockam_sc *sc, const uint8_t static_secret[32], void *s_key, uint32_t timeout_ms)
 {
     sc->hs = ockam__zalloc(sizeof *sc->hs);
     if (!sc->hs)
         return OCKAM_ENOMEM;
-    ockam_err err
-        = ockam__noise_init(sc->hs, sc->initiator, OCKAM__NOISE_NAME, NULL, 0, static_secret, NULL);
+    ockam_err err = ockam__noise_init_key(
+        sc->hs, sc->initiator, OCKAM__NOISE_NAME, NULL, 0, static_secret, s_key, NULL);
     if (err)
         return err;
     return ockam_timer_start(sc->node, timeout_ms, 0, on_timeout, sc, &sc->timer);
@@ -217,7 +218,7 @@ ockam_sc_create(ockam_node *node, ockam_identity *id, const ockam_route *to,
     if (!err)
         err = ockam__sc_creds_make(id, ockam__sc_now_s(), OCKAM__SC_CREDS_TTL_S, &sc->creds);
     if (!err)
-        err = start_handshake(sc, sc->creds.static_secret, timeout);
+        err = start_handshake(sc, sc->creds.static_secret, NULL, timeout);
     if (!err)
         err = ockam__noise_write(sc->hs, NULL, 0, m1, sizeof m1, &n);
     ockam_msg *msg = err ? NULL : ockam_msg_new();
@@ -332,7 +333,7 @@ accept_msg1(ockam_sc_listener *l, ockam_msg *msg)
     if (!err && o.spawner)
         err = ockam_flow_add_consumer(l->node, sc->decryptor, o.spawner);
     if (!err)
-        err = start_handshake(sc, l->creds.static_secret, l->timeout_ms);
+        err = start_handshake(sc, l->creds.static_secret, l->s_key, l->timeout_ms);
     if (!err)
         err = read_msg(sc, msg, &plain, &plain_len);
     if (!err) {
@@ -396,6 +397,8 @@ ockam_sc_listen(ockam_node *node, ockam_identity *id, const char *address,
     ockam_err err = ockam__sc_trust_copy(&l->trust, opts ? &opts->trust : NULL);
     if (!err)
         err = ockam__sc_creds_make(id, ockam__sc_now_s(), OCKAM__SC_CREDS_TTL_S, &l->creds);
+    if (!err)
+        err = ockam__noise_key_new(l->creds.static_secret, &l->s_key);
     ockam_worker_opts wo
         = {.on_message = listener_on_message, .on_stop = listener_on_stop, .user = l};
     if (!err)

@@ -205,11 +205,62 @@ mix_key(ockam__noise *st, const uint8_t *ikm, size_t len)
     return err;
 }
 
+/* X25519 with our key kept as an EVP_PKEY since it was made: importing a raw private key
+ * makes OpenSSL compute its public key again, which would double the cost of every DH. */
 static ockam_err
-mix_dh(ockam__noise *st, const uint8_t priv[OCKAM__DH_LEN], const uint8_t pub[OCKAM__DH_LEN])
+dh(void *own, const uint8_t peer[OCKAM__DH_LEN], uint8_t out[OCKAM__DH_LEN])
+{
+    EVP_PKEY *p = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer, OCKAM__DH_LEN);
+    EVP_PKEY_CTX *ctx = p ? EVP_PKEY_CTX_new(own, NULL) : NULL;
+    size_t len = OCKAM__DH_LEN;
+    ockam_err err = OCKAM_ENOMEM;
+    if (ctx && EVP_PKEY_derive_init(ctx) == 1) {
+        /* OpenSSL refuses an all-zero shared secret (a low-order peer key). */
+        if (EVP_PKEY_derive_set_peer(ctx, p) == 1 && EVP_PKEY_derive(ctx, out, &len) == 1
+            && len == OCKAM__DH_LEN)
+            err = OCKAM_OK;
+        else
+            err = OCKAM_ECRYPTO;
+    }
+    EVP_PKEY_CTX_free(ctx);
+    EVP_PKEY_free(p);
+    return err;
+}
+
+/* A key pair from a raw private key (a test vector's, or the static key). */
+static ockam_err
+own_key(const uint8_t priv[OCKAM__DH_LEN], void **key, uint8_t pub[OCKAM__DH_LEN])
+{
+    size_t len = OCKAM__DH_LEN;
+    EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv, OCKAM__DH_LEN);
+    *key = k;
+    if (!k)
+        return OCKAM_ECRYPTO;
+    return EVP_PKEY_get_raw_public_key(k, pub, &len) == 1 ? OCKAM_OK : OCKAM_ECRYPTO;
+}
+
+/* A fresh ephemeral key pair. */
+static ockam_err
+new_key(void **key, uint8_t priv[OCKAM__DH_LEN], uint8_t pub[OCKAM__DH_LEN])
+{
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_X25519, NULL);
+    EVP_PKEY *k = NULL;
+    size_t a = OCKAM__DH_LEN, b = OCKAM__DH_LEN;
+    ockam_err err = OCKAM_ECRYPTO;
+    if (ctx && EVP_PKEY_keygen_init(ctx) == 1 && EVP_PKEY_keygen(ctx, &k) == 1
+        && EVP_PKEY_get_raw_private_key(k, priv, &a) == 1
+        && EVP_PKEY_get_raw_public_key(k, pub, &b) == 1)
+        err = OCKAM_OK;
+    EVP_PKEY_CTX_free(ctx);
+    *key = k;
+    return err;
+}
+
+static ockam_err
+mix_dh(ockam__noise *st, void *own, const uint8_t pub[OCKAM__DH_LEN])
 {
     uint8_t shared[OCKAM__DH_LEN];
-    ockam_err err = ockam__x25519(priv, pub, shared);
+    ockam_err err = dh(own, pub, shared);
     if (!err)
         err = mix_key(st, shared, sizeof shared);
     OPENSSL_cleanse(shared, sizeof shared);
@@ -264,10 +315,35 @@ decrypt_and_hash(ockam__noise *st, const uint8_t *in, size_t len, uint8_t *out, 
 /* ---- handshake ---------------------------------------------------------------------------- */
 
 ockam_err
+ockam__noise_key_new(const uint8_t s[OCKAM__DH_LEN], void **key)
+{
+    uint8_t pub[OCKAM__DH_LEN];
+    ockam_err err = own_key(s, key, pub);
+    if (err) {
+        EVP_PKEY_free(*key);
+        *key = NULL;
+    }
+    return err;
+}
+
+void
+ockam__noise_key_free(void *key)
+{
+    EVP_PKEY_free(key);
+}
+
+ockam_err
 ockam__noise_init(ockam__noise *st, bool initiator, const char *name, const uint8_t *prologue,
     size_t prologue_len, const uint8_t s[OCKAM__DH_LEN], const uint8_t *e)
 {
-    size_t name_len = strlen(name);
+    return ockam__noise_init_key(st, initiator, name, prologue, prologue_len, s, NULL, e);
+}
+
+ockam_err
+ockam__noise_init_key(ockam__noise *st, bool initiator, const char *name, const uint8_t *prologue,
+    size_t prologue_len, const uint8_t s[OCKAM__DH_LEN], void *s_key, const uint8_t *e)
+{
+    size_t name_len = strlen(name), len = OCKAM__DH_LEN;
     ockam_err err;
 
     memset(st, 0, sizeof *st);
@@ -281,13 +357,21 @@ ockam__noise_init(ockam__noise *st, bool initiator, const char *name, const uint
     if ((err = mix_hash(st, prologue, prologue_len)) != OCKAM_OK)
         return err;
     memcpy(st->s, s, OCKAM__DH_LEN);
-    if ((err = ockam__x25519_public(st->s, st->s_pub)) != OCKAM_OK)
+    if (s_key) {
+        /* Shared with the caller (a listener's static key serves all its responders). */
+        if (EVP_PKEY_up_ref(s_key) != 1)
+            return OCKAM_ECRYPTO;
+        st->s_key = s_key;
+        if (EVP_PKEY_get_raw_public_key(s_key, st->s_pub, &len) != 1)
+            return OCKAM_ECRYPTO;
+    } else if ((err = own_key(st->s, &st->s_key, st->s_pub)) != OCKAM_OK) {
         return err;
+    }
     if (e) {
         memcpy(st->e, e, OCKAM__DH_LEN);
-        return ockam__x25519_public(st->e, st->e_pub);
+        return own_key(st->e, &st->e_key, st->e_pub);
     }
-    return ockam__x25519_keygen(st->e, st->e_pub);
+    return new_key(&st->e_key, st->e, st->e_pub);
 }
 
 static bool
@@ -333,11 +417,11 @@ write2(ockam__noise *st, const uint8_t *payload, size_t plen, uint8_t *out, size
     p += OCKAM__DH_LEN;
     ockam_err err = mix_hash(st, st->e_pub, OCKAM__DH_LEN);
     if (!err)
-        err = mix_dh(st, st->e, st->re);
+        err = mix_dh(st, st->e_key, st->re);
     if (!err)
         err = encrypt_and_hash(st, st->s_pub, OCKAM__DH_LEN, p, &a);
     if (!err)
-        err = mix_dh(st, st->s, st->re);
+        err = mix_dh(st, st->s_key, st->re);
     if (!err)
         err = encrypt_and_hash(st, payload, plen, p + a, &b);
     *written = OCKAM__DH_LEN + a + b;
@@ -351,7 +435,7 @@ write3(ockam__noise *st, const uint8_t *payload, size_t plen, uint8_t *out, size
     size_t a = 0, b = 0;
     ockam_err err = encrypt_and_hash(st, st->s_pub, OCKAM__DH_LEN, out, &a);
     if (!err)
-        err = mix_dh(st, st->s, st->re);
+        err = mix_dh(st, st->s_key, st->re);
     if (!err)
         err = encrypt_and_hash(st, payload, plen, out + a, &b);
     *written = a + b;
@@ -400,11 +484,11 @@ read2(ockam__noise *st, const uint8_t *msg, size_t len, uint8_t *out, size_t *ou
     memcpy(st->re, msg, OCKAM__DH_LEN);
     ockam_err err = mix_hash(st, st->re, OCKAM__DH_LEN);
     if (!err)
-        err = mix_dh(st, st->e, st->re);
+        err = mix_dh(st, st->e_key, st->re);
     if (!err)
         err = decrypt_and_hash(st, msg + OCKAM__DH_LEN, enc_s, st->rs, &n);
     if (!err)
-        err = mix_dh(st, st->e, st->rs);
+        err = mix_dh(st, st->e_key, st->rs);
     if (!err) {
         size_t off = OCKAM__DH_LEN + enc_s;
         err = decrypt_and_hash(st, msg + off, len - off, out, out_len);
@@ -421,7 +505,7 @@ read3(ockam__noise *st, const uint8_t *msg, size_t len, uint8_t *out, size_t *ou
         return OCKAM_ETRUNCATED;
     ockam_err err = decrypt_and_hash(st, msg, enc_s, st->rs, &n);
     if (!err)
-        err = mix_dh(st, st->e, st->rs);
+        err = mix_dh(st, st->e_key, st->rs);
     if (!err)
         err = decrypt_and_hash(st, msg + enc_s, len - enc_s, out, out_len);
     return err;
@@ -465,5 +549,7 @@ ockam__noise_split(const ockam__noise *st, uint8_t k1[OCKAM__KEY_LEN], uint8_t k
 void
 ockam__noise_clear(ockam__noise *st)
 {
+    EVP_PKEY_free(st->s_key);
+    EVP_PKEY_free(st->e_key);
     OPENSSL_cleanse(st, sizeof *st);
 }

@@ -69,13 +69,22 @@ typedef struct ockam__noise {
     uint8_t s[OCKAM__DH_LEN], s_pub[OCKAM__DH_LEN];
     uint8_t e[OCKAM__DH_LEN], e_pub[OCKAM__DH_LEN];
     uint8_t rs[OCKAM__DH_LEN], re[OCKAM__DH_LEN];
+    void *s_key, *e_key; /* EVP_PKEYs of s and e, made once */
 } ockam__noise;
 
 /* name: the protocol name (hashed when longer than 32 bytes, else zero-padded); prologue may
  * be empty; s: the static private key; e: the ephemeral private key, or NULL for a random one
- * (tests pass the vectors' keys). */
+ * (tests pass the vectors' keys). Call ockam__noise_clear afterwards even when this fails. */
 ockam_err ockam__noise_init(ockam__noise *st, bool initiator, const char *name,
     const uint8_t *prologue, size_t prologue_len, const uint8_t s[OCKAM__DH_LEN], const uint8_t *e);
+/* The same with the static key already made by ockam__noise_key_new (s_key may be NULL):
+ * saves computing its public key again for every handshake. s_key is shared, not taken. */
+ockam_err ockam__noise_init_key(ockam__noise *st, bool initiator, const char *name,
+    const uint8_t *prologue, size_t prologue_len, const uint8_t s[OCKAM__DH_LEN], void *s_key,
+    const uint8_t *e);
+/* An X25519 key object for a static private key, to share between handshakes. */
+ockam_err ockam__noise_key_new(const uint8_t s[OCKAM__DH_LEN], void **key);
+void ockam__noise_key_free(void *key);
 /* Size of the next message this side writes with a payload of payload_len bytes. */
 size_t ockam__noise_next_len(const ockam__noise *st, size_t payload_len);
 /* Write the next handshake message (1 or 3 for the initiator, 2 for the responder).

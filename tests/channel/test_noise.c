@@ -243,6 +243,7 @@ test_handshake_tamper(void **state)
     ockam__x25519_keygen(s1, p1);
     assert_int_equal(ockam__noise_init(&i, false, OCKAM__NOISE_NAME, NULL, 0, s1, NULL), 0);
     assert_int_equal(ockam__noise_read(&i, m1, 31, out, sizeof out, &ol), OCKAM_ETRUNCATED);
+    ockam__noise_clear(&i);
 }
 
 /* The receiving window and the key schedule: in-order, reordered within the window, replays,
