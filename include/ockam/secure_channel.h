@@ -133,6 +133,11 @@ OCKAM_API void ockam_sc_stats(const ockam_sc *sc, struct ockam_sc_stats *out);
  * frame is handled). */
 OCKAM_API const ockam_route *ockam_sc_remote_route(const ockam_sc *sc);
 
+/* Initiator only: send frames along a new route to the peer's node from now on (`to_node`,
+ * without the peer's decryptor address, which is appended). The responder follows on the
+ * first frame that arrives the new way. OCKAM_EINVAL on a responder or an empty route. */
+OCKAM_API ockam_err ockam_sc_update_route(ockam_sc *sc, const ockam_route *to_node);
+
 /* Called once when the channel is gone (closed here, Close from the peer, or node free);
  * the handle is freed right after. */
 typedef void (*ockam_sc_closed_cb)(ockam_sc *sc, void *user);

@@ -6,6 +6,9 @@
  * until the handshake is done, then frames. */
 #include "channel/channel_internal.h"
 
+#include "ockam/stream.h"
+#include "ockam/udp.h"
+
 #include <ctype.h>
 #include <openssl/crypto.h>
 #include <time.h>
@@ -456,6 +459,52 @@ const ockam_route *
 ockam_sc_remote_route(const ockam_sc *sc)
 {
     return sc->remote;
+}
+
+/* The peer's frames will come back over the new route's first hop: when that is one of this
+ * node's connections or UDP sockets, the decryptor becomes a consumer of its flow (a transport
+ * adopts only the senders of the messages it carries, and frames leave with an empty return
+ * route). */
+static ockam_err
+consume_first_hop(ockam_sc *sc, const ockam_route *r)
+{
+    char name[OCKAM_MAX_ADDR_LEN + 1];
+    ockam_addr a = ockam_route_front(r);
+    if (a.type != OCKAM_TRANSPORT_LOCAL || memchr(a.bytes, 0, a.len))
+        return OCKAM_OK;
+    memcpy(name, a.bytes, a.len);
+    name[a.len] = '\0';
+    ockam_flow_id id = 0;
+    ockam_conn *c = ockam_conn_find(sc->node, name);
+    ockam_udp_bind *b = c ? NULL : ockam_udp_bind_find(sc->node, name);
+    if (c)
+        id = ockam_conn_flow_id(c);
+    else if (b)
+        id = ockam_udp_bind_flow_id(b);
+    return id ? ockam_flow_add_consumer(sc->node, sc->decryptor, id) : OCKAM_OK;
+}
+
+ockam_err
+ockam_sc_update_route(ockam_sc *sc, const ockam_route *to_node)
+{
+    if (!sc->initiator || sc->state != SC_OPEN || !to_node || ockam_route_len(to_node) == 0)
+        return OCKAM_EINVAL;
+    ockam_route *r = ockam_route_new();
+    if (!r)
+        return OCKAM_ENOMEM;
+    ockam_err err = ockam_route_copy(r, to_node);
+    if (!err)
+        err = ockam_route_push_back(r, ockam_route_back(sc->remote));
+    if (!err)
+        err = consume_first_hop(sc, to_node);
+    if (err) {
+        ockam_route_free(r);
+        return err;
+    }
+    ockam_route_free(sc->remote);
+    sc->remote = r;
+    sc->remote_origin = (ockam_origin) {0, 0}; /* chosen here */
+    return OCKAM_OK;
 }
 
 void

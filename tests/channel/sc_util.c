@@ -32,6 +32,7 @@ spy_free(spy *s)
         free(s->payloads[i]);
     free(s->payloads);
     free(s->lens);
+    free(s->ret_lens);
     ockam_msg_free(s->held);
     free(s);
 }
@@ -140,18 +141,21 @@ sc_wait_accepted(sc_listener *s, size_t count)
 /* ---- the spy hop ---------------------------------------------------------------------- */
 
 static void
-record(spy *s, ockam_slice p)
+record(spy *s, ockam_slice p, size_t ret_len)
 {
     if (s->count == s->cap) {
         s->cap = s->cap ? 2 * s->cap : 64;
         s->payloads = realloc(s->payloads, s->cap * sizeof *s->payloads);
         s->lens = realloc(s->lens, s->cap * sizeof *s->lens);
+        s->ret_lens = realloc(s->ret_lens, s->cap * sizeof *s->ret_lens);
+        assert_non_null(s->ret_lens);
         assert_non_null(s->payloads);
         assert_non_null(s->lens);
     }
     s->payloads[s->count] = malloc(p.len ? p.len : 1);
     assert_non_null(s->payloads[s->count]);
     memcpy(s->payloads[s->count], p.ptr, p.len);
+    s->ret_lens[s->count] = ret_len;
     s->lens[s->count++] = p.len;
 }
 
@@ -159,7 +163,7 @@ static void
 spy_on_message(ockam_worker *w, ockam_msg *msg, void *user)
 {
     spy *s = user;
-    record(s, ockam_msg_payload(msg));
+    record(s, ockam_msg_payload(msg), ockam_route_len(ockam_msg_return(msg)));
     ockam_route_pop_front(ockam_msg_onward(msg));
     ockam_route_push_front(ockam_msg_return(msg), ockam_worker_addr(w));
     spy_mode mode = s->mode;

@@ -49,6 +49,7 @@ typedef struct spy {
     spy_mode mode;
     uint8_t **payloads; /* every payload forwarded, as received */
     size_t *lens;
+    size_t *ret_lens; /* return-route length of each message as it arrived */
     size_t count, cap;
     ockam_msg *held;
 } spy;

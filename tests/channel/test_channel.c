@@ -620,11 +620,16 @@ test_close_and_dead_channel(void **state)
     s->mode = SPY_HOLD_NEXT;
     send_via(n.app, sc, "svc", "x", 1);
     assert_true(probe_has_total(f.svc, 1));
+    size_t frames_before = s->count;
     ockam_sc_close(sc);
     assert_int_equal(closed_near, 1);
     assert_true(tn_wait(int_is_one, &closed_far, SC_WAIT_MS));
     assert_int_equal(worker_count(f.node), far_workers - 1);
-    /* The Close frame came from the encryptor: its return route is not empty. */
+    /* A Payload frame leaves its encryptor with an empty return route (the spy sees only the
+     * connection's address); the Close frame comes from the encryptor: [conn, encryptor]. */
+    assert_int_equal(s->count, frames_before + 1);
+    assert_int_equal(s->ret_lens[frames_before - 1], 1);
+    assert_int_equal(s->ret_lens[frames_before], 2);
     tn_log_capture();
     spy_replay_held(s);
     run_for(100);
@@ -707,9 +712,47 @@ test_half_open_bound(void **state)
     /* A real channel still opens. */
     ockam_route *to = tn_route("%s => api", ockam_conn_address(n.conn));
     ockam_sc *sc = sc_open(n.node, n.id, to, NULL);
-    while (tn_probe_wait(n.app, 0))
-        ;
+    for (ockam_msg *m; (m = tn_probe_wait(n.app, 0)) != NULL;)
+        ockam_msg_free(m); /* the three messages 2 */
     check_echo(&n, sc, f.id);
+    ockam_route_free(to);
+    tn_free_all();
+    sc_free_all();
+}
+
+/* The initiator moves to a second connection; the responder follows on the first frame that
+ * comes the new way (its nonce is above that of the last re-route), so the reply takes the new
+ * connection too, even once the first one is closed. */
+static void
+test_responder_follows(void **state)
+{
+    struct far f;
+    struct near n;
+    far_start(&f, NULL);
+    near_start(&n, &f);
+    ockam_route *to = tn_route("%s => api", ockam_conn_address(n.conn));
+    ockam_sc *sc = sc_open(n.node, n.id, to, NULL);
+    assert_true(sc_wait_accepted(&f.sl, 1));
+    ockam_sc *rs = f.sl.last;
+    check_echo(&n, sc, f.id);
+    char acc1[64];
+    snprintf(acc1, sizeof acc1, "%s", ockam_conn_address(tn_only_accepted(f.node)));
+    tn_assert_route(ockam_sc_remote_route(rs), "0#%s => 0#%s", acc1, ockam_sc_decryptor(sc));
+    ockam_conn *c2 = tn_tcp_connect(n.node, ockam_listener_address(f.tcp), OCKAM_WIRE_CURRENT);
+    ockam_route *via2 = tn_route("%s", ockam_conn_address(c2));
+    assert_int_equal(ockam_sc_update_route(rs, via2), OCKAM_EINVAL); /* initiator only */
+    assert_int_equal(ockam_sc_update_route(sc, via2), OCKAM_OK);
+    check_echo(&n, sc, f.id);
+    /* The responder's route now ends on the second connection's accepted side. */
+    const ockam_route *r = ockam_sc_remote_route(rs);
+    assert_int_equal(ockam_route_len(r), 2);
+    assert_true(ockam_addr_is_local(ockam_route_back(r), ockam_sc_decryptor(sc)));
+    char first[64];
+    ockam_addr_format(ockam_route_front(r), first, sizeof first);
+    assert_true(strstr(first, acc1) == NULL);
+    ockam_conn_close(n.conn);
+    check_echo(&n, sc, f.id);
+    ockam_route_free(via2);
     ockam_route_free(to);
     tn_free_all();
     sc_free_all();
@@ -734,6 +777,16 @@ main(void)
         cmocka_unit_test(test_close_and_dead_channel),
         cmocka_unit_test(test_identity_access),
         cmocka_unit_test(test_half_open_bound),
+        cmocka_unit_test(test_responder_follows),
     };
+    const char *only = getenv("SC_TEST");
+    if (only) {
+        struct CMUnitTest sel[32];
+        size_t k = 0;
+        for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
+            if (strstr(only, tests[i].name))
+                sel[k++] = tests[i];
+        return _cmocka_run_group_tests("sel", sel, k, NULL, NULL);
+    }
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
