@@ -93,35 +93,6 @@ ockam__sc_trust_allows(const struct ockam__sc_trust *t, const char *identifier)
 
 /* ---- sending ---------------------------------------------------------------------------- */
 
-/* The worker that sends through the encryptor must receive what comes back out of the
- * channel, so it becomes a consumer of the channel's flow (as with a transport connection).
- * The last one noted is remembered while no registration went away. */
-static void
-note_sender(ockam_sc *sc, const ockam_msg *m)
-{
-    char name[OCKAM_MAX_ADDR_LEN + 1];
-    if (ockam_route_len(&m->ret) == 0)
-        return;
-    ockam_addr a = ockam_route_front(&m->ret);
-    if (a.type != OCKAM_TRANSPORT_LOCAL || a.len == 0 || memchr(a.bytes, 0, a.len))
-        return;
-    uint64_t epoch = ockam__node_flow_epoch(sc->node);
-    if (epoch == sc->noted_epoch && ockam__bytes_eq(sc->noted, sc->noted_len, a))
-        return;
-    memcpy(name, a.bytes, a.len);
-    name[a.len] = '\0';
-    if (!ockam_flow_is_consumer(sc->node, name, sc->flow)
-        && ockam_flow_add_consumer(sc->node, name, sc->flow) != OCKAM_OK) {
-        OCKAM_LOG_W("secure channel %s: cannot register %s for replies", sc->encryptor, name);
-        return;
-    }
-    if (a.len <= sizeof sc->noted) {
-        memcpy(sc->noted, a.bytes, a.len);
-        sc->noted_len = (uint8_t)a.len;
-        sc->noted_epoch = epoch;
-    }
-}
-
 /* Seal plaintext[0..len) (already at frame + 8) and send the frame on the remote route with
  * the given return route (empty for Payload frames, [encryptor] for Close). */
 static ockam_err
@@ -154,7 +125,9 @@ on_plaintext(ockam_sc *sc, ockam_msg *msg)
         return;
     }
     ockam_route_pop_front(&msg->onward);
-    note_sender(sc, msg);
+    /* The worker that sends through the encryptor must receive what comes back out of the
+     * channel: it becomes a consumer of the channel's flow, as with a connection. */
+    ockam__policy_adopt_msg(&sc->flow, msg);
     ockam__msg_parts parts = ockam__msg_parts_of(msg);
     size_t len = ockam__sc_payload_size(&parts);
     ockam_msg *out = ockam_msg_new();
@@ -240,7 +213,7 @@ deliver(ockam_sc *sc, ockam_msg *inner)
         ockam_msg_free(inner);
         return;
     }
-    ockam_msg_set_origin(inner, (ockam_origin) {.producer = sc->flow, .spawner = sc->spawner});
+    ockam_msg_set_origin(inner, (ockam_origin) {.producer = sc->flow.id, .spawner = sc->spawner});
     (void)ockam_forward(sc->worker, inner); /* errors are logged by the router */
 }
 
@@ -346,6 +319,8 @@ sc_free(ockam_sc *sc)
 {
     ockam__sc_tx_fini(&sc->tx);
     ockam__sc_rx_fini(&sc->rx);
+    if (sc->flow.node)
+        ockam__policy_flow_fini(&sc->flow);
     ockam_route_free(sc->remote);
     OPENSSL_cleanse(sc, sizeof *sc);
     ockam__free(sc);
@@ -402,10 +377,10 @@ ockam__sc_open(ockam_sc *sc, const uint8_t k1[OCKAM__KEY_LEN], const uint8_t k2[
         err = ockam__sc_rx_init(&sc->rx, dec);
     if (err)
         return err;
-    sc->flow = ockam_flow_id_new(sc->node);
+    ockam__policy_flow_init(&sc->flow, sc->node, 0);
     sc->spawner = spawner;
     /* Replies of local workers to delivered messages keep the channel's origin. */
-    if ((err = ockam_flow_add_consumer(sc->node, sc->encryptor, sc->flow)) != OCKAM_OK)
+    if ((err = ockam_flow_add_consumer(sc->node, sc->encryptor, sc->flow.id)) != OCKAM_OK)
         return err;
     sc->state = SC_OPEN;
     return OCKAM_OK;
@@ -446,7 +421,7 @@ ockam_sc_is_initiator(const ockam_sc *sc)
 ockam_flow_id
 ockam_sc_flow_id(const ockam_sc *sc)
 {
-    return sc->flow;
+    return sc->flow.id;
 }
 
 void

@@ -6,6 +6,7 @@
 #include "channel/frame.h"
 #include "identity/sc_payload.h"
 #include "node/node_internal.h"
+#include "node/policy.h"
 #include "ockam/secure_channel.h"
 
 #define OCKAM__SC_DEFAULT_TIMEOUT_MS 10000
@@ -50,7 +51,8 @@ struct ockam_sc {
     bool closing_sent;
     ockam_route *remote; /* to the peer's decryptor */
     uint64_t reroute_nonce;
-    ockam_flow_id flow, spawner;
+    struct ockam__policy_flow flow; /* the channel's producer flow (id 0 until open) */
+    ockam_flow_id spawner;
     char peer[OCKAM_SC_IDENTIFIER_SIZE];
     ockam__sc_tx tx;
     ockam__sc_rx rx;
@@ -69,10 +71,6 @@ struct ockam_sc {
     /* open channel */
     ockam_sc_closed_cb closed_cb;
     void *closed_user;
-    /* the last sender noted as a consumer of the flow (see note_sender) */
-    char noted[OCKAM_RANDOM_ADDR_LEN];
-    uint8_t noted_len;
-    uint64_t noted_epoch;
 };
 
 /* channel.c */
