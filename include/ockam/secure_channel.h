@@ -39,8 +39,9 @@
  *    and route encoding fit.
  *
  * Ownership: a channel (ockam_sc) belongs to its node; the handle is valid until its closed
- * callback ran (or the node is freed). Identities are borrowed for the duration of the call
- * (the listener makes its credentials when it starts). Threading: loop thread only. */
+ * callback ran (or the node is freed). The initiator's identity is borrowed for the duration
+ * of ockam_sc_create; a listener's must outlive the listener (it attests the channel key
+ * again once a day). Threading: loop thread only. */
 #ifndef OCKAM_SECURE_CHANNEL_H
 #define OCKAM_SECURE_CHANNEL_H
 

@@ -12,8 +12,10 @@
 #define OCKAM__SC_DEFAULT_TIMEOUT_MS 10000
 #define OCKAM__SC_DEFAULT_MAX_HALF_OPEN 1024
 /* Validity of the attestation a listener or initiator presents (Ockam's purpose keys last
- * five years; a channel end only needs one that outlives its handshakes). */
+ * five years; a channel end only needs one that outlives its handshakes). A listener makes a
+ * new one when its own is older than OCKAM__SC_CREDS_RENEW_S. */
 #define OCKAM__SC_CREDS_TTL_S (30ull * 24 * 3600)
+#define OCKAM__SC_CREDS_RENEW_S (24ull * 3600)
 
 enum ockam__sc_state { SC_HANDSHAKE, SC_OPEN, SC_CLOSED };
 
@@ -27,6 +29,8 @@ struct ockam_sc_listener {
     ockam_node *node;
     ockam_worker *worker;
     char *address;
+    ockam_identity *id;  /* borrowed: must outlive the listener */
+    uint64_t creds_made; /* Unix seconds */
     ockam__sc_creds creds;
     void *s_key; /* the static key as an OpenSSL object, shared by the responders */
     struct ockam__sc_trust trust;

@@ -213,8 +213,7 @@ ockam_sc_create(ockam_node *node, ockam_identity *id, const ockam_route *to,
     ockam_err err = ockam__sc_new(node, true, &sc);
     if (err)
         return err;
-    if (!err)
-        err = ockam__sc_trust_copy(&sc->trust, opts ? &opts->trust : NULL);
+    err = ockam__sc_trust_copy(&sc->trust, opts ? &opts->trust : NULL);
     if (!err)
         err = ockam__sc_creds_make(id, ockam__sc_now_s(), OCKAM__SC_CREDS_TTL_S, &sc->creds);
     if (!err)
@@ -310,6 +309,33 @@ ockam__sc_on_handshake(ockam_sc *sc, ockam_msg *msg)
     }
 }
 
+/* The listener's attestation, renewed once a day (it is valid for OCKAM__SC_CREDS_TTL_S). The
+ * static key stays the same (the identity's vault keeps it), so does the shared key object. */
+static ockam_err
+listener_creds(ockam_sc_listener *l)
+{
+    uint64_t now = ockam__sc_now_s();
+    if (now - l->creds_made < OCKAM__SC_CREDS_RENEW_S)
+        return OCKAM_OK;
+    ockam__sc_creds fresh;
+    ockam_err err = ockam__sc_creds_make(l->id, now, OCKAM__SC_CREDS_TTL_S, &fresh);
+    if (err)
+        return err;
+    if (CRYPTO_memcmp(fresh.static_public, l->creds.static_public, 32) != 0) {
+        void *key;
+        if ((err = ockam__noise_key_new(fresh.static_secret, &key)) != OCKAM_OK) {
+            ockam__sc_creds_clear(&fresh);
+            return err;
+        }
+        ockam__noise_key_free(l->s_key);
+        l->s_key = key;
+    }
+    ockam__sc_creds_clear(&l->creds);
+    l->creds = fresh;
+    l->creds_made = now;
+    return OCKAM_OK;
+}
+
 /* A new responder for message 1; it answers with message 2. */
 static void
 accept_msg1(ockam_sc_listener *l, ockam_msg *msg)
@@ -317,7 +343,9 @@ accept_msg1(ockam_sc_listener *l, ockam_msg *msg)
     ockam_sc *sc;
     uint8_t *plain;
     size_t plain_len;
-    ockam_err err = ockam__sc_new(l->node, false, &sc);
+    ockam_err err = listener_creds(l);
+    if (!err)
+        err = ockam__sc_new(l->node, false, &sc);
     if (err) {
         OCKAM_LOG_W("secure channel listener: cannot start a responder: %s", ockam_strerror(err));
         ockam_msg_free(msg);
@@ -397,6 +425,8 @@ ockam_sc_listen(ockam_node *node, ockam_identity *id, const char *address,
     ockam_err err = ockam__sc_trust_copy(&l->trust, opts ? &opts->trust : NULL);
     if (!err)
         err = ockam__sc_creds_make(id, ockam__sc_now_s(), OCKAM__SC_CREDS_TTL_S, &l->creds);
+    l->id = id;
+    l->creds_made = ockam__sc_now_s();
     if (!err)
         err = ockam__noise_key_new(l->creds.static_secret, &l->s_key);
     ockam_worker_opts wo
