@@ -165,6 +165,16 @@ test_tcp(void **state)
     assert_int_equal(stats_of(sc).sent, 2);
     assert_int_equal(stats_of(sc).received, 2);
     assert_int_equal(stats_of(rs).dropped_auth, 0);
+    /* Out of the channel, only consumers of its flows: a worker that is not one gets nothing,
+     * even though the channel itself authenticated the sender. */
+    tn_probe *other = tn_probe_start(f.node, "other");
+    tn_log_capture();
+    send_via(n.app, sc, "other", "no", 2);
+    send_via(n.app, sc, "svc", "yes", 3);
+    assert_true(tn_probe_wait_total(f.svc, 2, SC_WAIT_MS));
+    assert_int_equal(tn_probe_total(other), 0);
+    assert_int_equal(tn_log_count("flow control denies"), 1);
+    tn_log_release();
     ockam_route_free(to);
     tn_free_all();
     sc_free_all();
