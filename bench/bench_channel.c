@@ -165,7 +165,9 @@ on_conn_closed(ockam_conn *conn, ockam_err reason, void *user)
 static size_t
 queued(ockam_conn *conn)
 {
-    return ockam_conn_get_stats(conn).queued_bytes;
+    struct ockam_conn_stats s;
+    ockam_conn_stats(conn, &s);
+    return s.queued_bytes;
 }
 
 static int

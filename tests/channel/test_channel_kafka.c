@@ -184,7 +184,7 @@ test_tcp_kafka_tcp(void **state)
     assert_string_equal(seen.items[0].onward, "0#echo");
     kt_unlock();
     /* The handshake and both frames went through Kafka. */
-    ockam_kafka_stats s3 = kt_stats(&n3), s2 = kt_stats(&n2);
+    struct ockam_kafka_stats s3 = kt_stats(&n3), s2 = kt_stats(&n2);
     assert_int_equal(s3.consumed, 3); /* message 1, message 3, one frame */
     assert_int_equal(s2.consumed, 2); /* message 2, one frame */
     assert_int_equal(s2.bad_records + s3.bad_records, 0);
