@@ -26,14 +26,19 @@ only=${BENCH_ONLY:-thr lat relay portal mem cli sc secure}
 out=${BENCH_OUT:-bench/results}
 read_timeout=60
 
-for b in bench_ockam bench_plain bench_zmq bench_nng bench_workers_mem bench_channel; do
+# The baselines (ZeroMQ, nng) and the chart are needed only by the scenarios that use them.
+need=(bench_ockam bench_plain bench_workers_mem bench_channel)
+case " $only " in *" thr "* | *" lat "* | *" relay "*) need+=(bench_zmq bench_nng) ;; esac
+for b in "${need[@]}"; do
     [ -x "$bin/$b" ] || {
         echo "bench: $bin/$b is missing (make bench builds it; ZeroMQ and nng come from" \
             "scripts/install-deps.sh bench)" >&2
         exit 69
     }
 done
-command -v gnuplot >/dev/null || { echo "bench: gnuplot is missing" >&2; exit 69; }
+if [[ " $only " == *" thr "* ]]; then
+    command -v gnuplot >/dev/null || { echo "bench: gnuplot is missing" >&2; exit 69; }
+fi
 
 tmp=$(mktemp -d)
 raw=$tmp/raw.tsv # scenario pin impl param metric value
@@ -408,7 +413,8 @@ scenario_sc() {
         run_sc_cipher
         run_sc_handshakes
     done
-    run_sc_idle
+    # Memory does not depend on the CPU placement: measured once.
+    if [ "$pass" = pinned ]; then run_sc_idle; fi
 }
 
 # ---- scenario 8: secure channels in the ockam command (bench/secure.sh) ---------------------

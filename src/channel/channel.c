@@ -16,6 +16,10 @@
 /* Frames with at most this much plaintext are decrypted on the stack and copied out; bigger
  * ones into a chunk their payload then borrows from (one pass over the bytes, no copy). */
 #define SMALL_FRAME 4096
+/* Frames and plaintexts above this size live in standard chunks, which each thread keeps for
+ * reuse: allocating and freeing a fresh block of this size per message makes the C library
+ * trim and grow its heap every time (page faults on every frame). */
+#define BIG_FRAME (32u * 1024u)
 
 uint64_t
 ockam__sc_now_s(void)
@@ -93,13 +97,30 @@ ockam__sc_trust_allows(const struct ockam__sc_trust *t, const char *identifier)
 
 /* ---- sending ---------------------------------------------------------------------------- */
 
-/* Seal plaintext[0..len) (already at frame + 8) and send the frame on the remote route with
- * the given return route (empty for Payload frames, [encryptor] for Close). */
-static ockam_err
-send_frame(ockam_sc *sc, ockam_msg *out, size_t len, bool from_encryptor)
+/* A buffer for a frame of n bytes: the message's own payload buffer, or a standard chunk for a
+ * big frame (*ch set; the message borrows it once the frame is sealed). */
+static uint8_t *
+frame_buf(ockam_msg *out, size_t n, struct ockam__chunk **ch)
 {
-    uint8_t *frame = (uint8_t *)ockam_msg_payload(out).ptr;
+    *ch = NULL;
+    if (n > BIG_FRAME && n <= OCKAM__CHUNK_STD) {
+        *ch = ockam__chunk_new(OCKAM__CHUNK_STD);
+        return *ch ? (*ch)->data : NULL;
+    }
+    return ockam_msg_payload_reserve(out, n);
+}
+
+/* Seal plaintext[0..len) (already at frame + 8) and send the frame on the remote route with
+ * the given return route (empty for Payload frames, [encryptor] for Close). Consumes out and
+ * the reference to ch. */
+static ockam_err
+send_frame(ockam_sc *sc, ockam_msg *out, uint8_t *frame, struct ockam__chunk *ch, size_t len,
+    bool from_encryptor)
+{
     ockam_err err = ockam__sc_tx_seal(&sc->tx, frame, len);
+    if (!err && ch)
+        ockam__msg_borrow_payload(out, ch, frame, len + OCKAM__SC_OVERHEAD);
+    ockam__chunk_unref(ch);
     if (!err)
         err = ockam_route_copy(&out->onward, sc->remote);
     if (!err && from_encryptor)
@@ -119,6 +140,7 @@ static void
 on_plaintext(ockam_sc *sc, ockam_msg *msg)
 {
     size_t written;
+    struct ockam__chunk *ch = NULL;
     if (sc->state != SC_OPEN) {
         OCKAM_LOG_W("secure channel %s: not open, dropping a message", sc->encryptor);
         ockam_msg_free(msg);
@@ -131,15 +153,17 @@ on_plaintext(ockam_sc *sc, ockam_msg *msg)
     ockam__msg_parts parts = ockam__msg_parts_of(msg);
     size_t len = ockam__sc_payload_size(&parts);
     ockam_msg *out = ockam_msg_new();
-    uint8_t *frame = out ? ockam_msg_payload_reserve(out, len + OCKAM__SC_OVERHEAD) : NULL;
+    uint8_t *frame = out ? frame_buf(out, len + OCKAM__SC_OVERHEAD, &ch) : NULL;
     ockam_err err = frame ? OCKAM_OK : OCKAM_ENOMEM;
     if (!err)
         err = ockam__sc_payload_encode(&parts, frame + OCKAM__SC_NONCE_LEN, len, &written);
     ockam_msg_free(msg);
     if (!err) {
-        err = send_frame(sc, out, len, false);
+        err = send_frame(sc, out, frame, ch, len, false);
         out = NULL;
+        ch = NULL;
     }
+    ockam__chunk_unref(ch);
     ockam_msg_free(out);
     if (err == OCKAM_ECLOSED) {
         OCKAM_LOG_W("secure channel %s: nonces used up, closing", sc->encryptor);
@@ -161,7 +185,7 @@ send_close(ockam_sc *sc)
         return;
     }
     ockam__sc_close_encode(frame + OCKAM__SC_NONCE_LEN);
-    (void)send_frame(sc, out, OCKAM__SC_CLOSE_LEN, true);
+    (void)send_frame(sc, out, frame, NULL, OCKAM__SC_CLOSE_LEN, true);
 }
 
 /* ---- receiving --------------------------------------------------------------------------- */
@@ -233,7 +257,8 @@ open_frame(ockam_sc *sc, ockam_slice f, ockam_msg *inner, ockam__sc_kind *kind, 
     struct ockam__chunk *ch = NULL;
     uint8_t *plain = small;
     if (plain_len > sizeof small) {
-        if (!(ch = ockam__chunk_new(plain_len)))
+        bool big = plain_len > BIG_FRAME && plain_len <= OCKAM__CHUNK_STD;
+        if (!(ch = ockam__chunk_new(big ? OCKAM__CHUNK_STD : plain_len)))
             return OCKAM_ENOMEM;
         plain = ch->data;
     }

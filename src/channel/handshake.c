@@ -12,6 +12,8 @@
 #include "channel/channel_internal.h"
 
 #include <openssl/crypto.h>
+#include <pthread.h>
+#include <stdio.h>
 
 /* ---- common ---------------------------------------------------------------------------- */
 
@@ -165,6 +167,77 @@ start_handshake(ockam_sc *sc, const uint8_t static_secret[32], void *s_key, uint
 
 /* ---- initiator --------------------------------------------------------------------------- */
 
+/* The initiator's credentials, kept per thread for the identity that made them last: making
+ * them signs a new attestation and reads the vault, about a tenth of a handshake's work. They
+ * are made again for another identity (or the same one after a key rotation) and once a day.
+ * Per thread, because nodes on different threads open channels concurrently; a thread's entry
+ * is erased and freed when the thread exits. */
+struct creds_cache {
+    const ockam_identity *id;
+    char identifier[OCKAM_SC_IDENTIFIER_SIZE];
+    size_t changes;
+    uint64_t made;
+    ockam__sc_creds creds;
+    bool registered;
+};
+
+static _Thread_local struct creds_cache cached;
+static pthread_key_t cached_key;
+static pthread_once_t cached_once = PTHREAD_ONCE_INIT;
+
+static void
+cached_drop(void *arg)
+{
+    struct creds_cache *c = arg;
+    ockam__sc_creds_clear(&c->creds);
+    c->id = NULL;
+}
+
+static void
+cached_key_init(void)
+{
+    (void)pthread_key_create(&cached_key, cached_drop);
+}
+
+static bool
+cached_fits(ockam_identity *id, uint64_t now)
+{
+    return cached.id == id && cached.creds.payload
+        && strcmp(cached.identifier, ockam_identity_identifier(id)) == 0
+        && cached.changes == ockam_identity_change_count(id)
+        && now - cached.made < OCKAM__SC_CREDS_RENEW_S;
+}
+
+static ockam_err
+initiator_creds(ockam_identity *id, ockam__sc_creds *out)
+{
+    uint64_t now = ockam__sc_now_s();
+    if (!cached_fits(id, now)) {
+        ockam__sc_creds fresh;
+        ockam_err err = ockam__sc_creds_make(id, now, OCKAM__SC_CREDS_TTL_S, &fresh);
+        if (err)
+            return err;
+        if (!cached.registered) {
+            (void)pthread_once(&cached_once, cached_key_init);
+            cached.registered = pthread_setspecific(cached_key, &cached) == 0;
+        }
+        ockam__sc_creds_clear(&cached.creds);
+        cached.creds = fresh;
+        cached.id = id;
+        snprintf(cached.identifier, sizeof cached.identifier, "%s", ockam_identity_identifier(id));
+        cached.changes = ockam_identity_change_count(id);
+        cached.made = now;
+    }
+    *out = cached.creds;
+    out->payload = ockam__alloc(cached.creds.payload_len);
+    if (!out->payload) {
+        *out = (ockam__sc_creds) {0};
+        return OCKAM_ENOMEM;
+    }
+    memcpy(out->payload, cached.creds.payload, cached.creds.payload_len);
+    return OCKAM_OK;
+}
+
 /* Message 2 arrived: check the responder, answer with message 3, open. */
 static void
 initiator_on_msg2(ockam_sc *sc, ockam_msg *msg)
@@ -215,7 +288,7 @@ ockam_sc_create(ockam_node *node, ockam_identity *id, const ockam_route *to,
         return err;
     err = ockam__sc_trust_copy(&sc->trust, opts ? &opts->trust : NULL);
     if (!err)
-        err = ockam__sc_creds_make(id, ockam__sc_now_s(), OCKAM__SC_CREDS_TTL_S, &sc->creds);
+        err = initiator_creds(id, &sc->creds);
     if (!err)
         err = start_handshake(sc, sc->creds.static_secret, NULL, timeout);
     if (!err)

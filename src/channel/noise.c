@@ -179,15 +179,6 @@ ockam__hkdf2(const uint8_t ck[OCKAM__HASH_LEN], const uint8_t *ikm, size_t ikm_l
     return err;
 }
 
-/* ---- X25519 ----------------------------------------------------------------------------- */
-
-ockam_err
-ockam__x25519_keygen(uint8_t priv[OCKAM__DH_LEN], uint8_t pub[OCKAM__DH_LEN])
-{
-    ockam_err err = ockam__random(priv, OCKAM__DH_LEN);
-    return err ? err : ockam__x25519_public(priv, pub);
-}
-
 /* ---- Noise symmetric state ----------------------------------------------------------- */
 
 static ockam_err

@@ -48,13 +48,10 @@ ockam_err ockam__rekey(const uint8_t key[OCKAM__KEY_LEN], uint8_t out[OCKAM__KEY
 
 /* ---- hashing and X25519 -------------------------------------------------------------- */
 
-/* SHA-256 and X25519 itself are identity/crypto.h's (ockam__sha256, ockam__x25519_public,
- * ockam__x25519: OCKAM_ECRYPTO for a low-order peer key). */
+/* SHA-256 and plain X25519 are identity/crypto.h's (ockam__sha256, ockam__x25519_keygen...). */
 /* Noise HKDF(ck, ikm) with two outputs (RFC 5869 with salt ck and empty info). */
 ockam_err ockam__hkdf2(const uint8_t ck[OCKAM__HASH_LEN], const uint8_t *ikm, size_t ikm_len,
     uint8_t out1[OCKAM__HASH_LEN], uint8_t out2[OCKAM__HASH_LEN]);
-/* A fresh random private key and its public key. */
-ockam_err ockam__x25519_keygen(uint8_t priv[OCKAM__DH_LEN], uint8_t pub[OCKAM__DH_LEN]);
 
 /* ---- Noise XX handshake state ------------------------------------------------------- */
 

@@ -768,6 +768,36 @@ test_responder_follows(void **state)
     sc_free_all();
 }
 
+/* Bad arguments are refused up front and leave nothing behind. */
+static void
+test_bad_arguments(void **state)
+{
+    ockam_node *node = tn_node_new();
+    ockam_identity *a = sc_identity();
+    ockam_sc_listener *l;
+    size_t workers = ockam_node_worker_count(node);
+    const char *bad[] = {"I1234"};
+    ockam_sc_listener_opts lo = {.trust = {bad, 1}};
+    assert_int_equal(ockam_sc_listen(node, a, "api", &lo, &l), OCKAM_EINVAL);
+    assert_int_equal(ockam_sc_listen(node, a, "api", NULL, &l), OCKAM_OK);
+    assert_int_equal(ockam_sc_listen(node, a, "api", NULL, &l), OCKAM_EEXIST);
+    ockam_sc_listener_stop(l);
+    assert_int_equal(ockam_node_worker_count(node), workers);
+    ockam_route *empty = ockam_route_new(), *nowhere = tn_route("nobody");
+    ockam_sc *sc;
+    assert_int_equal(ockam_sc_create_sync(node, a, empty, NULL, &sc), OCKAM_EINVAL);
+    tn_log_capture();
+    assert_int_equal(ockam_sc_create_sync(node, a, nowhere, NULL, &sc), OCKAM_ENOENT);
+    tn_log_release();
+    ockam_sc_opts o = {.trust = {bad, 1}};
+    assert_int_equal(ockam_sc_create_sync(node, a, nowhere, &o, &sc), OCKAM_EINVAL);
+    assert_int_equal(ockam_node_worker_count(node), workers);
+    ockam_route_free(empty);
+    ockam_route_free(nowhere);
+    tn_free_all();
+    sc_free_all();
+}
+
 int
 main(void)
 {
@@ -788,6 +818,7 @@ main(void)
         cmocka_unit_test(test_identity_access),
         cmocka_unit_test(test_half_open_bound),
         cmocka_unit_test(test_responder_follows),
+        cmocka_unit_test(test_bad_arguments),
     };
     const char *only = getenv("SC_TEST");
     if (only) {
