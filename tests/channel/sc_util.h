@@ -9,7 +9,6 @@
 
 #include "ockam/ockam.h"
 #include "support/nodes.h"
-#include "support/test_util.h"
 
 #define SC_WAIT_MS 10000
 

@@ -10,7 +10,7 @@
  * (not by an Ockam binary): they check the name handling, the key swap and REKEY. */
 #include "channel/frame.h"
 #include "channel/noise.h"
-#include "support/test_util.h"
+#include "support/nodes.h"
 
 #include <stdio.h>
 
@@ -78,7 +78,7 @@ static const struct vec flynn[] = {
 static size_t
 hex(const char *text, uint8_t *out, size_t cap)
 {
-    return *text ? test_hex(text, out, cap) : 0;
+    return *text ? tn_hex(text, out, cap) : 0;
 }
 
 /* Run the three messages between two states; out: both sides done. */
@@ -166,16 +166,16 @@ test_ockam_name(void **state)
     ockam__noise i, r;
     uint8_t k1[32], k2[32], want[64];
     run_handshake(OCKAM__NOISE_NAME, &v, &i, &r);
-    test_hex("5ac0747f8682be66af8e7072d69af81b8eb441bf6542a3c2b42cd91c051eb229", want, 32);
+    tn_hex("5ac0747f8682be66af8e7072d69af81b8eb441bf6542a3c2b42cd91c051eb229", want, 32);
     assert_memory_equal(i.h, want, 32);
     assert_int_equal(ockam__noise_split(&i, k1, k2), OCKAM_OK);
-    test_hex("4349aa5f460aca550b37ce55d3f7ad8f2d4747084b6c62e15c523568ebafe860", want, 32);
+    tn_hex("4349aa5f460aca550b37ce55d3f7ad8f2d4747084b6c62e15c523568ebafe860", want, 32);
     assert_memory_equal(k1, want, 32);
-    test_hex("831124fa3e1606b97f5cda4d81c3aa04c7c0151666f05f49a09cd0faf63a05d8", want, 32);
+    tn_hex("831124fa3e1606b97f5cda4d81c3aa04c7c0151666f05f49a09cd0faf63a05d8", want, 32);
     assert_memory_equal(k2, want, 32);
     uint8_t nk[32];
     assert_int_equal(ockam__rekey(k2, nk), OCKAM_OK);
-    test_hex("4699ba00b29842a236c781ce67c044de2bc43eaaaf35f6bfa4353581ada3d044", want, 32);
+    tn_hex("4699ba00b29842a236c781ce67c044de2bc43eaaaf35f6bfa4353581ada3d044", want, 32);
     assert_memory_equal(nk, want, 32);
 
     /* Frames: the initiator seals with k2 (Ockam's swap). Nonce 0: a Payload; nonce 32 (the
@@ -184,12 +184,11 @@ test_ockam_name(void **state)
     uint8_t frame[128], expect[128];
     size_t n;
     static const char *payload_plain = "8282008183818200466563686f6572818200436170704568656c6c6f40";
-    size_t pl = test_hex(payload_plain, frame + 8, sizeof frame - 8);
+    size_t pl = tn_hex(payload_plain, frame + 8, sizeof frame - 8);
     assert_int_equal(ockam__sc_tx_init(&tx, k2), OCKAM_OK);
     assert_int_equal(ockam__sc_tx_seal(&tx, frame, pl), OCKAM_OK);
-    n = test_hex(
-        "0000000000000000730a7fb64a78d67042e6e239c46e13d84c96427982db86810add57a69e2d719d01"
-        "041edbea45394ae6a020a752",
+    n = tn_hex("0000000000000000730a7fb64a78d67042e6e239c46e13d84c96427982db86810add57a69e2d719d01"
+               "041edbea45394ae6a020a752",
         expect, sizeof expect);
     assert_int_equal(n, pl + 24);
     assert_memory_equal(frame, expect, n);
@@ -197,16 +196,14 @@ test_ockam_name(void **state)
         assert_int_equal(ockam__sc_tx_seal(&tx, frame, pl), OCKAM_OK);
     ockam__sc_close_encode(frame + 8);
     assert_int_equal(ockam__sc_tx_seal(&tx, frame, OCKAM__SC_CLOSE_LEN), OCKAM_OK);
-    n = test_hex(
-        "00000000000000202dcf70b199aa5df8145dadbf7287dc84ace9b38d33", expect, sizeof expect);
+    n = tn_hex("00000000000000202dcf70b199aa5df8145dadbf7287dc84ace9b38d33", expect, sizeof expect);
     assert_memory_equal(frame, expect, n);
     ockam__sc_tx_fini(&tx);
 
     assert_int_equal(ockam__sc_tx_init(&tx, k1), OCKAM_OK);
     ockam__sc_close_encode(frame + 8);
     assert_int_equal(ockam__sc_tx_seal(&tx, frame, OCKAM__SC_CLOSE_LEN), OCKAM_OK);
-    n = test_hex(
-        "00000000000000005defa70f48846dd0fa7ef76fb13613ebb55db9a496", expect, sizeof expect);
+    n = tn_hex("00000000000000005defa70f48846dd0fa7ef76fb13613ebb55db9a496", expect, sizeof expect);
     assert_memory_equal(frame, expect, n);
     ockam__sc_tx_fini(&tx);
     ockam__noise_clear(&i);
@@ -306,13 +303,13 @@ test_plaintext(void **state)
 {
     uint8_t buf[128];
     size_t n
-        = test_hex("8282008183818200466563686f6572818200436170704568656c6c6f40", buf, sizeof buf);
+        = tn_hex("8282008183818200466563686f6572818200436170704568656c6c6f40", buf, sizeof buf);
     ockam__sc_kind kind;
     ockam_msg *m = ockam_msg_new();
     assert_int_equal(ockam__sc_plain_decode(buf, n, &kind, m, NULL), OCKAM_OK);
     assert_int_equal(kind, OCKAM__SC_PAYLOAD);
-    test_assert_route(ockam_msg_onward(m), "0#echoer");
-    test_assert_route(ockam_msg_return(m), "0#app");
+    tn_assert_route(ockam_msg_onward(m), "0#echoer");
+    tn_assert_route(ockam_msg_return(m), "0#app");
     assert_int_equal(ockam_msg_payload(m).len, 5);
     assert_memory_equal(ockam_msg_payload(m).ptr, "hello", 5);
     /* Re-encoding gives the same bytes. */
@@ -337,12 +334,12 @@ test_plaintext(void **state)
     assert_int_equal(kind, OCKAM__SC_CLOSE);
     buf[5] = 0;
     assert_int_equal(ockam__sc_plain_decode(buf, 6, &kind, NULL, NULL), OCKAM_ETRAILING);
-    n = test_hex("828201818280804140", buf, sizeof buf); /* Refresh [[], []] + padding */
+    n = tn_hex("828201818280804140", buf, sizeof buf); /* Refresh [[], []] + padding */
     assert_int_equal(ockam__sc_plain_decode(buf, n, &kind, NULL, NULL), OCKAM_OK);
     assert_int_equal(kind, OCKAM__SC_REFRESH);
-    n = test_hex("8282038040", buf, sizeof buf); /* unknown variant */
+    n = tn_hex("8282038040", buf, sizeof buf); /* unknown variant */
     assert_int_not_equal(ockam__sc_plain_decode(buf, n, &kind, NULL, NULL), OCKAM_OK);
-    n = test_hex("8282028140", buf, sizeof buf); /* Close with a field */
+    n = tn_hex("8282028140", buf, sizeof buf); /* Close with a field */
     assert_int_not_equal(ockam__sc_plain_decode(buf, n, &kind, NULL, NULL), OCKAM_OK);
     ockam_msg_free(m);
 }
