@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define API_LISTENER "api"
 #define DEFAULT_TIMEOUT_MS 10000u
@@ -88,6 +89,7 @@ struct resolve {
     ockam_msg *req; /* the API request waiting for this, if any */
     json_t *body;
     ockam_timer *timer; /* a message's channels: closed when it fires */
+    uint64_t started_ms;
     struct held *conn;  /* the first hop's connection, made here */
     ockam_route *route; /* while connecting: the route after the first hop */
 };
@@ -132,6 +134,14 @@ struct ockam__nm_secure {
     struct proxy **proxies;
     size_t nproxies;
 };
+
+static uint64_t
+mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 static struct ockam__nm_secure *
 sec(ockam__nodemanager *nm)
@@ -624,6 +634,7 @@ resolve_new(struct ockam__nm_secure *s, const char *to, json_t *authorized, uint
         return NULL;
     }
     r->s = s;
+    r->started_ms = mono_ms();
     r->authorized = authorized;
     r->timeout_ms = timeout_ms ? timeout_ms : DEFAULT_TIMEOUT_MS;
     r->done = done;
@@ -887,6 +898,10 @@ message_done(struct resolve *r, ockam_err err, const char *why)
     char *text = ma_text(r->ma);
     json_t *body = json_deep_copy(r->body);
     json_object_set_new(body, "to", json_string(text ? text : ""));
+    /* The handshake used part of the caller's time: the reply gets what is left. */
+    uint64_t spent = mono_ms() - r->started_ms;
+    json_int_t left = (json_int_t)(r->timeout_ms > spent ? r->timeout_ms - spent : 1);
+    json_object_set_new(body, "timeout_ms", json_integer(left));
     ockam__free(text);
     ockam__nm_send_message(nm, req, NULL, body);
     json_decref(body);

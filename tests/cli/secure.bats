@@ -372,3 +372,30 @@ seed_nodes() {
     run ockam tcp-outlet show outlet --at server --output json
     [ "$(echo "$output" | jq -r '.allow[0]')" = "$(ockam identity show alice)" ]
 }
+
+@test "the relay node restarts, then the client node: the inlet's channel comes back each time" {
+    seed_nodes
+    ockam tcp-inlet create --at client_sidecar --from 127.0.0.1:0 --alias web \
+        --to /node/relay/service/forward_to_server_sidecar/secure/api/service/outlet
+    local inlet
+    inlet=$(ockam tcp-inlet show web --at client_sidecar --output json | jq -r .bind_addr)
+    run curl -sS --max-time 20 "http://$inlet/small.txt"
+    assert_output "hello through a secure channel"
+    curl_until_ok() {
+        local deadline=$((SECONDS + 15))
+        while [ $SECONDS -lt $deadline ]; do
+            [ "$(curl -sS --max-time 2 "http://$inlet/small.txt" 2>/dev/null)" = "hello through a secure channel" ] && return 0
+            sleep 0.2
+        done
+        return 1
+    }
+    ockam node stop relay
+    ockam node start relay
+    curl_until_ok
+    # The client side: node start restores the inlet (same port) and its /secure/ route.
+    ockam node stop client_sidecar
+    ockam node start client_sidecar
+    curl_until_ok
+    run ockam tcp-inlet show web --at client_sidecar --output json
+    [ "$(echo "$output" | jq -r .to)" = "/ip4/127.0.0.1/tcp/$(node_port relay)/service/forward_to_server_sidecar/secure/api/service/outlet" ]
+}
