@@ -300,8 +300,9 @@ inlet_add(ockam__nodemanager *nm, const char *alias, const char *from, const cha
         return OCKAM_ENOMEM;
     /* /secure/ routes go through a worker that keeps their channel up (nodemanager_secure.c). */
     char *proxy = NULL, *via = NULL;
-    ockam_err err
-        = strstr(to, "/secure/") ? ockam__nm_secure_proxy_start(nm, to, &via, &proxy) : OCKAM_OK;
+    ockam_err err = strstr(to, "/secure/")
+        ? ockam__nm_secure_proxy_start(nm, to, NULL, false, &via, &proxy)
+        : OCKAM_OK;
     if (!err)
         err = ockam__nm_route_of(via ? via : to, &route);
     ockam__free(via);

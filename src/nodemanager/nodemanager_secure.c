@@ -111,6 +111,9 @@ struct proxy {
     struct resolve *r;
     ockam_msg *queue[PROXY_QUEUE]; /* oldest first */
     size_t nqueue;
+    json_t *authorized;    /* identities the far end may have ([] = any) */
+    bool expose;           /* the node's services consume the channel's flow (relays) */
+    ockam_flow_id exposed; /* that flow while they do */
 };
 
 struct guard { /* an outlet's allowed identities */
@@ -230,6 +233,19 @@ sl_json(struct ockam__nm_secure *s, const struct sl *l)
         (json_int_t)ockam_sc_listener_flow_id(l->l));
 }
 
+/* An accepted channel's encryptor may be sent to from the node's listeners, as the sender
+ * address of a connection may: a relay registered through the channel forwards into it. What
+ * it carries reaches, at the initiator, only the workers that sent through the channel and
+ * the services the initiator exposed to it (a relay client's node). */
+static void
+sl_on_channel(ockam_sc *sc, void *user)
+{
+    struct ockam__nm_secure *s = user;
+    if (ockam__nm_consume_all(s->nm, ockam_sc_encryptor(sc)) != OCKAM_OK)
+        OCKAM_LOG_W("secure channel %s: cannot be reached through the node's listeners",
+            ockam_sc_encryptor(sc));
+}
+
 /* Make addr a consumer of every flow the public services consume; and every public service
  * a consumer of the listener's flow (what comes out of its channels). */
 static ockam_err
@@ -240,7 +256,8 @@ sl_add(struct ockam__nm_secure *s, const char *addr, json_t *authorized)
     struct sl l = {.addr = ockam__strdup(addr), .authorized = authorized};
     size_t n;
     l.ids = id_views(authorized, &n);
-    ockam_sc_listener_opts o = {.trust = {.identifiers = l.ids, .count = n}};
+    ockam_sc_listener_opts o
+        = {.trust = {.identifiers = l.ids, .count = n}, .on_channel = sl_on_channel, .user = s};
     ockam_err err
         = l.addr ? ockam_sc_listen(ockam__nm_node(s->nm), s->id, addr, &o, &l.l) : OCKAM_ENOMEM;
     if (!err)
@@ -946,6 +963,9 @@ static void proxy_resolve(struct proxy *p);
 static void
 proxy_down(struct proxy *p)
 {
+    if (p->exposed)
+        ockam__nm_services_release(p->s->nm, p->exposed);
+    p->exposed = 0;
     close_made(p->made, &p->nmade);
     ockam__free(p->made);
     held_close(p->conn);
@@ -974,8 +994,8 @@ proxy_resolved(struct resolve *r, ockam_err err, const char *why)
     p->r = NULL;
     p->resolving = false;
     if (err) {
-        OCKAM_LOG_I("inlet route %s: no channel yet (%s); again in %u ms", p->to,
-            ockam_strerror(err), p->backoff_ms);
+        OCKAM_LOG_I("route %s: no channel yet (%s); again in %u ms", p->to, ockam_strerror(err),
+            p->backoff_ms);
         ockam_timer_start(ockam__nm_node(p->s->nm), p->backoff_ms, 0, proxy_retry, p, &p->timer);
         p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : p->backoff_ms * 2;
         resolve_free(r);
@@ -991,7 +1011,13 @@ proxy_resolved(struct resolve *r, ockam_err err, const char *why)
         p->encryptor, sizeof p->encryptor, "%s", ockam_sc_encryptor(p->made[p->nmade - 1]->sc));
     p->backoff_ms = BACKOFF_MIN_MS;
     p->misses = 0;
-    OCKAM_LOG_I("inlet route %s: secure channel up (encryptor %s)", p->to, p->encryptor);
+    OCKAM_LOG_I("route %s: secure channel up (encryptor %s)", p->to, p->encryptor);
+    /* A relay registered through the channel: what the relay node forwards comes out of it
+     * and must reach the node's services, as through the listener of a plain relay. */
+    if (p->expose) {
+        p->exposed = ockam_sc_flow_id(p->made[p->nmade - 1]->sc);
+        ockam__nm_services_consume(p->s->nm, p->exposed);
+    }
     resolve_free(r);
     proxy_flush(p);
     ockam_timer_start(ockam__nm_node(p->s->nm), BEAT_MS, BEAT_MS, proxy_beat, p, &p->timer);
@@ -1002,10 +1028,10 @@ proxy_resolve(struct proxy *p)
 {
     ockam_err err;
     /* Resolve only up to the last /secure/NAME: the rest is the proxy's callers' route. */
-    struct resolve *r
-        = resolve_new(p->s, p->to, json_array(), DEFAULT_TIMEOUT_MS / 2, proxy_resolved, p, &err);
+    struct resolve *r = resolve_new(
+        p->s, p->to, json_incref(p->authorized), DEFAULT_TIMEOUT_MS / 2, proxy_resolved, p, &err);
     if (!r) {
-        OCKAM_LOG_W("inlet route %s: %s", p->to, ockam_strerror(err));
+        OCKAM_LOG_W("route %s: %s", p->to, ockam_strerror(err));
         return;
     }
     p->resolving = true;
@@ -1020,8 +1046,7 @@ proxy_beat(ockam_timer *t, void *user)
 {
     struct proxy *p = user;
     if (p->misses >= BEAT_MISSES) {
-        OCKAM_LOG_I(
-            "inlet route %s: the far end stopped answering; making the channel again", p->to);
+        OCKAM_LOG_I("route %s: the far end stopped answering; making the channel again", p->to);
         ockam_timer_stop(t);
         p->timer = NULL;
         proxy_down(p);
@@ -1090,8 +1115,8 @@ proxy_flush(struct proxy *p)
 }
 
 ockam_err
-ockam__nm_secure_proxy_start(
-    ockam__nodemanager *nm, const char *to, char **route_text, char **proxy)
+ockam__nm_secure_proxy_start(ockam__nodemanager *nm, const char *to, json_t *authorized,
+    bool expose, char **route_text, char **proxy)
 {
     struct ockam__nm_secure *s = sec(nm);
     if (!s)
@@ -1118,6 +1143,8 @@ ockam__nm_secure_proxy_start(
         p->s = s;
         p->to = ma_text(head);
         p->backoff_ms = BACKOFF_MIN_MS;
+        p->authorized = authorized ? json_incref(authorized) : json_array();
+        p->expose = expose;
         ockam_addr_random(p->addr);
         ockam_worker_opts po = {.on_message = proxy_message, .user = p};
         ockam_worker_opts bo = {.on_message = beat_reply, .user = p};
@@ -1137,8 +1164,10 @@ ockam__nm_secure_proxy_start(
             ockam_worker_stop(p->worker);
         if (p && p->beat)
             ockam_worker_stop(p->beat);
-        if (p)
+        if (p) {
             ockam__free(p->to);
+            json_decref(p->authorized);
+        }
         ockam__free(p);
         return err;
     }
@@ -1160,6 +1189,8 @@ proxy_free(struct proxy *p, bool stop_workers)
         p->r->user = NULL;
     }
     ockam_timer_stop(p->timer);
+    if (!stop_workers)
+        p->exposed = 0; /* node teardown: the services are gone already */
     proxy_down(p);
     proxy_flush(p); /* no channel: frees what waits */
     if (stop_workers) {
@@ -1167,6 +1198,7 @@ proxy_free(struct proxy *p, bool stop_workers)
         ockam_worker_stop(p->beat);
     }
     ockam__free(p->to);
+    json_decref(p->authorized);
     ockam__free(p);
 }
 
@@ -1200,6 +1232,25 @@ ockam__nm_secure_allow_valid(json_t *allow)
         uint8_t raw[32];
         const char *t = json_string_value(v);
         if (!t || (strcmp(t, "secure") != 0 && ockam_identifier_parse(t, raw) != OCKAM_OK))
+            return false;
+    }
+    return true;
+}
+
+bool
+ockam__nm_secure_ids_valid(json_t *ids)
+{
+    if (!ids || json_is_null(ids))
+        return true;
+    if (!json_is_array(ids))
+        return false;
+    size_t i;
+    json_t *v;
+    json_array_foreach(ids, i, v)
+    {
+        uint8_t raw[32];
+        const char *t = json_string_value(v);
+        if (!t || ockam_identifier_parse(t, raw) != OCKAM_OK)
             return false;
     }
     return true;

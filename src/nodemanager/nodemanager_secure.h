@@ -51,12 +51,15 @@ void ockam__nm_secure_free(ockam__nodemanager *nm);
  * time to come back); anything else goes to ockam__nm_send_message as it is. */
 void ockam__nm_secure_send(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
 
-/* For an inlet whose route has /secure/: a forwarding worker at a stable address that sends
- * through the channel(s) of `to`, re-creating them (with backoff) whenever the far end stops
- * answering. *route_text is "/service/<worker>/<the rest of to after the last /secure/NAME>"
- * (caller frees with ockam__free); *proxy names the worker for ockam__nm_secure_proxy_stop. */
-ockam_err ockam__nm_secure_proxy_start(
-    ockam__nodemanager *nm, const char *to, char **route_text, char **proxy);
+/* For an inlet or a relay whose route has /secure/: a forwarding worker at a stable address
+ * that sends through the channel(s) of `to`, re-creating them (with backoff) whenever the far
+ * end stops answering. authorized (borrowed, NULL = any): identities the listener may have.
+ * expose: the node's services consume the channel's flow while it is up (a relay registered
+ * through it: what the relay node forwards comes out of the channel). *route_text is
+ * "/service/<worker>/<the rest of to after the last /secure/NAME>" (caller frees with
+ * ockam__free); *proxy names the worker for ockam__nm_secure_proxy_stop. */
+ockam_err ockam__nm_secure_proxy_start(ockam__nodemanager *nm, const char *to, json_t *authorized,
+    bool expose, char **route_text, char **proxy);
 void ockam__nm_secure_proxy_stop(ockam__nodemanager *nm, const char *proxy);
 
 /* Outlets restricted to identities ("allow": [ID, ...], or ["secure"] for any channel peer):
@@ -64,6 +67,8 @@ void ockam__nm_secure_proxy_stop(ockam__nodemanager *nm, const char *proxy);
  * every Ping that did not come out of a secure channel of an allowed identity), the
  * restriction of an outlet (borrowed, NULL without), and forgetting it. */
 bool ockam__nm_secure_allow_valid(json_t *allow);
+/* NULL, JSON null, or an array of identifiers. */
+bool ockam__nm_secure_ids_valid(json_t *ids);
 ockam_err ockam__nm_secure_outlet_allow(ockam__nodemanager *nm, ockam_outlet *o, json_t *allow);
 json_t *ockam__nm_secure_outlet_allowed(ockam__nodemanager *nm, const char *addr);
 void ockam__nm_secure_outlet_forget(ockam__nodemanager *nm, const char *addr);

@@ -399,3 +399,43 @@ seed_nodes() {
     run ockam tcp-inlet show web --at client_sidecar --output json
     [ "$(echo "$output" | jq -r .to)" = "/ip4/127.0.0.1/tcp/$(node_port relay)/service/forward_to_server_sidecar/secure/api/service/outlet" ]
 }
+
+@test "a relay registered through a secure channel, only at an authorized relay node" {
+    ockam identity create relay_id
+    ockam identity create someone_else
+    ockam node create relay --identity relay_id
+    ockam node create server
+    ockam node create client
+    run ockam relay create server --at /node/relay/secure/api --to /node/server \
+        --authorized "$(ockam identity show relay_id)"
+    assert_success
+    assert_output "/service/forward_to_server"
+    [ "$(ockam relay show server --at server --output json | jq -r .connection_status)" = Up ]
+    run ockam message send hi --from client --to /node/relay/service/forward_to_server/service/echo
+    assert_output "hi"
+    run ockam message send hi --from client \
+        --to /node/relay/service/forward_to_server/secure/api/service/uppercase
+    assert_output "HI"
+    # Another identity at the relay node: the relay never comes up.
+    ockam relay create other --at /node/relay/secure/api --to /node/server \
+        --authorized "$(ockam identity show someone_else)" --no-connection-wait
+    run ockam message send hi --from client --to /node/relay/service/forward_to_other/service/echo \
+        --timeout 2s
+    assert_failure 70
+    [ "$(ockam relay show other --at server --output json | jq -r .connection_status)" = Down ]
+    # --authorized without a channel is refused.
+    run ockam relay create plain --at /node/relay --to /node/server \
+        --authorized "$(ockam identity show relay_id)"
+    assert_failure 70
+    # node start brings the relay back through its channel.
+    ockam node stop server
+    ockam node start server
+    local deadline=$((SECONDS + 15)) ok=
+    while [ $SECONDS -lt $deadline ]; do
+        if [ "$(ockam message send hi --from client --to /node/relay/service/forward_to_server/service/echo --timeout 2s 2>/dev/null)" = hi ]; then
+            ok=1
+            break
+        fi
+    done
+    [ -n "$ok" ]
+}
