@@ -545,6 +545,14 @@ reset(const cli_args *a)
     char *nodes = xasprintf("%s/nodes", state_home());
     char *def = xasprintf("%s/default_node", state_home());
     bool ok = remove_tree(nodes) == 0 && remove_tree(def) == 0;
+    /* Identities and vaults too (a vault file given with --path outside OCKAM_HOME stays). */
+    static const char *const idstate[]
+        = {"vaults", "identities", "default_vault", "default_identity"};
+    for (size_t i = 0; i < sizeof idstate / sizeof idstate[0]; i++) {
+        char *p = xasprintf("%s/%s", state_home(), idstate[i]);
+        ok = remove_tree(p) == 0 && ok;
+        free(p);
+    }
     kill_orphans();
     rmdir(state_home()); /* only when nothing else lives there */
     free(def);
