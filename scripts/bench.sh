@@ -9,7 +9,7 @@
 #   BENCH_RUNS=3        runs per measurement (the median is reported)
 #   BENCH_SECS=0.5      seconds each throughput sender sends
 #   BENCH_LAT_SECS=0.3  seconds of request/reply per latency run
-#   BENCH_ONLY="thr lat relay portal mem cli sc secure"   scenarios to run (default: all)
+#   BENCH_ONLY="thr lat relay portal mem cli ble sc secure"   scenarios to run (default: all)
 #   BENCH_OUT=bench/results                     where latest.md / latest.png go
 #
 # Every role is a separate process (bench/bench_*.c). Listening roles print "port N" when
@@ -22,7 +22,7 @@ bin=$build/bench
 runs=${BENCH_RUNS:-3}
 secs=${BENCH_SECS:-0.5}
 lat_secs=${BENCH_LAT_SECS:-0.3}
-only=${BENCH_ONLY:-thr lat relay portal mem cli sc secure}
+only=${BENCH_ONLY:-thr lat relay portal mem cli ble sc secure}
 out=${BENCH_OUT:-bench/results}
 read_timeout=60
 
@@ -353,7 +353,28 @@ scenario_cli() {
     done <"$outf"
 }
 
-# ---- scenario 7: secure channels (bench/bench_channel.c) --------------------------------
+# ---- scenario 7: BLE on BlueZ's emulator (bench/ble.sh) ----------------------------------
+# Its own report (bench/results/ble.md: libockam vs a raw HCI ACL probe, and round trips vs
+# a model of Ockam's BLE framing); the rows also go into latest.tsv as scenario "ble".
+scenario_ble() {
+    local dir=$tmp/ble-$pass rc=0
+    mkdir -p "$dir"
+    BLE_PIN="${pin[*]}" BENCH_RUNS=$runs BENCH_OUT=$dir bench/ble.sh "$build" >"$dir/rows.tsv" \
+        2>>"$errlog" || rc=$?
+    if [ "$rc" = 69 ]; then
+        log "  ble: btvirt, bench_ble or the shim is missing; skipped"
+        record ble "$pass" none 0 skipped 1
+        return
+    fi
+    [ "$rc" = 0 ] || { fail "bench/ble.sh"; return; }
+    local impl param metric value
+    while IFS=$'\t' read -r impl param metric value; do
+        record ble "$pass" "$impl" "$param" "$metric" "$value"
+    done <"$dir/rows.tsv"
+    { echo "## $pass"; echo; sed 1d "$dir/ble.md"; echo; } >>"$tmp/ble.md"
+}
+
+# ---- scenario 8: secure channels (bench/bench_channel.c) --------------------------------
 # Throughput through a channel over one TCP connection against the same route without one
 # (same binary, same throttle), the cipher's own speed (`openssl speed`) in the same pass,
 # sequential handshakes over one connection, and the memory of idle channels.
@@ -417,7 +438,7 @@ scenario_sc() {
     if [ "$pass" = pinned ]; then run_sc_idle; fi
 }
 
-# ---- scenario 8: secure channels in the ockam command (bench/secure.sh) ---------------------
+# ---- scenario 9: secure channels in the ockam command (bench/secure.sh) ---------------------
 # secure-channel create + first message, and the portal through a secure channel against
 # ssh -L; once, unpinned (the nodes, sshd and ssh are separate processes like in real use).
 scenario_secure() {
@@ -431,7 +452,7 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date +%s)
 for pass in pinned unpinned; do
     if [ "$pass" = pinned ]; then pin=(taskset -c 0); else pin=(); fi
-    for scen in thr lat relay portal mem cli sc secure; do
+    for scen in thr lat relay portal mem cli ble sc secure; do
         [[ " $only " == *" $scen "* ]] || continue
         log "bench: $scen ($pass)"
         t0=$(date +%s)
@@ -444,6 +465,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 mkdir -p "$out"
 cp "$raw" "$out/latest.tsv"
+[ -s "$tmp/ble.md" ] && { echo "# BLE on BlueZ's emulator (bench/ble.sh)"; echo; cat "$tmp/ble.md"; } >"$out/ble.md"
 BENCH_ELAPSED=$elapsed BENCH_LOAD="$load_before -> $load_after" BENCH_RUNS=$runs \
     BENCH_FAILURES=$failures BENCH_SECS=$secs BENCH_LAT_SECS=$lat_secs \
     BENCH_PORTAL_MIB=$portal_mib BENCH_CONNS=$conns \

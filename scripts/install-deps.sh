@@ -9,7 +9,7 @@ profile=${1:-test}
 build_pkgs=(build-essential cmake ninja-build pkg-config libuv1-dev libjansson-dev librdkafka-dev
             libssl-dev)
 test_pkgs=(clang libclang-rt-14-dev libcmocka-dev clang-format bats bats-assert bats-support
-           jq python3 curl procps iproute2 util-linux nftables)
+           jq python3 curl procps iproute2 util-linux nftables bluez-test-tools)
 bench_pkgs=(hyperfine socat gnuplot-nox libzmq3-dev libnng-dev openssl)
 
 pkgs=("${build_pkgs[@]}")

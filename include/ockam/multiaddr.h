@@ -28,6 +28,9 @@ extern "C" {
 /* Ours (Ockam has no Kafka hop): value "topic" or "topic:partition" (':' because '/' separates
  * components). Becomes the Kafka address 16#topic or 16#topic/partition (ockam/kafka.h). */
 #define OCKAM_MA_KAFKA 112526u
+/* Ours (Ockam has no BLE multiaddr): value = a BLE device name. Becomes the BLE address
+ * 4#NAME (ockam/ble.h; the name is checked when the hop is used). */
+#define OCKAM_MA_BLE 122526u
 
 /* Limits checked by the parser and decoder. */
 #define OCKAM_MA_MAX_COMPONENTS 64
@@ -70,7 +73,8 @@ OCKAM_API ockam_err ockam_multiaddr_splice(
 /* Convert to a route, appended to out:
  *   /ip4/A/tcp/P -> 1#A:P, /ip6/A/tcp/P -> 1#[A]:P, /dnsaddr/H/tcp/P -> 1#H:P,
  *   /ip4/A/udp/P (and ip6/dnsaddr) -> 2#A:P, /service|/worker/X -> 0#X,
- *   /kafka/T -> 16#T, /kafka/T:P -> 16#T/P (the topic is checked when the hop is used).
+ *   /kafka/T -> 16#T, /kafka/T:P -> 16#T/P (the topic is checked when the hop is used),
+ *   /ble/NAME -> 4#NAME.
  * Unlike Ockam, several transport hops are allowed (the nodes in between decide whether they
  * forward). /node, /project and /space must be resolved by the caller first (OCKAM_ENOTSUP);
  * so must /secure/NAME (OCKAM_ENOTSUP): it asks for a secure channel to the listener NAME,

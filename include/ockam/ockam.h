@@ -3,6 +3,7 @@
 #define OCKAM_OCKAM_H
 
 #include "ockam/addr.h"
+#include "ockam/ble.h"
 #include "ockam/common.h"
 #include "ockam/error.h"
 #include "ockam/identity.h"

@@ -28,6 +28,7 @@ extern const cli_cmd cli_tcp_listener_cmds[];
 extern const cli_cmd cli_tcp_connection_cmds[];
 extern const cli_cmd cli_udp_listener_cmds[];
 extern const cli_cmd cli_udp_connection_cmds[];
+extern const cli_cmd cli_ble_connection_cmds[];
 extern const cli_cmd cli_kafka_transport_cmds[];
 extern const cli_cmd cli_relay_cmds[];
 extern const cli_cmd cli_tcp_inlet_cmds[];

@@ -8,6 +8,7 @@
 #include "cli/output.h"
 #include "cli/spawn.h"
 #include "cli/state.h"
+#include "ockam/ble.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,21 @@ add_udp_view(json_t *view, json_t *cfg, json_t *res)
     json_object_set_new(view, "udp_connections", list_or_empty(res, "udp_connections"));
 }
 
+/* The BLE part: the controller and listener name given at create (null without), and what
+ * GET /node reported about the controller and its links. */
+static void
+add_ble_view(json_t *view, json_t *cfg, json_t *res)
+{
+    static const char *const keys[] = {"ble_controller", "ble_listener_name"};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *v = json_object_get(cfg, keys[i]);
+        json_object_set_new(view, keys[i], json_is_string(v) ? json_incref(v) : json_null());
+    }
+    json_t *ble = json_object_get(res, "ble");
+    json_object_set_new(view, "ble", json_is_object(ble) ? json_incref(ble) : json_null());
+    json_object_set_new(view, "ble_connections", list_or_empty(res, "ble_connections"));
+}
+
 /* The one JSON shape of a node, for create, show and start (res: GET /node, or NULL). */
 static json_t *
 node_view(const char *name, json_t *res)
@@ -67,6 +83,7 @@ node_view(const char *name, json_t *res)
         "services", list_or_empty(res, "services"), "allowed_outgoing",
         json_is_array(allowed) ? json_incref(allowed) : json_array(), "log", log);
     add_udp_view(view, cfg, res);
+    add_ble_view(view, cfg, res);
     cli_kafka_add_view(view, cfg, res);
     /* Portals and relays (nodemanager_portal.c, nodemanager_relay.c): empty lists when the node
      * is not running. */
@@ -114,10 +131,27 @@ plain_section(strbuf *sb, json_t *view, const char *key, const char *title)
         else if (strcmp(key, "tcp_listeners") == 0 || strcmp(key, "udp_listeners") == 0)
             sb_printf(sb, "    Listening at %s%s\n", cli_str(it, "address"),
                 json_is_true(json_object_get(it, "main")) ? " (main)" : "");
+        else if (strcmp(key, "ble_connections") == 0)
+            sb_printf(sb, "    %s %s (%s) at %s\n", cli_str(it, "direction"), cli_str(it, "peer"),
+                cli_str(it, "state"), cli_str(it, "route"));
         else
             sb_printf(sb, "    %s %s at %s\n", cli_str(it, "mode"), cli_str(it, "peer"),
                 cli_str(it, "route"));
     }
+}
+
+static void
+plain_ble(strbuf *sb, json_t *view)
+{
+    json_t *ble = json_object_get(view, "ble");
+    const char *ctl = json_string_value(json_object_get(view, "ble_controller"));
+    if (!ctl)
+        return;
+    const char *name = json_string_value(json_object_get(view, "ble_listener_name"));
+    sb_printf(sb, "  BLE: controller %s%s%s%s%s\n", ctl, json_is_object(ble) ? ", address " : "",
+        json_is_object(ble) ? cli_str(ble, "address") : "", name ? ", advertising " : "",
+        name ? name : "");
+    plain_section(sb, view, "ble_connections", "BLE connections");
 }
 
 static char *
@@ -141,6 +175,7 @@ plain_view(json_t *view)
     plain_section(&sb, view, "connections", "TCP connections");
     plain_section(&sb, view, "udp_listeners", "UDP listeners");
     plain_section(&sb, view, "udp_connections", "UDP connections");
+    plain_ble(&sb, view);
     plain_section(&sb, view, "services", "Services");
     plain_section(&sb, view, "secure_channel_listeners", "Secure Channel Listeners");
     if (json_is_string(json_object_get(view, "identifier")))
@@ -182,6 +217,9 @@ print_created(const char *name, json_t *report, void *user)
             addr ? addr : "?");
         if (udp)
             sb_printf(&sb, "%s Listening for UDP at %s\n", out_mark_ok(), udp);
+        const char *ble = json_string_value(json_object_get(view, "ble_listener_name"));
+        if (ble)
+            sb_printf(&sb, "%s Advertising %s over BLE\n", out_mark_ok(), ble);
         cli_kafka_created(&sb, view);
         if (c->made_default)
             sb_printf(
@@ -200,6 +238,14 @@ check_address(const char *what, const char *value)
     uint16_t port;
     if (strcmp(what, "--allow-outgoing") == 0 && strcmp(value, "*") == 0)
         return EXIT_OK;
+    /* ble:NAME: a BLE device that messages from other nodes may make this node connect to. */
+    if (strcmp(what, "--allow-outgoing") == 0 && strncmp(value, "ble:", 4) == 0) {
+        size_t n = strlen(value + 4);
+        if (n == 0 || n > OCKAM_BLE_MAX_NAME)
+            return out_error(EXIT_USAGE, "Use ble:NAME with a device name of 1 to 26 bytes.",
+                "Invalid value '%s' for %s.", value, what);
+        return EXIT_OK;
+    }
     if (ockam__host_port_parse(value, host, sizeof host, &port) != OCKAM_OK)
         return out_error(EXIT_USAGE, "Use HOST:PORT, e.g. 127.0.0.1:4000.",
             "Invalid value '%s' for %s.", value, what);
@@ -218,12 +264,38 @@ config_from_args(const char *name, const cli_args *a)
     const char *udp = args_value(a, "udp-listener-address");
     if (cfg && udp)
         json_object_set_new(cfg, "udp_listener_address", json_string(udp));
+    const char *ble = args_value(a, "ble-controller");
+    const char *ble_name = args_value(a, "ble-listener-name");
+    if (cfg && ble)
+        json_object_set_new(cfg, "ble_controller", json_string(ble));
+    if (cfg && ble_name)
+        json_object_set_new(cfg, "ble_listener_name", json_string(ble_name));
     json_t *kafka = cli_kafka_config_from_args(a);
     if (cfg && kafka)
         json_object_set_new(cfg, "kafka", kafka);
     else
         json_decref(kafka);
     return cfg;
+}
+
+static int
+validate_ble(const cli_args *a)
+{
+    const char *ctl = args_value(a, "ble-controller");
+    const char *name = args_value(a, "ble-listener-name");
+    if (name && !ctl)
+        return out_error(EXIT_USAGE, "Example: --ble-controller unix:/tmp/bt-server-le",
+            "--ble-listener-name needs --ble-controller.");
+    if (name && (!name[0] || strlen(name) > OCKAM_BLE_MAX_NAME))
+        return out_error(EXIT_USAGE, NULL,
+            "--ble-listener-name must have 1 to %d bytes (it is advertised).", OCKAM_BLE_MAX_NAME);
+    if (ctl && strncmp(ctl, "unix:", 5) != 0 && strncmp(ctl, "serial:", 7) != 0
+        && strncmp(ctl, "hci-user:", 9) != 0 && strcmp(ctl, "bluez") != 0)
+        return out_error(EXIT_USAGE,
+            "Use unix:PATH (H4 over a Unix socket, e.g. btvirt), serial:/dev/ttyX[:BAUD], "
+            "hci-user:N or bluez (the kernel's L2CAP sockets).",
+            "'%s' is not a BLE controller.", ctl);
+    return EXIT_OK;
 }
 
 static int
@@ -243,6 +315,8 @@ validate_create(const cli_args *a, const char *name)
         if (check_address("--allow-outgoing", list[i]))
             return EXIT_USAGE;
     }
+    if (validate_ble(a))
+        return EXIT_USAGE;
     if (state_node_running(name, NULL)) {
         char *hint
             = xasprintf("Pick another name, or delete it first: ockam node delete %s -y", name);
@@ -577,10 +651,14 @@ static const cli_opt create_opts[] = {
         "Address of the node's TCP listener [default: 127.0.0.1:0, a free port]"},
     {"udp-listener-address", 0, OPT_VALUE, "HOST:PORT",
         "Also listen for UDP at HOST:PORT (port 0: a free port) [default: no UDP listener]"},
+    {"ble-controller", 0, OPT_VALUE, "SPEC",
+        "Attach a BLE controller: unix:PATH, serial:/dev/ttyX[:BAUD], hci-user:N or bluez"},
+    {"ble-listener-name", 0, OPT_VALUE, "NAME",
+        "Advertise NAME over BLE and accept connections (needs --ble-controller)"},
     {"foreground", 'f', OPT_FLAG, NULL, "Run the node in this process until Ctrl+C"},
     {"allow-outgoing", 0, OPT_LIST, "HOST:PORT",
-        "Let messages from other nodes make this node connect to HOST:PORT (repeatable; '*' "
-        "allows any)"},
+        "Let messages from other nodes make this node connect to HOST:PORT, or to the BLE "
+        "device ble:NAME (repeatable; '*' allows any)"},
     {"kafka-bootstrap", 0, OPT_VALUE, "HOST:PORT[,...]",
         "Attach the Kafka transport: the cluster's bootstrap servers"},
     {"kafka-inbox", 0, OPT_VALUE, "TOPIC", "The topic this node consumes (needed with Kafka)"},

@@ -25,6 +25,8 @@ static const cli_group groups[] = {
     {"udp-listener", "Manage the UDP listeners of a node", cli_udp_listener_cmds},
     {"udp-connection", "Manage the UDP connections (fixed peers) of a node",
         cli_udp_connection_cmds},
+    {"ble-connection", "Manage the BLE connections of a node (needs --ble-controller)",
+        cli_ble_connection_cmds},
     {"kafka-transport", "Show the Kafka transport of a node", cli_kafka_transport_cmds},
     {"relay", "Create, list, show and delete relays (reach a node through another)",
         cli_relay_cmds},

@@ -30,8 +30,10 @@ struct noderun {
     json_t *config;
     ockam_node *node;
     ockam__nodemanager *nm;
-    const char **allowed;
+    const char **allowed; /* HOST:PORT and "*": TCP and UDP */
     size_t nallowed;
+    const char **ble_allowed; /* ble:NAME entries without the prefix, and "*" */
+    size_t nble_allowed;
     bool booted; /* saves happen only once booting is over */
 };
 
@@ -138,10 +140,15 @@ load_allowed(struct noderun *r)
     json_t *list = json_object_get(r->config, "allowed_outgoing");
     size_t n = json_array_size(list);
     r->allowed = xmalloc((n ? n : 1) * sizeof *r->allowed);
+    r->ble_allowed = xmalloc((n ? n : 1) * sizeof *r->ble_allowed);
     for (size_t i = 0; i < n; i++) {
         const char *s = json_string_value(json_array_get(list, i));
-        if (s)
+        if (s && strncmp(s, "ble:", 4) == 0)
+            r->ble_allowed[r->nble_allowed++] = s + 4;
+        else if (s)
             r->allowed[r->nallowed++] = s;
+        if (s && strcmp(s, "*") == 0)
+            r->ble_allowed[r->nble_allowed++] = s;
     }
 }
 
@@ -174,6 +181,38 @@ start_transports(struct noderun *r, startup_error *e)
         err = start_udp_transport(r);
     if (err)
         return fail(e, NULL, "Cannot set up the transports: %s.", ockam_strerror(err));
+    return true;
+}
+
+/* Before the node manager, so that the services it starts consume the BLE listener's flow.
+ * The controller must open (its initialisation then runs on the loop). */
+static bool
+start_ble(struct noderun *r, startup_error *e)
+{
+    const char *ctl = json_string_value(json_object_get(r->config, "ble_controller"));
+    if (!ctl)
+        return true;
+    ockam_ble_config cfg = OCKAM_BLE_CONFIG_INIT;
+    cfg.controller = ctl;
+    cfg.listener_name = json_string_value(json_object_get(r->config, "ble_listener_name"));
+    cfg.allowed_outgoing = r->ble_allowed;
+    cfg.allowed_outgoing_count = r->nble_allowed;
+    ockam_err err = ockam_ble_init(r->node, &cfg);
+    if (err)
+        return fail(e,
+            "Check that the controller exists (btvirt -s serves unix:/tmp/bt-server-le).",
+            "Cannot open the BLE controller %s: %s.", ctl,
+            err == OCKAM_ENOTSUP ? "not available here (no Bluetooth in this kernel?)"
+                                 : ockam_strerror(err));
+    /* "ready" means the controller answered its initialisation (a silent one is declared
+     * down after the command timeout), so a wrong SPEC is a startup error, not a log line. */
+    uint64_t until = ockam_node_now_ms(r->node) + cfg.command_timeout_ms * 2u;
+    while (!ockam_ble_ready(r->node) && !ockam_ble_controller_down(r->node)
+        && ockam_node_now_ms(r->node) < until)
+        ockam_node_run_once(r->node);
+    if (!ockam_ble_ready(r->node))
+        return fail(e, "Is it an HCI controller? See the node's log.",
+            "The BLE controller %s did not initialise.", ctl);
     return true;
 }
 
@@ -339,7 +378,7 @@ boot(struct noderun *r, startup_error *e)
         return fail(e, "Delete it and create it again: ockam node delete NAME -y.",
             "The configuration of node %s is missing or corrupt.", r->name);
     load_allowed(r);
-    if (!start_transports(r, e) || !start_kafka(r, e) || !start_api(r, e)
+    if (!start_transports(r, e) || !start_ble(r, e) || !start_kafka(r, e) || !start_api(r, e)
         || !start_main_listener(r, e) || !start_services(r, e) || !start_udp_listeners(r, e)
         || !start_identity(r, e))
         return false;
@@ -404,6 +443,7 @@ cleanup(struct noderun *r, bool remove_pid)
     }
     json_decref(r->config);
     free(r->allowed);
+    free(r->ble_allowed);
 }
 
 int

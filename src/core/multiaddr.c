@@ -30,6 +30,7 @@ static const struct proto protos[] = {
     {OCKAM_MA_SECURE, "secure", KIND_NAME},
     {OCKAM_MA_WORKER, "worker", KIND_NAME},
     {OCKAM_MA_KAFKA, "kafka", KIND_NAME},
+    {OCKAM_MA_BLE, "ble", KIND_NAME},
 };
 
 #define NPROTOS (sizeof protos / sizeof protos[0])
@@ -517,6 +518,8 @@ push_hop(const ockam_multiaddr *ma, size_t *i, ockam_route *out)
         return ockam_route_push_back(out, ockam_addr_of(OCKAM_TRANSPORT_LOCAL, c->bytes, c->len));
     case OCKAM_MA_KAFKA:
         return push_kafka(c, out);
+    case OCKAM_MA_BLE:
+        return ockam_route_push_back(out, ockam_addr_of(OCKAM_TRANSPORT_BLE, c->bytes, c->len));
     case OCKAM_MA_SECURE: /* a channel to create, never a plain hop (a silent downgrade) */
     case OCKAM_MA_NODE:
     case OCKAM_MA_PROJECT:

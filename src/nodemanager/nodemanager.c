@@ -52,6 +52,7 @@ struct ockam__nodemanager {
     struct ockam__nm_tcp *tcp;
     /* UDP listeners and connections, owned by nodemanager_udp.c */
     struct ockam__nm_udp *udp;
+    struct ockam__nm_ble *ble; /* owned by nodemanager_ble.c */
     /* The relay service and relays, owned by nodemanager_relay.c */
     struct ockam__nm_relay *relay;
     /* Inlets and outlets, owned by nodemanager_portal.c */
@@ -306,6 +307,8 @@ service_consume_all(ockam__nodemanager *nm, const char *addr)
     if (!err)
         err = ockam__nm_kafka_consume_all(nm, addr);
     if (!err)
+        err = ockam__nm_ble_consume_all(nm, addr);
+    if (!err)
         err = ockam__nm_secure_consume_all(nm, addr);
     return err;
 }
@@ -417,6 +420,8 @@ ockam__nodemanager_resources(ockam__nodemanager *nm)
         ockam__nm_udp_resources(nm, res);
     if (res)
         ockam__nm_kafka_resources(nm, res);
+    if (res)
+        ockam__nm_ble_resources(nm, res);
     if (res) {
         ockam__nm_relay_resources(nm, res);
         ockam__nm_portal_resources(nm, res);
@@ -534,6 +539,10 @@ static const struct endpoint endpoints[] = {
     {"POST", "/node/udp/connection", ockam__nm_udp_create_conn},
     {"GET", "/node/udp/connection/", ockam__nm_udp_show_conn},
     {"DELETE", "/node/udp/connection/", ockam__nm_udp_delete_conn},
+    {"GET", "/node/ble/connection", ockam__nm_ble_list_conns},
+    {"POST", "/node/ble/connection", ockam__nm_ble_create_conn},
+    {"GET", "/node/ble/connection/", ockam__nm_ble_show_conn},
+    {"DELETE", "/node/ble/connection/", ockam__nm_ble_delete_conn},
     {"GET", "/node/relay", ockam__nm_relay_list},
     {"POST", "/node/relay", ockam__nm_relay_create},
     {"GET", "/node/relay/", ockam__nm_relay_show},
@@ -628,6 +637,7 @@ nm_on_stop(ockam_worker *w, void *user)
     }
     ockam__free(nm->services);
     ockam__nm_udp_free(nm);
+    ockam__nm_ble_free(nm);
     ockam__nm_relay_free(nm);
     ockam__nm_portal_free(nm);
     ockam__nm_secure_free(nm);
@@ -698,6 +708,12 @@ struct ockam__nm_udp **
 ockam__nm_udp_slot(ockam__nodemanager *nm)
 {
     return &nm->udp;
+}
+
+struct ockam__nm_ble **
+ockam__nm_ble_slot(ockam__nodemanager *nm)
+{
+    return &nm->ble;
 }
 
 struct ockam__nm_relay **

@@ -15,6 +15,7 @@
 
 struct ockam__nm_tcp;
 struct ockam__nm_udp;
+struct ockam__nm_ble;
 struct ockam__nm_relay;
 struct ockam__nm_portal;
 
@@ -33,6 +34,7 @@ ockam_node *ockam__nm_node(ockam__nodemanager *nm);
 const char *ockam__nm_name(ockam__nodemanager *nm);
 struct ockam__nm_tcp **ockam__nm_tcp_slot(ockam__nodemanager *nm);
 struct ockam__nm_udp **ockam__nm_udp_slot(ockam__nodemanager *nm);
+struct ockam__nm_ble **ockam__nm_ble_slot(ockam__nodemanager *nm);
 struct ockam__nm_relay **ockam__nm_relay_slot(ockam__nodemanager *nm);
 struct ockam__nm_portal **ockam__nm_portal_slot(ockam__nodemanager *nm);
 /* Make addr a consumer of every flow the public services consume. */
@@ -145,6 +147,24 @@ void ockam__nm_udp_create_conn(
     ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
 void ockam__nm_udp_show_conn(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
 void ockam__nm_udp_delete_conn(
+    ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+
+/* ---- nodemanager_ble.c ------------------------------------------------------------------ */
+
+/* Make the service at addr a consumer of the BLE listener and the operator's BLE links;
+ * nothing when the node has no BLE transport. */
+ockam_err ockam__nm_ble_consume_all(ockam__nodemanager *nm, const char *addr);
+/* Add "ble" ({address, listener_name, ready, controller_down} or null) and
+ * "ble_connections" (link views) to res. */
+void ockam__nm_ble_resources(ockam__nodemanager *nm, json_t *res);
+/* Forget the bookkeeping (the transport closes the links itself). */
+void ockam__nm_ble_free(ockam__nodemanager *nm);
+void ockam__nm_ble_list_conns(
+    ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+void ockam__nm_ble_create_conn(
+    ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+void ockam__nm_ble_show_conn(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+void ockam__nm_ble_delete_conn(
     ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
 
 /* ---- nodemanager_kafka.c ---------------------------------------------------------------- */

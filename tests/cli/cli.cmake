@@ -34,3 +34,10 @@ foreach(suite relay portal secure)
         LABELS cli
         TIMEOUT 900)
 endforeach()
+
+# BLE on BlueZ's controller emulator (btvirt, Debian bluez-test-tools; skipped without it).
+add_test(NAME cli_ble COMMAND ${BATS_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/ble.bats)
+set_tests_properties(cli_ble PROPERTIES
+    ENVIRONMENT "OCKAM_BIN=$<TARGET_FILE:ockam_cli>;BTVIRT_SHIM=$<TARGET_FILE:ockam_btvirt_shim>"
+    LABELS cli
+    TIMEOUT 300)

@@ -21,6 +21,7 @@ static const struct ma_vec ma_vecs[] = {
     {"/dnsaddr/localhost/tcp/65535/secure/api",
         "38 09 6c 6f 63 61 6c 68 6f 73 74 06 ff ff c6 89 06 03 61 70 69"},
     {"/ip4/1.2.3.4/udp/5000", "04 01 02 03 04 91 02 13 88"},
+    {"/ble/b1", "9e bd 07 02 62 31"},
     {"/node/n1", "ce b6 04 02 6e 31"},
     {"/project/default", "de 84 05 07 64 65 66 61 75 6c 74"},
     {"/space/s", "ee d2 05 01 73"},
@@ -101,7 +102,7 @@ test_ma_proto_names(void **state)
         uint32_t code;
     } names[] = {{"ip4", 4}, {"tcp", 6}, {"ip6", 41}, {"dnsaddr", 56}, {"udp", 273},
         {"service", 62526}, {"node", 72526}, {"project", 82526}, {"space", 92526},
-        {"secure", 99526}, {"worker", 102526}};
+        {"secure", 99526}, {"worker", 102526}, {"ble", 122526}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         assert_int_equal(ockam_multiaddr_proto_code(names[i].name), names[i].code);
         assert_string_equal(ockam_multiaddr_proto_name(names[i].code), names[i].name);
@@ -357,6 +358,8 @@ static const struct route_case route_cases[] = {
     {"/dnsaddr/localhost/tcp/4000/worker/w1", OCKAM_OK, "1#localhost:4000 => 0#w1"},
     {"/ip4/1.2.3.4/udp/5000/service/api", OCKAM_OK, "2#1.2.3.4:5000 => 0#api"},
     {"/dnsaddr/relay.example/udp/443", OCKAM_OK, "2#relay.example:443"},
+    {"/ble/b1/service/hop/ip4/127.0.0.1/udp/6000/service/uppercase", OCKAM_OK,
+        "4#b1 => 0#hop => 2#127.0.0.1:6000 => 0#uppercase"},
     {"/service/a/worker/b/service/c", OCKAM_OK, "0#a => 0#b => 0#c"},
     /* A channel is never a plain hop. */
     {"/ip4/1.2.3.4/udp/5000/secure/api", OCKAM_ENOTSUP, NULL},
