@@ -110,14 +110,14 @@ frame_buf(ockam_msg *out, size_t n, struct ockam__chunk **ch)
     return ockam_msg_payload_reserve(out, n);
 }
 
-/* Seal plaintext[0..len) (already at frame + 8) and send the frame on the remote route with
- * the given return route (empty for Payload frames, [encryptor] for Close). Consumes out and
- * the reference to ch. */
+/* Seal the plaintext pieces (the first at frame + 8; len bytes in all) and send the frame on
+ * the remote route with the given return route (empty for Payload frames, [encryptor] for
+ * Close). Consumes out and the reference to ch. */
 static ockam_err
-send_frame(ockam_sc *sc, ockam_msg *out, uint8_t *frame, struct ockam__chunk *ch, size_t len,
-    bool from_encryptor)
+send_frame(ockam_sc *sc, ockam_msg *out, uint8_t *frame, struct ockam__chunk *ch,
+    const ockam_slice *parts, size_t count, size_t len, bool from_encryptor)
 {
-    ockam_err err = ockam__sc_tx_seal(&sc->tx, frame, len);
+    ockam_err err = ockam__sc_tx_seal_gather(&sc->tx, frame, parts, count);
     if (!err && ch)
         ockam__msg_borrow_payload(out, ch, frame, len + OCKAM__SC_OVERHEAD);
     ockam__chunk_unref(ch);
@@ -155,14 +155,27 @@ on_plaintext(ockam_sc *sc, ockam_msg *msg)
     ockam_msg *out = ockam_msg_new();
     uint8_t *frame = out ? frame_buf(out, len + OCKAM__SC_OVERHEAD, &ch) : NULL;
     ockam_err err = frame ? OCKAM_OK : OCKAM_ENOMEM;
-    if (!err)
+    static const uint8_t padding = OCKAM__SC_EMPTY_PADDING;
+    ockam_slice pieces[3] = {{frame + OCKAM__SC_NONCE_LEN, len}};
+    size_t count = 1;
+    if (!err && parts.payload_len >= BIG_FRAME) {
+        /* The payload is encrypted straight from the message: no copy into the plaintext. */
+        ockam_msg_clear_tracing(msg);
+        err = ockam__sc_payload_head(msg, frame + OCKAM__SC_NONCE_LEN, len, &written);
+        OCKAM_ASSERT(err || written + parts.payload_len + 1 == len);
+        pieces[0].len = written;
+        pieces[1] = (ockam_slice) {parts.payload, parts.payload_len};
+        pieces[2] = (ockam_slice) {&padding, 1};
+        count = 3;
+    } else if (!err) {
         err = ockam__sc_payload_encode(&parts, frame + OCKAM__SC_NONCE_LEN, len, &written);
-    ockam_msg_free(msg);
+    }
     if (!err) {
-        err = send_frame(sc, out, frame, ch, len, false);
+        err = send_frame(sc, out, frame, ch, pieces, count, len, false);
         out = NULL;
         ch = NULL;
     }
+    ockam_msg_free(msg);
     ockam__chunk_unref(ch);
     ockam_msg_free(out);
     if (err == OCKAM_ECLOSED) {
@@ -185,7 +198,8 @@ send_close(ockam_sc *sc)
         return;
     }
     ockam__sc_close_encode(frame + OCKAM__SC_NONCE_LEN);
-    (void)send_frame(sc, out, frame, NULL, OCKAM__SC_CLOSE_LEN, true);
+    ockam_slice plain = {frame + OCKAM__SC_NONCE_LEN, OCKAM__SC_CLOSE_LEN};
+    (void)send_frame(sc, out, frame, NULL, &plain, 1, OCKAM__SC_CLOSE_LEN, true);
 }
 
 /* ---- receiving --------------------------------------------------------------------------- */

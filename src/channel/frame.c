@@ -17,6 +17,19 @@ ockam__sc_payload_size(const ockam__msg_parts *m)
 }
 
 ockam_err
+ockam__sc_payload_head(const ockam_msg *msg, uint8_t *out, size_t cap, size_t *written)
+{
+    size_t head = 0;
+    if (cap < sizeof payload_head)
+        return OCKAM_EMSGSIZE;
+    memcpy(out, payload_head, sizeof payload_head);
+    ockam_err err = ockam__cbor_encode_msg_head(
+        msg, out + sizeof payload_head, cap - sizeof payload_head, &head);
+    *written = sizeof payload_head + head;
+    return err;
+}
+
+ockam_err
 ockam__sc_payload_encode(const ockam__msg_parts *m, uint8_t *out, size_t cap, size_t *written)
 {
     ockam__msg_parts p = *m;
@@ -144,6 +157,13 @@ rekey_aead(ockam__aead *a, bool encrypt)
 ockam_err
 ockam__sc_tx_seal(ockam__sc_tx *tx, uint8_t *frame, size_t len)
 {
+    ockam_slice one = {frame + OCKAM__SC_NONCE_LEN, len};
+    return ockam__sc_tx_seal_gather(tx, frame, &one, 1);
+}
+
+ockam_err
+ockam__sc_tx_seal_gather(ockam__sc_tx *tx, uint8_t *frame, const ockam_slice *parts, size_t count)
+{
     uint64_t n = tx->nonce;
     ockam_err err;
     /* 2^64 - 1 is REKEY's nonce: never a frame's. */
@@ -152,8 +172,8 @@ ockam__sc_tx_seal(ockam__sc_tx *tx, uint8_t *frame, size_t len)
     if (n > 0 && n % OCKAM__SC_REKEY_EVERY == 0 && (err = rekey_aead(&tx->aead, true)) != OCKAM_OK)
         return err;
     put_nonce(frame, n);
-    uint8_t *pt = frame + OCKAM__SC_NONCE_LEN;
-    if ((err = ockam__aead_seal(&tx->aead, n, NULL, 0, pt, len, pt)) != OCKAM_OK)
+    uint8_t *ct = frame + OCKAM__SC_NONCE_LEN;
+    if ((err = ockam__aead_seal_gather(&tx->aead, n, NULL, 0, parts, count, ct)) != OCKAM_OK)
         return err;
     tx->nonce = n + 1;
     return OCKAM_OK;

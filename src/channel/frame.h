@@ -39,6 +39,10 @@ size_t ockam__sc_payload_size(const ockam__msg_parts *m);
  * type that cannot go on the wire. m->tracing is ignored (frames carry none). */
 ockam_err ockam__sc_payload_encode(
     const ockam__msg_parts *m, uint8_t *out, size_t cap, size_t *written);
+/* The plaintext of a Payload up to and including the payload's CBOR head (msg must carry no
+ * tracing): the payload bytes and the padding (OCKAM__SC_EMPTY_PADDING) follow. */
+ockam_err ockam__sc_payload_head(const ockam_msg *msg, uint8_t *out, size_t cap, size_t *written);
+#define OCKAM__SC_EMPTY_PADDING 0x40
 /* The Close plaintext (5 bytes). */
 #define OCKAM__SC_CLOSE_LEN 5
 void ockam__sc_close_encode(uint8_t out[OCKAM__SC_CLOSE_LEN]);
@@ -62,6 +66,11 @@ void ockam__sc_tx_fini(ockam__sc_tx *tx);
  * Rekeys first when the nonce starts a new interval. OCKAM_ECLOSED once the nonces are used
  * up (the channel must then be re-created). */
 ockam_err ockam__sc_tx_seal(ockam__sc_tx *tx, uint8_t *frame, size_t len);
+
+/* The same with the plaintext in pieces (parts[0] may start at frame + 8): the frame is still
+ * written contiguously from frame + 8. */
+ockam_err ockam__sc_tx_seal_gather(
+    ockam__sc_tx *tx, uint8_t *frame, const ockam_slice *parts, size_t count);
 
 /* ---- receiving side ----------------------------------------------------------------------- */
 

@@ -43,14 +43,15 @@ ockam__aead_fini(ockam__aead *a)
 }
 
 ockam_err
-ockam__aead_seal(ockam__aead *a, uint64_t n, const uint8_t *ad, size_t ad_len, const uint8_t *in,
-    size_t len, uint8_t *out)
+ockam__aead_seal_gather(ockam__aead *a, uint64_t n, const uint8_t *ad, size_t ad_len,
+    const ockam_slice *in, size_t count, uint8_t *out)
 {
     EVP_CIPHER_CTX *ctx = a->ctx;
     uint8_t iv[12];
     int outl = 0, fin = 0;
+    size_t off = 0;
 
-    if (!a->encrypt || len > INT_MAX || ad_len > INT_MAX)
+    if (!a->encrypt || ad_len > INT_MAX)
         return OCKAM_EINVAL;
     gcm_iv(n, iv);
     /* Only the IV changes per message: the key schedule stays in the context. */
@@ -58,13 +59,28 @@ ockam__aead_seal(ockam__aead *a, uint64_t n, const uint8_t *ad, size_t ad_len, c
         return OCKAM_EPROTO;
     if (ad_len > 0 && EVP_EncryptUpdate(ctx, NULL, &outl, ad, (int)ad_len) != 1)
         return OCKAM_EPROTO;
-    if (len > 0 && EVP_EncryptUpdate(ctx, out, &outl, in, (int)len) != 1)
+    for (size_t i = 0; i < count; i++) {
+        if (in[i].len > INT_MAX)
+            return OCKAM_EINVAL;
+        if (in[i].len == 0)
+            continue;
+        if (EVP_EncryptUpdate(ctx, out + off, &outl, in[i].ptr, (int)in[i].len) != 1)
+            return OCKAM_EPROTO;
+        off += in[i].len; /* GCM is a stream: each update writes exactly its input's size */
+    }
+    if (EVP_EncryptFinal_ex(ctx, out + off, &fin) != 1)
         return OCKAM_EPROTO;
-    if (EVP_EncryptFinal_ex(ctx, out + outl, &fin) != 1)
-        return OCKAM_EPROTO;
-    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, OCKAM__TAG_LEN, out + len) != 1)
+    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, OCKAM__TAG_LEN, out + off) != 1)
         return OCKAM_EPROTO;
     return OCKAM_OK;
+}
+
+ockam_err
+ockam__aead_seal(ockam__aead *a, uint64_t n, const uint8_t *ad, size_t ad_len, const uint8_t *in,
+    size_t len, uint8_t *out)
+{
+    ockam_slice one = {in, len};
+    return ockam__aead_seal_gather(a, n, ad, ad_len, &one, 1, out);
 }
 
 ockam_err

@@ -39,6 +39,10 @@ void ockam__aead_fini(ockam__aead *a);
 /* out[0 .. len + 16) = ciphertext || tag; in and out may be the same buffer. */
 ockam_err ockam__aead_seal(ockam__aead *a, uint64_t n, const uint8_t *ad, size_t ad_len,
     const uint8_t *in, size_t len, uint8_t *out);
+/* The same for a plaintext in pieces (in[0] may be out itself; no other piece may overlap
+ * out): one pass, no copy to gather them first. */
+ockam_err ockam__aead_seal_gather(ockam__aead *a, uint64_t n, const uint8_t *ad, size_t ad_len,
+    const ockam_slice *in, size_t count, uint8_t *out);
 /* in[0 .. len) = ciphertext || tag (len >= 16); out gets len - 16 bytes (may equal in).
  * OCKAM_EAUTH when the tag does not verify (out's contents are then undefined). */
 ockam_err ockam__aead_open(ockam__aead *a, uint64_t n, const uint8_t *ad, size_t ad_len,

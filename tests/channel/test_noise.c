@@ -13,6 +13,7 @@
 #include "support/nodes.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 struct vec {
     const char *prologue;
@@ -344,6 +345,53 @@ test_plaintext(void **state)
     ockam_msg_free(m);
 }
 
+/* A frame sealed from pieces (head, payload, padding) is the frame sealed from the whole
+ * plaintext, and it opens. */
+static void
+test_gather(void **state)
+{
+    enum { PAYLOAD = 40000 };
+    ockam_msg *m = ockam_msg_new();
+    ockam_route_parse(ockam_msg_onward(m), "echo => 1#127.0.0.1:4000");
+    ockam_route_parse(ockam_msg_return(m), "app");
+    uint8_t *p = ockam_msg_payload_reserve(m, PAYLOAD);
+    for (int i = 0; i < PAYLOAD; i++)
+        p[i] = (uint8_t)(i * 13);
+    ockam__msg_parts parts = ockam__msg_parts_of(m);
+    size_t len = ockam__sc_payload_size(&parts), w, head;
+    uint8_t *a = malloc(len + 24), *b = malloc(len + 24), *out = malloc(len);
+    uint8_t key[32] = {5};
+    ockam__sc_tx t1, t2;
+    ockam__sc_rx rx;
+    assert_int_equal(ockam__sc_payload_encode(&parts, a + 8, len, &w), OCKAM_OK);
+    assert_int_equal(ockam__sc_payload_head(m, b + 8, len, &head), OCKAM_OK);
+    assert_int_equal(head + PAYLOAD + 1, len);
+    uint8_t pad = OCKAM__SC_EMPTY_PADDING;
+    ockam_slice pieces[3] = {{b + 8, head}, {p, PAYLOAD}, {&pad, 1}};
+    assert_int_equal(ockam__sc_tx_init(&t1, key), OCKAM_OK);
+    assert_int_equal(ockam__sc_tx_init(&t2, key), OCKAM_OK);
+    assert_int_equal(ockam__sc_tx_seal(&t1, a, len), OCKAM_OK);
+    assert_int_equal(ockam__sc_tx_seal_gather(&t2, b, pieces, 3), OCKAM_OK);
+    assert_memory_equal(a, b, len + 24);
+    assert_int_equal(ockam__sc_rx_init(&rx, key), OCKAM_OK);
+    uint64_t n;
+    size_t ol;
+    assert_int_equal(ockam__sc_rx_open(&rx, b, len + 24, out, &ol, &n), OCKAM_OK);
+    ockam__sc_kind kind;
+    ockam_msg *back = ockam_msg_new();
+    assert_int_equal(ockam__sc_plain_decode(out, ol, &kind, back, NULL), OCKAM_OK);
+    assert_int_equal(ockam_msg_payload(back).len, PAYLOAD);
+    assert_memory_equal(ockam_msg_payload(back).ptr, p, PAYLOAD);
+    ockam__sc_tx_fini(&t1);
+    ockam__sc_tx_fini(&t2);
+    ockam__sc_rx_fini(&rx);
+    ockam_msg_free(back);
+    ockam_msg_free(m);
+    free(a);
+    free(b);
+    free(out);
+}
+
 int
 main(void)
 {
@@ -353,6 +401,7 @@ main(void)
         cmocka_unit_test(test_handshake_tamper),
         cmocka_unit_test(test_rx_window),
         cmocka_unit_test(test_plaintext),
+        cmocka_unit_test(test_gather),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
