@@ -196,11 +196,6 @@ seed_nodes() {
 
 @test "secure-channel create | tcp-inlet create --to -/service/outlet (the route from stdin)" {
     seed_nodes
-    # '-' routes come with Ockam's conventions in the command (docs/cli.md); until they are in
-    # this build, say so rather than fail.
-    if ! echo /service/echo | ockam message send hi --from client_sidecar --to - >/dev/null 2>&1; then
-        skip "'-' routes from standard input are not in this build"
-    fi
     ockam secure-channel create --from /node/client_sidecar \
         --to /node/relay/service/forward_to_server_sidecar/service/api \
         | ockam tcp-inlet create --at /node/client_sidecar --from 127.0.0.1:0 --alias web \
