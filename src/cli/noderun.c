@@ -8,8 +8,8 @@
 #include "cli/state.h"
 #include "cli/util.h"
 #include "nodemanager/nodemanager.h"
-#include "ockam/ockam.h"
 #include "nodemanager/nodemanager_secure.h"
+#include "ockam/ockam.h"
 
 #include <errno.h>
 #include <fcntl.h>
