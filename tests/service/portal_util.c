@@ -138,6 +138,10 @@ on_written(uv_write_t *req, int status)
     free(w);
     if (status < 0 && status != UV_ECANCELED && !c->side.error)
         c->side.error = status;
+    if (status < 0 && status != UV_ECANCELED && c->server) {
+        c->server->totals.error = c->side.error;
+        conn_close(c); /* a server whose peer is gone has nothing left to do */
+    }
     if (!c->closing && status == 0)
         conn_pump(c);
 }
@@ -170,8 +174,9 @@ on_shut(uv_shutdown_t *req, int status)
 {
     struct pu_conn *c = req->data;
     c->handles--;
-    /* A server closes once its last bytes are out (the peer sees them, then EOF). */
-    if (c->server)
+    /* A server closes once its last bytes are out (the peer sees them, then EOF); a replying
+     * server keeps reading what the client sends until its EOF. */
+    if (c->server && (c->mode != PU_REPLY || c->side.eof))
         conn_close(c);
 }
 
@@ -232,13 +237,17 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     c->reading = false;
     if (nread == UV_EOF) {
         c->side.eof = true;
+        if (c->server)
+            c->server->totals.eof = true;
         if (c->server && c->shut)
             conn_close(c);
-        else if (c->server)
+        else if (c->server && c->mode != PU_REPLY)
             conn_shutdown(c); /* echo and sink: FIN after what is queued, then close */
         return;
     }
     c->side.error = (int)nread;
+    if (c->server)
+        c->server->totals.error = (int)nread;
     conn_close(c);
 }
 
@@ -309,7 +318,7 @@ on_accept(uv_stream_t *server, int status)
     c->seed = s->accepted;
     conn_set_rate(c, s->per_tick, s->tick_ms);
     conn_update_reading(c);
-    if (s->mode == PU_SOURCE) {
+    if (s->mode == PU_SOURCE || s->mode == PU_REPLY) {
         c->to_send = s->source_bytes;
         c->shutdown_after = true;
         conn_pump(c);

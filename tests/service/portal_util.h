@@ -26,6 +26,7 @@ enum pu_mode {
     PU_ECHO,   /* write back what is read; close after EOF */
     PU_SINK,   /* read and count; close after EOF */
     PU_SOURCE, /* write source_bytes of the stream (seed = connection number), then close */
+    PU_REPLY,  /* answer at once with source_bytes, half-close, then read to EOF and close */
 };
 
 typedef struct pu_side {
@@ -44,7 +45,8 @@ uint16_t pu_server_port(const pu_server *s);
 void pu_server_set_rate(pu_server *s, size_t per_tick, uint32_t tick_ms);
 size_t pu_server_accepted(const pu_server *s);
 size_t pu_server_open(const pu_server *s);
-/* Totals over every connection (closed ones included). */
+/* Totals over every connection (closed ones included); eof and error: of the last one that
+ * saw either. */
 pu_side pu_server_totals(const pu_server *s);
 /* Stop listening (open connections stay). */
 void pu_server_close(pu_server *s);
