@@ -30,6 +30,9 @@ static void conn_update_reading(ockam_conn *c);
 static void schedule_flush(ockam_conn *c);
 static void schedule_resume(ockam_conn *c);
 static void process_frames(ockam_conn *c);
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+static void on_timer(uv_timer_t *t);
 
 static uint64_t
 hash_text(const char *s)
@@ -320,6 +323,32 @@ log_close(const ockam_conn *c, ockam_err reason, const char *why, uint64_t dropp
         conn_peer_text(c), how, why ? ": " : "", why ? why : "", tail);
 }
 
+/* A closed connection whose FIN is on its way reads until the peer's EOF (bounded by the
+ * close linger) before its socket closes. false if it cannot. */
+static bool
+drain_start(ockam_conn *c)
+{
+    c->reading = false;
+    if (uv_read_start(&c->io->stream, on_alloc, on_read) != 0)
+        return false;
+    c->draining = true;
+    ockam__link_push(&c->st->draining, &c->all);
+    uint32_t linger = c->st->handshake_timeout_ms ? c->st->handshake_timeout_ms : CLOSE_LINGER_MS;
+    uv_timer_start(&c->timer, on_timer, linger, 0);
+    return true;
+}
+
+static void
+drain_end(ockam_conn *c)
+{
+    if (!c->draining)
+        return;
+    c->draining = false;
+    ockam__link_del(&c->all);
+    uv_close(&c->io->handle, io_closed);
+    uv_close((uv_handle_t *)&c->timer, timer_closed);
+}
+
 /* The one way a connection ends. Idempotent. The memory stays valid until the handles have
  * closed, so callers up the stack may still look at c (its state is DEAD). */
 static void
@@ -342,8 +371,10 @@ conn_teardown(ockam_conn *c, ockam_err reason, const char *why)
     c->ndrains = c->capdrains = 0;
     if (c->resolving)
         uv_cancel((uv_req_t *)&c->gai);
-    uv_close(&c->io->handle, io_closed);
-    uv_close((uv_handle_t *)&c->timer, timer_closed);
+    if (!c->shut || !drain_start(c)) {
+        uv_close(&c->io->handle, io_closed);
+        uv_close((uv_handle_t *)&c->timer, timer_closed);
+    }
     if (c->quiet)
         return;
     if (c->outgoing)
@@ -482,10 +513,26 @@ start_write(ockam_conn *c)
 }
 
 static void
+on_close_shutdown(uv_shutdown_t *req, int status)
+{
+    ockam_conn *c = req->data;
+    if (status < 0)
+        drain_end(c); /* the peer is gone already: nothing to wait for */
+    ockam__conn_unref(c);
+}
+
+/* Everything is written: FIN, then the teardown (see `draining` in stream.h). */
+static void
 maybe_finish_close(ockam_conn *c)
 {
-    if (c->state == OCKAM__CONN_CLOSING && !c->writing && conn_queued(c) == 0)
-        conn_teardown(c, OCKAM_OK, NULL);
+    if (c->state != OCKAM__CONN_CLOSING || c->writing || conn_queued(c) != 0)
+        return;
+    c->sreq.data = c;
+    if (!c->peer_closed && uv_shutdown(&c->sreq, &c->io->stream, on_close_shutdown) == 0) {
+        c->shut = true;
+        ockam__conn_ref(c);
+    }
+    conn_teardown(c, OCKAM_OK, NULL);
 }
 
 static void
@@ -823,6 +870,17 @@ static void
 on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     ockam_conn *c = h->data;
+    if (c->draining) {
+        /* Read into the free tail, which nothing borrows; it is never consumed. */
+        if (!rbuf_reserve(c)) {
+            *buf = uv_buf_init(NULL, 0);
+            return;
+        }
+        size_t tail = c->rchunk->cap - c->rlen;
+        *buf = uv_buf_init(
+            (char *)c->rchunk->data + c->rlen, (unsigned)(tail > UINT32_MAX ? UINT32_MAX : tail));
+        return;
+    }
     /* Over its budget for this turn: no buffer, so libuv ends this read (on_read gets
      * UV_ENOBUFS) while the socket stays watched -- cheaper than stopping and restarting
      * the watcher every turn. */
@@ -971,6 +1029,11 @@ static void
 on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     ockam_conn *c = s->data;
+    if (c->draining) {
+        if (nread < 0)
+            drain_end(c); /* the peer's EOF (or it is gone): nothing is left unread */
+        return;
+    }
     if (nread > 0) {
         c->rlen += (size_t)nread;
         c->stats.bytes_in += (uint64_t)nread;
@@ -999,6 +1062,8 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 static void
 conn_update_reading(ockam_conn *c)
 {
+    if (c->draining)
+        return;
     /* A budget stop keeps the socket watched (see on_alloc); pauses really stop reading. */
     bool want = c->state == OCKAM__CONN_OPEN && c->pausers == 0 && !c->peer_closed;
     if (want == c->reading)
@@ -1068,6 +1133,10 @@ on_timer(uv_timer_t *t)
 {
     ockam_conn *c = t->data;
     char why[80];
+    if (c->draining) {
+        drain_end(c); /* the peer did not close in time: close anyway */
+        return;
+    }
     switch (c->state) {
     case OCKAM__CONN_CLOSING:
         conn_teardown(c, OCKAM_OK, "queued frames not flushed in time");
@@ -1385,6 +1454,7 @@ ockam__stream_init(struct ockam__stream *st, ockam_node *node,
     if (err)
         return err;
     ockam__link_init(&st->conns);
+    ockam__link_init(&st->draining);
     ockam__link_init(&st->listeners);
     ockam__link_init(&st->flush_q);
     ockam__link_init(&st->resume_q);
@@ -1409,6 +1479,8 @@ ockam__stream_shutdown(struct ockam__stream *st)
         ockam_listener_close(OCKAM__CONTAINER_OF(st->listeners.next, ockam_listener, link));
     while (!ockam__link_empty(&st->conns))
         conn_teardown(OCKAM__CONTAINER_OF(st->conns.next, ockam_conn, all), OCKAM_OK, NULL);
+    while (!ockam__link_empty(&st->draining))
+        drain_end(OCKAM__CONTAINER_OF(st->draining.next, ockam_conn, all));
     uv_close((uv_handle_t *)&st->flusher, NULL);
     uv_close((uv_handle_t *)&st->resumer, NULL);
     uv_close((uv_handle_t *)&st->turns, NULL);
