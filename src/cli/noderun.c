@@ -304,8 +304,8 @@ start_services(struct noderun *r, startup_error *e)
 }
 
 /* The UDP listener given with --udp-listener-address must come up, like the TCP one: the
- * user asked for that address. Extra UDP listeners saved by an earlier run are logged when
- * they cannot come back. */
+ * user asked for that address. Extra UDP listeners and the UDP connections saved by an
+ * earlier run are logged when they cannot come back. */
 static bool
 start_udp_listeners(struct noderun *r, startup_error *e)
 {
@@ -325,6 +325,14 @@ start_udp_listeners(struct noderun *r, startup_error *e)
         err = a ? ockam__nodemanager_udp_listen(r->nm, a, false, NULL) : OCKAM_EINVAL;
         if (err)
             fprintf(stderr, "ockam: cannot restore the UDP listener %s: %s\n", a ? a : "?",
+                ockam_strerror(err));
+    }
+    json_t *conns = json_object_get(r->config, "udp_connections");
+    for (size_t i = 0; i < json_array_size(conns); i++) {
+        const char *to = json_string_value(json_array_get(conns, i));
+        err = to ? ockam__nodemanager_udp_connect(r->nm, to, NULL) : OCKAM_EINVAL;
+        if (err)
+            fprintf(stderr, "ockam: cannot restore the UDP connection to %s: %s\n", to ? to : "?",
                 ockam_strerror(err));
     }
     return true;
