@@ -42,6 +42,37 @@ load helpers
     [ "$(cat "$dir/pid")" = "$(ockam node show n1 --output json | jq -r .pid)" ]
 }
 
+@test "a deep OCKAM_HOME (api.sock path longer than a socket address holds) works" {
+    root=$OCKAM_HOME
+    deep="$root/$(printf 'd%.0s' {1..60})/$(printf 'e%.0s' {1..40})"
+    mkdir -p "$deep"
+    OCKAM_HOME=$deep
+    teardown_after_nodes() { rm -rf "$root"; }
+    [ "${#OCKAM_HOME}" -ge 120 ]
+    [ "${#OCKAM_HOME}" -lt 4000 ]
+    sock="$OCKAM_HOME/nodes/n1/api.sock"
+    run ockam node create n1
+    assert_success
+    [ "${#sock}" -gt 107 ]
+    [ -S "$sock" ]
+    assert_equal "$(stat -c %a "$OCKAM_HOME/nodes/n1")" "700"
+    assert_equal "$(stat -c %a "$sock")" "600"
+    run ockam message send hello --to /node/n1/service/uppercase
+    assert_success
+    assert_output "HELLO"
+    run ockam node show n1 --output json
+    assert_success
+    run ockam node stop n1
+    assert_success
+    run ockam node start n1
+    assert_success
+    run ockam message send again --to /node/n1/service/echo
+    assert_output "again"
+    run ockam node delete n1 -y
+    assert_success
+    [ ! -e "$sock" ]
+}
+
 @test "two nodes with the same name are refused" {
     ockam node create n1
     run ockam node create n1
