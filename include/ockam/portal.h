@@ -25,9 +25,9 @@
  *    the peer shuts down its socket's write side (FIN) once it has written everything, and
  *    keeps reading. The second EOF sends Disconnect. So a client that half-closes after its
  *    request, or a server that answers early and then reads the rest, works as directly.
- *  - a peer that never said Hello (Ockam's own): EOF sends Disconnect. Payloads that still
- *    come are written until none came for 300 ms, and then the socket is reset rather than
- *    closed (the peer may have dropped more).
+ *  - a peer that never said Hello (Ockam's own): EOF sends Disconnect, which ends the other
+ *    direction too: Payloads that still come are written until none came for 300 ms, then
+ *    the socket is reset, never closed with a FIN (the peer's application had not ended).
  *  - a side that gets Disconnect writes what it still holds for its socket, then FIN, then
  *    reads until EOF (closing with unread bytes would make the kernel reset the connection and
  *    drop what is still unsent). Bytes read after the peer left are lost: the socket is then

@@ -13,8 +13,9 @@
  *  - the socket closes once both directions are done. Closing a socket that still has unread
  *    bytes makes the kernel reset it and throw away what it has not sent yet, so after the FIN
  *    we keep reading (and discard) until EOF. When bytes were lost (read after the peer left,
- *    or Payloads that came after we told a peer without half-close that we were done), the
- *    application must not mistake the end for a clean one: the socket is reset, but only once
+ *    or the peer's direction cut short because a peer without half-close only knows
+ *    Disconnect), the application must not mistake the end for a clean one: the socket is
+ *    reset (with no FIN before it when the lost bytes were ours to write), but only once
  *    everything we wrote has been acknowledged (what a reset cannot take back any more).
  * The half-close messages are an extension peers without it ignore: docs/wire.md, portals
  * (half-close). */
@@ -504,9 +505,13 @@ end_our_direction(struct ockam__portal_conn *pc, uint64_t now)
     }
     if (!pc->hc_known && now < pc->hello_until)
         return pc->hello_until; /* the peer's Hello may still be on its way */
-    /* A peer without half-close: Disconnect is the only end it knows. Payloads it sent before
-     * it got it are still written, until none came for QUIET_MS. */
+    /* A peer without half-close: Disconnect is the only end it knows, and it ends the other
+     * direction too, which has not ended (the peer would have sent Disconnect): whatever the
+     * peer's application still had to send is lost, so our application gets a reset, never a
+     * FIN. Payloads the peer sent before it got Disconnect are still written first, until
+     * none came for QUIET_MS (and none is held back by our own backpressure). */
     send_disconnect(pc);
+    pc->wcut = true;
     pc->quiet_until = now + QUIET_MS;
     closing_starts(pc);
     return pc->quiet_until;
@@ -516,7 +521,9 @@ end_our_direction(struct ockam__portal_conn *pc, uint64_t now)
 static bool
 peer_direction_done(const struct ockam__portal_conn *pc, uint64_t now)
 {
-    return pc->peer_gone || pc->peer_fin || (pc->disconnect_sent && now >= pc->quiet_until);
+    bool holding = pc->holding_conn || pc->holding_local;
+    return pc->peer_gone || pc->peer_fin
+        || (pc->disconnect_sent && now >= pc->quiet_until && !holding);
 }
 
 static uint64_t
@@ -540,8 +547,8 @@ pc_progress(struct ockam__portal_conn *pc)
         return;
     }
     bool peer_done = peer_direction_done(pc, now);
-    if (!peer_done && pc->disconnect_sent)
-        wake = earliest(wake, pc->quiet_until);
+    if (!peer_done && pc->disconnect_sent && now < pc->quiet_until)
+        wake = earliest(wake, pc->quiet_until); /* (while held back: on_write comes back) */
     /* A FIN says "that was all": never after a loss in that direction (the application would
      * take the reset that follows for a clean end once it has read the FIN). */
     if (peer_done && !pc->shut && !pc->wcut && pc->wpending == 0)
@@ -788,12 +795,8 @@ on_payload(struct ockam__portal_conn *pc, ockam_msg *msg)
         pc_progress(pc);
         return;
     }
-    if (pc->disconnect_sent) {
-        /* Sent before our Disconnect reached the peer: written, but the peer may have had more
-         * that it now drops, so the end is a reset. Wait a little more for the next one. */
-        pc->wcut = true;
+    if (pc->disconnect_sent) /* sent before our Disconnect reached the peer: wait for more */
         pc->quiet_until = uv_now(pc_loop(pc)) + QUIET_MS;
-    }
     write_bytes(pc, msg, data.ptr, data.len);
 }
 
