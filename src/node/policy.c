@@ -2,6 +2,10 @@
  * outgoing allow-list and sender adoption. The rules and why they are so: node/policy.h. */
 #include "node/policy.h"
 
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <strings.h>
+
 #define POLICY_MAX_TRACKED 4096u /* registrations a flow removes when it ends */
 
 /* ---- state ---------------------------------------------------------------------------- */
@@ -164,6 +168,7 @@ ockam__policy_outgoing_listed(ockam_node *n, uint8_t type, const void *dest, siz
     const struct ockam__policy *p = ockam__node_policy(n);
     /* Linear: lists are short, and only messages from other nodes opening something new are
      * checked. */
+    bool endpoints = type == OCKAM_TRANSPORT_TCP || type == OCKAM_TRANSPORT_UDP;
     for (size_t i = 0; i < p->nallow; i++) {
         const struct ockam__allow_entry *e = &p->allow[i];
         if (e->type != type)
@@ -171,6 +176,70 @@ ockam__policy_outgoing_listed(ockam_node *n, uint8_t type, const void *dest, siz
         if ((e->len == 1 && e->text[0] == '*')
             || (e->len == len && memcmp(e->text, dest, len) == 0))
             return true;
+        if (endpoints && ockam__endpoint_same(e->text, e->len, dest, len))
+            return true;
+    }
+    return false;
+}
+
+/* ---- endpoints ------------------------------------------------------------------------ */
+
+size_t
+ockam__endpoint_canon(const void *text, size_t len, char out[2][OCKAM__ENDPOINT_MAX])
+{
+    char host[OCKAM__ENDPOINT_MAX];
+    const char *t = text;
+    const char *colon = len ? memrchr(t, ':', len) : NULL;
+    size_t hlen = colon ? (size_t)(colon - t) : 0, plen = colon ? len - hlen - 1 : 0;
+    if (!colon || hlen == 0 || plen == 0 || plen > 5)
+        return 0;
+    unsigned long port = 0;
+    for (size_t i = 0; i < plen; i++) {
+        if (colon[1 + i] < '0' || colon[1 + i] > '9')
+            return 0;
+        port = port * 10 + (unsigned long)(colon[1 + i] - '0');
+    }
+    if (port > 65535)
+        return 0;
+    bool bracketed = t[0] == '[' && hlen >= 3 && t[hlen - 1] == ']';
+    const char *h = bracketed ? t + 1 : t;
+    size_t n = bracketed ? hlen - 2 : hlen;
+    if (n >= sizeof host)
+        return 0;
+    memcpy(host, h, n);
+    host[n] = '\0';
+    if (!bracketed && strcasecmp(host, "localhost") == 0) {
+        snprintf(out[0], OCKAM__ENDPOINT_MAX, "127.0.0.1:%lu", port);
+        snprintf(out[1], OCKAM__ENDPOINT_MAX, "[::1]:%lu", port);
+        return 2;
+    }
+    unsigned char bin[16];
+    char norm[INET6_ADDRSTRLEN];
+    if (!bracketed && inet_pton(AF_INET, host, bin) == 1) {
+        inet_ntop(AF_INET, bin, norm, sizeof norm);
+        snprintf(out[0], OCKAM__ENDPOINT_MAX, "%s:%lu", norm, port);
+        return 1;
+    }
+    if (bracketed && inet_pton(AF_INET6, host, bin) == 1) {
+        inet_ntop(AF_INET6, bin, norm, sizeof norm);
+        snprintf(out[0], OCKAM__ENDPOINT_MAX, "[%s]:%lu", norm, port);
+        return 1;
+    }
+    return 0;
+}
+
+bool
+ockam__endpoint_same(const void *a, size_t alen, const void *b, size_t blen)
+{
+    char ca[2][OCKAM__ENDPOINT_MAX], cb[2][OCKAM__ENDPOINT_MAX];
+    if (alen == blen && memcmp(a, b, alen) == 0)
+        return true;
+    size_t na = ockam__endpoint_canon(a, alen, ca), nb = ockam__endpoint_canon(b, blen, cb);
+    for (size_t i = 0; i < na; i++) {
+        for (size_t j = 0; j < nb; j++) {
+            if (strcmp(ca[i], cb[j]) == 0)
+                return true;
+        }
     }
     return false;
 }

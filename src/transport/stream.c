@@ -121,6 +121,7 @@ conn_free(ockam_conn *c)
     ockam__free(c->drains);
     ockam__policy_flow_fini(&c->flow);
     ockam__free(c->peer);
+    ockam__free(c->canon);
     if (c->ai_list)
         uv_freeaddrinfo(c->ai_list);
     ockam__free(c);
@@ -290,6 +291,8 @@ conn_unlink(ockam_conn *c)
     ockam__cmap_del(&st->by_flow, ockam__hash_u64(c->flow.id), c);
     if (c->outgoing)
         ockam__cmap_del(&st->by_peer, c->peer_hash, c);
+    if (c->outgoing && c->canon && strcmp(c->canon, c->peer) != 0)
+        ockam__cmap_del(&st->by_peer, c->canon_hash, c);
     if (st->recent == c)
         st->recent = NULL;
 }
@@ -1209,6 +1212,24 @@ conn_setup(ockam_conn *c)
     return OCKAM_OK;
 }
 
+/* Record the endpoint an outgoing connection goes to (see `canon` in stream.h). */
+static ockam_err
+set_canon(ockam_conn *c, const char *canon)
+{
+    c->canon = ockam__strdup(canon);
+    if (!c->canon)
+        return OCKAM_ENOMEM;
+    c->canon_hash = hash_text(canon);
+    if (strcmp(canon, c->peer) == 0)
+        return OCKAM_OK;
+    ockam_err err = ockam__cmap_put(&c->st->by_peer, c->canon_hash, c);
+    if (err) {
+        ockam__free(c->canon);
+        c->canon = NULL;
+    }
+    return err;
+}
+
 ockam_conn *
 ockam__conn_new_outgoing(
     struct ockam__stream *st, const char *peer, ockam_wire_profile profile, ockam_err *err)
@@ -1225,6 +1246,10 @@ ockam__conn_new_outgoing(
         c->peer_hash = hash_text(peer);
         *err = conn_setup(c);
     }
+    char canon[2][OCKAM__ENDPOINT_MAX];
+    if (!*err && st->kind->type == OCKAM_TRANSPORT_TCP
+        && ockam__endpoint_canon(peer, c->peer_len, canon) == 1)
+        *err = set_canon(c, canon[0]);
     if (*err) {
         conn_discard(c);
         return NULL;
@@ -1235,6 +1260,13 @@ ockam__conn_new_outgoing(
 static void
 conn_open(ockam_conn *c)
 {
+    /* A name (or localhost) is known to be an endpoint once connected: file it there too. */
+    if (c->outgoing && !c->canon && c->st->kind->type == OCKAM_TRANSPORT_TCP) {
+        char *reached = c->st->kind->peer_name(c, NULL);
+        if (reached && strcmp(reached, "unknown") != 0)
+            (void)set_canon(c, reached); /* without it, only the same text finds it */
+        ockam__free(reached);
+    }
     c->state = OCKAM__CONN_OPEN;
     if (c->st->kind->tune)
         c->st->kind->tune(c);
@@ -1328,6 +1360,28 @@ reusable_for(const struct ockam__stream *st, const ockam_conn *c, const uint8_t 
         && ockam__bytes_eq(c->peer, c->peer_len, ockam_addr_of(0, peer, len));
 }
 
+/* A TCP connection is reused for any spelling of the endpoint it goes to (the rule is
+ * ockam__endpoint_canon's: address literals in normal form, localhost for both loopback
+ * addresses, other names as written until connected): "localhost:4000" and
+ * "127.0.0.1:4000" share one connection. */
+static ockam_conn *
+find_by_endpoint(struct ockam__stream *st, const uint8_t *peer, size_t len)
+{
+    char canon[2][OCKAM__ENDPOINT_MAX];
+    size_t n = st->kind->type == OCKAM_TRANSPORT_TCP ? ockam__endpoint_canon(peer, len, canon) : 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t h = hash_text(canon[i]);
+        for (struct ockam__hent *e = ockam__cmap_chain(&st->by_peer, h); e; e = e->next) {
+            ockam_conn *c = e->conn;
+            if (e->hash == h && c->canon && strcmp(c->canon, canon[i]) == 0
+                && c->profile == st->default_profile && !c->close_requested
+                && c->state <= OCKAM__CONN_OPEN)
+                return c;
+        }
+    }
+    return NULL;
+}
+
 /* peer: len bytes without NUL (the address as it appears in the route). The connection used
  * last is tried first: a stream of messages to one peer then needs no hashing. */
 static ockam_conn *
@@ -1340,7 +1394,7 @@ find_reusable(struct ockam__stream *st, const uint8_t *peer, size_t len)
         if (e->hash == h && reusable_for(st, e->conn, peer, len))
             return st->recent = e->conn;
     }
-    return NULL;
+    return find_by_endpoint(st, peer, len);
 }
 
 static ockam_err

@@ -145,6 +145,7 @@ struct ockam_conn {
     uv_connect_t creq;
     uv_getaddrinfo_t gai;
     struct addrinfo *ai_list, *ai_next; /* TCP: resolved addresses still to try */
+    bool loopback6_next;                /* TCP: localhost, [::1] is still to try */
     int refs; /* open handles and pending requests; freed at zero once dead */
     enum ockam__conn_state state;
     bool outgoing, reading, handshaken, writing, in_flush, in_resume, budget_stop;
@@ -164,6 +165,11 @@ struct ockam_conn {
     char *peer;
     size_t peer_len; /* strlen(peer), for the per-message lookup */
     uint64_t peer_hash;
+    /* TCP: the endpoint it goes to (ockam__endpoint_canon): the normal form of an address
+     * literal at once, the address reached for a name once connected; NULL until known. Filed
+     * in by_peer under this text too when it differs from peer (lazy reuse across spellings). */
+    char *canon;
+    uint64_t canon_hash;
     ockam__framer framer;
     struct ockam__chunk *rchunk; /* read buffer (NULL when idle); messages may borrow from it */
     size_t rlen, rneed;

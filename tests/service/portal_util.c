@@ -139,8 +139,10 @@ on_written(uv_write_t *req, int status)
     if (status < 0 && status != UV_ECANCELED && !c->side.error)
         c->side.error = status;
     if (status < 0 && status != UV_ECANCELED && c->server) {
+        /* Nothing more is written; what the peer sent before is still read, to its end. */
         c->server->totals.error = c->side.error;
-        conn_close(c); /* a server whose peer is gone has nothing left to do */
+        if (c->side.eof)
+            conn_close(c);
     }
     if (!c->closing && status == 0)
         conn_pump(c);
@@ -239,7 +241,7 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         c->side.eof = true;
         if (c->server)
             c->server->totals.eof = true;
-        if (c->server && c->shut)
+        if (c->server && (c->shut || c->side.error))
             conn_close(c);
         else if (c->server && c->mode != PU_REPLY)
             conn_shutdown(c); /* echo and sink: FIN after what is queued, then close */
