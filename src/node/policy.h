@@ -80,9 +80,10 @@ ockam_err ockam__policy_open_sender(ockam_node *node, const char *address);
 /* ---- rule 4: outgoing allow-list ------------------------------------------------------ */
 
 /* Replace the allow-list of transport `type` (1..127) with list[0..count): destination texts
- * as the transport compares them (TCP/UDP "host:port" exactly as in the route, a UDS path, a
- * Kafka topic), or "*". Copied. OCKAM_EINVAL (a NULL entry, or list NULL with count > 0),
- * OCKAM_ENOMEM; on error the previous list stays. A transport calls it from its init. */
+ * as the transport compares them (TCP/UDP "host:port", compared as endpoints: see
+ * ockam__endpoint_canon; a UDS path, a Kafka topic), or "*". Copied. OCKAM_EINVAL (a NULL entry, or
+ * list NULL with count > 0), OCKAM_ENOMEM; on error the previous list stays. A transport calls it
+ * from its init. */
 ockam_err ockam__policy_set_outgoing(
     ockam_node *node, uint8_t type, const char *const *list, size_t count);
 

@@ -23,8 +23,10 @@
 #include "service/portal_internal.h"
 
 #include <stdio.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #define YIELD_BYTES (256u * 1024u) /* read at most this much per socket per loop turn */
 /* One read takes up to this much (split into Payloads of at most 48 KiB): fewer syscalls. */
@@ -46,8 +48,10 @@ struct ockam__portal_conn {
     uv_tcp_t sock;
     uv_timer_t timer; /* Pong wait / connect timeout, close timeout, linger */
     uv_idle_t yield;  /* restarts reading on the next loop turn */
-    uv_connect_t creq;
     uv_getaddrinfo_t gai;
+    struct pc_attempt *attempt;       /* outlet: the connect in progress */
+    struct sockaddr_storage addrs[8]; /* outlet: the target's addresses, tried in turn */
+    size_t naddrs, next_addr;
     uv_shutdown_t sreq;
     int refs;
     bool sock_open, listed;
@@ -84,6 +88,7 @@ struct pc_write {
 
 static void pc_abort(struct ockam__portal_conn *pc, bool disconnect, const char *why);
 static void pc_update_reading(struct ockam__portal_conn *pc);
+static void attempt_end(struct ockam__portal_conn *pc);
 
 /* ---- lifetime ------------------------------------------------------------------------ */
 
@@ -131,7 +136,7 @@ pc_new(struct ockam__portal_owner *owner)
     uv_timer_init(pc_loop(pc), &pc->timer);
     uv_idle_init(pc_loop(pc), &pc->yield);
     pc->sock.data = pc->timer.data = pc->yield.data = pc;
-    pc->creq.data = pc->gai.data = pc->sreq.data = pc;
+    pc->gai.data = pc->sreq.data = pc;
     pc->refs = 3; /* the three handles */
     pc->sock_open = true;
     ockam__link_push_front(&owner->conns, &pc->link);
@@ -408,6 +413,7 @@ sock_close(struct ockam__portal_conn *pc)
     pc->reading = false;
     if (pc->resolving)
         uv_cancel((uv_req_t *)&pc->gai);
+    attempt_end(pc);
     close_handle((uv_handle_t *)&pc->sock);
 }
 
@@ -966,49 +972,105 @@ connect_failed(struct ockam__portal_conn *pc, const char *target, const char *wh
     pc_abort(pc, true, why);
 }
 
+/* The target's addresses are tried in turn, as curl does (a name may resolve to an address
+ * nothing listens on, e.g. localhost's 127.0.0.1 for a target on [::1]). Each attempt uses
+ * its own socket, since the next address may be of the other family; the one that connects
+ * becomes the connection's (its descriptor moves into pc->sock). */
+struct pc_attempt {
+    uv_tcp_t tcp;
+    uv_connect_t req;
+    struct ockam__portal_conn *pc;
+};
+
 static void
-on_connect(uv_connect_t *req, int status)
+attempt_closed(uv_handle_t *h)
 {
-    struct ockam__portal_conn *pc = req->data;
-    if (pc->state == PC_HANDSHAKE) {
-        if (status < 0) {
-            connect_failed(pc, pc->owner->target, uv_strerror(status));
-        } else {
-            uv_timer_stop(&pc->timer);
-            uv_tcp_nodelay(&pc->sock, 1);
-            pc->state = PC_OPEN;
-            ockam_err err = send_variant(pc, pc->peer, OCKAM__PORTAL_PONG);
-            if (err) {
-                pc_abort(pc, false, "cannot answer Pong");
-            } else {
-                send_hello(pc);
-                pc_update_reading(pc);
-            }
-        }
-    }
+    struct pc_attempt *a = h->data;
+    struct ockam__portal_conn *pc = a->pc;
+    ockam__free(a);
     pc_unref(pc);
 }
 
 static void
-start_connect(struct ockam__portal_conn *pc, const struct sockaddr *sa)
+attempt_end(struct ockam__portal_conn *pc)
 {
-    int rc = uv_tcp_connect(&pc->creq, &pc->sock, sa, on_connect);
+    struct pc_attempt *a = pc->attempt;
+    pc->attempt = NULL;
+    if (a && !uv_is_closing((uv_handle_t *)&a->tcp))
+        uv_close((uv_handle_t *)&a->tcp, attempt_closed);
+}
+
+static void try_address(struct ockam__portal_conn *pc, int last);
+
+static void
+connected(struct ockam__portal_conn *pc, uv_tcp_t *tcp)
+{
+    uv_os_fd_t fd;
+    int rc = uv_fileno((uv_handle_t *)tcp, &fd);
+    int own = rc == 0 ? dup(fd) : -1;
+    rc = own >= 0 ? uv_tcp_open(&pc->sock, own) : UV_EMFILE;
     if (rc) {
+        if (own >= 0)
+            close(own);
         connect_failed(pc, pc->owner->target, uv_strerror(rc));
         return;
     }
-    pc->refs++;
+    uv_timer_stop(&pc->timer);
+    uv_tcp_nodelay(&pc->sock, 1);
+    pc->state = PC_OPEN;
+    ockam_err err = send_variant(pc, pc->peer, OCKAM__PORTAL_PONG);
+    if (err) {
+        pc_abort(pc, false, "cannot answer Pong");
+        return;
+    }
+    send_hello(pc);
+    pc_update_reading(pc);
 }
 
-/* Prefer IPv4 (a "localhost" target usually listens there), else the first answer. */
-static const struct addrinfo *
-pick_addr(const struct addrinfo *ai)
+static void
+on_connect(uv_connect_t *req, int status)
 {
-    for (const struct addrinfo *p = ai; p; p = p->ai_next) {
-        if (p->ai_family == AF_INET)
-            return p;
+    struct pc_attempt *a = req->data;
+    struct ockam__portal_conn *pc = a->pc;
+    if (pc->attempt != a || pc->state != PC_HANDSHAKE)
+        return; /* given up (timeout, stop): attempt_end closes it */
+    if (status < 0) {
+        attempt_end(pc);
+        try_address(pc, status);
+        return;
     }
-    return ai;
+    connected(pc, &a->tcp);
+    attempt_end(pc);
+}
+
+static void
+try_address(struct ockam__portal_conn *pc, int last)
+{
+    while (pc->next_addr < pc->naddrs) {
+        const struct sockaddr *sa = (const struct sockaddr *)&pc->addrs[pc->next_addr++];
+        struct pc_attempt *a = ockam__zalloc(sizeof *a);
+        if (!a) {
+            last = UV_ENOMEM;
+            break;
+        }
+        a->pc = pc;
+        a->tcp.data = a->req.data = a;
+        uv_tcp_init(pc_loop(pc), &a->tcp);
+        pc->refs++; /* the attempt's, until its handle has closed */
+        pc->attempt = a;
+        last = uv_tcp_connect(&a->req, &a->tcp, sa, on_connect);
+        if (last == 0)
+            return;
+        attempt_end(pc);
+    }
+    connect_failed(pc, pc->owner->target, uv_strerror(last));
+}
+
+static void
+add_addr(struct ockam__portal_conn *pc, const struct sockaddr *sa, size_t len)
+{
+    if (pc->naddrs < sizeof pc->addrs / sizeof pc->addrs[0] && len <= sizeof pc->addrs[0])
+        memcpy(&pc->addrs[pc->naddrs++], sa, len);
 }
 
 static void
@@ -1017,10 +1079,12 @@ on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
     struct ockam__portal_conn *pc = req->data;
     pc->resolving = false;
     if (pc->state == PC_HANDSHAKE) {
-        if (status < 0 || !ai)
+        for (const struct addrinfo *p = ai; status >= 0 && p; p = p->ai_next)
+            add_addr(pc, p->ai_addr, p->ai_addrlen);
+        if (pc->naddrs == 0)
             connect_failed(pc, pc->owner->target, uv_strerror(status < 0 ? status : UV_EAI_NONAME));
         else
-            start_connect(pc, pick_addr(ai)->ai_addr);
+            try_address(pc, UV_ECONNREFUSED);
     }
     uv_freeaddrinfo(ai);
     pc_unref(pc);
@@ -1046,8 +1110,20 @@ resolve_and_connect(struct ockam__portal_conn *pc, const char *target)
         return;
     }
     uv_timer_start(&pc->timer, connect_timeout, pc->owner->timeout_ms, 0);
+    /* localhost names both loopback addresses (RFC 6761), without asking DNS. */
+    if (strcasecmp(host, "localhost") == 0) {
+        struct sockaddr_in v4;
+        struct sockaddr_in6 v6;
+        uv_ip4_addr("127.0.0.1", port, &v4);
+        uv_ip6_addr("::1", port, &v6);
+        add_addr(pc, (const struct sockaddr *)&v4, sizeof v4);
+        add_addr(pc, (const struct sockaddr *)&v6, sizeof v6);
+        try_address(pc, UV_ECONNREFUSED);
+        return;
+    }
     if (ockam__portal_numeric_addr(host, port, &ss)) {
-        start_connect(pc, (const struct sockaddr *)&ss);
+        add_addr(pc, (const struct sockaddr *)&ss, sizeof ss);
+        try_address(pc, UV_ECONNREFUSED);
         return;
     }
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM};

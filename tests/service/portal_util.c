@@ -330,10 +330,19 @@ on_accept(uv_stream_t *server, int status)
 pu_server *
 pu_server_start(uv_loop_t *loop, enum pu_mode mode, uint64_t source_bytes)
 {
+    return pu_server_start_at(loop, mode, source_bytes, false);
+}
+
+pu_server *
+pu_server_start_at(uv_loop_t *loop, enum pu_mode mode, uint64_t source_bytes, bool ipv6)
+{
     pu_server *s = calloc(1, sizeof *s);
     assert_non_null(s);
-    struct sockaddr_in sa;
-    uv_ip4_addr("127.0.0.1", 0, &sa);
+    struct sockaddr_storage sa;
+    if (ipv6)
+        uv_ip6_addr("::1", 0, (struct sockaddr_in6 *)&sa);
+    else
+        uv_ip4_addr("127.0.0.1", 0, (struct sockaddr_in *)&sa);
     uv_tcp_init(loop, &s->tcp);
     s->tcp.data = s;
     s->mode = mode;
@@ -349,10 +358,12 @@ pu_server_start(uv_loop_t *loop, enum pu_mode mode, uint64_t source_bytes)
 uint16_t
 pu_server_port(const pu_server *s)
 {
-    struct sockaddr_in sa;
+    struct sockaddr_storage sa;
     int len = sizeof sa;
     assert_int_equal(uv_tcp_getsockname(&s->tcp, (struct sockaddr *)&sa, &len), 0);
-    return ntohs(sa.sin_port);
+    if (sa.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&sa)->sin6_port);
+    return ntohs(((struct sockaddr_in *)&sa)->sin_port);
 }
 
 void

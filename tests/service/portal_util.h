@@ -40,6 +40,8 @@ typedef struct pu_side {
 typedef struct pu_server pu_server;
 
 pu_server *pu_server_start(uv_loop_t *loop, enum pu_mode mode, uint64_t source_bytes);
+/* The same on [::1]:0 when ipv6. */
+pu_server *pu_server_start_at(uv_loop_t *loop, enum pu_mode mode, uint64_t source_bytes, bool ipv6);
 uint16_t pu_server_port(const pu_server *s);
 /* Read slowly (sink and echo). */
 void pu_server_set_rate(pu_server *s, size_t per_tick, uint32_t tick_ms);

@@ -422,6 +422,31 @@ test_backpressure_stalled_reader(void **state)
 
 /* ---- errors and closing ------------------------------------------------------------------ */
 
+/* An outlet to localhost:P whose target listens on [::1] only: 127.0.0.1 is refused, then
+ * [::1] is tried (every address of the target in turn, as curl does). */
+static void
+test_target_on_ipv6_through_localhost(void **state)
+{
+    struct env e;
+    char target[64], route[128];
+    env_apps(&e);
+    pu_server *echo = pu_server_start_at(e.loop, PU_ECHO, 0, true);
+    snprintf(target, sizeof target, "localhost:%u", pu_server_port(echo));
+    env_outlet(&e, target, 0);
+    snprintf(route, sizeof route, "1#%s => outlet", ockam_listener_address(e.l2));
+    env_inlet(&e, route);
+    pu_client *c = pu_client_start(e.loop, e.port, 1, 1000, false);
+    struct want_bytes w = {c, 1000};
+    assert_true(tn_wait(client_got, &w, WAIT_MS));
+    assert_int_equal(pu_client_side(c)->bytes_in, 1000);
+    assert_true(pu_client_side(c)->sum_in == pu_client_side(c)->sum_out);
+    assert_int_equal(pu_server_accepted(echo), 1);
+    assert_int_equal(outlet_stats_of(e.outlet).failed, 0);
+    pu_client_close(c, false);
+    expect_idle(&e);
+    env_free(&e);
+}
+
 static void
 test_target_refused(void **state)
 {
@@ -951,6 +976,7 @@ main(void)
         cmocka_unit_test_teardown(test_backpressure_slow_server, teardown),
         cmocka_unit_test_teardown(test_backpressure_slow_client, teardown),
         cmocka_unit_test_teardown(test_backpressure_stalled_reader, teardown),
+        cmocka_unit_test_teardown(test_target_on_ipv6_through_localhost, teardown),
         cmocka_unit_test_teardown(test_target_refused, teardown),
         cmocka_unit_test_teardown(test_target_unreachable, teardown),
         cmocka_unit_test_teardown(test_no_pong, teardown),

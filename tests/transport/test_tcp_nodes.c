@@ -411,8 +411,8 @@ test_open_proxy_allowed_other_spelling(void **state)
     run_open_proxy("n3 as localhost", true);
 }
 
-/* One lazy connection per endpoint: localhost:P, 127.0.0.1:P and [::1]-free spellings of it
- * share it, whichever came first. */
+/* One lazy connection per endpoint: localhost:P, LocalHost:P and 127.0.0.1:P share it,
+ * whichever spelling came first. */
 static void
 test_lazy_reuse_across_spellings(void **state)
 {
