@@ -8,6 +8,7 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define CHUNK (64u * 1024u)
 #define WRITE_AHEAD (1024u * 1024u) /* a sender keeps at most this much in its write queue */
@@ -220,6 +221,20 @@ on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init((char *)c->rbuf, (unsigned)room);
 }
 
+/* libuv reports EOF after a reset when its last read was partial (it takes the hang-up for
+ * EOF): the reset's error is still pending on the socket then, unless a write took it. */
+static bool
+ended_by_reset(struct pu_conn *c)
+{
+    uv_os_fd_t fd;
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (uv_fileno((uv_handle_t *)&c->tcp, &fd) != 0
+        || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+        return false;
+    return err != 0;
+}
+
 static void
 on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
@@ -239,8 +254,11 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     c->reading = false;
     if (nread == UV_EOF) {
         c->side.eof = true;
-        if (c->server)
+        c->side.reset = ended_by_reset(c);
+        if (c->server) {
             c->server->totals.eof = true;
+            c->server->totals.reset |= c->side.reset;
+        }
         if (c->server && (c->shut || c->side.error))
             conn_close(c);
         else if (c->server && c->mode != PU_REPLY)
@@ -248,8 +266,11 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     c->side.error = (int)nread;
-    if (c->server)
+    c->side.reset = true;
+    if (c->server) {
         c->server->totals.error = (int)nread;
+        c->server->totals.reset = true;
+    }
     conn_close(c);
 }
 

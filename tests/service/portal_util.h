@@ -34,7 +34,10 @@ typedef struct pu_side {
     uint64_t bytes_out, sum_out; /* sent */
     bool eof;                    /* the peer closed cleanly */
     int error;                   /* a read or write error (libuv code), 0 if none */
-    bool closed;                 /* our handle is closed */
+    /* The reading side ended in a reset: a read error, or an EOF that libuv reports after one
+     * (after a partial read it takes the hang-up for EOF; the error is then still pending). */
+    bool reset;
+    bool closed; /* our handle is closed */
 } pu_side;
 
 typedef struct pu_server pu_server;

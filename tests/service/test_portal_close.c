@@ -116,20 +116,21 @@ report(const char *what, int run, const struct env *e)
     const pu_side *c = pu_client_side(e->c);
     pu_side s = pu_server_totals(e->srv);
     fprintf(stderr,
-        "%s run %d: client in %llu (eof %d, error %s) out %llu; server in %llu (eof %d, error "
-        "%s) out %llu\n",
-        what, run, (unsigned long long)c->bytes_in, c->eof,
+        "%s run %d: client in %llu (eof %d, reset %d, error %s) out %llu; server in %llu (eof "
+        "%d, reset %d, error %s) out %llu\n",
+        what, run, (unsigned long long)c->bytes_in, c->eof, c->reset,
         c->error ? uv_err_name(c->error) : "none", (unsigned long long)c->bytes_out,
-        (unsigned long long)s.bytes_in, s.eof, s.error ? uv_err_name(s.error) : "none",
+        (unsigned long long)s.bytes_in, s.eof, s.reset, s.error ? uv_err_name(s.error) : "none",
         (unsigned long long)s.bytes_out);
 }
 
-/* One direction: the receiver got every byte the sender wrote, or it saw an error. A short
- * stream that ends like a complete one is what must never happen. */
+/* One direction: the receiver got every byte the sender wrote, or its reading side ended in
+ * a reset. A short stream that ends like a complete one is what must never happen (a failed
+ * write does not count: a reader in another thread would not see it). */
 static bool
-whole_or_error(uint64_t got, uint64_t got_sum, uint64_t sent, uint64_t sent_sum, int error)
+whole_or_reset(uint64_t got, uint64_t got_sum, uint64_t sent, uint64_t sent_sum, bool reset)
 {
-    return (got == sent && got_sum == sent_sum) || error != 0;
+    return (got == sent && got_sum == sent_sum) || reset;
 }
 
 /* up: client -> server (the client's bytes_out), down: server -> client. `strict_*`: that
@@ -144,10 +145,10 @@ check(const char *what, int run, struct env *e, bool strict_up, bool strict_down
     bool down_whole = c->bytes_in == s.bytes_out && c->sum_in == s.sum_out && c->eof;
     bool up_ok = strict_up
         ? up_whole
-        : whole_or_error(s.bytes_in, s.sum_in, c->bytes_out, c->sum_out, s.error);
+        : whole_or_reset(s.bytes_in, s.sum_in, c->bytes_out, c->sum_out, s.reset);
     bool down_ok = strict_down
         ? down_whole
-        : whole_or_error(c->bytes_in, c->sum_in, s.bytes_out, s.sum_out, c->error);
+        : whole_or_reset(c->bytes_in, c->sum_in, s.bytes_out, s.sum_out, c->reset);
     if (!up_ok || !down_ok || getenv("PORTAL_CLOSE_VERBOSE"))
         report(what, run, e);
     assert_true(up_ok);
