@@ -2,6 +2,7 @@
 #include "cli/noderun.h"
 
 #include "cli/kafka.h"
+#include "cli/logfile.h"
 #include "cli/output.h"
 #include "cli/spawn.h"
 #include "cli/state.h"
@@ -446,6 +447,12 @@ noderun(const char *name, int verbosity, int report_fd, noderun_ready_fn on_read
         return EXIT_RUNTIME;
     }
     install_signals(r.node);
+    if (background) {
+        /* After boot: the Kafka transport borrows the log handler while it starts. */
+        char *log = state_node_path(name, "node.log");
+        logfile_start(log); /* bounded: rotation by size, repeats collapsed */
+        free(log);
+    }
     json_t *report = ready_report(&r);
     if (background) {
         fprintf(stderr, "ockam: node %s is ready (pid %ld, listening at %s)\n", name,
@@ -458,6 +465,8 @@ noderun(const char *name, int verbosity, int report_fd, noderun_ready_fn on_read
     ockam_node_run(r.node);
     note(background, "Exit signal received; stopping node %s.", name);
     cleanup(&r, true);
+    if (background)
+        logfile_stop();
     note(background, "Node %s stopped.", name);
     return EXIT_OK;
 }

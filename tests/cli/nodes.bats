@@ -73,6 +73,49 @@ load helpers
     [ ! -e "$sock" ]
 }
 
+@test "node.log collapses repeats: 3000 bad connections cost a few lines and a count" {
+    ockam node create n1
+    port=$(node_port n1)
+    for i in $(seq 3000); do
+        exec 7<>"/dev/tcp/127.0.0.1/$port" && printf 'GARBAGE' >&7
+        exec 7>&-
+    done
+    # Every one of them is accounted for once the node stops (the count is written then).
+    run ockam message send ping --to /node/n1/service/echo
+    assert_output "ping"
+    run ockam node stop n1
+    assert_success
+    log="$OCKAM_HOME/nodes/n1/node.log"
+    lines=$(grep -c "bad input" "$log")
+    [ "$lines" -le 12 ]
+    summarized=$(grep -o 'and [0-9]* more like this in the last 10 s: tcp: connection from' "$log" \
+        | awk '{n += $2} END {print n + 0}')
+    firsts=$(grep -v 'more like this' "$log" | grep -c "bad input")
+    assert_equal "$((summarized + firsts))" "3000"
+}
+
+@test "node.log rotates by size and keeps OCKAM_LOG_MAX_FILES files" {
+    # Every line counts here (no collapsing): each message comes over a new TCP connection,
+    # and each connection's end is one debug line.
+    OCKAM_LOG_MAX_SIZE_MB=0.001 OCKAM_LOG_MAX_FILES=3 OCKAM_LOG_REPEAT_WINDOW_S=0 \
+        ockam node create n1 -vv
+    port=$(node_port n1)
+    for i in $(seq 40); do
+        ockam message send "hello $i" --to "/ip4/127.0.0.1/tcp/$port/service/echo" >/dev/null
+    done
+    dir="$OCKAM_HOME/nodes/n1"
+    [ -f "$dir/node.log" ]
+    [ -f "$dir/node.log.1" ]
+    [ -f "$dir/node.log.2" ]
+    [ ! -e "$dir/node.log.3" ]
+    for f in "$dir"/node.log*; do
+        [ "$(stat -c %s "$f")" -le $((1024 * 105 / 100 + 1200)) ]
+    done
+    # The node keeps logging into the new file.
+    run ockam node stop n1
+    grep -q "stopped" "$dir/node.log"
+}
+
 @test "two nodes with the same name are refused" {
     ockam node create n1
     run ockam node create n1
