@@ -14,7 +14,6 @@
 #include "node/node_internal.h"
 #include "nodes.h"
 #include "portal_util.h"
-#include "test_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
