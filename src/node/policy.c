@@ -2,6 +2,8 @@
  * outgoing allow-list and sender adoption. The rules and why they are so: node/policy.h. */
 #include "node/policy.h"
 
+#include "core/host_port.h"
+
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <strings.h>
@@ -187,42 +189,28 @@ ockam__policy_outgoing_listed(ockam_node *n, uint8_t type, const void *dest, siz
 size_t
 ockam__endpoint_canon(const void *text, size_t len, char out[2][OCKAM__ENDPOINT_MAX])
 {
+    ockam__host_port hp;
     char host[OCKAM__ENDPOINT_MAX];
-    const char *t = text;
-    const char *colon = len ? memrchr(t, ':', len) : NULL;
-    size_t hlen = colon ? (size_t)(colon - t) : 0, plen = colon ? len - hlen - 1 : 0;
-    if (!colon || hlen == 0 || plen == 0 || plen > 5)
+    if (ockam__host_port_split(text, len, &hp) != OCKAM_OK || hp.host_len >= sizeof host
+        || memchr(hp.host, '\0', hp.host_len))
         return 0;
-    unsigned long port = 0;
-    for (size_t i = 0; i < plen; i++) {
-        if (colon[1 + i] < '0' || colon[1 + i] > '9')
-            return 0;
-        port = port * 10 + (unsigned long)(colon[1 + i] - '0');
-    }
-    if (port > 65535)
-        return 0;
-    bool bracketed = t[0] == '[' && hlen >= 3 && t[hlen - 1] == ']';
-    const char *h = bracketed ? t + 1 : t;
-    size_t n = bracketed ? hlen - 2 : hlen;
-    if (n >= sizeof host)
-        return 0;
-    memcpy(host, h, n);
-    host[n] = '\0';
-    if (!bracketed && strcasecmp(host, "localhost") == 0) {
-        snprintf(out[0], OCKAM__ENDPOINT_MAX, "127.0.0.1:%lu", port);
-        snprintf(out[1], OCKAM__ENDPOINT_MAX, "[::1]:%lu", port);
+    memcpy(host, hp.host, hp.host_len);
+    host[hp.host_len] = '\0';
+    if (!hp.bracketed && strcasecmp(host, "localhost") == 0) {
+        snprintf(out[0], OCKAM__ENDPOINT_MAX, "127.0.0.1:%u", (unsigned)hp.port);
+        snprintf(out[1], OCKAM__ENDPOINT_MAX, "[::1]:%u", (unsigned)hp.port);
         return 2;
     }
     unsigned char bin[16];
     char norm[INET6_ADDRSTRLEN];
-    if (!bracketed && inet_pton(AF_INET, host, bin) == 1) {
+    if (!hp.bracketed && inet_pton(AF_INET, host, bin) == 1) {
         inet_ntop(AF_INET, bin, norm, sizeof norm);
-        snprintf(out[0], OCKAM__ENDPOINT_MAX, "%s:%lu", norm, port);
+        snprintf(out[0], OCKAM__ENDPOINT_MAX, "%s:%u", norm, (unsigned)hp.port);
         return 1;
     }
-    if (bracketed && inet_pton(AF_INET6, host, bin) == 1) {
+    if (hp.bracketed && inet_pton(AF_INET6, host, bin) == 1) {
         inet_ntop(AF_INET6, bin, norm, sizeof norm);
-        snprintf(out[0], OCKAM__ENDPOINT_MAX, "[%s]:%lu", norm, port);
+        snprintf(out[0], OCKAM__ENDPOINT_MAX, "[%s]:%u", norm, (unsigned)hp.port);
         return 1;
     }
     return 0;
