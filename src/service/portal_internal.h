@@ -35,6 +35,7 @@ struct ockam__portal_owner {
     struct ockam__link conns; /* its connections, newest first */
     int refs;
     bool stopping;
+    bool half_close; /* send Hello and Fin (ockam/portal.h, Half-close) */
     char last_error[200];
     const char *name;   /* for log lines: the outlet address or the inlet bind address */
     const char *target; /* outlet: "host:port" it connects to */

@@ -65,3 +65,15 @@ assert_gone() {
     stat=$(ps -o stat= -p "$1" || true)
     [ -z "$stat" ] || [[ "$stat" == Z* ]]
 }
+
+# How many times a node logged lines containing TEXT: the lines themselves plus the counts of
+# the "... and N more like this" lines that collapsed repeats (written at the latest when the
+# node stops: stop it first for an exact count).
+log_events() { # node text
+    local log="$OCKAM_HOME/nodes/$1/node.log"
+    local firsts more
+    firsts=$(grep -v 'more like this in the last' "$log" | grep -c -F -- "$2" || true)
+    more=$(grep -F -- "$2" "$log" | grep -o 'and [0-9]* more like this in the last' \
+        | awk '{n += $2} END {print n + 0}')
+    echo $((firsts + more))
+}
