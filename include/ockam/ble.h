@@ -1,5 +1,5 @@
 /* BLE transport (address type 4): our own LE host -- HCI, L2CAP LE credit-based channels --
- * driving one controller per node (docs/wire.md, BLE; docs/architecture.md, BLE).
+ * driving one controller per node (docs/wire.md §16; docs/architecture.md §11).
  *
  * Controllers (ockam_ble_config.controller):
  *   unix:PATH               H4 over a Unix stream socket, e.g. BlueZ's emulator

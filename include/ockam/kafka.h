@@ -12,7 +12,7 @@
  * Model: a node with the Kafka transport consumes one inbox topic. Sending a message whose
  * next hop is 16#T pops that hop, pushes the node's own inbox (16#<inbox>) onto the return
  * route -- so the reply comes back through Kafka -- and produces one record to T whose value is
- * the CBOR body of the TCP transport (wire spec §4.2, no length prefix). The record key is the
+ * the CBOR body of the TCP transport (docs/wire.md §4.2, no length prefix). The record key is the
  * last address of the return route (the worker the message started from), so the messages of
  * one route stay on one partition and keep their order. The consumer routes every record of
  * its inbox exactly as if it had arrived on a transport connection.

@@ -1,4 +1,4 @@
-/* TCP portals (wire spec §7): an inlet listens on a local TCP port; each client connection is
+/* TCP portals (docs/wire.md §7): an inlet listens on a local TCP port; each client connection is
  * carried as Ockam messages to an outlet, which opens a TCP connection to its target for it.
  * The inlet and outlet sockets are plain TCP (the applications never see Ockam framing).
  *

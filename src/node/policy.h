@@ -1,6 +1,6 @@
 /* The node's security policy (internal): the one place that decides what a message from another
  * node may reach. Transports and services call it; none re-implements a rule. The rules, in
- * the order a message meets them (docs/architecture.md, Policy rules; docs/security.md):
+ * the order a message meets them (docs/architecture.md §5; docs/security.md):
  *
  *  1. Locality. A message created on this node has the origin {0, 0}; a message that arrived
  *     through a transport carries the flow ids of the connection (producer) and listener

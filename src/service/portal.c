@@ -1,4 +1,4 @@
-/* TCP portal inlets and outlets (wire spec §7): the listening parts and their bookkeeping.
+/* TCP portal inlets and outlets (docs/wire.md §7): the listening parts and their bookkeeping.
  * Each TCP connection is handled by portal_conn.c. The rules are in ockam/portal.h.
  *
  * The portal sockets are plain libuv TCP handles on the node's loop, not transport

@@ -1,4 +1,4 @@
-/* One portal connection: a worker and the TCP socket it carries (wire spec §7.3). The same
+/* One portal connection: a worker and the TCP socket it carries (docs/wire.md §7.3). The same
  * code serves both sides; only the handshake differs (the inlet sends Ping and waits for Pong,
  * the outlet connects to its target and answers Pong). The protocol and the backpressure
  * rules are described in ockam/portal.h.

@@ -1,4 +1,4 @@
-/* Portal internals (wire spec §7): the part an inlet and an outlet share (the "owner") and the
+/* Portal internals (docs/wire.md §7): the part an inlet and an outlet share (the "owner") and the
  * per-TCP-connection worker with its socket (portal_conn.c). Loop thread only.
  *
  * Lifetime: an owner is reference-counted: one reference for itself until it is stopped, one

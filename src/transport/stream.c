@@ -1,4 +1,4 @@
-/* Stream connections over uv_stream_t, shared by TCP and UDS (wire spec §4, §6.2). Listeners
+/* Stream connections over uv_stream_t, shared by TCP and UDS (docs/wire.md §4, §6.2). Listeners
  * are in stream_listen.c, the connection maps in stream_map.c.
  *
  * Per connection: a sender worker at a random local address (sending to it = writing on the

@@ -2,7 +2,7 @@
  *
  * One struct ockam__stream is the private state of one registered transport (TCP or UDS);
  * the kind table says what differs (handle type, how to connect, socket options). Everything
- * else -- framing, route rewriting (wire spec §4.4), lazy connects (§4.5), batched writes,
+ * else -- framing, route rewriting (docs/wire.md §4.4), lazy connects (§4.5), batched writes,
  * backpressure, handshake timeouts and the connection lifecycle -- lives in stream.c.
  *
  * Ownership: listeners and connections belong to their transport state. Each is freed after

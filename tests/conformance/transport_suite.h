@@ -1,6 +1,6 @@
 /* The transport conformance suite: the same tests run against every transport. It is the
  * gate for a new transport: a transport is not done until an adapter for it passes here
- * (docs/architecture.md, How to add a transport). Adapters today:
+ * (docs/architecture.md §6). Adapters today:
  *   TCP, both profiles   tests/transport/test_tcp_conformance.c
  *   UDS                  tests/transport/test_uds_conformance.c
  *   UDP, fixed peer and  tests/transport/udp_conformance_test.c
@@ -51,7 +51,7 @@ typedef struct ts_transport {
     /* Length of the return route a message from A's worker has when it arrives at B:
      * 2 ([<B's local address for the peer>, worker]) for connections and fixed peers; 3 for
      * a UDP bind without a fixed peer, which names the source too ([<bind>, 2#<source>,
-     * worker], wire spec §5.2). 0 means 2. */
+     * worker], docs/wire.md §5.2). 0 means 2. */
     size_t return_route_len;
 
     /* Register the transport on a node. NULL if listen/connect do it. */

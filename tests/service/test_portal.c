@@ -1,5 +1,5 @@
-/* TCP portals (wire spec §7): bytes through inlet -> outlet between real sockets, the Ping /
- * Pong / Payload / Disconnect bytes against the spec (a raw socket plays the outlet node),
+/* TCP portals (docs/wire.md §7): bytes through inlet -> outlet between real sockets, the Ping /
+ * Pong / Payload / Disconnect bytes against docs/wire.md §7 (a raw socket plays the outlet node),
  * 100 concurrent clients, large transfers with checksums, bounded memory with a slow reader
  * at either end, closing and errors (target refused or unreachable, no Pong, resets, the
  * transport connection closing), a portal through a relay, and an inlet's probe status.

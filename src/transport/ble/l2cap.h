@@ -1,6 +1,6 @@
 /* Sans-IO L2CAP for one LE ACL connection: the LE signalling channel (CID 0x0005) and LE
  * credit-based connection-oriented channels -- credits, MTU/MPS, SDU segmentation and
- * reassembly, disconnection (docs/wire.md, BLE).
+ * reassembly, disconnection (docs/wire.md §16).
  *
  * Input: whole L2CAP frames (basic header included) as ockam__hci reassembled them.
  * Output: the owner pulls frames with ockam__l2cap_next_pdu() whenever the ACL path is free;

@@ -1,4 +1,4 @@
-/* TCP transport (address type 1, wire spec §4): "host:port" parsing, listening, name
+/* TCP transport (address type 1, docs/wire.md §4): "host:port" parsing, listening, name
  * resolution and connecting. Everything that happens on an open connection is the shared
  * stream engine's (transport/stream.c). */
 #include "ockam/tcp.h"

@@ -1,4 +1,4 @@
-/* Unix-domain-socket transport (address type 5, wire spec §6.2): LEGACY framing only.
+/* Unix-domain-socket transport (address type 5, docs/wire.md §6.2): LEGACY framing only.
  * Listening sockets are created with mode 0600 and removed when the listener closes; the
  * connection engine is the one TCP uses (transport/stream.c).
  *
