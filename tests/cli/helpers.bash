@@ -11,7 +11,7 @@ ockam() {
 }
 
 setup() {
-    OCKAM_HOME=$(mktemp -d "${BATS_TMPDIR:-/tmp}/ockam-cli.XXXXXX")
+    OCKAM_HOME=$(mktemp -d "${BATS_TMPDIR:-/tmp}/ockam-bats.XXXXXX")
     export OCKAM_HOME
     export NO_COLOR=1
 }
