@@ -19,7 +19,7 @@
  *
  * Closing and errors (a byte stream is delivered whole, or the application sees a reset: never
  * a short clean end):
- *  - Half-close (an extension Ockam's portals ignore; docs/wire.md, portals): right after the
+ *  - Half-close (an extension Ockam's portals ignore; docs/wire.md §7.4): right after the
  *    handshake each side sends Hello (an empty Payload, `03 00`). When its socket reads EOF, a
  *    side whose peer said Hello sends Fin (`03 00 00`) and goes on writing what the peer sends;
  *    the peer shuts down its socket's write side (FIN) once it has written everything, and

@@ -17,7 +17,7 @@
  *    Disconnect), the application must not mistake the end for a clean one: the socket is
  *    reset (with no FIN before it when the lost bytes were ours to write), but only once
  *    everything we wrote has been acknowledged (what a reset cannot take back any more).
- * The half-close messages are an extension peers without it ignore: docs/wire.md, portals
+ * The half-close messages are an extension peers without it ignore: docs/wire.md §7.4
  * (half-close). */
 #include "core/codec.h"
 #include "service/portal_internal.h"
@@ -260,7 +260,7 @@ send_variant(struct ockam__portal_conn *pc, const ockam_route *route, uint8_t va
     return send_bytes(pc, route, &variant, 1);
 }
 
-/* The half-close extension (docs/wire.md, portals): an empty Payload, which every peer
+/* The half-close extension (docs/wire.md §7.4): an empty Payload, which every peer
  * accepts and writes nothing for. Hello = `03 00` (sent once, right after the handshake: "I
  * understand Fin"); Fin = `03 00 00` (an explicit "no counter" after the empty bytes: "my
  * application is done sending; keep sending me yours"). */
