@@ -112,7 +112,13 @@ test_slow_worker_bounded(void **state)
     ockam_timer *timer = NULL;
     assert_int_equal(ockam_timer_start(b, STALL_MS, 1, slow_tick, &s, &timer), OCKAM_OK);
 
-    ockam_node *a = bt_node(NULL);
+    /* The sender grants many credits: the receiver's heartbeats then draw no credit
+     * indication from it for longer than the stall, so during the stall the receiver hears
+     * nothing at all from it. */
+    ockam_node *a = tn_node_new();
+    ockam_ble_config acfg = bt_config(NULL);
+    acfg.credits = 200;
+    bt_init(a, &acfg);
     ockam_ble_link *link = bt_connect(a, name);
     tn_probe *app = tn_probe_start(a, "app");
     char route[96];
