@@ -6,6 +6,7 @@
  *   UDP, fixed peer and  tests/transport/udp_conformance_test.c
  *   unbound binds
  *   Kafka (mock cluster) tests/kafka/test_kafka_conformance.c
+ *   BLE (emulator)       tests/ble/test_ble_conformance.c
  * An adapter skips a test only where the transport cannot promise it, and says why in its
  * header comment and in the skip message (a datagram transport has nothing to refuse).
  *
@@ -79,6 +80,16 @@ typedef struct ts_transport {
     size_t raw_preamble_len;
     const uint8_t *bad_frame;
     size_t bad_frame_len;
+    /* Optional, for a transport with no socket a raw client could open to the node (BLE:
+     * a raw HCI host on its own emulated controller instead): send a malformed frame to the
+     * listener of `node` (listen's *listener, address addr) through that raw path, with no
+     * libockam on it, running the nodes meanwhile; true once the node has dropped that peer.
+     * Used when raw_connect is NULL. */
+    bool (*raw_bad_frame)(ockam_node *node, void *ctx, void *listener, const char *addr);
+    /* The raw peer can reach the node only while no other peer is connected (BLE on the
+     * emulator: a peripheral serves one central at a time): raw_bad_frame closes the node's
+     * ways first, and the suite then checks a new way only, not the closed one. */
+    bool raw_bad_frame_alone;
 } ts_transport;
 
 /* Run every test against t; returns the number of failed tests. */
