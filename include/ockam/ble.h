@@ -33,7 +33,7 @@
  * Receiving, a link stops returning credits while the messages it delivered and that are
  * still held (mailboxes, workers, queues downstream) exceed max_queue bytes, and returns
  * them below half of it: a slow consumer stops the peer's sender instead of piling up
- * messages (docs/wire-ble.md, L2CAP).
+ * messages (docs/wire.md §16, L2CAP).
  *
  * Security rules (as TCP, see ockam/tcp.h): messages arriving on a link have the origin
  * {producer = the link's flow id, spawner = the listener's flow id for accepted links}, so
