@@ -115,8 +115,8 @@ collect(const char *entry, void *arg)
 }
 
 /* Rule 4: a message from another node reaches only listed destinations of that transport
- * (the same endpoint, or "*"); a local one reaches any. Lists are per transport, replaced whole, and
- * a bad list changes nothing. */
+ * (the same endpoint, or "*"); a local one reaches any. Lists are per transport, replaced whole,
+ * and a bad list changes nothing. */
 static void
 test_outgoing_allow_list(void **state)
 {
