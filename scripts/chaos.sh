@@ -113,7 +113,7 @@ in_ns "$ns1" "$bin" node create n1 --allow-outgoing "198.18.1.1:$P2" >/dev/null
 in_ns "$ns3" "$bin" node create n3 >/dev/null
 N1=$(ockam node show n1 --output json | jq -r .tcp_listener_address)
 for n in n1 n2 n3; do save_pid $n; done
-in_ns "$ns3" python3 "$tool" server 7000 "$WORK/uploads.jsonl" >"$WORK/server.log" 2>&1 &
+ip netns exec "$ns3" python3 "$tool" server 7000 "$WORK/uploads.jsonl" >"$WORK/server.log" 2>&1 &
 BG+=($!)
 ockam relay create n3 --at "/ip4/198.18.3.1/tcp/$P2" --to n3 >/dev/null
 ockam tcp-outlet create --at n3 --from outlet --to 127.0.0.1:7000 >/dev/null
@@ -161,8 +161,9 @@ monitor() {
     done
 }
 
-# The stream, and a warm-up so the baseline includes what a first transfer allocates.
-in_ns "$ns1" "$stream" "1#$N1 => 0#hop => 1#198.18.1.1:$P2 => 0#forward_to_n3 => 0#echo" \
+# The stream (started with ip netns exec directly, so that $! is the stream itself and the
+# SIGTERM at the end reaches it), and a warm-up so the baseline includes what a first transfer allocates.
+ip netns exec "$ns1" "$stream" "1#$N1 => 0#hop => 1#198.18.1.1:$P2 => 0#forward_to_n3 => 0#echo" \
     $((MINUTES * 60 + 600)) 20 "$WORK/stream.json" >"$WORK/stream.log" 2>&1 &
 STREAM=$!
 BG+=($STREAM)

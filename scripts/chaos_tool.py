@@ -8,7 +8,9 @@ clients that move checksummed data through the inlet and classify every outcome.
                               JSON line: status ok | failed | short_clean | corrupt | stalled
   probe PORT                  a 4 KiB GET; exit 0 when the bytes are identical
   flood HOST PORT SECONDS     connections that send random garbage (then close or reset)
-  load PORT N SIZE TIMEOUT    N concurrent GETs of SIZE bytes; prints one JSON line
+  load PORT N SIZE TIMEOUT MARK
+                              N concurrent GETs of SIZE bytes: all N connect first, MARK is
+                              created, 3 s later every request goes; prints one JSON line
 
 The request is one line, "GET SIZE SEED" or "PUT SIZE SEED" (then SIZE bytes). The data of a
 (SIZE, SEED) pair is random.Random(SEED).randbytes(SIZE) on both sides, so the receiver knows
@@ -146,11 +148,14 @@ def transfer(port, tid, size, seed, direction, rate, timeout):
             reply += b
         res["got"] = sent
         expect = "OK %s" % hashlib.sha256(want).hexdigest()
-        if reply.decode(errors="replace").strip() == expect:
+        text = reply.decode(errors="replace")
+        if text.strip() == expect:
             res.update(status="ok")
+        elif not text.endswith("\n"):
+            # The server always ends its answer with a newline: a clean EOF before it means
+            # the answer was cut and the client was not told (short_clean, like a cut GET).
+            res.update(status="short_clean", reason="clean EOF after %d answer bytes" % len(reply))
         else:
-            # The application protocol makes this visible (no or a bad answer): a failure the
-            # client sees. Whether the server got a short clean EOF is in the server's log.
             res.update(status="failed", reason="answer %r" % reply[:80])
         return res
     except socket.timeout:
@@ -186,9 +191,15 @@ def flood(host, port, seconds):
     print(n)
 
 
-async def load_one(port, size, seed, want_digest, timeout):
+async def load_one(port, size, seed, want_digest, timeout, connected, go):
     try:
         r, w = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
+    except (OSError, asyncio.TimeoutError) as e:
+        connected()
+        return "failed:connect:%s" % e.__class__.__name__
+    connected()
+    await go.wait()
+    try:
         w.write(b"GET %d %d\n" % (size, seed))
         await w.drain()
         h, got = hashlib.sha256(), 0
@@ -206,10 +217,20 @@ async def load_one(port, size, seed, want_digest, timeout):
         return "failed:%s" % e.__class__.__name__
 
 
-async def load_all(port, n, size, timeout):
+async def load_all(port, n, size, timeout, mark):
     want = hashlib.sha256(data_for(size, 11)).digest()
+    go = asyncio.Event()
+    left = [n]
+
+    def connected():
+        left[0] -= 1
+        if left[0] == 0:
+            open(mark, "w").close()
+            asyncio.get_running_loop().call_later(3, go.set)
+
     start = time.monotonic()
-    results = await asyncio.gather(*(load_one(port, size, 11, want, timeout) for _ in range(n)))
+    results = await asyncio.gather(*(load_one(port, size, 11, want, timeout, connected, go)
+                                     for _ in range(n)))
     counts = {}
     for r in results:
         counts[r] = counts.get(r, 0) + 1
@@ -229,7 +250,7 @@ def main(argv):
         flood(*argv[2:5])
     elif cmd == "load":
         print(json.dumps(asyncio.run(load_all(int(argv[2]), int(argv[3]), int(argv[4]),
-                                              float(argv[5])))))
+                                              float(argv[5]), argv[6]))))
     else:
         print(__doc__, file=sys.stderr)
         return 64
