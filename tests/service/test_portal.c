@@ -420,65 +420,6 @@ test_backpressure_stalled_reader(void **state)
     env_free(&e);
 }
 
-/* Many connections behind one transport connection, all with slow readers: when the
- * connection's queue drains, every portal socket is woken in the same loop turn; each must
- * look at the queue before it reads, or together they read one buffer each far past the mark
- * (200 connections x 192 KiB was 38 MB queued on the outlet's node, 700 MB with 1 000). */
-#define HERD 1
-
-struct herd {
-    struct env *e;
-    pu_client *c[HERD];
-    size_t max_q2;
-};
-
-static bool
-herd_sample(void *arg)
-{
-    struct herd *h = arg;
-    size_t q2 = node_queued(h->e->n2) + outlet_stats_of(h->e->outlet).queued;
-    if (q2 > h->max_q2)
-        h->max_q2 = q2;
-    return false;
-}
-
-/* Every connection is open end to end (the outlet connected to the source for each). */
-static bool
-herd_connected(void *arg)
-{
-    struct herd *h = arg;
-    herd_sample(h);
-    return outlet_stats_of(h->e->outlet).active == HERD;
-}
-
-static void
-test_backpressure_many_connections(void **state)
-{
-    struct env e;
-    env_apps(&e);
-    pu_server *src = pu_server_start(e.loop, PU_SOURCE, 4u * 1024u * 1024u);
-    env_pair(&e, pu_server_port(src));
-    struct herd h = {.e = &e};
-    for (size_t i = 0; i < HERD; i++) {
-        h.c[i] = pu_client_start(e.loop, e.port, 0, 0, false);
-        pu_client_set_rate(h.c[i], 4096, 10); /* 400 KB/s each: the inlet's side holds back */
-    }
-    assert_true(tn_wait(herd_connected, &h, 30000));
-    tn_wait(herd_sample, &h, 3000);
-    uint64_t got = 0;
-    for (size_t i = 0; i < HERD; i++)
-        got += pu_client_side(h.c[i])->bytes_in;
-    fprintf(stderr, "%d slow connections: %llu bytes read, peak queued on the outlet's node %zu\n",
-        HERD, (unsigned long long)got, h.max_q2);
-    fprintf(stderr, "outlet in %llu out %llu active %zu; inlet in %llu out %llu active %zu, server accepted %zu\n",
-        (unsigned long long)outlet_stats_of(e.outlet).bytes_in, (unsigned long long)outlet_stats_of(e.outlet).bytes_out,
-        (size_t)outlet_stats_of(e.outlet).active, (unsigned long long)inlet_stats_of(e.inlet).bytes_in,
-        (unsigned long long)inlet_stats_of(e.inlet).bytes_out, (size_t)inlet_stats_of(e.inlet).active, pu_server_accepted(src));
-    assert_int_equal(outlet_stats_of(e.outlet).active, HERD);
-    assert_true(h.max_q2 < QUEUE_BOUND);
-    env_free(&e);
-}
-
 /* ---- errors and closing ------------------------------------------------------------------ */
 
 static void
@@ -964,7 +905,6 @@ main(void)
         cmocka_unit_test_teardown(test_backpressure_slow_server, teardown),
         cmocka_unit_test_teardown(test_backpressure_slow_client, teardown),
         cmocka_unit_test_teardown(test_backpressure_stalled_reader, teardown),
-        cmocka_unit_test_teardown(test_backpressure_many_connections, teardown),
         cmocka_unit_test_teardown(test_target_refused, teardown),
         cmocka_unit_test_teardown(test_target_unreachable, teardown),
         cmocka_unit_test_teardown(test_no_pong, teardown),
