@@ -9,6 +9,7 @@
 .PHONY: all deps demo test test-nokafka build-release build-asan bench fuzz chaos load format format-check clean
 
 FUZZ_SECONDS ?= 30
+PREFIX ?= /usr/local
 JOBS ?= $(shell nproc)
 
 all: build-release
@@ -53,6 +54,19 @@ chaos: build-release
 
 load: build-release
 	@scripts/load.sh build/release
+
+# A build of its own, configured with the prefix (ockam.pc and the CMake package name it).
+install: deps-build
+	@cmake -S . -B build/install -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
+		-DOCKAM_BUILD_BENCH=OFF -DOCKAM_BUILD_EXAMPLES=OFF -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	@cmake --build build/install -j $(JOBS)
+	@cmake --install build/install
+
+deb: deps-deb
+	@scripts/make-deb.sh build/deb
+
+deps-deb:
+	@scripts/install-deps.sh deb
 
 format:
 	@git ls-files '*.c' '*.h' | xargs clang-format -i

@@ -9,6 +9,10 @@ ockam_target_warnings(ockam_bench_util)
 ockam_add_bench(bench_ockam ${CMAKE_CURRENT_LIST_DIR}/bench_ockam.c)
 target_link_libraries(bench_ockam PRIVATE ockam_bench_util Threads::Threads)
 
+# Secure channels over one TCP connection, against the same route without a channel.
+ockam_add_bench(bench_channel ${CMAKE_CURRENT_LIST_DIR}/bench_channel.c)
+target_link_libraries(bench_channel PRIVATE ockam_bench_util)
+
 add_executable(bench_plain ${CMAKE_CURRENT_LIST_DIR}/bench_plain.c)
 target_link_libraries(bench_plain PRIVATE ockam_bench_util)
 ockam_target_warnings(bench_plain)

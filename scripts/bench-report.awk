@@ -252,6 +252,46 @@ END {
             num(med("cli", "unpinned", i, 0, "median_ms"), "%.1f ms"), num(med("cli", "pinned", i, 0, "target_ms"), "≤ %d ms")
     }
     print ""
+    # ---- 7. secure channels
+    print "## 7. Secure channels (bench/bench_channel.c)"
+    print ""
+    print "One-way throughput through a secure channel over one TCP connection, against the same"
+    print "route without a channel (same processes, same throttle), and AES-256-GCM alone"
+    print "(`openssl speed -evp aes-256-gcm`, 64 KiB blocks, one CPU) measured in the same pass."
+    print "Pinned, encryption and decryption share one CPU: the limit at 64 KiB is about half the"
+    print "plain route."
+    print ""
+    print "| pass | size | route without channel | through a channel | channel ÷ route | target |"
+    print "|---|---|---|---|---|---|"
+    for (q = 1; q <= 2; q++) {
+        p = passes[q]
+        for (j = 1; j <= 2; j++) {
+            x = j == 1 ? 256 : 65536
+            a = med("sc", p, "route", x, "mib_s"); b = med("sc", p, "channel", x, "mib_s")
+            tg = x == 65536 ? (p == "pinned" ? 0.45 : 0.7) : 0
+            printf "| %s | %s | %s | %s | %s | %s |\n", p, size_label(x), thr_cell("sc", p, "route", x), \
+                thr_cell("sc", p, "channel", x), ratio(b, a), \
+                tg == 0 ? "–" : (a == "" || b == "" ? "not measured" : sprintf("≥ %.2f× %s", tg, verdict(b / a >= tg)))
+        }
+    }
+    print ""
+    for (q = 1; q <= 2; q++) {
+        p = passes[q]
+        printf "AES-256-GCM alone (%s): %s MiB/s.\n", p, num(med("sc", p, "openssl", 65536, "mib_s"), "%.0f")
+    }
+    print ""
+    print "| pass | handshakes/s (one after the other, one connection) | p50 | p99 | target p50 |"
+    print "|---|---|---|---|---|"
+    for (q = 1; q <= 2; q++) {
+        p = passes[q]; hp = med("sc", p, "handshake", 500, "p50")
+        printf "| %s | %s | %s | %s | %s |\n", p, num(med("sc", p, "handshake", 500, "hs_s"), "%.0f"), \
+            num(hp, "%.0f µs"), num(med("sc", p, "handshake", 500, "p99"), "%.0f µs"), \
+            p == "pinned" ? (hp == "" ? "not measured" : "≤ 1000 µs " verdict(hp <= 1000)) : "–"
+    }
+    print ""
+    printf "10 000 idle channels, both ends in one node: %s RSS, %s per channel (two ends).\n", \
+        num(med("sc", "pinned", "idle", 10000, "delta_mib"), "%.1f MiB"), num(med("sc", "pinned", "idle", 10000, "per_item"), "%.0f B")
+    print ""
     print "Raw measurements (one line per run): `latest.tsv`. Chart: `latest.png`."
 
     # ---- chart data: size, then MiB/s of each implementation, pinned then unpinned

@@ -9,7 +9,7 @@
 #   BENCH_RUNS=3        runs per measurement (the median is reported)
 #   BENCH_SECS=0.5      seconds each throughput sender sends
 #   BENCH_LAT_SECS=0.3  seconds of request/reply per latency run
-#   BENCH_ONLY="thr lat relay portal mem cli ble"   scenarios to run (default: all)
+#   BENCH_ONLY="thr lat relay portal mem cli ble sc"   scenarios to run (default: all)
 #   BENCH_OUT=bench/results                     where latest.md / latest.png go
 #
 # Every role is a separate process (bench/bench_*.c). Listening roles print "port N" when
@@ -22,18 +22,23 @@ bin=$build/bench
 runs=${BENCH_RUNS:-3}
 secs=${BENCH_SECS:-0.5}
 lat_secs=${BENCH_LAT_SECS:-0.3}
-only=${BENCH_ONLY:-thr lat relay portal mem cli ble}
+only=${BENCH_ONLY:-thr lat relay portal mem cli ble sc}
 out=${BENCH_OUT:-bench/results}
 read_timeout=60
 
-for b in bench_ockam bench_plain bench_zmq bench_nng bench_workers_mem; do
+# The baselines (ZeroMQ, nng) and the chart are needed only by the scenarios that use them.
+need=(bench_ockam bench_plain bench_workers_mem bench_channel)
+case " $only " in *" thr "* | *" lat "* | *" relay "*) need+=(bench_zmq bench_nng) ;; esac
+for b in "${need[@]}"; do
     [ -x "$bin/$b" ] || {
         echo "bench: $bin/$b is missing (make bench builds it; ZeroMQ and nng come from" \
             "scripts/install-deps.sh bench)" >&2
         exit 69
     }
 done
-command -v gnuplot >/dev/null || { echo "bench: gnuplot is missing" >&2; exit 69; }
+if [[ " $only " == *" thr "* ]]; then
+    command -v gnuplot >/dev/null || { echo "bench: gnuplot is missing" >&2; exit 69; }
+fi
 
 tmp=$(mktemp -d)
 raw=$tmp/raw.tsv # scenario pin impl param metric value
@@ -369,13 +374,77 @@ scenario_ble() {
     { echo "## $pass"; echo; sed 1d "$dir/ble.md"; echo; } >>"$tmp/ble.md"
 }
 
+# ---- scenario 8: secure channels (bench/bench_channel.c) --------------------------------
+# Throughput through a channel over one TCP connection against the same route without one
+# (same binary, same throttle), the cipher's own speed (`openssl speed`) in the same pass,
+# sequential handshakes over one connection, and the memory of idle channels.
+sc_sizes=(256 65536)
+sc_handshakes=500
+sc_idle=10000
+
+run_sc_thr() { # size on(0|1)
+    local size=$1 on=$2 port res impl=route
+    [ "$on" = 1 ] && impl=channel
+    spawn R "$bin/bench_channel" sink
+    port=$(read_port R) || { fail "channel sink did not start"; return; }
+    "${pin[@]}" "$bin/bench_channel" source "port=$port" "size=$size" "secs=$secs" "sc=$on" \
+        >/dev/null 2>>"$errlog" </dev/null &
+    pids+=("$!")
+    res=$(read_result R) || { fail "sc $impl $size: no result"; return; }
+    finish_run
+    record sc "$pass" "$impl" "$size" msg_s "$(field "$res" msg_s)"
+    record sc "$pass" "$impl" "$size" mib_s "$(field "$res" mib_s)"
+}
+
+run_sc_cipher() {
+    # "aes-256-gcm  4400000.00k": thousands of bytes per second at 64 KiB.
+    local line
+    line=$("${pin[@]}" openssl speed -evp aes-256-gcm -bytes 65536 -seconds 1 2>/dev/null \
+        | tail -1) || { fail "openssl speed"; return; }
+    record sc "$pass" openssl 65536 mib_s "$(awk '{v = $NF; sub(/k$/, "", v); printf "%.1f", v * 1000 / 1048576}' <<<"$line")"
+}
+
+run_sc_handshakes() {
+    local port res
+    spawn R "$bin/bench_channel" hs-server
+    port=$(read_port R) || { fail "hs-server did not start"; return; }
+    spawn C "$bin/bench_channel" hs-client "port=$port" "n=$sc_handshakes"
+    res=$(read_result C) || { fail "hs-client: no result"; return; }
+    finish_run
+    record sc "$pass" handshake "$sc_handshakes" hs_s "$(field "$res" hs_s)"
+    record sc "$pass" handshake "$sc_handshakes" p50 "$(field "$res" p50_us)"
+    record sc "$pass" handshake "$sc_handshakes" p99 "$(field "$res" p99_us)"
+}
+
+run_sc_idle() {
+    local res
+    res=$("${pin[@]}" "$bin/bench_channel" idle "n=$sc_idle" 2>>"$errlog" | sed -n 's/^result //p')
+    [ -n "$res" ] || { fail "idle channels"; return; }
+    record sc "$pass" idle "$sc_idle" delta_mib "$(field "$res" delta_mib)"
+    record sc "$pass" idle "$sc_idle" per_item "$(field "$res" bytes_per_channel)"
+}
+
+scenario_sc() {
+    local r s
+    for ((r = 1; r <= runs; r++)); do
+        for s in "${sc_sizes[@]}"; do
+            run_sc_thr "$s" 0
+            run_sc_thr "$s" 1
+        done
+        run_sc_cipher
+        run_sc_handshakes
+    done
+    # Memory does not depend on the CPU placement: measured once.
+    if [ "$pass" = pinned ]; then run_sc_idle; fi
+}
+
 # ---- run ----------------------------------------------------------------------------------
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date +%s)
 for pass in pinned unpinned; do
     if [ "$pass" = pinned ]; then pin=(taskset -c 0); else pin=(); fi
-    for scen in thr lat relay portal mem cli ble; do
+    for scen in thr lat relay portal mem cli ble sc; do
         [[ " $only " == *" $scen "* ]] || continue
         log "bench: $scen ($pass)"
         t0=$(date +%s)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package the project needs, and nothing else does.
 # Idempotent: packages already present are not touched; apt runs only when something is missing.
-# Usage: scripts/install-deps.sh [build|test|bench]   (default: test)
+# Usage: scripts/install-deps.sh [build|test|bench|deb]   (default: test)
 set -euo pipefail
 
 profile=${1:-test}
@@ -9,15 +9,19 @@ profile=${1:-test}
 build_pkgs=(build-essential cmake ninja-build pkg-config libuv1-dev libjansson-dev librdkafka-dev
             libssl-dev)
 test_pkgs=(clang libclang-rt-14-dev libcmocka-dev clang-format bats bats-assert bats-support
-           jq python3 curl procps iproute2 util-linux nftables bluez-test-tools)
-bench_pkgs=(hyperfine socat gnuplot-nox libzmq3-dev libnng-dev)
+           jq python3 curl procps iproute2 util-linux nftables bluez-test-tools
+           debhelper dpkg-dev man-db binutils)
+# Building the Debian packages (make deb).
+deb_pkgs=(debhelper dpkg-dev)
+bench_pkgs=(hyperfine socat gnuplot-nox libzmq3-dev libnng-dev openssl)
 
 pkgs=("${build_pkgs[@]}")
 case "$profile" in
     build) ;;
+    deb) pkgs+=("${deb_pkgs[@]}") ;;
     test) pkgs+=("${test_pkgs[@]}") ;;
     bench) pkgs+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
-    *) echo "install-deps: unknown profile '$profile' (use build, test or bench)" >&2; exit 64 ;;
+    *) echo "install-deps: unknown profile '$profile' (use build, test, bench or deb)" >&2; exit 64 ;;
 esac
 
 missing=()

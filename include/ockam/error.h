@@ -60,6 +60,9 @@ typedef enum ockam_err {
     OCKAM_EFUTURE,      /* created too far in the future */
     OCKAM_EKEYMISMATCH, /* the attested key is not the key the peer used */
     OCKAM_EVAULTFILE,   /* vault file corrupt (magic, version, layout or checksum) */
+    /* secure channels */
+    OCKAM_EAUTH,      /* authentication failed: a MAC, signature or key binding did not verify */
+    OCKAM_EUNTRUSTED, /* the peer authenticated, but the trust policy refuses its identity */
     OCKAM_ERR_COUNT
 } ockam_err;
 

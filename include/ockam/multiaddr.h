@@ -32,8 +32,9 @@ extern "C" {
  * 4#NAME (ockam/ble.h; the name is checked when the hop is used). */
 #define OCKAM_MA_BLE 122526u
 
-/* Limits checked by the parser and decoder. */
-#define OCKAM_MA_MAX_COMPONENTS 64
+/* Limits checked by the parser and decoder. Every route a node can carry fits in a multiaddr:
+ * a transport hop takes two components (host, port), every other address one. */
+#define OCKAM_MA_MAX_COMPONENTS (2 * OCKAM_MAX_ROUTE_LEN)
 #define OCKAM_MA_MAX_VALUE_LEN 255
 
 typedef struct ockam_multiaddr ockam_multiaddr;

@@ -14,6 +14,7 @@
 #include "ockam/portal.h"
 #include "ockam/relay.h"
 #include "ockam/route.h"
+#include "ockam/secure_channel.h"
 #include "ockam/services.h"
 #include "ockam/stream.h"
 #include "ockam/tcp.h"

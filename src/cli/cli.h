@@ -62,6 +62,15 @@ char *cli_pick_node(const char *arg, bool create_default, int *code);
 char *cli_listener_route(const char *host_port);
 /* The same for any transport protocol of multiaddrs: proto "tcp" or "udp". */
 char *cli_transport_route(const char *host_port, const char *proto);
+/* The route printed for a listener (tcp-listener create, node show), as Ockam prints it: a TCP
+ * listener reachable through loopback (bound to 127.0.0.1, 0.0.0.0 or localhost) is
+ * /dnsaddr/localhost/tcp/PORT; any other, and every UDP listener, as cli_transport_route. */
+char *cli_display_route(const char *host_port, const char *proto);
+
+/* Parse a multiaddr argument (`what`: "--to"). A route longer than a node can carry is
+ * reported as such ("route too long: N addresses, at most 1024"), anything else that does
+ * not parse as "not a multiaddr". Prints the error and returns EXIT_USAGE on failure. */
+int cli_parse_multiaddr(const char *text, const char *what, ockam_multiaddr **out);
 
 /* Replace every /node/NAME in ma by the route of that node's listener (the node must exist
  * and run). Prints the error and returns its exit code on failure. */
@@ -74,6 +83,8 @@ int cli_resolve_multiaddr(const char *text, const char *what, char **out);
 const char *cli_str(json_t *obj, const char *key);
 /* "/worker/<hex>" -> "<hex>"; anything else unchanged. */
 const char *cli_strip_worker(const char *arg);
+/* "/service/<name>" -> "<name>"; anything else unchanged (Ockam accepts both for an outlet). */
+const char *cli_strip_service(const char *arg);
 /* EXIT_OK when value is HOST:PORT; otherwise prints an error naming `what` with `example` as
  * the hint and returns EXIT_USAGE. */
 int cli_check_host_port(const char *value, const char *what, const char *example);
@@ -114,6 +125,13 @@ char *cli_listener_plain(json_t *l, const char *kind);
  * "Tcp" or "Udp" as the Rust CLI prints it). example: a HOST:PORT for the usage hint. */
 int cli_create_listener(const cli_args *a, const char *collection, const char *proto,
     const char *kind_word, const char *example);
+
+/* GET or DELETE collection/<name> at node, with Ockam's answers when there is no such item
+ * (`term` names it: "tcp outlet"): "The tcp outlet X was not found" (exit 70), except that
+ * deleting from an empty collection prints "There are no tcp outlets to delete" (JSON []) and
+ * succeeds. On EXIT_OK, *res is the node's answer, or NULL when that was printed. */
+int cli_item_request(const char *node, const char *method, const char *collection, const char *name,
+    const char *term, json_t **res);
 
 /* --at NODE; and --at NODE with --yes. */
 extern const cli_opt cli_at_opts[];

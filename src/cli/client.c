@@ -141,7 +141,7 @@ node_unavailable(const char *name)
         char *hint = xasprintf("Run 'ockam node list' to see your nodes, or create it with "
                                "'ockam node create %s'.",
             name);
-        out_error(EXIT_RUNTIME, hint, "There is no node named %s.", name);
+        out_error(EXIT_RUNTIME, hint, "The node %s was not found.", name);
         free(hint);
         return EXIT_RUNTIME;
     }

@@ -185,10 +185,7 @@ parse_request(const cli_args *a, struct send_req *r, ockam_multiaddr **ma)
     if (!parse_duration_ms(r->timeout, &r->timeout_ms) || r->timeout_ms == 0)
         return out_error(EXIT_USAGE, "Durations look like 500ms, 10s, 2m.",
             "Invalid --timeout '%s'.", r->timeout);
-    if (ockam_multiaddr_parse(r->to, ma) != OCKAM_OK)
-        return out_error(EXIT_USAGE, "Example: --to /node/n1/service/echo",
-            "Argument '--to' is invalid: '%s' is not a multiaddr.", r->to);
-    return EXIT_OK;
+    return cli_parse_multiaddr(r->to, "--to", ma);
 }
 
 static int

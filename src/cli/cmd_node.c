@@ -62,6 +62,25 @@ add_ble_view(json_t *view, json_t *cfg, json_t *res)
     json_object_set_new(view, "ble_connections", list_or_empty(res, "ble_connections"));
 }
 
+/* Ockam's `transports` list of a node (listeners only, in its field names), for scripts
+ * written against Ockam's NodeResources. */
+static json_t *
+ockam_transports(json_t *res)
+{
+    json_t *out = json_array(), *listeners = json_object_get(res, "tcp_listeners");
+    for (size_t i = 0; i < json_array_size(listeners); i++) {
+        json_t *l = json_array_get(listeners, i);
+        json_t *fc = json_object_get(l, "flow_control_id");
+        char *fc_text = xasprintf("%lld", (long long)json_integer_value(fc));
+        json_array_append_new(out,
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", "Tcp", "mode", "Listen",
+                "socket_addr", cli_str(l, "address"), "worker_addr", "<none>", "processor_address",
+                cli_str(l, "id"), "flow_control_id", fc_text));
+        free(fc_text);
+    }
+    return out;
+}
+
 /* The one JSON shape of a node, for create, show and start (res: GET /node, or NULL). */
 static json_t *
 node_view(const char *name, json_t *res)
@@ -70,7 +89,7 @@ node_view(const char *name, json_t *res)
     bool running = state_node_running(name, &pid);
     json_t *cfg = state_config_load(name);
     const char *addr = json_string_value(json_object_get(cfg, "tcp_listener_address"));
-    char *verbose = addr ? cli_listener_route(addr) : NULL;
+    char *verbose = addr ? cli_display_route(addr, "tcp") : NULL;
     char *short_route = xasprintf("/node/%s", name);
     char *log = state_node_path(name, "node.log");
     json_t *allowed = json_object_get(cfg, "allowed_outgoing");
@@ -81,6 +100,7 @@ node_view(const char *name, json_t *res)
         list_or_empty(res, "tcp_listeners"), "connections", list_or_empty(res, "connections"),
         "services", list_or_empty(res, "services"), "allowed_outgoing",
         json_is_array(allowed) ? json_incref(allowed) : json_array(), "log", log);
+    json_object_set_new(view, "transports", ockam_transports(res));
     add_udp_view(view, cfg, res);
     add_ble_view(view, cfg, res);
     cli_kafka_add_view(view, cfg, res);
@@ -174,14 +194,11 @@ plain_view(json_t *view)
 }
 
 static void
-print_view(json_t *view, bool machine_name)
+print_view(json_t *view)
 {
     char *plain = out_wants_plain() ? plain_view(view) : NULL;
-    const char *name = json_string_value(json_object_get(view, "name"));
-    char *machine = machine_name ? xstrdup(name) : NULL;
-    out_result(plain, machine, view);
+    out_result(plain, NULL, view);
     free(plain);
-    free(machine);
 }
 
 /* ---- node create -------------------------------------------------------------------------- */
@@ -373,6 +390,7 @@ list_entry(const char *name, const char *def, strbuf *plain)
     json_t *e = json_pack("{s:s, s:s, s:o, s:b, s:s?}", "name", name, "status",
         running ? "running" : "stopped", "pid", running && pid ? json_integer(pid) : json_null(),
         "is_default", dflt, "tcp_listener_address", addr);
+    json_object_set_new(e, "node_name", json_string(name)); /* Ockam's key for the name */
     free(addr);
     return e;
 }
@@ -405,7 +423,7 @@ node_show(const cli_args *a)
     char *name = cli_node_or_default(a->npos ? a->pos[0] : NULL, &code);
     if (!name)
         return code;
-    print_view(fetch_view(name), false);
+    print_view(fetch_view(name));
     free(name);
     return EXIT_OK;
 }
@@ -457,7 +475,7 @@ static int
 node_start(const cli_args *a)
 {
     int code = EXIT_OK;
-    char *name = cli_node_or_default(a->pos[0], &code);
+    char *name = cli_node_or_default(a->npos ? a->pos[0] : NULL, &code);
     if (!name)
         return code;
     if (state_node_running(name, NULL)) {
@@ -477,7 +495,8 @@ node_start(const cli_args *a)
     code = spawn_node(name, verbosity, &ready);
     if (!code) {
         out_success("Node %s started.", name);
-        print_view(node_view(name, json_object_get(ready, "resources")), true);
+        /* As Ockam: the node as `node show` prints it (JSON on a pipe), not its name. */
+        print_view(node_view(name, json_object_get(ready, "resources")));
     }
     json_decref(ready);
     free(name);
@@ -649,6 +668,12 @@ static const cli_opt no_opts[] = {{NULL, 0, 0, NULL, NULL}};
 static const cli_opt delete_opts[] = {
     {"all", 'a', OPT_FLAG, NULL, "Delete every node"},
     {"yes", 'y', OPT_FLAG, NULL, "Do not ask for confirmation (needed without a terminal)"},
+    {"force", 'f', OPT_FLAG, NULL, NULL}, /* Ockam's deprecated no-op, kept for scripts */
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static const cli_opt stop_opts[] = {
+    {"force", 'f', OPT_FLAG, NULL, NULL}, /* Ockam's deprecated no-op, kept for scripts */
     {NULL, 0, 0, NULL, NULL},
 };
 
@@ -673,9 +698,9 @@ const cli_cmd cli_node_cmds[] = {
     {"list", "", 0, 0, no_opts, node_list, "List nodes and whether they run (UP or DOWN)", NULL},
     {"show", "[NAME]", 0, 1, no_opts, node_show,
         "Show a node: status, route, listeners, connections, services", NULL},
-    {"start", "NAME", 1, 1, no_opts, node_start,
+    {"start", "[NAME]", 0, 1, no_opts, node_start,
         "Start a stopped node again, with the same listener address, services and listeners", NULL},
-    {"stop", "[NAME]", 0, 1, no_opts, node_stop,
+    {"stop", "[NAME]", 0, 1, stop_opts, node_stop,
         "Stop a node (SIGTERM, then SIGKILL after 5 s); its state is kept", NULL},
     {"delete", "[NAME]", 0, 1, delete_opts, node_delete, "Stop and delete a node, or all of them",
         "Examples:\n  ockam node delete n1 -y\n  ockam node delete --all -y"},

@@ -5,11 +5,14 @@
 #include "cli/output.h"
 #include "cli/state.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define INLET_WAIT_MS 3000 /* the node waits this long for the outlet's node to answer */
+/* --connection-wait: how long the node waits for the outlet's node to answer (Ockam's default). */
+#define INLET_WAIT_DEFAULT "5s"
+#define INLET_WAIT_MAX_MS 600000u
 
 /* "5432" -> "127.0.0.1:5432"; "H:P" as it is. Caller frees; NULL (error printed) if invalid. */
 static char *
@@ -91,14 +94,27 @@ outlet_list(const cli_args *a)
     return code;
 }
 
+/* GET or DELETE one item of collection at the --at node (see cli_item_request). *node is set
+ * unless the node could not be picked (caller frees). */
+static int
+item_at(const cli_args *a, const char *method, const char *collection, const char *term,
+    char **node, json_t **res)
+{
+    int code = EXIT_OK;
+    *res = NULL;
+    *node = cli_pick_node(args_value(a, "at"), false, &code);
+    if (!*node)
+        return code;
+    return cli_item_request(*node, method, collection, cli_strip_service(a->pos[0]), term, res);
+}
+
 static int
 outlet_show(const cli_args *a)
 {
-    char *node, *path = xasprintf("/node/outlet/%s", a->pos[0]);
+    char *node;
     json_t *o;
-    int code = cli_call_at(a, "at", false, "GET", path, NULL, API_TIMEOUT_MS, &node, &o);
-    free(path);
-    if (!code) {
+    int code = item_at(a, "GET", "/node/outlet", "tcp outlet", &node, &o);
+    if (o) {
         const char *err = json_string_value(json_object_get(o, "last_error"));
         char *plain = xasprintf("Outlet\n  On Node: %s\n  From address: %s\n  To TCP server: %s\n"
                                 "  Connections: %lld%s%s",
@@ -112,23 +128,94 @@ outlet_show(const cli_args *a)
     return code;
 }
 
-/* Confirm, DELETE collection/<alias> and report it: "<label> with alias A on <node_word> N
- * has been deleted". */
+/* "TCP outlet" -> "tcp outlet" (Ockam's word for the item in its messages). Caller frees. */
+static char *
+lower(const char *what)
+{
+    char *term = xstrdup(what);
+    for (char *c = term; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    return term;
+}
+
+/* The plain line for one deleted item: "<label> with alias A on <node_word> N has been
+ * deleted". */
+static char *
+deleted_line(const char *label, const char *alias, const char *node_word, const char *node)
+{
+    return xasprintf("%s %s with alias %s on %s %s has been deleted", out_mark_ok(), label, alias,
+        node_word, node);
+}
+
+/* --all: every item of collection at the --at node, after one confirmation. An empty collection
+ * is Ockam's "There are no ... to delete" (JSON []). */
+static int
+portal_delete_all(const cli_args *a, const char *what, const char *collection, const char *label,
+    const char *node_word)
+{
+    char *node;
+    json_t *list = NULL; /* stays NULL when no node could be picked */
+    int code = cli_call_at(a, "at", false, "GET", collection, NULL, API_TIMEOUT_MS, &node, &list);
+    char *term = lower(what), *q = NULL;
+    if (!code && json_array_size(list) == 0) {
+        char *plain = xasprintf("> There are no %ss to delete", term);
+        out_result(plain, NULL, json_array());
+        free(plain);
+    } else if (!code) {
+        q = xasprintf("Delete all %zu %ss on node %s?", json_array_size(list), term, node);
+        if (out_confirm(q, args_flag(a, "yes"), &code)) {
+            strbuf sb = {0};
+            json_t *done = json_array();
+            for (size_t i = 0; i < json_array_size(list); i++) {
+                const char *alias = cli_str(json_array_get(list, i), "alias");
+                char *path = xasprintf("%s/%s", collection, alias);
+                json_t *res;
+                int c = api_call(node, "DELETE", path, NULL, API_TIMEOUT_MS, &res);
+                free(path);
+                if (c) {
+                    code = c;
+                    continue;
+                }
+                json_decref(res);
+                char *line = deleted_line(label, alias, node_word, node);
+                sb_printf(&sb, "%s%s", sb.len ? "\n" : "", line);
+                free(line);
+                json_array_append_new(done, json_pack("{s:s, s:s}", "alias", alias, "node", node));
+            }
+            char *plain = sb_take(&sb);
+            out_result(plain, NULL, done);
+            free(plain);
+        }
+    }
+    json_decref(list);
+    free(q);
+    free(term);
+    free(node);
+    return code;
+}
+
+/* Confirm, DELETE collection/<alias> and report it (or every item with --all). */
 static int
 portal_delete(const cli_args *a, const char *what, const char *collection, const char *label,
     const char *node_word)
 {
     int code = EXIT_OK;
+    if (args_flag(a, "all") != !a->npos)
+        return out_error(EXIT_USAGE, "Name one, or use --all.",
+            "Give either an ALIAS or --all to 'ockam %s delete'.",
+            strcmp(collection, "/node/outlet") == 0 ? "tcp-outlet" : "tcp-inlet");
+    if (args_flag(a, "all"))
+        return portal_delete_all(a, what, collection, label, node_word);
     if (!confirm_delete(a, what, &code))
         return code;
-    char *node, *path = xasprintf("%s/%s", collection, a->pos[0]);
+    char *node;
     json_t *res;
-    code = cli_call_at(a, "at", false, "DELETE", path, NULL, API_TIMEOUT_MS, &node, &res);
-    free(path);
-    if (!code) {
+    char *term = lower(what);
+    code = item_at(a, "DELETE", collection, term, &node, &res);
+    free(term);
+    if (res) {
         char *alias = xstrdup(cli_str(res, "alias"));
-        char *plain = xasprintf("%s %s with alias %s on %s %s has been deleted", out_mark_ok(),
-            label, alias, node_word, node);
+        char *plain = deleted_line(label, alias, node_word, node);
         json_decref(res);
         out_result(plain, alias, json_pack("{s:s, s:s}", "alias", alias, "node", node));
         free(plain);
@@ -177,7 +264,7 @@ inlet_to(const char *to, char **out)
 }
 
 static json_t *
-inlet_body(const cli_args *a, const char *from, const char *to, int *code)
+inlet_body(const cli_args *a, const char *from, const char *to, uint64_t wait_ms, int *code)
 {
     uint64_t ping_ms = 0;
     const char *ping = args_value(a, "ping-interval");
@@ -189,7 +276,7 @@ inlet_body(const cli_args *a, const char *from, const char *to, int *code)
     char *alias = args_value(a, "alias") ? xstrdup(args_value(a, "alias")) : state_random_name();
     bool wait = !args_flag(a, "no-connection-wait");
     json_t *body = json_pack("{s:s, s:s, s:s, s:I, s:I}", "alias", alias, "from", from, "to", to,
-        "wait_ms", (json_int_t)(wait ? INLET_WAIT_MS : 0), "ping_interval_ms", (json_int_t)ping_ms);
+        "wait_ms", (json_int_t)(wait ? wait_ms : 0), "ping_interval_ms", (json_int_t)ping_ms);
     free(alias);
     return body;
 }
@@ -220,11 +307,18 @@ inlet_create(const cli_args *a)
         args_value(a, "from") ? args_value(a, "from") : "127.0.0.1:0", "--from address");
     if (!from)
         return EXIT_USAGE;
+    const char *wait = args_value(a, "connection-wait");
+    uint64_t wait_ms = 0;
     int code = inlet_to(args_value(a, "to"), &to);
-    json_t *body = code ? NULL : inlet_body(a, from, to, &code), *res;
+    if (!code
+        && (!parse_duration_ms(wait ? wait : INLET_WAIT_DEFAULT, &wait_ms)
+            || wait_ms > INLET_WAIT_MAX_MS))
+        code = out_error(EXIT_USAGE, "Durations look like 500ms, 10s, 2m (at most 10m).",
+            "Invalid --connection-wait '%s'.", wait);
+    json_t *body = code ? NULL : inlet_body(a, from, to, wait_ms, &code), *res;
     if (body)
-        code = cli_call_at(a, "at", true, "POST", "/node/inlet", body,
-            API_TIMEOUT_MS + INLET_WAIT_MS, &node, &res);
+        code = cli_call_at(
+            a, "at", true, "POST", "/node/inlet", body, API_TIMEOUT_MS + wait_ms, &node, &res);
     if (body && !code)
         print_inlet_created(node, res);
     free(from);
@@ -251,11 +345,10 @@ inlet_list(const cli_args *a)
 static int
 inlet_show(const cli_args *a)
 {
-    char *node, *path = xasprintf("/node/inlet/%s", a->pos[0]);
+    char *node;
     json_t *i;
-    int code = cli_call_at(a, "at", false, "GET", path, NULL, API_TIMEOUT_MS, &node, &i);
-    free(path);
-    if (!code) {
+    int code = item_at(a, "GET", "/node/inlet", "tcp inlet", &node, &i);
+    if (i) {
         const char *err = json_string_value(json_object_get(i, "last_error"));
         char *plain = xasprintf("Inlet\n  Alias: %s\n  On Node: %s\n  Status: %s\n  Bind address: "
                                 "%s\n  Outlet route: %s\n  Connections: %lld%s%s",
@@ -289,8 +382,17 @@ static const cli_opt inlet_create_opts[] = {
     {"from", 0, OPT_VALUE, "[HOST:]PORT", "Where to listen [default: 127.0.0.1, a free port]"},
     {"to", 0, OPT_VALUE, "MULTIADDR", "Route to the outlet, e.g. /node/n1/service/outlet"},
     {"alias", 0, OPT_VALUE, "ALIAS", "A name for the inlet [default: a random name]"},
+    {"connection-wait", 0, OPT_VALUE, "DURATION",
+        "How long to wait for the outlet's node to answer [default: 5s]"},
     {"no-connection-wait", 0, OPT_FLAG, NULL, "Do not wait for the outlet's node to answer"},
     {"ping-interval", 0, OPT_VALUE, "DURATION", NULL}, /* status probe period (tests) */
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static const cli_opt delete_opts[] = {
+    {"at", 0, OPT_VALUE, "NODE", "The node to act on [default: the default node]"},
+    {"yes", 'y', OPT_FLAG, NULL, "Do not ask for confirmation (needed without a terminal)"},
+    {"all", 0, OPT_FLAG, NULL, "Delete all of them on the node"},
     {NULL, 0, 0, NULL, NULL},
 };
 
@@ -301,7 +403,8 @@ const cli_cmd cli_tcp_outlet_cmds[] = {
         "Example:\n  ockam tcp-outlet create --at n1 --to 127.0.0.1:5000"},
     {"list", "", 0, 0, cli_at_opts, outlet_list, "List a node's TCP outlets", NULL},
     {"show", "ADDR", 1, 1, cli_at_opts, outlet_show, "Show one TCP outlet", NULL},
-    {"delete", "ADDR", 1, 1, cli_at_yes_opts, outlet_delete, "Delete a TCP outlet", NULL},
+    {"delete", "[ADDR]", 0, 1, delete_opts, outlet_delete, "Delete a TCP outlet, or all of them",
+        NULL},
     {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 
@@ -315,6 +418,7 @@ const cli_cmd cli_tcp_inlet_cmds[] = {
         "/node/n2/service/forward_to_n3/service/outlet"},
     {"list", "", 0, 0, cli_at_opts, inlet_list, "List a node's TCP inlets", NULL},
     {"show", "ALIAS", 1, 1, cli_at_opts, inlet_show, "Show one TCP inlet", NULL},
-    {"delete", "ALIAS", 1, 1, cli_at_yes_opts, inlet_delete, "Delete a TCP inlet", NULL},
+    {"delete", "[ALIAS]", 0, 1, delete_opts, inlet_delete, "Delete a TCP inlet, or all of them",
+        NULL},
     {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -156,12 +156,14 @@ relay_show(const cli_args *a)
     char *node = cli_pick_node(args_value(a, "at"), false, &code);
     if (!node)
         return code;
-    char *path = xasprintf("/node/relay/%s", a->npos ? a->pos[0] : DEFAULT_NAME);
     json_t *r;
-    code = api_call(node, "GET", path, NULL, API_TIMEOUT_MS, &r);
-    free(path);
-    if (!code) {
+    code = cli_item_request(
+        node, "GET", "/node/relay", a->npos ? a->pos[0] : DEFAULT_NAME, "relay", &r);
+    if (r) {
         char *remote = remote_route(r);
+        /* As Ockam's relay show: the remote address as a route, and the destination. */
+        json_object_set_new(r, "remote_address", json_string(remote));
+        json_object_set(r, "destination", json_object_get(r, "destination_address"));
         const char *why = json_string_value(json_object_get(r, "last_failure"));
         char *plain = xasprintf(
             "Relay:\n  Name: %s\n  Destination: %s\n  Status: %s\n  Relay Route: "
@@ -169,7 +171,7 @@ relay_show(const cli_args *a)
             cli_str(r, "name"), cli_str(r, "destination_address"), is_up(r) ? "UP" : "DOWN",
             json_is_string(json_object_get(r, "relay_route")) ? cli_str(r, "relay_route") : "-",
             remote, cli_str(r, "worker_address"), why ? "\n  Last Failure: " : "", why ? why : "");
-        out_result(plain, remote, r);
+        out_result(plain, cli_str(r, "name"), r);
         free(plain);
         free(remote);
     }
@@ -190,11 +192,9 @@ relay_delete(const cli_args *a)
     char *node = cli_pick_node(args_value(a, "at"), false, &code);
     if (!node)
         return code;
-    char *path = xasprintf("/node/relay/%s", name);
     json_t *res;
-    code = api_call(node, "DELETE", path, NULL, API_TIMEOUT_MS, &res);
-    free(path);
-    if (!code) {
+    code = cli_item_request(node, "DELETE", "/node/relay", name, "relay", &res);
+    if (res) {
         char *plain = xasprintf(
             "%s Relay with name %s on Node %s has been deleted", out_mark_ok(), name, node);
         json_decref(res);

@@ -24,7 +24,7 @@ static int
 no_such_node(const char *name)
 {
     char *hint = xasprintf("Run 'ockam node list' to see your nodes.");
-    out_error(EXIT_RUNTIME, hint, "There is no node named %s.", name);
+    out_error(EXIT_RUNTIME, hint, "The node %s was not found.", name);
     free(hint);
     return EXIT_RUNTIME;
 }
@@ -135,7 +135,7 @@ node_route(const char *name, ockam_multiaddr **out)
 {
     if (!state_name_valid(name) || !state_node_exists(name))
         return out_error(EXIT_RUNTIME, "Run 'ockam node list' to see your nodes.",
-            "There is no node named %s.", name);
+            "The node %s was not found.", name);
     if (!state_node_running(name, NULL)) {
         char *hint = xasprintf("Start it with 'ockam node start %s'.", name);
         out_error(EXIT_RUNTIME, hint, "The node %s is not running.", name);
@@ -180,10 +180,10 @@ int
 cli_resolve_multiaddr(const char *text, const char *what, char **out)
 {
     ockam_multiaddr *ma;
-    if (ockam_multiaddr_parse(text, &ma) != OCKAM_OK)
-        return out_error(EXIT_USAGE, "Example: /node/n1 or /ip4/127.0.0.1/tcp/4000",
-            "Argument '%s' is invalid: '%s' is not a multiaddr.", what, text);
-    int code = cli_resolve_nodes(ma);
+    int code = cli_parse_multiaddr(text, what, &ma);
+    if (code)
+        return code;
+    code = cli_resolve_nodes(ma);
     if (!code) {
         size_t need = ockam_multiaddr_format(ma, NULL, 0) + 1;
         *out = xmalloc(need);
@@ -207,6 +207,12 @@ const char *
 cli_strip_worker(const char *arg)
 {
     return strncmp(arg, "/worker/", 8) == 0 ? arg + 8 : arg;
+}
+
+const char *
+cli_strip_service(const char *arg)
+{
+    return strncmp(arg, "/service/", 9) == 0 ? arg + 9 : arg;
 }
 
 int
@@ -375,6 +381,8 @@ cli_create_connection(const cli_args *a, const char *collection, const char *kin
         out_mark_ok(), kind, node, to, route);
     json_object_set_new(res, "from", json_string(node));
     json_object_set_new(res, "to", json_string(to));
+    /* Ockam's create output: "address" is the route to use ("/worker/<hex>"). */
+    json_object_set_new(res, "address", json_string(route));
     out_result(plain, route, res);
     free(plain);
     free(route);
@@ -404,7 +412,7 @@ cli_create_listener(const cli_args *a, const char *collection, const char *proto
         free(node);
         return code;
     }
-    char *route = cli_transport_route(cli_str(res, "address"), proto);
+    char *route = cli_display_route(cli_str(res, "address"), proto);
     char *plain = xasprintf("%s %s listener created at node %s! You can send messages to it via "
                             "this route:\n    %s",
         out_mark_ok(), kind_word, node, route ? route : cli_str(res, "address"));
@@ -414,5 +422,105 @@ cli_create_listener(const cli_args *a, const char *collection, const char *proto
     free(plain);
     free(route);
     free(node);
+    return EXIT_OK;
+}
+
+char *
+cli_display_route(const char *host_port, const char *proto)
+{
+    char host[256];
+    uint16_t port;
+    /* UDP keeps the IP: a datagram to a name that also resolves to ::1 cannot fall back to
+     * 127.0.0.1 as a TCP connect does. */
+    if (strcmp(proto, "tcp") != 0
+        || ockam__host_port_parse(host_port, host, sizeof host, &port) != OCKAM_OK)
+        return cli_transport_route(host_port, proto);
+    if (strcmp(host, "127.0.0.1") == 0 || strcmp(host, "0.0.0.0") == 0
+        || strcmp(host, "localhost") == 0)
+        return xasprintf("/dnsaddr/localhost/tcp/%u", port);
+    return cli_transport_route(host_port, proto);
+}
+
+/* True when GET collection answers an empty list (false on any failure: then the caller
+ * reports the item as missing, which it is). */
+static bool
+collection_empty(const char *node, const char *collection)
+{
+    api_result r;
+    if (api_request(node, "GET", collection, NULL, API_TIMEOUT_MS, &r))
+        return false;
+    bool empty = r.status == 200 && json_is_array(r.body) && json_array_size(r.body) == 0;
+    api_result_free(&r);
+    return empty;
+}
+
+int
+cli_item_request(const char *node, const char *method, const char *collection, const char *name,
+    const char *term, json_t **res)
+{
+    api_result r;
+    char *path = xasprintf("%s/%s", collection, name);
+    int code = api_request(node, method, path, NULL, API_TIMEOUT_MS, &r);
+    free(path);
+    *res = NULL;
+    if (code)
+        return code;
+    int status = r.status;
+    if (status == 200)
+        *res = json_incref(r.body);
+    else if (status != 404)
+        code = out_error(EXIT_RUNTIME, NULL, "%s", r.error);
+    api_result_free(&r);
+    if (status != 404)
+        return code;
+    if (strcmp(method, "DELETE") == 0 && collection_empty(node, collection)) {
+        char *plain = xasprintf("> There are no %ss to delete", term);
+        out_result(plain, NULL, json_array());
+        free(plain);
+        return EXIT_OK;
+    }
+    /* "tcp outlet" is the command tcp-outlet; relay lists by --to. */
+    char *command = xstrdup(term);
+    for (char *c = command; *c; c++)
+        *c = *c == ' ' ? '-' : *c;
+    char *hint = xasprintf("See what there is with 'ockam %s list %s %s'.", command,
+        strcmp(command, "relay") == 0 ? "--to" : "--at", node);
+    free(command);
+    out_error(EXIT_RUNTIME, hint, "The %s %s was not found", term, name);
+    free(hint);
+    return EXIT_RUNTIME;
+}
+
+/* How many route addresses the multiaddr text makes: one per component, except the port that
+ * follows a host (/ip4/A/tcp/P is one hop). */
+static size_t
+route_addresses(const char *text)
+{
+    size_t n = 0, seg = 0;
+    for (const char *p = text; *p;) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        size_t len = strcspn(p, "/");
+        bool port = (len == 3 && (strncmp(p, "tcp", 3) == 0 || strncmp(p, "udp", 3) == 0));
+        if (seg++ % 2 == 0 && !port)
+            n++;
+        p += len;
+    }
+    return n;
+}
+
+int
+cli_parse_multiaddr(const char *text, const char *what, ockam_multiaddr **out)
+{
+    size_t n = route_addresses(text);
+    if (n > OCKAM_MAX_ROUTE_LEN)
+        return out_error(EXIT_USAGE, "Split the route: relay through a node in between.",
+            "Argument '%s' is invalid: route too long: %zu addresses, at most %d.", what, n,
+            OCKAM_MAX_ROUTE_LEN);
+    if (ockam_multiaddr_parse(text, out) != OCKAM_OK)
+        return out_error(EXIT_USAGE, "Example: /node/n1/service/echo or /ip4/127.0.0.1/tcp/4000",
+            "Argument '%s' is invalid: '%s' is not a multiaddr.", what, text);
     return EXIT_OK;
 }

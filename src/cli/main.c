@@ -3,6 +3,7 @@
 #include "cli/output.h"
 #include "cli/state.h"
 #include "ockam/ockam.h"
+#include "ockam_commit.h" /* generated: OCKAM_COMMIT */
 
 #include <signal.h>
 #include <stdio.h>
@@ -60,7 +61,16 @@ print_top_help(FILE *f)
     fprintf(f,
         "\nRun 'ockam COMMAND --help' for more. State lives in $OCKAM_HOME (default "
         "~/.ockam).\n\nExample:\n  ockam node create n1\n  ockam message send hello "
-        "--to /node/n1/service/echo\n");
+        "--to /node/n1/service/echo\n"
+        "\nExit status:\n"
+        "  0                                  Success\n"
+        "  64                                 Usage error: unknown command or option, bad "
+        "argument\n"
+        "  70                                 Runtime error: not found, not running, refused, "
+        "timeout\n"
+        "\nEnvironment:\n"
+        "  OCKAM_HOME                         Where nodes keep their state [default: ~/.ockam]\n"
+        "  NO_COLOR                           No colours when set and not empty\n");
 }
 
 static void
@@ -161,6 +171,75 @@ strip_words(int argc, char **argv, int w1, int w2, int *out_argc)
     return rest;
 }
 
+/* ---- routes from standard input ------------------------------------------------------------ */
+
+/* The segments of one line of stdin, each prefixed with '/' ("a/b/" -> "/a/b"); NULL at EOF. */
+static char *
+stdin_route(void)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n = getline(&line, &cap, stdin);
+    if (n <= 0) {
+        free(line);
+        return NULL;
+    }
+    strbuf sb = {0};
+    for (char *save = NULL, *seg = strtok_r(line, "/ \t\r\n", &save); seg;
+         seg = strtok_r(NULL, "/ \t\r\n", &save))
+        sb_printf(&sb, "/%s", seg);
+    free(line);
+    return sb_take(&sb);
+}
+
+/* s with every `pat` replaced by `with`. Caller frees. */
+static char *
+replace_all(const char *s, const char *pat, const char *with)
+{
+    strbuf sb = {0};
+    size_t plen = strlen(pat);
+    for (const char *hit; (hit = strstr(s, pat)); s = hit + plen)
+        sb_printf(&sb, "%.*s%s", (int)(hit - s), s, with);
+    sb_printf(&sb, "%s", s);
+    return sb_take(&sb);
+}
+
+/* Ockam's pipe convention: in an argument, "/-" stands for the route printed by the previous
+ * command ("/node/n2/-/service/x"), "-/" for the same at the start ("-/service/x"). Each such
+ * argument reads one line of standard input. The value of --home (how background nodes get
+ * their state directory) is never rewritten. Returns false (error printed) when stdin has no
+ * line to give. Replaced arguments are leaked on purpose: they live as long as argv. */
+static bool
+substitute_stdin(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return true;
+        if (strcmp(argv[i], "--home") == 0) {
+            i++;
+            continue;
+        }
+        bool mid = strstr(argv[i], "/-") != NULL;
+        if (!mid && !strstr(argv[i], "-/"))
+            continue;
+        char *route = stdin_route();
+        if (!route || !route[0]) {
+            free(route);
+            out_error(EXIT_USAGE,
+                "Pipe the output of a command that prints a route, e.g. "
+                "'ockam relay create ... | ockam message send ...'.",
+                "'%s': '-' stands for a route read from standard input, and there is none.",
+                argv[i]);
+            return false;
+        }
+        char *with = mid ? xstrdup(route) : xasprintf("%s/", route);
+        argv[i] = replace_all(argv[i], mid ? "/-" : "-/", with);
+        free(with);
+        free(route);
+    }
+    return true;
+}
+
 /* ---- running -------------------------------------------------------------------------------- */
 
 static int
@@ -226,7 +305,8 @@ dispatch(int argc, char **argv)
     bool help = has_flag(argc, argv, "--help", "-h");
     if (w1 < 0) {
         if (has_flag(argc, argv, "--version", "-V")) {
-            printf("ockam %s\n", OCKAM_VERSION_STRING);
+            /* As Ockam's own: the version, then the commit on a second line. */
+            printf("ockam %s\ncompiled from: %s\n", OCKAM_VERSION_STRING, OCKAM_COMMIT);
             return EXIT_OK;
         }
         print_top_help(help ? stdout : stderr);
@@ -259,5 +339,7 @@ main(int argc, char **argv)
 {
     /* A closed pipe (ockam node list | head) must be an error return, not a kill. */
     signal(SIGPIPE, SIG_IGN);
+    if (!substitute_stdin(argc, argv))
+        return EXIT_USAGE;
     return dispatch(argc, argv);
 }

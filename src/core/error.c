@@ -53,6 +53,8 @@ static const struct err_text texts[OCKAM_ERR_COUNT] = {
     [OCKAM_EFUTURE] = {"OCKAM_EFUTURE", "created too far in the future"},
     [OCKAM_EKEYMISMATCH] = {"OCKAM_EKEYMISMATCH", "attested key differs from the key in use"},
     [OCKAM_EVAULTFILE] = {"OCKAM_EVAULTFILE", "vault file corrupt"},
+    [OCKAM_EAUTH] = {"OCKAM_EAUTH", "authentication failed"},
+    [OCKAM_EUNTRUSTED] = {"OCKAM_EUNTRUSTED", "peer identity not trusted"},
 };
 
 const char *

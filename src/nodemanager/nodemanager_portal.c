@@ -144,13 +144,16 @@ ockam__nm_outlet_list(ockam__nodemanager *nm, ockam_msg *req, const char *arg, j
     ockam__nm_reply_ok(nm, req, outlets_json(nm, *ockam__nm_portal_slot(nm)));
 }
 
-/* The default address: "outlet" when free, else "outlet-2", "outlet-3"... */
+/* The default address, as Ockam picks it: "outlet" when free, else a random address. */
 static void
 default_outlet_addr(ockam__nodemanager *nm, char *out, size_t cap)
 {
+    char random[OCKAM_RANDOM_ADDR_LEN + 1];
     snprintf(out, cap, "%s", OCKAM_OUTLET_ADDR);
-    for (int i = 2; ockam_node_has_worker(ockam__nm_node(nm), out); i++)
-        snprintf(out, cap, "%s-%d", OCKAM_OUTLET_ADDR, i);
+    while (ockam_node_has_worker(ockam__nm_node(nm), out)) {
+        ockam_addr_random(random);
+        snprintf(out, cap, "%s", random);
+    }
 }
 
 void

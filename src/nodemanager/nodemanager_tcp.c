@@ -227,7 +227,7 @@ ockam__nm_tcp_show_listener(ockam__nodemanager *nm, ockam_msg *req, const char *
     size_t i = listener_index(nm, arg);
     if (i == SIZE_MAX)
         ockam__nm_reply_err(
-            nm, req, 404, "There is no TCP listener %s on node %s.", arg, ockam__nm_name(nm));
+            nm, req, 404, "TCP listener %s was not found on node %s.", arg, ockam__nm_name(nm));
     else
         ockam__nm_reply_ok(nm, req, listener_json(view(nm)->listeners[i], i == 0));
 }
@@ -238,7 +238,7 @@ ockam__nm_tcp_delete_listener(ockam__nodemanager *nm, ockam_msg *req, const char
     size_t i = listener_index(nm, arg);
     if (i == SIZE_MAX) {
         ockam__nm_reply_err(
-            nm, req, 404, "There is no TCP listener %s on node %s.", arg, ockam__nm_name(nm));
+            nm, req, 404, "TCP listener %s was not found on node %s.", arg, ockam__nm_name(nm));
         return;
     }
     struct ockam__nm_tcp *s = *ockam__nm_tcp_slot(nm); /* i was found: s exists */
@@ -327,7 +327,7 @@ ockam__nm_tcp_show_conn(ockam__nodemanager *nm, ockam_msg *req, const char *arg,
     ockam_conn *c = tcp_conn_find(nm, arg);
     if (!c)
         ockam__nm_reply_err(
-            nm, req, 404, "There is no TCP connection %s on node %s.", arg, ockam__nm_name(nm));
+            nm, req, 404, "TCP connection %s was not found on node %s.", arg, ockam__nm_name(nm));
     else
         ockam__nm_reply_ok(nm, req, conn_json(nm, c));
 }
@@ -338,7 +338,7 @@ ockam__nm_tcp_delete_conn(ockam__nodemanager *nm, ockam_msg *req, const char *ar
     ockam_conn *c = tcp_conn_find(nm, arg);
     if (!c) {
         ockam__nm_reply_err(
-            nm, req, 404, "There is no TCP connection %s on node %s.", arg, ockam__nm_name(nm));
+            nm, req, 404, "TCP connection %s was not found on node %s.", arg, ockam__nm_name(nm));
         return;
     }
     json_t *view = conn_json(nm, c);

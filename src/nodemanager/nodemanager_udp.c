@@ -246,7 +246,7 @@ ockam__nm_udp_show_listener(ockam__nodemanager *nm, ockam_msg *req, const char *
     size_t i = find(nm, arg, true);
     if (i == SIZE_MAX)
         ockam__nm_reply_err(
-            nm, req, 404, "There is no UDP listener %s on node %s.", arg, ockam__nm_name(nm));
+            nm, req, 404, "UDP listener %s was not found on node %s.", arg, ockam__nm_name(nm));
     else
         ockam__nm_reply_ok(nm, req, listener_json(&state(nm)->binds[i]));
 }
@@ -257,7 +257,7 @@ ockam__nm_udp_delete_listener(ockam__nodemanager *nm, ockam_msg *req, const char
     size_t i = find(nm, arg, true);
     if (i == SIZE_MAX) {
         ockam__nm_reply_err(
-            nm, req, 404, "There is no UDP listener %s on node %s.", arg, ockam__nm_name(nm));
+            nm, req, 404, "UDP listener %s was not found on node %s.", arg, ockam__nm_name(nm));
         return;
     }
     json_t *view = listener_json(&state(nm)->binds[i]);
@@ -313,7 +313,7 @@ ockam__nm_udp_show_conn(ockam__nodemanager *nm, ockam_msg *req, const char *arg,
     size_t i = find(nm, arg, false);
     if (i == SIZE_MAX)
         ockam__nm_reply_err(
-            nm, req, 404, "There is no UDP connection %s on node %s.", arg, ockam__nm_name(nm));
+            nm, req, 404, "UDP connection %s was not found on node %s.", arg, ockam__nm_name(nm));
     else
         ockam__nm_reply_ok(nm, req, conn_json(&state(nm)->binds[i]));
 }
@@ -324,7 +324,7 @@ ockam__nm_udp_delete_conn(ockam__nodemanager *nm, ockam_msg *req, const char *ar
     size_t i = find(nm, arg, false);
     if (i == SIZE_MAX) {
         ockam__nm_reply_err(
-            nm, req, 404, "There is no UDP connection %s on node %s.", arg, ockam__nm_name(nm));
+            nm, req, 404, "UDP connection %s was not found on node %s.", arg, ockam__nm_name(nm));
         return;
     }
     json_t *view = conn_json(&state(nm)->binds[i]);

@@ -72,7 +72,7 @@ load helpers
 @test "message send to a missing node fails clearly at once" {
     run ockam message send hi --to /node/nope/service/echo
     assert_failure 70
-    assert_output --partial "There is no node named nope"
+    assert_output --partial "The node nope was not found"
 }
 
 @test "message send to a stopped node fails clearly at once" {

@@ -166,7 +166,7 @@ load helpers
 @test "node show of an unknown node fails clearly" {
     run ockam node show nope
     assert_failure 70
-    assert_output --partial "There is no node named nope"
+    assert_output --partial "The node nope was not found"
 }
 
 @test "node logs prints the log path" {

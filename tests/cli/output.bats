@@ -10,12 +10,18 @@ commands=(
     "tcp-connection create" "tcp-connection list" "tcp-connection show" "tcp-connection delete"
 )
 
-@test "--version and -V print the version" {
+@test "--version and -V print the version and the commit" {
     run ockam --version
     assert_success
-    assert_output --regexp '^ockam [0-9]+\.[0-9]+\.[0-9]+$'
+    assert_line --index 0 --regexp '^ockam [0-9]+\.[0-9]+\.[0-9]+$'
+    # The commit it was built from, as Ockam's prints it ("compiled from: <hash>"): a commit of
+    # this repository (HEAD when the build is current).
+    assert_line --index 1 --regexp '^compiled from: [0-9a-f]{12}$'
+    commit=${lines[1]#compiled from: }
+    git -C "$BATS_TEST_DIRNAME" cat-file -e "$commit^{commit}"
     run ockam -V
     assert_success
+    assert_line --index 0 --regexp '^ockam [0-9]+\.[0-9]+\.[0-9]+$'
 }
 
 @test "--help and -h work on every command and group" {
@@ -52,7 +58,7 @@ commands=(
     assert_failure 64
     run ockam node list --output yaml
     assert_failure 64
-    run ockam node start
+    run ockam node start --nope
     assert_failure 64
 }
 
@@ -108,7 +114,7 @@ commands=(
     refute_output --partial "SECURITY WARNING"
     run ockam node show nope -q
     assert_failure 70
-    assert_output --partial "There is no node named nope"
+    assert_output --partial "The node nope was not found"
 }
 
 @test "OCKAM_HOME isolates state" {

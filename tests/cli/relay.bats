@@ -41,7 +41,7 @@ wait_relay_up() {
     run ockam relay show --at n3 --output json
     assert_success
     assert_equal "$(jq -r .name <<<"$output")" "default"
-    assert_equal "$(jq -r .remote_address <<<"$output")" "forward_to_default"
+    assert_equal "$(jq -r .remote_address <<<"$output")" "/service/forward_to_default"
     assert_equal "$(jq -r .connection_status <<<"$output")" "Up"
     [[ "$(jq -r .worker_address <<<"$output")" == /service/* ]]
     [[ "$(jq -r .relay_route <<<"$output")" == *"=> 0#forward_to_default" ]]
@@ -69,7 +69,7 @@ wait_relay_up() {
     assert_output "blue"
     run ockam relay delete blue --at n3 -y
     assert_failure 70
-    assert_output --partial "There is no relay blue on node n3"
+    assert_output --partial "The relay blue was not found"
     run ockam message send hi --to /node/n2/service/forward_to_blue/service/echo --timeout 1s
     assert_failure 70
     run ockam node show n2 --output json
@@ -131,5 +131,5 @@ wait_relay_up() {
     assert_output --partial "--at"
     run ockam relay create x --at /node/nope --to n3
     assert_failure 70
-    assert_output --partial "There is no node named nope"
+    assert_output --partial "The node nope was not found"
 }

@@ -48,7 +48,7 @@ load helpers
 @test "service start on a missing or stopped node fails clearly" {
     run ockam service start hop --at nope
     assert_failure 70
-    assert_output --partial "There is no node named nope"
+    assert_output --partial "The node nope was not found"
     ockam node create n1
     ockam node stop n1
     run ockam service start hop --at n1

@@ -7,7 +7,7 @@ load helpers
     ockam node create n1
     run ockam tcp-listener create 127.0.0.1:0 --at n1
     assert_success
-    assert_output --regexp '^/ip4/127.0.0.1/tcp/[0-9]+$'
+    assert_output --regexp '^/dnsaddr/localhost/tcp/[0-9]+$'
     port=${output##*/}
     run ockam message send hi --to "/ip4/127.0.0.1/tcp/$port/service/echo"
     assert_output "hi"
@@ -28,7 +28,7 @@ load helpers
     assert_failure 70
     run ockam tcp-listener show "$id" --at n1
     assert_failure 70
-    assert_output --partial "There is no TCP listener"
+    assert_output --partial "TCP listener $id was not found on node n1"
 }
 
 @test "tcp-listener create on a taken address fails with the reason" {
@@ -78,7 +78,7 @@ load helpers
     assert_output "$c1"
     run ockam tcp-connection show "$c1" --at n1
     assert_failure 70
-    assert_output --partial "There is no TCP connection"
+    assert_output --partial "was not found on node n1"
 }
 
 @test "tcp-connection create to a closed port fails with the reason" {

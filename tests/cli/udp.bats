@@ -113,7 +113,7 @@ udp_stat() { # node kind(udp_listeners|udp_connections) field
     assert_output "127.0.0.1:$port"
     run ockam udp-listener show "$id" --at n1
     assert_failure 70
-    assert_output --partial "There is no UDP listener"
+    assert_output --partial "UDP listener $id was not found on node n1"
     run ockam udp-listener list --at n1 --output json
     assert_output "[]"
     run ockam message send hi --to "$route/service/echo" --timeout 1s
@@ -135,7 +135,7 @@ udp_stat() { # node kind(udp_listeners|udp_connections) field
     assert_failure 70
     run ockam udp-listener create 127.0.0.1:0 --at nobody
     assert_failure 70
-    assert_output --partial "There is no node named nobody"
+    assert_output --partial "The node nobody was not found"
 }
 
 @test "node create --udp-listener-address: shown, used, and its startup errors" {
@@ -208,7 +208,7 @@ udp_stat() { # node kind(udp_listeners|udp_connections) field
     assert_output "$u"
     run ockam udp-connection show "$u" --at n1
     assert_failure 70
-    assert_output --partial "There is no UDP connection"
+    assert_output --partial "was not found on node n1"
     run ockam message send hello --from n1 --to "$u/service/uppercase" --timeout 1s
     assert_failure 70
 }
