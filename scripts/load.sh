@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Load held (`make load`; not in CI): LOAD_CONNECTIONS (default 1000) portal connections open
 # at the same time through one relay, every one moving LOAD_SIZE bytes (default 1 MiB)
-# checked with SHA-256, and the peak RSS of each node.
+# checked with SHA-256, and the peak RSS of each node; then LOAD_CHANNELS (default 10000)
+# secure channels open at the same time between two nodes (tests/chaos/sc_load.c: two
+# processes over TCP, one echoed message through each channel), with each node's peak RSS.
 #
 # Design. Real `ockam` nodes on 127.0.0.1 (release build, OCKAM_HOME in a temporary
 # directory, free ports): n3 registers relay forward_to_n3 at n2 and has an outlet to
@@ -22,6 +24,8 @@ SIZE=${LOAD_SIZE:-1048576}
 LIMIT_MB=${LOAD_RSS_LIMIT_MB:-256}
 bin=$(realpath "$build/ockam")
 tool=$(realpath "$(dirname "$0")/chaos_tool.py")
+sc_load=$(realpath "$build/tests/chaos/sc_load")
+CHANNELS=${LOAD_CHANNELS:-10000}
 # N sockets on the inlet, N on the outlet, N in the client and the server (same process tree).
 ulimit -n $((N * 4 + 1024)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 WORK=$(mktemp -d /tmp/ockam-load.XXXXXX)
@@ -111,5 +115,13 @@ for n in n1 n2 n3; do
 done
 settled || fail "workers or fds did not return to baseline within 30 s"
 echo "open at once through the relay: $open_conns"
+
+echo
+echo "== $CHANNELS secure channels between two nodes"
+SC=$("$sc_load" "$CHANNELS") || fail "not every secure channel opened and echoed"
+echo "$SC"
+printf 'initiator peak RSS %s KiB, responder peak RSS %s KiB (%s channels open at once)\n' \
+    "$(jq .initiator_peak_rss_kb <<<"$SC")" "$(jq .responder_peak_rss_kb <<<"$SC")" \
+    "$(jq .opened <<<"$SC")"
 [ -z "$FAILED" ] || exit 1
 echo "== load held"
