@@ -9,7 +9,7 @@
 #   BENCH_RUNS=3        runs per measurement (the median is reported)
 #   BENCH_SECS=0.5      seconds each throughput sender sends
 #   BENCH_LAT_SECS=0.3  seconds of request/reply per latency run
-#   BENCH_ONLY="thr lat relay portal mem cli ble sc"   scenarios to run (default: all)
+#   BENCH_ONLY="thr lat relay portal mem cli ble sc secure"   scenarios to run (default: all)
 #   BENCH_OUT=bench/results                     where latest.md / latest.png go
 #
 # Every role is a separate process (bench/bench_*.c). Listening roles print "port N" when
@@ -22,7 +22,7 @@ bin=$build/bench
 runs=${BENCH_RUNS:-3}
 secs=${BENCH_SECS:-0.5}
 lat_secs=${BENCH_LAT_SECS:-0.3}
-only=${BENCH_ONLY:-thr lat relay portal mem cli ble sc}
+only=${BENCH_ONLY:-thr lat relay portal mem cli ble sc secure}
 out=${BENCH_OUT:-bench/results}
 read_timeout=60
 
@@ -438,13 +438,21 @@ scenario_sc() {
     if [ "$pass" = pinned ]; then run_sc_idle; fi
 }
 
+# ---- scenario 9: secure channels in the ockam command (bench/secure.sh) ---------------------
+# secure-channel create + first message, and the portal through a secure channel against
+# ssh -L; once, unpinned (the nodes, sshd and ssh are separate processes like in real use).
+scenario_secure() {
+    [ "$pass" = unpinned ] || return 0
+    bench/secure.sh "$build" >"$tmp/secure.md" 2>>"$errlog" || fail "bench/secure.sh"
+}
+
 # ---- run ----------------------------------------------------------------------------------
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date +%s)
 for pass in pinned unpinned; do
     if [ "$pass" = pinned ]; then pin=(taskset -c 0); else pin=(); fi
-    for scen in thr lat relay portal mem cli ble sc; do
+    for scen in thr lat relay portal mem cli ble sc secure; do
         [[ " $only " == *" $scen "* ]] || continue
         log "bench: $scen ($pass)"
         t0=$(date +%s)
@@ -462,6 +470,12 @@ BENCH_ELAPSED=$elapsed BENCH_LOAD="$load_before -> $load_after" BENCH_RUNS=$runs
     BENCH_FAILURES=$failures BENCH_SECS=$secs BENCH_LAT_SECS=$lat_secs \
     BENCH_PORTAL_MIB=$portal_mib BENCH_CONNS=$conns \
     scripts/bench-report.sh "$out/latest.tsv" "$out"
+if [ -s "$tmp/secure.md" ]; then
+    {
+        printf '\n## Secure channels in the ockam command (bench/secure.sh)\n'
+        cat "$tmp/secure.md"
+    } >>"$out/latest.md"
+fi
 if [ "$failures" -gt 0 ]; then
     log "bench: $failures runs failed; stderr of the roles:"
     tail -20 "$errlog" >&2

@@ -73,11 +73,14 @@ OCKAM_API ockam_err ockam_multiaddr_splice(
 
 /* Convert to a route, appended to out:
  *   /ip4/A/tcp/P -> 1#A:P, /ip6/A/tcp/P -> 1#[A]:P, /dnsaddr/H/tcp/P -> 1#H:P,
- *   /ip4/A/udp/P (and ip6/dnsaddr) -> 2#A:P, /service|/worker|/secure/X -> 0#X,
+ *   /ip4/A/udp/P (and ip6/dnsaddr) -> 2#A:P, /service|/worker/X -> 0#X,
  *   /kafka/T -> 16#T, /kafka/T:P -> 16#T/P (the topic is checked when the hop is used),
  *   /ble/NAME -> 4#NAME.
  * Unlike Ockam, several transport hops are allowed (the nodes in between decide whether they
  * forward). /node, /project and /space must be resolved by the caller first (OCKAM_ENOTSUP);
+ * so must /secure/NAME (OCKAM_ENOTSUP): it asks for a secure channel to the listener NAME,
+ * which only the caller can create, and routing it as the plain hop 0#NAME would carry the
+ * application's bytes in clear;
  * a host without a port, or a port without a host, gives OCKAM_EMULTIADDR. */
 OCKAM_API ockam_err ockam_multiaddr_to_route(const ockam_multiaddr *ma, ockam_route *out);
 

@@ -94,6 +94,10 @@ OCKAM_API ockam_err ockam_outlet_start(
     ockam_node *node, const ockam_outlet_config *cfg, ockam_outlet **out);
 /* Stop the listener and every connection (each peer gets Disconnect); frees the outlet. */
 OCKAM_API void ockam_outlet_stop(ockam_outlet *outlet);
+/* Who may open connections through the outlet: the access check of its listener worker, which
+ * gets every Ping (e.g. ockam_sc_access_identity: only through secure channels of some
+ * identities). Each connection's worker answers only the inlet worker that pinged. */
+OCKAM_API void ockam_outlet_set_access(ockam_outlet *outlet, ockam_access incoming);
 OCKAM_API const char *ockam_outlet_address(const ockam_outlet *outlet);
 OCKAM_API const char *ockam_outlet_target(const ockam_outlet *outlet);
 /* Why the last connection to the target failed ("" if none did), e.g.

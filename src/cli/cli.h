@@ -33,6 +33,10 @@ extern const cli_cmd cli_kafka_transport_cmds[];
 extern const cli_cmd cli_relay_cmds[];
 extern const cli_cmd cli_tcp_inlet_cmds[];
 extern const cli_cmd cli_tcp_outlet_cmds[];
+extern const cli_cmd cli_vault_cmds[];
+extern const cli_cmd cli_identity_cmds[];
+extern const cli_cmd cli_secure_channel_listener_cmds[];
+extern const cli_cmd cli_secure_channel_cmds[];
 
 /* ---- common.c: what the command files share (none depends on another) ---------------------- */
 

@@ -31,6 +31,13 @@ struct send_req {
 static int
 send_failed(const struct send_req *r, ockam_err err, const char *first)
 {
+    if (err == OCKAM_ETIMEDOUT && strstr(r->to, "/secure/"))
+        return out_error(EXIT_RUNTIME,
+            "A listener refuses identities it does not authorize without a word (as Ockam's "
+            "do): see its --authorized list with 'ockam secure-channel-listener list --at NODE'.",
+            "No reply from %s within %s: the secure channel listener may not authorize this "
+            "node's identity, or the service is missing.",
+            r->to, r->timeout);
     if (err == OCKAM_ETIMEDOUT)
         return out_error(EXIT_RUNTIME,
             "A message to a missing service or a wrong route gets no answer: check the route, "
@@ -116,7 +123,9 @@ send_from(
     if (code)
         return code;
     const char *text = json_string_value(json_object_get(res.body, "payload_hex"));
-    if (res.status == 504)
+    if (res.status == 504 && res.error && strstr(res.error, "handshake"))
+        code = out_error(EXIT_RUNTIME, NULL, "%s", res.error);
+    else if (res.status == 504)
         code = send_failed(r, OCKAM_ETIMEDOUT, NULL);
     else if (res.status == 502)
         code = out_error(
@@ -188,6 +197,16 @@ parse_request(const cli_args *a, struct send_req *r, ockam_multiaddr **ma)
     return cli_parse_multiaddr(r->to, "--to", ma);
 }
 
+static bool
+has_secure(const ockam_multiaddr *ma)
+{
+    for (size_t i = 0; i < ockam_multiaddr_count(ma); i++) {
+        if (ockam_multiaddr_at(ma, i).code == OCKAM_MA_SECURE)
+            return true;
+    }
+    return false;
+}
+
 static int
 resolve_and_send(
     const cli_args *a, struct send_req *r, ockam_multiaddr *ma, uint8_t **reply, size_t *rlen)
@@ -198,6 +217,14 @@ resolve_and_send(
         code = cli_kafka_check_first_hop(ma, from);
     if (code)
         return code;
+    /* A channel needs an identity: the default node (made if need be) sends through it. */
+    char *def = NULL;
+    if (!from && has_secure(ma)) {
+        def = cli_pick_node(NULL, true, &code);
+        if (!def)
+            return code;
+        from = def;
+    }
     if (from) {
         const char *name = state_name_from_arg(from);
         if (!name)
@@ -207,6 +234,7 @@ resolve_and_send(
         ockam_multiaddr_format(ma, text, need);
         code = send_from(r, name, text, reply, rlen);
         free(text);
+        free(def);
         return code;
     }
     ockam_route *route = ockam_route_new();

@@ -2,6 +2,7 @@
  * deleting nodes, the default node, the log path. */
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "cli/idstore.h"
 #include "cli/kafka.h"
 #include "cli/noderun.h"
 #include "cli/output.h"
@@ -109,6 +110,12 @@ node_view(const char *name, json_t *res)
     static const char *const portal_keys[] = {"inlets", "outlets", "relays", "relays_served"};
     for (size_t i = 0; i < sizeof portal_keys / sizeof portal_keys[0]; i++)
         json_object_set_new(view, portal_keys[i], list_or_empty(res, portal_keys[i]));
+    /* Its identity (nodemanager_secure.c): the identifier is known once the node ran. */
+    json_t *idf = json_object_get(res, "identifier");
+    json_object_set_new(view, "identity", json_string(cli_str(cfg, "identity")));
+    json_object_set_new(view, "identifier", json_is_string(idf) ? json_incref(idf) : json_null());
+    json_object_set_new(
+        view, "secure_channel_listeners", list_or_empty(res, "secure_channel_listeners"));
     free(log);
     free(short_route);
     free(verbose);
@@ -139,6 +146,8 @@ plain_section(strbuf *sb, json_t *view, const char *key, const char *title)
         json_t *it = json_array_get(arr, i);
         if (strcmp(key, "services") == 0)
             sb_printf(sb, "    %s service at %s\n", cli_str(it, "type"), cli_str(it, "addr"));
+        else if (strcmp(key, "secure_channel_listeners") == 0)
+            sb_printf(sb, "    Listening at /service/%s\n", cli_str(it, "address"));
         else if (strcmp(key, "tcp_listeners") == 0 || strcmp(key, "udp_listeners") == 0)
             sb_printf(sb, "    Listening at %s%s\n", cli_str(it, "address"),
                 json_is_true(json_object_get(it, "main")) ? " (main)" : "");
@@ -188,6 +197,10 @@ plain_view(json_t *view)
     plain_section(&sb, view, "udp_connections", "UDP connections");
     plain_ble(&sb, view);
     plain_section(&sb, view, "services", "Services");
+    plain_section(&sb, view, "secure_channel_listeners", "Secure Channel Listeners");
+    if (json_is_string(json_object_get(view, "identifier")))
+        sb_printf(&sb, "  Identity: %s\n  Identifier: %s\n", cli_str(view, "identity"),
+            cli_str(view, "identifier"));
     cli_kafka_plain(&sb, view);
     sb_printf(&sb, "  Log: %s", cli_str(view, "log"));
     return sb_take(&sb);
@@ -339,8 +352,15 @@ node_create(const cli_args *a)
                             : EXIT_USAGE;
     char *name = a->npos ? xstrdup(a->pos[0]) : state_random_name();
     int code = validate_create(a, name);
-    if (!code)
-        code = cli_node_prepare(name, config_from_args(name, a));
+    json_t *ident = NULL, *cfg = NULL;
+    if (!code) /* the node's identity; the default one (made now if need be) without --identity */
+        code = idstore_identity_ensure(args_value(a, "identity"), &ident);
+    if (!code) {
+        cfg = config_from_args(name, a);
+        json_object_set(cfg, "identity", json_object_get(ident, "name"));
+        code = cli_node_prepare(name, cfg);
+    }
+    json_decref(ident);
     if (code) {
         free(name);
         return code;
@@ -618,6 +638,14 @@ reset(const cli_args *a)
     char *nodes = xasprintf("%s/nodes", state_home());
     char *def = xasprintf("%s/default_node", state_home());
     bool ok = remove_tree(nodes) == 0 && remove_tree(def) == 0;
+    /* Identities and vaults too (a vault file given with --path outside OCKAM_HOME stays). */
+    static const char *const idstate[]
+        = {"vaults", "identities", "default_vault", "default_identity"};
+    for (size_t i = 0; i < sizeof idstate / sizeof idstate[0]; i++) {
+        char *p = xasprintf("%s/%s", state_home(), idstate[i]);
+        ok = remove_tree(p) == 0 && ok;
+        free(p);
+    }
     kill_orphans();
     rmdir(state_home()); /* only when nothing else lives there */
     free(def);
@@ -659,6 +687,8 @@ static const cli_opt create_opts[] = {
     {"kafka-property", 'X', OPT_LIST, "KEY=VALUE",
         "librdkafka property (repeatable); a producer. or consumer. prefix applies it to one "
         "client only"},
+    {"identity", 0, OPT_VALUE, "NAME",
+        "The node's identity [default: the default identity, created if need be]"},
     {"child-process", 0, OPT_FLAG, NULL, NULL},
     {NULL, 0, 0, NULL, NULL},
 };

@@ -59,6 +59,14 @@ outlet_create(const cli_args *a)
     if (!to)
         return EXIT_USAGE;
     json_t *body = json_pack("{s:s}", "to", to);
+    size_t nallow = 0;
+    const char *const *allow = args_list(a, "allow", &nallow);
+    if (allow) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < nallow; i++)
+            json_array_append_new(arr, json_string(allow[i]));
+        json_object_set_new(body, "allow", arr);
+    }
     if (args_value(a, "from"))
         json_object_set_new(body, "from", json_string(args_value(a, "from")));
     char *node;
@@ -256,7 +264,9 @@ inlet_to(const char *to, char **out)
         return out_error(EXIT_USAGE,
             "Example: ockam tcp-inlet create --at n2 --from 6000 --to /node/n1/service/outlet",
             "The argument '--to MULTIADDR' is required.");
-    if (to[0] != '/' || strncmp(to, "/service/", 9) == 0)
+    /* One /service/NAME alone would name an outlet in a project; /service/<encryptor>/...
+     * (what `secure-channel create` prints, then the outlet) is a full route. */
+    if (to[0] != '/' || (strncmp(to, "/service/", 9) == 0 && !strchr(to + 9, '/')))
         return out_error(EXIT_USAGE,
             "There are no projects here: give the whole route, e.g. /node/n1/service/outlet.",
             "'%s' is not a full route to an outlet.", to);
@@ -374,6 +384,9 @@ static const cli_opt outlet_create_opts[] = {
     {"at", 0, OPT_VALUE, "NODE", "The node to act on [default: the default node]"},
     {"from", 0, OPT_VALUE, "ADDR", "The outlet's address, e.g. /service/db [default: outlet]"},
     {"to", 0, OPT_VALUE, "[HOST:]PORT", "The TCP server the outlet connects to"},
+    {"allow", 0, OPT_LIST, "IDENTIFIER|secure",
+        "Accept connections only through secure channels of this identity (repeatable); "
+        "'secure': of any identity [default: anyone who can reach the node]"},
     {NULL, 0, 0, NULL, NULL},
 };
 
@@ -399,8 +412,13 @@ static const cli_opt delete_opts[] = {
 const cli_cmd cli_tcp_outlet_cmds[] = {
     {"create", "", 0, 0, outlet_create_opts, outlet_create,
         "Create a TCP outlet: the server end of a portal",
-        "Each connection arriving through an inlet opens a TCP connection to --to.\n\n"
-        "Example:\n  ockam tcp-outlet create --at n1 --to 127.0.0.1:5000"},
+        "Each connection arriving through an inlet opens a TCP connection to --to.\n"
+        "With --allow, only inlets whose route reaches the outlet through a secure channel\n"
+        "(e.g. --to /node/n1/secure/api/service/outlet) of an allowed identity can open\n"
+        "connections: plaintext Pings are refused.\n\n"
+        "Examples:\n  ockam tcp-outlet create --at n1 --to 127.0.0.1:5000\n"
+        "  ockam tcp-outlet create --at n1 --to 127.0.0.1:5000 --allow I3bc1...\n"
+        "  ockam tcp-outlet create --at n1 --to 127.0.0.1:5000 --allow secure"},
     {"list", "", 0, 0, cli_at_opts, outlet_list, "List a node's TCP outlets", NULL},
     {"show", "ADDR", 1, 1, cli_at_opts, outlet_show, "Show one TCP outlet", NULL},
     {"delete", "[ADDR]", 0, 1, delete_opts, outlet_delete, "Delete a TCP outlet, or all of them",

@@ -58,13 +58,32 @@ create_body(const cli_args *a, const char *name, const char *at, int *code)
         return NULL;
     }
     bool wait = !args_flag(a, "no-connection-wait");
-    return json_pack("{s:s, s:s, s:I, s:I}", "name", name, "at", at, "wait_ms",
-        (json_int_t)(wait ? CREATE_WAIT_MS : 0), "ping_interval_ms", (json_int_t)ping_ms);
+    json_t *auth = json_array();
+    size_t n = 0;
+    const char *const *list = args_list(a, "authorized", &n);
+    for (size_t i = 0; list && i < n; i++)
+        json_array_append_new(auth, json_string(list[i]));
+    return json_pack("{s:s, s:s, s:I, s:I, s:o}", "name", name, "at", at, "wait_ms",
+        (json_int_t)(wait ? CREATE_WAIT_MS : 0), "ping_interval_ms", (json_int_t)ping_ms,
+        "authorized", auth);
+}
+
+/* Where others reach the relay: the route to the relay node, without a /secure/NAME at its
+ * end (that channel is this node's own, to register and receive through). */
+static char *
+public_at(const char *at)
+{
+    char *text = xstrdup(at);
+    char *sec = strstr(text, "/secure/");
+    if (sec && !strchr(sec + 8, '/'))
+        *sec = '\0';
+    return text;
 }
 
 static void
-print_created(const cli_args *a, const char *node, const char *at, json_t *res)
+print_created(const cli_args *a, const char *node, const char *secure_at, json_t *res)
 {
+    char *at = public_at(secure_at);
     char *remote = remote_route(res);
     char *plain;
     if (is_up(res)) {
@@ -86,6 +105,7 @@ print_created(const cli_args *a, const char *node, const char *at, json_t *res)
     out_result(plain, remote, res);
     free(plain);
     free(remote);
+    free(at);
 }
 
 static int
@@ -211,6 +231,8 @@ static const cli_opt create_opts[] = {
     {"at", 0, OPT_VALUE, "ROUTE", "The node where the relay lives, e.g. /node/n2"},
     {"to", 0, OPT_VALUE, "NODE", "The node that registers it [default: the default node]"},
     {"no-connection-wait", 0, OPT_FLAG, NULL, "Return at once; the relay connects in background"},
+    {"authorized", 0, OPT_LIST, "IDENTIFIER",
+        "With --at .../secure/api: the relay node must be this identity (repeatable)"},
     {"ping-interval", 0, OPT_VALUE, "DURATION", NULL}, /* supervision period (tests) */
     {NULL, 0, 0, NULL, NULL},
 };
@@ -237,6 +259,10 @@ const cli_cmd cli_relay_cmds[] = {
         "NAME defaults to 'default'; the relay's address is forward_to_NAME on the --at node.\n"
         "The relay is supervised: it is pinged every 10 s and registered again (with backoff)\n"
         "when it is lost, e.g. after the relay node restarts. It comes back with node start.\n\n"
+        "With --at /node/N/secure/api the relay is registered through a secure channel to N:\n"
+        "what N forwards arrives encrypted and authenticated, and with --authorized ID only a\n"
+        "relay node with that identity is used. Clients still reach the relay at\n"
+        "/node/N/service/forward_to_NAME.\n\n"
         "Example:\n"
         "  ockam relay create n3 --at /node/n2 --to /node/n3\n"
         "  ockam message send hi --to /node/n2/service/forward_to_n3/service/uppercase"},

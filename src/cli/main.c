@@ -33,6 +33,12 @@ static const cli_group groups[] = {
         cli_relay_cmds},
     {"tcp-outlet", "Manage TCP outlets (the server end of a portal)", cli_tcp_outlet_cmds},
     {"tcp-inlet", "Manage TCP inlets (the client end of a portal)", cli_tcp_inlet_cmds},
+    {"vault", "Create, list, show, move and delete vaults (where secret keys live)",
+        cli_vault_cmds},
+    {"identity", "Create, import, show, list and delete identities", cli_identity_cmds},
+    {"secure-channel-listener", "Manage the secure channel listeners of a node",
+        cli_secure_channel_listener_cmds},
+    {"secure-channel", "Create, list, show and delete secure channels", cli_secure_channel_cmds},
     {"reset", "Delete every node and all local state", cli_reset_cmds},
 };
 #define NGROUPS (sizeof groups / sizeof groups[0])

@@ -1,12 +1,14 @@
 /* A node running in this process (see noderun.h). */
 #include "cli/noderun.h"
 
+#include "cli/idstore.h"
 #include "cli/kafka.h"
 #include "cli/output.h"
 #include "cli/spawn.h"
 #include "cli/state.h"
 #include "cli/util.h"
 #include "nodemanager/nodemanager.h"
+#include "nodemanager/nodemanager_secure.h"
 #include "ockam/ockam.h"
 
 #include <errno.h>
@@ -330,6 +332,31 @@ start_udp_listeners(struct noderun *r, startup_error *e)
     return true;
 }
 
+/* The node's identity (the default one when the configuration names none, e.g. a default
+ * node made on first need), its keys copied out of the shared vault file, and the secure
+ * channel listener at api plus the saved ones. */
+static bool
+start_identity(struct noderun *r, startup_error *e)
+{
+    json_t *ident = NULL;
+    const char *name = json_string_value(json_object_get(r->config, "identity"));
+    if (idstore_identity_ensure(name, &ident) != EXIT_OK)
+        return fail(e, "See 'ockam identity list'.", "The identity %s cannot be used.",
+            name ? name : "default");
+    json_object_set(r->config, "identity", json_object_get(ident, "name"));
+    ockam_vault *vault = NULL;
+    ockam_identity *id = NULL;
+    char why[400];
+    bool ok = idstore_identity_load(ident, &vault, &id, why, sizeof why);
+    json_decref(ident);
+    if (!ok)
+        return fail(e, "An imported identity has no key: give the node one made here.", "%s", why);
+    ockam_err err = ockam__nm_secure_start(r->nm, id, vault, r->config);
+    if (err)
+        return fail(e, NULL, "Cannot start the secure channel listener: %s.", ockam_strerror(err));
+    return true;
+}
+
 static bool
 write_pid(struct noderun *r, startup_error *e)
 {
@@ -352,7 +379,8 @@ boot(struct noderun *r, startup_error *e)
             "The configuration of node %s is missing or corrupt.", r->name);
     load_allowed(r);
     if (!start_transports(r, e) || !start_ble(r, e) || !start_kafka(r, e) || !start_api(r, e)
-        || !start_main_listener(r, e) || !start_services(r, e) || !start_udp_listeners(r, e))
+        || !start_main_listener(r, e) || !start_services(r, e) || !start_udp_listeners(r, e)
+        || !start_identity(r, e))
         return false;
     ockam__nodemanager_restore_portals(r->nm, r->config);
     r->booted = true;

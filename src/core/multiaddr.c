@@ -515,12 +515,12 @@ push_hop(const ockam_multiaddr *ma, size_t *i, ockam_route *out)
     switch (c->proto->code) {
     case OCKAM_MA_SERVICE:
     case OCKAM_MA_WORKER:
-    case OCKAM_MA_SECURE:
         return ockam_route_push_back(out, ockam_addr_of(OCKAM_TRANSPORT_LOCAL, c->bytes, c->len));
     case OCKAM_MA_KAFKA:
         return push_kafka(c, out);
     case OCKAM_MA_BLE:
         return ockam_route_push_back(out, ockam_addr_of(OCKAM_TRANSPORT_BLE, c->bytes, c->len));
+    case OCKAM_MA_SECURE: /* a channel to create, never a plain hop (a silent downgrade) */
     case OCKAM_MA_NODE:
     case OCKAM_MA_PROJECT:
     case OCKAM_MA_SPACE:

@@ -310,3 +310,28 @@ ockam_vault_delete(ockam_vault *vault, ockam_key_type type, const uint8_t public
         return OCKAM_EINVAL;
     return vault->ops->remove(vault->state, type, public_key);
 }
+
+/* Both built-in backends keep their keys in a key ring that starts their state (the file
+ * vault's state begins with its ring), so a copy is one pass over it. */
+ockam_err
+ockam__vault_copy_to_memory(ockam_vault *src, ockam_vault **out)
+{
+    if (!src || !out)
+        return OCKAM_EINVAL;
+    if (strcmp(src->ops->name, "memory") != 0 && strcmp(src->ops->name, "file") != 0)
+        return OCKAM_ENOTSUP;
+    const ockam__keyring *from = src->state;
+    ockam_vault *v;
+    ockam_err err = ockam_vault_memory_new(&v);
+    for (size_t i = 0; !err && i < from->count; i++) {
+        const ockam__vkey *k = &from->keys[i];
+        uint8_t pub[32];
+        err = ockam__keyring_store(v->state, k->type, k->secret, k->label, pub);
+    }
+    if (err && v) {
+        ockam_vault_free(v);
+        return err;
+    }
+    *out = v;
+    return err;
+}

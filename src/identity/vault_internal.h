@@ -37,4 +37,9 @@ extern const ockam_vault_ops ockam__vault_memory_ops;
 ockam_err ockam__vault_file_encode(const ockam__keyring *kr, uint8_t **out, size_t *len);
 ockam_err ockam__vault_file_decode(const uint8_t *buf, size_t len, ockam__keyring *kr);
 
+/* A memory vault holding a copy of every key of src (a memory or file vault; OCKAM_ENOTSUP
+ * for other backends). A node copies the shared file vault at start and closes it, so that
+ * several nodes and commands can use one vault: the file vault admits one owner at a time. */
+ockam_err ockam__vault_copy_to_memory(ockam_vault *src, ockam_vault **out);
+
 #endif

@@ -10,6 +10,7 @@
 #include "core/core.h"
 #include "node/policy.h"
 #include "nodemanager/nodemanager_internal.h"
+#include "nodemanager/nodemanager_secure.h"
 #include "ockam/multiaddr.h"
 #include "ockam/services.h"
 
@@ -56,6 +57,8 @@ struct ockam__nodemanager {
     struct ockam__nm_relay *relay;
     /* Inlets and outlets, owned by nodemanager_portal.c */
     struct ockam__nm_portal *portal;
+    /* Identity, secure channel listeners and channels, owned by nodemanager_secure.c */
+    struct ockam__nm_secure *secure;
 };
 
 typedef void (*handler_fn)(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
@@ -282,6 +285,7 @@ flow_add_all_services(ockam__nodemanager *nm, ockam_flow_id flow)
     }
     ockam__nm_relay_flow(nm, flow, true);
     ockam__nm_portal_flow(nm, flow, true);
+    ockam__nm_secure_flow(nm, flow, true);
 }
 
 static void
@@ -291,6 +295,7 @@ flow_remove_all_services(ockam__nodemanager *nm, ockam_flow_id flow)
         ockam_flow_remove_consumer(nm->node, nm->services[i].addr, flow);
     ockam__nm_relay_flow(nm, flow, false);
     ockam__nm_portal_flow(nm, flow, false);
+    ockam__nm_secure_flow(nm, flow, false);
 }
 
 static ockam_err
@@ -303,6 +308,8 @@ service_consume_all(ockam__nodemanager *nm, const char *addr)
         err = ockam__nm_kafka_consume_all(nm, addr);
     if (!err)
         err = ockam__nm_ble_consume_all(nm, addr);
+    if (!err)
+        err = ockam__nm_secure_consume_all(nm, addr);
     return err;
 }
 
@@ -396,6 +403,7 @@ ockam__nodemanager_config(ockam__nodemanager *nm)
     ockam__nm_udp_config(nm, cfg);
     ockam__nm_relay_config(nm, cfg);
     ockam__nm_portal_config(nm, cfg);
+    ockam__nm_secure_config(nm, cfg);
     return cfg;
 }
 
@@ -418,6 +426,7 @@ ockam__nodemanager_resources(ockam__nodemanager *nm)
         ockam__nm_relay_resources(nm, res);
         ockam__nm_portal_resources(nm, res);
         ockam__nm_relay_served(nm, res);
+        ockam__nm_secure_resources(nm, res);
     }
     return res;
 }
@@ -548,7 +557,15 @@ static const struct endpoint endpoints[] = {
     {"DELETE", "/node/outlet/", ockam__nm_outlet_delete},
     {"GET", "/node/services", list_services},
     {"POST", "/node/services/", start_service},
-    {"POST", "/v0/message", ockam__nm_send_message},
+    {"POST", "/v0/message", ockam__nm_secure_send},
+    {"GET", "/node/secure_channel_listener", ockam__nm_sc_listener_list},
+    {"POST", "/node/secure_channel_listener", ockam__nm_sc_listener_create},
+    {"GET", "/node/secure_channel_listener/", ockam__nm_sc_listener_show},
+    {"DELETE", "/node/secure_channel_listener/", ockam__nm_sc_listener_delete},
+    {"GET", "/node/secure_channel", ockam__nm_sc_list},
+    {"POST", "/node/secure_channel", ockam__nm_sc_create},
+    {"GET", "/node/secure_channel/", ockam__nm_sc_show},
+    {"DELETE", "/node/secure_channel/", ockam__nm_sc_delete},
 };
 
 /* The endpoint for (method, path), with *arg set for the prefix ones. */
@@ -623,6 +640,7 @@ nm_on_stop(ockam_worker *w, void *user)
     ockam__nm_ble_free(nm);
     ockam__nm_relay_free(nm);
     ockam__nm_portal_free(nm);
+    ockam__nm_secure_free(nm);
     ockam__free(nm->name);
     ockam__free(nm);
 }
@@ -702,6 +720,12 @@ struct ockam__nm_relay **
 ockam__nm_relay_slot(ockam__nodemanager *nm)
 {
     return &nm->relay;
+}
+
+struct ockam__nm_secure **
+ockam__nm_secure_slot(ockam__nodemanager *nm)
+{
+    return &nm->secure;
 }
 
 struct ockam__nm_portal **

@@ -6,6 +6,7 @@
  * surface. An inlet probes the outlet's node (its route with echo as the last hop) for its
  * status. */
 #include "nodemanager/nodemanager_internal.h"
+#include "nodemanager/nodemanager_secure.h"
 
 #include "core/core.h"
 #include "ockam/portal.h"
@@ -17,6 +18,7 @@ struct nm_inlet {
     char *alias;
     char *to; /* multiaddr of the outlet, as given */
     ockam_inlet *in;
+    char *proxy; /* with /secure/ in to: the worker that sends through the channel */
 };
 
 struct nm_outlet {
@@ -105,12 +107,36 @@ outlet_json(ockam__nodemanager *nm, const ockam_outlet *o)
         (json_int_t)st.bytes_in, "bytes_out", (json_int_t)st.bytes_out);
 }
 
+/* The outlet's view and its restriction ("allow", null without one). */
+static json_t *
+outlet_view(ockam__nodemanager *nm, ockam_outlet *o)
+{
+    json_t *v = outlet_json(nm, o);
+    json_t *allow = ockam__nm_secure_outlet_allowed(nm, ockam_outlet_address(o));
+    json_object_set_new(v, "allow", allow ? json_incref(allow) : json_null());
+    return v;
+}
+
+/* Forget an outlet that was just added (its restriction could not be applied). */
+static void
+outlet_drop(ockam__nodemanager *nm, ockam_outlet *o)
+{
+    struct ockam__nm_portal *s = *ockam__nm_portal_slot(nm);
+    for (size_t i = 0; s && i < s->noutlets; i++) {
+        if (s->outlets[i].o == o) {
+            s->outlets[i] = s->outlets[--s->noutlets];
+            break;
+        }
+    }
+    ockam_outlet_stop(o);
+}
+
 static json_t *
 outlets_json(ockam__nodemanager *nm, struct ockam__nm_portal *s)
 {
     json_t *arr = json_array();
     for (size_t i = 0; s && i < s->noutlets; i++)
-        json_array_append_new(arr, outlet_json(nm, s->outlets[i].o));
+        json_array_append_new(arr, outlet_view(nm, s->outlets[i].o));
     return arr;
 }
 
@@ -174,14 +200,25 @@ ockam__nm_outlet_create(ockam__nodemanager *nm, ockam_msg *req, const char *arg,
         ockam__nm_reply_err(nm, req, 409, "A TCP outlet with address '%s' already exists.", addr);
         return;
     }
+    json_t *allow = json_object_get(body, "allow");
+    if (!ockam__nm_secure_allow_valid(allow)) {
+        ockam__nm_reply_err(nm, req, 400,
+            "\"allow\" lists identifiers (I + 64 hex digits), or \"secure\" for any.");
+        return;
+    }
     ockam_outlet *o;
     ockam_err err = outlet_add(nm, addr, to, &o);
+    /* Only through secure channels of these identities (nodemanager_secure.c). */
+    if (!err && (err = ockam__nm_secure_outlet_allow(nm, o, allow)) != OCKAM_OK)
+        outlet_drop(nm, o);
+    else if (!err && allow)
+        ockam__nm_changed(nm);
     if (err == OCKAM_EINVAL)
         ockam__nm_reply_err(nm, req, 400, "'%s' is not a valid HOST:PORT target.", to);
     else if (err)
         ockam__nm_reply_err(nm, req, 500, "Unable to create the outlet: %s.", ockam_strerror(err));
     else
-        ockam__nm_reply_ok(nm, req, outlet_json(nm, o));
+        ockam__nm_reply_ok(nm, req, outlet_view(nm, o));
 }
 
 void
@@ -192,7 +229,7 @@ ockam__nm_outlet_show(ockam__nodemanager *nm, ockam_msg *req, const char *arg, j
         ockam__nm_reply_err(
             nm, req, 404, "There is no TCP outlet %s on node %s.", arg, ockam__nm_name(nm));
     else
-        ockam__nm_reply_ok(nm, req, outlet_json(nm, o->o));
+        ockam__nm_reply_ok(nm, req, outlet_view(nm, o->o));
 }
 
 void
@@ -205,7 +242,8 @@ ockam__nm_outlet_delete(ockam__nodemanager *nm, ockam_msg *req, const char *arg,
             nm, req, 404, "There is no TCP outlet %s on node %s.", arg, ockam__nm_name(nm));
         return;
     }
-    json_t *view = outlet_json(nm, o->o);
+    json_t *view = outlet_view(nm, o->o);
+    ockam__nm_secure_outlet_forget(nm, ockam_outlet_address(o->o));
     ockam_outlet_stop(o->o);
     *o = s->outlets[--s->noutlets];
     ockam__nm_changed(nm);
@@ -263,20 +301,32 @@ inlet_add(ockam__nodemanager *nm, const char *alias, const char *from, const cha
     ockam_route *route = NULL;
     if (!s || ockam__array_reserve(s->inlets, s->capinlets, s->ninlets + 1, 4) != OCKAM_OK)
         return OCKAM_ENOMEM;
-    ockam_err err = ockam__nm_route_of(to, &route);
-    if (err)
+    /* /secure/ routes go through a worker that keeps their channel up (nodemanager_secure.c). */
+    char *proxy = NULL, *via = NULL;
+    ockam_err err = strstr(to, "/secure/")
+        ? ockam__nm_secure_proxy_start(nm, to, NULL, false, &via, &proxy)
+        : OCKAM_OK;
+    if (!err)
+        err = ockam__nm_route_of(via ? via : to, &route);
+    ockam__free(via);
+    if (err) {
+        ockam__nm_secure_proxy_stop(nm, proxy);
+        ockam__free(proxy);
         return err;
+    }
     ockam_route *probe = probe_route(route);
     ockam_inlet_config cfg = OCKAM_INLET_CONFIG_INIT;
     cfg.bind = from;
     cfg.outlet_route = route;
     cfg.ping_route = probe;
     cfg.ping_interval_ms = ping_ms;
-    struct nm_inlet i = {ockam__strdup(alias), ockam__strdup(to), NULL};
+    struct nm_inlet i = {ockam__strdup(alias), ockam__strdup(to), NULL, proxy};
     err = i.alias && i.to ? ockam_inlet_start(ockam__nm_node(nm), &cfg, &i.in) : OCKAM_ENOMEM;
     ockam_route_free(route);
     ockam_route_free(probe);
     if (err) {
+        ockam__nm_secure_proxy_stop(nm, proxy);
+        ockam__free(proxy);
         ockam__free(i.alias);
         ockam__free(i.to);
         return err;
@@ -364,6 +414,8 @@ ockam__nm_inlet_delete(ockam__nodemanager *nm, ockam_msg *req, const char *arg, 
     }
     json_t *view = inlet_json(i);
     ockam_inlet_stop(i->in);
+    ockam__nm_secure_proxy_stop(nm, i->proxy);
+    ockam__free(i->proxy);
     ockam__free(i->alias);
     ockam__free(i->to);
     *i = s->inlets[--s->ninlets];
@@ -385,8 +437,9 @@ ockam__nm_portal_config(ockam__nodemanager *nm, json_t *cfg)
                 ockam_inlet_bind_address(s->inlets[i].in), "to", s->inlets[i].to));
     for (size_t i = 0; s && i < s->noutlets; i++)
         json_array_append_new(outlets,
-            json_pack("{s:s, s:s}", "from", ockam_outlet_address(s->outlets[i].o), "to",
-                ockam_outlet_target(s->outlets[i].o)));
+            json_pack("{s:s, s:s, s:O?}", "from", ockam_outlet_address(s->outlets[i].o), "to",
+                ockam_outlet_target(s->outlets[i].o), "allow",
+                ockam__nm_secure_outlet_allowed(nm, ockam_outlet_address(s->outlets[i].o))));
     json_object_set_new(cfg, "inlets", inlets);
     json_object_set_new(cfg, "outlets", outlets);
 }
@@ -410,7 +463,13 @@ ockam__nodemanager_restore_portals(ockam__nodemanager *nm, json_t *config)
     {
         ockam_outlet *o;
         const char *from = ockam__nm_item_str(item, "from"), *to = ockam__nm_item_str(item, "to");
-        ockam_err err = from && to ? outlet_add(nm, from, to, &o) : OCKAM_EINVAL;
+        json_t *allow = json_object_get(item, "allow");
+        ockam_err err = from && to && ockam__nm_secure_allow_valid(allow)
+            ? outlet_add(nm, from, to, &o)
+            : OCKAM_EINVAL;
+        /* An outlet that cannot get its restriction back must not run without it. */
+        if (!err && (err = ockam__nm_secure_outlet_allow(nm, o, allow)) != OCKAM_OK)
+            outlet_drop(nm, o);
         if (err)
             OCKAM_LOG_W(
                 "cannot restore the TCP outlet %s: %s", from ? from : "?", ockam_strerror(err));
@@ -441,6 +500,7 @@ ockam__nm_portal_free(ockam__nodemanager *nm)
     for (size_t i = 0; i < s->ninlets; i++) {
         ockam__free(s->inlets[i].alias);
         ockam__free(s->inlets[i].to);
+        ockam__free(s->inlets[i].proxy);
     }
     ockam__free(s->inlets);
     ockam__free(s->outlets);

@@ -8,6 +8,7 @@
  * connection the main listener's flow id as spawner, so through that relay the node is
  * reachable exactly as through its main listener. */
 #include "nodemanager/nodemanager_internal.h"
+#include "nodemanager/nodemanager_secure.h"
 
 #include "core/core.h"
 #include "ockam/relay.h"
@@ -21,6 +22,8 @@ struct nm_relay {
     char *name;
     char *at; /* multiaddr of the relay node, as given */
     ockam_relay_client *rc;
+    char *proxy;        /* with /secure/ in at: the worker that sends through the channel */
+    json_t *authorized; /* the relay node's identity must be one of them (with /secure/) */
 };
 
 struct ockam__nm_relay {
@@ -110,13 +113,13 @@ relay_json(const struct nm_relay *r)
     char worker[OCKAM_MAX_ADDR_LEN + 16];
     snprintf(worker, sizeof worker, "/service/%s", ockam_relay_client_address(rc));
     ockam_conn *c = ockam_relay_client_conn(rc);
-    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s?, s:s, s:I, s:o, s:I}", "name", r->name,
+    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s?, s:s, s:I, s:o, s:I, s:o}", "name", r->name,
         "destination_address", r->at, "connection_status", up ? "Up" : "Down", "forwarding_route",
         ockam__nm_route_json(ockam_relay_client_route(rc)), "relay_route",
         ockam__nm_route_json(ockam_relay_client_route(rc)), "remote_address", remote,
         "worker_address", worker, "flow_control_id", (json_int_t)(c ? ockam_conn_flow_id(c) : 0),
         "last_failure", ockam__nm_error_json(ockam_relay_client_last_error(rc)), "registrations",
-        (json_int_t)ockam_relay_client_registrations(rc));
+        (json_int_t)ockam_relay_client_registrations(rc), "authorized", json_incref(r->authorized));
 }
 
 static json_t *
@@ -130,25 +133,42 @@ relays_json(struct ockam__nm_relay *s)
 
 /* Start a relay client for name at the relay node (multiaddr). */
 static ockam_err
-relay_add(ockam__nodemanager *nm, const char *name, const char *at, uint32_t ping_ms)
+relay_add(
+    ockam__nodemanager *nm, const char *name, const char *at, uint32_t ping_ms, json_t *authorized)
 {
     struct ockam__nm_relay *s = state(nm);
     ockam_route *to = NULL;
     if (!s || ockam__array_reserve(s->relays, s->caprelays, s->nrelays + 1, 4) != OCKAM_OK)
         return OCKAM_ENOMEM;
-    ockam_err err = ockam__nm_route_of(at, &to);
-    if (err)
+    /* Registered through a secure channel to the relay node (nodemanager_secure.c): the
+     * relay node must prove one of the authorized identities, and what it forwards arrives
+     * encrypted and authenticated. */
+    char *proxy = NULL, *via = NULL;
+    ockam_err err = strstr(at, "/secure/")
+        ? ockam__nm_secure_proxy_start(nm, at, authorized, true, &via, &proxy)
+        : OCKAM_OK;
+    if (!err)
+        err = ockam__nm_route_of(via ? via : at, &to);
+    ockam__free(via);
+    if (err) {
+        ockam__nm_secure_proxy_stop(nm, proxy);
+        ockam__free(proxy);
         return err;
+    }
     ockam_listener *main = ockam__nm_main_listener(nm);
     ockam_relay_client_config cfg = OCKAM_RELAY_CLIENT_CONFIG_INIT;
     cfg.to = to;
     cfg.name = name;
     cfg.expose = main ? ockam_listener_flow_id(main) : 0;
     cfg.ping_interval_ms = ping_ms;
-    struct nm_relay r = {ockam__strdup(name), ockam__strdup(at), NULL};
+    struct nm_relay r = {ockam__strdup(name), ockam__strdup(at), NULL, proxy,
+        authorized ? json_incref(authorized) : json_array()};
     err = r.name && r.at ? ockam_relay_client_start(ockam__nm_node(nm), &cfg, &r.rc) : OCKAM_ENOMEM;
     ockam_route_free(to);
     if (err) {
+        ockam__nm_secure_proxy_stop(nm, proxy);
+        ockam__free(proxy);
+        json_decref(r.authorized);
         ockam__free(r.name);
         ockam__free(r.at);
         return err;
@@ -162,6 +182,9 @@ static void
 relay_remove(ockam__nodemanager *nm, struct ockam__nm_relay *s, struct nm_relay *r)
 {
     ockam_relay_client_stop(r->rc);
+    ockam__nm_secure_proxy_stop(nm, r->proxy);
+    ockam__free(r->proxy);
+    json_decref(r->authorized);
     ockam__free(r->name);
     ockam__free(r->at);
     *r = s->relays[--s->nrelays];
@@ -200,7 +223,18 @@ ockam__nm_relay_create(ockam__nodemanager *nm, ockam_msg *req, const char *arg, 
         ockam__nm_reply_err(nm, req, 409, "A relay with the name '%s' already exists.", name);
         return;
     }
-    ockam_err err = relay_add(nm, name, at, ockam__nm_body_ms(body, "ping_interval_ms", 0));
+    json_t *auth = json_object_get(body, "authorized");
+    if (!ockam__nm_secure_ids_valid(auth)) {
+        ockam__nm_reply_err(nm, req, 400, "\"authorized\" lists identifiers (I + 64 hex digits).");
+        return;
+    }
+    if (json_array_size(auth) && !strstr(at, "/secure/")) {
+        ockam__nm_reply_err(nm, req, 400,
+            "Authorized identities need a secure channel to the relay node: --at "
+            "/node/NAME/secure/api.");
+        return;
+    }
+    ockam_err err = relay_add(nm, name, at, ockam__nm_body_ms(body, "ping_interval_ms", 0), auth);
     if (err == OCKAM_EMULTIADDR || err == OCKAM_EROUTE || err == OCKAM_ENOTSUP)
         ockam__nm_reply_err(nm, req, 400, "'%s' cannot be turned into a route.", at);
     else if (err)
@@ -255,8 +289,9 @@ ockam__nm_relay_config(ockam__nodemanager *nm, json_t *cfg)
     struct ockam__nm_relay *s = *ockam__nm_relay_slot(nm);
     json_t *relays = json_array();
     for (size_t i = 0; s && i < s->nrelays; i++)
-        json_array_append_new(
-            relays, json_pack("{s:s, s:s}", "name", s->relays[i].name, "at", s->relays[i].at));
+        json_array_append_new(relays,
+            json_pack("{s:s, s:s, s:O}", "name", s->relays[i].name, "at", s->relays[i].at,
+                "authorized", s->relays[i].authorized));
     json_object_set_new(cfg, "relays", relays);
 }
 
@@ -280,7 +315,10 @@ ockam__nm_relay_restore(ockam__nodemanager *nm, json_t *config)
     json_array_foreach(list, i, item)
     {
         const char *name = ockam__nm_item_str(item, "name"), *at = ockam__nm_item_str(item, "at");
-        ockam_err err = name && at ? relay_add(nm, name, at, 0) : OCKAM_EINVAL;
+        json_t *auth = json_object_get(item, "authorized");
+        ockam_err err = name && at && ockam__nm_secure_ids_valid(auth)
+            ? relay_add(nm, name, at, 0, auth)
+            : OCKAM_EINVAL;
         if (err)
             OCKAM_LOG_W("cannot restore the relay %s: %s", name ? name : "?", ockam_strerror(err));
     }
@@ -297,6 +335,8 @@ ockam__nm_relay_free(ockam__nodemanager *nm)
     for (size_t i = 0; i < s->nrelays; i++) {
         ockam__free(s->relays[i].name);
         ockam__free(s->relays[i].at);
+        ockam__free(s->relays[i].proxy);
+        json_decref(s->relays[i].authorized);
     }
     ockam__free(s->relays);
     ockam__free(s);

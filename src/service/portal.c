@@ -168,6 +168,13 @@ ockam_outlet_start(ockam_node *node, const ockam_outlet_config *cfg, ockam_outle
 }
 
 void
+ockam_outlet_set_access(ockam_outlet *o, ockam_access incoming)
+{
+    if (o && o->worker)
+        ockam_worker_set_incoming(o->worker, incoming);
+}
+
+void
 ockam_outlet_stop(ockam_outlet *o)
 {
     if (o && o->worker)

@@ -216,3 +216,19 @@ kafka_field() { # node jq-path
     refute_output --partial hunter2
     refute_output --partial swordfish
 }
+
+@test "a secure channel from n1 to n4 across n1 -TCP-> n2 -Kafka-> n3 -TCP-> n4" {
+    start_mock
+    readme_nodes
+    run ockam message send warm-up --from n1 --to "$ROUTE" --timeout 30s
+    assert_output "WARM-UP"
+    run ockam message send the-secret-words --from n1 --timeout 30s \
+        --to /node/n2/kafka/ockam.n3.inbox/node/n4/secure/api/service/uppercase
+    assert_success
+    assert_output "THE-SECRET-WORDS"
+    # The channel's peer is n4's identity; the channel was made by n1 and is closed after.
+    run ockam secure-channel create --from n1 --timeout 30s \
+        --to /node/n2/kafka/ockam.n3.inbox/node/n4/service/api
+    assert_success
+    [[ "$output" =~ ^/service/[0-9a-f]{32}$ ]]
+}

@@ -358,12 +358,15 @@ static const struct route_case route_cases[] = {
     {VEC_MA_TEXT, OCKAM_OK, "1#127.0.0.1:4000 => 0#echo"},
     {"/ip6/::1/tcp/4000/service/echo", OCKAM_OK, "1#[::1]:4000 => 0#echo"},
     {"/dnsaddr/localhost/tcp/4000/worker/w1", OCKAM_OK, "1#localhost:4000 => 0#w1"},
-    {"/ip4/1.2.3.4/udp/5000/secure/api", OCKAM_OK, "2#1.2.3.4:5000 => 0#api"},
+    {"/ip4/1.2.3.4/udp/5000/service/api", OCKAM_OK, "2#1.2.3.4:5000 => 0#api"},
     {"/dnsaddr/relay.example/udp/443", OCKAM_OK, "2#relay.example:443"},
     {"/ble/b1/service/hop/ip4/127.0.0.1/udp/6000/service/uppercase", OCKAM_OK,
         "4#b1 => 0#hop => 2#127.0.0.1:6000 => 0#uppercase"},
-    {"/service/a/worker/b/secure/c", OCKAM_OK, "0#a => 0#b => 0#c"},
-    {"self", OCKAM_OK, "0#api"},
+    {"/service/a/worker/b/service/c", OCKAM_OK, "0#a => 0#b => 0#c"},
+    /* A channel is never a plain hop. */
+    {"/ip4/1.2.3.4/udp/5000/secure/api", OCKAM_ENOTSUP, NULL},
+    {"/service/a/worker/b/secure/c", OCKAM_ENOTSUP, NULL},
+    {"self", OCKAM_ENOTSUP, NULL},
     /* Several transport hops are allowed (unlike Ockam). */
     {"/ip4/10.0.0.1/tcp/1/ip4/10.0.0.2/tcp/2", OCKAM_OK, "1#10.0.0.1:1 => 1#10.0.0.2:2"},
     {"/node/n1/service/echo", OCKAM_ENOTSUP, NULL},

@@ -1,0 +1,88 @@
+/* The node manager's identity and secure channels (nodemanager_secure.c). Loop thread only.
+ *
+ * A node started by `ockam node create` has an identity (its keys copied into a memory vault
+ * at start) and a secure channel listener at "api" that trusts every identity unless the
+ * configuration lists authorized identifiers. Listeners consume every flow the public
+ * services consume, and the public services (echo, uppercase, hop, relays, outlets) consume
+ * every listener's flow: what comes out of a channel reaches them.
+ *
+ * /secure/NAME in a multiaddr: the hops before it lead to the listener NAME; a channel is
+ * created there and the rest of the route continues inside it (as /service/<encryptor>).
+ * A route with /secure/ is never sent as a plain hop.
+ *
+ * Endpoints:
+ *   GET    /node/secure_channel_listener          [listener]
+ *   POST   /node/secure_channel_listener          {"address", "authorized"?: [ID]} -> listener
+ *   GET    /node/secure_channel_listener/{addr}   listener
+ *   DELETE /node/secure_channel_listener/{addr}   listener ("api" included)
+ *   GET    /node/secure_channel                   [channel]  (channels this node initiated)
+ *   POST   /node/secure_channel                   {"to": multiaddr, "authorized"?: [ID],
+ *                                                 "timeout_ms"?} -> channel once it is open;
+ *                                                 403 refused identity, 502 unreachable,
+ *                                                 504 handshake timeout
+ *   GET    /node/secure_channel/{encryptor}       channel
+ *   DELETE /node/secure_channel/{encryptor}       channel (Close is sent to the peer)
+ * listener = {address, identifier, authorized: [ID] (empty: everyone), flow_control_id};
+ * channel = {encryptor: "/service/<addr>", decryptor, to, peer, authorized, initiator}. */
+#ifndef OCKAM_NODEMANAGER_SECURE_H
+#define OCKAM_NODEMANAGER_SECURE_H
+
+#include "nodemanager/nodemanager_internal.h"
+#include "ockam/identity.h"
+#include "ockam/portal.h"
+
+struct ockam__nm_secure;
+
+/* Give the manager its identity and the vault it signs with (both owned from now on) and
+ * start the listener at "api" plus those saved in config ("secure_channel_listeners"). */
+ockam_err ockam__nm_secure_start(
+    ockam__nodemanager *nm, ockam_identity *id, ockam_vault *vault, json_t *config);
+/* Add "identifier" and "secure_channel_listeners" to res (views) or cfg (what node start
+ * restores). */
+void ockam__nm_secure_resources(ockam__nodemanager *nm, json_t *res);
+void ockam__nm_secure_config(ockam__nodemanager *nm, json_t *cfg);
+/* A flow the public services consume was added or removed: the listeners follow it. */
+void ockam__nm_secure_flow(ockam__nodemanager *nm, ockam_flow_id flow, bool add);
+/* A public service started: it consumes every listener's flow. */
+ockam_err ockam__nm_secure_consume_all(ockam__nodemanager *nm, const char *addr);
+void ockam__nm_secure_free(ockam__nodemanager *nm);
+
+/* POST /v0/message: a "to" with /secure/ gets its channels first (closed after the reply had
+ * time to come back); anything else goes to ockam__nm_send_message as it is. */
+void ockam__nm_secure_send(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+
+/* For an inlet or a relay whose route has /secure/: a forwarding worker at a stable address
+ * that sends through the channel(s) of `to`, re-creating them (with backoff) whenever the far
+ * end stops answering. authorized (borrowed, NULL = any): identities the listener may have.
+ * expose: the node's services consume the channel's flow while it is up (a relay registered
+ * through it: what the relay node forwards comes out of the channel). *route_text is
+ * "/service/<worker>/<the rest of to after the last /secure/NAME>" (caller frees with
+ * ockam__free); *proxy names the worker for ockam__nm_secure_proxy_stop. */
+ockam_err ockam__nm_secure_proxy_start(ockam__nodemanager *nm, const char *to, json_t *authorized,
+    bool expose, char **route_text, char **proxy);
+void ockam__nm_secure_proxy_stop(ockam__nodemanager *nm, const char *proxy);
+
+/* Outlets restricted to identities ("allow": [ID, ...], or ["secure"] for any channel peer):
+ * whether allow is well formed (NULL is), applying it to the outlet at addr (it then refuses
+ * every Ping that did not come out of a secure channel of an allowed identity), the
+ * restriction of an outlet (borrowed, NULL without), and forgetting it. */
+bool ockam__nm_secure_allow_valid(json_t *allow);
+/* NULL, JSON null, or an array of identifiers. */
+bool ockam__nm_secure_ids_valid(json_t *ids);
+ockam_err ockam__nm_secure_outlet_allow(ockam__nodemanager *nm, ockam_outlet *o, json_t *allow);
+json_t *ockam__nm_secure_outlet_allowed(ockam__nodemanager *nm, const char *addr);
+void ockam__nm_secure_outlet_forget(ockam__nodemanager *nm, const char *addr);
+
+void ockam__nm_sc_listener_list(ockam__nodemanager *nm, ockam_msg *req, const char *a, json_t *b);
+void ockam__nm_sc_listener_create(ockam__nodemanager *nm, ockam_msg *req, const char *a, json_t *b);
+void ockam__nm_sc_listener_show(ockam__nodemanager *nm, ockam_msg *req, const char *a, json_t *b);
+void ockam__nm_sc_listener_delete(ockam__nodemanager *nm, ockam_msg *req, const char *a, json_t *b);
+void ockam__nm_sc_list(ockam__nodemanager *nm, ockam_msg *req, const char *a, json_t *b);
+void ockam__nm_sc_create(ockam__nodemanager *nm, ockam_msg *req, const char *a, json_t *b);
+void ockam__nm_sc_show(ockam__nodemanager *nm, ockam_msg *req, const char *a, json_t *b);
+void ockam__nm_sc_delete(ockam__nodemanager *nm, ockam_msg *req, const char *a, json_t *b);
+
+/* nodemanager.c: the slot of this part's state. */
+struct ockam__nm_secure **ockam__nm_secure_slot(ockam__nodemanager *nm);
+
+#endif
