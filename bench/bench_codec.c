@@ -1,4 +1,4 @@
-/* Codec micro-benchmark: encode and decode of a C1-sized message (CBOR, wire spec §4.2) and of
+/* Codec micro-benchmark: encode and decode of a C1-sized message (CBOR, docs/wire.md §4.2) and of
  * V1 (BARE, §3.4), in ns per operation. One line per case: "codec cbor encode: N ns/op". */
 #include "core/codec.h"
 

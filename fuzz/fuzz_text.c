@@ -6,6 +6,7 @@
 #include "fuzz_util.h"
 
 #include "core/host_port.h"
+#include "node/policy.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -53,12 +54,30 @@ check_host_port(const char *text, size_t size)
     free(again);
 }
 
+/* Endpoints (node/policy.h): every canonical text is NUL-terminated, fits, and is its own
+ * canonical form; an endpoint is the same as itself. */
+static void
+check_endpoint(const char *text, size_t size)
+{
+    char c[2][OCKAM__ENDPOINT_MAX], again[2][OCKAM__ENDPOINT_MAX];
+    size_t n = ockam__endpoint_canon(text, size, c);
+    FUZZ_CHECK(n <= 2);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strnlen(c[i], OCKAM__ENDPOINT_MAX);
+        FUZZ_CHECK(len < OCKAM__ENDPOINT_MAX);
+        FUZZ_CHECK(ockam__endpoint_canon(c[i], len, again) == 1);
+        FUZZ_CHECK(strcmp(again[0], c[i]) == 0);
+    }
+    FUZZ_CHECK(ockam__endpoint_same(text, size, text, size));
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *text = (char *)fuzz_dup(data, size);
     check_hex(text, size);
     check_host_port(text, size);
+    check_endpoint(text, size);
     free(text);
     return 0;
 }

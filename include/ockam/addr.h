@@ -1,4 +1,4 @@
-/* Addresses: a transport type byte plus opaque bytes (wire spec §1.1).
+/* Addresses: a transport type byte plus opaque bytes (docs/wire.md §1.1).
  *
  * ockam_addr is a borrowed view: it never owns its bytes. Views returned by route or message
  * accessors are valid until that route is next modified or its message is freed. Copy into an

@@ -1,5 +1,5 @@
 /* BLE transport (address type 4): our own LE host -- HCI, L2CAP LE credit-based channels --
- * driving one controller per node (docs/wire.md, BLE; docs/architecture.md, BLE).
+ * driving one controller per node (docs/wire.md §16; docs/architecture.md §11).
  *
  * Controllers (ockam_ble_config.controller):
  *   unix:PATH               H4 over a Unix stream socket, e.g. BlueZ's emulator
@@ -30,6 +30,10 @@
  * Backpressure: the peer's credits pace the sender; messages wait in a per-link queue of at
  * most max_queue bytes; a message that does not fit is refused (OCKAM_EBUSY to a local
  * sender, counted in stats.dropped, one log line per congestion episode).
+ * Receiving, a link stops returning credits while the messages it delivered and that are
+ * still held (mailboxes, workers, queues downstream) exceed max_queue bytes, and returns
+ * them below half of it: a slow consumer stops the peer's sender instead of piling up
+ * messages (docs/wire.md §16, L2CAP).
  *
  * Security rules (as TCP, see ockam/tcp.h): messages arriving on a link have the origin
  * {producer = the link's flow id, spawner = the listener's flow id for accepted links}, so

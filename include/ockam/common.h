@@ -44,6 +44,14 @@ OCKAM_API void ockam_log_set_handler(ockam_log_cb cb, void *user);
 /* Lines above this level are dropped before formatting. Default: OCKAM_LOG_WARN. */
 OCKAM_API void ockam_log_set_level(ockam_log_level level);
 OCKAM_API ockam_log_level ockam_log_get_level(void);
+/* Collapse repeats (0 = off, the default): within window_ms of a line, further lines made by
+ * the same log statement are counted instead of written, and one line "... and N more like
+ * this in the last S s: <the first line>" follows once the window is over (written at the
+ * next log call, or by ockam_log_flush). Per thread (one node loop per thread). A peer that
+ * opens and drops connections in a loop then costs a few lines, not one per connection. */
+OCKAM_API void ockam_log_set_repeat_window(uint32_t window_ms);
+/* Write the pending "... and N more" lines of this thread now (e.g. before exiting). */
+OCKAM_API void ockam_log_flush(void);
 
 #ifdef __cplusplus
 }

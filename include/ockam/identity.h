@@ -4,7 +4,7 @@
  * key (Ed25519, or ECDSA P-256 for identities whose key lives in a cloud KMS) and the time
  * window in which that key may attest purpose keys. The identifier is "I" followed by the
  * 64 hex digits of SHA-256 of the first change's signed bytes, so it survives key rotation.
- * The encodings (CBOR, as Ockam's) are in docs/wire.md (identities).
+ * The encodings (CBOR, as Ockam's) are in docs/wire.md §15.
  *
  * Security rules:
  * - Every identity object comes from a change history that verified: each change is signed

@@ -12,7 +12,7 @@
  * Model: a node with the Kafka transport consumes one inbox topic. Sending a message whose
  * next hop is 16#T pops that hop, pushes the node's own inbox (16#<inbox>) onto the return
  * route -- so the reply comes back through Kafka -- and produces one record to T whose value is
- * the CBOR body of the TCP transport (wire spec §4.2, no length prefix). The record key is the
+ * the CBOR body of the TCP transport (docs/wire.md §4.2, no length prefix). The record key is the
  * last address of the return route (the worker the message started from), so the messages of
  * one route stay on one partition and keep their order. The consumer routes every record of
  * its inbox exactly as if it had arrived on a transport connection.
@@ -105,6 +105,10 @@ typedef struct ockam_kafka_config {
      * OffsetCommit per interval instead of one per batch); 0 = after every batch. A rebalance
      * and shutdown commit at once. Longer means more redelivery after a crash. */
     uint32_t commit_interval_ms;
+    /* Backpressure: above this many bytes produced and not yet acknowledged, the connections
+     * whose messages feed the producer are paused, and resumed below half (0 = 16 MiB). A full
+     * librdkafka queue never drops a record: it is held until there is room. */
+    size_t high_water;
     ockam_kafka_event_cb on_event; /* optional */
     void *user;
 } ockam_kafka_config;
@@ -114,7 +118,7 @@ typedef struct ockam_kafka_config {
         .bootstrap_servers = NULL, .inbox_topic = NULL, .group_id = NULL, .properties = NULL,      \
         .properties_count = 0, .allowed_outgoing = NULL, .allowed_outgoing_count = 0,              \
         .reply_to_announced = true, .flush_timeout_ms = 5000, .commit_interval_ms = 100,           \
-        .on_event = NULL, .user = NULL                                                             \
+        .high_water = 0, .on_event = NULL, .user = NULL                                            \
     }
 
 /* Register the Kafka transport on a node: create the producer and the consumer, subscribe to
@@ -140,6 +144,8 @@ struct ockam_kafka_stats {
     uint64_t commits;         /* successful offset commits */
     uint64_t commit_failures;
     uint32_t assigned_partitions;
+    uint64_t held;   /* records librdkafka's queue was full for, kept until it had room */
+    uint64_t pauses; /* times a connection feeding the producer was paused (backpressure) */
 };
 
 /* OCKAM_ENOTSUP if the transport is not registered on the node. */

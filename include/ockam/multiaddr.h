@@ -1,4 +1,4 @@
-/* Multiaddr: the CLI's way to write routes (wire spec §10), in text ("/ip4/127.0.0.1/tcp/4000/
+/* Multiaddr: the CLI's way to write routes (docs/wire.md §10), in text ("/ip4/127.0.0.1/tcp/4000/
  * service/echo") and binary form (uvarint protocol code, then the value).
  *
  * Component values are kept in binary form: ip4 = 4 bytes, ip6 = 16 bytes, tcp/udp = 2 bytes

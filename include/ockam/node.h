@@ -8,7 +8,7 @@
  * Delivery: sending never calls a worker re-entrantly. Messages are queued and delivered from
  * the loop, in order per (sender, receiver) pair. A worker callback owns the message it gets.
  *
- * Flow control (wire spec §9.4): a message that entered from a transport has a non-zero
+ * Flow control (docs/wire.md §9.4): a message that entered from a transport has a non-zero
  * origin. Such a message is delivered to an address only when that address is a consumer of
  * the origin's producer or spawner flow id, or was marked with ockam_flow_allow_any_origin()
  * (transport senders of connections the operator created). Otherwise it is dropped with one

@@ -1,4 +1,4 @@
-/* TCP portals (wire spec §7): an inlet listens on a local TCP port; each client connection is
+/* TCP portals (docs/wire.md §7): an inlet listens on a local TCP port; each client connection is
  * carried as Ockam messages to an outlet, which opens a TCP connection to its target for it.
  * The inlet and outlet sockets are plain TCP (the applications never see Ockam framing).
  *
@@ -17,15 +17,28 @@
  * single loop one worker per TCP connection per side does both, so each TCP connection has its
  * own worker pair: one worker on the inlet side, one on the outlet side.
  *
- * Closing and errors:
- *  - a side whose socket reads EOF or fails sends Disconnect; the other side writes what it
- *    still holds for its socket, then closes it (FIN). The side that sent Disconnect keeps its
- *    worker for a short linger (2 s) so late messages are dropped quietly.
+ * Closing and errors (a byte stream is delivered whole, or the application sees a reset: never
+ * a short clean end):
+ *  - Half-close (an extension Ockam's portals ignore; docs/wire.md §7.4): right after the
+ *    handshake each side sends Hello (an empty Payload, `03 00`). When its socket reads EOF, a
+ *    side whose peer said Hello sends Fin (`03 00 00`) and goes on writing what the peer sends;
+ *    the peer shuts down its socket's write side (FIN) once it has written everything, and
+ *    keeps reading. The second EOF sends Disconnect. So a client that half-closes after its
+ *    request, or a server that answers early and then reads the rest, works as directly.
+ *  - a peer that never said Hello (Ockam's own): EOF sends Disconnect, which ends the other
+ *    direction too: Payloads that still come are written until none came for 300 ms, then
+ *    the socket is reset, never closed with a FIN (the peer's application had not ended).
+ *  - a side that gets Disconnect writes what it still holds for its socket, then FIN, then
+ *    reads until EOF (closing with unread bytes would make the kernel reset the connection and
+ *    drop what is still unsent). Bytes read after the peer left are lost: the socket is then
+ *    reset once everything written before is acknowledged. At most 30 s, then a reset.
  *  - the target refuses or cannot be reached: the outlet sends Disconnect instead of Pong and
  *    records the error (ockam_outlet_last_error, one log line); the inlet then closes its
- *    client cleanly. No Pong within pong_timeout_ms: the inlet closes its client.
- *  - the transport connection a portal's peer route starts with closes: the portal closes its
- *    socket at once (nothing more can arrive).
+ *    client. No Pong within pong_timeout_ms: the inlet resets its client.
+ *  - errors (a socket read or write fails, the transport connection a portal's peer route
+ *    starts with closes, the portal stops): the socket is reset, the peer gets Disconnect.
+ *  - a side that sent Disconnect keeps its worker for a short linger (2 s) so late messages
+ *    are dropped quietly.
  *
  * End-to-end backpressure (neither node buffers without bound):
  *  - sending: after each Payload a worker looks at the write queue of the transport connection
@@ -81,11 +94,13 @@ typedef struct ockam_outlet_config {
     const char *target;          /* "host:port", "[v6]:port" or "name:port"; required */
     uint32_t connect_timeout_ms; /* 0 = 10000 */
     size_t high_water;           /* 0 = 1 MiB (see above) */
+    bool no_half_close;          /* speak only Ockam's messages (see "Half-close" above) */
 } ockam_outlet_config;
 
 #define OCKAM_OUTLET_CONFIG_INIT                                                                   \
     {                                                                                              \
-        .address = NULL, .target = NULL, .connect_timeout_ms = 0, .high_water = 0                  \
+        .address = NULL, .target = NULL, .connect_timeout_ms = 0, .high_water = 0,                 \
+        .no_half_close = false                                                                     \
     }
 
 /* Start the outlet listener. OCKAM_EINVAL (no or malformed target), OCKAM_EEXIST (address
@@ -128,6 +143,7 @@ typedef struct ockam_inlet_config {
     uint32_t max_failures;     /* 0 = 3 */
     uint32_t pong_timeout_ms;  /* 0 = 10000 */
     size_t high_water;         /* 0 = 1 MiB */
+    bool no_half_close;        /* speak only Ockam's messages (see "Half-close" above) */
     ockam_inlet_status_cb on_status;
     void *user;
 } ockam_inlet_config;
@@ -135,7 +151,8 @@ typedef struct ockam_inlet_config {
 #define OCKAM_INLET_CONFIG_INIT                                                                    \
     {                                                                                              \
         .bind = NULL, .outlet_route = NULL, .ping_route = NULL, .ping_interval_ms = 0,             \
-        .max_failures = 0, .pong_timeout_ms = 0, .high_water = 0, .on_status = NULL, .user = NULL  \
+        .max_failures = 0, .pong_timeout_ms = 0, .high_water = 0, .no_half_close = false,          \
+        .on_status = NULL, .user = NULL                                                            \
     }
 
 /* Bind and listen (synchronously: on return ockam_inlet_bind_address has the real port).

@@ -1,4 +1,4 @@
-/* Relays (wire spec §8): a node that cannot accept connections registers a relay on a node
+/* Relays (docs/wire.md §8): a node that cannot accept connections registers a relay on a node
  * that can; others then reach it through `<route to relay node> => forward_to_<name> => ...`.
  *
  * Two halves:

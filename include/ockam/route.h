@@ -1,4 +1,4 @@
-/* Routes: ordered lists of addresses (wire spec §1.2). The front is the next hop.
+/* Routes: ordered lists of addresses (docs/wire.md §1.2). The front is the next hop.
  *
  * Ownership: a route owns copies of its addresses. Routes inside a message belong to the
  * message (ockam_msg_onward/ockam_msg_return); free only routes made with ockam_route_new.

@@ -1,5 +1,5 @@
 /* End-to-end secure channels: Ockam's Noise XX channel (OCKAM_XX_25519_AES256_GCM_SHA256),
- * wire-compatible with Ockam v0.128+ (docs/wire.md, Secure channels; docs/security.md).
+ * wire-compatible with Ockam v0.128+ (docs/wire.md §17; docs/security.md §7).
  *
  * A channel joins two workers across any route (TCP, UDP, Kafka, relays, other channels): the
  * handshake messages and the encrypted frames are ordinary routed messages, so every hop in

@@ -1,4 +1,4 @@
-/* Workers that ship with every node (wire spec §9.2, CLI spec §5.1). Loop thread only.
+/* Workers that ship with every node (docs/wire.md §9.2, docs/cli.md §5.1). Loop thread only.
  *   echo:      replies to the return route with the payload unchanged;
  *   uppercase: payload is a BARE string; replies with it upper-cased (ASCII), as Ockam's does;
  *              a payload that is not a BARE string gets no reply (one log line);

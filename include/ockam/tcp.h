@@ -1,5 +1,5 @@
 /* TCP transport (address type 1), wire-compatible with Ockam v0.128+ (CURRENT profile) and,
- * per listener or connection, with Ockam <= v0.127 (LEGACY profile). Wire spec §4.
+ * per listener or connection, with Ockam <= v0.127 (LEGACY profile). docs/wire.md §4.
  *
  * Security rules:
  *  - Flow control, default deny: a message arriving on a connection reaches only addresses

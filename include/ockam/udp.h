@@ -1,4 +1,4 @@
-/* UDP transport (address type 2), wire-compatible with Ockam v0.130+ (wire spec §5.2).
+/* UDP transport (address type 2), wire-compatible with Ockam v0.130+ (docs/wire.md §5.2).
  *
  * Model: a *bind* is one UDP socket plus a sender worker at a random local address (32 hex
  * characters, the address used in routes). A message delivered to the sender worker is sent:

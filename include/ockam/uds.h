@@ -1,5 +1,5 @@
 /* Unix-domain-socket transport (address type 5): LEGACY framing (u16 BE length + BARE
- * TransportMessage), wire spec §6.2. Same connection/listener objects and flow-control rules
+ * TransportMessage), docs/wire.md §6.2. Same connection/listener objects and flow-control rules
  * as TCP (see ockam/tcp.h and ockam/stream.h). Listener sockets are created with mode 0600
  * and removed when the listener closes. Loop thread only. */
 #ifndef OCKAM_UDS_H

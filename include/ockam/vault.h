@@ -14,7 +14,7 @@
  * - The file vault keeps its secrets in one file (mode 0600) in a directory of mode 0700,
  *   rewritten atomically on every change (temporary file, fsync, rename, fsync of the
  *   directory): a crash leaves the old vault or the new one, never a torn file. Its format
- *   is documented in docs/wire.md (vault file) and in src/identity/vault_file.c.
+ *   is documented in docs/wire.md §15.6 and in src/identity/vault_file.c.
  *
  * Backends: a vault is an ops table plus its state (ockam_vault_new); the memory and file
  * vaults below are two such backends, and a hardware key store could be a third.

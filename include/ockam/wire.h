@@ -1,4 +1,4 @@
-/* Wire profiles and their limits (wire spec §4.2, §4.3, §6.2). */
+/* Wire profiles and their limits (docs/wire.md §4.2, §4.3, §6.2). */
 #ifndef OCKAM_WIRE_H
 #define OCKAM_WIRE_H
 
@@ -19,7 +19,7 @@ typedef enum ockam_wire_profile {
 #define OCKAM_MAX_FRAME_CURRENT (16u * 1024u * 1024u) /* body bytes */
 #define OCKAM_MAX_FRAME_LEGACY 65535u                 /* body bytes */
 
-/* UDP (wire spec §5.2) */
+/* UDP (docs/wire.md §5.2) */
 #define OCKAM_UDP_MAX_DATAGRAM 508
 #define OCKAM_UDP_MAX_FRAGMENT_PAYLOAD 493
 #define OCKAM_UDP_MAX_MESSAGE (16u * 1024u * 1024u)

@@ -1,4 +1,4 @@
-/* Secure-channel frames, sans-IO (docs/wire.md, Secure channel frames).
+/* Secure-channel frames, sans-IO (docs/wire.md §17.2).
  *
  *   frame     = nonce (8 bytes, big-endian) || AES-256-GCM(plaintext) || tag (16)
  *   GCM nonce = 4 zero bytes || the same 8 bytes; additional data empty

@@ -1,5 +1,5 @@
 /* The cryptographic core of secure channels: AES-256-GCM keys, Noise REKEY, X25519 and the
- * Noise XX handshake state (docs/security.md, Secure channels). Everything is OpenSSL 3 EVP;
+ * Noise XX handshake state (docs/security.md §7). Everything is OpenSSL 3 EVP;
  * nothing here is hand-written cryptography.
  *
  * Noise: pattern XX (-> e; <- e, ee, s, es; -> s, se), DH 25519, cipher AES-256-GCM (nonce =

@@ -57,7 +57,7 @@ int cli_node_prepare(const char *name, json_t *cfg);
 int cli_node_spawn(const char *name, int verbosity, json_t **ready);
 
 /* The node a command acts on: --at/--from value ("n1" or "/node/n1"), else the default node.
- * With create_default, a missing default node is created first (CLI spec §0.6). On failure
+ * With create_default, a missing default node is created first (docs/cli.md §0.6). On failure
  * prints the error and returns NULL with *code set. The caller frees the name. */
 char *cli_pick_node(const char *arg, bool create_default, int *code);
 

@@ -1,4 +1,4 @@
-/* `ockam tcp-outlet ...` and `ockam tcp-inlet ...` (CLI spec §1.17, §1.18): thin clients of
+/* `ockam tcp-outlet ...` and `ockam tcp-inlet ...` (docs/cli.md §1.17, §1.18): thin clients of
  * the node manager's /node/outlet and /node/inlet endpoints. */
 #include "cli/cli.h"
 #include "cli/client.h"

@@ -1,4 +1,4 @@
-/* `ockam relay create|list|show|delete` (CLI spec §1.16): thin clients of the node manager's
+/* `ockam relay create|list|show|delete` (docs/cli.md §1.16): thin clients of the node manager's
  * /node/relay endpoints. Vocabulary as in Ockam: --at is the node where the relay lives (it runs
  * the relay service), --to is the local node that registers it and receives what it forwards. */
 #include "cli/cli.h"

@@ -87,7 +87,7 @@ cli_pick_node(const char *arg, bool create_default, int *code)
     char *name = state_default_get();
     if (name)
         return name;
-    /* Create commands make a default node when there is none (docs/cli.md, the default node). */
+    /* Create commands make a default node when there is none (docs/cli.md §0.6). */
     json_t *ready = NULL;
     name = state_random_name();
     *code = cli_node_prepare(name, cli_config_new(name, NULL, NULL, 0));

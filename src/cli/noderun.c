@@ -3,6 +3,7 @@
 
 #include "cli/idstore.h"
 #include "cli/kafka.h"
+#include "cli/logfile.h"
 #include "cli/output.h"
 #include "cli/spawn.h"
 #include "cli/state.h"
@@ -229,12 +230,10 @@ start_api(struct noderun *r, startup_error *e)
 {
     char *sock = state_node_path(r->name, "api.sock");
     ockam_listener *api = NULL;
-    ockam_err err = OCKAM_EADDRINVAL;
-    if (strlen(sock) < sizeof((struct sockaddr_un *)0)->sun_path)
-        err = ockam_uds_listen(r->node, sock, &api);
+    /* Any depth works: the UDS transport binds a long path through its directory. */
+    ockam_err err = ockam_uds_listen(r->node, sock, &api);
     if (err) {
-        fail(e, "Use a shorter OCKAM_HOME: a Unix socket path has at most 107 bytes.",
-            "Cannot open the control socket %s: %s.", sock, ockam_strerror(err));
+        fail(e, NULL, "Cannot open the control socket %s: %s.", sock, ockam_strerror(err));
         free(sock);
         return false;
     }
@@ -306,8 +305,8 @@ start_services(struct noderun *r, startup_error *e)
 }
 
 /* The UDP listener given with --udp-listener-address must come up, like the TCP one: the
- * user asked for that address. Extra UDP listeners saved by an earlier run are logged when
- * they cannot come back. */
+ * user asked for that address. Extra UDP listeners and the UDP connections saved by an
+ * earlier run are logged when they cannot come back. */
 static bool
 start_udp_listeners(struct noderun *r, startup_error *e)
 {
@@ -327,6 +326,14 @@ start_udp_listeners(struct noderun *r, startup_error *e)
         err = a ? ockam__nodemanager_udp_listen(r->nm, a, false, NULL) : OCKAM_EINVAL;
         if (err)
             fprintf(stderr, "ockam: cannot restore the UDP listener %s: %s\n", a ? a : "?",
+                ockam_strerror(err));
+    }
+    json_t *conns = json_object_get(r->config, "udp_connections");
+    for (size_t i = 0; i < json_array_size(conns); i++) {
+        const char *to = json_string_value(json_array_get(conns, i));
+        err = to ? ockam__nodemanager_udp_connect(r->nm, to, NULL) : OCKAM_EINVAL;
+        if (err)
+            fprintf(stderr, "ockam: cannot restore the UDP connection to %s: %s\n", to ? to : "?",
                 ockam_strerror(err));
     }
     return true;
@@ -468,6 +475,12 @@ noderun(const char *name, int verbosity, int report_fd, noderun_ready_fn on_read
         return EXIT_RUNTIME;
     }
     install_signals(r.node);
+    if (background) {
+        /* After boot: the Kafka transport borrows the log handler while it starts. */
+        char *log = state_node_path(name, "node.log");
+        logfile_start(log); /* bounded: rotation by size, repeats collapsed */
+        free(log);
+    }
     json_t *report = ready_report(&r);
     if (background) {
         fprintf(stderr, "ockam: node %s is ready (pid %ld, listening at %s)\n", name,
@@ -480,6 +493,8 @@ noderun(const char *name, int verbosity, int report_fd, noderun_ready_fn on_read
     ockam_node_run(r.node);
     note(background, "Exit signal received; stopping node %s.", name);
     cleanup(&r, true);
+    if (background)
+        logfile_stop();
     note(background, "Node %s stopped.", name);
     return EXIT_OK;
 }

@@ -1,4 +1,4 @@
-/* Output of the `ockam` command (CLI spec §0.2).
+/* Output of the `ockam` command (docs/cli.md §0.2).
  *
  * Results go to stdout in one of three renderings: plain (for people), machine (one bare
  * identifier: a name, an address, a route) and JSON. `--output json` prints JSON; otherwise a

@@ -1,4 +1,4 @@
-/* Addresses: views, text form (wire spec §1.1) and random local names. */
+/* Addresses: views, text form (docs/wire.md §1.1) and random local names. */
 #include "core/core.h"
 
 #include <stdio.h>

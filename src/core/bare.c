@@ -1,4 +1,4 @@
-/* BARE TransportMessage (wire spec §3) and BARE strings.
+/* BARE TransportMessage (docs/wire.md §3) and BARE strings.
  *
  * The decoders see a whole body (framing already delimited it), so running out of bytes is
  * OCKAM_ETRUNCATED here, never OCKAM_EAGAIN. */

@@ -1,4 +1,4 @@
-/* The CBOR subset (wire spec §2.2) and the TCP/UDP routing message [onward, return,
+/* The CBOR subset (docs/wire.md §2.2) and the TCP/UDP routing message [onward, return,
  * payload, tracing?] (§4.2, §5.2). */
 #include "core/cbor_internal.h"
 #include "core/codec.h"

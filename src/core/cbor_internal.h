@@ -1,4 +1,4 @@
-/* The CBOR subset shared by cbor.c (TCP/UDP bodies) and udp_frag.c (wire spec §2.2).
+/* The CBOR subset shared by cbor.c (TCP/UDP bodies) and udp_frag.c (docs/wire.md §2.2).
  *
  * The reader works on a complete, already delimited item, so running out of bytes is
  * OCKAM_ETRUNCATED. Heads of any width are accepted; encoders always write the shortest. */

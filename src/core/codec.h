@@ -1,4 +1,4 @@
-/* Wire codecs, sans-IO (wire spec §2–§5). Every decoder takes (ptr, len), never reads past
+/* Wire codecs, sans-IO (docs/wire.md §2–§5). Every decoder takes (ptr, len), never reads past
  * len, checks every count or length from the wire against the bytes that remain before using
  * it, and returns:
  *   OCKAM_OK      decoded;

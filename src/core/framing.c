@@ -1,4 +1,4 @@
-/* Stream framing (wire spec §4.2, §4.3): CURRENT = 0x01 preamble once, then u32 BE length +
+/* Stream framing (docs/wire.md §4.2, §4.3): CURRENT = 0x01 preamble once, then u32 BE length +
  * CBOR body; LEGACY = u16 BE length + BARE body. Sans-IO and incremental. */
 #include "core/codec.h"
 

@@ -1,4 +1,4 @@
-/* Multiaddr (wire spec §10): text "/ip4/127.0.0.1/tcp/4000/service/echo", binary
+/* Multiaddr (docs/wire.md §10): text "/ip4/127.0.0.1/tcp/4000/service/echo", binary
  * "uvarint code ‖ value", and conversion to a route.
  *
  * Every component is validated when it enters (push, parse, decode), so a multiaddr always

@@ -1,4 +1,4 @@
-/* UDP datagrams of the CURRENT profile (wire spec §5.2): one CBOR UdpTransportMessage
+/* UDP datagrams of the CURRENT profile (docs/wire.md §5.2): one CBOR UdpTransportMessage
  * [version, routing number, offset, is_last, payload] per datagram. */
 #include "core/cbor_internal.h"
 #include "core/codec.h"

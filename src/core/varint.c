@@ -1,4 +1,4 @@
-/* Unsigned LEB128 varints (BARE `uint`, multiformats uvarint), wire spec §2.1. */
+/* Unsigned LEB128 varints (BARE `uint`, multiformats uvarint), docs/wire.md §2.1. */
 #include "core/codec.h"
 
 ockam_err

@@ -1,6 +1,6 @@
 /* Identities: verifying change histories, creating and rotating Ed25519 identities, and
  * purpose-key attestations, with the rules of Ockam's identity verification (see
- * include/ockam/identity.h and docs/wire.md, identities). */
+ * include/ockam/identity.h and docs/wire.md §15). */
 #include "identity/crypto.h"
 #include "identity/identity_internal.h"
 

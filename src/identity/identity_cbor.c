@@ -1,4 +1,4 @@
-/* CBOR codec of Ockam's identity records (docs/wire.md, identities): VersionedData, Change,
+/* CBOR codec of Ockam's identity records (docs/wire.md §15): VersionedData, Change,
  * ChangeData, keys and signatures, PurposeKeyAttestation(Data). Decoders only read; the
  * checks that need hashes and signatures live in identity.c. */
 #include "identity/identity_internal.h"

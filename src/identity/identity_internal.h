@@ -1,5 +1,5 @@
 /* Identity internals shared by identity.c, identity_cbor.c and sc_payload.c: the decoded
- * forms of Ockam's identity records and their CBOR codec (docs/wire.md, identities).
+ * forms of Ockam's identity records and their CBOR codec (docs/wire.md §15).
  *
  * Decoders take (ptr, len), never read past it, and return the codes of core/codec.h plus:
  * OCKAM_EVERSION (VersionedData.version != 1), OCKAM_EDATATYPE (another data_type),

@@ -1,5 +1,5 @@
 /* What a secure-channel end presents about itself in Noise XX messages 2 and 3, and how it
- * checks what the peer presents (docs/wire.md, identities: the handshake payload).
+ * checks what the peer presents (docs/wire.md §15.5).
  *
  * The payload is Ockam's CBOR IdentityAndCredentials
  *   [change_history, purpose_key_attestation, credentials]

@@ -1,6 +1,6 @@
 /* The file vault: the memory vault's key ring, saved to one file after every change.
  *
- * File format, version 1 (all integers big-endian; docs/wire.md, vault file):
+ * File format, version 1 (all integers big-endian; docs/wire.md §15.6):
  *
  *   offset  size  field
  *   0       8     magic "OCKVAULT"

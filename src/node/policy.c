@@ -2,6 +2,12 @@
  * outgoing allow-list and sender adoption. The rules and why they are so: node/policy.h. */
 #include "node/policy.h"
 
+#include "core/host_port.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <strings.h>
+
 #define POLICY_MAX_TRACKED 4096u /* registrations a flow removes when it ends */
 
 /* ---- state ---------------------------------------------------------------------------- */
@@ -164,6 +170,7 @@ ockam__policy_outgoing_listed(ockam_node *n, uint8_t type, const void *dest, siz
     const struct ockam__policy *p = ockam__node_policy(n);
     /* Linear: lists are short, and only messages from other nodes opening something new are
      * checked. */
+    bool endpoints = type == OCKAM_TRANSPORT_TCP || type == OCKAM_TRANSPORT_UDP;
     for (size_t i = 0; i < p->nallow; i++) {
         const struct ockam__allow_entry *e = &p->allow[i];
         if (e->type != type)
@@ -171,6 +178,56 @@ ockam__policy_outgoing_listed(ockam_node *n, uint8_t type, const void *dest, siz
         if ((e->len == 1 && e->text[0] == '*')
             || (e->len == len && memcmp(e->text, dest, len) == 0))
             return true;
+        if (endpoints && ockam__endpoint_same(e->text, e->len, dest, len))
+            return true;
+    }
+    return false;
+}
+
+/* ---- endpoints ------------------------------------------------------------------------ */
+
+size_t
+ockam__endpoint_canon(const void *text, size_t len, char out[2][OCKAM__ENDPOINT_MAX])
+{
+    ockam__host_port hp;
+    char host[OCKAM__ENDPOINT_MAX];
+    if (ockam__host_port_split(text, len, &hp) != OCKAM_OK || hp.host_len >= sizeof host
+        || memchr(hp.host, '\0', hp.host_len))
+        return 0;
+    memcpy(host, hp.host, hp.host_len);
+    host[hp.host_len] = '\0';
+    if (!hp.bracketed && strcasecmp(host, "localhost") == 0) {
+        snprintf(out[0], OCKAM__ENDPOINT_MAX, "127.0.0.1:%u", (unsigned)hp.port);
+        snprintf(out[1], OCKAM__ENDPOINT_MAX, "[::1]:%u", (unsigned)hp.port);
+        return 2;
+    }
+    unsigned char bin[16];
+    char norm[INET6_ADDRSTRLEN];
+    if (!hp.bracketed && inet_pton(AF_INET, host, bin) == 1) {
+        inet_ntop(AF_INET, bin, norm, sizeof norm);
+        snprintf(out[0], OCKAM__ENDPOINT_MAX, "%s:%u", norm, (unsigned)hp.port);
+        return 1;
+    }
+    if (hp.bracketed && inet_pton(AF_INET6, host, bin) == 1) {
+        inet_ntop(AF_INET6, bin, norm, sizeof norm);
+        snprintf(out[0], OCKAM__ENDPOINT_MAX, "[%s]:%u", norm, (unsigned)hp.port);
+        return 1;
+    }
+    return 0;
+}
+
+bool
+ockam__endpoint_same(const void *a, size_t alen, const void *b, size_t blen)
+{
+    char ca[2][OCKAM__ENDPOINT_MAX], cb[2][OCKAM__ENDPOINT_MAX];
+    if (alen == blen && memcmp(a, b, alen) == 0)
+        return true;
+    size_t na = ockam__endpoint_canon(a, alen, ca), nb = ockam__endpoint_canon(b, blen, cb);
+    for (size_t i = 0; i < na; i++) {
+        for (size_t j = 0; j < nb; j++) {
+            if (strcmp(ca[i], cb[j]) == 0)
+                return true;
+        }
     }
     return false;
 }

@@ -1,6 +1,6 @@
 /* The node's security policy (internal): the one place that decides what a message from another
  * node may reach. Transports and services call it; none re-implements a rule. The rules, in
- * the order a message meets them (docs/architecture.md, Policy rules; docs/security.md):
+ * the order a message meets them (docs/architecture.md §5; docs/security.md):
  *
  *  1. Locality. A message created on this node has the origin {0, 0}; a message that arrived
  *     through a transport carries the flow ids of the connection (producer) and listener
@@ -80,14 +80,36 @@ ockam_err ockam__policy_open_sender(ockam_node *node, const char *address);
 /* ---- rule 4: outgoing allow-list ------------------------------------------------------ */
 
 /* Replace the allow-list of transport `type` (1..127) with list[0..count): destination texts
- * as the transport compares them (TCP/UDP "host:port" exactly as in the route, a UDS path, a
- * Kafka topic), or "*". Copied. OCKAM_EINVAL (a NULL entry, or list NULL with count > 0),
- * OCKAM_ENOMEM; on error the previous list stays. A transport calls it from its init. */
+ * as the transport compares them (TCP/UDP "host:port", compared as endpoints: see
+ * ockam__endpoint_canon; a UDS path, a Kafka topic), or "*". Copied. OCKAM_EINVAL (a NULL entry, or
+ * list NULL with count > 0), OCKAM_ENOMEM; on error the previous list stays. A transport calls it
+ * from its init. */
 ockam_err ockam__policy_set_outgoing(
     ockam_node *node, uint8_t type, const char *const *list, size_t count);
 
-/* True when dest[0..len) (or "*") is in the list of `type`. */
+/* True when dest[0..len) (or "*") is in the list of `type`. For TCP and UDP an entry and a
+ * destination also match when they name the same endpoint (ockam__endpoint_canon): the
+ * list is about where a connection goes, not how the address is spelled. */
 bool ockam__policy_outgoing_listed(ockam_node *node, uint8_t type, const void *dest, size_t len);
+
+/* ---- endpoints: when two "host:port" texts are the same place -------------------------- */
+
+#define OCKAM__ENDPOINT_MAX 64 /* "[v6 address]:port" and NUL */
+
+/* The rule, for TCP and UDP (lazy connection reuse and the allow-list follow it):
+ *  - an IP literal is its normal form: "127.000.0.1:04000" and "127.0.0.1:4000" are one
+ *    endpoint, "[::1]:80" and "[0:0::1]:80" too (port without leading zeros);
+ *  - "localhost" (any case, RFC 6761) names both loopback addresses, "127.0.0.1:P" and
+ *    "[::1]:P", without asking DNS -- as curl does -- so it is the same endpoint as either;
+ *  - any other name is compared as written: it is only known to be the same as an address
+ *    once a connection to it is made (the stream transport then also files the connection
+ *    under the address it reached, so that address finds it too).
+ * Writes up to two canonical texts to out and returns how many (0: an other name, or
+ * malformed; 1: a literal; 2: localhost). No DNS, no sockets. */
+size_t ockam__endpoint_canon(const void *text, size_t len, char out[2][OCKAM__ENDPOINT_MAX]);
+
+/* True when a and b name a common endpoint by the rule above (or are the same text). */
+bool ockam__endpoint_same(const void *a, size_t alen, const void *b, size_t blen);
 
 /* May a message of origin o make transport `type` open a way to dest[0..len)? */
 static inline bool

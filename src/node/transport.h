@@ -8,7 +8,7 @@
  * edited in place, payloads borrowed from read buffers, the codecs) and the node's loop,
  * which the public API deliberately hides. Transports live in this tree.
  *
- * Adding a transport (docs/architecture.md, How to add a transport): one folder under
+ * Adding a transport (docs/architecture.md §6): one folder under
  * src/transport/ with its ops table and public header, its multiaddr code (core/multiaddr.c),
  * the security rules through node/policy.h (never re-implemented), and an adapter for the
  * conformance suite (tests/conformance/transport_suite.h), which every transport must pass.

@@ -675,7 +675,7 @@ ockam__nodemanager_start(
         ockam_worker_stop(nm->worker); /* frees nm */
         return err;
     }
-    /* Every node relays (docs/cli.md, relays): the service grows with the listeners created
+    /* Every node relays (docs/cli.md §5.2): the service grows with the listeners created
      * later. */
     err = ockam__nm_relay_start(nm);
     if (err)

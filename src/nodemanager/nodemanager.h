@@ -142,6 +142,10 @@ ockam_err ockam__nodemanager_tcp_listen(
  * *out may be NULL. */
 ockam_err ockam__nodemanager_udp_listen(
     ockam__nodemanager *nm, const char *host_port, bool main, ockam_udp_bind **out);
+/* Open a UDP connection (a bind with the fixed peer `to`) that reaches the public services,
+ * as POST /node/udp/connection does. Errors of ockam_udp_bind_open. *out may be NULL. */
+ockam_err ockam__nodemanager_udp_connect(
+    ockam__nodemanager *nm, const char *to, ockam_udp_bind **out);
 
 /* The body of GET /node: {name, pid, tcp_listeners, connections, services, allowed_outgoing}.
  * New reference. */
@@ -149,7 +153,8 @@ json_t *ockam__nodemanager_resources(ockam__nodemanager *nm);
 
 /* What `node start` needs: {"tcp_listener_address": "H:P" (main, real port), "tcp_listeners":
  * ["H:P", ...] (the others), "services": [{"addr", "type"}, ...], "udp_listener_address":
- * "H:P" (real port) or null, "udp_listeners": ["H:P", ...] (the others), "outlets":
+ * "H:P" (real port) or null, "udp_listeners": ["H:P", ...] (the others), "udp_connections":
+ * ["H:P" (the peer), ...], "outlets":
  * [{"from", "to"}], "inlets": [{"alias", "from" (bound address), "to"}], "relays":
  * [{"name", "at"}]}. New reference. */
 json_t *ockam__nodemanager_config(ockam__nodemanager *nm);

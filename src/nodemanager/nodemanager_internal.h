@@ -124,7 +124,8 @@ void ockam__nm_send_message(ockam__nodemanager *nm, ockam_msg *req, const char *
 
 /* Make the service at addr a consumer of every UDP listener and operator connection. */
 ockam_err ockam__nm_udp_consume_all(ockam__nodemanager *nm, const char *addr);
-/* Add "udp_listener_address" (main, real port, or null) and "udp_listeners" (the others) to
+/* Add "udp_listener_address" (main, real port, or null), "udp_listeners" (the others) and
+ * "udp_connections" (their peers) to
  * the configuration object cfg. */
 void ockam__nm_udp_config(ockam__nodemanager *nm, json_t *cfg);
 /* Add "udp_listeners" and "udp_connections" (views as the endpoints return) to res. */

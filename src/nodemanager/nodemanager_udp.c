@@ -188,11 +188,14 @@ void
 ockam__nm_udp_config(ockam__nodemanager *nm, json_t *cfg)
 {
     struct ockam__nm_udp *s = *ockam__nm_udp_slot(nm);
-    json_t *main = json_null(), *others = json_array();
+    json_t *main = json_null(), *others = json_array(), *conns = json_array();
     for (size_t i = 0; s && i < s->n; i++) {
         ockam_udp_bind *b = s->binds[i].bind;
-        if (!is_listener(b))
-            continue; /* connections are not restored, as for TCP */
+        if (!is_listener(b)) {
+            /* Nothing is sent to open one, so `node start` can always bring it back. */
+            json_array_append_new(conns, json_string(ockam_udp_bind_peer(b)));
+            continue;
+        }
         if (s->binds[i].main) {
             json_decref(main);
             main = json_string(ockam_udp_bind_local(b));
@@ -202,6 +205,7 @@ ockam__nm_udp_config(ockam__nodemanager *nm, json_t *cfg)
     }
     json_object_set_new(cfg, "udp_listener_address", main);
     json_object_set_new(cfg, "udp_listeners", others);
+    json_object_set_new(cfg, "udp_connections", conns);
 }
 
 void
@@ -282,6 +286,15 @@ wildcard_for(const char *peer)
     return peer[0] == '[' ? "[::]:0" : "0.0.0.0:0";
 }
 
+ockam_err
+ockam__nodemanager_udp_connect(ockam__nodemanager *nm, const char *to, ockam_udp_bind **out)
+{
+    ockam_err err = open_public(nm, wildcard_for(to), to, false, out);
+    if (!err)
+        ockam__nm_changed(nm);
+    return err;
+}
+
 /* A UDP "connection" is a bind with a fixed peer: nothing is sent to create it, so it exists
  * at once, whether or not anything listens at the peer yet. */
 void
@@ -293,7 +306,7 @@ ockam__nm_udp_create_conn(ockam__nodemanager *nm, ockam_msg *req, const char *ar
         ockam__nm_reply_err(nm, req, 400, "The request needs a \"to\" address (HOST:PORT).");
         return;
     }
-    ockam_err err = open_public(nm, wildcard_for(to), to, false, &b);
+    ockam_err err = ockam__nodemanager_udp_connect(nm, to, &b);
     if (err == OCKAM_EADDRINVAL)
         ockam__nm_reply_err(nm, req, 400,
             "'%s' is not a valid HOST:PORT address with a port, or it cannot be resolved.", to);
@@ -329,5 +342,6 @@ ockam__nm_udp_delete_conn(ockam__nodemanager *nm, ockam_msg *req, const char *ar
     }
     json_t *view = conn_json(&state(nm)->binds[i]);
     untrack_and_close(nm, i);
+    ockam__nm_changed(nm);
     ockam__nm_reply_ok(nm, req, view);
 }

@@ -1,4 +1,4 @@
-/* The workers every node ships with: echo, uppercase and hop (CLI spec §5.1). */
+/* The workers every node ships with: echo, uppercase and hop (docs/cli.md §5.1). */
 #include "core/codec.h"
 #include "ockam/services.h"
 

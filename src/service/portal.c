@@ -1,4 +1,4 @@
-/* TCP portal inlets and outlets (wire spec §7): the listening parts and their bookkeeping.
+/* TCP portal inlets and outlets (docs/wire.md §7): the listening parts and their bookkeeping.
  * Each TCP connection is handled by portal_conn.c. The rules are in ockam/portal.h.
  *
  * The portal sockets are plain libuv TCP handles on the node's loop, not transport
@@ -148,6 +148,7 @@ ockam_outlet_start(ockam_node *node, const ockam_outlet_config *cfg, ockam_outle
     if (!o)
         return OCKAM_ENOMEM;
     owner_init(&o->owner, node, OCKAM__PORTAL_OUTLET, cfg->high_water, cfg->connect_timeout_ms);
+    o->owner.half_close = !cfg->no_half_close;
     o->owner.destroy = outlet_destroy;
     o->address = ockam__strdup(cfg->address ? cfg->address : OCKAM_OUTLET_ADDR);
     o->target = ockam__strdup(cfg->target);
@@ -381,6 +382,7 @@ ockam_inlet_start(ockam_node *node, const ockam_inlet_config *cfg, ockam_inlet *
     if (!in)
         return OCKAM_ENOMEM;
     owner_init(&in->owner, node, OCKAM__PORTAL_INLET, cfg->high_water, cfg->pong_timeout_ms);
+    in->owner.half_close = !cfg->no_half_close;
     in->owner.destroy = inlet_destroy;
     in->owner.handshake = inlet_handshake;
     ockam_err err = inlet_copy_config(in, cfg);

@@ -1,24 +1,44 @@
-/* One portal connection: a worker and the TCP socket it carries (wire spec §7.3). The same
+/* One portal connection: a worker and the TCP socket it carries (docs/wire.md §7.3). The same
  * code serves both sides; only the handshake differs (the inlet sends Ping and waits for Pong,
  * the outlet connects to its target and answers Pong). The protocol and the backpressure
  * rules are described in ockam/portal.h.
  *
- * States: HANDSHAKE -> OPEN -> CLOSING (writing out what is queued, then FIN) -> CLOSED (the
- * socket is closed; the worker lingers briefly if it sent Disconnect, so late messages from
- * the peer are dropped quietly instead of being logged as undeliverable). */
+ * States: HANDSHAKE -> OPEN -> CLOSED (the socket is closed; the worker lingers briefly if it
+ * sent Disconnect, so late messages from the peer are dropped quietly instead of being logged
+ * as undeliverable). While OPEN each direction ends on its own (pc_progress):
+ *  - our application's EOF: a peer that can half-close (it said Hello) gets Fin and keeps
+ *    sending; any other peer gets Disconnect (the only end Ockam's protocol knows);
+ *  - the peer's Fin or Disconnect: what is queued is written, then our socket's write side is
+ *    shut down (FIN);
+ *  - the socket closes once both directions are done. Closing a socket that still has unread
+ *    bytes makes the kernel reset it and throw away what it has not sent yet, so after the FIN
+ *    we keep reading (and discard) until EOF. When bytes were lost (read after the peer left,
+ *    or the peer's direction cut short because a peer without half-close only knows
+ *    Disconnect), the application must not mistake the end for a clean one: the socket is
+ *    reset (with no FIN before it when the lost bytes were ours to write), but only once
+ *    everything we wrote has been acknowledged (what a reset cannot take back any more).
+ * The half-close messages are an extension peers without it ignore: docs/wire.md §7.4
+ * (half-close). */
 #include "core/codec.h"
 #include "service/portal_internal.h"
 
 #include <stdio.h>
+#include <strings.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define YIELD_BYTES (256u * 1024u) /* read at most this much per socket per loop turn */
 /* One read takes up to this much (split into Payloads of at most 48 KiB): fewer syscalls. */
 #define READ_BUF (4u * OCKAM_PORTAL_MAX_PAYLOAD)
-#define LINGER_MS 2000u                /* a worker that sent Disconnect stays this long */
-#define CLOSE_TIMEOUT_MS 30000u        /* longest wait for queued bytes before closing anyway */
+#define LINGER_MS 2000u         /* a worker that sent Disconnect stays this long */
+#define CLOSE_TIMEOUT_MS 30000u /* longest wait to end a closing socket before a reset */
+#define HELLO_WAIT_MS 1000u /* after the handshake, how long our EOF waits for the peer's Hello */
+#define QUIET_MS 300u       /* our EOF told a peer without half-close: wait for late Payloads */
+#define ACK_POLL_MS 10u     /* how often a socket to be reset checks that all it sent is acked */
 #define CTL_PAUSE "ockam.portal.pause" /* local info of same-node pause/resume messages */
 
-enum pc_state { PC_HANDSHAKE, PC_OPEN, PC_CLOSING, PC_CLOSED };
+enum pc_state { PC_HANDSHAKE, PC_OPEN, PC_CLOSED };
 
 struct ockam__portal_conn {
     struct ockam__portal_owner *owner;
@@ -28,8 +48,10 @@ struct ockam__portal_conn {
     uv_tcp_t sock;
     uv_timer_t timer; /* Pong wait / connect timeout, close timeout, linger */
     uv_idle_t yield;  /* restarts reading on the next loop turn */
-    uv_connect_t creq;
     uv_getaddrinfo_t gai;
+    struct pc_attempt *attempt;       /* outlet: the connect in progress */
+    struct sockaddr_storage addrs[8]; /* outlet: the target's addresses, tried in turn */
+    size_t naddrs, next_addr;
     uv_shutdown_t sreq;
     int refs;
     bool sock_open, listed;
@@ -44,6 +66,15 @@ struct ockam__portal_conn {
     bool holding_conn, holding_local;
     bool disconnect_sent, peer_gone; /* we sent Disconnect / the peer did (never answer it) */
     bool resolving, shut;            /* getaddrinfo pending; shutdown started (no more writes) */
+    bool shut_done;                  /* the FIN is queued behind everything we wrote */
+    bool hc_known, hc; /* the peer's first message after the handshake came; it was Hello */
+    bool fin_sent;     /* we sent Fin (our application is done sending) */
+    bool peer_fin;     /* the peer sent Fin: no more Payloads from it, it still takes ours */
+    bool cut;          /* bytes from the application were lost: it sees a reset after our FIN */
+    bool wcut;         /* bytes for the application were (maybe) lost: a reset and no FIN at all */
+    uint64_t hello_until; /* loop time: our EOF waits this long for the peer's Hello */
+    uint64_t quiet_until; /* loop time: Payloads after our Disconnect are written until then */
+    uint64_t deadline;    /* loop time: a closing socket is reset then at the latest */
     uint16_t next_counter;
 };
 
@@ -56,6 +87,7 @@ struct pc_write {
 
 static void pc_abort(struct ockam__portal_conn *pc, bool disconnect, const char *why);
 static void pc_update_reading(struct ockam__portal_conn *pc);
+static void attempt_end(struct ockam__portal_conn *pc);
 
 /* ---- lifetime ------------------------------------------------------------------------ */
 
@@ -102,7 +134,7 @@ pc_new(struct ockam__portal_owner *owner)
     uv_timer_init(pc_loop(pc), &pc->timer);
     uv_idle_init(pc_loop(pc), &pc->yield);
     pc->sock.data = pc->timer.data = pc->yield.data = pc;
-    pc->creq.data = pc->gai.data = pc->sreq.data = pc;
+    pc->gai.data = pc->sreq.data = pc;
     pc->refs = 3; /* the three handles */
     pc->sock_open = true;
     ockam__link_push_front(&owner->conns, &pc->link);
@@ -210,14 +242,40 @@ send_along(struct ockam__portal_conn *pc, const ockam_route *route, ockam_msg *m
 }
 
 static ockam_err
-send_variant(struct ockam__portal_conn *pc, const ockam_route *route, uint8_t variant)
+send_bytes(struct ockam__portal_conn *pc, const ockam_route *route, const void *p, size_t len)
 {
     ockam_msg *m = ockam_msg_new();
-    if (!m || ockam_msg_set_payload(m, &variant, 1)) {
+    if (!m || ockam_msg_set_payload(m, p, len)) {
         ockam_msg_free(m);
         return OCKAM_ENOMEM;
     }
     return send_along(pc, route, m);
+}
+
+static ockam_err
+send_variant(struct ockam__portal_conn *pc, const ockam_route *route, uint8_t variant)
+{
+    return send_bytes(pc, route, &variant, 1);
+}
+
+/* The half-close extension (docs/wire.md §7.4): an empty Payload, which every peer
+ * accepts and writes nothing for. Hello = `03 00` (sent once, right after the handshake: "I
+ * understand Fin"); Fin = `03 00 00` (an explicit "no counter" after the empty bytes: "my
+ * application is done sending; keep sending me yours"). */
+static const uint8_t HC_HELLO[] = {OCKAM__PORTAL_PAYLOAD, 0};
+static const uint8_t HC_FIN[] = {OCKAM__PORTAL_PAYLOAD, 0, 0};
+
+static void
+send_hello(struct ockam__portal_conn *pc)
+{
+    pc->hello_until = uv_now(pc_loop(pc)) + HELLO_WAIT_MS;
+    if (!pc->owner->half_close) {
+        pc->hc_known = true; /* we behave as a peer without the extension */
+        return;
+    }
+    ockam_err err = send_bytes(pc, pc->peer, HC_HELLO, sizeof HC_HELLO);
+    if (err)
+        OCKAM_LOG_D("portal %s: Hello not sent: %s", pc->owner->name, ockam_strerror(err));
 }
 
 static void
@@ -353,9 +411,23 @@ sock_close(struct ockam__portal_conn *pc)
     pc->reading = false;
     if (pc->resolving)
         uv_cancel((uv_req_t *)&pc->gai);
+    attempt_end(pc);
     close_handle((uv_handle_t *)&pc->sock);
 }
 
+/* Close so that the application sees a reset, not a clean end (SO_LINGER 0). */
+static void
+sock_reset(struct ockam__portal_conn *pc)
+{
+    uv_os_fd_t fd;
+    if (pc->sock_open && uv_fileno((uv_handle_t *)&pc->sock, &fd) == 0) {
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+        (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    }
+    sock_close(pc);
+}
+
+/* Something went wrong: the peer is told (when asked), the application sees a reset. */
 static void
 pc_abort(struct ockam__portal_conn *pc, bool disconnect, const char *why)
 {
@@ -364,22 +436,36 @@ pc_abort(struct ockam__portal_conn *pc, bool disconnect, const char *why)
     OCKAM_LOG_D("portal %s: connection closed: %s", pc->owner->name, why);
     if (disconnect)
         send_disconnect(pc);
-    sock_close(pc);
+    sock_reset(pc);
     pc_end(pc);
 }
+
+/* Bytes we wrote that the application's side has not acknowledged yet (unsent included). A
+ * reset would throw them away. */
+static size_t
+unacked(struct ockam__portal_conn *pc)
+{
+    uv_os_fd_t fd;
+    int n = 0;
+    if (uv_fileno((uv_handle_t *)&pc->sock, &fd) != 0 || ioctl(fd, TIOCOUTQ, &n) != 0)
+        return 0;
+    return n > 0 ? (size_t)n : 0;
+}
+
+static void pc_progress(struct ockam__portal_conn *pc);
 
 static void
 on_shutdown(uv_shutdown_t *req, int status)
 {
     struct ockam__portal_conn *pc = req->data;
-    if (pc->state == PC_CLOSING) {
-        sock_close(pc);
-        pc_end(pc);
-    }
+    pc->shut_done = true;
+    if (status < 0 && status != UV_ECANCELED)
+        pc->wcut = true;
+    pc_progress(pc);
     pc_unref(pc);
 }
 
-/* Everything queued is written: send FIN, then close. */
+/* Everything queued is written: send FIN (the socket stays open until pc_progress ends it). */
 static void
 start_shutdown(struct ockam__portal_conn *pc)
 {
@@ -388,30 +474,116 @@ start_shutdown(struct ockam__portal_conn *pc)
         pc->refs++;
         return;
     }
-    sock_close(pc);
-    pc_end(pc);
+    pc_abort(pc, true, "cannot shut down the socket");
 }
 
 static void
-close_timeout(uv_timer_t *t)
+progress_timer(uv_timer_t *t)
 {
-    pc_abort(t->data, false, "queued bytes not written in time");
+    pc_progress(t->data);
 }
 
-/* Graceful close: keep draining what the application sends us (discarding it, so the
- * close is not turned into a reset by unread data), write out what is queued, then FIN. */
 static void
-pc_finish(struct ockam__portal_conn *pc, bool disconnect)
+closing_starts(struct ockam__portal_conn *pc)
 {
-    if (pc->state >= PC_CLOSING)
+    if (!pc->deadline)
+        pc->deadline = uv_now(pc_loop(pc)) + CLOSE_TIMEOUT_MS;
+}
+
+/* Our application is done sending: tell the peer. Returns when to look again (0: no need). */
+static uint64_t
+end_our_direction(struct ockam__portal_conn *pc, uint64_t now)
+{
+    if (!pc->eof || pc->fin_sent || pc->disconnect_sent || pc->peer_gone)
+        return 0;
+    if (pc->peer_fin) {
+        send_disconnect(pc); /* both directions are done */
+        return 0;
+    }
+    if (pc->hc) {
+        pc->fin_sent = true;
+        ockam_err err = send_bytes(pc, pc->peer, HC_FIN, sizeof HC_FIN);
+        if (err)
+            pc_abort(pc, true, "the peer cannot be reached");
+        return 0;
+    }
+    if (!pc->hc_known && now < pc->hello_until)
+        return pc->hello_until; /* the peer's Hello may still be on its way */
+    /* A peer without half-close: Disconnect is the only end it knows, and it ends the other
+     * direction too, which has not ended (the peer would have sent Disconnect): whatever the
+     * peer's application still had to send is lost, so our application gets a reset, never a
+     * FIN. Payloads the peer sent before it got Disconnect are still written first, until
+     * none came for QUIET_MS (and none is held back by our own backpressure). */
+    send_disconnect(pc);
+    pc->wcut = true;
+    pc->quiet_until = now + QUIET_MS;
+    closing_starts(pc);
+    return pc->quiet_until;
+}
+
+/* Nothing more will come from the peer for our socket (or we stop taking it). */
+static bool
+peer_direction_done(const struct ockam__portal_conn *pc, uint64_t now)
+{
+    bool holding = pc->holding_conn || pc->holding_local;
+    return pc->peer_gone || pc->peer_fin
+        || (pc->disconnect_sent && now >= pc->quiet_until && !holding);
+}
+
+static uint64_t
+earliest(uint64_t a, uint64_t b)
+{
+    return !a ? b : !b ? a : a < b ? a : b;
+}
+
+/* Moves a connection towards its end after any event: see the comment at the top. */
+static void
+pc_progress(struct ockam__portal_conn *pc)
+{
+    if (pc->state != PC_OPEN || !pc->sock_open)
         return;
-    if (disconnect)
-        send_disconnect(pc);
-    pc->state = PC_CLOSING;
-    uv_timer_start(&pc->timer, close_timeout, CLOSE_TIMEOUT_MS, 0);
-    pc_update_reading(pc);
-    if (pc->wpending == 0)
+    uint64_t now = uv_now(pc_loop(pc));
+    uint64_t wake = end_our_direction(pc, now);
+    if (pc->state != PC_OPEN)
+        return;
+    if (pc->deadline && now >= pc->deadline) {
+        pc_abort(pc, false, "not closed in time");
+        return;
+    }
+    bool peer_done = peer_direction_done(pc, now);
+    if (!peer_done && pc->disconnect_sent && now < pc->quiet_until)
+        wake = earliest(wake, pc->quiet_until); /* (while held back: on_write comes back) */
+    /* A FIN says "that was all": never after a loss in that direction (the application would
+     * take the reset that follows for a clean end once it has read the FIN). */
+    if (peer_done && !pc->shut && !pc->wcut && pc->wpending == 0)
         start_shutdown(pc);
+    if (pc->state != PC_OPEN)
+        return;
+    /* The end: our FIN is out and the application's EOF read; or bytes were lost and there is
+     * no point waiting for its EOF. A loss ends in a reset once what we wrote is acked. */
+    bool gone = pc->peer_gone || pc->disconnect_sent;
+    bool ended = pc->wcut ? peer_done && pc->wpending == 0
+                          : pc->shut_done && (pc->eof || (pc->cut && gone));
+    bool reset = pc->cut || pc->wcut;
+    if (ended && reset && unacked(pc) > 0) {
+        ended = false;
+        wake = earliest(wake, now + ACK_POLL_MS);
+    }
+    if (ended) {
+        OCKAM_LOG_D("portal %s: connection closed%s", pc->owner->name,
+            reset ? " (bytes were lost: reset)" : "");
+        if (reset)
+            sock_reset(pc);
+        else
+            sock_close(pc);
+        pc_end(pc);
+        return;
+    }
+    if (pc->deadline)
+        wake = earliest(wake, pc->deadline);
+    pc_update_reading(pc);
+    if (wake)
+        uv_timer_start(&pc->timer, progress_timer, wake > now ? wake - now : 0, 0);
 }
 
 /* ---- reading the socket -------------------------------------------------------------- */
@@ -472,7 +644,14 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     if (nread > 0) {
         if (pc->state != PC_OPEN)
-            return; /* closing: discarded */
+            return;
+        if (pc->peer_gone || pc->disconnect_sent || pc->fin_sent) {
+            /* Nobody takes these any more: read only so that the close is not a reset that
+             * throws away what we wrote; the application learns of the loss by a reset. */
+            pc->cut = true;
+            pc_progress(pc);
+            return;
+        }
         pc->owner->stats.bytes_in += (uint64_t)nread;
         /* §7.2: each Payload carries at most 48 KiB. */
         for (size_t off = 0; off < (size_t)nread && pc->state == PC_OPEN;) {
@@ -491,12 +670,9 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     pc->eof = true;
-    if (nread == UV_EOF && pc->state == PC_OPEN) {
-        pc_finish(pc, true);
-        return;
-    }
     if (nread == UV_EOF) {
         pc_update_reading(pc);
+        pc_progress(pc);
         return;
     }
     pc_abort(pc, true, uv_strerror((int)nread));
@@ -505,8 +681,10 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 static void
 pc_update_reading(struct ockam__portal_conn *pc)
 {
-    bool open = pc->state == PC_OPEN && !pc->congested && !pc->yielding && !pc->peer_paused;
-    bool want = pc->sock_open && !pc->eof && (open || pc->state == PC_CLOSING);
+    /* Once the peer takes nothing more, reading only discards: no backpressure then. */
+    bool discard = pc->peer_gone || pc->disconnect_sent || pc->fin_sent;
+    bool flowing = !pc->congested && !pc->yielding && !pc->peer_paused;
+    bool want = pc->sock_open && !pc->eof && pc->state == PC_OPEN && (discard || flowing);
     if (want == pc->reading)
         return;
     pc->reading = want;
@@ -537,8 +715,8 @@ on_write(uv_write_t *req, int status)
         pc_abort(pc, true, uv_strerror(status));
     if (pc->wqueued <= pc->owner->high_water / 2 && pc->state != PC_CLOSED)
         release_source(pc);
-    if (pc->state == PC_CLOSING && pc->wpending == 0 && pc->sock_open)
-        start_shutdown(pc);
+    if (pc->wpending == 0)
+        pc_progress(pc);
     pc_unref(pc);
 }
 
@@ -581,6 +759,24 @@ write_bytes(struct ockam__portal_conn *pc, ockam_msg *msg, const uint8_t *data, 
 
 /* Payload: 03, BARE bytes, then optionally a counter (01 + u16 LE) that Rust reads only when
  * at least 3 bytes remain (§7.1). */
+/* Hello and Fin of the half-close extension (see send_hello); false for anything else. */
+static bool
+on_half_close(struct ockam__portal_conn *pc, ockam_slice p)
+{
+    if (!pc->owner->half_close)
+        return false; /* empty Payloads: nothing to write */
+    bool hello = p.len == sizeof HC_HELLO && memcmp(p.ptr, HC_HELLO, p.len) == 0;
+    bool fin = p.len == sizeof HC_FIN && memcmp(p.ptr, HC_FIN, p.len) == 0;
+    if (hello && !pc->hc_known)
+        pc->hc = true;
+    pc->hc_known = true;
+    if (fin && pc->hc)
+        pc->peer_fin = true;
+    if (hello || fin)
+        pc_progress(pc);
+    return hello || fin;
+}
+
 static bool
 decode_payload(struct ockam__portal_conn *pc, ockam_slice p, ockam_slice *data)
 {
@@ -605,17 +801,28 @@ static void
 on_payload(struct ockam__portal_conn *pc, ockam_msg *msg)
 {
     ockam_slice data;
+    if (pc->state == PC_OPEN && on_half_close(pc, ockam_msg_payload(msg))) {
+        ockam_msg_free(msg);
+        return;
+    }
     if (!decode_payload(pc, ockam_msg_payload(msg), &data)) {
         OCKAM_LOG_W("portal %s: malformed or out-of-order Payload; closing", pc->owner->name);
         ockam_msg_free(msg);
         pc_abort(pc, true, "bad Payload");
         return;
     }
-    bool writable = pc->sock_open && !pc->shut && (pc->state == PC_OPEN || pc->state == PC_CLOSING);
-    if (!writable || data.len == 0) {
+    if (pc->state != PC_OPEN || data.len == 0) {
         ockam_msg_free(msg);
         return;
     }
+    if (!pc->sock_open || pc->shut || pc->peer_fin) {
+        ockam_msg_free(msg); /* too late for the socket: its application must learn of it */
+        pc->wcut = true;
+        pc_progress(pc);
+        return;
+    }
+    if (pc->disconnect_sent) /* sent before our Disconnect reached the peer: wait for more */
+        pc->quiet_until = uv_now(pc_loop(pc)) + QUIET_MS;
     write_bytes(pc, msg, data.ptr, data.len);
 }
 
@@ -633,6 +840,7 @@ on_pong(struct ockam__portal_conn *pc, const ockam_msg *msg)
     uv_timer_stop(&pc->timer);
     if (pc->owner->handshake)
         pc->owner->handshake(pc->owner, true, NULL);
+    send_hello(pc); /* before any Payload of ours */
     pc_update_reading(pc);
 }
 
@@ -640,14 +848,16 @@ static void
 on_disconnect(struct ockam__portal_conn *pc)
 {
     if (pc->state == PC_HANDSHAKE) {
-        /* The outlet could not reach its target: close our client cleanly. */
+        /* The outlet could not reach its target: close our client (it sent nothing yet). */
         pc->owner->stats.failed++;
         ockam__portal_owner_error(pc->owner, "the outlet could not connect to its target");
         uv_timer_stop(&pc->timer);
-        pc->state = PC_OPEN; /* so that pc_finish closes gracefully */
+        pc->state = PC_OPEN;
     }
     pc->peer_gone = true;
-    pc_finish(pc, false);
+    pc->hc_known = true;
+    closing_starts(pc);
+    pc_progress(pc);
 }
 
 static bool
@@ -782,47 +992,105 @@ connect_failed(struct ockam__portal_conn *pc, const char *target, const char *wh
     pc_abort(pc, true, why);
 }
 
+/* The target's addresses are tried in turn, as curl does (a name may resolve to an address
+ * nothing listens on, e.g. localhost's 127.0.0.1 for a target on [::1]). Each attempt uses
+ * its own socket, since the next address may be of the other family; the one that connects
+ * becomes the connection's (its descriptor moves into pc->sock). */
+struct pc_attempt {
+    uv_tcp_t tcp;
+    uv_connect_t req;
+    struct ockam__portal_conn *pc;
+};
+
 static void
-on_connect(uv_connect_t *req, int status)
+attempt_closed(uv_handle_t *h)
 {
-    struct ockam__portal_conn *pc = req->data;
-    if (pc->state == PC_HANDSHAKE) {
-        if (status < 0) {
-            connect_failed(pc, pc->owner->target, uv_strerror(status));
-        } else {
-            uv_timer_stop(&pc->timer);
-            uv_tcp_nodelay(&pc->sock, 1);
-            pc->state = PC_OPEN;
-            ockam_err err = send_variant(pc, pc->peer, OCKAM__PORTAL_PONG);
-            if (err)
-                pc_abort(pc, false, "cannot answer Pong");
-            else
-                pc_update_reading(pc);
-        }
-    }
+    struct pc_attempt *a = h->data;
+    struct ockam__portal_conn *pc = a->pc;
+    ockam__free(a);
     pc_unref(pc);
 }
 
 static void
-start_connect(struct ockam__portal_conn *pc, const struct sockaddr *sa)
+attempt_end(struct ockam__portal_conn *pc)
 {
-    int rc = uv_tcp_connect(&pc->creq, &pc->sock, sa, on_connect);
+    struct pc_attempt *a = pc->attempt;
+    pc->attempt = NULL;
+    if (a && !uv_is_closing((uv_handle_t *)&a->tcp))
+        uv_close((uv_handle_t *)&a->tcp, attempt_closed);
+}
+
+static void try_address(struct ockam__portal_conn *pc, int last);
+
+static void
+connected(struct ockam__portal_conn *pc, uv_tcp_t *tcp)
+{
+    uv_os_fd_t fd;
+    int rc = uv_fileno((uv_handle_t *)tcp, &fd);
+    int own = rc == 0 ? dup(fd) : -1;
+    rc = own >= 0 ? uv_tcp_open(&pc->sock, own) : UV_EMFILE;
     if (rc) {
+        if (own >= 0)
+            close(own);
         connect_failed(pc, pc->owner->target, uv_strerror(rc));
         return;
     }
-    pc->refs++;
+    uv_timer_stop(&pc->timer);
+    uv_tcp_nodelay(&pc->sock, 1);
+    pc->state = PC_OPEN;
+    ockam_err err = send_variant(pc, pc->peer, OCKAM__PORTAL_PONG);
+    if (err) {
+        pc_abort(pc, false, "cannot answer Pong");
+        return;
+    }
+    send_hello(pc);
+    pc_update_reading(pc);
 }
 
-/* Prefer IPv4 (a "localhost" target usually listens there), else the first answer. */
-static const struct addrinfo *
-pick_addr(const struct addrinfo *ai)
+static void
+on_connect(uv_connect_t *req, int status)
 {
-    for (const struct addrinfo *p = ai; p; p = p->ai_next) {
-        if (p->ai_family == AF_INET)
-            return p;
+    struct pc_attempt *a = req->data;
+    struct ockam__portal_conn *pc = a->pc;
+    if (pc->attempt != a || pc->state != PC_HANDSHAKE)
+        return; /* given up (timeout, stop): attempt_end closes it */
+    if (status < 0) {
+        attempt_end(pc);
+        try_address(pc, status);
+        return;
     }
-    return ai;
+    connected(pc, &a->tcp);
+    attempt_end(pc);
+}
+
+static void
+try_address(struct ockam__portal_conn *pc, int last)
+{
+    while (pc->next_addr < pc->naddrs) {
+        const struct sockaddr *sa = (const struct sockaddr *)&pc->addrs[pc->next_addr++];
+        struct pc_attempt *a = ockam__zalloc(sizeof *a);
+        if (!a) {
+            last = UV_ENOMEM;
+            break;
+        }
+        a->pc = pc;
+        a->tcp.data = a->req.data = a;
+        uv_tcp_init(pc_loop(pc), &a->tcp);
+        pc->refs++; /* the attempt's, until its handle has closed */
+        pc->attempt = a;
+        last = uv_tcp_connect(&a->req, &a->tcp, sa, on_connect);
+        if (last == 0)
+            return;
+        attempt_end(pc);
+    }
+    connect_failed(pc, pc->owner->target, uv_strerror(last));
+}
+
+static void
+add_addr(struct ockam__portal_conn *pc, const struct sockaddr *sa, size_t len)
+{
+    if (pc->naddrs < sizeof pc->addrs / sizeof pc->addrs[0] && len <= sizeof pc->addrs[0])
+        memcpy(&pc->addrs[pc->naddrs++], sa, len);
 }
 
 static void
@@ -831,10 +1099,12 @@ on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
     struct ockam__portal_conn *pc = req->data;
     pc->resolving = false;
     if (pc->state == PC_HANDSHAKE) {
-        if (status < 0 || !ai)
+        for (const struct addrinfo *p = ai; status >= 0 && p; p = p->ai_next)
+            add_addr(pc, p->ai_addr, p->ai_addrlen);
+        if (pc->naddrs == 0)
             connect_failed(pc, pc->owner->target, uv_strerror(status < 0 ? status : UV_EAI_NONAME));
         else
-            start_connect(pc, pick_addr(ai)->ai_addr);
+            try_address(pc, UV_ECONNREFUSED);
     }
     uv_freeaddrinfo(ai);
     pc_unref(pc);
@@ -860,8 +1130,20 @@ resolve_and_connect(struct ockam__portal_conn *pc, const char *target)
         return;
     }
     uv_timer_start(&pc->timer, connect_timeout, pc->owner->timeout_ms, 0);
+    /* localhost names both loopback addresses (RFC 6761), without asking DNS. */
+    if (strcasecmp(host, "localhost") == 0) {
+        struct sockaddr_in v4;
+        struct sockaddr_in6 v6;
+        uv_ip4_addr("127.0.0.1", port, &v4);
+        uv_ip6_addr("::1", port, &v6);
+        add_addr(pc, (const struct sockaddr *)&v4, sizeof v4);
+        add_addr(pc, (const struct sockaddr *)&v6, sizeof v6);
+        try_address(pc, UV_ECONNREFUSED);
+        return;
+    }
     if (ockam__portal_numeric_addr(host, port, &ss)) {
-        start_connect(pc, (const struct sockaddr *)&ss);
+        add_addr(pc, (const struct sockaddr *)&ss, sizeof ss);
+        try_address(pc, UV_ECONNREFUSED);
         return;
     }
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM};

@@ -1,4 +1,4 @@
-/* Portal internals (wire spec §7): the part an inlet and an outlet share (the "owner") and the
+/* Portal internals (docs/wire.md §7): the part an inlet and an outlet share (the "owner") and the
  * per-TCP-connection worker with its socket (portal_conn.c). Loop thread only.
  *
  * Lifetime: an owner is reference-counted: one reference for itself until it is stopped, one
@@ -35,6 +35,7 @@ struct ockam__portal_owner {
     struct ockam__link conns; /* its connections, newest first */
     int refs;
     bool stopping;
+    bool half_close; /* send Hello and Fin (ockam/portal.h, Half-close) */
     /* One read buffer for all its connections: a read's bytes are copied into Payloads
      * before on_read returns, so no connection needs its own (192 KiB each otherwise, kept
      * while the connection lives: 1 000 connections held 190 MB). Freed with the owner. */

@@ -1,4 +1,4 @@
-/* The relay service (wire spec §8.1-§8.3): registrations, confirmations, relay workers that
+/* The relay service (docs/wire.md §8.1-§8.3): registrations, confirmations, relay workers that
  * forward along their stored route, and their removal when their connection closes. The
  * rules are in ockam/relay.h.
  *

@@ -1,4 +1,4 @@
-/* The relay client: registration (wire spec §8.1/§8.2), supervision and re-registration. The
+/* The relay client: registration (docs/wire.md §8.1/§8.2), supervision and re-registration. The
  * rules are in ockam/relay.h.
  *
  * One worker at the registration address receives the confirmation, the pings (which travel

@@ -1,4 +1,4 @@
-/* Stream connections over uv_stream_t, shared by TCP and UDS (wire spec §4, §6.2). Listeners
+/* Stream connections over uv_stream_t, shared by TCP and UDS (docs/wire.md §4, §6.2). Listeners
  * are in stream_listen.c, the connection maps in stream_map.c.
  *
  * Per connection: a sender worker at a random local address (sending to it = writing on the
@@ -30,6 +30,9 @@ static void conn_update_reading(ockam_conn *c);
 static void schedule_flush(ockam_conn *c);
 static void schedule_resume(ockam_conn *c);
 static void process_frames(ockam_conn *c);
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+static void on_timer(uv_timer_t *t);
 
 static uint64_t
 hash_text(const char *s)
@@ -124,6 +127,7 @@ conn_free(ockam_conn *c)
     ockam__free(c->drains);
     ockam__policy_flow_fini(&c->flow);
     ockam__free(c->peer);
+    ockam__free(c->canon);
     if (c->ai_list)
         uv_freeaddrinfo(c->ai_list);
     ockam__free(c);
@@ -293,6 +297,8 @@ conn_unlink(ockam_conn *c)
     ockam__cmap_del(&st->by_flow, ockam__hash_u64(c->flow.id), c);
     if (c->outgoing)
         ockam__cmap_del(&st->by_peer, c->peer_hash, c);
+    if (c->outgoing && c->canon && strcmp(c->canon, c->peer) != 0)
+        ockam__cmap_del(&st->by_peer, c->canon_hash, c);
     if (st->recent == c)
         st->recent = NULL;
 }
@@ -326,6 +332,32 @@ log_close(const ockam_conn *c, ockam_err reason, const char *why, uint64_t dropp
         conn_peer_text(c), how, why ? ": " : "", why ? why : "", tail);
 }
 
+/* A closed connection whose FIN is on its way reads until the peer's EOF (bounded by the
+ * close linger) before its socket closes. false if it cannot. */
+static bool
+drain_start(ockam_conn *c)
+{
+    c->reading = false;
+    if (uv_read_start(&c->io->stream, on_alloc, on_read) != 0)
+        return false;
+    c->draining = true;
+    ockam__link_push(&c->st->draining, &c->all);
+    uint32_t linger = c->st->handshake_timeout_ms ? c->st->handshake_timeout_ms : CLOSE_LINGER_MS;
+    uv_timer_start(&c->timer, on_timer, linger, 0);
+    return true;
+}
+
+static void
+drain_end(ockam_conn *c)
+{
+    if (!c->draining)
+        return;
+    c->draining = false;
+    ockam__link_del(&c->all);
+    uv_close(&c->io->handle, io_closed);
+    uv_close((uv_handle_t *)&c->timer, timer_closed);
+}
+
 /* The one way a connection ends. Idempotent. The memory stays valid until the handles have
  * closed, so callers up the stack may still look at c (its state is DEAD). */
 static void
@@ -348,8 +380,10 @@ conn_teardown(ockam_conn *c, ockam_err reason, const char *why)
     c->ndrains = c->capdrains = 0;
     if (c->resolving)
         uv_cancel((uv_req_t *)&c->gai);
-    uv_close(&c->io->handle, io_closed);
-    uv_close((uv_handle_t *)&c->timer, timer_closed);
+    if (!c->shut || !drain_start(c)) {
+        uv_close(&c->io->handle, io_closed);
+        uv_close((uv_handle_t *)&c->timer, timer_closed);
+    }
     if (c->quiet)
         return;
     if (c->outgoing)
@@ -488,10 +522,26 @@ start_write(ockam_conn *c)
 }
 
 static void
+on_close_shutdown(uv_shutdown_t *req, int status)
+{
+    ockam_conn *c = req->data;
+    if (status < 0)
+        drain_end(c); /* the peer is gone already: nothing to wait for */
+    ockam__conn_unref(c);
+}
+
+/* Everything is written: FIN, then the teardown (see `draining` in stream.h). */
+static void
 maybe_finish_close(ockam_conn *c)
 {
-    if (c->state == OCKAM__CONN_CLOSING && !c->writing && conn_queued(c) == 0)
-        conn_teardown(c, OCKAM_OK, NULL);
+    if (c->state != OCKAM__CONN_CLOSING || c->writing || conn_queued(c) != 0)
+        return;
+    c->sreq.data = c;
+    if (!c->peer_closed && uv_shutdown(&c->sreq, &c->io->stream, on_close_shutdown) == 0) {
+        c->shut = true;
+        ockam__conn_ref(c);
+    }
+    conn_teardown(c, OCKAM_OK, NULL);
 }
 
 static void
@@ -829,6 +879,17 @@ static void
 on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     ockam_conn *c = h->data;
+    if (c->draining) {
+        /* Read into the free tail, which nothing borrows; it is never consumed. */
+        if (!rbuf_reserve(c)) {
+            *buf = uv_buf_init(NULL, 0);
+            return;
+        }
+        size_t tail = c->rchunk->cap - c->rlen;
+        *buf = uv_buf_init(
+            (char *)c->rchunk->data + c->rlen, (unsigned)(tail > UINT32_MAX ? UINT32_MAX : tail));
+        return;
+    }
     /* Over its budget for this turn: no buffer, so libuv ends this read (on_read gets
      * UV_ENOBUFS) while the socket stays watched -- cheaper than stopping and restarting
      * the watcher every turn. */
@@ -977,6 +1038,11 @@ static void
 on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     ockam_conn *c = s->data;
+    if (c->draining) {
+        if (nread < 0)
+            drain_end(c); /* the peer's EOF (or it is gone): nothing is left unread */
+        return;
+    }
     if (nread > 0) {
         c->rlen += (size_t)nread;
         c->stats.bytes_in += (uint64_t)nread;
@@ -1005,6 +1071,8 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 static void
 conn_update_reading(ockam_conn *c)
 {
+    if (c->draining)
+        return;
     /* A budget stop keeps the socket watched (see on_alloc); pauses really stop reading. */
     bool want = c->state == OCKAM__CONN_OPEN && c->pausers == 0 && !c->peer_closed;
     if (want == c->reading)
@@ -1074,6 +1142,10 @@ on_timer(uv_timer_t *t)
 {
     ockam_conn *c = t->data;
     char why[80];
+    if (c->draining) {
+        drain_end(c); /* the peer did not close in time: close anyway */
+        return;
+    }
     switch (c->state) {
     case OCKAM__CONN_CLOSING:
         conn_teardown(c, OCKAM_OK, "queued frames not flushed in time");
@@ -1146,6 +1218,24 @@ conn_setup(ockam_conn *c)
     return OCKAM_OK;
 }
 
+/* Record the endpoint an outgoing connection goes to (see `canon` in stream.h). */
+static ockam_err
+set_canon(ockam_conn *c, const char *canon)
+{
+    c->canon = ockam__strdup(canon);
+    if (!c->canon)
+        return OCKAM_ENOMEM;
+    c->canon_hash = hash_text(canon);
+    if (strcmp(canon, c->peer) == 0)
+        return OCKAM_OK;
+    ockam_err err = ockam__cmap_put(&c->st->by_peer, c->canon_hash, c);
+    if (err) {
+        ockam__free(c->canon);
+        c->canon = NULL;
+    }
+    return err;
+}
+
 ockam_conn *
 ockam__conn_new_outgoing(
     struct ockam__stream *st, const char *peer, ockam_wire_profile profile, ockam_err *err)
@@ -1162,6 +1252,10 @@ ockam__conn_new_outgoing(
         c->peer_hash = hash_text(peer);
         *err = conn_setup(c);
     }
+    char canon[2][OCKAM__ENDPOINT_MAX];
+    if (!*err && st->kind->type == OCKAM_TRANSPORT_TCP
+        && ockam__endpoint_canon(peer, c->peer_len, canon) == 1)
+        *err = set_canon(c, canon[0]);
     if (*err) {
         conn_discard(c);
         return NULL;
@@ -1172,6 +1266,13 @@ ockam__conn_new_outgoing(
 static void
 conn_open(ockam_conn *c)
 {
+    /* A name (or localhost) is known to be an endpoint once connected: file it there too. */
+    if (c->outgoing && !c->canon && c->st->kind->type == OCKAM_TRANSPORT_TCP) {
+        char *reached = c->st->kind->peer_name(c, NULL);
+        if (reached && strcmp(reached, "unknown") != 0)
+            (void)set_canon(c, reached); /* without it, only the same text finds it */
+        ockam__free(reached);
+    }
     c->state = OCKAM__CONN_OPEN;
     if (c->st->kind->tune)
         c->st->kind->tune(c);
@@ -1265,6 +1366,28 @@ reusable_for(const struct ockam__stream *st, const ockam_conn *c, const uint8_t 
         && ockam__bytes_eq(c->peer, c->peer_len, ockam_addr_of(0, peer, len));
 }
 
+/* A TCP connection is reused for any spelling of the endpoint it goes to (the rule is
+ * ockam__endpoint_canon's: address literals in normal form, localhost for both loopback
+ * addresses, other names as written until connected): "localhost:4000" and
+ * "127.0.0.1:4000" share one connection. */
+static ockam_conn *
+find_by_endpoint(struct ockam__stream *st, const uint8_t *peer, size_t len)
+{
+    char canon[2][OCKAM__ENDPOINT_MAX];
+    size_t n = st->kind->type == OCKAM_TRANSPORT_TCP ? ockam__endpoint_canon(peer, len, canon) : 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t h = hash_text(canon[i]);
+        for (struct ockam__hent *e = ockam__cmap_chain(&st->by_peer, h); e; e = e->next) {
+            ockam_conn *c = e->conn;
+            if (e->hash == h && c->canon && strcmp(c->canon, canon[i]) == 0
+                && c->profile == st->default_profile && !c->close_requested
+                && c->state <= OCKAM__CONN_OPEN)
+                return c;
+        }
+    }
+    return NULL;
+}
+
 /* peer: len bytes without NUL (the address as it appears in the route). The connection used
  * last is tried first: a stream of messages to one peer then needs no hashing. */
 static ockam_conn *
@@ -1277,7 +1400,7 @@ find_reusable(struct ockam__stream *st, const uint8_t *peer, size_t len)
         if (e->hash == h && reusable_for(st, e->conn, peer, len))
             return st->recent = e->conn;
     }
-    return NULL;
+    return find_by_endpoint(st, peer, len);
 }
 
 static ockam_err
@@ -1391,6 +1514,7 @@ ockam__stream_init(struct ockam__stream *st, ockam_node *node,
     if (err)
         return err;
     ockam__link_init(&st->conns);
+    ockam__link_init(&st->draining);
     ockam__link_init(&st->listeners);
     ockam__link_init(&st->flush_q);
     ockam__link_init(&st->resume_q);
@@ -1415,6 +1539,8 @@ ockam__stream_shutdown(struct ockam__stream *st)
         ockam_listener_close(OCKAM__CONTAINER_OF(st->listeners.next, ockam_listener, link));
     while (!ockam__link_empty(&st->conns))
         conn_teardown(OCKAM__CONTAINER_OF(st->conns.next, ockam_conn, all), OCKAM_OK, NULL);
+    while (!ockam__link_empty(&st->draining))
+        drain_end(OCKAM__CONTAINER_OF(st->draining.next, ockam_conn, all));
     uv_close((uv_handle_t *)&st->flusher, NULL);
     uv_close((uv_handle_t *)&st->resumer, NULL);
     uv_close((uv_handle_t *)&st->turns, NULL);

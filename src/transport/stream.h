@@ -2,7 +2,7 @@
  *
  * One struct ockam__stream is the private state of one registered transport (TCP or UDS);
  * the kind table says what differs (handle type, how to connect, socket options). Everything
- * else -- framing, route rewriting (wire spec §4.4), lazy connects (§4.5), batched writes,
+ * else -- framing, route rewriting (docs/wire.md §4.4), lazy connects (§4.5), batched writes,
  * backpressure, handshake timeouts and the connection lifecycle -- lives in stream.c.
  *
  * Ownership: listeners and connections belong to their transport state. Each is freed after
@@ -85,6 +85,7 @@ struct ockam__stream {
     ockam_wire_profile default_profile;
     bool shutting_down;
     struct ockam__link conns;     /* every live connection */
+    struct ockam__link draining;  /* closed connections reading to the peer's EOF */
     struct ockam__link listeners; /* every open listener */
     struct ockam__link flush_q;   /* connections with frames to write at the end of the turn */
     struct ockam__link resume_q;  /* connections to start reading again next turn */
@@ -100,7 +101,7 @@ struct ockam__stream {
 enum ockam__conn_state {
     OCKAM__CONN_CONNECTING, /* resolving or connecting; frames queue up */
     OCKAM__CONN_OPEN,
-    OCKAM__CONN_CLOSING, /* ockam_conn_close: flushing, then closes */
+    OCKAM__CONN_CLOSING, /* ockam_conn_close: flushing, then FIN (and draining: see below) */
     OCKAM__CONN_DEAD,    /* torn down; waiting for handles and requests to finish */
 };
 
@@ -144,11 +145,17 @@ struct ockam_conn {
     uv_connect_t creq;
     uv_getaddrinfo_t gai;
     struct addrinfo *ai_list, *ai_next; /* TCP: resolved addresses still to try */
+    bool loopback6_next;                /* TCP: localhost, [::1] is still to try */
     int refs; /* open handles and pending requests; freed at zero once dead */
     enum ockam__conn_state state;
     bool outgoing, reading, handshaken, writing, in_flush, in_resume, budget_stop;
     bool connect_reported, close_requested, resolving, quiet;
-    bool peer_closed;        /* end of stream seen; frames read before it are still being routed */
+    bool peer_closed; /* end of stream seen; frames read before it are still being routed */
+    /* ockam_conn_close, once all is written: FIN, and after the teardown the socket is still
+     * read (and what comes discarded) until the peer's EOF or the close linger, so that its
+     * close is not a reset that throws away the frames just written. */
+    bool shut, draining;
+    uv_shutdown_t sreq;
     ockam_msg *close_marker; /* ockam_conn_close: closing starts when it reaches the sender */
     ockam_wire_profile profile;
     struct ockam__policy_flow flow; /* its id is the producer of arriving messages */
@@ -158,6 +165,11 @@ struct ockam_conn {
     char *peer;
     size_t peer_len; /* strlen(peer), for the per-message lookup */
     uint64_t peer_hash;
+    /* TCP: the endpoint it goes to (ockam__endpoint_canon): the normal form of an address
+     * literal at once, the address reached for a name once connected; NULL until known. Filed
+     * in by_peer under this text too when it differs from peer (lazy reuse across spellings). */
+    char *canon;
+    uint64_t canon_hash;
     ockam__framer framer;
     struct ockam__chunk *rchunk; /* read buffer (NULL when idle); messages may borrow from it */
     size_t rlen, rneed;

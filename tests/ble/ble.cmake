@@ -24,5 +24,10 @@ ockam_add_test(test_ble_mixed SOURCES ${_ble}/test_ble_mixed.c LIBS ockam_ble_te
                LABELS net TIMEOUT 240)
 ockam_add_test(test_ble_bad_input SOURCES ${_ble}/test_ble_bad_input.c LIBS ockam_ble_test_util
                LABELS net TIMEOUT 240)
+ockam_add_test(test_ble_backpressure SOURCES ${_ble}/test_ble_backpressure.c
+               LIBS ockam_ble_test_util LABELS net TIMEOUT 240)
+ockam_add_test(test_ble_channel
+    SOURCES ${_ble}/test_ble_channel.c ${PROJECT_SOURCE_DIR}/tests/channel/sc_util.c
+    LIBS ockam_ble_test_util LABELS net TIMEOUT 240)
 set_tests_properties(test_ble_nodes test_ble_conformance test_ble_mixed test_ble_bad_input
-                     PROPERTIES SKIP_RETURN_CODE 77)
+                     test_ble_backpressure test_ble_channel PROPERTIES SKIP_RETURN_CODE 77)

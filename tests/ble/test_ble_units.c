@@ -145,6 +145,40 @@ test_l2cap_credits_pace_the_sender(void **state)
     ockam__l2cap_fini(&b.l);
 }
 
+/* A receiver that holds its credits stops the sender after the credits it had; releasing
+ * returns them and the SDU completes. */
+static void
+test_l2cap_held_credits_stop_the_sender(void **state)
+{
+    static struct end a, b;
+    end_init(&a, 23, 2, 0);
+    end_init(&b, 23, 4, 0x81);
+    int ch;
+    assert_int_equal(ockam__l2cap_connect(&a.l, 0x81, &ch), OCKAM_OK);
+    shuttle(&a, &b);
+    assert_int_equal(ockam__l2cap_hold_credits(&b.l, b.ch, true), OCKAM_OK);
+    static uint8_t data[1000];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)(i * 7);
+    assert_int_equal(ockam__l2cap_send_sdu(&a.l, a.ch, data, sizeof data), OCKAM_OK);
+    assert_int_equal(shuttle(&a, &b), 4); /* the 4 credits b granted, none returned */
+    assert_int_equal(b.sdus, 0);
+    assert_true(ockam__l2cap_tx_busy(&a.l, a.ch));
+    /* Held again while held: still nothing. */
+    assert_int_equal(ockam__l2cap_hold_credits(&b.l, b.ch, true), OCKAM_OK);
+    assert_int_equal(shuttle(&a, &b), 0);
+    assert_int_equal(ockam__l2cap_hold_credits(&b.l, b.ch, false), OCKAM_OK);
+    shuttle(&a, &b);
+    assert_int_equal(b.sdus, 1);
+    assert_int_equal(b.got_len, sizeof data);
+    assert_memory_equal(b.got, data, sizeof data);
+    assert_int_equal(a.sent, 1);
+    assert_int_equal(ockam__l2cap_hold_credits(&b.l, 3, true), OCKAM_ECLOSED);
+    assert_int_equal(ockam__l2cap_hold_credits(&b.l, -1, true), OCKAM_ECLOSED);
+    ockam__l2cap_fini(&a.l);
+    ockam__l2cap_fini(&b.l);
+}
+
 static void
 test_l2cap_bad_input(void **state)
 {
@@ -346,6 +380,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_l2cap_channel),
         cmocka_unit_test(test_l2cap_credits_pace_the_sender),
+        cmocka_unit_test(test_l2cap_held_credits_stop_the_sender),
         cmocka_unit_test(test_l2cap_bad_input),
         cmocka_unit_test(test_hci_fragments_paced),
         cmocka_unit_test(test_hci_reassembly_any_split),

@@ -8,7 +8,7 @@ load helpers
 
 setup() {
     command -v btvirt >/dev/null || skip "btvirt (Debian bluez-test-tools) is not installed"
-    OCKAM_HOME=$(mktemp -d "${BATS_TMPDIR:-/tmp}/ockam-cli.XXXXXX")
+    OCKAM_HOME=$(mktemp -d "${BATS_TMPDIR:-/tmp}/ockam-bats.XXXXXX")
     export OCKAM_HOME
     export NO_COLOR=1
     BTDIR=$(mktemp -d /tmp/ockam-btvirt.XXXXXX)

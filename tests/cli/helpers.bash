@@ -11,7 +11,7 @@ ockam() {
 }
 
 setup() {
-    OCKAM_HOME=$(mktemp -d "${BATS_TMPDIR:-/tmp}/ockam-cli.XXXXXX")
+    OCKAM_HOME=$(mktemp -d "${BATS_TMPDIR:-/tmp}/ockam-bats.XXXXXX")
     export OCKAM_HOME
     export NO_COLOR=1
 }
@@ -64,4 +64,16 @@ assert_gone() {
     local stat
     stat=$(ps -o stat= -p "$1" || true)
     [ -z "$stat" ] || [[ "$stat" == Z* ]]
+}
+
+# How many times a node logged lines containing TEXT: the lines themselves plus the counts of
+# the "... and N more like this" lines that collapsed repeats (written at the latest when the
+# node stops: stop it first for an exact count).
+log_events() { # node text
+    local log="$OCKAM_HOME/nodes/$1/node.log"
+    local firsts more
+    firsts=$(grep -v 'more like this in the last' "$log" | grep -c -F -- "$2" || true)
+    more=$(grep -F -- "$2" "$log" | grep -o 'and [0-9]* more like this in the last' \
+        | awk '{n += $2} END {print n + 0}')
+    echo $((firsts + more))
 }

@@ -109,7 +109,7 @@ kafka_field() { # node jq-path
 @test "node stop and node start of n3 bring its Kafka transport back" {
     start_mock
     # Re-joining a group waits for the old member's session to time out on the mock
-    # (spec/feasibility.md §1.4): keep that short for the restarted n3.
+    # (docs/wire.md §11.5): keep that short for the restarted n3.
     readme_nodes -X consumer.session.timeout.ms=6000
     run ockam message send before --from n1 --to "$ROUTE" --timeout 30s
     assert_output "BEFORE"

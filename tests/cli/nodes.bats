@@ -42,6 +42,77 @@ load helpers
     [ "$(cat "$dir/pid")" = "$(ockam node show n1 --output json | jq -r .pid)" ]
 }
 
+@test "a deep OCKAM_HOME (api.sock path longer than a socket address holds) works" {
+    root=$OCKAM_HOME
+    deep="$root/$(printf 'd%.0s' {1..60})/$(printf 'e%.0s' {1..40})"
+    mkdir -p "$deep"
+    OCKAM_HOME=$deep
+    teardown_after_nodes() { rm -rf "$root"; }
+    [ "${#OCKAM_HOME}" -ge 120 ]
+    [ "${#OCKAM_HOME}" -lt 4000 ]
+    sock="$OCKAM_HOME/nodes/n1/api.sock"
+    run ockam node create n1
+    assert_success
+    [ "${#sock}" -gt 107 ]
+    [ -S "$sock" ]
+    assert_equal "$(stat -c %a "$OCKAM_HOME/nodes/n1")" "700"
+    assert_equal "$(stat -c %a "$sock")" "600"
+    run ockam message send hello --to /node/n1/service/uppercase
+    assert_success
+    assert_output "HELLO"
+    run ockam node show n1 --output json
+    assert_success
+    run ockam node stop n1
+    assert_success
+    run ockam node start n1
+    assert_success
+    run ockam message send again --to /node/n1/service/echo
+    assert_output "again"
+    run ockam node delete n1 -y
+    assert_success
+    [ ! -e "$sock" ]
+}
+
+@test "node.log collapses repeats: 3000 bad connections cost a few lines and a count" {
+    ockam node create n1
+    port=$(node_port n1)
+    for i in $(seq 3000); do
+        exec 7<>"/dev/tcp/127.0.0.1/$port" && printf 'GARBAGE' >&7
+        exec 7>&-
+    done
+    # Every one of them is accounted for once the node stops (the count is written then).
+    run ockam message send ping --to /node/n1/service/echo
+    assert_output "ping"
+    run ockam node stop n1
+    assert_success
+    log="$OCKAM_HOME/nodes/n1/node.log"
+    lines=$(grep -c "bad input" "$log")
+    [ "$lines" -le 12 ]
+    assert_equal "$(log_events n1 "bad input")" "3000"
+}
+
+@test "node.log rotates by size and keeps OCKAM_LOG_MAX_FILES files" {
+    # Every line counts here (no collapsing): each message comes over a new TCP connection,
+    # and each connection's end is one debug line.
+    OCKAM_LOG_MAX_SIZE_MB=0.001 OCKAM_LOG_MAX_FILES=3 OCKAM_LOG_REPEAT_WINDOW_S=0 \
+        ockam node create n1 -vv
+    port=$(node_port n1)
+    for i in $(seq 40); do
+        ockam message send "hello $i" --to "/ip4/127.0.0.1/tcp/$port/service/echo" >/dev/null
+    done
+    dir="$OCKAM_HOME/nodes/n1"
+    [ -f "$dir/node.log" ]
+    [ -f "$dir/node.log.1" ]
+    [ -f "$dir/node.log.2" ]
+    [ ! -e "$dir/node.log.3" ]
+    for f in "$dir"/node.log*; do
+        [ "$(stat -c %s "$f")" -le $((1024 * 105 / 100 + 1200)) ]
+    done
+    # The node keeps logging into the new file.
+    run ockam node stop n1
+    grep -q "stopped" "$dir/node.log"
+}
+
 @test "two nodes with the same name are refused" {
     ockam node create n1
     run ockam node create n1

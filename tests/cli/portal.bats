@@ -401,3 +401,89 @@ via_relay() {
         "http://127.0.0.1:$port/big.bin"
     assert_equal "$(sha "$BATS_TEST_TMPDIR/got.bin")" "$(sha "$BATS_TEST_TMPDIR/www/big.bin")"
 }
+
+# The issue's case, with real processes: a server answers at once (5 MiB), half-closes, then
+# reads the client's upload (64 MiB) to its end; the client uploads while it reads the reply.
+# Through tcp-inlet -> tcp-outlet both arrive whole, every time (before, 1 to 5 runs in 10
+# ended with a clean EOF after a short reply).
+@test "a server that answers early and half-closes: reply and upload whole, 10 runs" {
+    cat >"$BATS_TEST_TMPDIR/early.py" <<'PY'
+import hashlib, random, socket, sys, threading
+REPLY, UPLOAD = 5 << 20, 64 << 20
+def data(seed, n):
+    return random.Random(seed).randbytes(n)
+def answer(c, out):
+    try:
+        c.sendall(data(1, REPLY))
+        c.shutdown(socket.SHUT_WR)
+        h, n = hashlib.sha256(), 0
+        while True:
+            b = c.recv(1 << 20)
+            if not b:
+                break
+            h.update(b)
+            n += len(b)
+    except OSError:
+        return  # e.g. the readiness probe, which closes at once
+    finally:
+        c.close()
+    if n:
+        with open(out, "a") as f:
+            f.write(f"{n} {h.hexdigest()}\n")
+def serve(port, out):
+    ls = socket.create_server(("127.0.0.1", port))
+    while True:
+        c, _ = ls.accept()
+        threading.Thread(target=answer, args=(c, out), daemon=True).start()
+def client(port):
+    c = socket.create_connection(("127.0.0.1", port))
+    up = data(2, UPLOAD)
+    def send():
+        try:
+            c.sendall(up)
+            c.shutdown(socket.SHUT_WR)
+        except OSError as e:
+            print("upload error", e, file=sys.stderr)
+    t = threading.Thread(target=send)
+    t.start()
+    h, n = hashlib.sha256(), 0
+    while True:
+        b = c.recv(1 << 16)
+        if not b:
+            break
+        h.update(b)
+        n += len(b)
+    t.join()
+    c.close()
+    ok = n == REPLY and h.hexdigest() == hashlib.sha256(data(1, REPLY)).hexdigest()
+    print(f"reply {n} {'whole' if ok else 'SHORT'}")
+    print(f"upload {UPLOAD} {hashlib.sha256(up).hexdigest()}")
+if sys.argv[1] == "serve":
+    serve(int(sys.argv[2]), sys.argv[3])
+else:
+    client(int(sys.argv[2]))
+PY
+    local sport iport got want
+    sport=$(tcp_port)
+    python3 "$BATS_TEST_TMPDIR/early.py" serve "$sport" "$BATS_TEST_TMPDIR/uploads" >/dev/null &
+    SERVERS+=($!)
+    wait_listening "$sport"
+    ockam node create n1
+    ockam node create n2
+    ockam tcp-outlet create --at n1 --from early --to "127.0.0.1:$sport"
+    iport=$(tcp_port)
+    ockam tcp-inlet create --at n2 --from "127.0.0.1:$iport" --to /node/n1/service/early --alias early
+    for i in $(seq 1 10); do
+        run python3 "$BATS_TEST_TMPDIR/early.py" client "$iport"
+        assert_success
+        assert_line "reply $((5 << 20)) whole"
+        want=$(sed -n 2p <<<"$output" | cut -d' ' -f2-)
+        # The server writes down what it read once it has read the client's EOF.
+        for _ in $(seq 1 100); do
+            [ "$(wc -l <"$BATS_TEST_TMPDIR/uploads" 2>/dev/null || echo 0)" -ge "$i" ] && break
+            sleep 0.1
+        done
+        got=$(sed -n "${i}p" "$BATS_TEST_TMPDIR/uploads")
+        assert_equal "$got" "$want"
+    done
+}

@@ -34,7 +34,7 @@ wait_relay_up() {
     assert_equal "$(jq -r '.relays_served[0].address' <<<"$output")" "forward_to_n3"
 }
 
-@test "relay create defaults to the name 'default' and prints JSON fields of the spec" {
+@test "relay create defaults to the name 'default' and prints JSON fields of docs/cli.md §3.4" {
     ockam node create n2
     ockam node create n3
     ockam relay create --at n2 --to n3

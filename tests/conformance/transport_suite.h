@@ -1,11 +1,12 @@
 /* The transport conformance suite: the same tests run against every transport. It is the
  * gate for a new transport: a transport is not done until an adapter for it passes here
- * (docs/architecture.md, How to add a transport). Adapters today:
+ * (docs/architecture.md §6). Adapters today:
  *   TCP, both profiles   tests/transport/test_tcp_conformance.c
  *   UDS                  tests/transport/test_uds_conformance.c
  *   UDP, fixed peer and  tests/transport/udp_conformance_test.c
  *   unbound binds
  *   Kafka (mock cluster) tests/kafka/test_kafka_conformance.c
+ *   BLE (emulator)       tests/ble/test_ble_conformance.c
  * An adapter skips a test only where the transport cannot promise it, and says why in its
  * header comment and in the skip message (a datagram transport has nothing to refuse).
  *
@@ -51,7 +52,7 @@ typedef struct ts_transport {
     /* Length of the return route a message from A's worker has when it arrives at B:
      * 2 ([<B's local address for the peer>, worker]) for connections and fixed peers; 3 for
      * a UDP bind without a fixed peer, which names the source too ([<bind>, 2#<source>,
-     * worker], wire spec §5.2). 0 means 2. */
+     * worker], docs/wire.md §5.2). 0 means 2. */
     size_t return_route_len;
 
     /* Register the transport on a node. NULL if listen/connect do it. */
@@ -79,6 +80,16 @@ typedef struct ts_transport {
     size_t raw_preamble_len;
     const uint8_t *bad_frame;
     size_t bad_frame_len;
+    /* Optional, for a transport with no socket a raw client could open to the node (BLE:
+     * a raw HCI host on its own emulated controller instead): send a malformed frame to the
+     * listener of `node` (listen's *listener, address addr) through that raw path, with no
+     * libockam on it, running the nodes meanwhile; true once the node has dropped that peer.
+     * Used when raw_connect is NULL. */
+    bool (*raw_bad_frame)(ockam_node *node, void *ctx, void *listener, const char *addr);
+    /* The raw peer can reach the node only while no other peer is connected (BLE on the
+     * emulator: a peripheral serves one central at a time): raw_bad_frame closes the node's
+     * ways first, and the suite then checks a new way only, not the closed one. */
+    bool raw_bad_frame_alone;
 } ts_transport;
 
 /* Run every test against t; returns the number of failed tests. */

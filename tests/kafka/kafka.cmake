@@ -18,7 +18,7 @@ add_dependencies(ockam_kafka_harness kafka_mock)
 ockam_target_warnings(ockam_kafka_harness)
 
 # test_kafka_unit needs no cluster; the others each join consumer groups (a few seconds).
-foreach(t unit hop chain outage bad)
+foreach(t unit hop chain outage bad backpressure)
     ockam_add_test(test_kafka_${t} SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_kafka_${t}.c
                    LABELS kafka TIMEOUT 180 LIBS ockam_kafka_harness)
 endforeach()

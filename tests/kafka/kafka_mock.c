@@ -1,6 +1,6 @@
 /* kafka_mock: a librdkafka mock cluster in its own process, for the Kafka tests and benchmark
  * only (never installed). The mock speaks the real Kafka protocol over loopback TCP, so the
- * clients under test run exactly as against a broker (spec/feasibility.md §1).
+ * clients under test run exactly as against a broker (docs/wire.md §11.5).
  *
  *   kafka_mock [-b BROKERS] [TOPIC[:PARTITIONS]]...
  *

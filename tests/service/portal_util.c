@@ -8,6 +8,7 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define CHUNK (64u * 1024u)
 #define WRITE_AHEAD (1024u * 1024u) /* a sender keeps at most this much in its write queue */
@@ -138,6 +139,12 @@ on_written(uv_write_t *req, int status)
     free(w);
     if (status < 0 && status != UV_ECANCELED && !c->side.error)
         c->side.error = status;
+    if (status < 0 && status != UV_ECANCELED && c->server) {
+        /* Nothing more is written; what the peer sent before is still read, to its end. */
+        c->server->totals.error = c->side.error;
+        if (c->side.eof)
+            conn_close(c);
+    }
     if (!c->closing && status == 0)
         conn_pump(c);
 }
@@ -170,8 +177,9 @@ on_shut(uv_shutdown_t *req, int status)
 {
     struct pu_conn *c = req->data;
     c->handles--;
-    /* A server closes once its last bytes are out (the peer sees them, then EOF). */
-    if (c->server)
+    /* A server closes once its last bytes are out (the peer sees them, then EOF); a replying
+     * server keeps reading what the client sends until its EOF. */
+    if (c->server && (c->mode != PU_REPLY || c->side.eof))
         conn_close(c);
 }
 
@@ -213,6 +221,20 @@ on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init((char *)c->rbuf, (unsigned)room);
 }
 
+/* libuv reports EOF after a reset when its last read was partial (it takes the hang-up for
+ * EOF): the reset's error is still pending on the socket then, unless a write took it. */
+static bool
+ended_by_reset(struct pu_conn *c)
+{
+    uv_os_fd_t fd;
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (uv_fileno((uv_handle_t *)&c->tcp, &fd) != 0
+        || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+        return false;
+    return err != 0;
+}
+
 static void
 on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
@@ -232,13 +254,23 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     c->reading = false;
     if (nread == UV_EOF) {
         c->side.eof = true;
-        if (c->server && c->shut)
+        c->side.reset = ended_by_reset(c);
+        if (c->server) {
+            c->server->totals.eof = true;
+            c->server->totals.reset |= c->side.reset;
+        }
+        if (c->server && (c->shut || c->side.error))
             conn_close(c);
-        else if (c->server)
+        else if (c->server && c->mode != PU_REPLY)
             conn_shutdown(c); /* echo and sink: FIN after what is queued, then close */
         return;
     }
     c->side.error = (int)nread;
+    c->side.reset = true;
+    if (c->server) {
+        c->server->totals.error = (int)nread;
+        c->server->totals.reset = true;
+    }
     conn_close(c);
 }
 
@@ -309,7 +341,7 @@ on_accept(uv_stream_t *server, int status)
     c->seed = s->accepted;
     conn_set_rate(c, s->per_tick, s->tick_ms);
     conn_update_reading(c);
-    if (s->mode == PU_SOURCE) {
+    if (s->mode == PU_SOURCE || s->mode == PU_REPLY) {
         c->to_send = s->source_bytes;
         c->shutdown_after = true;
         conn_pump(c);
@@ -319,10 +351,19 @@ on_accept(uv_stream_t *server, int status)
 pu_server *
 pu_server_start(uv_loop_t *loop, enum pu_mode mode, uint64_t source_bytes)
 {
+    return pu_server_start_at(loop, mode, source_bytes, false);
+}
+
+pu_server *
+pu_server_start_at(uv_loop_t *loop, enum pu_mode mode, uint64_t source_bytes, bool ipv6)
+{
     pu_server *s = calloc(1, sizeof *s);
     assert_non_null(s);
-    struct sockaddr_in sa;
-    uv_ip4_addr("127.0.0.1", 0, &sa);
+    struct sockaddr_storage sa;
+    if (ipv6)
+        uv_ip6_addr("::1", 0, (struct sockaddr_in6 *)&sa);
+    else
+        uv_ip4_addr("127.0.0.1", 0, (struct sockaddr_in *)&sa);
     uv_tcp_init(loop, &s->tcp);
     s->tcp.data = s;
     s->mode = mode;
@@ -338,10 +379,12 @@ pu_server_start(uv_loop_t *loop, enum pu_mode mode, uint64_t source_bytes)
 uint16_t
 pu_server_port(const pu_server *s)
 {
-    struct sockaddr_in sa;
+    struct sockaddr_storage sa;
     int len = sizeof sa;
     assert_int_equal(uv_tcp_getsockname(&s->tcp, (struct sockaddr *)&sa, &len), 0);
-    return ntohs(sa.sin_port);
+    if (sa.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&sa)->sin6_port);
+    return ntohs(((struct sockaddr_in *)&sa)->sin_port);
 }
 
 void

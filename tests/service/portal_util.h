@@ -26,6 +26,7 @@ enum pu_mode {
     PU_ECHO,   /* write back what is read; close after EOF */
     PU_SINK,   /* read and count; close after EOF */
     PU_SOURCE, /* write source_bytes of the stream (seed = connection number), then close */
+    PU_REPLY,  /* answer at once with source_bytes, half-close, then read to EOF and close */
 };
 
 typedef struct pu_side {
@@ -33,18 +34,24 @@ typedef struct pu_side {
     uint64_t bytes_out, sum_out; /* sent */
     bool eof;                    /* the peer closed cleanly */
     int error;                   /* a read or write error (libuv code), 0 if none */
-    bool closed;                 /* our handle is closed */
+    /* The reading side ended in a reset: a read error, or an EOF that libuv reports after one
+     * (after a partial read it takes the hang-up for EOF; the error is then still pending). */
+    bool reset;
+    bool closed; /* our handle is closed */
 } pu_side;
 
 typedef struct pu_server pu_server;
 
 pu_server *pu_server_start(uv_loop_t *loop, enum pu_mode mode, uint64_t source_bytes);
+/* The same on [::1]:0 when ipv6. */
+pu_server *pu_server_start_at(uv_loop_t *loop, enum pu_mode mode, uint64_t source_bytes, bool ipv6);
 uint16_t pu_server_port(const pu_server *s);
 /* Read slowly (sink and echo). */
 void pu_server_set_rate(pu_server *s, size_t per_tick, uint32_t tick_ms);
 size_t pu_server_accepted(const pu_server *s);
 size_t pu_server_open(const pu_server *s);
-/* Totals over every connection (closed ones included). */
+/* Totals over every connection (closed ones included); eof and error: of the last one that
+ * saw either. */
 pu_side pu_server_totals(const pu_server *s);
 /* Stop listening (open connections stay). */
 void pu_server_close(pu_server *s);

@@ -1,5 +1,5 @@
-/* TCP portals (wire spec §7): bytes through inlet -> outlet between real sockets, the Ping /
- * Pong / Payload / Disconnect bytes against the spec (a raw socket plays the outlet node),
+/* TCP portals (docs/wire.md §7): bytes through inlet -> outlet between real sockets, the Ping /
+ * Pong / Payload / Disconnect bytes against docs/wire.md §7 (a raw socket plays the outlet node),
  * 100 concurrent clients, large transfers with checksums, bounded memory with a slow reader
  * at either end, closing and errors (target refused or unreachable, no Pong, resets, the
  * transport connection closing), a portal through a relay, and an inlet's probe status.
@@ -422,6 +422,31 @@ test_backpressure_stalled_reader(void **state)
 
 /* ---- errors and closing ------------------------------------------------------------------ */
 
+/* An outlet to localhost:P whose target listens on [::1] only: 127.0.0.1 is refused, then
+ * [::1] is tried (every address of the target in turn, as curl does). */
+static void
+test_target_on_ipv6_through_localhost(void **state)
+{
+    struct env e;
+    char target[64], route[128];
+    env_apps(&e);
+    pu_server *echo = pu_server_start_at(e.loop, PU_ECHO, 0, true);
+    snprintf(target, sizeof target, "localhost:%u", pu_server_port(echo));
+    env_outlet(&e, target, 0);
+    snprintf(route, sizeof route, "1#%s => outlet", ockam_listener_address(e.l2));
+    env_inlet(&e, route);
+    pu_client *c = pu_client_start(e.loop, e.port, 1, 1000, false);
+    struct want_bytes w = {c, 1000};
+    assert_true(tn_wait(client_got, &w, WAIT_MS));
+    assert_int_equal(pu_client_side(c)->bytes_in, 1000);
+    assert_true(pu_client_side(c)->sum_in == pu_client_side(c)->sum_out);
+    assert_int_equal(pu_server_accepted(echo), 1);
+    assert_int_equal(outlet_stats_of(e.outlet).failed, 0);
+    pu_client_close(c, false);
+    expect_idle(&e);
+    env_free(&e);
+}
+
 static void
 test_target_refused(void **state)
 {
@@ -699,7 +724,9 @@ test_wire_bytes(void **state)
     assert_int_equal(len, 5);
     assert_memory_equal(data, "GETAB", 5);
 
-    /* The client's bytes: Payload to the Pong's return route, never with a counter. */
+    /* Right after Pong: Hello of the half-close extension (an empty Payload). Then the
+     * client's bytes: Payload to the Pong's return route, never with a counter. */
+    raw_expect_frame(fd, OW, inlet_w, "03 00");
     pu_client_write(c, "xyz", 3);
     raw_expect_frame(fd, OW, inlet_w, "03 03 78 79 7a");
 
@@ -748,6 +775,50 @@ test_wire_disconnect_drains(void **state)
     close(fd);
     close(lfd);
     pu_client_close(c, false);
+    expect_idle(&e);
+    env_free(&e);
+}
+
+/* The half-close extension on the wire: the outlet says Hello (03 00), sends "hi", then Fin
+ * (03 00 00): the client reads "hi" and EOF, and can still send; its own EOF then ends the
+ * connection with Disconnect. */
+static void
+test_wire_half_close(void **state)
+{
+    struct env e;
+    uint16_t port;
+    char route[64], inlet_w[OCKAM_RANDOM_ADDR_LEN + 1];
+    uint8_t buf[64];
+    env_apps(&e);
+    int lfd = tn_raw_listen(&port);
+    snprintf(route, sizeof route, "1#127.0.0.1:%u => outlet", port);
+    env_inlet(&e, route);
+    pu_client *c = pu_client_start(e.loop, e.port, 0, 0, false);
+    pu_client_keep(c, true);
+    int fd = tn_raw_accept(lfd, WAIT_MS);
+    assert_true(fd >= 0);
+    assert_true(tn_raw_recv(fd, buf, 1 + 4 + 50, WAIT_MS));
+    memcpy(inlet_w, buf + 1 + 4 + 16, 32);
+    inlet_w[32] = '\0';
+    assert_true(tn_raw_send(fd, "\x01", 1, WAIT_MS));
+    raw_frame(fd, inlet_w, OW, "01");
+    raw_expect_frame(fd, OW, inlet_w, "03 00");
+    raw_frame(fd, inlet_w, OW, "03 00");
+    raw_frame(fd, inlet_w, OW, "03 02 68 69");
+    raw_frame(fd, inlet_w, OW, "03 00 00");
+    assert_true(tn_wait(client_ended, c, WAIT_MS));
+    assert_true(pu_client_side(c)->eof);
+    size_t len;
+    const uint8_t *data = pu_client_data(c, &len);
+    assert_int_equal(len, 2);
+    assert_memory_equal(data, "hi", 2);
+    /* Half-closed only: what the client sends still goes through. */
+    pu_client_write(c, "ok", 2);
+    raw_expect_frame(fd, OW, inlet_w, "03 02 6f 6b");
+    pu_client_close(c, false);
+    raw_expect_frame(fd, OW, inlet_w, "02");
+    close(fd);
+    close(lfd);
     expect_idle(&e);
     env_free(&e);
 }
@@ -905,6 +976,7 @@ main(void)
         cmocka_unit_test_teardown(test_backpressure_slow_server, teardown),
         cmocka_unit_test_teardown(test_backpressure_slow_client, teardown),
         cmocka_unit_test_teardown(test_backpressure_stalled_reader, teardown),
+        cmocka_unit_test_teardown(test_target_on_ipv6_through_localhost, teardown),
         cmocka_unit_test_teardown(test_target_refused, teardown),
         cmocka_unit_test_teardown(test_target_unreachable, teardown),
         cmocka_unit_test_teardown(test_no_pong, teardown),
@@ -915,6 +987,7 @@ main(void)
         cmocka_unit_test_teardown(test_outlet_accepts_only_ping, teardown),
         cmocka_unit_test_teardown(test_wire_bytes, teardown),
         cmocka_unit_test_teardown(test_wire_disconnect_drains, teardown),
+        cmocka_unit_test_teardown(test_wire_half_close, teardown),
         cmocka_unit_test_teardown(test_through_relay, teardown),
         cmocka_unit_test_teardown(test_same_node, teardown),
         cmocka_unit_test_teardown(test_inlet_probe, teardown),

@@ -1,6 +1,6 @@
-/* Relays (wire spec §8): the service's bytes against the spec's vectors (a raw socket plays
- * the registering node), the client's bytes against them (a raw socket plays the relay node),
- * forwarding between three nodes with flow control, removal when the connection closes,
+/* Relays (docs/wire.md §8): the service's bytes against the vectors of docs/wire.md §8 (a raw
+ * socket plays the registering node), the client's bytes against them (a raw socket plays the relay
+ * node), forwarding between three nodes with flow control, removal when the connection closes,
  * re-registration replacing, the pre-v0.88 forwarding variant, and supervision: pings,
  * re-registration after the relay node goes away and comes back, and retries that back off. */
 #include "nodes.h"

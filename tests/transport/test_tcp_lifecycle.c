@@ -438,6 +438,55 @@ test_local_close_flushes(void **state)
     tn_free_all();
 }
 
+/* The peer keeps sending (heartbeats) and has not read our last frames yet when we close:
+ * the close must not become a reset (closing a socket with unread bytes makes the kernel
+ * reset it and throw away what it has not sent yet), so the peer reads every frame and then
+ * a clean EOF. */
+struct chatty {
+    struct watch *w;
+    int fd;
+};
+
+static bool
+closed_while_chatting(void *arg)
+{
+    struct chatty *c = arg;
+    static const uint8_t hb[] = {0, 0, 0, 4, 0x83, 0x80, 0x80, 0x40}; /* empty onward route */
+    uint8_t burst[sizeof hb * 64];
+    for (size_t i = 0; i < 64; i++)
+        memcpy(burst + i * sizeof hb, hb, sizeof hb);
+    (void)send(c->fd, burst, sizeof burst, MSG_DONTWAIT | MSG_NOSIGNAL);
+    return c->w->calls > 0;
+}
+
+static void
+test_local_close_unread_inbound(void **state)
+{
+    struct raw_peer p;
+    struct watch w;
+    char route[128];
+    raw_peer_start(&p, true);
+    tn_probe *app = tn_probe_start(p.node, "app");
+    watch_conn(p.conn, &w);
+    snprintf(route, sizeof route, "%s => sink", ockam_conn_address(p.conn));
+    size_t len = 8 * 1024;
+    uint8_t *chunk = calloc(1, len);
+    assert_non_null(chunk);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(tn_send(tn_probe_worker(app), route, chunk, len), OCKAM_OK);
+    free(chunk);
+    ockam_conn_close(p.conn);
+    struct chatty ch = {.w = &w, .fd = p.fd};
+    assert_true(tn_wait(closed_while_chatting, &ch, WAIT_MS));
+    assert_int_equal(w.stats.frames_out, 100);
+    /* Only now does the peer read: every frame, then EOF (a reset would fail the wait). */
+    struct frames f = {.fd = p.fd};
+    assert_true(tn_wait(count_frames_until_eof, &f, WAIT_MS));
+    assert_int_equal(f.frames, 100);
+    raw_peer_stop(&p); /* our EOF ends the drain on the node's side */
+    tn_free_all();
+}
+
 /* Freeing the node with frames stuck behind a peer that does not read: watchers hear about
  * it, and the frames are counted as dropped. */
 static void
@@ -617,6 +666,7 @@ main(void)
         cmocka_unit_test(test_outgoing_bad_preamble),
         cmocka_unit_test(test_local_close_with_queued),
         cmocka_unit_test(test_local_close_flushes),
+        cmocka_unit_test(test_local_close_unread_inbound),
         cmocka_unit_test(test_node_free_with_stuck_queue),
         cmocka_unit_test(test_sender_stopped),
         cmocka_unit_test(test_watchers),

@@ -325,9 +325,14 @@ run_open_proxy(const char *allow, bool allowed)
     far_start(&n3, NULL);
     far_services(&n3);
     const char *entries[1];
+    char spelled[64];
     ockam_tcp_config cfg = OCKAM_TCP_CONFIG_INIT;
+    /* "n3 as localhost": the allow-list names n3 as localhost:P, the route as 127.0.0.1:P. */
+    snprintf(spelled, sizeof spelled, "localhost:%s", strrchr(n3.addr, ':') + 1);
     if (allow) {
-        entries[0] = strcmp(allow, "n3") == 0 ? n3.addr : allow;
+        entries[0] = strcmp(allow, "n3") == 0       ? n3.addr
+            : strcmp(allow, "n3 as localhost") == 0 ? spelled
+                                                    : allow;
         cfg.allowed_outgoing = entries;
         cfg.allowed_outgoing_count = 1;
     }
@@ -399,6 +404,76 @@ test_open_proxy_allowed_any(void **state)
     run_open_proxy("*", true);
 }
 
+/* The allow-list compares endpoints, not spellings (ockam__endpoint_canon). */
+static void
+test_open_proxy_allowed_other_spelling(void **state)
+{
+    run_open_proxy("n3 as localhost", true);
+}
+
+/* One lazy connection per endpoint: localhost:P, LocalHost:P and 127.0.0.1:P share it,
+ * whichever spelling came first. */
+static void
+test_lazy_reuse_across_spellings(void **state)
+{
+    struct far f;
+    char route[256];
+    far_start(&f, NULL);
+    far_services(&f);
+    const char *port = strrchr(f.addr, ':') + 1;
+    const char *first[] = {"localhost", "127.0.0.1"}, *second[] = {"127.0.0.1", "LocalHost"};
+    for (int k = 0; k < 2; k++) {
+        ockam_node *n1 = tn_node_new();
+        assert_int_equal(ockam_tcp_init(n1, NULL), OCKAM_OK);
+        tn_probe *app = tn_probe_start(n1, "app");
+        snprintf(route, sizeof route, "1#%s:%s => echo", first[k], port);
+        ockam_msg *m = request(app, route, "one", 3);
+        ockam_msg_free(m);
+        snprintf(route, sizeof route, "1#%s:%s => echo", second[k], port);
+        m = request(app, route, "two", 3);
+        assert_payload(m, "two", 3);
+        ockam_msg_free(m);
+        assert_int_equal(tn_conn_count(n1), 1);
+        tn_node_free(n1);
+    }
+    /* A different endpoint is a different connection. */
+    ockam_node *n1 = tn_node_new();
+    assert_int_equal(ockam_tcp_init(n1, NULL), OCKAM_OK);
+    tn_probe *app = tn_probe_start(n1, "app");
+    struct far g;
+    far_start(&g, NULL);
+    far_services(&g);
+    snprintf(route, sizeof route, "1#localhost:%s => echo", port);
+    ockam_msg_free(request(app, route, "a", 1));
+    snprintf(route, sizeof route, "1#localhost:%s => echo", strrchr(g.addr, ':') + 1);
+    ockam_msg_free(request(app, route, "b", 1));
+    assert_int_equal(tn_conn_count(n1), 2);
+    tn_free_all();
+}
+
+/* localhost names both loopback addresses: a node listening on [::1] only is reached through
+ * localhost:P (127.0.0.1 is refused, then [::1] is tried), as curl does. */
+static void
+test_localhost_reaches_ipv6_listener(void **state)
+{
+    ockam_node *far = tn_node_new();
+    ockam_listener *l6 = NULL;
+    assert_int_equal(ockam_tcp_init(far, NULL), OCKAM_OK);
+    assert_int_equal(ockam_tcp_listen(far, "[::1]:0", NULL, &l6), OCKAM_OK);
+    assert_int_equal(ockam_echo_start(far, NULL, NULL), OCKAM_OK);
+    assert_int_equal(ockam_flow_add_consumer(far, "echo", ockam_listener_flow_id(l6)), OCKAM_OK);
+    ockam_node *n1 = tn_node_new();
+    assert_int_equal(ockam_tcp_init(n1, NULL), OCKAM_OK);
+    tn_probe *app = tn_probe_start(n1, "app");
+    char route[128];
+    snprintf(route, sizeof route, "1#localhost:%s => echo",
+        strrchr(ockam_listener_address(l6), ':') + 1);
+    ockam_msg *m = request(app, route, "six", 3);
+    assert_payload(m, "six", 3);
+    ockam_msg_free(m);
+    tn_free_all();
+}
+
 /* Several listeners on one node, IPv4 and IPv6; port 0 reports the bound port. */
 static void
 test_listeners(void **state)
@@ -457,6 +532,9 @@ main(void)
         cmocka_unit_test(test_open_proxy_other_destination_refused),
         cmocka_unit_test(test_open_proxy_allowed),
         cmocka_unit_test(test_open_proxy_allowed_any),
+        cmocka_unit_test(test_open_proxy_allowed_other_spelling),
+        cmocka_unit_test(test_lazy_reuse_across_spellings),
+        cmocka_unit_test(test_localhost_reaches_ipv6_listener),
         cmocka_unit_test(test_listeners),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

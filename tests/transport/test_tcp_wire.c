@@ -1,5 +1,5 @@
-/* TCP wire conformance (wire spec §4.2-§4.4): a raw POSIX socket client, with no libockam on
- * its side, talks to a node where echo runs, and must see exactly the bytes of the spec's
+/* TCP wire conformance (docs/wire.md §4.2-§4.4): a raw POSIX socket client, with no libockam on
+ * its side, talks to a node where echo runs, and must see exactly the bytes of docs/wire.md's
  * vectors. */
 #include "nodes.h"
 

@@ -7,7 +7,7 @@
  * "udp-unbound": binds without a fixed peer on both sides (B's is what `udp-listener create`
  * makes). A reaches B through [0#<A's bind>, 2#<B's address>], so "connect" reports that
  * route, and a bind without a fixed peer puts the source in the return route --
- * [0#<bind>, 2#<source>, 0#app], wire spec §5.2 -- so the suite expects length 3.
+ * [0#<bind>, 2#<source>, 0#app], docs/wire.md §5.2 -- so the suite expects length 3.
  *
  * "The largest message": UDP's limit is the receiver's reassembly cap (max_peer_bytes), so
  * both nodes use 1 MiB and the suite sends 1 MiB and 1 MiB + 1 byte; the latter is dropped

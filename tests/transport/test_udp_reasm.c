@@ -138,7 +138,7 @@ test_single_and_multi(void **state)
     assert_ptr_equal(out.ptr, data);
     assert_int_equal(f.r.stats.bytes, 0);
 
-    /* 600 bytes: offset 0 / 493 bytes, then offset 493 / 107 bytes (spec §5.2). */
+    /* 600 bytes: offset 0 / 493 bytes, then offset 493 / 107 bytes (docs/wire.md §5.2). */
     assert_int_equal(feed(&f, 1000, 8, 0, false, data, 493, 0, NULL), -1);
     assert_true(f.r.stats.bytes >= 493);
     assert_int_equal(feed(&f, 1000, 8, 493, true, data + 493, 107, 0, &out), 600);

@@ -1,4 +1,4 @@
-/* UDP on the wire, against raw POSIX sockets: vector U1 (spec §5.2) in both directions and
+/* UDP on the wire, against raw POSIX sockets: vector U1 (docs/wire.md §5.2) in both directions and
  * the echo reply's exact datagram, the return route a bind builds (with and without a fixed
  * peer), the 600-byte fragmentation example, and bad input: truncated CBOR, other version
  * numbers (accepted, as Ockam does not check them), offsets beyond 16 MiB, is_last without a

@@ -1,4 +1,4 @@
-/* The UDS transport (wire spec §6.2): socket file mode and removal, stale and live files,
+/* The UDS transport (docs/wire.md §6.2): socket file mode and removal, stale and live files,
  * the LEGACY wire bytes from a raw client, 5#path hops, and a UDS -> hop -> TCP bridge. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /* Helpers for the UDP tests: nodes with the UDP transport, binds on 127.0.0.1:0, raw UDP
- * sockets (plain POSIX, no libockam on that path) and the wire vectors of spec §4.2/§5.2.
+ * sockets (plain POSIX, no libockam on that path) and the wire vectors of docs/wire.md §4.2/§5.2.
  * Everything runs on the test thread through tests/support/nodes.h (tn_wait never sleeps). */
 #ifndef OCKAM_TESTS_TRANSPORT_UDP_UTIL_H
 #define OCKAM_TESTS_TRANSPORT_UDP_UTIL_H
@@ -16,10 +16,10 @@
 
 #define TU_WAIT_MS 5000
 
-/* U1 (spec §5.2): routing number 0x1234, body = C1 (String "hello" to [0#echo], return
+/* U1 (docs/wire.md §5.2): routing number 0x1234, body = C1 (String "hello" to [0#echo], return
  * [0#app]). */
 extern const char *const TU_U1_HEX;
-/* C1 / C3 bodies (spec §4.2, without the 4-byte length). */
+/* C1 / C3 bodies (docs/wire.md §4.2, without the 4-byte length). */
 extern const char *const TU_C1_BODY_HEX;
 extern const char *const TU_C3_BODY_HEX;
 
@@ -46,7 +46,7 @@ size_t tu_frag(
 /* Encode a routing message [onward, return, payload] from route texts; caller frees. */
 uint8_t *tu_body(
     const char *onward, const char *ret, const void *payload, size_t len, size_t *out_len);
-/* Send a whole routing message from a raw socket, fragmented as the spec says. */
+/* Send a whole routing message from a raw socket, fragmented as docs/wire.md §5.2 says. */
 void tu_raw_send_msg(int fd, const char *to, uint16_t number, const uint8_t *body, size_t len);
 
 /* Wait until pred(stats) holds for the bind. */

@@ -1,6 +1,6 @@
-/* Every hex vector of the wire spec (/work/shared/spec/ockam-wire.md), shared by the codec
- * tests. Placeholders in the spec are filled with the concrete bytes the spec names: client
- * address a1b2c3d4e5f60718293a4b5c6d7e8f90, relay forward_to_0123456789abcdef0123456789abcdef. */
+/* Every hex vector of docs/wire.md, shared by the codec tests. Placeholders there are filled
+ * with the concrete bytes docs/wire.md names: client address a1b2c3d4e5f60718293a4b5c6d7e8f90,
+ * relay forward_to_0123456789abcdef0123456789abcdef. */
 #ifndef OCKAM_TESTS_UNIT_CODEC_VECTORS_H
 #define OCKAM_TESTS_UNIT_CODEC_VECTORS_H
 

@@ -1,4 +1,4 @@
-/* BARE varints, TransportMessage (wire spec §3) and strings: every spec vector, every
+/* BARE varints, TransportMessage (docs/wire.md §3) and strings: every vector of docs/wire.md, every
  * prefix, every single-byte mutation, and the limits. */
 #include "codec_util.h"
 #include "codec_vectors.h"
@@ -380,7 +380,7 @@ test_bare_encode_rejects(void **state)
     ockam_msg_free(m);
 }
 
-/* A 300-byte payload gets the two-byte varint length ac 02 (spec §4.2 size note). */
+/* A 300-byte payload gets the two-byte varint length ac 02 (docs/wire.md §4.2 size note). */
 static void
 test_bare_large_payload(void **state)
 {

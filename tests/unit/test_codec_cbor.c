@@ -1,5 +1,5 @@
-/* CBOR routing message (wire spec §4.2): every spec body, every prefix, every single-byte
- * mutation, the lenient decoding rules and the limits. */
+/* CBOR routing message (docs/wire.md §4.2): every body of docs/wire.md, every prefix, every
+ * single-byte mutation, the lenient decoding rules and the limits. */
 #include "codec_util.h"
 #include "codec_vectors.h"
 #include "core/cbor_internal.h"
@@ -84,7 +84,7 @@ test_cbor_encode_vectors(void **state)
     }
 }
 
-/* U1 carries C1's body unchanged (spec §5.2: the UDP routing message is the TCP body). */
+/* U1 carries C1's body unchanged (docs/wire.md §5.2: the UDP routing message is the TCP body). */
 static void
 test_cbor_u1_payload_is_c1(void **state)
 {
@@ -397,7 +397,7 @@ test_cbor_encode_rejects(void **state)
     ockam_msg_free(m);
 }
 
-/* Spec §4.2 size note: a 300-byte payload has the head 59 01 2c. Also the head widths. */
+/* docs/wire.md §4.2 size note: a 300-byte payload has the head 59 01 2c. Also the head widths. */
 static void
 test_cbor_heads(void **state)
 {

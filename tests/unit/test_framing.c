@@ -1,4 +1,4 @@
-/* Stream framing (wire spec §4.2, §4.3): whole frames from the spec, every prefix, arbitrary
+/* Stream framing (docs/wire.md §4.2, §4.3): whole frames from docs/wire.md, every prefix, arbitrary
  * chunk splits down to one byte at a time, the preamble, the length limits, and whole-frame
  * encoding. Also the profile names (wire.h). */
 #include "codec_util.h"

@@ -1,5 +1,6 @@
-/* Multiaddr (wire spec §10): the spec example, every protocol in text and binary, malformed
- * input, prefixes and mutations of the binary form, editing, and conversion to routes. */
+/* Multiaddr (docs/wire.md §10): the example of docs/wire.md §10.1, every protocol in text and
+ * binary, malformed input, prefixes and mutations of the binary form, editing, and conversion to
+ * routes. */
 #include "codec_util.h"
 #include "codec_vectors.h"
 #include "ockam/multiaddr.h"

@@ -1,4 +1,4 @@
-/* UDP fragments (wire spec §5.2): U1, the 600-byte two-fragment example, prefixes,
+/* UDP fragments (docs/wire.md §5.2): U1, the 600-byte two-fragment example, prefixes,
  * mutations and field ranges. */
 #include "codec_util.h"
 #include "codec_vectors.h"
@@ -49,7 +49,7 @@ test_u1(void **state)
     test_guard_free(g);
 }
 
-/* Spec §5.2: a 600-byte routing message goes as offset 0 / 493 bytes / f4, then offset 493
+/* docs/wire.md §5.2: a 600-byte routing message goes as offset 0 / 493 bytes / f4, then offset 493
  * (19 01 ed) / 107 bytes / f5. */
 static void
 test_600_bytes(void **state)

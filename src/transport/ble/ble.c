@@ -535,6 +535,30 @@ on_tick(uv_timer_t *timer)
     reap(t);
 }
 
+/* After each loop turn (the node has delivered what it could): links that withhold credits
+ * give them back once their consumers caught up. Stops when no link withholds. */
+static void
+on_rx_check(uv_check_t *h)
+{
+    struct ockam__ble *t = h->data;
+    bool any = false;
+    for (ockam_ble_link *k = t->links; k; k = k->next)
+        any |= ockam__ble_link_rx_check(k);
+    if (!any)
+        uv_check_stop(h);
+    ockam__ble_pump(t);
+    reap(t);
+}
+
+void
+ockam__ble_watch_rx(struct ockam__ble *t)
+{
+    if (!t->rx_check_init || t->shutting_down)
+        return;
+    if (!uv_is_active((uv_handle_t *)&t->rx_check))
+        uv_check_start(&t->rx_check, on_rx_check);
+}
+
 /* ---- transport ops ------------------------------------------------------------------- */
 
 static bool
@@ -729,6 +753,9 @@ ble_init(void *self, ockam_node *node, const void *config)
     t->tick.data = t;
     uv_timer_start(&t->tick, on_tick, TICK_MS, TICK_MS);
     t->tick_started = true;
+    uv_check_init(ockam__node_loop(node), &t->rx_check);
+    t->rx_check.data = t;
+    t->rx_check_init = true;
     ockam__hci_cbs cbs = {
         .user = t,
         .write = on_hci_write,
@@ -757,6 +784,8 @@ ble_shutdown(void *self)
     reap(t);
     if (t->tick_started)
         uv_close((uv_handle_t *)&t->tick, NULL);
+    if (t->rx_check_init)
+        uv_close((uv_handle_t *)&t->rx_check, NULL);
     if (t->klisten) {
         ockam__ble_kpoll_close(t->klisten);
         t->klisten = NULL;

@@ -74,9 +74,16 @@ struct ockam_ble_link {
     uint8_t len_sdu[8];
     bool len_sent, hb_pending, congested;
     uint64_t last_rx, last_tx;
-    /* receiving a message split over SDUs */
-    uint8_t *big;
+    /* receiving a message split over SDUs (into a chunk the message then borrows from) */
+    struct ockam__chunk *big;
     size_t big_len, big_want;
+    /* Receive-side backpressure: one chunk reference per message delivered whose bytes a
+     * consumer may still hold (a mailbox, a worker, a write queue downstream). rx_bytes
+     * counts them; above max_queue the channel's credits are withheld (rx_paused) until
+     * consumers have let go of all but half of it. */
+    struct ockam__chunk **rx_held;
+    size_t rx_nheld, rx_capheld, rx_bytes;
+    bool rx_paused;
     /* completions */
     struct ble_waiter *waiters; /* ockam_ble_connect() callers waiting for the link */
     ockam_ble_closed_cb on_closed;
@@ -103,6 +110,8 @@ struct ockam__ble {
     char local[18];
     uv_timer_t tick;
     bool tick_started;
+    uv_check_t rx_check; /* runs after each loop turn while some link withholds credits */
+    bool rx_check_init;
     ockam_flow_id listener_flow;
     ockam_ble_link *links, *dead;
     ockam_ble_link *pump_next;
@@ -117,6 +126,8 @@ void ockam__ble_pump(struct ockam__ble *t);
 void ockam__ble_discover(struct ockam__ble *t);
 void ockam__ble_disconnect(struct ockam__ble *t, uint16_t handle);
 void ockam__ble_cancel_connect(struct ockam__ble *t);
+/* Start watching links that withhold credits (each loop turn, until none does). */
+void ockam__ble_watch_rx(struct ockam__ble *t);
 
 /* ble_link.c */
 ockam_ble_link *ockam__ble_link_new(struct ockam__ble *t, bool outgoing, const char *peer);
@@ -127,6 +138,9 @@ void ockam__ble_link_free(ockam_ble_link *k);
 void ockam__ble_link_channel_up(ockam_ble_link *k);
 void ockam__ble_link_feed(ockam_ble_link *k);
 void ockam__ble_link_tick(ockam_ble_link *k, uint64_t now);
+/* A link that withholds credits: give them back if its consumers have caught up (queued as
+ * signalling: the caller pumps). Returns whether it still withholds. */
+bool ockam__ble_link_rx_check(ockam_ble_link *k);
 void ockam__ble_link_init_l2cap(ockam_ble_link *k);
 /* Tell every waiter of k (in the order they came) and forget them. */
 void ockam__ble_link_report(ockam_ble_link *k, ockam_err status);

@@ -174,25 +174,123 @@ ockam__ble_link_send(ockam_ble_link *k, ockam_msg *msg)
     return OCKAM_OK;
 }
 
-/* ---- receiving ----------------------------------------------------------------------- */
+/* ---- receive-side backpressure ------------------------------------------------------ */
+
+/* Forget the chunks nobody but us holds any more. Messages are mostly consumed in the order
+ * they came, so the cheap pass stops at the first one still held; the full pass (when the
+ * mark is crossed) also finds those consumed out of order. */
+static void
+rx_reclaim(ockam_ble_link *k, bool full)
+{
+    size_t j = 0, i = 0;
+    for (; i < k->rx_nheld; i++) {
+        struct ockam__chunk *ch = k->rx_held[i];
+        if (ockam__chunk_shared(ch)) {
+            if (!full)
+                break;
+            k->rx_held[j++] = ch;
+            continue;
+        }
+        k->rx_bytes -= ch->cap;
+        ockam__chunk_unref(ch);
+    }
+    if (j == i)
+        return; /* nothing kept before i: shift the rest down */
+    memmove(k->rx_held + j, k->rx_held + i, (k->rx_nheld - i) * sizeof *k->rx_held);
+    k->rx_nheld = j + (k->rx_nheld - i);
+}
 
 static void
-deliver(ockam_ble_link *k, const uint8_t *buf, size_t len)
+rx_forget_all(ockam_ble_link *k)
+{
+    for (size_t i = 0; i < k->rx_nheld; i++)
+        ockam__chunk_unref(k->rx_held[i]);
+    ockam__free(k->rx_held);
+    k->rx_held = NULL;
+    k->rx_nheld = k->rx_capheld = 0;
+    k->rx_bytes = 0;
+}
+
+static void kernel_events(ockam_ble_link *k);
+
+static void
+rx_pause(ockam_ble_link *k)
+{
+    if (k->rx_paused)
+        return;
+    if (!k->kp && ockam__l2cap_hold_credits(&k->l2, k->ch, true) != OCKAM_OK)
+        return;
+    k->rx_paused = true;
+    kernel_events(k); /* the kernel stops returning credits once its socket buffer is full */
+    ockam__ble_watch_rx(k->t);
+}
+
+/* Keep our reference to the chunk a delivered message borrows from: while anyone else holds
+ * it, its bytes count against the mark. */
+static void
+rx_track(ockam_ble_link *k, struct ockam__chunk *ch)
+{
+    if (!ockam__chunk_shared(ch)
+        || ockam__array_reserve(k->rx_held, k->rx_capheld, k->rx_nheld + 1, 16) != OCKAM_OK) {
+        ockam__chunk_unref(ch); /* consumed already (or no room: better unpaced than stuck) */
+        rx_reclaim(k, false);
+        return;
+    }
+    k->rx_held[k->rx_nheld++] = ch;
+    k->rx_bytes += ch->cap;
+    rx_reclaim(k, false);
+    if (k->rx_bytes > k->t->cfg.max_queue)
+        rx_reclaim(k, true);
+    if (k->rx_bytes > k->t->cfg.max_queue)
+        rx_pause(k);
+}
+
+bool
+ockam__ble_link_rx_check(ockam_ble_link *k)
+{
+    if (!k->rx_paused)
+        return false;
+    if (k->state != BLE_UP && k->state != BLE_DRAINING) {
+        k->rx_paused = false;
+        return false;
+    }
+    rx_reclaim(k, true);
+    if (k->rx_bytes > k->t->cfg.max_queue / 2)
+        return true;
+    if (!k->kp && ockam__l2cap_hold_credits(&k->l2, k->ch, false) != OCKAM_OK)
+        return true; /* signalling queue full: next turn */
+    k->rx_paused = false;
+    /* The peer could not speak while it had no credits: its silence starts now. */
+    k->last_rx = ockam__ble_now(k->t);
+    kernel_events(k);
+    return false; /* the caller pumps the credits out */
+}
+
+/* ---- receiving ----------------------------------------------------------------------- */
+
+/* buf is the chunk's whole data (the encoded message): the payload is borrowed from it, and
+ * the chunk tracked until every holder lets it go. Consumes our reference to ch. */
+static void
+deliver(ockam_ble_link *k, struct ockam__chunk *ch, size_t len)
 {
     ockam_msg *m = ockam_msg_new();
     if (!m) {
         OCKAM_LOG_W("ble %s: message dropped: out of memory", k->peer);
+        ockam__chunk_unref(ch);
         return;
     }
-    ockam_err err = ockam__bare_decode_msg(buf, len, m, NULL);
+    ockam__borrow from = {.chunk = ch, .min = 1};
+    ockam_err err = ockam__bare_decode_msg_borrow(ch->data, len, m, NULL, &from);
     if (err) {
         ockam_msg_free(m);
+        ockam__chunk_unref(ch);
         ockam__ble_link_teardown(k, OCKAM_EPROTO, "malformed message");
         return;
     }
     if (ockam_route_len(&m->onward) == 0) {
         k->stats.heartbeats_in++;
         ockam_msg_free(m);
+        ockam__chunk_unref(ch);
         return;
     }
     err = ockam_route_push_front(
@@ -200,11 +298,17 @@ deliver(ockam_ble_link *k, const uint8_t *buf, size_t len)
     if (err) {
         OCKAM_LOG_W("ble %s: message dropped: %s", k->peer, ockam_strerror(err));
         ockam_msg_free(m);
+        ockam__chunk_unref(ch);
         return;
     }
     m->origin = (ockam_origin) {.producer = k->flow.id, .spawner = k->spawner};
     k->stats.messages_in++;
     ockam__node_route_incoming(k->t->node, m);
+    if (k->state == BLE_DEAD) {
+        ockam__chunk_unref(ch); /* routing closed the link (it holds nothing any more) */
+        return;
+    }
+    rx_track(k, ch);
 }
 
 static void
@@ -217,14 +321,13 @@ on_sdu(void *user, int ch, const uint8_t *sdu, size_t len)
             ockam__ble_link_teardown(k, OCKAM_EPROTO, "message longer than its length SDU said");
             return;
         }
-        memcpy(k->big + k->big_len, sdu, len);
+        memcpy(k->big->data + k->big_len, sdu, len);
         k->big_len += len;
         if (k->big_len < k->big_want)
             return;
-        uint8_t *big = k->big;
+        struct ockam__chunk *big = k->big;
         k->big = NULL;
         deliver(k, big, k->big_len);
-        ockam__free(big);
         return;
     }
     if (len == 8 && sdu[0] == 0) {
@@ -235,7 +338,7 @@ on_sdu(void *user, int ch, const uint8_t *sdu, size_t len)
             ockam__ble_link_teardown(k, OCKAM_EMSGSIZE, "announced message too large");
             return;
         }
-        if (!(k->big = ockam__alloc((size_t)n))) {
+        if (!(k->big = ockam__chunk_new((size_t)n))) {
             ockam__ble_link_teardown(k, OCKAM_ENOMEM, "out of memory for a large message");
             return;
         }
@@ -243,7 +346,14 @@ on_sdu(void *user, int ch, const uint8_t *sdu, size_t len)
         k->big_len = 0;
         return;
     }
-    deliver(k, sdu, len);
+    /* The SDU buffer is reused for the next one: the message gets a chunk of its own. */
+    struct ockam__chunk *c = ockam__chunk_new(len ? len : 1);
+    if (!c) {
+        OCKAM_LOG_W("ble %s: message dropped: out of memory", k->peer);
+        return;
+    }
+    memcpy(c->data, sdu, len);
+    deliver(k, c, len);
 }
 
 /* ---- L2CAP callbacks ----------------------------------------------------------------- */
@@ -414,6 +524,8 @@ ockam__ble_link_teardown(ockam_ble_link *k, ockam_err status, const char *why)
         ockam__ble_cancel_connect(t);
     k->state = BLE_DEAD;
     drop_queue(k);
+    rx_forget_all(k);
+    k->rx_paused = false;
     if (k->kp) {
         ockam__ble_kpoll_close(k->kp);
         k->kp = NULL;
@@ -450,7 +562,8 @@ ockam__ble_link_free(ockam_ble_link *k)
 {
     ockam__l2cap_fini(&k->l2);
     ockam__free(k->krx);
-    ockam__free(k->big);
+    ockam__chunk_unref(k->big);
+    rx_forget_all(k);
     ockam__free(k);
 }
 
@@ -494,6 +607,9 @@ ockam__ble_link_tick(ockam_ble_link *k, uint64_t now)
             ockam__ble_link_teardown(k, OCKAM_ETIMEDOUT, "could not connect in time");
         return;
     case BLE_UP:
+        /* Consumers freed on other threads wake no loop turn: look here too. */
+        if (ockam__ble_link_rx_check(k))
+            k->last_rx = now; /* the peer has no credits to speak with */
         if (now - k->last_rx >= k->t->cfg.timeout_ms) {
             char why[64];
             snprintf(why, sizeof why, "nothing heard for %u ms", (unsigned)(now - k->last_rx));
@@ -602,7 +718,8 @@ kernel_events(ockam_ble_link *k)
 {
     if (!k->kp)
         return;
-    int ev = UV_READABLE | (k->kconnecting || k->kwant_write ? UV_WRITABLE : 0);
+    int ev
+        = (k->rx_paused ? 0 : UV_READABLE) | (k->kconnecting || k->kwant_write ? UV_WRITABLE : 0);
     uv_poll_start(&k->kp->poll, ev, on_kpoll);
 }
 

@@ -3,7 +3,7 @@
  * in (H4 framing: 01 command, 02 ACL, 04 event), whole H4 packets come out through
  * cbs.write, and what happened is reported through the other callbacks. No clock, no I/O:
  * the owner calls ockam__hci_tick() with the time so that a controller that stops answering
- * is noticed (docs/wire.md, BLE).
+ * is noticed (docs/wire.md §16).
  *
  * Flow rules (they also keep BlueZ's emulator happy): one command in flight (the next is
  * sent when the controller answers the previous one), one outgoing L2CAP PDU at a time,

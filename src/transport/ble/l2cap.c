@@ -287,7 +287,7 @@ signalling_in(ockam__l2cap *l, const uint8_t *p, size_t n)
 static ockam_err
 return_credits(ockam__l2cap *l, struct ockam__l2cap_chan *c)
 {
-    if (c->rx_credits > l->p.rx_credits / 2)
+    if (c->rx_hold || c->rx_credits > l->p.rx_credits / 2)
         return OCKAM_OK;
     uint8_t d[4];
     ockam__put16le(d, c->scid);
@@ -477,4 +477,22 @@ ockam__l2cap_fini(ockam__l2cap *l)
 {
     for (int i = 0; i < OCKAM__L2CAP_MAX_CHANS; i++)
         chan_release(l, i);
+}
+
+ockam_err
+ockam__l2cap_hold_credits(ockam__l2cap *l, int ch, bool hold)
+{
+    if (ch < 0 || ch >= OCKAM__L2CAP_MAX_CHANS || l->ch[ch].state != OCKAM__L2CAP_OPEN)
+        return OCKAM_ECLOSED;
+    struct ockam__l2cap_chan *c = &l->ch[ch];
+    if (hold || !c->rx_hold) {
+        c->rx_hold = hold;
+        return OCKAM_OK;
+    }
+    /* Releasing: the credits must go out now, or the peer (which may have none left) never
+     * sends again. With the signalling queue full, stay held and let the owner retry. */
+    if (c->rx_credits <= l->p.rx_credits / 2 && l->sig_count == OCKAM__L2CAP_SIG_QUEUE)
+        return OCKAM_EBUSY;
+    c->rx_hold = false;
+    return return_credits(l, c);
 }

@@ -1,6 +1,6 @@
 /* Sans-IO L2CAP for one LE ACL connection: the LE signalling channel (CID 0x0005) and LE
  * credit-based connection-oriented channels -- credits, MTU/MPS, SDU segmentation and
- * reassembly, disconnection (docs/wire.md, BLE).
+ * reassembly, disconnection (docs/wire.md §16).
  *
  * Input: whole L2CAP frames (basic header included) as ockam__hci reassembled them.
  * Output: the owner pulls frames with ockam__l2cap_next_pdu() whenever the ACL path is free;
@@ -69,6 +69,7 @@ struct ockam__l2cap_chan {
     uint8_t *rx_sdu;     /* rx_mtu bytes, allocated when the channel opens */
     size_t rx_len, rx_want;
     bool rx_active;
+    bool rx_hold; /* credits are not returned (the receiver's consumers are behind) */
     const uint8_t *tx_sdu;
     size_t tx_len, tx_off;
     bool tx_busy;
@@ -101,6 +102,10 @@ ockam_err ockam__l2cap_disconnect(ockam__l2cap *l, int ch);
 /* The next frame to send into out (cap >= 4 + min(peer MPS, ...)); 0 when there is none.
  * May call sdu_sent. */
 size_t ockam__l2cap_next_pdu(ockam__l2cap *l, uint8_t *out, size_t cap);
+/* Receive-side backpressure: while held, credits the peer spends are not given back, so its
+ * sender stops once it has spent them; releasing returns them (if at most half remain). A
+ * signalling frame may then wait in the queue: the owner pumps next_pdu afterwards. */
+ockam_err ockam__l2cap_hold_credits(ockam__l2cap *l, int ch, bool hold);
 /* The peer's SDU size limit on an open channel (0 otherwise). */
 uint16_t ockam__l2cap_tx_mtu(const ockam__l2cap *l, int ch);
 bool ockam__l2cap_tx_busy(const ockam__l2cap *l, int ch);

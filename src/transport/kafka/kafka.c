@@ -384,6 +384,7 @@ kafka_init(void *self, ockam_node *node, const void *config)
     /* The inbox is open to every producer of the topic: only local senders are adopted. */
     ockam__policy_flow_init(&k->flow, node, OCKAM__FLOW_LOCAL_SENDERS);
     k->flush_timeout_ms = cfg->flush_timeout_ms;
+    k->high_water = cfg->high_water ? cfg->high_water : 16u * 1024u * 1024u;
     k->commit_interval_ms = cfg->commit_interval_ms;
     k->reply_to_announced = cfg->reply_to_announced;
     k->on_event = cfg->on_event;
@@ -448,6 +449,9 @@ release(struct ockam__kafka *k)
     ockam__kafka_topics_free(&k->announced);
     ockam__free(k->enc);
     k->enc = NULL;
+    ockam__kafka_free_held(k);
+    ockam__free(k->paused);
+    k->paused = NULL;
     ockam__free(k->inbox);
     k->inbox = NULL;
 }

@@ -39,6 +39,16 @@ struct ockam__kafka_rkt {
     rd_kafka_topic_t *rkt;
 };
 
+/* A record librdkafka's queue had no room for: it waits here, in order, until a delivery
+ * report makes room (see "Backpressure" in kafka_send.c). */
+struct ockam__kafka_held {
+    struct ockam__kafka_held *next;
+    char *topic;
+    int32_t partition;
+    size_t klen, vlen;
+    uint8_t *key, *value; /* one allocation with the struct */
+};
+
 struct ockam__kafka {
     ockam_node *node;
     rd_kafka_t *producer;
@@ -68,7 +78,13 @@ struct ockam__kafka {
     int pending_last;                         /* index in pending of the last partition */
     rd_kafka_resp_err_t last_client_err;      /* to log a repeated client error once */
     uint64_t in_flight; /* produced records whose delivery report has not been served */
-    uint8_t *enc;       /* encoding buffer, grown to the largest record so far */
+    /* Backpressure (kafka_send.c): bytes produced and not yet reported plus bytes held; the
+     * records librdkafka had no room for; the connections paused (by flow id). */
+    size_t queued_bytes, high_water;
+    struct ockam__kafka_held *held, *held_tail;
+    ockam_flow_id *paused;
+    size_t npaused, cappaused;
+    uint8_t *enc; /* encoding buffer, grown to the largest record so far */
     size_t enc_cap;
     uint32_t flush_timeout_ms;
     ockam_kafka_event_cb on_event;
@@ -91,6 +107,8 @@ void ockam__kafka_flush(struct ockam__kafka *k, uint32_t timeout_ms);
 bool ockam__kafka_topics_has(const struct ockam__kafka_topics *t, const char *name);
 ockam_err ockam__kafka_topics_add(struct ockam__kafka_topics *t, const char *name);
 void ockam__kafka_topics_free(struct ockam__kafka_topics *t);
+/* Free held records without reporting them (the flush reported them already). */
+void ockam__kafka_free_held(struct ockam__kafka *k);
 /* Release the cached topic handles (before the producer is destroyed). */
 void ockam__kafka_drop_topic_handles(struct ockam__kafka *k);
 

@@ -1,7 +1,15 @@
 /* Kafka transport, sending: the route op turns a message whose next hop is 16#topic[/part]
  * into one record, and delivery reports settle every record exactly once (delivered or
- * failed). Loop thread only (delivery reports are served by rd_kafka_poll on the loop). */
+ * failed). Loop thread only (delivery reports are served by rd_kafka_poll on the loop).
+ *
+ * Backpressure, as TCP's: bytes produced and not yet acknowledged (plus held ones) are
+ * counted; above high_water the stream connection a message came in on (its origin flow id)
+ * is paused, and every paused connection is resumed once the count is at half. A record
+ * librdkafka's queue has no room for is held, in order (later records queue behind it), and
+ * produced as delivery reports make room: never dropped. Only a message created on this node
+ * (nothing to pause) fails with OCKAM_EBUSY when records are held already. */
 #include "core/codec.h"
+#include "ockam/stream.h"
 #include "transport/kafka/kafka_internal.h"
 
 /* ---- topic sets (announced reply inboxes)
@@ -94,16 +102,20 @@ fail(struct ockam__kafka *k, const char *topic, ockam_err err, const char *reaso
     return err;
 }
 
+static void after_report(struct ockam__kafka *k);
+
 void
 ockam__kafka_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     struct ockam__kafka *k = opaque;
     k->in_flight--;
-    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    k->queued_bytes -= m->len <= k->queued_bytes ? m->len : k->queued_bytes;
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR)
         k->stats.delivered++;
-        return;
-    }
-    fail(k, rd_kafka_topic_name(m->rkt), ockam__kafka_map_err(m->err), rd_kafka_err2str(m->err));
+    else
+        fail(
+            k, rd_kafka_topic_name(m->rkt), ockam__kafka_map_err(m->err), rd_kafka_err2str(m->err));
+    after_report(k);
 }
 
 void
@@ -111,6 +123,13 @@ ockam__kafka_flush(struct ockam__kafka *k, uint32_t timeout_ms)
 {
     if (!k->producer)
         return;
+    /* Held records go in as delivery reports make room (after_report), within the bound. */
+    uint64_t deadline = uv_hrtime() / 1000000u + timeout_ms;
+    while (k->held && uv_hrtime() / 1000000u < deadline)
+        rd_kafka_poll(k->producer, 10);
+    for (struct ockam__kafka_held *h = k->held; h; h = h->next)
+        fail(k, h->topic, OCKAM_ECLOSED, "held at shutdown");
+    ockam__kafka_free_held(k);
     rd_kafka_flush(k->producer, (int)timeout_ms); /* serves delivery reports meanwhile */
     if (k->in_flight == 0)
         return;
@@ -186,6 +205,140 @@ send_record(rd_kafka_t *producer, rd_kafka_topic_t *rkt, int32_t partition, cons
     return rd_kafka_produceva(producer, vu, 5);
 }
 
+/* ---- backpressure ---------------------------------------------------------------------- */
+
+void
+ockam__kafka_free_held(struct ockam__kafka *k)
+{
+    while (k->held) {
+        struct ockam__kafka_held *h = k->held;
+        k->held = h->next;
+        ockam__free(h);
+    }
+    k->held_tail = NULL;
+}
+
+static ockam_err
+hold(struct ockam__kafka *k, const char *topic, int32_t partition, const uint8_t *key, size_t klen,
+    const uint8_t *value, size_t vlen)
+{
+    size_t tlen = strlen(topic) + 1;
+    struct ockam__kafka_held *h = ockam__alloc(sizeof *h + klen + vlen + tlen);
+    if (!h)
+        return OCKAM_ENOMEM;
+    h->next = NULL;
+    h->key = (uint8_t *)(h + 1);
+    h->value = h->key + klen;
+    h->topic = (char *)(h->value + vlen);
+    memcpy(h->key, key, klen);
+    memcpy(h->value, value, vlen);
+    memcpy(h->topic, topic, tlen);
+    h->partition = partition;
+    h->klen = klen;
+    h->vlen = vlen;
+    if (k->held_tail)
+        k->held_tail->next = h;
+    else
+        k->held = h;
+    k->held_tail = h;
+    k->stats.held++;
+    return OCKAM_OK;
+}
+
+struct find_flow {
+    ockam_flow_id id;
+    ockam_conn *found;
+};
+
+static void
+match_flow(ockam_conn *c, void *arg)
+{
+    struct find_flow *f = arg;
+    if (!f->found && ockam_conn_flow_id(c) == f->id)
+        f->found = c;
+}
+
+static ockam_conn *
+conn_of_flow(struct ockam__kafka *k, ockam_flow_id id)
+{
+    struct find_flow f = {id, NULL};
+    ockam_conn_each(k->node, match_flow, &f);
+    return f.found;
+}
+
+/* Above the mark: stop the connection the message came in on (once). */
+static void
+pause_source(struct ockam__kafka *k, const ockam_msg *msg)
+{
+    ockam_flow_id id = ockam_msg_origin(msg).producer;
+    if (!id || id == k->flow.id || k->queued_bytes <= k->high_water)
+        return;
+    for (size_t i = 0; i < k->npaused; i++) {
+        if (k->paused[i] == id)
+            return;
+    }
+    ockam_conn *c = conn_of_flow(k, id);
+    if (!c)
+        return; /* not a stream connection (UDP, Kafka): nothing to pause */
+    if (k->npaused == k->cappaused) {
+        size_t cap = k->cappaused ? k->cappaused * 2 : 4;
+        ockam_flow_id *p = ockam__realloc(k->paused, cap * sizeof *p);
+        if (!p)
+            return;
+        k->paused = p;
+        k->cappaused = cap;
+    }
+    k->paused[k->npaused++] = id;
+    k->stats.pauses++;
+    ockam_conn_pause(c);
+}
+
+static void
+resume_sources(struct ockam__kafka *k)
+{
+    size_t n = k->npaused;
+    k->npaused = 0;
+    for (size_t i = 0; i < n; i++) {
+        ockam_conn *c = conn_of_flow(k, k->paused[i]);
+        if (c)
+            ockam_conn_resume(c);
+    }
+}
+
+/* A delivery report made room: held records go in first, then the sources may go on. */
+static void
+after_report(struct ockam__kafka *k)
+{
+    while (k->held) {
+        struct ockam__kafka_held *h = k->held;
+        rd_kafka_topic_t *rkt = topic_handle(k, h->topic);
+        rd_kafka_error_t *error = rkt
+            ? send_record(k->producer, rkt, h->partition, h->key, h->klen, h->value, h->vlen)
+            : NULL;
+        if (error && rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            rd_kafka_error_destroy(error);
+            break; /* still no room: the next report tries again */
+        }
+        k->held = h->next;
+        if (!k->held)
+            k->held_tail = NULL;
+        if (!rkt || error) {
+            k->queued_bytes -= h->vlen <= k->queued_bytes ? h->vlen : k->queued_bytes;
+            fail(k, h->topic,
+                error ? ockam__kafka_map_err(rd_kafka_error_code(error)) : OCKAM_ENOMEM,
+                error ? rd_kafka_error_string(error) : "no topic handle");
+        } else {
+            k->stats.produced++;
+            k->in_flight++;
+        }
+        if (error)
+            rd_kafka_error_destroy(error);
+        ockam__free(h);
+    }
+    if (k->npaused && k->queued_bytes <= k->high_water / 2)
+        resume_sources(k);
+}
+
 static ockam_err
 produce(struct ockam__kafka *k, const ockam_msg *msg, const char *topic, int32_t partition)
 {
@@ -203,7 +356,28 @@ produce(struct ockam__kafka *k, const ockam_msg *msg, const char *topic, int32_t
     if (err)
         return fail(k, topic, err, ockam_strerror(err));
     size_t klen = make_key(msg, key);
+    bool local = ockam_msg_origin(msg).producer == 0 && ockam_msg_origin(msg).spawner == 0;
+    if (k->held) {
+        /* Behind records that wait for room: keep the order. */
+        if (local && k->queued_bytes > k->high_water)
+            return fail(k, topic, OCKAM_EBUSY, "the producer queue is full");
+        err = hold(k, topic, partition, key, klen, value, written);
+        if (err)
+            return fail(k, topic, err, "out of memory");
+        k->queued_bytes += written;
+        pause_source(k, msg);
+        return OCKAM_OK;
+    }
     rd_kafka_error_t *error = send_record(k->producer, rkt, partition, key, klen, value, written);
+    if (error && rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__QUEUE_FULL && !local) {
+        rd_kafka_error_destroy(error);
+        err = hold(k, topic, partition, key, klen, value, written);
+        if (err)
+            return fail(k, topic, err, "out of memory");
+        k->queued_bytes += written;
+        pause_source(k, msg);
+        return OCKAM_OK;
+    }
     if (error) {
         err = fail(k, topic, ockam__kafka_map_err(rd_kafka_error_code(error)),
             rd_kafka_error_string(error));
@@ -212,6 +386,8 @@ produce(struct ockam__kafka *k, const ockam_msg *msg, const char *topic, int32_t
     }
     k->stats.produced++;
     k->in_flight++;
+    k->queued_bytes += written;
+    pause_source(k, msg);
     return OCKAM_OK;
 }
 

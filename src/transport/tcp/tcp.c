@@ -1,4 +1,4 @@
-/* TCP transport (address type 1, wire spec §4): "host:port" parsing, listening, name
+/* TCP transport (address type 1, docs/wire.md §4): "host:port" parsing, listening, name
  * resolution and connecting. Everything that happens on an open connection is the shared
  * stream engine's (transport/stream.c). */
 #include "ockam/tcp.h"
@@ -7,6 +7,7 @@
 #include "core/host_port.h"
 
 #include <stdio.h>
+#include <strings.h>
 
 #define HOST_MAX 256
 #define KEEPALIVE_DELAY_S 300 /* idle seconds before the first probe, as Ockam sets (§4.2) */
@@ -100,6 +101,30 @@ tcp_local_name(ockam_listener *l)
 }
 
 static void try_next_address(ockam_conn *c, int last_status);
+static void on_connect(uv_connect_t *req, int status);
+
+/* "localhost" names both loopback addresses (RFC 6761, as curl treats it): 127.0.0.1 first,
+ * then [::1], without asking DNS (whose answer may hold only one of them). */
+static bool
+is_localhost(const char *host)
+{
+    return strcasecmp(host, "localhost") == 0;
+}
+
+static int
+connect_loopback(ockam_conn *c, bool v6)
+{
+    struct host_port hp;
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    if (parse_host_port(c->peer, &hp) != OCKAM_OK)
+        return UV_EINVAL;
+    if (v6)
+        uv_ip6_addr("::1", hp.port, (struct sockaddr_in6 *)&ss);
+    else
+        uv_ip4_addr("127.0.0.1", hp.port, (struct sockaddr_in *)&ss);
+    return uv_tcp_connect(&c->creq, &c->io->tcp, (struct sockaddr *)&ss, on_connect);
+}
 
 static void
 on_connect(uv_connect_t *req, int status)
@@ -107,9 +132,9 @@ on_connect(uv_connect_t *req, int status)
     ockam_conn *c = req->data;
     if (c->state == OCKAM__CONN_DEAD)
         return; /* torn down while connecting: the handle close cancelled us */
-    if (status < 0 && c->ai_next) {
-        /* A name with several addresses (localhost: ::1 and 127.0.0.1): try the next on a
-         * fresh socket, as the failed one may be of the other family. */
+    if (status < 0 && (c->ai_next || c->loopback6_next)) {
+        /* A name with several addresses: try the next on a fresh socket, as the failed one
+         * may be of the other family. */
         if (ockam__conn_renew_handle(c) == OCKAM_OK) {
             try_next_address(c, status);
             return;
@@ -129,6 +154,12 @@ try_next_address(ockam_conn *c, int last_status)
             return;
         if (ockam__conn_renew_handle(c) != OCKAM_OK)
             break;
+    }
+    if (c->loopback6_next) {
+        c->loopback6_next = false;
+        last_status = connect_loopback(c, true);
+        if (last_status == 0)
+            return;
     }
     ockam__conn_connected(c, last_status < 0 ? last_status : UV_ECONNREFUSED);
 }
@@ -163,6 +194,10 @@ tcp_connect(ockam_conn *c)
     if (numeric_addr(&hp, &ss)) {
         int rc = uv_tcp_connect(&c->creq, &c->io->tcp, (struct sockaddr *)&ss, on_connect);
         return ockam__err_from_uv(rc);
+    }
+    if (is_localhost(hp.host)) {
+        c->loopback6_next = true; /* a refusal (asynchronous) moves on to [::1] */
+        return ockam__err_from_uv(connect_loopback(c, false));
     }
     /* Resolved on libuv's thread pool: the loop never blocks on DNS. */
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};

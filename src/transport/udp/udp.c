@@ -1,4 +1,4 @@
-/* UDP transport (wire spec §5.2): binds, the receive path, the sender workers, the route op
+/* UDP transport (docs/wire.md §5.2): binds, the receive path, the sender workers, the route op
  * and the public API. The rules are summarised in include/ockam/udp.h; fragmentation and the
  * send queue are in udp_send.c, reassembly in udp_reasm.c. */
 #include "transport/udp/udp_internal.h"
@@ -141,7 +141,7 @@ deliver(ockam_udp_bind *b, const struct ockam__udp_peer *p, ockam_slice body)
         return;
     }
     if (ockam_route_len(ockam_msg_onward(m)) == 0) {
-        b->stats.empty++; /* heartbeat-shaped (wire spec §5.2) */
+        b->stats.empty++; /* heartbeat-shaped (docs/wire.md §5.2) */
         ockam_msg_free(m);
         return;
     }

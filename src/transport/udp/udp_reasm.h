@@ -1,4 +1,4 @@
-/* UDP reassembly, sans-IO (wire spec §5.2): the per-peer state of one bind, Ockam's
+/* UDP reassembly, sans-IO (docs/wire.md §5.2): the per-peer state of one bind, Ockam's
  * routing-number rules, and the memory caps. No libuv and no sockets: the caller gives peer
  * keys, decoded fragments and the current time in milliseconds.
  *

@@ -1,5 +1,5 @@
 /* UDP sending: encode the routing message once, cut it into fragments of at most 493 bytes
- * (wire spec §5.2), and hand the datagrams to the socket. While the socket takes them,
+ * (docs/wire.md §5.2), and hand the datagrams to the socket. While the socket takes them,
  * datagrams go out with uv_udp_try_send and nothing is allocated. When it would block, the
  * rest of the message (and every later message, to keep the order) waits in the bind's
  * queue as encoded bytes, and at most OCKAM__UDP_INFLIGHT send requests are in libuv at a

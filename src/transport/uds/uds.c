@@ -1,11 +1,20 @@
-/* Unix-domain-socket transport (address type 5, wire spec §6.2): LEGACY framing only.
+/* Unix-domain-socket transport (address type 5, docs/wire.md §6.2): LEGACY framing only.
  * Listening sockets are created with mode 0600 and removed when the listener closes; the
- * connection engine is the one TCP uses (transport/stream.c). */
+ * connection engine is the one TCP uses (transport/stream.c).
+ *
+ * Paths of any length: a socket address holds at most 107 bytes of path, and a node's
+ * api.sock under a deep home directory is longer. Such a path is bound and connected through
+ * its directory instead: an O_PATH descriptor of the directory, named
+ * /proc/self/fd/N/<file name> (no chdir, which would change the whole process; the socket
+ * file is still created in, and reached through, its own directory with its permissions).
+ * Everything else (lstat, chmod, unlink) takes the full path. */
 #include "ockam/uds.h"
 #include "transport/stream.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -14,22 +23,66 @@
 static bool
 path_fits(const char *path)
 {
-    struct sockaddr_un sun;
-    return path && path[0] && strlen(path) < sizeof sun.sun_path;
-}
-
-static void
-fill_sun(struct sockaddr_un *sun, const char *path)
-{
-    memset(sun, 0, sizeof *sun);
-    sun->sun_family = AF_UNIX;
-    strcpy(sun->sun_path, path); /* length checked by path_fits */
+    return path && path[0] && strlen(path) < PATH_MAX;
 }
 
 static ockam_err
 err_from_errno(int e)
 {
     return ockam__err_from_uv(-e); /* libuv's UV_E* values are -errno on Unix */
+}
+
+/* The name to give bind/connect for path: the path itself when it fits a socket address,
+ * else /proc/self/fd/N/<file name> with N an O_PATH descriptor of its directory (see the top
+ * of the file). Close it with sock_name_done once the call is made. */
+struct sock_name {
+    char text[sizeof((struct sockaddr_un *)0)->sun_path];
+    int dirfd;
+};
+
+static ockam_err
+sock_name_open(const char *path, struct sock_name *sn)
+{
+    sn->dirfd = -1;
+    size_t n = strlen(path);
+    if (n < sizeof sn->text) {
+        memcpy(sn->text, path, n + 1);
+        return OCKAM_OK;
+    }
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path || !slash[1])
+        return OCKAM_EADDRINVAL;
+    char *dir = ockam__strndup(path, (size_t)(slash - path));
+    if (!dir)
+        return OCKAM_ENOMEM;
+    int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int e = errno;
+    ockam__free(dir);
+    if (fd < 0)
+        return e == ENOENT ? OCKAM_ECONNREFUSED : err_from_errno(e);
+    int len = snprintf(sn->text, sizeof sn->text, "/proc/self/fd/%d/%s", fd, slash + 1);
+    if (len < 0 || (size_t)len >= sizeof sn->text) {
+        close(fd);
+        return OCKAM_EADDRINVAL; /* the file name alone is too long */
+    }
+    sn->dirfd = fd;
+    return OCKAM_OK;
+}
+
+static void
+sock_name_done(struct sock_name *sn)
+{
+    if (sn->dirfd >= 0)
+        close(sn->dirfd);
+    sn->dirfd = -1;
+}
+
+static void
+fill_sun(struct sockaddr_un *sun, const struct sock_name *sn)
+{
+    memset(sun, 0, sizeof *sun);
+    sun->sun_family = AF_UNIX;
+    memcpy(sun->sun_path, sn->text, strlen(sn->text) + 1); /* fits: see sock_name_open */
 }
 
 /* A socket file nobody listens on any more is stale and may be replaced; anything else at
@@ -42,14 +95,21 @@ clear_stale(const char *path)
         return errno == ENOENT ? OCKAM_OK : err_from_errno(errno);
     if (!S_ISSOCK(sb.st_mode))
         return OCKAM_EADDRINUSE;
+    struct sock_name sn;
+    ockam_err err = sock_name_open(path, &sn);
+    if (err)
+        return err == OCKAM_ECONNREFUSED ? OCKAM_OK : err;
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0)
+    if (fd < 0) {
+        sock_name_done(&sn);
         return err_from_errno(errno);
+    }
     struct sockaddr_un sun;
-    fill_sun(&sun, path);
+    fill_sun(&sun, &sn);
     int rc = connect(fd, (struct sockaddr *)&sun, sizeof sun);
     int e = errno;
     close(fd);
+    sock_name_done(&sn);
     if (rc == 0 || e == EAGAIN || e == EINPROGRESS)
         return OCKAM_EADDRINUSE;
     if (e != ECONNREFUSED)
@@ -62,19 +122,27 @@ clear_stale(const char *path)
 static ockam_err
 bind_private(const char *path, int *out)
 {
+    struct sock_name sn;
+    ockam_err err = sock_name_open(path, &sn);
+    if (err)
+        return err == OCKAM_ECONNREFUSED ? err_from_errno(ENOENT) : err;
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
+    if (fd < 0) {
+        sock_name_done(&sn);
         return err_from_errno(errno);
+    }
     struct sockaddr_un sun;
-    fill_sun(&sun, path);
+    fill_sun(&sun, &sn);
     (void)fchmod(fd, 0600);
-    if (bind(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
-        int e = errno;
+    int rc = bind(fd, (struct sockaddr *)&sun, sizeof sun);
+    int e = errno;
+    sock_name_done(&sn);
+    if (rc != 0) {
         close(fd);
         return err_from_errno(e);
     }
     if (chmod(path, 0600) != 0) {
-        int e = errno;
+        e = errno;
         unlink(path);
         close(fd);
         return err_from_errno(e);
@@ -110,7 +178,13 @@ on_connect(uv_connect_t *req, int status)
 static ockam_err
 uds_connect(ockam_conn *c)
 {
-    uv_pipe_connect(&c->creq, &c->io->pipe, c->peer, on_connect);
+    struct sock_name sn;
+    ockam_err err = sock_name_open(c->peer, &sn);
+    if (err)
+        return err;
+    /* libuv calls connect(2) right away: the directory descriptor may go after the call. */
+    uv_pipe_connect(&c->creq, &c->io->pipe, sn.text, on_connect);
+    sock_name_done(&sn);
     return OCKAM_OK;
 }
 
