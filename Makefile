@@ -4,7 +4,9 @@
 #   make test-nokafka   the same for a build without the Kafka transport (OCKAM_WITH_KAFKA=OFF)
 #   make bench  build (release) and run the benchmarks
 #   make fuzz   build the libFuzzer targets and run each for FUZZ_SECONDS
-.PHONY: all deps demo test test-nokafka build-release build-asan bench fuzz format format-check clean
+#   make chaos  build (release) and run the chaos run for CHAOS_MINUTES (root; not in CI)
+#   make load   build (release) and hold 1 000 portal connections through one relay (not in CI)
+.PHONY: all deps demo test test-nokafka build-release build-asan bench fuzz chaos load format format-check clean
 
 FUZZ_SECONDS ?= 30
 PREFIX ?= /usr/local
@@ -46,6 +48,12 @@ fuzz: deps-test
 	@cmake --preset fuzz >/dev/null
 	@cmake --build --preset fuzz -j $(JOBS)
 	@scripts/fuzz-smoke.sh build/fuzz $(FUZZ_SECONDS)
+
+chaos: build-release
+	@scripts/chaos.sh build/release
+
+load: build-release
+	@scripts/load.sh build/release
 
 # A build of its own, configured with the prefix (ockam.pc and the CMake package name it).
 install: deps-build

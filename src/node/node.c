@@ -35,6 +35,7 @@ struct ockam_worker {
     struct ockam__entry *entries; /* first = primary address */
     ockam_msg *mbox_head;
     ockam_msg *mbox_tail;
+    size_t mbox_bytes; /* payload bytes in the mailbox (ockam__worker_queued_bytes) */
     ockam_worker *ready_next;
     uint8_t in_kind;
     uint8_t out_kind;
@@ -111,6 +112,7 @@ free_mailbox(ockam_worker *w)
         m = next;
     }
     w->mbox_head = w->mbox_tail = NULL;
+    w->mbox_bytes = 0;
 }
 
 static void
@@ -168,6 +170,7 @@ deliver_some(ockam_worker *w, int budget)
         if (!w->mbox_head)
             w->mbox_tail = NULL;
         m->next = NULL;
+        w->mbox_bytes -= m->payload_len;
         w->in_callback = true;
         w->on_message(w, m, w->user);
         w->in_callback = false;
@@ -624,6 +627,12 @@ ockam_node_each_address(ockam_node *n, void (*fn)(ockam_addr addr, void *arg), v
 }
 
 size_t
+ockam__worker_queued_bytes(const ockam_worker *w)
+{
+    return w->mbox_bytes;
+}
+
+size_t
 ockam_node_worker_count(const ockam_node *n)
 {
     return n->workers;
@@ -640,6 +649,7 @@ enqueue(ockam_node *n, ockam_worker *w, ockam_msg *m)
     else
         w->mbox_head = m;
     w->mbox_tail = m;
+    w->mbox_bytes += m->payload_len;
     if (!w->in_ready) {
         ready_push(n, w);
         wake_drain(n);

@@ -27,5 +27,7 @@ struct ockam__policy *ockam__node_policy(ockam_node *node);
 
 /* True while ockam_node_free() is tearing the node down. */
 bool ockam__node_closing(const ockam_node *node);
+/* Payload bytes waiting in the worker's mailbox (sent to it, not yet delivered). */
+size_t ockam__worker_queued_bytes(const ockam_worker *worker);
 
 #endif

@@ -43,8 +43,11 @@ void
 ockam__portal_owner_unref(struct ockam__portal_owner *owner)
 {
     OCKAM_ASSERT(owner->refs > 0);
-    if (--owner->refs == 0)
-        owner->destroy(owner);
+    if (--owner->refs != 0)
+        return;
+    ockam__free(owner->rbuf);
+    owner->rbuf = NULL;
+    owner->destroy(owner);
 }
 
 void

@@ -66,10 +66,16 @@ obuf_total(const struct ockam__obuf *b)
     return b->len + b->seg_bytes;
 }
 
+/* What is written or about to be: the output buffers, and the messages sent to the sender
+ * worker that it has not been given yet (many portal connections can each send a read's
+ * worth in one loop turn before the sender runs; counting only the buffers let them all
+ * pass the mark together). */
 static size_t
 conn_queued(const ockam_conn *c)
 {
-    return (obuf_total(&c->out[0]) - c->out[0].off) + (obuf_total(&c->out[1]) - c->out[1].off);
+    size_t mbox = c->sender ? ockam__worker_queued_bytes(c->sender) : 0;
+    return (obuf_total(&c->out[0]) - c->out[0].off) + (obuf_total(&c->out[1]) - c->out[1].off)
+        + mbox;
 }
 
 static ockam_conn *
