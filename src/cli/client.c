@@ -196,7 +196,7 @@ api_exchange(
     err = client_request(node, conn, route, request, strlen(request), timeout_ms, &reply);
     ockam_route_free(route);
     if (err == OCKAM_ETIMEDOUT) {
-        char *log = state_node_path(name, "node.log");
+        char *log = state_node_path(name, STATE_LOG_FILE);
         char *hint = xasprintf("See its log: %s", log);
         out_error(EXIT_RUNTIME, hint, "Node %s did not answer within %llu ms.", name,
             (unsigned long long)timeout_ms);

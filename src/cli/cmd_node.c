@@ -92,7 +92,7 @@ node_view(const char *name, json_t *res)
     const char *addr = json_string_value(json_object_get(cfg, "tcp_listener_address"));
     char *verbose = addr ? cli_display_route(addr, "tcp") : NULL;
     char *short_route = xasprintf("/node/%s", name);
-    char *log = state_node_path(name, "node.log");
+    char *log = state_node_path(name, STATE_LOG_FILE);
     json_t *allowed = json_object_get(cfg, "allowed_outgoing");
     json_t *view = json_pack("{s:s, s:b, s:s, s:o, s:{s:s, s:s?}, s:s?, s:o, s:o, s:o, s:o, s:s}",
         "name", name, "is_default", is_default(name), "status", running ? "running" : "stopped",
@@ -455,7 +455,7 @@ node_logs(const cli_args *a)
     char *name = cli_node_or_default(a->npos ? a->pos[0] : NULL, &code);
     if (!name)
         return code;
-    char *path = state_node_path(name, "node.log");
+    char *path = state_node_path(name, STATE_LOG_FILE);
     char *plain = xasprintf("%s The path for the log file is: %s", out_mark_ok(), path);
     out_result(plain, path, json_pack("{s:s, s:s}", "name", name, "path", path));
     free(plain);

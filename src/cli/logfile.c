@@ -34,7 +34,7 @@ env_number(const char *name, double fallback)
     return v && end != v && *end == '\0' && d > 0 ? d : fallback;
 }
 
-/* node.log.(i) for i > 0, node.log for 0. */
+/* stdout.log.(i) for i > 0, stdout.log for 0. */
 static void
 numbered(int i, char *out, size_t cap)
 {
@@ -44,8 +44,8 @@ numbered(int i, char *out, size_t cap)
         snprintf(out, cap, "%s.%d", lf.path, i);
 }
 
-/* node.log -> node.log.1 -> ... (the oldest beyond max_files goes), then a fresh node.log
- * becomes stdout and stderr. On failure the current file simply keeps growing. */
+/* stdout.log -> stdout.log.1 -> ... (the oldest beyond max_files goes), then a fresh stdout.log
+ * becomes stdout. On failure the current file simply keeps growing. */
 static void
 rotate(void)
 {
@@ -61,9 +61,7 @@ rotate(void)
     if (fd < 0)
         return;
     fflush(stdout);
-    fflush(stderr);
     dup2(fd, STDOUT_FILENO);
-    dup2(fd, STDERR_FILENO);
     close(fd);
 }
 
@@ -82,11 +80,11 @@ write_line(ockam_log_level level, const char *line, void *user)
         return;
     size_t len = (size_t)n < sizeof text ? (size_t)n : sizeof text - 1;
     struct stat sb;
-    if (lf.max_files > 1 && fstat(STDERR_FILENO, &sb) == 0 && sb.st_size > 0
+    if (lf.max_files > 1 && fstat(STDOUT_FILENO, &sb) == 0 && sb.st_size > 0
         && sb.st_size + (off_t)len > lf.max_bytes)
         rotate();
     for (size_t off = 0; off < len;) {
-        ssize_t w = write(STDERR_FILENO, text + off, len - off);
+        ssize_t w = write(STDOUT_FILENO, text + off, len - off);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)

@@ -97,6 +97,10 @@ write_report(int fd, json_t *report)
 }
 
 /* Lifecycle lines: into the log for a background node, as status lines in a terminal. */
+/* Where the node's own lines go: stderr in a terminal; in a background node its log
+ * (stdout.log, line-buffered), so that stderr.log keeps only what the process cannot log. */
+static FILE *notes;
+
 static void note(bool background, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
@@ -108,7 +112,7 @@ note(bool background, const char *fmt, ...)
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     if (background)
-        fprintf(stderr, "ockam: %s\n", text);
+        fprintf(notes, "ockam: %s\n", text);
     else
         out_info("%s", text);
 }
@@ -123,7 +127,7 @@ save_config(struct noderun *r)
         json_object_update(r->config, live);
     json_decref(live);
     if (!state_config_save(r->name, r->config))
-        fprintf(stderr, "ockam: cannot save the configuration of node %s: %s\n", r->name,
+        fprintf(notes, "ockam: cannot save the configuration of node %s: %s\n", r->name,
             strerror(errno));
 }
 
@@ -290,7 +294,7 @@ start_services(struct noderun *r, startup_error *e)
             continue;
         ockam_err err = ockam__nodemanager_start_service(r->nm, type, addr);
         if (err)
-            fprintf(stderr, "ockam: cannot restore the %s service at %s: %s\n", type, addr,
+            fprintf(notes, "ockam: cannot restore the %s service at %s: %s\n", type, addr,
                 ockam_strerror(err));
     }
     json_t *extra = json_object_get(r->config, "tcp_listeners");
@@ -298,7 +302,7 @@ start_services(struct noderun *r, startup_error *e)
         const char *addr = json_string_value(json_array_get(extra, i));
         ockam_err err = addr ? ockam__nodemanager_tcp_listen(r->nm, addr, NULL) : OCKAM_EINVAL;
         if (err)
-            fprintf(stderr, "ockam: cannot restore the TCP listener %s: %s\n", addr ? addr : "?",
+            fprintf(notes, "ockam: cannot restore the TCP listener %s: %s\n", addr ? addr : "?",
                 ockam_strerror(err));
     }
     return true;
@@ -325,7 +329,7 @@ start_udp_listeners(struct noderun *r, startup_error *e)
         const char *a = json_string_value(json_array_get(extra, i));
         err = a ? ockam__nodemanager_udp_listen(r->nm, a, false, NULL) : OCKAM_EINVAL;
         if (err)
-            fprintf(stderr, "ockam: cannot restore the UDP listener %s: %s\n", a ? a : "?",
+            fprintf(notes, "ockam: cannot restore the UDP listener %s: %s\n", a ? a : "?",
                 ockam_strerror(err));
     }
     json_t *conns = json_object_get(r->config, "udp_connections");
@@ -333,7 +337,7 @@ start_udp_listeners(struct noderun *r, startup_error *e)
         const char *to = json_string_value(json_array_get(conns, i));
         err = to ? ockam__nodemanager_udp_connect(r->nm, to, NULL) : OCKAM_EINVAL;
         if (err)
-            fprintf(stderr, "ockam: cannot restore the UDP connection to %s: %s\n", to ? to : "?",
+            fprintf(notes, "ockam: cannot restore the UDP connection to %s: %s\n", to ? to : "?",
                 ockam_strerror(err));
     }
     return true;
@@ -459,11 +463,14 @@ noderun(const char *name, int verbosity, int report_fd, noderun_ready_fn on_read
     struct noderun r = {.name = name};
     startup_error e = {.text = ""};
     bool background = report_fd >= 0;
+    notes = background ? stdout : stderr;
+    if (background)
+        setvbuf(stdout, NULL, _IOLBF, 0);
     set_log_level(verbosity, background);
     int lock_fd = take_lock(name, &e);
     if (lock_fd < 0 || !boot(&r, &e)) {
         if (background) {
-            fprintf(stderr, "ockam: node %s did not start: %s\n", name, e.text);
+            fprintf(notes, "ockam: node %s did not start: %s\n", name, e.text);
             write_report(report_fd,
                 json_pack("{s:s, s:s, s:s}", "status", "error", "error", e.text, "hint", e.hint));
         } else {
@@ -477,14 +484,14 @@ noderun(const char *name, int verbosity, int report_fd, noderun_ready_fn on_read
     install_signals(r.node);
     if (background) {
         /* After boot: the Kafka transport borrows the log handler while it starts. */
-        char *log = state_node_path(name, "node.log");
+        char *log = state_node_path(name, STATE_LOG_FILE);
         logfile_start(log); /* bounded: rotation by size, repeats collapsed */
         free(log);
     }
     json_t *report = ready_report(&r);
     if (background) {
-        fprintf(stderr, "ockam: node %s is ready (pid %ld, listening at %s)\n", name,
-            (long)getpid(), json_string_value(json_object_get(report, "tcp_listener_address")));
+        fprintf(notes, "ockam: node %s is ready (pid %ld, listening at %s)\n", name, (long)getpid(),
+            json_string_value(json_object_get(report, "tcp_listener_address")));
         write_report(report_fd, json_incref(report));
     } else if (on_ready) {
         on_ready(name, report, user);

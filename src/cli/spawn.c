@@ -66,17 +66,18 @@ lock_wait(int fd, int op, unsigned timeout_ms)
 
 /* The grandchild: detach from the terminal and the CLI, then become the node. Never returns. */
 static void
-become_node(int report_fd, const char *log, char **argv)
+become_node(int report_fd, const char *log, const char *errlog, char **argv)
 {
     /* Park the report pipe above the standard descriptors before rearranging them. */
     int keep = fcntl(report_fd, F_DUPFD_CLOEXEC, 10);
     int devnull = open("/dev/null", O_RDONLY);
     int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (keep < 0 || devnull < 0 || logfd < 0)
+    int errfd = open(errlog, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (keep < 0 || devnull < 0 || logfd < 0 || errfd < 0)
         _exit(127);
     dup2(devnull, STDIN_FILENO);
     dup2(logfd, STDOUT_FILENO);
-    dup2(logfd, STDERR_FILENO);
+    dup2(errfd, STDERR_FILENO);
     dup2(keep, SPAWN_READY_FD); /* dup2 clears close-on-exec on the copy */
     execv(argv[0], argv);
     dprintf(SPAWN_READY_FD, "{\"status\":\"error\",\"error\":\"Cannot run %s: %s.\"}\n", argv[0],
@@ -177,7 +178,8 @@ spawn_node(const char *name, int verbosity, json_t **ready)
     if (len <= 0 || pipe2(fds, O_CLOEXEC) != 0)
         return out_error(EXIT_RUNTIME, NULL, "Cannot start a node process: %s.", strerror(errno));
     exe[len] = '\0';
-    char *log = state_node_path(name, "node.log");
+    char *log = state_node_path(name, STATE_LOG_FILE);
+    char *errlog = state_node_path(name, STATE_ERR_FILE);
     char **argv = child_argv(exe, name, verbosity);
 
     pid_t pid = fork();
@@ -188,7 +190,7 @@ spawn_node(const char *name, int verbosity, json_t **ready)
         setsid();
         pid_t node = fork();
         if (node == 0)
-            become_node(fds[1], log, argv);
+            become_node(fds[1], log, errlog, argv);
         _exit(node < 0 ? 1 : 0);
     }
     close(fds[1]);
@@ -196,6 +198,7 @@ spawn_node(const char *name, int verbosity, json_t **ready)
     if (pid < 0) {
         close(fds[0]);
         free(log);
+        free(errlog);
         return out_error(EXIT_RUNTIME, NULL, "Cannot start a node process: %s.", strerror(errno));
     }
     waitpid(pid, NULL, 0); /* the intermediate process: exits at once */
@@ -209,6 +212,7 @@ spawn_node(const char *name, int verbosity, json_t **ready)
         code = report_failure(name, report, log);
     json_decref(report);
     free(log);
+    free(errlog);
     return code;
 }
 

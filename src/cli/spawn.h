@@ -2,9 +2,10 @@
  * stopping nodes, and waiting on their lock files.
  *
  * A background node is this binary re-executed as `ockam node create NAME --foreground
- * --child-process --home DIR`, in its own session, with stdin on /dev/null, stdout and stderr
- * on its node.log, and SPAWN_READY_FD the write end of a pipe. The node writes one JSON line
- * there — {"status":"ready","pid":N,"tcp_listener_address":"H:P","resources":{GET /node}} or
+ * --child-process --home DIR`, in its own session, with stdin on /dev/null, stdout on its
+ * stdout.log and stderr on its stderr.log (Ockam's names), and SPAWN_READY_FD the write end of a
+ * pipe. The node writes one JSON line there —
+ * {"status":"ready","pid":N,"tcp_listener_address":"H:P","resources":{GET /node}} or
  * {"status":"error","error":"...","hint":"..."} — and closes it. The intermediate process of the
  * double fork exits at once and is reaped here, so no zombie is left behind. */
 #ifndef OCKAM_CLI_SPAWN_H

@@ -11,7 +11,8 @@
  *                              "udp_listeners": [...], "outlets": [{"from","to"}],
  *                              "inlets": [{"alias","from","to"}], "relays": [{"name","at"}],
  *                              "kafka": {...} (only with --kafka-*; layout in cli/kafka.h)}
- *     node.log                 the background node's stdout and stderr
+ *     stdout.log               the background node's log (its stdout), rotated by size
+ *     stderr.log               its stderr: what the process itself prints (a crash report)
  *     lock                     flock(LOCK_EX) held by the running node: liveness never relies
  *                              on a pid that may be stale or reused
  *     pid                      written by the running node, for signalling it
@@ -23,6 +24,10 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <sys/types.h>
+
+/* A background node's files in its directory, named as Ockam names them. */
+#define STATE_LOG_FILE "stdout.log"
+#define STATE_ERR_FILE "stderr.log"
 
 /* Resolve the home directory (override, else $OCKAM_HOME, else $HOME/.ockam) and create it.
  * false after printing an error. */

@@ -136,7 +136,7 @@ time.sleep(30)' "$BTDIR/silent" 3>&-)
     run ockam message send hello --timeout 2s --to /node/n2/service/hop/ble/b1/service/uppercase
     assert_failure
     assert_equal "$(ockam node show n2 --output json | jq -r '.ble_connections | length')" 0
-    grep -q "refusing to connect to b1" "$OCKAM_HOME/nodes/n2/node.log"
+    grep -q "refusing to connect to b1" "$OCKAM_HOME/nodes/n2/stdout.log"
     run ockam message send hello --to /node/n3/service/hop/ble/b1/service/uppercase
     assert_success
     assert_output "HELLO"

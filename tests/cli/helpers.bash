@@ -23,7 +23,7 @@ sanitizer_reports() {
         [ -d "$n" ] || continue
         "$OCKAM" node stop "$(basename "$n")" >/dev/null 2>&1 || true
     done
-    grep -l -E "AddressSanitizer|LeakSanitizer|runtime error" "$OCKAM_HOME"/nodes/*/node.log 2>/dev/null || true
+    grep -l -E "AddressSanitizer|LeakSanitizer|runtime error" "$OCKAM_HOME"/nodes/*/std*.log 2>/dev/null || true
 }
 
 teardown() {
@@ -70,7 +70,7 @@ assert_gone() {
 # the "... and N more like this" lines that collapsed repeats (written at the latest when the
 # node stops: stop it first for an exact count).
 log_events() { # node text
-    local log="$OCKAM_HOME/nodes/$1/node.log"
+    local log="$OCKAM_HOME/nodes/$1/stdout.log"
     local firsts more
     firsts=$(grep -v 'more like this in the last' "$log" | grep -c -F -- "$2" || true)
     more=$(grep -F -- "$2" "$log" | grep -o 'and [0-9]* more like this in the last' \

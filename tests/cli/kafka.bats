@@ -160,7 +160,7 @@ kafka_field() { # node jq-path
     assert_failure
     assert_output --partial "No reply"
     assert_equal "$(kafka_field n2 .stats.produced)" "$produced"
-    grep -q "topic ockam.n2.inbox is not allowed" "$OCKAM_HOME/nodes/n2/node.log"
+    grep -q "topic ockam.n2.inbox is not allowed" "$OCKAM_HOME/nodes/n2/stdout.log"
 }
 
 @test "a route that starts with /kafka needs --from a node with the Kafka transport" {

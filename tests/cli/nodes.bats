@@ -38,8 +38,20 @@ load helpers
     assert_equal "$(stat -c %a "$dir")" "700"
     [ -S "$dir/api.sock" ]
     [ -f "$dir/lock" ]
-    [ -f "$dir/node.log" ]
+    [ -f "$dir/stdout.log" ]
     [ "$(cat "$dir/pid")" = "$(ockam node show n1 --output json | jq -r .pid)" ]
+}
+
+@test "a background node logs to stdout.log and keeps stderr.log for what it cannot log" {
+    ockam node create n1
+    dir="$OCKAM_HOME/nodes/n1"
+    grep -q "node n1 is ready" "$dir/stdout.log"
+    [ -f "$dir/stderr.log" ]
+    [ ! -s "$dir/stderr.log" ]
+    [ ! -e "$dir/node.log" ]
+    ockam node stop n1
+    grep -q "Node n1 stopped" "$dir/stdout.log"
+    [ ! -s "$dir/stderr.log" ]
 }
 
 @test "a deep OCKAM_HOME (api.sock path longer than a socket address holds) works" {
@@ -73,7 +85,7 @@ load helpers
     [ ! -e "$sock" ]
 }
 
-@test "node.log collapses repeats: 3000 bad connections cost a few lines and a count" {
+@test "stdout.log collapses repeats: 3000 bad connections cost a few lines and a count" {
     ockam node create n1
     port=$(node_port n1)
     for i in $(seq 3000); do
@@ -85,13 +97,13 @@ load helpers
     assert_output "ping"
     run ockam node stop n1
     assert_success
-    log="$OCKAM_HOME/nodes/n1/node.log"
+    log="$OCKAM_HOME/nodes/n1/stdout.log"
     lines=$(grep -c "bad input" "$log")
     [ "$lines" -le 12 ]
     assert_equal "$(log_events n1 "bad input")" "3000"
 }
 
-@test "node.log rotates by size and keeps OCKAM_LOG_MAX_FILES files" {
+@test "stdout.log rotates by size and keeps OCKAM_LOG_MAX_FILES files" {
     # Every line counts here (no collapsing): each message comes over a new TCP connection,
     # and each connection's end is one debug line.
     OCKAM_LOG_MAX_SIZE_MB=0.001 OCKAM_LOG_MAX_FILES=3 OCKAM_LOG_REPEAT_WINDOW_S=0 \
@@ -101,16 +113,16 @@ load helpers
         ockam message send "hello $i" --to "/ip4/127.0.0.1/tcp/$port/service/echo" >/dev/null
     done
     dir="$OCKAM_HOME/nodes/n1"
-    [ -f "$dir/node.log" ]
-    [ -f "$dir/node.log.1" ]
-    [ -f "$dir/node.log.2" ]
-    [ ! -e "$dir/node.log.3" ]
-    for f in "$dir"/node.log*; do
+    [ -f "$dir/stdout.log" ]
+    [ -f "$dir/stdout.log.1" ]
+    [ -f "$dir/stdout.log.2" ]
+    [ ! -e "$dir/stdout.log.3" ]
+    for f in "$dir"/stdout.log*; do
         [ "$(stat -c %s "$f")" -le $((1024 * 105 / 100 + 1200)) ]
     done
     # The node keeps logging into the new file.
     run ockam node stop n1
-    grep -q "stopped" "$dir/node.log"
+    grep -q "stopped" "$dir/stdout.log"
 }
 
 @test "two nodes with the same name are refused" {
@@ -244,7 +256,7 @@ load helpers
     ockam node create n1
     run ockam node logs n1
     assert_success
-    assert_output "$OCKAM_HOME/nodes/n1/node.log"
+    assert_output "$OCKAM_HOME/nodes/n1/stdout.log"
     grep -q "is ready" "$output"
 }
 

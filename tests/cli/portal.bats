@@ -250,7 +250,7 @@ via_relay() {
     run ockam tcp-outlet show outlet --at n1 --output json
     assert_equal "$(jq -r .last_error <<<"$output")" \
         "cannot connect to no-such-host.invalid:80: unknown node or service"
-    grep -q "cannot connect to no-such-host.invalid:80" "$OCKAM_HOME/nodes/n1/node.log"
+    grep -q "cannot connect to no-such-host.invalid:80" "$OCKAM_HOME/nodes/n1/stdout.log"
 }
 
 @test "tcp-outlet and tcp-inlet list, show, delete and their errors" {

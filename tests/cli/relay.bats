@@ -108,7 +108,7 @@ wait_relay_up() {
     run ockam message send hi --to /node/n2/service/forward_to_n3/service/uppercase
     assert_output "HI"
     # Logged once as DOWN, once as UP again, whatever the number of retries in between.
-    [ "$(grep -c 'relay n3 is DOWN' "$OCKAM_HOME/nodes/n3/node.log")" -eq 1 ]
+    [ "$(grep -c 'relay n3 is DOWN' "$OCKAM_HOME/nodes/n3/stdout.log")" -eq 1 ]
 }
 
 @test "node start restores the relays a node registered" {

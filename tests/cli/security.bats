@@ -18,7 +18,7 @@ load helpers
         --to /node/n1/service/_internal.nodemanager --timeout 1s
     assert_failure 70
     assert_output --partial "No reply"
-    grep -q "flow control denies 0#_internal.nodemanager" "$OCKAM_HOME/nodes/n1/node.log"
+    grep -q "flow control denies 0#_internal.nodemanager" "$OCKAM_HOME/nodes/n1/stdout.log"
 }
 
 @test "the node manager does not answer [hop, _internal.nodemanager] sent over TCP" {

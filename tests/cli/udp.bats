@@ -286,7 +286,7 @@ udp_stat() { # node kind(udp_listeners|udp_connections) field
     run ockam message send '{"method":"GET","path":"/node"}' \
         --to "/ip4/127.0.0.1/udp/$p/service/hop/service/_internal.nodemanager" --timeout 1s
     assert_failure 70
-    ockam node stop n1 # repeats are collapsed in node.log: the count is complete at stop
+    ockam node stop n1 # repeats are collapsed in stdout.log: the count is complete at stop
     assert_equal "$(log_events n1 "flow control denies 0#_internal.nodemanager")" "2"
 }
 
