@@ -24,18 +24,30 @@
  *  - A relay lives as long as the connection it was registered over (the first hop of its
  *    forward route, when that is a connection's sender address); it disappears when that
  *    connection closes. A relay registered by a local worker lives until removed.
- *  - Registering a name that is live again REPLACES the old relay (last registration wins).
- *    This is what makes re-registration after a network change work while the old
- *    connection is not yet known to be dead. Anyone who can reach the service can therefore
- *    take over a name: expose the service only to peers you trust (there is no identity or
- *    `ockam-relay` attribute check in this implementation).
+ *  - Ownership (docs/security.md, relays): a registration that came out of a secure channel
+ *    binds the name to the channel's authenticated identifier (read from the message's local
+ *    info, never from anything the peer writes). Registering a live name again REPLACES the
+ *    old relay (last registration wins: re-registration after a network change works while
+ *    the old connection is not yet known to be dead) only when the old relay is not bound,
+ *    or is bound to the same identifier. Otherwise the registration is refused: the old
+ *    relay keeps working, the service logs a warning and answers the registering worker
+ *    with a BARE string starting with OCKAM_RELAY_REFUSED (never ending with the name, so
+ *    a client that knows only confirmations takes it for an invalid one). A plaintext name
+ *    can still be taken over by anyone who reaches the service (and, by a channel, bound):
+ *    register through a secure channel to keep a name. There is no `ockam-relay` attribute
+ *    check (no credentials in this implementation).
  *  - Flow control (§9.4): the service and every relay are consumers of the flow ids given in
  *    the config (typically the node's TCP listeners) -- third parties reach the relay through
  *    them. Each relay is also a consumer of the flow of the connection it was registered over,
- *    so the registering node can reach it too. A relay only ever forwards along its stored
- *    route: what a third party appends is interpreted by the registering node, whose own flow
- *    control decides what it accepts. Replies travel through connection senders, which accept
- *    any origin. So the two sides reach each other through the relay and nothing else.
+ *    so the registering node can reach it too. A relay bound to a channel forwards into that
+ *    channel's encryptor on this node, which otherwise accepts only its own channel's flow:
+ *    while such a relay uses it, the encryptor is a consumer of the same allowed flows
+ *    (whoever reaches the relay reaches the channel through it, as in Ockam's relay worker,
+ *    and nothing more: what comes out at the far end obeys that node's flow control). A relay only
+ * ever forwards along its stored route: what a third party appends is interpreted by the
+ * registering node, whose own flow control decides what it accepts. Replies travel through
+ * connection senders, which accept any origin. So the two sides reach each other through the relay
+ * and nothing else.
  *
  * Rules of the client:
  *  - When the route to the relay node starts with a TCP address (`1#host:port`), the client
@@ -52,6 +64,11 @@
  *    connection closes, the relay is DOWN: the client closes its connection and re-registers
  *    after a delay that doubles from backoff_min_ms to backoff_max_ms, each with random jitter
  *    (50-100% of the delay), never in a tight loop. The delay resets once the relay is UP.
+ *  - A refusal from the relay service (see ownership above) is a failed attempt whose reason
+ *    is the service's: last_error reads "the relay node refused the registration: <why>",
+ *    and the client keeps retrying with backoff (the name may be freed later).
+ *  - To register through a secure channel, give `to` as [<encryptor address>] (the channel
+ *    to the relay node): the relay is then bound to this node's identifier.
  *  - Each change between UP and DOWN is logged once (UP at info, DOWN at warning); failed
  *    retries while DOWN only at debug level.
  *
@@ -71,6 +88,8 @@ extern "C" {
 #define OCKAM_RELAY_SERVICE_ADDR "forwarding_service"
 #define OCKAM_RELAY_STATIC_SERVICE_ADDR "static_forwarding_service"
 #define OCKAM_RELAY_PREFIX "forward_to_"
+/* The refusal answer's text starts with this (the reason follows). */
+#define OCKAM_RELAY_REFUSED "ockam.relay.refused: "
 /* Longest name accepted in a registration (bytes). */
 #define OCKAM_RELAY_NAME_MAX 256
 
@@ -113,6 +132,7 @@ typedef struct ockam_relay_info {
     const char *registered_by; /* the client's registration address (last hop) */
     const char *conn;          /* sender address of the connection it lives on, or NULL */
     uint64_t forwarded;        /* messages forwarded so far */
+    const char *identifier;    /* the identifier the name is bound to, NULL if plaintext */
 } ockam_relay_info;
 
 OCKAM_API size_t ockam_relay_service_count(const ockam_relay_service *svc);

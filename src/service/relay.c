@@ -9,7 +9,10 @@
 #include "core/codec.h"
 #include "core/list.h"
 #include "node/node_internal.h"
+#include "ockam/secure_channel.h"
 #include "ockam/services.h"
+
+#include <stdio.h>
 
 #define EPHEMERAL_PAYLOAD "register"
 
@@ -21,6 +24,13 @@ struct relay {
     size_t name_off;    /* where the name starts in address */
     ockam_route *route; /* forward route without the registering worker */
     char *registered_by;
+    /* The authenticated identifier of the channel it was registered through, "" when it was
+     * registered in plaintext: a bound name can only be replaced by the same identifier. */
+    char owner[OCKAM_SC_IDENTIFIER_SIZE];
+    /* A bound relay forwards into its channel's encryptor (the forward route's first hop),
+     * which accepts only its own channel's flow: while the relay uses it, it is also a
+     * consumer of the service's allowed flows. NULL for a plaintext relay. */
+    char *gate;
     ockam_conn *conn; /* the connection it lives on (watched), or NULL */
     char conn_addr[OCKAM_RANDOM_ADDR_LEN + 1];
     uint64_t forwarded;
@@ -72,6 +82,27 @@ allow_all(ockam_relay_service *svc, const char *address)
     return OCKAM_OK;
 }
 
+/* Another live relay forwards into the same gate. */
+static bool
+gate_shared(ockam_relay_service *svc, const struct relay *r)
+{
+    for (struct ockam__link *l = svc->relays.next; l != &svc->relays; l = l->next) {
+        struct relay *o = OCKAM__CONTAINER_OF(l, struct relay, link);
+        if (o != r && o->gate && strcmp(o->gate, r->gate) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void
+gate_close(ockam_relay_service *svc, struct relay *r)
+{
+    if (!r->gate || ockam__node_closing(svc->node) || gate_shared(svc, r))
+        return;
+    for (size_t i = 0; i < svc->nallow; i++)
+        ockam_flow_remove_consumer(svc->node, r->gate, svc->allow[i]);
+}
+
 static struct relay *
 relay_find(ockam_relay_service *svc, const char *address)
 {
@@ -112,6 +143,7 @@ static void
 relay_free(struct relay *r)
 {
     ockam_route_free(r->route);
+    ockam__free(r->gate);
     ockam__free(r->registered_by);
     ockam__free(r->address);
     ockam__free(r);
@@ -124,6 +156,7 @@ relay_on_stop(ockam_worker *w, void *user)
     ockam_relay_service *svc = r->svc;
     if (r->conn)
         ockam_conn_off_close(r->conn, relay_conn_closed, r);
+    gate_close(svc, r);
     ockam__link_del(&r->link);
     svc->count--;
     OCKAM_LOG_I("relay %s removed", r->address);
@@ -183,7 +216,7 @@ registration_name(const ockam_msg *msg, char *out, size_t cap)
 }
 
 static struct relay *
-relay_new(ockam_relay_service *svc, const char *name, const ockam_route *forward)
+relay_new(ockam_relay_service *svc, const char *name, const ockam_route *forward, const char *who)
 {
     struct relay *r = ockam__zalloc(sizeof *r);
     size_t plen = strlen(svc->prefix), nlen = strlen(name);
@@ -200,6 +233,12 @@ relay_new(ockam_relay_service *svc, const char *name, const ockam_route *forward
     }
     memcpy(r->address, svc->prefix, plen);
     memcpy(r->address + plen, name, nlen + 1);
+    snprintf(r->owner, sizeof r->owner, "%s", who);
+    /* Out of a channel, the return route starts with that channel's encryptor here. */
+    if (who[0] && !(r->gate = addr_text(ockam_route_front(forward)))) {
+        relay_free(r);
+        return NULL;
+    }
     return r;
 }
 
@@ -217,6 +256,8 @@ relay_start(struct relay *r, ockam_origin origin)
     ockam__link_push_front(&svc->relays, &r->link);
     svc->count++;
     err = allow_all(svc, r->address);
+    if (!err && r->gate)
+        err = allow_all(svc, r->gate);
     /* The registering node may use its relay too (and its pings come through it). */
     if (!err && origin.producer)
         err = ockam_flow_add_consumer(svc->node, r->address, origin.producer);
@@ -225,12 +266,30 @@ relay_start(struct relay *r, ockam_origin origin)
     return err;
 }
 
-/* A live relay with the same address is replaced; any other worker there is never touched. */
+/* Why a registration from `who` ("" = plaintext) may not replace `old`, or NULL if it may:
+ * a name registered through a secure channel belongs to that channel's identifier. */
+static const char *
+replace_refusal(const struct relay *old, const char *who)
+{
+    if (!old->owner[0] || strcmp(old->owner, who) == 0)
+        return NULL;
+    return who[0] ? "the name is bound to another identity"
+                  : "the name is bound to an identity; a plaintext registration cannot replace it";
+}
+
+/* A live relay with the same address is replaced (unless its owner forbids it, *why says so);
+ * any other worker there is never touched. */
 static ockam_err
-make_room(ockam_relay_service *svc, const char *address)
+make_room(ockam_relay_service *svc, const char *address, const char *who, const char **why)
 {
     struct relay *old = relay_find(svc, address);
     if (old) {
+        *why = replace_refusal(old, who);
+        if (*why) {
+            OCKAM_LOG_W("relay service: registration of %s refused: %s (bound to %s, request %s)",
+                address, *why, old->owner, who[0] ? who : "in plaintext");
+            return OCKAM_EACCES;
+        }
         OCKAM_LOG_I("relay %s registered again: replacing the old registration", address);
         ockam_worker_stop(old->worker);
         return OCKAM_OK;
@@ -257,11 +316,38 @@ relay_confirm(struct relay *r, ockam_msg *registration)
     ockam_route_pop_back(r->route);
 }
 
+/* Tell the registering worker why (docs/wire.md, Relays: the refusal), from the service, as a
+ * BARE string that never ends with the requested name: a client that only knows
+ * confirmations (Rust Ockam) takes it for an invalid one instead of a confirmation. */
+static void
+refuse(ockam_worker *w, ockam_msg *registration, const char *name, const char *why)
+{
+    char text[OCKAM_RELAY_NAME_MAX + 200];
+    size_t n = (size_t)snprintf(text, sizeof text - 2, OCKAM_RELAY_REFUSED "%s", why);
+    size_t nlen = strlen(name);
+    if (n >= nlen && memcmp(text + n - nlen, name, nlen) == 0) {
+        text[n] = name[nlen - 1] == '.' ? '!' : '.';
+        text[++n] = '\0';
+    }
+    uint8_t *payload = NULL;
+    size_t len = 0;
+    ockam_err err = ockam_bare_string_encode(text, n, &payload, &len);
+    if (err) {
+        ockam_msg_free(registration);
+        return;
+    }
+    err = ockam_reply(w, registration, payload, len);
+    ockam__free(payload);
+    if (err)
+        OCKAM_LOG_D("relay service: refusal not sent: %s", ockam_strerror(err));
+}
+
 static void
 service_on_message(ockam_worker *w, ockam_msg *msg, void *user)
 {
     ockam_relay_service *svc = user;
-    char name[OCKAM_RELAY_NAME_MAX + 1];
+    char name[OCKAM_RELAY_NAME_MAX + 1], who[OCKAM_SC_IDENTIFIER_SIZE] = "";
+    const char *why = NULL;
     const ockam_route *ret = ockam_msg_return_const(msg);
     ockam_err err = ockam_route_len(ret) == 0 ? OCKAM_EROUTE : OCKAM_OK;
     if (!err)
@@ -271,10 +357,17 @@ service_on_message(ockam_worker *w, ockam_msg *msg, void *user)
         ockam_msg_free(msg);
         return;
     }
-    struct relay *r = relay_new(svc, name, ret);
-    err = r ? make_room(svc, r->address) : OCKAM_ENOMEM;
+    /* Local info only: nothing the peer writes can set it (ockam/secure_channel.h). */
+    if (!ockam_sc_msg_identifier(msg, who))
+        who[0] = '\0';
+    struct relay *r = relay_new(svc, name, ret, who);
+    err = r ? make_room(svc, r->address, who, &why) : OCKAM_ENOMEM;
     if (err && r)
         relay_free(r);
+    if (why) {
+        refuse(w, msg, name, why);
+        return;
+    }
     if (!err)
         err = relay_start(r, ockam_msg_origin(msg));
     if (err) {
@@ -287,7 +380,8 @@ service_on_message(ockam_worker *w, ockam_msg *msg, void *user)
     if (svc->on_relay)
         svc->on_relay(svc, r->address, svc->user);
     char *route_text = ockam_route_to_string(ret);
-    OCKAM_LOG_I("relay %s registered for %s", r->address, route_text ? route_text : "?");
+    OCKAM_LOG_I("relay %s registered for %s%s%s", r->address, route_text ? route_text : "?",
+        who[0] ? ", bound to " : "", who);
     ockam_free(route_text);
     relay_confirm(r, msg);
 }
@@ -390,9 +484,12 @@ allow_worker_addresses(ockam_relay_service *svc, ockam_flow_id id)
         err = ockam_flow_add_consumer(svc->node, svc->address, id);
     if (!err && svc->worker && svc->alias)
         err = ockam_flow_add_consumer(svc->node, svc->alias, id);
-    for (struct ockam__link *l = svc->relays.next; l != &svc->relays && !err; l = l->next)
-        err = ockam_flow_add_consumer(
-            svc->node, OCKAM__CONTAINER_OF(l, struct relay, link)->address, id);
+    for (struct ockam__link *l = svc->relays.next; l != &svc->relays && !err; l = l->next) {
+        struct relay *r = OCKAM__CONTAINER_OF(l, struct relay, link);
+        err = ockam_flow_add_consumer(svc->node, r->address, id);
+        if (!err && r->gate)
+            err = ockam_flow_add_consumer(svc->node, r->gate, id);
+    }
     return err;
 }
 
@@ -429,6 +526,7 @@ ockam_relay_service_each(
             .registered_by = r->registered_by ? r->registered_by : "",
             .conn = r->conn ? r->conn_addr : NULL,
             .forwarded = r->forwarded,
+            .identifier = r->owner[0] ? r->owner : NULL,
         };
         fn(&info, arg);
     }

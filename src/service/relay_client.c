@@ -379,9 +379,38 @@ take_confirmation(ockam_relay_client *rc, const ockam_msg *msg)
     return OCKAM_OK;
 }
 
+/* A refusal (ockam/relay.h, ownership) names its reason; a confirmation of a static name always
+ * ends with the name, a refusal never does. */
+static bool
+refusal_reason(const ockam_relay_client *rc, const ockam_msg *msg, ockam_slice *reason)
+{
+    ockam_slice text;
+    ockam_slice p = ockam_msg_payload(msg);
+    size_t mlen = strlen(OCKAM_RELAY_REFUSED), nlen = rc->name ? strlen(rc->name) : 0;
+    if (ockam__bare_string_decode(p.ptr, p.len, &text) != OCKAM_OK || text.len < mlen
+        || memcmp(text.ptr, OCKAM_RELAY_REFUSED, mlen) != 0)
+        return false;
+    if (rc->name && text.len >= nlen && memcmp(text.ptr + text.len - nlen, rc->name, nlen) == 0)
+        return false;
+    reason->ptr = text.ptr + mlen;
+    reason->len = text.len - mlen;
+    return true;
+}
+
 static void
 on_confirmation(ockam_relay_client *rc, const ockam_msg *msg)
 {
+    ockam_slice reason;
+    if (refusal_reason(rc, msg, &reason)) {
+        /* The peer's text goes to logs: printable characters only, bounded. */
+        char why[120];
+        size_t n = reason.len < sizeof why - 1 ? reason.len : sizeof why - 1;
+        for (size_t i = 0; i < n; i++)
+            why[i] = reason.ptr[i] >= 0x20 && reason.ptr[i] < 0x7f ? (char)reason.ptr[i] : '?';
+        why[n] = '\0';
+        fail(rc, "the relay node refused the registration: %s", why);
+        return;
+    }
     ockam_err err = take_confirmation(rc, msg);
     if (err) {
         OCKAM_LOG_W("relay %s: ignoring an invalid confirmation (%s)", display_name(rc),

@@ -3,3 +3,6 @@ set(_sv ${CMAKE_CURRENT_LIST_DIR})
 ockam_add_test(test_relay SOURCES ${_sv}/test_relay.c LABELS net TIMEOUT 120)
 ockam_add_test(test_portal SOURCES ${_sv}/test_portal.c ${_sv}/portal_util.c LABELS net TIMEOUT 300)
 ockam_add_test(test_portal_close SOURCES ${_sv}/test_portal_close.c ${_sv}/portal_util.c LABELS net TIMEOUT 600)
+# Relay names bound to the identifier of the secure channel they were registered through.
+ockam_add_test(test_relay_owner SOURCES ${_sv}/test_relay_owner.c ${_sv}/../channel/sc_util.c
+               LABELS net TIMEOUT 120)
