@@ -91,6 +91,7 @@ client_connect_uds(ockam_node *node, const char *path, uint64_t timeout_ms, ocka
 struct reply_wait {
     ockam_msg *reply;
     bool done;
+    bool closed; /* the connection to the node closed before the reply came */
 };
 
 static void
@@ -102,6 +103,16 @@ on_reply(ockam_worker *w, ockam_msg *msg, void *user)
         return;
     }
     r->reply = msg;
+    r->done = true;
+}
+
+/* A node that dies in the middle of a request closes the connection: no reply can come, so the
+ * wait ends at once rather than at the timeout. */
+static void
+on_conn_closed(ockam_conn *conn, ockam_err reason, void *user)
+{
+    struct reply_wait *r = user;
+    r->closed = true;
     r->done = true;
 }
 
@@ -118,11 +129,20 @@ client_request(ockam_node *node, ockam_conn *conn, const ockam_route *route, con
     ockam_err err = ockam_worker_start(node, self, &opts, &w);
     if (err)
         return err;
-    if (conn)
+    bool watching = false;
+    if (conn) {
         ockam_flow_add_consumer(node, self, ockam_conn_flow_id(conn));
+        watching = ockam_conn_on_close(conn, on_conn_closed, &r) == OCKAM_OK;
+    }
     err = ockam_send_to(w, route, data, len);
     if (!err && !run_until(node, &r.done, timeout_ms))
         err = OCKAM_ETIMEDOUT;
+    if (!err && !r.reply)
+        err = OCKAM_ECLOSED;
+    /* The watcher points into this frame: it must not outlive the call (a closed connection
+     * has already dropped it, and may be freed). */
+    if (watching && !r.closed)
+        ockam_conn_off_close(conn, on_conn_closed, &r);
     ockam_worker_stop(w);
     if (err) {
         ockam_msg_free(r.reply);
@@ -200,6 +220,14 @@ api_exchange(
         char *hint = xasprintf("See its log: %s", log);
         out_error(EXIT_RUNTIME, hint, "Node %s did not answer within %llu ms.", name,
             (unsigned long long)timeout_ms);
+        free(hint);
+        free(log);
+        return EXIT_RUNTIME;
+    }
+    if (err == OCKAM_ECLOSED) {
+        char *log = state_node_path(name, "node.log");
+        char *hint = xasprintf("See its log: %s", log);
+        out_error(EXIT_RUNTIME, hint, "Node %s stopped while handling the request.", name);
         free(hint);
         free(log);
         return EXIT_RUNTIME;

@@ -20,7 +20,8 @@ ockam_err client_connect_uds(
 
 /* Send data along route from a temporary worker and wait for one reply. When conn is given,
  * the worker is made a consumer of its flow so the reply coming back on it may reach it.
- * OCKAM_ETIMEDOUT, or a send error (OCKAM_ENOENT: no worker at the first local address). */
+ * OCKAM_ETIMEDOUT, OCKAM_ECLOSED (conn closed before the reply came: its node died), or a send
+ * error (OCKAM_ENOENT: no worker at the first local address). */
 ockam_err client_request(ockam_node *node, ockam_conn *conn, const ockam_route *route,
     const void *data, size_t len, uint64_t timeout_ms, ockam_msg **reply);
 

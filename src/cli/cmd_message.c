@@ -43,6 +43,9 @@ send_failed(const struct send_req *r, ockam_err err, const char *first)
             "A message to a missing service or a wrong route gets no answer: check the route, "
             "and the services with 'ockam service list --at NODE'.",
             "No reply from %s within %s.", r->to, r->timeout);
+    if (err == OCKAM_ECLOSED)
+        return out_error(EXIT_RUNTIME, "Is the node running? See 'ockam node list'.",
+            "The connection closed before a reply from %s came.", r->to);
     if (err == OCKAM_ENOENT)
         return out_error(EXIT_RUNTIME,
             "Routes that start with a local address (/worker, /service) need --from NODE, the "

@@ -136,3 +136,61 @@ load helpers
     assert_success
     assert_equal "$(jq -r .reply <<<"$output")" "HELLO"
 }
+
+# Wait (at most 10 s) until node $1's log has one more line matching $2 than it had ($3).
+wait_log_count() {
+    local i
+    for i in $(seq 1 200); do
+        [ "$(grep -c -- "$2" "$OCKAM_HOME/nodes/$1/node.log")" -gt "$3" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# The command runs while its node dies (kill -9) with the request in flight: it must fail at
+# once with a clear error, and the client itself must not leak (the ASan build's LeakSanitizer
+# reports on stderr and turns the exit status into 23).
+@test "a node killed in the middle of a request: the client fails at once, clearly, without leaks" {
+    local i before pid start elapsed st
+    ockam node create n2
+    for i in 1 2 3; do
+        # --from n1: n1 forwards to n2, where the message finds no worker; n1 waits for a reply.
+        ockam node create n1
+        pid=$(cat "$OCKAM_HOME/nodes/n1/pid")
+        before=$(grep -c "no worker at" "$OCKAM_HOME/nodes/n2/node.log" || true)
+        start=$(date +%s%N)
+        ockam message send hi --from n1 --to /node/n2/service/nope --timeout 20s \
+            >"$BATS_TEST_TMPDIR/out" 2>&1 &
+        local client=$!
+        wait_log_count n2 "no worker at" "$before"
+        kill -9 "$pid"
+        st=0
+        wait "$client" || st=$?
+        elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+        run cat "$BATS_TEST_TMPDIR/out"
+        refute_output --partial "Sanitizer"
+        assert_equal "$st" 70
+        assert_output --partial "Node n1 stopped while handling the request"
+        [ "$elapsed" -lt 10000 ]
+        ockam node delete n1 -y >/dev/null 2>&1 || true
+
+        # Directly from the command's own node, to n3 killed while the message waits there.
+        ockam node create n3
+        pid=$(cat "$OCKAM_HOME/nodes/n3/pid")
+        before=$(grep -c "no worker at" "$OCKAM_HOME/nodes/n3/node.log" || true)
+        start=$(date +%s%N)
+        ockam message send hi --to /node/n3/service/nope --timeout 20s >"$BATS_TEST_TMPDIR/out" 2>&1 &
+        client=$!
+        wait_log_count n3 "no worker at" "$before"
+        kill -9 "$pid"
+        st=0
+        wait "$client" || st=$?
+        elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+        run cat "$BATS_TEST_TMPDIR/out"
+        refute_output --partial "Sanitizer"
+        assert_equal "$st" 70
+        assert_output --partial "The connection closed before a reply from /node/n3/service/nope came"
+        [ "$elapsed" -lt 10000 ]
+        ockam node delete n3 -y >/dev/null 2>&1 || true
+    done
+}
