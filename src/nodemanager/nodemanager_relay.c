@@ -88,9 +88,9 @@ served_each(const ockam_relay_info *info, void *arg)
 {
     struct served_ctx *c = arg;
     json_array_append_new(c->arr,
-        json_pack("{s:s, s:s, s:o, s:s?, s:I}", "address", info->address, "name", info->name,
+        json_pack("{s:s, s:s, s:o, s:s?, s:I, s:s?}", "address", info->address, "name", info->name,
             "forward_route", ockam__nm_route_json(info->route), "connection", info->conn,
-            "forwarded", (json_int_t)info->forwarded));
+            "forwarded", (json_int_t)info->forwarded, "identifier", info->identifier));
 }
 
 static json_t *
