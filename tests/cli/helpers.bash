@@ -14,6 +14,10 @@ setup() {
     OCKAM_HOME=$(mktemp -d "${BATS_TMPDIR:-/tmp}/ockam-bats.XXXXXX")
     export OCKAM_HOME
     export NO_COLOR=1
+    # Sanitizer reports of every process of the test (the commands as well as their nodes) go
+    # to files, so that a command whose failure the test expects cannot hide one.
+    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$OCKAM_HOME/sanitizer"
+    export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$OCKAM_HOME/sanitizer"
 }
 
 # Nodes run with ASan: stop them first so that a report at exit lands in their logs.
@@ -23,12 +27,16 @@ sanitizer_reports() {
         [ -d "$n" ] || continue
         "$OCKAM" node stop "$(basename "$n")" >/dev/null 2>&1 || true
     done
-    grep -l -E "AddressSanitizer|LeakSanitizer|runtime error" "$OCKAM_HOME"/nodes/*/std*.log 2>/dev/null || true
+    grep -l -E "AddressSanitizer|LeakSanitizer|runtime error" "$OCKAM_HOME"/nodes/*/std*.log \
+        "$OCKAM_HOME"/sanitizer.* 2>/dev/null || true
 }
 
 teardown() {
     local reports
     reports=$(sanitizer_reports)
+    local report_text=""
+    # shellcheck disable=SC2086
+    [ -z "$reports" ] || report_text=$(head -n 40 $reports)
     "$OCKAM" node delete --all -y >/dev/null 2>&1 || true
     # What a test file started for its nodes (kafka.bats: the mock cluster) stops after them.
     if declare -F teardown_after_nodes >/dev/null; then teardown_after_nodes; fi
@@ -41,6 +49,7 @@ teardown() {
     fi
     if [ -n "$reports" ]; then
         echo "sanitizer reports in: $reports" >&2
+        echo "$report_text" >&2
         return 1
     fi
 }
