@@ -225,7 +225,7 @@ api_exchange(
         return EXIT_RUNTIME;
     }
     if (err == OCKAM_ECLOSED) {
-        char *log = state_node_path(name, "node.log");
+        char *log = state_node_path(name, STATE_LOG_FILE);
         char *hint = xasprintf("See its log: %s", log);
         out_error(EXIT_RUNTIME, hint, "Node %s stopped while handling the request.", name);
         free(hint);

@@ -141,7 +141,7 @@ load helpers
 wait_log_count() {
     local i
     for i in $(seq 1 200); do
-        [ "$(grep -c -- "$2" "$OCKAM_HOME/nodes/$1/node.log")" -gt "$3" ] && return 0
+        [ "$(grep -c -- "$2" "$OCKAM_HOME/nodes/$1/stdout.log")" -gt "$3" ] && return 0
         sleep 0.05
     done
     return 1
@@ -159,7 +159,7 @@ wait_log_count() {
         # --from n1: n1 forwards to n2, where the message finds no worker; n1 waits for a reply.
         ockam node create n1
         pid=$(cat "$OCKAM_HOME/nodes/n1/pid")
-        before=$(grep -c "no worker at" "$OCKAM_HOME/nodes/n2/node.log" || true)
+        before=$(grep -c "no worker at" "$OCKAM_HOME/nodes/n2/stdout.log" || true)
         start=$(date +%s%N)
         ockam message send hi --from n1 --to /node/n2/service/nope --timeout 20s \
             >"$BATS_TEST_TMPDIR/out" 2>&1 &
@@ -179,7 +179,7 @@ wait_log_count() {
         # Directly from the command's own node, to n3 killed while the message waits there.
         ockam node create n3
         pid=$(cat "$OCKAM_HOME/nodes/n3/pid")
-        before=$(grep -c "no worker at" "$OCKAM_HOME/nodes/n3/node.log" || true)
+        before=$(grep -c "no worker at" "$OCKAM_HOME/nodes/n3/stdout.log" || true)
         start=$(date +%s%N)
         ockam message send hi --to /node/n3/service/nope --timeout 20s >"$BATS_TEST_TMPDIR/out" 2>&1 &
         client=$!
