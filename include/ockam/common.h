@@ -50,7 +50,8 @@ OCKAM_API ockam_log_level ockam_log_get_level(void);
  * next log call, or by ockam_log_flush). Per thread (one node loop per thread). A peer that
  * opens and drops connections in a loop then costs a few lines, not one per connection. */
 OCKAM_API void ockam_log_set_repeat_window(uint32_t window_ms);
-/* Write the pending "... and N more" lines of this thread now (e.g. before exiting). */
+/* Write the pending "... and N more" lines of this thread now (e.g. before exiting) and end
+ * every window: the next line of any statement is written again. */
 OCKAM_API void ockam_log_flush(void);
 
 #ifdef __cplusplus

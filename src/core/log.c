@@ -71,11 +71,15 @@ ockam_log_set_repeat_window(uint32_t window_ms)
     repeat_window_ms = window_ms;
 }
 
+/* Flushing ends every window: the counts go out and the next line of any statement is
+ * written again (a window left open would swallow the first lines logged after a flush). */
 void
 ockam_log_flush(void)
 {
-    for (size_t i = 0; i < REPEAT_SLOTS; i++)
+    for (size_t i = 0; i < REPEAT_SLOTS; i++) {
         summarize(&repeats[i]);
+        repeats[i].fmt = NULL;
+    }
 }
 
 /* The slot of this statement if its line is to be written (NULL: counted, not written). */
