@@ -1351,6 +1351,72 @@ ockam__conn_accept(ockam_listener *l)
     return true;
 }
 
+/* ---- connections without a listener (fuzzing) ------------------------------------------ */
+
+/* The whole-node fuzz targets (fuzz/fuzz_node.c) drive real connections without a listening
+ * socket: an fd the caller made (one end of a socketpair) becomes an incoming connection exactly
+ * as if a listener had accepted it, and the caller hands it bytes through
+ * ockam__conn_feed -- the steps libuv takes for a readable socket (on_alloc, then on_read),
+ * without the syscalls. Nothing here is on the path of real connections. */
+ockam_err
+ockam__conn_adopt(struct ockam__stream *st, uv_file fd, const char *peer,
+    ockam_wire_profile profile, ockam_flow_id spawner, ockam_conn **out)
+{
+    if (st->kind->type != OCKAM_TRANSPORT_UDS)
+        return OCKAM_ENOTSUP; /* a pipe handle: only the UDS kind initialises one */
+    if (st->shutting_down || ockam__node_closing(st->node))
+        return OCKAM_ECLOSED;
+    ockam_conn *c = conn_alloc(st, profile, false);
+    if (!c)
+        return OCKAM_ENOMEM;
+    c->spawner_id = spawner;
+    ockam_err err = uv_pipe_open(&c->io->pipe, fd) ? OCKAM_EINVAL : OCKAM_OK;
+    c->peer = err ? NULL : ockam__strdup(peer);
+    if (!err && !c->peer)
+        err = OCKAM_ENOMEM;
+    if (!err) {
+        c->peer_len = strlen(c->peer);
+        err = conn_setup(c);
+    }
+    if (err) {
+        conn_discard(c);
+        return err;
+    }
+    conn_open(c);
+    if (c->state == OCKAM__CONN_DEAD)
+        return OCKAM_ECLOSED;
+    *out = c;
+    return OCKAM_OK;
+}
+
+size_t
+ockam__conn_feed(ockam_conn *c, const void *data, size_t len)
+{
+    size_t done = 0;
+    while (done < len && c->state == OCKAM__CONN_OPEN && c->reading) {
+        uv_buf_t buf;
+        on_alloc(&c->io->handle, 64u * 1024u, &buf);
+        if (buf.len == 0) {
+            on_read(&c->io->stream, UV_ENOBUFS, &buf);
+            break; /* over this turn's budget: the rest waits for a loop turn */
+        }
+        size_t n = len - done < buf.len ? len - done : buf.len;
+        memcpy(buf.base, (const uint8_t *)data + done, n);
+        done += n;
+        on_read(&c->io->stream, (ssize_t)n, &buf);
+    }
+    return done;
+}
+
+void
+ockam__conn_feed_eof(ockam_conn *c)
+{
+    if (c->state != OCKAM__CONN_OPEN || !c->reading)
+        return; /* a paused connection sees the end of stream when it reads again */
+    uv_buf_t buf = uv_buf_init(NULL, 0);
+    on_read(&c->io->stream, UV_EOF, &buf);
+}
+
 /* ---- lazy connects (§4.5) ------------------------------------------------------------- */
 
 static bool
