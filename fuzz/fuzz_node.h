@@ -255,8 +255,16 @@ fn_setup(void)
     if (fn.node)
         return;
     ockam_set_allocator(fn_alloc, fn_realloc, fn_free);
-    ockam_log_set_handler(fn_quiet_log, NULL);
-    ockam_log_set_level(OCKAM_LOG_ERROR);
+    /* FUZZ_NODE_LOG=debug (or info, warn) shows the node's log when triaging an input. */
+    const char *lv = getenv("FUZZ_NODE_LOG");
+    if (!lv) {
+        ockam_log_set_handler(fn_quiet_log, NULL);
+        ockam_log_set_level(OCKAM_LOG_ERROR);
+    } else {
+        ockam_log_set_level(lv[0] == 'd' ? OCKAM_LOG_DEBUG
+                : lv[0] == 'i'           ? OCKAM_LOG_INFO
+                                         : OCKAM_LOG_WARN);
+    }
     fn.node = ockam_node_new();
     FUZZ_CHECK(fn.node);
 

@@ -257,6 +257,22 @@ relay_confirm(struct relay *r, ockam_msg *registration)
     ockam_route_pop_back(r->route);
 }
 
+/* Whether the forward route leads somewhere: a first hop that is a local address with no
+ * worker is a connection that closed while the registration waited in the mailbox (its
+ * frame and a bad one in the same read, say). A relay made for it would never be removed --
+ * relays go when their connection closes -- so any peer could pile them up. */
+static bool
+route_dead(ockam_relay_service *svc, const ockam_route *forward)
+{
+    ockam_addr first = ockam_route_front(forward);
+    if (first.type != OCKAM_TRANSPORT_LOCAL)
+        return false;
+    char *text = ockam__strndup((const char *)first.bytes, first.len);
+    bool dead = text && !ockam_node_has_worker(svc->node, text);
+    ockam__free(text);
+    return dead;
+}
+
 static void
 service_on_message(ockam_worker *w, ockam_msg *msg, void *user)
 {
@@ -264,6 +280,8 @@ service_on_message(ockam_worker *w, ockam_msg *msg, void *user)
     char name[OCKAM_RELAY_NAME_MAX + 1];
     const ockam_route *ret = ockam_msg_return_const(msg);
     ockam_err err = ockam_route_len(ret) == 0 ? OCKAM_EROUTE : OCKAM_OK;
+    if (!err && route_dead(svc, ret))
+        err = OCKAM_ECLOSED;
     if (!err)
         err = registration_name(msg, name, sizeof name);
     if (err) {
