@@ -225,6 +225,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fn_turn(); /* every handle of the warm-up closed */
     }
     long base = atomic_load(&fn_live);
+    fn_tracking = getenv("FUZZ_NODE_LOG") != NULL;
     run_input(data, size);
     fn_check_baseline(base);
     return 0;

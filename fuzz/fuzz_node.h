@@ -33,6 +33,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <execinfo.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
@@ -71,12 +72,56 @@ clock_gettime(clockid_t id, struct timespec *ts)
 
 static atomic_long fn_live; /* blocks the library holds now */
 
+/* Triage (FUZZ_NODE_LOG set): where each block made during the input was allocated, to print
+ * those still live when the baseline check fails. */
+#define FN_TRACK_MAX 4096
+static bool fn_tracking;
+static struct fn_track {
+    void *p;
+    void *stack[12];
+    int depth;
+} fn_tracked[FN_TRACK_MAX];
+
+static void
+fn_track(void *old, void *p)
+{
+    if (!fn_tracking)
+        return;
+    for (size_t i = 0; old && i < FN_TRACK_MAX; i++) {
+        if (fn_tracked[i].p == old) {
+            fn_tracked[i].p = p;
+            return;
+        }
+    }
+    if (old)
+        return; /* allocated before the input */
+    for (size_t i = 0; p && i < FN_TRACK_MAX; i++) {
+        if (!fn_tracked[i].p) {
+            fn_tracked[i].p = p;
+            fn_tracked[i].depth = backtrace(fn_tracked[i].stack, 12);
+            return;
+        }
+    }
+}
+
+static void
+fn_track_print(void)
+{
+    for (size_t i = 0; i < FN_TRACK_MAX; i++) {
+        if (fn_tracked[i].p) {
+            fprintf(stderr, "fuzz_node: still live, allocated at:\n");
+            backtrace_symbols_fd(fn_tracked[i].stack, fn_tracked[i].depth, 2);
+        }
+    }
+}
+
 static void *
 fn_alloc(size_t n)
 {
     void *p = malloc(n);
     if (p)
         atomic_fetch_add(&fn_live, 1);
+    fn_track(NULL, p);
     return p;
 }
 
@@ -86,6 +131,8 @@ fn_realloc(void *p, size_t n)
     void *q = realloc(p, n);
     if (q && !p)
         atomic_fetch_add(&fn_live, 1);
+    if (q)
+        fn_track(p, q);
     return q;
 }
 
@@ -94,6 +141,8 @@ fn_free(void *p)
 {
     if (p)
         atomic_fetch_sub(&fn_live, 1);
+    if (p)
+        fn_track(p, NULL);
     free(p);
 }
 
@@ -322,6 +371,13 @@ fn_setup(void)
     FUZZ_CHECK(e && e->worker);
     ockam_worker_set_incoming(
         e->worker, (ockam_access) {OCKAM_ACCESS_CALLBACK, fn_nm_access, NULL});
+    /* This thread keeps a few freed read buffers for reuse (core/chunk.c): fill that cache
+     * now, so that it holds as many after every input as before. */
+    struct ockam__chunk *chunks[16];
+    for (size_t i = 0; i < 16; i++)
+        FUZZ_CHECK((chunks[i] = ockam__chunk_new(OCKAM__CHUNK_STD)) != NULL);
+    for (size_t i = 0; i < 16; i++)
+        ockam__chunk_unref(chunks[i]);
     for (int i = 0; i < 16; i++)
         ockam_node_run_nowait(fn.node);
 }
@@ -462,6 +518,7 @@ fn_check_baseline(long base)
         fprintf(
             stderr, "fuzz_node: %ld live allocations after the input, %ld before\n", live, base);
         ockam_node_each_address(fn.node, fn_print_addr, NULL);
+        fn_track_print();
         abort();
     }
 }

@@ -9,6 +9,7 @@
 #include "core/codec.h"
 #include "core/list.h"
 #include "node/node_internal.h"
+#include "node/registry.h"
 #include "ockam/services.h"
 
 #define EPHEMERAL_PAYLOAD "register"
@@ -140,15 +141,15 @@ relay_conn_closed(ockam_conn *conn, ockam_err reason, void *user)
     ockam_worker_stop(r->worker);
 }
 
-/* The relay lives on the connection named by the first hop of its forward route. */
+/* The relay lives on the connection where its forward route leaves this node (`exit`, from
+ * route_exit), when that is a stream connection. */
 static void
-relay_watch(struct relay *r, const ockam_route *forward)
+relay_watch(struct relay *r, ockam_addr exit)
 {
-    ockam_addr first = ockam_route_front(forward);
-    if (first.type != OCKAM_TRANSPORT_LOCAL || first.len != OCKAM_RANDOM_ADDR_LEN)
+    if (exit.type != OCKAM_TRANSPORT_LOCAL || exit.len != OCKAM_RANDOM_ADDR_LEN)
         return;
-    memcpy(r->conn_addr, first.bytes, first.len);
-    r->conn_addr[first.len] = '\0';
+    memcpy(r->conn_addr, exit.bytes, exit.len);
+    r->conn_addr[exit.len] = '\0';
     ockam_conn *c = ockam_conn_find(r->svc->node, r->conn_addr);
     if (c && ockam_conn_on_close(c, relay_conn_closed, r) == OCKAM_OK)
         r->conn = c;
@@ -257,20 +258,33 @@ relay_confirm(struct relay *r, ockam_msg *registration)
     ockam_route_pop_back(r->route);
 }
 
-/* Whether the forward route leads somewhere: a first hop that is a local address with no
- * worker is a connection that closed while the registration waited in the mailbox (its
- * frame and a bad one in the same read, say). A relay made for it would never be removed --
- * relays go when their connection closes -- so any peer could pile them up. */
-static bool
-route_dead(ockam_relay_service *svc, const ockam_route *forward)
+/* Where the forward route leaves this node: the first hop that is a transport's sender (a
+ * connection, a UDP bind: reachable from any origin) or not a local address. Local workers
+ * before it (hop) forward along the route. *exit is empty when the route ends on this node.
+ * OCKAM_ECLOSED when a hop before it has no worker: a connection that closed while the
+ * registration waited in the mailbox (its frame and a bad one in the same read, say). A
+ * relay made for it would never be removed -- relays go when their connection closes -- so
+ * any peer could pile them up. */
+static ockam_err
+route_exit(ockam_relay_service *svc, const ockam_route *forward, ockam_addr *exit)
 {
-    ockam_addr first = ockam_route_front(forward);
-    if (first.type != OCKAM_TRANSPORT_LOCAL)
-        return false;
-    char *text = ockam__strndup((const char *)first.bytes, first.len);
-    bool dead = text && !ockam_node_has_worker(svc->node, text);
-    ockam__free(text);
-    return dead;
+    struct ockam__registry *reg = ockam__node_registry(svc->node);
+    *exit = (ockam_addr) {0};
+    for (size_t i = 0; i < ockam_route_len(forward); i++) {
+        ockam_addr a = ockam_route_at(forward, i);
+        if (a.type != OCKAM_TRANSPORT_LOCAL) {
+            *exit = a;
+            return OCKAM_OK;
+        }
+        struct ockam__entry *e = ockam__registry_find(reg, a.bytes, a.len);
+        if (!e || !e->worker)
+            return OCKAM_ECLOSED;
+        if (e->any_origin) {
+            *exit = a;
+            return OCKAM_OK;
+        }
+    }
+    return OCKAM_OK;
 }
 
 static void
@@ -280,8 +294,9 @@ service_on_message(ockam_worker *w, ockam_msg *msg, void *user)
     char name[OCKAM_RELAY_NAME_MAX + 1];
     const ockam_route *ret = ockam_msg_return_const(msg);
     ockam_err err = ockam_route_len(ret) == 0 ? OCKAM_EROUTE : OCKAM_OK;
-    if (!err && route_dead(svc, ret))
-        err = OCKAM_ECLOSED;
+    ockam_addr exit = {0};
+    if (!err)
+        err = route_exit(svc, ret, &exit);
     if (!err)
         err = registration_name(msg, name, sizeof name);
     if (err) {
@@ -301,7 +316,7 @@ service_on_message(ockam_worker *w, ockam_msg *msg, void *user)
         ockam_msg_free(msg);
         return;
     }
-    relay_watch(r, ret);
+    relay_watch(r, exit);
     if (svc->on_relay)
         svc->on_relay(svc, r->address, svc->user);
     char *route_text = ockam_route_to_string(ret);
