@@ -224,7 +224,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (int n = 0; n < 256; n++)
             fn_turn(); /* every handle of the warm-up closed */
     }
-    long base = atomic_load(&fn_live);
+    long base = fn_live_now();
     fn_tracking = getenv("FUZZ_NODE_LOG") != NULL;
     run_input(data, size);
     fn_check_baseline(base);
