@@ -166,6 +166,7 @@ static struct fn_state {
     struct fn_echo_client *clients;
     size_t nclients;
     int refused_fd; /* bound, never listening: the second outlet's target is refused */
+    int echo_port, refused_port;
     char dir[64];
 } fn;
 
@@ -301,9 +302,12 @@ fn_nm_request(const char *json, size_t len, uint64_t timeout_ms)
 static void
 fn_setup(void)
 {
+    static bool once;
     if (fn.node)
         return;
-    ockam_set_allocator(fn_alloc, fn_realloc, fn_free);
+    if (!once)
+        ockam_set_allocator(fn_alloc, fn_realloc, fn_free); /* before any other call */
+    once = true;
     /* FUZZ_NODE_LOG=debug (or info, warn) shows the node's log when triaging an input. */
     const char *lv = getenv("FUZZ_NODE_LOG");
     if (!lv) {
@@ -346,11 +350,13 @@ fn_setup(void)
     FUZZ_CHECK(uv_listen((uv_stream_t *)&fn.target, 64, fn_target_accept) == 0);
     FUZZ_CHECK(uv_tcp_getsockname(&fn.target, (struct sockaddr *)&sa, &salen) == 0);
     int echo_port = fn_port_of(&sa);
+    fn.echo_port = echo_port;
     fn.refused_fd = socket(AF_INET, SOCK_STREAM, 0);
     uv_ip4_addr("127.0.0.1", 0, &sa);
     socklen_t sl = sizeof sa;
     FUZZ_CHECK(fn.refused_fd >= 0 && bind(fn.refused_fd, (struct sockaddr *)&sa, sizeof sa) == 0);
     FUZZ_CHECK(getsockname(fn.refused_fd, (struct sockaddr *)&sa, &sl) == 0);
+    fn.refused_port = fn_port_of(&sa);
     char req[160];
     int n = snprintf(req, sizeof req,
         "{\"method\":\"POST\",\"path\":\"/node/outlet\",\"body\":{\"to\":\"127.0.0.1:%d\"}}",
@@ -373,6 +379,22 @@ fn_setup(void)
         e->worker, (ockam_access) {OCKAM_ACCESS_CALLBACK, fn_nm_access, NULL});
     for (int i = 0; i < 16; i++)
         ockam_node_run_nowait(fn.node);
+}
+
+/* Free the node and everything of the harness's that lives on its loop; fn_setup makes a new
+ * one. */
+static void
+fn_teardown(void)
+{
+    fn_target_close_all();
+    uv_close((uv_handle_t *)&fn.target, NULL);
+    for (int n = 0; n < 1000 && fn.nclients; n++)
+        ockam_node_run_nowait(fn.node);
+    FUZZ_CHECK(fn.nclients == 0);
+    ockam_node_run_nowait(fn.node); /* the listener's close callback */
+    ockam_node_free(fn.node);
+    close(fn.refused_fd);
+    memset(&fn, 0, sizeof fn);
 }
 
 /* ---- fake connections ----------------------------------------------------------------- */
