@@ -28,7 +28,10 @@
 #include "fuzz_util.h"
 #include "node/registry.h"
 #include "nodemanager/nodemanager.h"
+#include "ockam/identity.h"
 #include "ockam/ockam.h"
+#include "ockam/secure_channel.h"
+#include "ockam/vault.h"
 #include "transport/stream.h"
 
 #include <dlfcn.h>
@@ -167,6 +170,8 @@ static struct fn_state {
     size_t nclients;
     int refused_fd; /* bound, never listening: the second outlet's target is refused */
     int echo_port, refused_port;
+    ockam_vault *vault;
+    ockam_identity *identity; /* the secure channel listener's ("api") */
     char dir[64];
 } fn;
 
@@ -368,6 +373,15 @@ fn_setup(void)
         fn_port_of(&sa));
     FUZZ_CHECK(fn_nm_request(req, (size_t)n, 5000) == 200);
 
+    /* A secure channel listener at "api", reachable from the connections as a node's would be
+     * (what a handshake opens is reachable only through the channel: ockam/secure_channel.h). */
+    FUZZ_CHECK(ockam_vault_memory_new(&fn.vault) == OCKAM_OK);
+    FUZZ_CHECK(ockam_identity_create(
+                   fn.vault, (uint64_t)time(NULL), OCKAM_SC_KEY_DEFAULT_TTL_S, &fn.identity)
+        == OCKAM_OK);
+    FUZZ_CHECK(ockam_sc_listen(fn.node, fn.identity, "api", NULL, NULL) == OCKAM_OK);
+    FUZZ_CHECK(ockam_flow_add_consumer(fn.node, "api", fn.tcp_flow) == OCKAM_OK);
+
     ockam_worker_opts po = {.on_message = fn_probe_msg,
         .incoming = {.kind = OCKAM_ACCESS_CALLBACK, .cb = fn_probe_access}};
     FUZZ_CHECK(ockam_worker_start(fn.node, "probe", &po, NULL) == OCKAM_OK);
@@ -393,6 +407,8 @@ fn_teardown(void)
     FUZZ_CHECK(fn.nclients == 0);
     ockam_node_run_nowait(fn.node); /* the listener's close callback */
     ockam_node_free(fn.node);
+    ockam_identity_free(fn.identity); /* after the listener, which the node freed */
+    ockam_vault_free(fn.vault);
     close(fn.refused_fd);
     memset(&fn, 0, sizeof fn);
 }

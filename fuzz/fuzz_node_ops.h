@@ -81,7 +81,8 @@ cmp_names(const void *a, const void *b)
     return strcmp(a, b);
 }
 
-/* One address of a route: a fixed service, a connection's sender, the k-th registered
+/* One address of a route: a fixed service, a connection's sender, the secure channel
+ * listener, the k-th registered
  * address (relays and portal workers have random names), or raw bytes of any type. */
 static ockam_err
 push_addr(struct rd *r, ockam_route *route)
@@ -96,6 +97,8 @@ push_addr(struct rd *r, ockam_route *route)
         ockam_conn *c = fn_conns[sel - nfixed].c;
         return ockam_route_push_back(route, ockam_addr_local(c ? ockam_conn_address(c) : "x"));
     }
+    if (sel >= 190 && sel < 200)
+        return ockam_route_push_back(route, ockam_addr_local("api")); /* secure channels */
     if (sel < 200) {
         static struct addr_list l;
         l.n = 0;
