@@ -458,8 +458,7 @@ fn_conn_open(size_t i, ockam_wire_profile profile)
     snprintf(peer, sizeof peer, "fuzz-peer-%zu", i);
     ockam_err err = ockam__conn_adopt(fn.uds, sv[0], peer, profile, fn.tcp_flow, &c);
     if (err) {
-        close(sv[0]);
-        close(sv[1]);
+        close(sv[1]); /* sv[0] is closed by ockam__conn_adopt */
         return false;
     }
     fn_conns[i].c = c;

@@ -10,6 +10,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #define RBUF_SMALL (64u * 1024u)       /* first read buffer; reads are at least RBUF_MIN_TAIL */
 #define RBUF_BIG OCKAM__CHUNK_STD      /* once reads fill their buffer: fewer, larger reads */
@@ -1358,22 +1359,31 @@ ockam__conn_accept(ockam_listener *l)
  * as if a listener had accepted it, and the caller hands it bytes through
  * ockam__conn_feed -- the steps libuv takes for a readable socket (on_alloc, then on_read),
  * without the syscalls. Nothing here is on the path of real connections. */
+static ockam_err
+adopt_refused(uv_file fd, ockam_err err)
+{
+    close(fd);
+    return err;
+}
+
 ockam_err
 ockam__conn_adopt(struct ockam__stream *st, uv_file fd, const char *peer,
     ockam_wire_profile profile, ockam_flow_id spawner, ockam_conn **out)
 {
+    ockam_conn *c = NULL;
     if (st->kind->type != OCKAM_TRANSPORT_UDS)
-        return OCKAM_ENOTSUP; /* a pipe handle: only the UDS kind initialises one */
+        return adopt_refused(fd, OCKAM_ENOTSUP); /* a pipe handle: only UDS makes those */
     if (st->shutting_down || ockam__node_closing(st->node))
-        return OCKAM_ECLOSED;
-    ockam_conn *c = conn_alloc(st, profile, false);
-    if (!c)
-        return OCKAM_ENOMEM;
+        return adopt_refused(fd, OCKAM_ECLOSED);
+    if (!(c = conn_alloc(st, profile, false)))
+        return adopt_refused(fd, OCKAM_ENOMEM);
     c->spawner_id = spawner;
-    ockam_err err = uv_pipe_open(&c->io->pipe, fd) ? OCKAM_EINVAL : OCKAM_OK;
-    c->peer = err ? NULL : ockam__strdup(peer);
-    if (!err && !c->peer)
-        err = OCKAM_ENOMEM;
+    if (uv_pipe_open(&c->io->pipe, fd)) {
+        conn_discard(c);
+        return adopt_refused(fd, OCKAM_EINVAL);
+    }
+    c->peer = ockam__strdup(peer); /* from here on the handle owns fd */
+    ockam_err err = c->peer ? OCKAM_OK : OCKAM_ENOMEM;
     if (!err) {
         c->peer_len = strlen(c->peer);
         err = conn_setup(c);

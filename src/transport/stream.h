@@ -263,7 +263,7 @@ void ockam__listener_abort(ockam_listener *l);
 bool ockam__conn_accept(ockam_listener *l);
 
 /* ---- connections without a listener (fuzzing; nothing else uses these) ----------------- */
-/* Make fd (one end of a socketpair, owned by the connection from now on) an open incoming
+/* Make fd (one end of a socketpair; this call owns it, and closes it on error) an open incoming
  * connection of a UDS transport, as if a listener with flow id `spawner` had accepted it from
  * `peer`, speaking `profile`. OCKAM_ENOTSUP for another kind, OCKAM_ECLOSED, OCKAM_EINVAL,
  * OCKAM_ENOMEM. */
