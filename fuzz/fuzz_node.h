@@ -23,7 +23,6 @@
 #ifndef OCKAM_FUZZ_FUZZ_NODE_H
 #define OCKAM_FUZZ_FUZZ_NODE_H
 
-#define _GNU_SOURCE /* mkdtemp, usleep, socketpair flags; before any system header */
 
 #include "fuzz_util.h"
 #include "node/registry.h"
