@@ -258,13 +258,12 @@ relay_confirm(struct relay *r, ockam_msg *registration)
     ockam_route_pop_back(r->route);
 }
 
-/* Where the forward route leaves this node: the first hop that is a transport's sender (a
- * connection, a UDP bind: reachable from any origin) or not a local address. Local workers
- * before it (hop) forward along the route. *exit is empty when the route ends on this node.
- * OCKAM_ECLOSED when a hop before it has no worker: a connection that closed while the
- * registration waited in the mailbox (its frame and a bad one in the same read, say). A
- * relay made for it would never be removed -- relays go when their connection closes -- so
- * any peer could pile them up. */
+/* The connection the relay lives on: the first stream connection among the route's leading
+ * local hops (behind local workers such as hop). *exit stays empty when there is none (a local
+ * relay, a UDP peer, a secure channel). OCKAM_ECLOSED when the first hop is a local address
+ * with no worker: a connection that closed while the registration waited in the mailbox (its
+ * frame and a bad one in the same read, say). A relay made for it would never be removed --
+ * relays go when their connection closes -- so any peer could pile them up. */
 static ockam_err
 route_exit(ockam_relay_service *svc, const ockam_route *forward, ockam_addr *exit)
 {
@@ -272,15 +271,13 @@ route_exit(ockam_relay_service *svc, const ockam_route *forward, ockam_addr *exi
     *exit = (ockam_addr) {0};
     for (size_t i = 0; i < ockam_route_len(forward); i++) {
         ockam_addr a = ockam_route_at(forward, i);
-        if (a.type != OCKAM_TRANSPORT_LOCAL) {
-            *exit = a;
+        if (a.type != OCKAM_TRANSPORT_LOCAL)
             return OCKAM_OK;
-        }
         struct ockam__entry *e = ockam__registry_find(reg, a.bytes, a.len);
         if (!e || !e->worker)
-            return OCKAM_ECLOSED;
+            return i == 0 ? OCKAM_ECLOSED : OCKAM_OK;
         if (e->any_origin) {
-            *exit = a;
+            *exit = a; /* a transport's sender: the route leaves here */
             return OCKAM_OK;
         }
     }
