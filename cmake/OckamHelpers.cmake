@@ -38,6 +38,8 @@ function(ockam_add_fuzzer name)
     cmake_parse_arguments(F "" "SOURCE" "" ${ARGN})
     add_executable(${name} ${F_SOURCE})
     target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src)
+    # As for the library: internal headers include libuv's, which needs it.
+    target_compile_definitions(${name} PRIVATE _GNU_SOURCE)
     target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
     target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
     target_link_libraries(${name} PRIVATE ockam)

@@ -12,7 +12,8 @@ build=${1:-build/fuzz}
 secs=${2:-30}
 targets=(fuzz_bare fuzz_cbor fuzz_framing fuzz_multiaddr fuzz_udp_frag fuzz_addr
          fuzz_change_history fuzz_attestation fuzz_vault_file fuzz_text fuzz_hci fuzz_l2cap
-         fuzz_handshake fuzz_sc_frame)
+         fuzz_handshake fuzz_sc_frame fuzz_node fuzz_nodemanager fuzz_config
+         fuzz_portal_relay)
 
 [ -d "$build" ] || { echo "fuzz-smoke: no build directory '$build'" >&2; exit 2; }
 build=$(cd "$build" && pwd)

@@ -138,7 +138,8 @@ answer(ockam_sc *sc, ockam_msg *msg, const uint8_t *payload, size_t payload_len)
     return err;
 }
 
-/* Read the peer's handshake message into a fresh buffer (caller frees *plain). */
+/* Read the peer's handshake message into a fresh buffer (caller frees *plain; NULL after an
+ * error, so that every caller may free it whatever the result). */
 static ockam_err
 read_msg(ockam_sc *sc, const ockam_msg *msg, uint8_t **plain, size_t *plain_len)
 {
@@ -149,7 +150,12 @@ read_msg(ockam_sc *sc, const ockam_msg *msg, uint8_t **plain, size_t *plain_len)
     *plain = ockam__alloc(m.len ? m.len : 1);
     if (!*plain)
         return OCKAM_ENOMEM;
-    return ockam__noise_read(sc->hs, m.ptr, m.len, *plain, m.len, plain_len);
+    ockam_err err = ockam__noise_read(sc->hs, m.ptr, m.len, *plain, m.len, plain_len);
+    if (err) {
+        ockam__free(*plain);
+        *plain = NULL;
+    }
+    return err;
 }
 
 static ockam_err

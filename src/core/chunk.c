@@ -59,6 +59,12 @@ cache_key_init(void)
     (void)pthread_key_create(&cache_key, cache_drop_all);
 }
 
+void
+ockam__chunk_cache_release(void)
+{
+    cache_drop_all(&cache);
+}
+
 static struct ockam__chunk *
 cache_take(void)
 {

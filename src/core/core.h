@@ -216,6 +216,10 @@ void ockam__chunk_ref(struct ockam__chunk *ch);
 void ockam__chunk_unref(struct ockam__chunk *ch);
 /* Whether anyone besides the caller holds a reference. */
 bool ockam__chunk_shared(struct ockam__chunk *ch);
+/* Free the standard chunks this thread keeps for reuse (its cache refills as chunks are
+ * freed). For leak checks that count live allocations (fuzz/fuzz_node.h); never needed
+ * otherwise: a thread's cache is freed when it exits. */
+void ockam__chunk_cache_release(void);
 
 /* ---- messages ------------------------------------------------------------------------ */
 struct ockam__local_info {
@@ -244,6 +248,9 @@ struct ockam_msg {
 
 /* Reset a message to empty (keeps owned allocations for reuse; drops a borrowed payload). */
 void ockam__msg_reset(ockam_msg *msg);
+/* Free the messages and payload buffers this thread keeps for reuse (as
+ * ockam__chunk_cache_release, for leak checks). */
+void ockam__msg_cache_release(void);
 /* Make data[0..len) inside chunk->data the payload, without a copy: takes a new reference
  * to chunk, and frees the payload the message had. */
 void ockam__msg_borrow_payload(

@@ -156,6 +156,12 @@ cache_key_init(void)
     (void)pthread_key_create(&cache_key, cache_drop_all);
 }
 
+void
+ockam__msg_cache_release(void)
+{
+    cache_drop_all(&cache);
+}
+
 static ockam_msg *
 cache_take(void)
 {

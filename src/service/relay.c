@@ -9,6 +9,7 @@
 #include "core/codec.h"
 #include "core/list.h"
 #include "node/node_internal.h"
+#include "node/registry.h"
 #include "ockam/secure_channel.h"
 #include "ockam/services.h"
 
@@ -173,15 +174,15 @@ relay_conn_closed(ockam_conn *conn, ockam_err reason, void *user)
     ockam_worker_stop(r->worker);
 }
 
-/* The relay lives on the connection named by the first hop of its forward route. */
+/* The relay lives on the connection where its forward route leaves this node (`exit`, from
+ * route_exit), when that is a stream connection. */
 static void
-relay_watch(struct relay *r, const ockam_route *forward)
+relay_watch(struct relay *r, ockam_addr exit)
 {
-    ockam_addr first = ockam_route_front(forward);
-    if (first.type != OCKAM_TRANSPORT_LOCAL || first.len != OCKAM_RANDOM_ADDR_LEN)
+    if (exit.type != OCKAM_TRANSPORT_LOCAL || exit.len != OCKAM_RANDOM_ADDR_LEN)
         return;
-    memcpy(r->conn_addr, first.bytes, first.len);
-    r->conn_addr[first.len] = '\0';
+    memcpy(r->conn_addr, exit.bytes, exit.len);
+    r->conn_addr[exit.len] = '\0';
     ockam_conn *c = ockam_conn_find(r->svc->node, r->conn_addr);
     if (c && ockam_conn_on_close(c, relay_conn_closed, r) == OCKAM_OK)
         r->conn = c;
@@ -342,6 +343,32 @@ refuse(ockam_worker *w, ockam_msg *registration, const char *name, const char *w
         OCKAM_LOG_D("relay service: refusal not sent: %s", ockam_strerror(err));
 }
 
+/* The connection the relay lives on: the first stream connection among the route's leading
+ * local hops (behind local workers such as hop). *exit stays empty when there is none (a local
+ * relay, a UDP peer, a secure channel). OCKAM_ECLOSED when the first hop is a local address
+ * with no worker: a connection that closed while the registration waited in the mailbox (its
+ * frame and a bad one in the same read, say). A relay made for it would never be removed --
+ * relays go when their connection closes -- so any peer could pile them up. */
+static ockam_err
+route_exit(ockam_relay_service *svc, const ockam_route *forward, ockam_addr *exit)
+{
+    struct ockam__registry *reg = ockam__node_registry(svc->node);
+    *exit = (ockam_addr) {0};
+    for (size_t i = 0; i < ockam_route_len(forward); i++) {
+        ockam_addr a = ockam_route_at(forward, i);
+        if (a.type != OCKAM_TRANSPORT_LOCAL)
+            return OCKAM_OK;
+        struct ockam__entry *e = ockam__registry_find(reg, a.bytes, a.len);
+        if (!e || !e->worker)
+            return i == 0 ? OCKAM_ECLOSED : OCKAM_OK;
+        if (e->any_origin) {
+            *exit = a; /* a transport's sender: the route leaves here */
+            return OCKAM_OK;
+        }
+    }
+    return OCKAM_OK;
+}
+
 static void
 service_on_message(ockam_worker *w, ockam_msg *msg, void *user)
 {
@@ -350,6 +377,9 @@ service_on_message(ockam_worker *w, ockam_msg *msg, void *user)
     const char *why = NULL;
     const ockam_route *ret = ockam_msg_return_const(msg);
     ockam_err err = ockam_route_len(ret) == 0 ? OCKAM_EROUTE : OCKAM_OK;
+    ockam_addr exit = {0};
+    if (!err)
+        err = route_exit(svc, ret, &exit);
     if (!err)
         err = registration_name(msg, name, sizeof name);
     if (err) {
@@ -376,7 +406,7 @@ service_on_message(ockam_worker *w, ockam_msg *msg, void *user)
         ockam_msg_free(msg);
         return;
     }
-    relay_watch(r, ret);
+    relay_watch(r, exit);
     if (svc->on_relay)
         svc->on_relay(svc, r->address, svc->user);
     char *route_text = ockam_route_to_string(ret);

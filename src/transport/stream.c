@@ -10,6 +10,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #define RBUF_SMALL (64u * 1024u)       /* first read buffer; reads are at least RBUF_MIN_TAIL */
 #define RBUF_BIG OCKAM__CHUNK_STD      /* once reads fill their buffer: fewer, larger reads */
@@ -1355,6 +1356,81 @@ ockam__conn_accept(ockam_listener *l)
     }
     conn_open(c);
     return true;
+}
+
+/* ---- connections without a listener (fuzzing) ------------------------------------------ */
+
+/* The whole-node fuzz targets (fuzz/fuzz_node.c) drive real connections without a listening
+ * socket: an fd the caller made (one end of a socketpair) becomes an incoming connection exactly
+ * as if a listener had accepted it, and the caller hands it bytes through
+ * ockam__conn_feed -- the steps libuv takes for a readable socket (on_alloc, then on_read),
+ * without the syscalls. Nothing here is on the path of real connections. */
+static ockam_err
+adopt_refused(uv_file fd, ockam_err err)
+{
+    close(fd);
+    return err;
+}
+
+ockam_err
+ockam__conn_adopt(struct ockam__stream *st, uv_file fd, const char *peer,
+    ockam_wire_profile profile, ockam_flow_id spawner, ockam_conn **out)
+{
+    ockam_conn *c = NULL;
+    if (st->kind->type != OCKAM_TRANSPORT_UDS)
+        return adopt_refused(fd, OCKAM_ENOTSUP); /* a pipe handle: only UDS makes those */
+    if (st->shutting_down || ockam__node_closing(st->node))
+        return adopt_refused(fd, OCKAM_ECLOSED);
+    if (!(c = conn_alloc(st, profile, false)))
+        return adopt_refused(fd, OCKAM_ENOMEM);
+    c->spawner_id = spawner;
+    if (uv_pipe_open(&c->io->pipe, fd)) {
+        conn_discard(c);
+        return adopt_refused(fd, OCKAM_EINVAL);
+    }
+    c->peer = ockam__strdup(peer); /* from here on the handle owns fd */
+    ockam_err err = c->peer ? OCKAM_OK : OCKAM_ENOMEM;
+    if (!err) {
+        c->peer_len = strlen(c->peer);
+        err = conn_setup(c);
+    }
+    if (err) {
+        conn_discard(c);
+        return err;
+    }
+    conn_open(c);
+    if (c->state == OCKAM__CONN_DEAD)
+        return OCKAM_ECLOSED;
+    *out = c;
+    return OCKAM_OK;
+}
+
+size_t
+ockam__conn_feed(ockam_conn *c, const void *data, size_t len)
+{
+    size_t done = 0;
+    while (done < len && c->state == OCKAM__CONN_OPEN && c->reading) {
+        uv_buf_t buf;
+        on_alloc(&c->io->handle, 64u * 1024u, &buf);
+        if (buf.len == 0) {
+            on_read(&c->io->stream, UV_ENOBUFS, &buf);
+            break; /* over this turn's budget: the rest waits for a loop turn */
+        }
+        size_t n = len - done < buf.len ? len - done : buf.len;
+        memcpy(buf.base, (const uint8_t *)data + done, n);
+        done += n;
+        on_read(&c->io->stream, (ssize_t)n, &buf);
+    }
+    return done;
+}
+
+void
+ockam__conn_feed_eof(ockam_conn *c)
+{
+    if (c->state != OCKAM__CONN_OPEN || !c->reading)
+        return; /* a paused connection sees the end of stream when it reads again */
+    uv_buf_t buf = uv_buf_init(NULL, 0);
+    on_read(&c->io->stream, UV_EOF, &buf);
 }
 
 /* ---- lazy connects (§4.5) ------------------------------------------------------------- */

@@ -262,6 +262,20 @@ void ockam__listener_abort(ockam_listener *l);
  * fails later is closed and logged here. */
 bool ockam__conn_accept(ockam_listener *l);
 
+/* ---- connections without a listener (fuzzing; nothing else uses these) ----------------- */
+/* Make fd (one end of a socketpair; this call owns it, and closes it on error) an open incoming
+ * connection of a UDS transport, as if a listener with flow id `spawner` had accepted it from
+ * `peer`, speaking `profile`. OCKAM_ENOTSUP for another kind, OCKAM_ECLOSED, OCKAM_EINVAL,
+ * OCKAM_ENOMEM. */
+ockam_err ockam__conn_adopt(struct ockam__stream *st, uv_file fd, const char *peer,
+    ockam_wire_profile profile, ockam_flow_id spawner, ockam_conn **out);
+/* Hand the connection bytes as if a read had returned them (framing, decoding, routing all
+ * run as for a socket). Returns how many it took: fewer than len once its read budget for
+ * this loop turn is spent, it is paused or it closed (run the loop, then feed the rest). */
+size_t ockam__conn_feed(ockam_conn *c, const void *data, size_t len);
+/* As if a read had reported the end of the stream. Nothing if the connection is not reading. */
+void ockam__conn_feed_eof(ockam_conn *c);
+
 /* Batches written so far (each one uv_try_write, plus a uv_write for any remainder). */
 uint64_t ockam__conn_write_calls(const ockam_conn *conn);
 

@@ -259,6 +259,52 @@ test_service_static_name(void **state)
     tn_free_all();
 }
 
+/* A registration followed at once by a bad frame: the connection closes before the service
+ * reads the registration. No relay may outlive it (nothing would ever remove it). */
+static void
+test_service_registration_of_closed_connection(void **state)
+{
+    struct relay_node r;
+    relay_node_start(&r, "127.0.0.1:0", OCKAM_WIRE_CURRENT);
+    int fd = tn_raw_connect(r.addr);
+    assert_true(fd >= 0);
+    /* "mybox" to static_forwarding_service, then a frame of length zero, in one write. */
+    send_hex(fd,
+        "01 00 00 00 2d 83 81 82 00 58 19 73 74 61 74 69 63 5f 66 6f 72 77 61 72 64 69 6e "
+        "67 5f 73 65 72 76 69 63 65 81 82 00 43 61 70 70 46 05 6d 79 62 6f 78 00 00 00 00");
+    assert_true(tn_raw_wait_closed(fd, WAIT_MS));
+    close(fd);
+    tn_drain();
+    assert_int_equal(ockam_relay_service_count(r.svc), 0);
+    assert_false(ockam_node_has_worker(r.node, "forward_to_mybox"));
+    tn_free_all();
+}
+
+/* A registration that reaches the service through a local hop: the relay still lives on the
+ * connection the route leaves by, and goes when it closes. */
+static void
+test_service_registration_through_hop(void **state)
+{
+    struct relay_node r;
+    relay_node_start(&r, "127.0.0.1:0", OCKAM_WIRE_CURRENT);
+    assert_int_equal(ockam_hop_start(r.node, NULL, NULL), OCKAM_OK);
+    assert_int_equal(ockam_flow_add_consumer(r.node, "hop", ockam_listener_flow_id(r.l)), OCKAM_OK);
+    ockam_node *n1 = tn_node_new();
+    tn_probe *app = tn_probe_start(n1, "app");
+    ockam_conn *c = tn_tcp_connect(n1, r.addr, OCKAM_WIRE_CURRENT);
+    char route[128];
+    snprintf(route, sizeof route, "%s => hop => static_forwarding_service", ockam_conn_address(c));
+    assert_int_equal(tn_send(tn_probe_worker(app), route, "\x06viahop", 7), OCKAM_OK);
+    ockam_msg *m = tn_probe_wait(app, WAIT_MS);
+    assert_non_null(m); /* the confirmation */
+    ockam_msg_free(m);
+    assert_true(ockam_node_has_worker(r.node, "forward_to_viahop"));
+    ockam_conn_close(c);
+    assert_true(tn_wait(no_relays, r.svc, WAIT_MS));
+    assert_false(ockam_node_has_worker(r.node, "forward_to_viahop"));
+    tn_free_all();
+}
+
 static void
 test_service_legacy_vector(void **state)
 {
@@ -717,6 +763,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_service_registration_vector),
         cmocka_unit_test(test_service_static_name),
+        cmocka_unit_test(test_service_registration_of_closed_connection),
+        cmocka_unit_test(test_service_registration_through_hop),
         cmocka_unit_test(test_service_legacy_vector),
         cmocka_unit_test(test_service_bad_registration),
         cmocka_unit_test(test_service_allow_later),

@@ -1,0 +1,73 @@
+/* A node's config.json (docs/cli.md, node state) gets arbitrary contents, applied to a whole
+ * node (fuzz_node.h) as `node start` applies it: the saved services, extra TCP and UDP
+ * listeners through the node manager's calls (the loop over them in the CLI's noderun.c is a
+ * few lines, mirrored here), then the saved outlets, inlets and relays through
+ * ockam__nodemanager_restore_portals, which is the code `node start` runs.
+ *
+ * Input: the file's bytes ("$R" and "$E" stand for the refused and the echo port; a file that
+ * names any other network address is not applied, see fuzz_safe.h).
+ * Invariants: nothing crashes; items that cannot come back are skipped; the node manager then
+ * answers GET /node and its config (what the next `node start` would save) is an object;
+ * nothing is left once the node is freed. */
+#include "fuzz_safe.h"
+
+static void
+apply(json_t *cfg)
+{
+    json_t *saved = json_object_get(cfg, "services");
+    for (size_t i = 0; i < json_array_size(saved); i++) {
+        json_t *s = json_array_get(saved, i);
+        const char *addr = json_string_value(json_object_get(s, "addr"));
+        const char *type = json_string_value(json_object_get(s, "type"));
+        if (addr && type && !ockam_node_has_worker(fn.node, addr))
+            (void)ockam__nodemanager_start_service(fn.nm, type, addr);
+    }
+    json_t *extra = json_object_get(cfg, "tcp_listeners");
+    for (size_t i = 0; i < json_array_size(extra); i++) {
+        const char *addr = json_string_value(json_array_get(extra, i));
+        if (addr)
+            (void)ockam__nodemanager_tcp_listen(fn.nm, addr, NULL);
+    }
+    const char *udp = json_string_value(json_object_get(cfg, "udp_listener_address"));
+    if (udp)
+        (void)ockam__nodemanager_udp_listen(fn.nm, udp, true, NULL);
+    extra = json_object_get(cfg, "udp_listeners");
+    for (size_t i = 0; i < json_array_size(extra); i++) {
+        const char *addr = json_string_value(json_array_get(extra, i));
+        if (addr)
+            (void)ockam__nodemanager_udp_listen(fn.nm, addr, false, NULL);
+    }
+    ockam__nodemanager_restore_portals(fn.nm, cfg);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size > 8192)
+        return 0;
+    fn_setup();
+    size_t len = 0;
+    char *text = prepare(data, size, &len);
+    json_error_t err;
+    json_t *cfg = text ? json_loadb(text, len, 0, &err) : NULL;
+    free(text);
+    if (json_is_object(cfg)) {
+        apply(cfg);
+        for (int n = 0; n < 8; n++)
+            ockam_node_run_nowait(fn.node);
+        json_t *saved = ockam__nodemanager_config(fn.nm);
+        FUZZ_CHECK(json_is_object(saved));
+        json_decref(saved);
+        json_t *res = ockam__nodemanager_resources(fn.nm);
+        FUZZ_CHECK(json_is_object(res));
+        json_decref(res);
+    }
+    json_decref(cfg);
+    fn_teardown();
+    long live = fn_live_now();
+    if (live != 0) {
+        fprintf(stderr, "fuzz_config: %ld allocations left after the node was freed\n", live);
+        abort();
+    }
+    return 0;
+}

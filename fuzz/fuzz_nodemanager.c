@@ -1,0 +1,64 @@
+/* The node manager's API (nodemanager.h) gets arbitrary requests, on a whole node (fuzz_node.h)
+ * made for each input and freed after it.
+ *
+ * Input: the request's bytes, as the `ockam` command would send them through api.sock. Before
+ * it is sent, "$R" and "$E" are replaced by the ports of a refused address and of the outlet's
+ * echo target, so that the fuzzer can name real local peers. The node must not reach out to
+ * anything else: a request whose strings name a network address other than 127.0.0.1 port 0,
+ * $R or $E (host:port or a multiaddr) is not sent.
+ *
+ * Invariants: every request gets one reply, a JSON object with a known status; nothing that
+ * enters through a connection reaches the probe (fuzz_node.h); once the node is freed, the
+ * library holds no allocation. */
+#include "fuzz_safe.h"
+
+/* The reply to a request: {"status": 200, "body": ...} or {"status": N, "error": "..."}. */
+static void
+check_reply(const char *req, size_t len)
+{
+    ockam_route *r = ockam_route_new();
+    FUZZ_CHECK(r && !ockam_route_push_back(r, ockam_addr_local(OCKAM__NODEMANAGER_ADDR)));
+    ockam_msg *reply = NULL;
+    fn.nm_open = true;
+    ockam_err err = ockam_node_request(fn.node, r, req, len, 3000, &reply);
+    fn.nm_open = false;
+    ockam_route_free(r);
+    if (err) {
+        fprintf(stderr, "fuzz_nodemanager: no reply (%s)\n", ockam_err_name(err));
+        abort();
+    }
+    ockam_slice p = ockam_msg_payload(reply);
+    json_error_t jerr;
+    json_t *j = json_loadb((const char *)p.ptr, p.len, 0, &jerr);
+    ockam_msg_free(reply);
+    json_t *status = json_object_get(j, "status");
+    FUZZ_CHECK(json_is_integer(status));
+    json_int_t s = json_integer_value(status);
+    FUZZ_CHECK(s == 200 || s == 400 || s == 404 || s == 409 || s == 500 || s == 502 || s == 504);
+    FUZZ_CHECK(s == 200 ? json_object_get(j, "body") != NULL
+                        : json_is_string(json_object_get(j, "error")));
+    json_decref(j);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size > 4096)
+        return 0;
+    fn_setup();
+    size_t len = 0;
+    char *req = prepare(data, size, &len);
+    if (req) {
+        check_reply(req, len);
+        free(req);
+        for (int n = 0; n < 8; n++)
+            ockam_node_run_nowait(fn.node);
+    }
+    fn_teardown();
+    long live = fn_live_now();
+    if (live != 0) {
+        fprintf(stderr, "fuzz_nodemanager: %ld allocations left after the node was freed\n", live);
+        abort();
+    }
+    return 0;
+}

@@ -1,0 +1,106 @@
+/* The other side of portals and relays: what an inlet and a relay client get back from the
+ * peer node. A whole node (fuzz_node.h), made for each input, has an inlet whose outlet route
+ * and a relay client whose relay node are both behind fake connection 0 (the "uplink"); a
+ * client socket in the same loop has connected to the inlet, so the inlet's Ping and the
+ * client's registration have gone out on the uplink. The input (fuzz_node_ops.h) then plays
+ * the peer: Pongs, Payloads, Disconnects and confirmations with arbitrary payloads, to the
+ * inlet's connection worker and the relay client's address (the fuzzer names them among the
+ * node's addresses), or anything else, on the uplink or on other connections, with the clock
+ * moved to fire pings and timeouts.
+ *
+ * Invariants: those of fuzz_node.h (probe and node manager unreachable), and nothing left once
+ * the node is freed. */
+#include "fuzz_node_ops.h"
+
+static uv_tcp_t inlet_client;
+static uv_connect_t inlet_connect;
+static char inlet_rbuf[4096];
+
+static void
+client_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h, (void)suggested;
+    *buf = uv_buf_init(inlet_rbuf, sizeof inlet_rbuf);
+}
+
+static void
+client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    (void)buf;
+    if (n < 0 && !uv_is_closing((uv_handle_t *)s))
+        uv_close((uv_handle_t *)s, NULL);
+}
+
+static void
+client_connected(uv_connect_t *req, int status)
+{
+    uv_stream_t *s = req->handle;
+    if (status == 0 && uv_read_start(s, client_alloc, client_read) == 0) {
+        uv_buf_t b = uv_buf_init((char *)"GET / HTTP/1.0\r\n\r\n", 18);
+        (void)uv_try_write(s, &b, 1);
+        return;
+    }
+    if (!uv_is_closing((uv_handle_t *)s))
+        uv_close((uv_handle_t *)s, NULL);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size > 4096)
+        return 0;
+    fn_setup();
+    fn_reset_slots();
+    FUZZ_CHECK(fn_conn_open(0, OCKAM_WIRE_CURRENT));
+    fn_feed(0, (const uint8_t[]) {OCKAM_WIRE_VERSION}, 1); /* the peer's preamble */
+    ockam_route *up = ockam_route_new();
+    FUZZ_CHECK(
+        up && !ockam_route_push_back(up, ockam_addr_local(ockam_conn_address(fn_conns[0].c))));
+
+    ockam_relay_client_config rc = OCKAM_RELAY_CLIENT_CONFIG_INIT;
+    rc.to = up;
+    rc.name = "fz";
+    ockam_relay_client *client = NULL;
+    FUZZ_CHECK(ockam_relay_client_start(fn.node, &rc, &client) == OCKAM_OK);
+
+    ockam_route *outlet = ockam_route_new();
+    FUZZ_CHECK(outlet && !ockam_route_copy(outlet, up)
+        && !ockam_route_push_back(outlet, ockam_addr_local("outlet")));
+    ockam_inlet_config ic = OCKAM_INLET_CONFIG_INIT;
+    ic.bind = "127.0.0.1:0";
+    ic.outlet_route = outlet;
+    ic.ping_route = up;
+    ic.pong_timeout_ms = 2000;
+    ockam_inlet *inlet = NULL;
+    FUZZ_CHECK(ockam_inlet_start(fn.node, &ic, &inlet) == OCKAM_OK);
+    ockam_route_free(outlet);
+    ockam_route_free(up);
+
+    struct sockaddr_storage sa;
+    const char *bound = ockam_inlet_bind_address(inlet);
+    const char *colon = strrchr(bound, ':');
+    FUZZ_CHECK(colon && uv_ip4_addr("127.0.0.1", atoi(colon + 1), (struct sockaddr_in *)&sa) == 0);
+    uv_loop_t *loop = ockam__node_loop(fn.node);
+    FUZZ_CHECK(uv_tcp_init(loop, &inlet_client) == 0);
+    FUZZ_CHECK(
+        uv_tcp_connect(&inlet_connect, &inlet_client, (struct sockaddr *)&sa, client_connected)
+        == 0);
+    for (int n = 0; n < 16; n++)
+        fn_turn(); /* accepted; Ping and registration are out */
+
+    run_input(data, size);
+
+    if (!uv_is_closing((uv_handle_t *)&inlet_client))
+        uv_close((uv_handle_t *)&inlet_client, NULL);
+    ockam_relay_client_stop(client);
+    ockam_inlet_stop(inlet);
+    for (int n = 0; n < 16; n++)
+        fn_turn();
+    fn_teardown();
+    long live = fn_live_now();
+    if (live != 0) {
+        fprintf(stderr, "fuzz_portal_relay: %ld allocations left after the node was freed\n", live);
+        abort();
+    }
+    return 0;
+}
