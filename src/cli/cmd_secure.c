@@ -121,14 +121,40 @@ item_cmd(const cli_args *a, const char *method, const char *collection, json_t *
     return code;
 }
 
+/* show NAME: one item of the collection, printed by plain(). */
 static int
-listener_show(const cli_args *a)
+item_show(const cli_args *a, const char *collection, char *(*plain_fn)(json_t *))
 {
     json_t *res;
     char *node;
-    int code = item_cmd(a, "GET", "/node/secure_channel_listener", &res, &node);
+    int code = item_cmd(a, "GET", collection, &res, &node);
     if (!code) {
-        char *plain = listener_plain(res);
+        char *plain = plain_fn(res);
+        out_result(plain, NULL, res);
+        free(plain);
+    }
+    free(node);
+    return code;
+}
+
+/* delete NAME --yes: asks `question` first, then prints "Deleted <label><the item's key
+ * field> on node N". */
+static int
+item_delete(const cli_args *a, const char *question, const char *collection, const char *key,
+    const char *label)
+{
+    int code = EXIT_OK;
+    char *q = xasprintf("%s %s?", question, a->pos[0]);
+    bool go = out_confirm(q, args_flag(a, "yes"), &code);
+    free(q);
+    if (!go)
+        return code;
+    json_t *res;
+    char *node;
+    code = item_cmd(a, "DELETE", collection, &res, &node);
+    if (!code) {
+        char *plain = xasprintf(
+            "%s Deleted %s%s on node %s", out_mark_ok(), label, cli_str(res, key), node);
         out_result(plain, NULL, res);
         free(plain);
     }
@@ -137,25 +163,16 @@ listener_show(const cli_args *a)
 }
 
 static int
+listener_show(const cli_args *a)
+{
+    return item_show(a, "/node/secure_channel_listener", listener_plain);
+}
+
+static int
 listener_delete(const cli_args *a)
 {
-    int code = EXIT_OK;
-    char *q = xasprintf("Delete the secure channel listener %s?", a->pos[0]);
-    bool go = out_confirm(q, args_flag(a, "yes"), &code);
-    free(q);
-    if (!go)
-        return code;
-    json_t *res;
-    char *node;
-    code = item_cmd(a, "DELETE", "/node/secure_channel_listener", &res, &node);
-    if (!code) {
-        char *plain = xasprintf("%s Deleted Secure Channel Listener at /service/%s on node %s",
-            out_mark_ok(), cli_str(res, "address"), node);
-        out_result(plain, NULL, res);
-        free(plain);
-    }
-    free(node);
-    return code;
+    return item_delete(a, "Delete the secure channel listener", "/node/secure_channel_listener",
+        "address", "Secure Channel Listener at /service/");
 }
 
 static const cli_opt listener_create_opts[] = {
@@ -251,38 +268,14 @@ channel_list(const cli_args *a)
 static int
 channel_show(const cli_args *a)
 {
-    json_t *res;
-    char *node;
-    int code = item_cmd(a, "GET", "/node/secure_channel", &res, &node);
-    if (!code) {
-        char *plain = channel_plain(res);
-        out_result(plain, NULL, res);
-        free(plain);
-    }
-    free(node);
-    return code;
+    return item_show(a, "/node/secure_channel", channel_plain);
 }
 
 static int
 channel_delete(const cli_args *a)
 {
-    int code = EXIT_OK;
-    char *q = xasprintf("Delete the secure channel %s?", a->pos[0]);
-    bool go = out_confirm(q, args_flag(a, "yes"), &code);
-    free(q);
-    if (!go)
-        return code;
-    json_t *res;
-    char *node;
-    code = item_cmd(a, "DELETE", "/node/secure_channel", &res, &node);
-    if (!code) {
-        char *plain = xasprintf("%s Deleted secure channel with address %s on node %s",
-            out_mark_ok(), cli_str(res, "encryptor"), node);
-        out_result(plain, NULL, res);
-        free(plain);
-    }
-    free(node);
-    return code;
+    return item_delete(a, "Delete the secure channel", "/node/secure_channel", "encryptor",
+        "secure channel with address ");
 }
 
 static const cli_opt channel_create_opts[] = {
