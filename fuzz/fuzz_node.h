@@ -23,7 +23,6 @@
 #ifndef OCKAM_FUZZ_FUZZ_NODE_H
 #define OCKAM_FUZZ_FUZZ_NODE_H
 
-
 #include "fuzz_util.h"
 #include "node/registry.h"
 #include "nodemanager/nodemanager.h"
