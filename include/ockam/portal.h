@@ -37,6 +37,8 @@
  *    client. No Pong within pong_timeout_ms: the inlet resets its client.
  *  - errors (a socket read or write fails, the transport connection a portal's peer route
  *    starts with closes, the portal stops): the socket is reset, the peer gets Disconnect.
+ *    A socket is reset by the kernel, too, when the node's process dies (SO_LINGER 0 until
+ *    a clean end).
  *  - a side that sent Disconnect keeps its worker for a short linger (2 s) so late messages
  *    are dropped quietly.
  *

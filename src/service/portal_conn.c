@@ -415,15 +415,42 @@ sock_close(struct ockam__portal_conn *pc)
     close_handle((uv_handle_t *)&pc->sock);
 }
 
+/* SO_LINGER with a zero timeout (on) makes any close of the socket a reset; off restores the
+ * ordinary close (FIN after what is still unsent). */
+static void
+sock_linger0(struct ockam__portal_conn *pc, bool on)
+{
+    uv_os_fd_t fd;
+    if (pc->sock_open && uv_fileno((uv_handle_t *)&pc->sock, &fd) == 0) {
+        struct linger lg = {.l_onoff = on ? 1 : 0, .l_linger = 0};
+        (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    }
+}
+
+/* A socket starts to carry an application's bytes: from now on it is reset, never closed with
+ * a FIN, unless pc_progress ends it cleanly (sock_close_clean). This also covers the closes we
+ * do not choose: when the node's process dies (kill -9, a crash) the kernel closes its
+ * sockets, and the applications must see that as a reset, not as the end of the stream. */
+static void
+sock_opened(struct ockam__portal_conn *pc)
+{
+    uv_tcp_nodelay(&pc->sock, 1);
+    sock_linger0(pc, true);
+}
+
 /* Close so that the application sees a reset, not a clean end (SO_LINGER 0). */
 static void
 sock_reset(struct ockam__portal_conn *pc)
 {
-    uv_os_fd_t fd;
-    if (pc->sock_open && uv_fileno((uv_handle_t *)&pc->sock, &fd) == 0) {
-        struct linger lg = {.l_onoff = 1, .l_linger = 0};
-        (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-    }
+    sock_linger0(pc, true);
+    sock_close(pc);
+}
+
+/* Both directions ended whole: an ordinary close. */
+static void
+sock_close_clean(struct ockam__portal_conn *pc)
+{
+    sock_linger0(pc, false);
     sock_close(pc);
 }
 
@@ -575,7 +602,7 @@ pc_progress(struct ockam__portal_conn *pc)
         if (reset)
             sock_reset(pc);
         else
-            sock_close(pc);
+            sock_close_clean(pc);
         pc_end(pc);
         return;
     }
@@ -967,7 +994,7 @@ ockam__portal_conn_accept(
         pc_discard(pc);
         return;
     }
-    uv_tcp_nodelay(&pc->sock, 1);
+    sock_opened(pc);
     pc->state = PC_HANDSHAKE;
     ockam_err err = send_variant(pc, outlet_route, OCKAM__PORTAL_PING);
     if (err) {
@@ -1036,7 +1063,7 @@ connected(struct ockam__portal_conn *pc, uv_tcp_t *tcp)
         return;
     }
     uv_timer_stop(&pc->timer);
-    uv_tcp_nodelay(&pc->sock, 1);
+    sock_opened(pc);
     pc->state = PC_OPEN;
     ockam_err err = send_variant(pc, pc->peer, OCKAM__PORTAL_PONG);
     if (err) {

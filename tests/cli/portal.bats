@@ -487,3 +487,99 @@ PY
         assert_equal "$got" "$want"
     done
 }
+
+# A node that dies in the middle of a transfer (kill -9: the kernel closes its sockets) must not
+# make the applications believe the stream ended: the server of a cut upload and the client of
+# a cut download see a reset, never a clean EOF (before, both read a FIN).
+cut_tool() {
+    cat >"$BATS_TEST_TMPDIR/cut.py" <<'PY'
+import socket, sys, time
+mode, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+def ended(f):
+    try:
+        while True:
+            if not f():
+                return "clean"
+    except OSError:
+        return "reset"
+if mode == "serve":  # path: one line per connection, how its upload ended
+    ls = socket.create_server(("127.0.0.1", port))
+    while True:
+        c, _ = ls.accept()
+        try:
+            first = c.recv(1)
+        except OSError:
+            first = b""
+        if first == b"U":  # upload: say we are ready, then read to the end
+            c.sendall(b"A")
+            end = ended(lambda: c.recv(1 << 16))
+            with open(path, "a") as f:
+                f.write(end + "\n")
+        elif first == b"D":  # download: send until the peer goes away
+            ended(lambda: c.sendall(b"x" * (1 << 16)) or time.sleep(0.01) or True)
+        c.close()
+c = socket.create_connection(("127.0.0.1", port))
+if mode == "upload":  # path: created once the upload runs
+    c.sendall(b"U")
+    assert c.recv(1) == b"A"
+    open(path, "w").close()
+    ended(lambda: c.sendall(b"y" * (1 << 16)) or time.sleep(0.01) or True)
+else:  # download; path: created once bytes arrive; prints how the download ended
+    c.sendall(b"D")
+    def read():
+        b = c.recv(1 << 16)
+        if b:
+            open(path, "a").close()
+        return b
+    print(ended(read))
+PY
+}
+
+wait_file() {
+    local i
+    for i in $(seq 1 100); do
+        [ -e "$1" ] && return 0
+        sleep 0.1
+    done
+    echo "$1 never appeared" >&2
+    return 1
+}
+
+cut_setup() {
+    cut_tool
+    local sport
+    sport=$(tcp_port)
+    python3 "$BATS_TEST_TMPDIR/cut.py" serve "$sport" "$BATS_TEST_TMPDIR/ends" &
+    SERVERS+=($!)
+    wait_listening "$sport"
+    ockam node create n1
+    ockam node create n2
+    ockam tcp-outlet create --at n1 --from cut --to "127.0.0.1:$sport"
+    CUT_PORT=$(tcp_port)
+    ockam tcp-inlet create --at n2 --from "127.0.0.1:$CUT_PORT" --to /node/n1/service/cut --alias cut
+}
+
+@test "the outlet's node dies during an upload: the server sees a reset, not a clean EOF" {
+    cut_setup
+    python3 "$BATS_TEST_TMPDIR/cut.py" upload "$CUT_PORT" "$BATS_TEST_TMPDIR/running" &
+    SERVERS+=($!)
+    wait_file "$BATS_TEST_TMPDIR/running"
+    kill -9 "$(node_pid n1)"
+    wait_file "$BATS_TEST_TMPDIR/ends"
+    for _ in $(seq 1 50); do
+        [ -s "$BATS_TEST_TMPDIR/ends" ] && break
+        sleep 0.1
+    done
+    assert_equal "$(cat "$BATS_TEST_TMPDIR/ends")" "reset"
+}
+
+@test "the inlet's node dies during a download: the client sees a reset, not a clean EOF" {
+    cut_setup
+    python3 "$BATS_TEST_TMPDIR/cut.py" download "$CUT_PORT" "$BATS_TEST_TMPDIR/running" \
+        >"$BATS_TEST_TMPDIR/client" &
+    local client=$!
+    wait_file "$BATS_TEST_TMPDIR/running"
+    kill -9 "$(node_pid n2)"
+    wait "$client"
+    assert_equal "$(cat "$BATS_TEST_TMPDIR/client")" "reset"
+}
