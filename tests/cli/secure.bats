@@ -267,7 +267,10 @@ seed_nodes() {
     assert_line --index 0 "Identifier: $id"
     assert_output --partial "Change[0]:"
     assert_output --partial "primary_public_key: EdDSACurve25519:"
-    run ockam identity create bad --identity "${hex%??}00"
+    # A different last byte (of the signature) must not verify.
+    local last=${hex: -2} other=00
+    [ "$last" != 00 ] || other=01
+    run ockam identity create bad --identity "${hex%??}$other"
     assert_failure 70
     run ockam vault show --output json
     [ "$(echo "$output" | jq -r .use_aws_kms)" = "No" ]
