@@ -6,8 +6,9 @@
 #      four paths, in the same run: direct; a plain portal (inlet node -> outlet node); the
 #      portal through a secure channel (inlet route /node/s/secure/api/service/outlet); and an
 #      SSH tunnel (`ssh -L` to a local sshd, cipher aes256-gcm@openssh.com). Targets: the
-#      encrypted portal >= 1.0x ssh -L. (The two-socat chain is measured by scripts/bench.sh
-#      when socat is installed.)
+#      encrypted portal >= 1.0x ssh -L. The plain portal is also compared with a chain of two
+#      `socat` relays (client -> socat -> socat -> server: the same process layout as
+#      inlet node -> outlet node); target >= 1.0x.
 # Usage: bench/secure.sh [BUILD_DIR]   (default build/release). Prints a Markdown table.
 set -euo pipefail
 
@@ -122,6 +123,21 @@ sec_in=$("$ockam" tcp-inlet create --at c --from 127.0.0.1:0 --alias sec --to /n
 plain=$(measure "${plain_in##*:}")
 secure=$(measure "${sec_in##*:}")
 
+# Two socat relays in a chain, each with a 128 KiB buffer (socat's default 8 KiB would make
+# the baseline needlessly slow).
+socat_rate="n/a"
+if command -v socat >/dev/null; then
+    s2_port=$(free_port)
+    socat -b 131072 "TCP-LISTEN:$s2_port,bind=127.0.0.1,reuseaddr,fork" "TCP:127.0.0.1:$src_port" 2>/dev/null &
+    pids+=($!)
+    wait_listening "$s2_port"
+    s1_port=$(free_port)
+    socat -b 131072 "TCP-LISTEN:$s1_port,bind=127.0.0.1,reuseaddr,fork" "TCP:127.0.0.1:$s2_port" 2>/dev/null &
+    pids+=($!)
+    wait_listening "$s1_port"
+    socat_rate=$(measure "$s1_port")
+fi
+
 ssh_rate="n/a"
 if [ -x /usr/sbin/sshd ] && command -v ssh >/dev/null; then
     mkdir -p /run/sshd 2>/dev/null || true
@@ -160,6 +176,8 @@ printf '| secure-channel create + first message (median of %d) | %.1f ms | <= 30
     "$runs" "$(awk -v u="$median_us" 'BEGIN { print u / 1000 }')"
 printf '| bulk %d MiB direct | %s MiB/s | |\n' "$mib" "$direct"
 printf '| bulk through a plain portal | %s MiB/s (%s of direct) | |\n' "$plain" "$(ratio "$plain" "$direct")"
+printf '| bulk through two socat relays in a chain | %s MiB/s | |\n' "$socat_rate"
+printf '| plain portal vs the two-socat chain | %s | >= 1.0x |\n' "$(ratio "$plain" "$socat_rate")"
 printf '| bulk through ssh -L (aes256-gcm@openssh.com) | %s MiB/s | |\n' "$ssh_rate"
 printf '| bulk through the portal in a secure channel | %s MiB/s (%s of ssh -L) | >= 1.0x ssh -L |\n' \
     "$secure" "$(ratio "$secure" "$ssh_rate")"
