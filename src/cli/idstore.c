@@ -15,8 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define VAULT_WAIT_MS 2000 /* another command or a starting node holds a vault for ms */
-
 static const char *
 plural(const char *kind)
 {
@@ -215,7 +213,7 @@ idstore_vault_open(json_t *vault, ockam_vault **out)
         mkdir(dir, 0700);
     }
     free(dir);
-    uint64_t until = now_ms() + VAULT_WAIT_MS;
+    uint64_t until = now_ms() + IDSTORE_VAULT_WAIT_MS;
     ockam_err err;
     while ((err = ockam_vault_file_open(path, out)) == OCKAM_EBUSY && now_ms() < until)
         usleep(5000);
@@ -319,9 +317,9 @@ idstore_identity_ensure(const char *name, json_t **out)
     return code;
 }
 
-bool
-idstore_identity_load(
-    json_t *ident, ockam_vault **vault, ockam_identity **id, char *err, size_t cap)
+ockam_err
+idstore_identity_load(json_t *ident, uint32_t wait_ms, ockam_vault **vault, ockam_identity **id,
+    char *err, size_t cap)
 {
     const char *name = json_string_value(json_object_get(ident, "name"));
     const char *hex = json_string_value(json_object_get(ident, "change_history"));
@@ -330,10 +328,10 @@ idstore_identity_load(
     if (!hex || !path) {
         snprintf(err, cap, "The identity %s or its vault is missing or corrupt.", name);
         json_decref(v);
-        return false;
+        return OCKAM_ENOENT;
     }
     ockam_vault *file = NULL;
-    uint64_t until = now_ms() + VAULT_WAIT_MS;
+    uint64_t until = now_ms() + wait_ms;
     ockam_err e;
     while ((e = ockam_vault_file_open(path, &file)) == OCKAM_EBUSY && now_ms() < until)
         usleep(5000);
@@ -343,21 +341,23 @@ idstore_identity_load(
     ockam_vault_free(file);
     if (e) {
         snprintf(err, cap, "Cannot open the vault of identity %s: %s.", name, ockam_strerror(e));
-        return false;
+        return e;
     }
     uint8_t *bytes = NULL;
     size_t len = 0;
     if (!hex_decode(hex, &bytes, &len)) {
         snprintf(err, cap, "The identity %s is corrupt.", name);
         ockam_vault_free(*vault);
-        return false;
+        *vault = NULL;
+        return OCKAM_EPROTO;
     }
     e = ockam_identity_load(*vault, bytes, len, id);
     free(bytes);
     if (e) {
         snprintf(err, cap, "Cannot load the identity %s: %s.", name, ockam_strerror(e));
         ockam_vault_free(*vault);
-        return false;
+        *vault = NULL;
+        return e;
     }
-    return true;
+    return OCKAM_OK;
 }

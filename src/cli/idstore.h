@@ -21,6 +21,10 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+/* How long a command or a starting node waits for a vault file another process holds (each
+ * holds it only for the few milliseconds it needs). */
+#define IDSTORE_VAULT_WAIT_MS 2000u
+
 /* kind: "vault" or "identity". */
 json_t *idstore_get(const char *kind, const char *name); /* NULL when missing or corrupt */
 bool idstore_save(const char *kind, json_t *obj);        /* by obj's "name" */
@@ -46,8 +50,10 @@ int idstore_identity_create(
     const char *name, const char *vault, const char *import_hex, json_t **out);
 
 /* For a node: a memory copy of the identity's vault and the identity loaded from it (so the
- * node can sign). On failure writes a sentence to err and returns false. */
-bool idstore_identity_load(
-    json_t *ident, ockam_vault **vault, ockam_identity **id, char *err, size_t cap);
+ * node can sign). The vault file is held only while it is copied; while another process holds
+ * it, this waits up to wait_ms (0: tries once) and then fails with OCKAM_EBUSY. On failure
+ * writes a sentence to err. */
+ockam_err idstore_identity_load(json_t *ident, uint32_t wait_ms, ockam_vault **vault,
+    ockam_identity **id, char *err, size_t cap);
 
 #endif

@@ -343,6 +343,32 @@ start_udp_listeners(struct noderun *r, startup_error *e)
     return true;
 }
 
+/* The node manager's loader of the identities requests name (nodemanager_secure.h): any the
+ * user has, its keys copied out of its vault file as the node's own are. */
+static ockam_err
+load_identity(void *user, const char *name, uint32_t wait_ms, ockam_identity **id,
+    ockam_vault **vault, char *why, size_t cap)
+{
+    json_t *ident = idstore_get("identity", name);
+    if (!ident) {
+        snprintf(why, cap,
+            "There is no identity named %s: create it with 'ockam identity create %s'.", name,
+            name);
+        return OCKAM_ENOENT;
+    }
+    char reason[300];
+    ockam_err err = idstore_identity_load(ident, wait_ms, vault, id, reason, sizeof reason);
+    json_decref(ident);
+    if (err == OCKAM_ENOKEY)
+        snprintf(why, cap,
+            "The identity %s has no key here (it was imported): use one made with 'ockam "
+            "identity create'.",
+            name);
+    else if (err)
+        snprintf(why, cap, "%s", reason);
+    return err;
+}
+
 /* The node's identity (the default one when the configuration names none, e.g. a default
  * node made on first need), its keys copied out of the shared vault file, and the secure
  * channel listener at api plus the saved ones. */
@@ -355,14 +381,15 @@ start_identity(struct noderun *r, startup_error *e)
         return fail(e, "See 'ockam identity list'.", "The identity %s cannot be used.",
             name ? name : "default");
     json_object_set(r->config, "identity", json_object_get(ident, "name"));
-    ockam_vault *vault = NULL;
-    ockam_identity *id = NULL;
+    ockam__nm_secure_opts o = {
+        .name = json_string_value(json_object_get(r->config, "identity")), .load = load_identity};
     char why[400];
-    bool ok = idstore_identity_load(ident, &vault, &id, why, sizeof why);
+    ockam_err err
+        = idstore_identity_load(ident, IDSTORE_VAULT_WAIT_MS, &o.vault, &o.id, why, sizeof why);
     json_decref(ident);
-    if (!ok)
+    if (err)
         return fail(e, "An imported identity has no key: give the node one made here.", "%s", why);
-    ockam_err err = ockam__nm_secure_start(r->nm, id, vault, r->config);
+    err = ockam__nm_secure_start(r->nm, &o, r->config);
     if (err)
         return fail(e, NULL, "Cannot start the secure channel listener: %s.", ockam_strerror(err));
     return true;

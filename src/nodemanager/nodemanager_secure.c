@@ -18,7 +18,10 @@
 #define BEAT_MISSES 2u      /* unanswered checks before the channel is made again */
 #define BACKOFF_MIN_MS 250u /* first retry after a failure, doubling ... */
 #define BACKOFF_MAX_MS 4000u
-#define PROXY_QUEUE 64 /* messages a proxy keeps while its channel is being made */
+#define PROXY_QUEUE 64      /* messages a proxy keeps while its channel is being made */
+#define VAULT_RETRY_MS 10u  /* a request whose identity's vault file is held: again after */
+#define VAULT_WAIT_MS 2000u /* ... until this much time passed since it arrived */
+#define IDENTITY_NAME_MAX 128
 
 /* A connection made for a route's first TCP hop, closed by whoever owns the channel(s) it
  * carries; conn turns NULL when it closes by itself. */
@@ -57,8 +60,20 @@ hsc_gone(ockam_sc *sc, void *user)
     ((struct hsc *)user)->sc = NULL;
 }
 
+/* An identity that listeners and channels use, loaded once by name and shared: the node's own
+ * (held by the manager for its lifetime) and those named by "identity" in requests, freed with
+ * their last user. A listener's identity must outlive it (it attests its channel key again
+ * once a day). */
+struct idref {
+    char *name;
+    ockam_identity *id;
+    ockam_vault *vault; /* memory copy of its keys */
+    unsigned refs;
+};
+
 struct sl {
     char *addr;
+    struct idref *ident;
     ockam_sc_listener *l;
     json_t *authorized; /* array of identifiers */
     const char **ids;   /* views into authorized, for the trust policy */
@@ -66,6 +81,7 @@ struct sl {
 
 struct chan {
     ockam_sc *sc;
+    struct idref *ident;
     struct held *conn;
     char *to;
     json_t *authorized;
@@ -78,6 +94,7 @@ typedef void (*resolved_fn)(struct resolve *r, ockam_err err, const char *why);
 struct resolve {
     struct resolve *next;
     struct ockam__nm_secure *s; /* NULL once the manager is gone */
+    struct idref *ident;        /* who initiates the channels (held; dropped with s) */
     ockam_multiaddr *ma;        /* what is left to resolve; /service/<encryptor> in front */
     json_t *authorized;
     const char **ids;
@@ -123,12 +140,18 @@ struct guard { /* an outlet's allowed identities */
     ockam_sc_trust trust;
 };
 
+struct vault_wait;
+
 struct ockam__nm_secure {
     struct guard **guards;
     size_t nguards;
     ockam__nodemanager *nm;
-    ockam_identity *id;
-    ockam_vault *vault;
+    struct idref *own; /* the node's identity, also in ids */
+    struct idref **ids;
+    size_t nids;
+    ockam__nm_identity_load_fn load;
+    void *load_user;
+    struct vault_wait *waits;
     struct sl *ls;
     size_t nls;
     struct chan **chans;
@@ -211,6 +234,73 @@ authorized_of(json_t *body, const char **bad)
     return out;
 }
 
+/* ---- identities ------------------------------------------------------------------------- */
+
+static void
+idref_free(struct idref *ref)
+{
+    ockam_identity_free(ref->id);
+    ockam_vault_free(ref->vault);
+    ockam__free(ref->name);
+    ockam__free(ref);
+}
+
+static struct idref *
+idref_hold(struct idref *ref)
+{
+    ref->refs++;
+    return ref;
+}
+
+/* Release a hold; the last one frees the identity and its keys. */
+static void
+idref_put(struct ockam__nm_secure *s, struct idref *ref)
+{
+    if (!s || !ref || --ref->refs > 0)
+        return;
+    drop_ptr((void **)s->ids, &s->nids, ref);
+    idref_free(ref);
+}
+
+/* The identity `name` (NULL: the node's own) held for the caller: shared when loaded already,
+ * loaded otherwise (see ockam__nm_identity_load_fn for wait_ms and the errors). */
+static ockam_err
+idref_get(struct ockam__nm_secure *s, const char *name, uint32_t wait_ms, struct idref **out,
+    char *why, size_t cap)
+{
+    if (!name) {
+        *out = idref_hold(s->own);
+        return OCKAM_OK;
+    }
+    for (size_t i = 0; i < s->nids; i++) {
+        if (strcmp(s->ids[i]->name, name) == 0) {
+            *out = idref_hold(s->ids[i]);
+            return OCKAM_OK;
+        }
+    }
+    if (!s->load) {
+        snprintf(why, cap, "Node %s can use only its own identity, %s.", ockam__nm_name(s->nm),
+            s->own->name);
+        return OCKAM_ENOTSUP;
+    }
+    struct idref *ref = ockam__zalloc(sizeof *ref);
+    ockam_err err = ref && (ref->name = ockam__strdup(name)) ? OCKAM_OK : OCKAM_ENOMEM;
+    if (!err)
+        err = s->load(s->load_user, name, wait_ms, &ref->id, &ref->vault, why, cap);
+    if (!err && !push_ptr((void ***)&s->ids, &s->nids, ref))
+        err = OCKAM_ENOMEM;
+    if (err == OCKAM_ENOMEM)
+        snprintf(why, cap, "The node ran out of memory.");
+    if (err) {
+        if (ref)
+            idref_free(ref);
+        return err;
+    }
+    ref->refs = 1;
+    *out = ref;
+    return OCKAM_OK;
+}
+
 /* ---- listeners --------------------------------------------------------------------------- */
 
 static struct sl *
@@ -228,9 +318,9 @@ sl_find(struct ockam__nm_secure *s, const char *addr)
 static json_t *
 sl_json(struct ockam__nm_secure *s, const struct sl *l)
 {
-    return json_pack("{s:s, s:s, s:O, s:I}", "address", l->addr, "identifier",
-        ockam_identity_identifier(s->id), "authorized", l->authorized, "flow_control_id",
-        (json_int_t)ockam_sc_listener_flow_id(l->l));
+    return json_pack("{s:s, s:s, s:s, s:O, s:I}", "address", l->addr, "identity", l->ident->name,
+        "identifier", ockam_identity_identifier(l->ident->id), "authorized", l->authorized,
+        "flow_control_id", (json_int_t)ockam_sc_listener_flow_id(l->l));
 }
 
 /* An accepted channel's encryptor may be sent to from the node's listeners, as the sender
@@ -246,20 +336,24 @@ sl_on_channel(ockam_sc *sc, void *user)
             ockam_sc_encryptor(sc));
 }
 
-/* Make addr a consumer of every flow the public services consume; and every public service
- * a consumer of the listener's flow (what comes out of its channels). */
+/* A listener at addr presenting ident (both ident and authorized are consumed). Make addr a
+ * consumer of every flow the public services consume; and every public service a consumer of
+ * the listener's flow (what comes out of its channels). */
 static ockam_err
-sl_add(struct ockam__nm_secure *s, const char *addr, json_t *authorized)
+sl_add(struct ockam__nm_secure *s, const char *addr, json_t *authorized, struct idref *ident)
 {
-    if (sl_find(s, addr))
+    if (sl_find(s, addr)) {
+        json_decref(authorized);
+        idref_put(s, ident);
         return OCKAM_EEXIST;
-    struct sl l = {.addr = ockam__strdup(addr), .authorized = authorized};
+    }
+    struct sl l = {.addr = ockam__strdup(addr), .authorized = authorized, .ident = ident};
     size_t n;
     l.ids = id_views(authorized, &n);
     ockam_sc_listener_opts o
         = {.trust = {.identifiers = l.ids, .count = n}, .on_channel = sl_on_channel, .user = s};
     ockam_err err
-        = l.addr ? ockam_sc_listen(ockam__nm_node(s->nm), s->id, addr, &o, &l.l) : OCKAM_ENOMEM;
+        = l.addr ? ockam_sc_listen(ockam__nm_node(s->nm), ident->id, addr, &o, &l.l) : OCKAM_ENOMEM;
     if (!err)
         err = ockam__nm_consume_all(s->nm, addr);
     struct sl *arr = err ? NULL : ockam__alloc((s->nls + 1) * sizeof *arr);
@@ -271,6 +365,7 @@ sl_add(struct ockam__nm_secure *s, const char *addr, json_t *authorized)
         ockam__free(l.addr);
         ockam__free(l.ids);
         json_decref(authorized);
+        idref_put(s, ident);
         return err;
     }
     if (s->nls)
@@ -290,22 +385,52 @@ sl_remove(struct ockam__nm_secure *s, struct sl *l)
     ockam__free(l->addr);
     ockam__free(l->ids);
     json_decref(l->authorized);
+    idref_put(s, l->ident);
     *l = s->ls[--s->nls];
 }
 
+/* A saved listener's identity ("identity" absent: the node's own), waiting for its vault file
+ * as a starting node does for its own; NULL (logged) when it cannot be loaded. */
+static struct idref *
+saved_identity(struct ockam__nm_secure *s, json_t *saved, const char *addr)
+{
+    const char *name = json_string_value(json_object_get(saved, "identity"));
+    struct idref *ref = NULL;
+    char why[300] = "";
+    ockam_err err = idref_get(s, name, VAULT_WAIT_MS, &ref, why, sizeof why);
+    if (err)
+        OCKAM_LOG_W("nodemanager: cannot restore the secure channel listener %s: %s", addr, why);
+    return err ? NULL : ref;
+}
+
 ockam_err
-ockam__nm_secure_start(
-    ockam__nodemanager *nm, ockam_identity *id, ockam_vault *vault, json_t *config)
+ockam__nm_secure_start(ockam__nodemanager *nm, const ockam__nm_secure_opts *opts, json_t *config)
 {
     struct ockam__nm_secure *s = ockam__zalloc(sizeof *s);
-    if (!s) {
-        ockam_identity_free(id);
-        ockam_vault_free(vault);
+    struct idref *own = ockam__zalloc(sizeof *own);
+    const char *name = opts->name ? opts->name : "default";
+    if (own) {
+        own->id = opts->id;
+        own->vault = opts->vault;
+        own->refs = 1;
+        own->name = ockam__strdup(name);
+    }
+    if (!s || !own || !own->name || !push_ptr((void ***)&s->ids, &s->nids, own)) {
+        if (own)
+            idref_free(own);
+        else {
+            ockam_identity_free(opts->id);
+            ockam_vault_free(opts->vault);
+        }
+        if (s)
+            ockam__free(s->ids);
+        ockam__free(s);
         return OCKAM_ENOMEM;
     }
     s->nm = nm;
-    s->id = id;
-    s->vault = vault;
+    s->own = own;
+    s->load = opts->load;
+    s->load_user = opts->load_user;
     *ockam__nm_secure_slot(nm) = s;
     json_t *saved = json_object_get(config, "secure_channel_listeners");
     bool api_saved = false;
@@ -321,14 +446,17 @@ ockam__nm_secure_start(
             continue;
         }
         api_saved = api_saved || strcmp(addr, API_LISTENER) == 0;
-        ockam_err err = sl_add(s, addr, auth);
+        struct idref *ident = saved_identity(s, v, addr);
+        ockam_err err = ident ? sl_add(s, addr, auth, ident) : OCKAM_OK;
+        if (!ident)
+            json_decref(auth);
         if (err)
             OCKAM_LOG_W("nodemanager: cannot restore the secure channel listener %s: %s", addr,
                 ockam_strerror(err));
     }
     /* A node always has its listener at api, unless it was deleted (saved as "deleted"). */
     if (!api_saved && !json_is_true(json_object_get(config, "api_listener_deleted")))
-        return sl_add(s, API_LISTENER, json_array());
+        return sl_add(s, API_LISTENER, json_array(), idref_hold(own));
     return OCKAM_OK;
 }
 
@@ -369,7 +497,7 @@ ockam__nm_secure_resources(ockam__nodemanager *nm, json_t *res)
 {
     struct ockam__nm_secure *s = sec(nm);
     json_object_set_new(
-        res, "identifier", s ? json_string(ockam_identity_identifier(s->id)) : json_null());
+        res, "identifier", s ? json_string(ockam_identity_identifier(s->own->id)) : json_null());
     json_object_set_new(res, "secure_channel_listeners", listeners_json(s));
 }
 
@@ -382,7 +510,8 @@ ockam__nm_secure_config(ockam__nodemanager *nm, json_t *cfg)
     json_t *arr = json_array();
     for (size_t i = 0; i < s->nls; i++)
         json_array_append_new(arr,
-            json_pack("{s:s, s:O}", "address", s->ls[i].addr, "authorized", s->ls[i].authorized));
+            json_pack("{s:s, s:s, s:O}", "address", s->ls[i].addr, "identity", s->ls[i].ident->name,
+                "authorized", s->ls[i].authorized));
     json_object_set_new(cfg, "secure_channel_listeners", arr);
     json_object_set_new(cfg, "api_listener_deleted", json_boolean(!sl_find(s, API_LISTENER)));
 }
@@ -402,11 +531,96 @@ need_identity(ockam__nodemanager *nm, ockam_msg *req)
     return false;
 }
 
-void
-ockam__nm_sc_listener_create(ockam__nodemanager *nm, ockam_msg *req, const char *a, json_t *b)
+/* ---- requests that name an identity ------------------------------------------------------ */
+
+/* A handler run again when the vault file it waited for may be free; until: when to give up. */
+typedef void (*again_fn)(ockam__nodemanager *nm, ockam_msg *req, json_t *b, uint64_t until);
+
+/* A request waiting for its identity's vault file, which another process holds for the few
+ * milliseconds a command or a starting node needs it: the loop retries it on a timer rather
+ * than blocking on the lock. */
+struct vault_wait {
+    struct vault_wait *next;
+    struct ockam__nm_secure *s;
+    ockam_msg *req;
+    json_t *body;
+    uint64_t until;
+    again_fn again;
+    ockam_timer *timer;
+};
+
+static void
+wait_unlink(struct vault_wait *w)
 {
-    if (!need_identity(nm, req))
-        return;
+    for (struct vault_wait **p = &w->s->waits; *p; p = &(*p)->next) {
+        if (*p == w) {
+            *p = w->next;
+            return;
+        }
+    }
+}
+
+static void
+wait_fire(ockam_timer *t, void *user)
+{
+    struct vault_wait *w = user;
+    ockam_timer_stop(t);
+    wait_unlink(w);
+    w->again(w->s->nm, w->req, w->body, w->until);
+    json_decref(w->body);
+    ockam__free(w);
+}
+
+static ockam_err
+wait_later(struct ockam__nm_secure *s, ockam_msg *req, json_t *b, uint64_t until, again_fn again)
+{
+    struct vault_wait *w = ockam__zalloc(sizeof *w);
+    if (!w)
+        return OCKAM_ENOMEM;
+    *w = (struct vault_wait) {.next = s->waits,
+        .s = s,
+        .req = req,
+        .body = json_incref(b),
+        .until = until,
+        .again = again};
+    ockam_err err
+        = ockam_timer_start(ockam__nm_node(s->nm), VAULT_RETRY_MS, 0, wait_fire, w, &w->timer);
+    if (err) {
+        json_decref(w->body);
+        ockam__free(w);
+        return err;
+    }
+    s->waits = w;
+    return OCKAM_OK;
+}
+
+/* The identity b names ("identity", absent: the node's own), held in *out. false when the
+ * request was answered (an error) or waits for the identity's vault file (it comes back
+ * through again). */
+static bool
+request_identity(ockam__nodemanager *nm, ockam_msg *req, json_t *b, uint64_t until, again_fn again,
+    struct idref **out)
+{
+    struct ockam__nm_secure *s = sec(nm);
+    json_t *v = json_object_get(b, "identity");
+    const char *name = json_string_value(v);
+    if (v && !json_is_null(v) && (!name || !name[0] || strlen(name) > IDENTITY_NAME_MAX)) {
+        ockam__nm_reply_err(nm, req, 400, "\"identity\" must be the name of an identity.");
+        return false;
+    }
+    char why[400] = "";
+    ockam_err err = idref_get(s, name, 0, out, why, sizeof why);
+    if (!err)
+        return true;
+    if (err == OCKAM_EBUSY && mono_ms() < until && wait_later(s, req, b, until, again) == OCKAM_OK)
+        return false;
+    ockam__nm_reply_err(nm, req, err == OCKAM_ENOENT ? 404 : 500, "%s", why);
+    return false;
+}
+
+static void
+listener_create(ockam__nodemanager *nm, ockam_msg *req, json_t *b, uint64_t until)
+{
     struct ockam__nm_secure *s = sec(nm);
     const char *addr = json_string_value(json_object_get(b, "address"));
     const char *bad = NULL;
@@ -419,7 +633,12 @@ ockam__nm_sc_listener_create(ockam__nodemanager *nm, ockam_msg *req, const char 
         ockam__nm_reply_err(nm, req, 400, "'%s' is not an identifier (I + 64 hex digits).", bad);
         return;
     }
-    ockam_err err = sl_add(s, addr, auth);
+    struct idref *ident;
+    if (!request_identity(nm, req, b, until, listener_create, &ident)) {
+        json_decref(auth);
+        return;
+    }
+    ockam_err err = sl_add(s, addr, auth, ident);
     if (err == OCKAM_EEXIST)
         ockam__nm_reply_err(
             nm, req, 409, "The address %s is already taken on node %s.", addr, ockam__nm_name(nm));
@@ -430,6 +649,13 @@ ockam__nm_sc_listener_create(ockam__nodemanager *nm, ockam_msg *req, const char 
         return;
     ockam__nm_changed(nm);
     ockam__nm_reply_ok(nm, req, sl_json(s, sl_find(s, addr)));
+}
+
+void
+ockam__nm_sc_listener_create(ockam__nodemanager *nm, ockam_msg *req, const char *a, json_t *b)
+{
+    if (need_identity(nm, req))
+        listener_create(nm, req, b, mono_ms() + VAULT_WAIT_MS);
 }
 
 void
@@ -484,6 +710,7 @@ resolve_free(struct resolve *r)
                 break;
             }
         }
+        idref_put(r->s, r->ident);
     }
     close_made(r->made, &r->nmade);
     held_close(r->conn);
@@ -566,7 +793,7 @@ resolve_handshake(struct resolve *r, ockam_route *route, ockam_err err)
     r->ids = id_views(r->authorized, &n);
     ockam_sc_opts o = {.trust = {.identifiers = r->ids, .count = n}, .timeout_ms = r->timeout_ms};
     if (!err)
-        err = ockam_sc_create(ockam__nm_node(r->s->nm), r->s->id, route, &o, resolve_opened, r);
+        err = ockam_sc_create(ockam__nm_node(r->s->nm), r->ident->id, route, &o, resolve_opened, r);
     ockam_route_free(route);
     if (err) {
         close_made(r->made, &r->nmade);
@@ -640,17 +867,20 @@ resolve_step(struct resolve *r)
     resolve_handshake(r, route, err);
 }
 
+/* authorized and ident are consumed. */
 static struct resolve *
-resolve_new(struct ockam__nm_secure *s, const char *to, json_t *authorized, uint32_t timeout_ms,
-    resolved_fn done, void *user, ockam_err *err)
+resolve_new(struct ockam__nm_secure *s, const char *to, json_t *authorized, struct idref *ident,
+    uint32_t timeout_ms, resolved_fn done, void *user, ockam_err *err)
 {
     struct resolve *r = ockam__zalloc(sizeof *r);
     if (!r) {
         *err = OCKAM_ENOMEM;
         json_decref(authorized);
+        idref_put(s, ident);
         return NULL;
     }
     r->s = s;
+    r->ident = ident;
     r->started_ms = mono_ms();
     r->authorized = authorized;
     r->timeout_ms = timeout_ms ? timeout_ms : DEFAULT_TIMEOUT_MS;
@@ -718,14 +948,16 @@ chan_json(const struct chan *c)
 {
     char enc[OCKAM_RANDOM_ADDR_LEN + 16];
     snprintf(enc, sizeof enc, "/service/%s", ockam_sc_encryptor(c->sc));
-    return json_pack("{s:s, s:s, s:s, s:s, s:O, s:b}", "encryptor", enc, "decryptor",
-        ockam_sc_decryptor(c->sc), "to", c->to, "peer", ockam_sc_peer(c->sc), "authorized",
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:b}", "encryptor", enc, "decryptor",
+        ockam_sc_decryptor(c->sc), "to", c->to, "identity", c->ident->name, "identifier",
+        ockam_identity_identifier(c->ident->id), "peer", ockam_sc_peer(c->sc), "authorized",
         c->authorized, "initiator", ockam_sc_is_initiator(c->sc));
 }
 
 static void
 chan_free(struct chan *c)
 {
+    idref_put(c->s, c->ident);
     held_close(c->conn);
     ockam__free(c->to);
     json_decref(c->authorized);
@@ -781,6 +1013,8 @@ create_done(struct resolve *r, ockam_err err, const char *why)
     }
     c->sc = sc;
     c->s = r->s;
+    c->ident = r->ident;
+    r->ident = NULL;
     c->conn = r->conn;
     r->conn = NULL;
     c->authorized = json_incref(r->authorized);
@@ -798,11 +1032,9 @@ create_done(struct resolve *r, ockam_err err, const char *why)
 
 /* "to" without /secure/ at the end is a route to a listener: /secure/api is implied only
  * when the caller gave none (Ockam's secure-channel create --to ends at the listener). */
-void
-ockam__nm_sc_create(ockam__nodemanager *nm, ockam_msg *req, const char *a, json_t *b)
+static void
+sc_create(ockam__nodemanager *nm, ockam_msg *req, json_t *b, uint64_t until)
 {
-    if (!need_identity(nm, req))
-        return;
     const char *to = json_string_value(json_object_get(b, "to"));
     const char *bad = NULL;
     json_t *auth = authorized_of(b, &bad);
@@ -838,9 +1070,15 @@ ockam__nm_sc_create(ockam__nodemanager *nm, ockam_msg *req, const char *a, json_
             "'%s' does not end at a secure channel listener (e.g. .../service/api).", to);
         return;
     }
+    struct idref *ident;
+    if (!request_identity(nm, req, b, until, sc_create, &ident)) {
+        json_decref(auth);
+        ockam__free(text);
+        return;
+    }
     json_t *tms = json_object_get(b, "timeout_ms");
     ockam_err err;
-    struct resolve *r = resolve_new(sec(nm), text, auth,
+    struct resolve *r = resolve_new(sec(nm), text, auth, ident,
         json_is_integer(tms) ? (uint32_t)json_integer_value(tms) : 0, create_done, NULL, &err);
     ockam__free(text);
     if (!r) {
@@ -850,6 +1088,13 @@ ockam__nm_sc_create(ockam__nodemanager *nm, ockam_msg *req, const char *a, json_
     r->req = req;
     r->body = json_incref(b);
     resolve_step(r);
+}
+
+void
+ockam__nm_sc_create(ockam__nodemanager *nm, ockam_msg *req, const char *a, json_t *b)
+{
+    if (need_identity(nm, req))
+        sc_create(nm, req, b, mono_ms() + VAULT_WAIT_MS);
 }
 
 void
@@ -945,7 +1190,7 @@ ockam__nm_secure_send(ockam__nodemanager *nm, ockam_msg *req, const char *arg, j
         return;
     json_t *tms = json_object_get(body, "timeout_ms");
     ockam_err err;
-    struct resolve *r = resolve_new(sec(nm), to, json_array(),
+    struct resolve *r = resolve_new(sec(nm), to, json_array(), idref_hold(sec(nm)->own),
         json_is_integer(tms) ? (uint32_t)json_integer_value(tms) : 0, message_done, NULL, &err);
     if (!r) {
         ockam__nm_reply_err(nm, req, 400, "\"to\" is not a valid multiaddr.");
@@ -1028,8 +1273,8 @@ proxy_resolve(struct proxy *p)
 {
     ockam_err err;
     /* Resolve only up to the last /secure/NAME: the rest is the proxy's callers' route. */
-    struct resolve *r = resolve_new(
-        p->s, p->to, json_incref(p->authorized), DEFAULT_TIMEOUT_MS / 2, proxy_resolved, p, &err);
+    struct resolve *r = resolve_new(p->s, p->to, json_incref(p->authorized), idref_hold(p->s->own),
+        DEFAULT_TIMEOUT_MS / 2, proxy_resolved, p, &err);
     if (!r) {
         OCKAM_LOG_W("route %s: %s", p->to, ockam_strerror(err));
         return;
@@ -1341,9 +1586,19 @@ ockam__nm_secure_free(ockam__nodemanager *nm)
     *ockam__nm_secure_slot(nm) = NULL;
     for (size_t i = 0; i < s->nproxies; i++)
         proxy_free(s->proxies[i], false);
+    for (struct vault_wait *w = s->waits; w;) {
+        struct vault_wait *next = w->next;
+        ockam_timer_stop(w->timer);
+        ockam_msg_free(w->req);
+        json_decref(w->body);
+        ockam__free(w);
+        w = next;
+    }
     /* Handshakes in progress end with a callback that frees their op (s == NULL). */
     for (struct resolve *r = s->ops; r;) {
         struct resolve *next = r->next;
+        idref_put(s, r->ident); /* the handshake borrowed it only while it started */
+        r->ident = NULL;
         r->s = NULL;
         r->next = NULL;
         if (r->timer) { /* a message's channels, waiting to close: the node closes them */
@@ -1360,6 +1615,7 @@ ockam__nm_secure_free(ockam__nodemanager *nm)
         ockam__free(s->ls[i].addr);
         ockam__free(s->ls[i].ids);
         json_decref(s->ls[i].authorized);
+        idref_put(s, s->ls[i].ident);
     }
     for (size_t i = 0; i < s->nguards; i++)
         guard_free(s->guards[i]);
@@ -1367,7 +1623,9 @@ ockam__nm_secure_free(ockam__nodemanager *nm)
     ockam__free(s->ls);
     ockam__free(s->chans);
     ockam__free(s->proxies);
-    ockam_identity_free(s->id);
-    ockam_vault_free(s->vault);
+    /* What is left: the node's own identity (and any a proxy's handshake holds). */
+    for (size_t i = 0; i < s->nids; i++)
+        idref_free(s->ids[i]);
+    ockam__free(s->ids);
     ockam__free(s);
 }

@@ -10,20 +10,31 @@
  * created there and the rest of the route continues inside it (as /service/<encryptor>).
  * A route with /secure/ is never sent as a plain hop.
  *
+ * Identities: "identity": NAME in a listener's or a channel's request makes it use that
+ * identity (any the user has, loaded through the loader given at start; by default the
+ * node's own). An identity is loaded once and shared by everything that names it; it stays
+ * in memory while a listener or a channel uses it, so its vault file is never held for
+ * longer than a copy. A request whose identity's vault file another process holds is
+ * handled again a few milliseconds later (up to 2 s): the loop never waits on the lock.
+ *
  * Endpoints:
  *   GET    /node/secure_channel_listener          [listener]
- *   POST   /node/secure_channel_listener          {"address", "authorized"?: [ID]} -> listener
+ *   POST   /node/secure_channel_listener          {"address", "authorized"?: [ID],
+ *                                                 "identity"?: NAME} -> listener; 404 no
+ *                                                 such identity
  *   GET    /node/secure_channel_listener/{addr}   listener
  *   DELETE /node/secure_channel_listener/{addr}   listener ("api" included)
  *   GET    /node/secure_channel                   [channel]  (channels this node initiated)
  *   POST   /node/secure_channel                   {"to": multiaddr, "authorized"?: [ID],
- *                                                 "timeout_ms"?} -> channel once it is open;
- *                                                 403 refused identity, 502 unreachable,
- *                                                 504 handshake timeout
+ *                                                 "identity"?: NAME, "timeout_ms"?}
+ *                                                 -> channel once it is open; 403 refused
+ *                                                 identity, 404 no such identity, 502
+ *                                                 unreachable, 504 handshake timeout
  *   GET    /node/secure_channel/{encryptor}       channel
  *   DELETE /node/secure_channel/{encryptor}       channel (Close is sent to the peer)
- * listener = {address, identifier, authorized: [ID] (empty: everyone), flow_control_id};
- * channel = {encryptor: "/service/<addr>", decryptor, to, peer, authorized, initiator}. */
+ * listener = {address, identity: NAME, identifier, authorized: [ID] (empty: everyone),
+ * flow_control_id}; channel = {encryptor: "/service/<addr>", decryptor, to, identity: NAME,
+ * identifier (this end's), peer, authorized, initiator}. */
 #ifndef OCKAM_NODEMANAGER_SECURE_H
 #define OCKAM_NODEMANAGER_SECURE_H
 
@@ -33,10 +44,30 @@
 
 struct ockam__nm_secure;
 
-/* Give the manager its identity and the vault it signs with (both owned from now on) and
- * start the listener at "api" plus those saved in config ("secure_channel_listeners"). */
+/* Loads the identity `name` for the node: the identity and a memory vault holding the keys it
+ * signs with (both owned by the caller from then on), read from the identity's vault, whose
+ * file admits one owner at a time and is held only while the keys are copied. wait_ms bounds
+ * the wait while another process holds it (0: try once), then OCKAM_EBUSY. OCKAM_ENOENT:
+ * there is no identity of that name. On failure, a sentence for people in why. Loop thread;
+ * blocks for at most wait_ms. */
+typedef ockam_err (*ockam__nm_identity_load_fn)(void *user, const char *name, uint32_t wait_ms,
+    ockam_identity **id, ockam_vault **vault, char *why, size_t cap);
+
+typedef struct ockam__nm_secure_opts {
+    const char *name;   /* the node's identity: its name, */
+    ockam_identity *id; /* the identity and */
+    ockam_vault *vault; /* the vault it signs with (both owned by the manager from now on) */
+    /* Other identities, named by "identity" in requests and saved listeners; NULL: only the
+     * node's own can be named. */
+    ockam__nm_identity_load_fn load;
+    void *load_user;
+} ockam__nm_secure_opts;
+
+/* Give the manager its identities and start the listener at "api" plus those saved in config
+ * ("secure_channel_listeners"; one whose identity cannot be loaded is left out, with a log
+ * line). */
 ockam_err ockam__nm_secure_start(
-    ockam__nodemanager *nm, ockam_identity *id, ockam_vault *vault, json_t *config);
+    ockam__nodemanager *nm, const ockam__nm_secure_opts *opts, json_t *config);
 /* Add "identifier" and "secure_channel_listeners" to res (views) or cfg (what node start
  * restores). */
 void ockam__nm_secure_resources(ockam__nodemanager *nm, json_t *res);
