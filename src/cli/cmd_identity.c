@@ -359,6 +359,24 @@ identity_list(const cli_args *a)
     return EXIT_OK;
 }
 
+/* Whether a node's configuration names the identity: as the node's own, or as that of a
+ * secure channel listener `node start` restores. */
+static bool
+config_uses(json_t *cfg, const char *name)
+{
+    if (strcmp(cli_str(cfg, "identity"), name) == 0)
+        return true;
+    size_t i;
+    json_t *l;
+    json_array_foreach(json_object_get(cfg, "secure_channel_listeners"), i, l)
+    {
+        const char *used = json_string_value(json_object_get(l, "identity"));
+        if (used && strcmp(used, name) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* The first node whose configuration names the identity, or NULL (caller frees). */
 static char *
 identity_user(const char *name)
@@ -368,7 +386,7 @@ identity_user(const char *name)
     char *user = NULL;
     for (size_t i = 0; i < n && !user; i++) {
         json_t *cfg = state_config_load(nodes[i]);
-        if (cfg && strcmp(cli_str(cfg, "identity"), name) == 0)
+        if (cfg && config_uses(cfg, name))
             user = xstrdup(nodes[i]);
         json_decref(cfg);
     }

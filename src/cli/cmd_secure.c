@@ -34,22 +34,29 @@ authorized_arg(const cli_args *a, int *code)
     return arr;
 }
 
-/* --identity NAME: only the node's own identity can be used by its channels. */
+/* --identity NAME: any identity the user has; the node loads it (and its keys, from its vault)
+ * by name, so no secret crosses the control socket. A missing one is reported here, before a
+ * default node is made for nothing; the node checks again. */
 static int
-check_identity(const cli_args *a, const char *node)
+check_identity(const cli_args *a)
 {
     const char *name = args_value(a, "identity");
-    if (!name)
+    json_t *ident = name ? idstore_get("identity", name) : NULL;
+    if (!name || ident) {
+        json_decref(ident);
         return EXIT_OK;
-    json_t *cfg = state_config_load(node);
-    const char *own = json_string_value(json_object_get(cfg, "identity"));
-    int code = EXIT_OK;
-    if (!own || strcmp(own, name) != 0)
-        code = out_error(EXIT_USAGE,
-            "Create a node with that identity: ockam node create N --identity NAME.",
-            "Node %s uses the identity %s, not %s.", node, own ? own : "default", name);
-    json_decref(cfg);
-    return code;
+    }
+    return out_error(EXIT_RUNTIME, NULL,
+        "There is no identity named %s: create it with 'ockam identity create %s'.", name, name);
+}
+
+/* The request body's "identity" (only when --identity was given). */
+static void
+set_identity(const cli_args *a, json_t *body)
+{
+    const char *name = args_value(a, "identity");
+    if (name)
+        json_object_set_new(body, "identity", json_string(name));
 }
 
 /* ---- secure-channel-listener ---------------------------------------------------------------- */
@@ -59,8 +66,10 @@ listener_plain(json_t *l)
 {
     json_t *auth = json_object_get(l, "authorized");
     strbuf sb = {0};
-    sb_printf(&sb, "%s Secure Channel Listener at /service/%s\n  Identifier: %s\n  Authorized: ",
-        out_mark_item(), cli_str(l, "address"), cli_str(l, "identifier"));
+    sb_printf(&sb,
+        "%s Secure Channel Listener at /service/%s\n  Identity: %s\n  Identifier: %s\n"
+        "  Authorized: ",
+        out_mark_item(), cli_str(l, "address"), cli_str(l, "identity"), cli_str(l, "identifier"));
     if (!json_array_size(auth))
         sb_printf(&sb, "everyone");
     for (size_t i = 0; i < json_array_size(auth); i++)
@@ -75,13 +84,17 @@ listener_create(const cli_args *a)
     json_t *auth = authorized_arg(a, &code);
     if (!auth)
         return code;
-    char *node = cli_pick_node(args_value(a, "at"), true, &code);
-    if (!node || (code = check_identity(a, node))) {
+    if ((code = check_identity(a))) {
         json_decref(auth);
-        free(node);
+        return code;
+    }
+    char *node = cli_pick_node(args_value(a, "at"), true, &code);
+    if (!node) {
+        json_decref(auth);
         return code;
     }
     json_t *body = json_pack("{s:s, s:o}", "address", a->pos[0], "authorized", auth);
+    set_identity(a, body);
     json_t *res;
     char *ignored;
     code = cli_call_at(a, "at", true, "POST", "/node/secure_channel_listener", body, API_TIMEOUT_MS,
@@ -177,7 +190,9 @@ listener_delete(const cli_args *a)
 
 static const cli_opt listener_create_opts[] = {
     {"at", 0, OPT_VALUE, "NODE", "The node [default: the default node]"},
-    {"identity", 0, OPT_VALUE, "NAME", "Must be the node's identity"},
+    {"identity", 0, OPT_VALUE, "NAME",
+        "The identity the listener presents (any in 'ockam identity list') [default: the "
+        "node's]"},
     {"authorized", 0, OPT_LIST, "IDENTIFIER",
         "Accept only channels from this identity (repeatable) [default: everyone]"},
     {NULL, 0, 0, NULL, NULL},
@@ -188,9 +203,13 @@ const cli_cmd cli_secure_channel_listener_cmds[] = {
         "Start a secure channel listener at ADDRESS",
         "Every node runs one at /service/api, trusting everyone. A listener restricted with\n"
         "--authorized refuses the handshake of any other identity (the initiator gets a\n"
-        "handshake timeout: a listener answers nothing to identities it refuses, as Ockam).\n\n"
-        "Example:\n"
-        "  ockam secure-channel-listener create l1 --at n1 --authorized I1234...\n"},
+        "handshake timeout: a listener answers nothing to identities it refuses, as Ockam).\n"
+        "With --identity NAME the listener presents that identity instead of the node's: the\n"
+        "node loads it and its keys from its vault, keeps it while the listener lives, and\n"
+        "'node start' restores the listener with it.\n\n"
+        "Examples:\n"
+        "  ockam secure-channel-listener create l1 --at n1 --authorized I1234...\n"
+        "  ockam secure-channel-listener create l2 --at n1 --identity bob\n"},
     {"list", "", 0, 0, cli_at_opts, listener_list, "List the secure channel listeners of a node",
         NULL},
     {"show", "ADDRESS", 1, 1, cli_at_opts, listener_show, "Show a secure channel listener", NULL},
@@ -204,8 +223,9 @@ const cli_cmd cli_secure_channel_listener_cmds[] = {
 static char *
 channel_plain(json_t *c)
 {
-    return xasprintf("%s Secure Channel at %s\n  To: %s\n  Peer: %s", out_mark_item(),
-        cli_str(c, "encryptor"), cli_str(c, "to"), cli_str(c, "peer"));
+    return xasprintf("%s Secure Channel at %s\n  To: %s\n  Identity: %s (%s)\n  Peer: %s",
+        out_mark_item(), cli_str(c, "encryptor"), cli_str(c, "to"), cli_str(c, "identity"),
+        cli_str(c, "identifier"), cli_str(c, "peer"));
 }
 
 static int
@@ -226,10 +246,10 @@ channel_create(const cli_args *a)
     if (!auth)
         return code;
     char *resolved = NULL;
-    code = cli_resolve_multiaddr(to, "--to", &resolved);
+    code = check_identity(a);
+    if (!code)
+        code = cli_resolve_multiaddr(to, "--to", &resolved);
     char *node = code ? NULL : cli_pick_node(args_value(a, "from"), true, &code);
-    if (node && !code)
-        code = check_identity(a, node);
     if (code) {
         json_decref(auth);
         free(resolved);
@@ -238,6 +258,7 @@ channel_create(const cli_args *a)
     }
     json_t *body = json_pack("{s:s, s:o, s:I}", "to", resolved, "authorized", auth, "timeout_ms",
         (json_int_t)timeout_ms);
+    set_identity(a, body);
     api_result res = {0};
     int asked = api_request(
         node, "POST", "/node/secure_channel", body, timeout_ms + HANDSHAKE_MARGIN_MS, &res);
@@ -283,7 +304,9 @@ static const cli_opt channel_create_opts[] = {
         "The node that initiates the channel [default: the default "
         "node]"},
     {"to", 0, OPT_VALUE, "ROUTE", "Route to a secure channel listener, e.g. /node/n2/service/api"},
-    {"identity", 0, OPT_VALUE, "NAME", "Must be the node's identity"},
+    {"identity", 0, OPT_VALUE, "NAME",
+        "The identity this end proves in the handshake (any in 'ockam identity list') "
+        "[default: the node's]"},
     {"authorized", 0, OPT_LIST, "IDENTIFIER",
         "Accept only this identity at the other end (repeatable) [default: everyone]"},
     {"timeout", 0, OPT_VALUE, "DURATION", "How long the handshake may take [default: 10s]"},
@@ -295,12 +318,15 @@ const cli_cmd cli_secure_channel_cmds[] = {
         "Create a secure channel and print its address",
         "The last /service/NAME of --to is the listener. The channel is an ordinary route, so\n"
         "--to may go through relays, hops, UDP and Kafka. On a pipe only the channel's address\n"
-        "(/service/<encryptor>) is printed, for routes that continue inside it.\n\n"
+        "(/service/<encryptor>) is printed, for routes that continue inside it. With\n"
+        "--identity NAME this end proves that identity (any you have) instead of the node's;\n"
+        "the node loads it and its keys from its vault.\n\n"
         "Examples:\n"
         "  ockam secure-channel create --from n1 --to /node/n2/service/api\n"
         "  ockam secure-channel create --from c --to /node/relay/service/forward_to_s/service/api "
         "\\\n"
-        "    | ockam tcp-inlet create --at c --from 127.0.0.1:7000 --to -/service/outlet"},
+        "    | ockam tcp-inlet create --at c --from 127.0.0.1:7000 --to -/service/outlet\n"
+        "  ockam secure-channel create --from n1 --to /node/n2/service/api --identity alice"},
     {"list", "", 0, 0, cli_at_opts, channel_list, "List the secure channels a node initiated",
         NULL},
     {"show", "ADDRESS", 1, 1, cli_at_opts, channel_show, "Show a secure channel", NULL},
