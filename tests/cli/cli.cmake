@@ -26,7 +26,7 @@ else()
         TIMEOUT 120)
 endif()
 # Relays and TCP portals (100 MiB transfers, a relay node killed and restarted, namespaces).
-foreach(suite relay portal secure)
+foreach(suite relay portal secure secure_identity)
     add_test(NAME cli_${suite}
              COMMAND ${BATS_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/${suite}.bats)
     set_tests_properties(cli_${suite} PROPERTIES
