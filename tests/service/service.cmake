@@ -6,3 +6,7 @@ ockam_add_test(test_portal_close SOURCES ${_sv}/test_portal_close.c ${_sv}/porta
 # Relay names bound to the identifier of the secure channel they were registered through.
 ockam_add_test(test_relay_owner SOURCES ${_sv}/test_relay_owner.c ${_sv}/../channel/sc_util.c
                LABELS net TIMEOUT 120)
+# The node manager's listeners and channels with another identity than the node's
+# (nodemanager_secure.c), through its API on a real node.
+ockam_add_test(test_nm_identity SOURCES ${_sv}/test_nm_identity.c LABELS net TIMEOUT 120
+               LIBS ockam_nodemanager PkgConfig::JANSSON)
