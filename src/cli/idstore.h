@@ -12,7 +12,8 @@
  * "default" (and makes them the defaults). Secrets live only in the vault file; the JSON
  * files hold public data. A vault file admits one owner at a time: commands open it for the
  * few milliseconds they need it (retrying while another holds it), and a node copies its keys
- * into memory at start (idstore_identity_load). */
+ * into memory at start, and those of any other identity a listener or channel names, when
+ * it is created (idstore_identity_load). */
 #ifndef OCKAM_CLI_IDSTORE_H
 #define OCKAM_CLI_IDSTORE_H
 
