@@ -202,8 +202,8 @@ const cli_cmd cli_secure_channel_listener_cmds[] = {
     {"create", "ADDRESS", 1, 1, listener_create_opts, listener_create,
         "Start a secure channel listener at ADDRESS",
         "Every node runs one at /service/api, trusting everyone. A listener restricted with\n"
-        "--authorized refuses the handshake of any other identity (the initiator gets a\n"
-        "handshake timeout: a listener answers nothing to identities it refuses, as Ockam).\n"
+        "--authorized refuses the handshake of any other identity; as Ockam's, it answers\n"
+        "nothing, so the initiator's channel opens and its first message gets no reply.\n"
         "With --identity NAME the listener presents that identity instead of the node's: the\n"
         "node loads it and its keys from its vault, keeps it while the listener lives, and\n"
         "'node start' restores the listener with it.\n\n"
