@@ -291,6 +291,8 @@ idref_get(struct ockam__nm_secure *s, const char *name, uint32_t wait_ms, struct
         err = OCKAM_ENOMEM;
     if (err == OCKAM_ENOMEM)
         snprintf(why, cap, "The node ran out of memory.");
+    else if (err && !why[0])
+        snprintf(why, cap, "The identity %s cannot be loaded: %s.", name, ockam_strerror(err));
     if (err) {
         if (ref)
             idref_free(ref);
