@@ -47,10 +47,10 @@ static char *
 conn_plain(json_t *c)
 {
     bool out = strcmp(cli_str(c, "mode"), "outgoing") == 0;
-    return xasprintf("%s TCP, %s %s %s\n%s Route %s", out_mark_item(),
-        out ? "Outgoing to" : "Incoming from", cli_str(c, "peer"),
-        json_is_true(json_object_get(c, "operator")) ? "(created by you)" : "", out_mark_item(),
-        cli_str(c, "route"));
+    bool mine = json_is_true(json_object_get(c, "operator"));
+    return xasprintf("%s TCP, %s %s%s\n%s Route %s", out_mark_item(),
+        out ? "Outgoing to" : "Incoming from", cli_str(c, "peer"), mine ? " (created by you)" : "",
+        out_mark_item(), cli_str(c, "route"));
 }
 
 static int

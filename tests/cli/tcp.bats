@@ -81,6 +81,19 @@ load helpers
     assert_output --partial "was not found on node n1"
 }
 
+@test "tcp-connection list in a terminal: Ockam's lines, none ending in a space" {
+    ockam node create n1
+    ockam node create n2
+    ockam tcp-connection create --from n1 --to "127.0.0.1:$(node_port n2)" >/dev/null
+    # script(1) gives the command a terminal and ends its lines with CR LF.
+    out=$(script -qec "$OCKAM tcp-connection list --at n2" /dev/null | tr -d '\r')
+    grep -q -E ' TCP, Incoming from 127\.0\.0\.1:[0-9]+$' <<<"$out"
+    out=$(script -qec "$OCKAM tcp-connection list --at n1" /dev/null | tr -d '\r')
+    grep -q -E " TCP, Outgoing to 127\.0\.0\.1:$(node_port n2) \(created by you\)$" <<<"$out"
+    run grep -c ' $' <<<"$out"
+    assert_output "0"
+}
+
 @test "tcp-connection create to a closed port fails with the reason" {
     ockam node create n1
     port=$(free_port)
