@@ -51,6 +51,32 @@ test_lazy_connect_routes(void **state)
     (void)b;
 }
 
+/* A message with an empty payload is a message: it is routed and counted at both ends, never
+ * taken for a heartbeat. */
+static void
+test_empty_payload_counted(void **state)
+{
+    const char *name = bt_name("ep");
+    ockam_node *b = bt_node(name);
+    ockam_node *a = bt_node(NULL);
+    ockam_ble_link *link = bt_connect(a, name);
+    tn_probe *app = tn_probe_start(a, "app");
+    char route[96];
+    snprintf(route, sizeof route, "0#%s => 0#echo", ockam_ble_link_address(link));
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(tn_send(tn_probe_worker(app), route, "", 0), OCKAM_OK);
+        ockam_msg *m = tn_probe_wait(app, BT_WAIT_MS);
+        assert_non_null(m);
+        assert_int_equal(ockam_msg_payload(m).len, 0);
+        ockam_msg_free(m);
+    }
+    struct ockam_ble_stats st;
+    ockam_ble_link_stats(link, &st);
+    assert_int_equal(st.messages_out, 3);
+    assert_int_equal(st.messages_in, 3);
+    (void)b;
+}
+
 static void
 test_big_messages(void **state)
 {
@@ -358,6 +384,7 @@ main(void)
     BT_REQUIRE_BTVIRT();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_lazy_connect_routes, teardown),
+        cmocka_unit_test_teardown(test_empty_payload_counted, teardown),
         cmocka_unit_test_teardown(test_big_messages, teardown),
         cmocka_unit_test_teardown(test_peer_vanishes_then_reconnect, teardown),
         cmocka_unit_test_teardown(test_hung_peer_detected_by_heartbeat, teardown),
