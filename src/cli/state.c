@@ -2,12 +2,14 @@
 #include "cli/state.h"
 
 #include "cli/output.h"
+#include "cli/spawn.h"
 #include "cli/util.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +203,29 @@ read_pid(const char *name)
     return pid > 0 && pid <= INT_MAX ? (pid_t)pid : 0;
 }
 
+/* The process was sent SIGKILL (it stays pending in ShdPnd, even in a zombie) or has already
+ * exited: it is on its way out whatever it still holds. */
+static bool
+pid_dying(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return false;
+    bool dying = false;
+    while (!dying && fgets(line, sizeof line, f)) {
+        unsigned long long mask;
+        char st;
+        if (sscanf(line, "ShdPnd: %llx", &mask) == 1 || sscanf(line, "SigPnd: %llx", &mask) == 1)
+            dying = (mask & (1ULL << (SIGKILL - 1))) != 0;
+        else if (sscanf(line, "State: %c", &st) == 1)
+            dying = st == 'Z' || st == 'X';
+    }
+    fclose(f);
+    return dying;
+}
+
 bool
 state_node_running(const char *name, pid_t *pid)
 {
@@ -209,8 +234,15 @@ state_node_running(const char *name, pid_t *pid)
     free(path);
     bool running = false;
     /* A shared probe fails only while the node holds its exclusive lock. */
-    if (fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK)
+    if (fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
         running = true;
+        /* kill -9 returns before the kernel has torn the process down, and its lock goes with
+         * its files, late in that: a node whose process is dying is waited for, so that right
+         * after a kill it reads as stopped and can be created or started again. */
+        pid_t holder = read_pid(name);
+        if (holder > 0 && pid_dying(holder) && lock_wait(fd, LOCK_SH, STOP_GRACE_MS))
+            running = false;
+    }
     if (fd >= 0)
         close(fd);
     if (pid)

@@ -50,7 +50,9 @@ char *state_random_name(void);
 char **state_node_names(size_t *n);
 void state_names_free(char **names, size_t n);
 
-/* Whether a node process holds the lock; *pid (may be NULL) from its pid file, or 0. */
+/* Whether a node process holds the lock; *pid (may be NULL) from its pid file, or 0. A process
+ * that was killed and is still being torn down is waited for (up to STOP_GRACE_MS): it is not
+ * running. */
 bool state_node_running(const char *name, pid_t *pid);
 
 json_t *state_config_load(const char *name); /* NULL when missing or corrupt */
