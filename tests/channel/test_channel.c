@@ -37,12 +37,14 @@ far_start(struct far *f, const ockam_sc_listener_opts *opts)
     assert_int_equal(ockam_flow_add_consumer(f->node, "svc", sf), OCKAM_OK);
 }
 
-/* The near node: an app probe and a TCP connection to the far node. */
+/* The near node: an app probe and a TCP connection to the far node; `to` is the route to the
+ * far listener through it (freed by finish()). */
 struct near {
     ockam_node *node;
     ockam_identity *id;
     tn_probe *app;
     ockam_conn *conn;
+    ockam_route *to;
 };
 
 static void
@@ -52,8 +54,58 @@ near_start(struct near *n, struct far *f)
     assert_int_equal(ockam_tcp_init(n->node, NULL), OCKAM_OK);
     n->id = sc_identity();
     n->app = tn_probe_start(n->node, "app");
-    if (f)
-        n->conn = tn_tcp_connect(n->node, ockam_listener_address(f->tcp), OCKAM_WIRE_CURRENT);
+    n->conn = NULL;
+    n->to = NULL;
+    if (!f)
+        return;
+    n->conn = tn_tcp_connect(n->node, ockam_listener_address(f->tcp), OCKAM_WIRE_CURRENT);
+    n->to = tn_route("%s => api", ockam_conn_address(n->conn));
+}
+
+/* far (its listener with opts) and near connected to it. */
+static void
+both_start(struct far *f, struct near *n, const ockam_sc_listener_opts *opts)
+{
+    far_start(f, opts);
+    near_start(n, f);
+}
+
+/* The channel near -> far along n->to, once the far end has accepted it. */
+static ockam_sc *
+open_accepted(struct far *f, struct near *n)
+{
+    ockam_sc *sc = sc_open(n->node, n->id, n->to, NULL);
+    assert_true(sc_wait_accepted(&f->sl, 1));
+    return sc;
+}
+
+/* far, a middle node whose spy forwards (and records) what comes in on one TCP connection to
+ * the far node on another, and near connected to the middle node: n->to goes through the spy.
+ * The channel along it is open (the spy has seen the handshake) when this returns. */
+static spy *
+open_spied(struct far *f, struct near *n, ockam_sc **sc)
+{
+    far_start(f, NULL);
+    ockam_node *mid = tn_node_new();
+    assert_int_equal(ockam_tcp_init(mid, NULL), OCKAM_OK);
+    ockam_listener *ml = tn_tcp_listen(mid, OCKAM_WIRE_CURRENT);
+    spy *s = spy_start(mid, "spy");
+    assert_int_equal(ockam_flow_add_consumer(mid, "spy", ockam_listener_flow_id(ml)), OCKAM_OK);
+    ockam_conn *c2 = tn_tcp_connect(mid, ockam_listener_address(f->tcp), OCKAM_WIRE_CURRENT);
+    near_start(n, NULL);
+    n->conn = tn_tcp_connect(n->node, ockam_listener_address(ml), OCKAM_WIRE_CURRENT);
+    n->to = tn_route("%s => spy => %s => api", ockam_conn_address(n->conn), ockam_conn_address(c2));
+    *sc = open_accepted(f, n);
+    return s;
+}
+
+/* The end of every test: the route it kept (may be NULL), its nodes and identities. */
+static void
+finish(ockam_route *to)
+{
+    ockam_route_free(to);
+    tn_free_all();
+    sc_free_all();
 }
 
 static bool
@@ -133,13 +185,10 @@ test_tcp(void **state)
 {
     struct far f;
     struct near n;
-    far_start(&f, NULL);
-    near_start(&n, &f);
-    ockam_route *to = tn_route("%s => api", ockam_conn_address(n.conn));
-    ockam_sc *sc = sc_open(n.node, n.id, to, NULL);
+    both_start(&f, &n, NULL);
+    ockam_sc *sc = open_accepted(&f, &n);
     assert_string_equal(ockam_sc_peer(sc), ockam_identity_identifier(f.id));
     assert_true(ockam_sc_is_initiator(sc));
-    assert_true(sc_wait_accepted(&f.sl, 1));
     ockam_sc *rs = f.sl.last;
     assert_string_equal(ockam_sc_peer(rs), ockam_identity_identifier(n.id));
     assert_false(ockam_sc_is_initiator(rs));
@@ -175,9 +224,7 @@ test_tcp(void **state)
     assert_int_equal(tn_probe_total(other), 0);
     assert_int_equal(tn_log_count("flow control denies"), 1);
     tn_log_release();
-    ockam_route_free(to);
-    tn_free_all();
-    sc_free_all();
+    finish(n.to);
 }
 
 /* Both ends on one node: the handshake and frames never leave it. */
@@ -197,9 +244,7 @@ test_local(void **state)
     assert_int_equal(ockam_sc_create_sync(node, a, to, NULL, &sc), OCKAM_OK);
     struct near n = {.node = node, .app = app};
     check_echo(&n, sc, b);
-    ockam_route_free(to);
-    tn_free_all();
-    sc_free_all();
+    finish(to);
 }
 
 /* n1 -> n2 (a spy hop) -> n3: the middle node forwards only ciphertext. */
@@ -209,20 +254,8 @@ test_hop_plaintext_never_seen(void **state)
     static const char secret[] = "the plaintext that must not leak 0123456789";
     struct far f;
     struct near n;
-    far_start(&f, NULL);
-    ockam_node *mid = tn_node_new();
-    assert_int_equal(ockam_tcp_init(mid, NULL), OCKAM_OK);
-    ockam_listener *ml = tn_tcp_listen(mid, OCKAM_WIRE_CURRENT);
-    spy *s = spy_start(mid, "spy");
-    assert_int_equal(ockam_flow_add_consumer(mid, "spy", ockam_listener_flow_id(ml)), OCKAM_OK);
-    ockam_conn *c2 = tn_tcp_connect(mid, ockam_listener_address(f.tcp), OCKAM_WIRE_CURRENT);
-    near_start(&n, NULL);
-    ockam_conn *c1 = tn_tcp_connect(n.node, ockam_listener_address(ml), OCKAM_WIRE_CURRENT);
-
-    ockam_route *to
-        = tn_route("%s => spy => %s => api", ockam_conn_address(c1), ockam_conn_address(c2));
-    ockam_sc *sc = sc_open(n.node, n.id, to, NULL);
-    assert_true(sc_wait_accepted(&f.sl, 1));
+    ockam_sc *sc;
+    spy *s = open_spied(&f, &n, &sc);
     for (int i = 0; i < 40; i++) {
         send_via(n.app, sc, "echo", secret, sizeof secret);
         ockam_msg *m = tn_probe_wait(n.app, SC_WAIT_MS);
@@ -240,9 +273,7 @@ test_hop_plaintext_never_seen(void **state)
     assert_int_equal(s->lens[0], 32);
     for (size_t i = 3; i < s->count; i++)
         assert_int_equal(s->lens[i], 24 + 4 + (1 + 8 + 7 + 2 + sizeof secret) + 1);
-    ockam_route_free(to);
-    tn_free_all();
-    sc_free_all();
+    finish(n.to);
 }
 
 /* n1 -> relay node -> n3 (which registered a relay): the channel goes through it. */
@@ -277,10 +308,8 @@ test_relay(void **state)
     ockam_route *to = tn_route("%s => forward_to_far => api", ockam_conn_address(c));
     ockam_sc *sc = sc_open(n.node, n.id, to, NULL);
     check_echo(&n, sc, f.id);
-    ockam_route_free(to);
     ockam_route_free(rto);
-    tn_free_all();
-    sc_free_all();
+    finish(to);
 }
 
 /* Over UDP: the handshake and frames in UDP datagrams (fragmented for message 2 and 3). */
@@ -313,9 +342,7 @@ test_udp(void **state)
     assert_non_null(m);
     assert_payload(m, big, sizeof big);
     ockam_msg_free(m);
-    ockam_route_free(to);
-    tn_free_all();
-    sc_free_all();
+    finish(to);
 }
 
 /* A channel inside a channel: the inner handshake and frames travel as the outer payload. */
@@ -324,10 +351,8 @@ test_nested(void **state)
 {
     struct far f;
     struct near n;
-    far_start(&f, NULL);
-    near_start(&n, &f);
-    ockam_route *to = tn_route("%s => api", ockam_conn_address(n.conn));
-    ockam_sc *outer = sc_open(n.node, n.id, to, NULL);
+    both_start(&f, &n, NULL);
+    ockam_sc *outer = sc_open(n.node, n.id, n.to, NULL);
     /* A second listener on the far node, reachable only out of the first one's channels. */
     ockam_identity *inner_id = sc_identity();
     sc_listener l2;
@@ -346,10 +371,8 @@ test_nested(void **state)
     check_echo(&n, inner, inner_id);
     /* The inner frame went through the outer channel. */
     assert_int_equal(stats_of(outer).sent, outer_before + 1);
-    ockam_route_free(to);
     ockam_route_free(to2);
-    tn_free_all();
-    sc_free_all();
+    finish(n.to);
 }
 
 static bool
@@ -364,11 +387,8 @@ test_thousand_each_way(void **state)
 {
     struct far f;
     struct near n;
-    far_start(&f, NULL);
-    near_start(&n, &f);
-    ockam_route *to = tn_route("%s => api", ockam_conn_address(n.conn));
-    ockam_sc *sc = sc_open(n.node, n.id, to, NULL);
-    assert_true(sc_wait_accepted(&f.sl, 1));
+    both_start(&f, &n, NULL);
+    ockam_sc *sc = open_accepted(&f, &n);
     ockam_sc *rs = f.sl.last;
     for (uint32_t i = 0; i < 1000; i++)
         send_via(n.app, sc, "svc", &i, sizeof i);
@@ -397,9 +417,7 @@ test_thousand_each_way(void **state)
     assert_int_equal(b.sent, 1000);
     assert_int_equal(b.received, 1000);
     assert_int_equal(a.dropped_auth + a.dropped_replay + b.dropped_auth + b.dropped_replay, 0);
-    ockam_route_free(to);
-    tn_free_all();
-    sc_free_all();
+    finish(n.to);
 }
 
 /* The largest message a TCP frame carries, through a channel, both ways; one byte more is
@@ -409,11 +427,8 @@ test_largest(void **state)
 {
     struct far f;
     struct near n;
-    far_start(&f, NULL);
-    near_start(&n, &f);
-    ockam_route *to = tn_route("%s => api", ockam_conn_address(n.conn));
-    ockam_sc *sc = sc_open(n.node, n.id, to, NULL);
-    assert_true(sc_wait_accepted(&f.sl, 1));
+    both_start(&f, &n, NULL);
+    ockam_sc *sc = open_accepted(&f, &n);
     /* The TCP body: [onward [decryptor], return [], frame] = 1 + 37 + 1 + 5 + frame bytes;
      * frame = 24 + plaintext; plaintext = 4 + [[echo], [app], payload] + 1 padding
      * = 4 + (1 + 8 + 7 + 5 + payload) + 1. The echo's reply has the same sizes. */
@@ -436,9 +451,7 @@ test_largest(void **state)
     assert_int_equal(tn_log_count("message refused by the connection"), 1);
     tn_log_release();
     free(big);
-    ockam_route_free(to);
-    tn_free_all();
-    sc_free_all();
+    finish(n.to);
 }
 
 static size_t
@@ -457,12 +470,10 @@ test_responder_refuses(void **state)
     ockam_identity *other = sc_identity();
     const char *only[] = {ockam_identity_identifier(other)};
     ockam_sc_listener_opts lo = {.trust = {only, 1}};
-    far_start(&f, &lo);
-    near_start(&n, &f);
+    both_start(&f, &n, &lo);
     size_t far_workers = worker_count(f.node);
     tn_log_capture();
-    ockam_route *to = tn_route("%s => api", ockam_conn_address(n.conn));
-    ockam_sc *sc = sc_open(n.node, n.id, to, NULL); /* XX: the initiator is done first */
+    ockam_sc *sc = sc_open(n.node, n.id, n.to, NULL); /* XX: the initiator is done first */
     send_via(n.app, sc, "echo", "x", 1);
     assert_null(tn_probe_wait(n.app, 300));
     assert_int_equal(f.sl.count, 0);
@@ -470,9 +481,7 @@ test_responder_refuses(void **state)
     assert_int_equal(worker_count(f.node), far_workers);
     assert_int_equal(tn_log_count("initiator not trusted"), 1);
     tn_log_release();
-    ockam_route_free(to);
-    tn_free_all();
-    sc_free_all();
+    finish(n.to);
 }
 
 /* The initiator trusts only someone else: its callback says OCKAM_EUNTRUSTED, it keeps no
@@ -483,15 +492,13 @@ test_initiator_refuses(void **state)
     struct far f;
     struct near n;
     ockam_sc_listener_opts lo = {.handshake_timeout_ms = 200};
-    far_start(&f, &lo);
-    near_start(&n, &f);
+    both_start(&f, &n, &lo);
     size_t near_workers = worker_count(n.node), far_workers = worker_count(f.node);
     ockam_identity *other = sc_identity();
     const char *only[] = {ockam_identity_identifier(other)};
     ockam_sc_opts o = {.trust = {only, 1}};
-    ockam_route *to = tn_route("%s => api", ockam_conn_address(n.conn));
     ockam_sc *sc = (ockam_sc *)1;
-    assert_int_equal(sc_try_open(n.node, n.id, to, &o, &sc), OCKAM_EUNTRUSTED);
+    assert_int_equal(sc_try_open(n.node, n.id, n.to, &o, &sc), OCKAM_EUNTRUSTED);
     assert_null(sc);
     assert_int_equal(worker_count(n.node), near_workers);
     assert_int_equal(ockam_sc_listener_half_open(f.sl.l), 1);
@@ -505,11 +512,9 @@ test_initiator_refuses(void **state)
         *p = (char)(*p >= 'a' && *p <= 'f' ? *p - 32 : *p);
     const char *good[] = {upper};
     o.trust = (ockam_sc_trust) {good, 1};
-    assert_int_equal(sc_try_open(n.node, n.id, to, &o, &sc), OCKAM_OK);
+    assert_int_equal(sc_try_open(n.node, n.id, n.to, &o, &sc), OCKAM_OK);
     check_echo(&n, sc, f.id);
-    ockam_route_free(to);
-    tn_free_all();
-    sc_free_all();
+    finish(n.to);
 }
 
 /* No listener answers: the initiator times out and leaves nothing behind. */
@@ -518,8 +523,7 @@ test_timeout(void **state)
 {
     struct far f;
     struct near n;
-    far_start(&f, NULL);
-    near_start(&n, &f);
+    both_start(&f, &n, NULL);
     assert_int_equal(
         ockam_flow_add_consumer(f.node, "nobody", ockam_listener_flow_id(f.tcp)), OCKAM_OK);
     tn_probe *sink = tn_probe_start(f.node, "nobody");
@@ -531,8 +535,7 @@ test_timeout(void **state)
     assert_int_equal(tn_probe_total(sink), 1);
     assert_int_equal(worker_count(n.node), near_workers);
     ockam_route_free(to);
-    tn_free_all();
-    sc_free_all();
+    finish(n.to);
 }
 
 /* Tampered, replayed and late frames are dropped and counted; good ones still pass; the
@@ -542,19 +545,8 @@ test_tamper_replay(void **state)
 {
     struct far f;
     struct near n;
-    far_start(&f, NULL);
-    ockam_node *mid = tn_node_new();
-    assert_int_equal(ockam_tcp_init(mid, NULL), OCKAM_OK);
-    ockam_listener *ml = tn_tcp_listen(mid, OCKAM_WIRE_CURRENT);
-    spy *s = spy_start(mid, "spy");
-    assert_int_equal(ockam_flow_add_consumer(mid, "spy", ockam_listener_flow_id(ml)), OCKAM_OK);
-    ockam_conn *c2 = tn_tcp_connect(mid, ockam_listener_address(f.tcp), OCKAM_WIRE_CURRENT);
-    near_start(&n, NULL);
-    ockam_conn *c1 = tn_tcp_connect(n.node, ockam_listener_address(ml), OCKAM_WIRE_CURRENT);
-    ockam_route *to
-        = tn_route("%s => spy => %s => api", ockam_conn_address(c1), ockam_conn_address(c2));
-    ockam_sc *sc = sc_open(n.node, n.id, to, NULL);
-    assert_true(sc_wait_accepted(&f.sl, 1));
+    ockam_sc *sc;
+    spy *s = open_spied(&f, &n, &sc);
     ockam_sc *rs = f.sl.last;
     tn_log_capture();
     /* 0: tampered (dropped), 1: fine, 2: replayed (second copy dropped), 3: held. Each frame
@@ -586,9 +578,7 @@ test_tamper_replay(void **state)
     assert_int_equal(tn_log_count("does not authenticate"), 1);
     assert_int_equal(tn_conn_count(f.node), 1); /* the connection is up */
     tn_log_release();
-    ockam_route_free(to);
-    tn_free_all();
-    sc_free_all();
+    finish(n.to);
 }
 
 static void
@@ -610,19 +600,8 @@ test_close_and_dead_channel(void **state)
 {
     struct far f;
     struct near n;
-    far_start(&f, NULL);
-    ockam_node *mid = tn_node_new();
-    assert_int_equal(ockam_tcp_init(mid, NULL), OCKAM_OK);
-    ockam_listener *ml = tn_tcp_listen(mid, OCKAM_WIRE_CURRENT);
-    spy *s = spy_start(mid, "spy");
-    assert_int_equal(ockam_flow_add_consumer(mid, "spy", ockam_listener_flow_id(ml)), OCKAM_OK);
-    ockam_conn *c2 = tn_tcp_connect(mid, ockam_listener_address(f.tcp), OCKAM_WIRE_CURRENT);
-    near_start(&n, NULL);
-    ockam_conn *c1 = tn_tcp_connect(n.node, ockam_listener_address(ml), OCKAM_WIRE_CURRENT);
-    ockam_route *to
-        = tn_route("%s => spy => %s => api", ockam_conn_address(c1), ockam_conn_address(c2));
-    ockam_sc *sc = sc_open(n.node, n.id, to, NULL);
-    assert_true(sc_wait_accepted(&f.sl, 1));
+    ockam_sc *sc;
+    spy *s = open_spied(&f, &n, &sc);
     size_t far_workers = worker_count(f.node);
     int closed_far = 0, closed_near = 0;
     ockam_sc_set_closed_cb(f.sl.last, on_closed, &closed_far);
@@ -646,9 +625,7 @@ test_close_and_dead_channel(void **state)
     assert_int_equal(tn_log_count("no worker at"), 1);
     assert_int_equal(tn_probe_total(f.svc), 1);
     tn_log_release();
-    ockam_route_free(to);
-    tn_free_all();
-    sc_free_all();
+    finish(n.to);
 }
 
 /* A worker that requires the peer identifier: it gets messages from that identity's channel
@@ -658,8 +635,7 @@ test_identity_access(void **state)
 {
     struct far f;
     struct near n, o;
-    far_start(&f, NULL);
-    near_start(&n, &f);
+    both_start(&f, &n, NULL);
     near_start(&o, &f);
     const char *only[] = {ockam_identity_identifier(n.id)};
     ockam_sc_trust allowed = {only, 1};
@@ -671,12 +647,8 @@ test_identity_access(void **state)
     /* Reachable from the TCP listener too, so only the identity check stands in the way. */
     assert_int_equal(
         ockam_flow_add_consumer(f.node, "guarded", ockam_listener_flow_id(f.tcp)), OCKAM_OK);
-    ockam_route *to = tn_route("%s => api", ockam_conn_address(n.conn));
-    ockam_sc *good = sc_open(n.node, n.id, to, NULL);
-    ockam_route_free(to);
-    to = tn_route("%s => api", ockam_conn_address(o.conn));
-    ockam_sc *bad = sc_open(o.node, o.id, to, NULL);
-    ockam_route_free(to);
+    ockam_sc *good = sc_open(n.node, n.id, n.to, NULL);
+    ockam_sc *bad = sc_open(o.node, o.id, o.to, NULL);
     send_via(n.app, good, "guarded", "yes", 3);
     send_via(o.app, bad, "guarded", "no", 2);
     char plain[128];
@@ -688,8 +660,8 @@ test_identity_access(void **state)
     ockam_msg *m = tn_probe_wait(guarded, 0);
     assert_payload(m, "yes", 3);
     ockam_msg_free(m);
-    tn_free_all();
-    sc_free_all();
+    ockam_route_free(o.to);
+    finish(n.to);
 }
 
 /* First messages beyond max_half_open are refused; half-open ones are reaped in time. */
@@ -699,8 +671,7 @@ test_half_open_bound(void **state)
     struct far f;
     struct near n;
     ockam_sc_listener_opts lo = {.max_half_open = 3, .handshake_timeout_ms = 150};
-    far_start(&f, &lo);
-    near_start(&n, &f);
+    both_start(&f, &n, &lo);
     size_t far_workers = worker_count(f.node);
     char route[128];
     snprintf(route, sizeof route, "%s => api", ockam_conn_address(n.conn));
@@ -720,14 +691,11 @@ test_half_open_bound(void **state)
     assert_int_equal(worker_count(f.node), far_workers);
     tn_log_release();
     /* A real channel still opens. */
-    ockam_route *to = tn_route("%s => api", ockam_conn_address(n.conn));
-    ockam_sc *sc = sc_open(n.node, n.id, to, NULL);
+    ockam_sc *sc = sc_open(n.node, n.id, n.to, NULL);
     for (ockam_msg *m; (m = tn_probe_wait(n.app, 0)) != NULL;)
         ockam_msg_free(m); /* the three messages 2 */
     check_echo(&n, sc, f.id);
-    ockam_route_free(to);
-    tn_free_all();
-    sc_free_all();
+    finish(n.to);
 }
 
 /* Messages 1 too short for an ephemeral key: refused, nothing kept (LeakSanitizer checks
@@ -737,8 +705,7 @@ test_short_message_1(void **state)
 {
     struct far f;
     struct near n;
-    far_start(&f, NULL);
-    near_start(&n, &f);
+    both_start(&f, &n, NULL);
     size_t far_workers = worker_count(f.node);
     char route[128];
     snprintf(route, sizeof route, "%s => api", ockam_conn_address(n.conn));
@@ -750,12 +717,9 @@ test_short_message_1(void **state)
     tn_drain();
     assert_int_equal(worker_count(f.node), far_workers);
     assert_int_equal(tn_probe_total(n.app), 0); /* no message 2 */
-    ockam_route *to = tn_route("%s => api", ockam_conn_address(n.conn));
-    ockam_sc *sc = sc_open(n.node, n.id, to, NULL);
+    ockam_sc *sc = sc_open(n.node, n.id, n.to, NULL);
     check_echo(&n, sc, f.id);
-    ockam_route_free(to);
-    tn_free_all();
-    sc_free_all();
+    finish(n.to);
 }
 
 /* The initiator moves to a second connection; the responder follows on the first frame that
@@ -766,11 +730,8 @@ test_responder_follows(void **state)
 {
     struct far f;
     struct near n;
-    far_start(&f, NULL);
-    near_start(&n, &f);
-    ockam_route *to = tn_route("%s => api", ockam_conn_address(n.conn));
-    ockam_sc *sc = sc_open(n.node, n.id, to, NULL);
-    assert_true(sc_wait_accepted(&f.sl, 1));
+    both_start(&f, &n, NULL);
+    ockam_sc *sc = open_accepted(&f, &n);
     ockam_sc *rs = f.sl.last;
     check_echo(&n, sc, f.id);
     char acc1[64];
@@ -791,9 +752,7 @@ test_responder_follows(void **state)
     ockam_conn_close(n.conn);
     check_echo(&n, sc, f.id);
     ockam_route_free(via2);
-    ockam_route_free(to);
-    tn_free_all();
-    sc_free_all();
+    finish(n.to);
 }
 
 /* Bad arguments are refused up front and leave nothing behind. */
@@ -822,8 +781,7 @@ test_bad_arguments(void **state)
     assert_int_equal(ockam_node_worker_count(node), workers);
     ockam_route_free(empty);
     ockam_route_free(nowhere);
-    tn_free_all();
-    sc_free_all();
+    finish(NULL);
 }
 
 int
