@@ -16,6 +16,7 @@
  *   conns-server n=               listen; on a line on stdin, wait until n connections are
  *                                 up and report the node's RSS
  *   conns-client port= n=         open n connections, report RSS, stay up until stdin ends */
+#include "bench_node.h"
 #include "bench_util.h"
 #include "ockam/ockam.h"
 
@@ -24,18 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Sender throttle: encode until this many bytes wait in the write queue, then let the loop
- * write them (and block in it while the queue stays above the mark). */
-#define QUEUE_MARK (256u * 1024u)
-
 static ockam_node *node;
-
-static void
-must(ockam_err err, const char *what)
-{
-    if (err != OCKAM_OK)
-        bench_die("%s: %s", what, ockam_strerror(err));
-}
 
 static void
 new_node(const char *allowed)
@@ -50,7 +40,7 @@ new_node(const char *allowed)
         cfg.allowed_outgoing = allow;
         cfg.allowed_outgoing_count = 1;
     }
-    must(ockam_tcp_init(node, &cfg), "ockam_tcp_init");
+    bench_must(ockam_tcp_init(node, &cfg), "ockam_tcp_init");
 }
 
 /* Listen on 127.0.0.1:0 and let the workers named in `consumers` receive its traffic. */
@@ -58,112 +48,36 @@ static int
 listen_any(const char *const *consumers, size_t n)
 {
     ockam_listener *l;
-    must(ockam_tcp_listen(node, "127.0.0.1:0", NULL, &l), "ockam_tcp_listen");
+    bench_must(ockam_tcp_listen(node, "127.0.0.1:0", NULL, &l), "ockam_tcp_listen");
     for (size_t i = 0; i < n; i++)
-        must(ockam_flow_add_consumer(node, consumers[i], ockam_listener_flow_id(l)), "flow");
-    const char *addr = ockam_listener_address(l);
-    return atoi(strrchr(addr, ':') + 1);
-}
-
-struct connecting {
-    ockam_conn *conn;
-    ockam_err status;
-    bool done;
-};
-
-static void
-on_connected(ockam_conn *conn, ockam_err status, void *user)
-{
-    struct connecting *c = user;
-    c->conn = conn;
-    c->status = status;
-    c->done = true;
-}
-
-static ockam_conn *
-connect_port(long port)
-{
-    char peer[32];
-    struct connecting c = {0};
-    snprintf(peer, sizeof peer, "127.0.0.1:%ld", port);
-    must(ockam_tcp_connect(node, peer, NULL, on_connected, &c), "ockam_tcp_connect");
-    while (!c.done)
-        ockam_node_run_once(node);
-    must(c.status, "connect");
-    return c.conn;
+        bench_must(ockam_flow_add_consumer(node, consumers[i], ockam_listener_flow_id(l)), "flow");
+    return bench_port_of(ockam_listener_address(l));
 }
 
 /* [1#127.0.0.1:port, target], or [1#127.0.0.1:via, hop, 1#127.0.0.1:port, target]. */
 static ockam_route *
 make_route(long via, long port, const char *target)
 {
-    char text[128];
-    ockam_route *r = ockam_route_new();
     if (via)
-        snprintf(text, sizeof text, "1#127.0.0.1:%ld => hop => 1#127.0.0.1:%ld => %s", via, port,
-            target);
-    else
-        snprintf(text, sizeof text, "1#127.0.0.1:%ld => %s", port, target);
-    if (!r || ockam_route_parse(r, text) != OCKAM_OK)
-        bench_die("bad route %s", text);
-    return r;
-}
-
-static void
-ignore_message(ockam_worker *w, ockam_msg *msg, void *user)
-{
-    ockam_msg_free(msg);
+        return bench_route("1#127.0.0.1:%ld => hop => 1#127.0.0.1:%ld => %s", via, port, target);
+    return bench_route("1#127.0.0.1:%ld => %s", port, target);
 }
 
 /* ---- one-way throughput ----------------------------------------------------------------- */
-
-struct sink {
-    uint64_t msgs, bytes, t0;
-};
-
-static void
-sink_on_message(ockam_worker *w, ockam_msg *msg, void *user)
-{
-    struct sink *s = user;
-    size_t n = ockam_msg_payload(msg).len;
-    ockam_msg_free(msg);
-    if (s->t0 == 0)
-        s->t0 = bench_now_ns();
-    if (n == BENCH_END_SIZE) {
-        bench_report_thr(s->msgs, s->bytes, bench_now_ns() - s->t0);
-        ockam_node_stop(node);
-        return;
-    }
-    s->msgs++;
-    s->bytes += n;
-}
 
 static int
 role_sink(int argc, char **argv)
 {
     static const char *const consumers[] = {"sink"};
-    struct sink s = {0};
+    struct bench_sink s = {0};
     new_node(NULL);
-    ockam_worker_opts opts = {.on_message = sink_on_message, .user = &s};
-    must(ockam_worker_start(node, "sink", &opts, NULL), "worker");
+    s.node = node;
+    ockam_worker_opts opts = {.on_message = bench_sink_on_message, .user = &s};
+    bench_must(ockam_worker_start(node, "sink", &opts, NULL), "worker");
     bench_ready(listen_any(consumers, 1));
     ockam_node_run(node);
     ockam_node_free(node);
     return 0;
-}
-
-static void
-on_conn_closed(ockam_conn *conn, ockam_err reason, void *user)
-{
-    *(bool *)user = true;
-}
-
-static size_t
-queued(ockam_conn *conn)
-{
-    struct ockam_conn_stats s;
-    ockam_conn_stats(conn, &s);
-    return s.queued_bytes;
 }
 
 static int
@@ -175,31 +89,13 @@ role_source(int argc, char **argv)
     long via = bench_arg_long(argc, argv, "via", 0);
     uint8_t *payload = bench_payload(size);
     ockam_worker *app;
-    bool closed = false;
 
     new_node(NULL);
-    ockam_worker_opts opts = {.on_message = ignore_message};
-    must(ockam_worker_start(node, "app", &opts, &app), "worker");
-    ockam_conn *conn = connect_port(via ? via : port);
+    ockam_worker_opts opts = {.on_message = bench_ignore_message};
+    bench_must(ockam_worker_start(node, "app", &opts, &app), "worker");
+    ockam_conn *conn = bench_connect(node, via ? via : port);
     ockam_route *route = make_route(via, port, "sink");
-    /* Check the mark at least every QUEUE_MARK bytes (big messages) or 64 messages. */
-    size_t burst = QUEUE_MARK / (size ? size : 1);
-    burst = burst < 1 ? 1 : burst > 64 ? 64 : burst;
-    uint64_t end = bench_now_ns() + (uint64_t)(secs * 1e9);
-    do {
-        for (size_t i = 0; i < burst; i++)
-            must(ockam_send_to(app, route, payload, size), "send");
-        if (queued(conn) >= QUEUE_MARK) {
-            ockam_node_run_nowait(node); /* write the batch */
-            while (queued(conn) >= QUEUE_MARK)
-                ockam_node_run_once(node); /* blocks until the socket takes more */
-        }
-    } while (bench_now_ns() < end);
-    must(ockam_send_to(app, route, "E", BENCH_END_SIZE), "send");
-    must(ockam_conn_on_close(conn, on_conn_closed, &closed), "on_close");
-    ockam_conn_close(conn); /* flushes what is queued first */
-    while (!closed)
-        ockam_node_run_once(node);
+    bench_source_run(node, app, conn, route, payload, size, secs, false);
     ockam_route_free(route);
     ockam_node_free(node);
     return 0;
@@ -212,7 +108,7 @@ role_echo(int argc, char **argv)
 {
     static const char *const consumers[] = {"echo"};
     new_node(NULL);
-    must(ockam_echo_start(node, "echo", NULL), "echo");
+    bench_must(ockam_echo_start(node, "echo", NULL), "echo");
     bench_ready(listen_any(consumers, 1));
     ockam_node_run(node);
     return 0;
@@ -231,7 +127,7 @@ static void
 ping_send(ockam_worker *w, struct pinger *p)
 {
     p->t = bench_now_ns();
-    must(ockam_send_to(w, p->route, p->payload, p->size), "send");
+    bench_must(ockam_send_to(w, p->route, p->payload, p->size), "send");
 }
 
 static void
@@ -267,8 +163,8 @@ role_ping(int argc, char **argv)
     bench_lat_init(&p.lat, 1000000);
     new_node(NULL);
     ockam_worker_opts opts = {.on_message = ping_on_reply, .user = &p};
-    must(ockam_worker_start(node, "app", &opts, &app), "worker");
-    connect_port(via ? via : port);
+    bench_must(ockam_worker_start(node, "app", &opts, &app), "worker");
+    bench_connect(node, via ? via : port);
     p.route = make_route(via, port, "echo");
     p.end = bench_now_ns() + (uint64_t)(secs * 1e9);
     ping_send(app, &p);
@@ -289,8 +185,8 @@ role_hop(int argc, char **argv)
     long to = bench_arg_long(argc, argv, "to", 0);
     snprintf(downstream, sizeof downstream, "127.0.0.1:%ld", to);
     new_node(downstream); /* messages from n1 may make this node reach n3 */
-    must(ockam_hop_start(node, "hop", NULL), "hop");
-    connect_port(to);
+    bench_must(ockam_hop_start(node, "hop", NULL), "hop");
+    bench_connect(node, to);
     bench_ready(listen_any(consumers, 1));
     ockam_node_run(node);
     return 0;
@@ -366,8 +262,8 @@ role_conns_server(int argc, char **argv)
     if (bench_raise_nofile(s.n + 64) < s.n + 16)
         bench_die("RLIMIT_NOFILE too low for %ld connections", s.n);
     new_node(NULL);
-    ockam_worker_opts opts = {.on_message = ignore_message};
-    must(ockam_worker_start(node, "sink", &opts, NULL), "worker");
+    ockam_worker_opts opts = {.on_message = bench_ignore_message};
+    bench_must(ockam_worker_start(node, "sink", &opts, NULL), "worker");
     s.rss_before = bench_rss_bytes();
     bench_ready(listen_any(consumers, 1));
     pthread_create(&th, NULL, wait_measure_line, &s);
@@ -405,7 +301,7 @@ role_conns_client(int argc, char **argv)
     long started = 0;
     while (c.up + c.failed < c.want) {
         while (started < c.want && started - c.up - c.failed < 512) {
-            must(ockam_tcp_connect(node, peer, NULL, on_client_connected, &c), "connect");
+            bench_must(ockam_tcp_connect(node, peer, NULL, on_client_connected, &c), "connect");
             started++;
         }
         ockam_node_run_once(node);

@@ -5,13 +5,17 @@ include_guard(GLOBAL)
 
 add_library(ockam_bench_util STATIC ${CMAKE_CURRENT_LIST_DIR}/bench_util.c)
 ockam_target_warnings(ockam_bench_util)
+# What the libockam roles share (the baselines without libockam link only the above).
+add_library(ockam_bench_node STATIC ${CMAKE_CURRENT_LIST_DIR}/bench_node.c)
+target_link_libraries(ockam_bench_node PUBLIC ockam_bench_util ockam)
+ockam_target_warnings(ockam_bench_node)
 
 ockam_add_bench(bench_ockam ${CMAKE_CURRENT_LIST_DIR}/bench_ockam.c)
-target_link_libraries(bench_ockam PRIVATE ockam_bench_util Threads::Threads)
+target_link_libraries(bench_ockam PRIVATE ockam_bench_node Threads::Threads)
 
 # Secure channels over one TCP connection, against the same route without a channel.
 ockam_add_bench(bench_channel ${CMAKE_CURRENT_LIST_DIR}/bench_channel.c)
-target_link_libraries(bench_channel PRIVATE ockam_bench_util)
+target_link_libraries(bench_channel PRIVATE ockam_bench_node)
 
 add_executable(bench_plain ${CMAKE_CURRENT_LIST_DIR}/bench_plain.c)
 target_link_libraries(bench_plain PRIVATE ockam_bench_util)
@@ -37,4 +41,4 @@ endif()
 
 # The TCP portal bulk-transfer roles.
 ockam_add_bench(bench_portal ${CMAKE_CURRENT_LIST_DIR}/bench_portal.c)
-target_link_libraries(bench_portal PRIVATE ockam_bench_util)
+target_link_libraries(bench_portal PRIVATE ockam_bench_node)
