@@ -75,16 +75,23 @@ teardown(void **state)
     return 0;
 }
 
-/* n2 listens; its outlet (to 127.0.0.1:port) accepts Pings from the listener's connections. */
+/* e->outlet on node, to target (connect_ms: 0 for the default timeout). */
+static void
+outlet_on(struct env *e, ockam_node *node, const char *target, uint32_t connect_ms)
+{
+    ockam_outlet_config cfg = OCKAM_OUTLET_CONFIG_INIT;
+    cfg.target = target;
+    cfg.connect_timeout_ms = connect_ms;
+    assert_int_equal(ockam_outlet_start(node, &cfg, &e->outlet), OCKAM_OK);
+}
+
+/* n2 listens; its outlet (to target) accepts Pings from the listener's connections. */
 static void
 env_outlet(struct env *e, const char *target, uint32_t connect_ms)
 {
     e->n2 = tn_node_new();
     e->l2 = tn_tcp_listen(e->n2, OCKAM_WIRE_CURRENT);
-    ockam_outlet_config cfg = OCKAM_OUTLET_CONFIG_INIT;
-    cfg.target = target;
-    cfg.connect_timeout_ms = connect_ms;
-    assert_int_equal(ockam_outlet_start(e->n2, &cfg, &e->outlet), OCKAM_OK);
+    outlet_on(e, e->n2, target, connect_ms);
     assert_int_equal(
         ockam_flow_add_consumer(e->n2, "outlet", ockam_listener_flow_id(e->l2)), OCKAM_OK);
 }
@@ -185,17 +192,25 @@ expect_idle(struct env *e)
 
 /* ---- echo ------------------------------------------------------------------------------ */
 
+/* The usual pair in front of an echo server, and a client whose first n bytes came back. */
+static pu_client *
+echo_client(struct env *e, pu_server **echo, uint64_t n)
+{
+    env_apps(e);
+    *echo = pu_server_start(e->loop, PU_ECHO, 0);
+    env_pair(e, pu_server_port(*echo));
+    pu_client *c = pu_client_start(e->loop, e->port, 1, n, false);
+    struct want_bytes w = {c, n};
+    assert_true(tn_wait(client_got, &w, WAIT_MS));
+    return c;
+}
+
 static void
 test_echo_one_hop(void **state)
 {
     struct env e;
-    env_apps(&e);
-    pu_server *echo = pu_server_start(e.loop, PU_ECHO, 0);
-    env_pair(&e, pu_server_port(echo));
-
-    pu_client *c = pu_client_start(e.loop, e.port, 1, 100000, false);
-    struct want_bytes w = {c, 100000};
-    assert_true(tn_wait(client_got, &w, WAIT_MS));
+    pu_server *echo;
+    pu_client *c = echo_client(&e, &echo, 100000);
     const pu_side *s = pu_client_side(c);
     assert_int_equal(s->bytes_in, 100000);
     assert_true(s->sum_in == s->sum_out);
@@ -607,12 +622,8 @@ static void
 test_client_reset(void **state)
 {
     struct env e;
-    env_apps(&e);
-    pu_server *echo = pu_server_start(e.loop, PU_ECHO, 0);
-    env_pair(&e, pu_server_port(echo));
-    pu_client *c = pu_client_start(e.loop, e.port, 1, 1000, false);
-    struct want_bytes w = {c, 1000};
-    assert_true(tn_wait(client_got, &w, WAIT_MS));
+    pu_server *echo;
+    pu_client *c = echo_client(&e, &echo, 1000);
     pu_client_close(c, true);
     assert_true(tn_wait(server_all_closed, echo, WAIT_MS));
     expect_idle(&e);
@@ -641,12 +652,8 @@ static void
 test_transport_closes(void **state)
 {
     struct env e;
-    env_apps(&e);
-    pu_server *echo = pu_server_start(e.loop, PU_ECHO, 0);
-    env_pair(&e, pu_server_port(echo));
-    pu_client *c = pu_client_start(e.loop, e.port, 1, 1000, false);
-    struct want_bytes w = {c, 1000};
-    assert_true(tn_wait(client_got, &w, WAIT_MS));
+    pu_server *echo;
+    pu_client *c = echo_client(&e, &echo, 1000);
     ockam_conn_close(tn_only_accepted(e.n2));
     assert_true(tn_wait(client_ended, c, WAIT_MS));
     assert_true(tn_wait(server_all_closed, echo, WAIT_MS));
@@ -658,12 +665,8 @@ static void
 test_stop_closes_connections(void **state)
 {
     struct env e;
-    env_apps(&e);
-    pu_server *echo = pu_server_start(e.loop, PU_ECHO, 0);
-    env_pair(&e, pu_server_port(echo));
-    pu_client *c = pu_client_start(e.loop, e.port, 1, 1000, false);
-    struct want_bytes w = {c, 1000};
-    assert_true(tn_wait(client_got, &w, WAIT_MS));
+    pu_server *echo;
+    pu_client *c = echo_client(&e, &echo, 1000);
     size_t n1_workers = e.base1 - 1; /* without the inlet's own worker */
     ockam_inlet_stop(e.inlet);
     e.inlet = NULL;
@@ -717,19 +720,25 @@ hex_text(const char *text, char *out, size_t cap)
         n += (size_t)snprintf(out + n, cap - n, "%02x ", (unsigned char)*p);
 }
 
-/* A CURRENT frame [0#to] <- [0#from] with the payload given in hex (< 24 bytes). */
-static void
-raw_frame(int fd, const char *to, const char *from, const char *payload_hex)
+/* The body of a CURRENT frame [0#to] <- [0#from] with the payload given in hex (< 24 bytes). */
+static size_t
+frame_body(const char *to, const char *from, const char *payload_hex, uint8_t *out, size_t cap)
 {
     char a[128], b[128], hex[1024];
-    uint8_t p[64], frame[256];
+    uint8_t p[64];
     hex_text(to, a, sizeof a);
     hex_text(from, b, sizeof b);
     size_t pn = tn_hex(payload_hex, p, sizeof p);
-    snprintf(hex, sizeof hex, "83 81 82 00 58 20 %s 81 82 00 58 20 %s %02zx", a, b, 0x40 + pn);
-    size_t n = tn_hex(hex, frame + 4, sizeof frame - 4);
-    memcpy(frame + 4 + n, p, pn);
-    n += pn;
+    snprintf(hex, sizeof hex, "83 81 82 00 58 20 %s 81 82 00 58 20 %s %02zx %s", a, b, 0x40 + pn,
+        payload_hex);
+    return tn_hex(hex, out, cap);
+}
+
+static void
+raw_frame(int fd, const char *to, const char *from, const char *payload_hex)
+{
+    uint8_t frame[256];
+    size_t n = frame_body(to, from, payload_hex, frame + 4, sizeof frame - 4);
     frame[0] = frame[1] = 0;
     frame[2] = (uint8_t)(n >> 8);
     frame[3] = (uint8_t)n;
@@ -739,36 +748,79 @@ raw_frame(int fd, const char *to, const char *from, const char *payload_hex)
 static void
 raw_expect_frame(int fd, const char *to, const char *from, const char *payload_hex)
 {
-    char a[128], b[128], hex[1024];
     uint8_t want[256], got[256], hdr[4];
-    hex_text(to, a, sizeof a);
-    hex_text(from, b, sizeof b);
-    uint8_t p[64];
-    size_t pn = tn_hex(payload_hex, p, sizeof p);
-    snprintf(hex, sizeof hex, "83 81 82 00 58 20 %s 81 82 00 58 20 %s %02zx %s", a, b, 0x40 + pn,
-        payload_hex);
-    size_t n = tn_hex(hex, want, sizeof want);
+    size_t n = frame_body(to, from, payload_hex, want, sizeof want);
     assert_true(tn_raw_recv(fd, hdr, 4, WAIT_MS));
     assert_int_equal(((size_t)hdr[2] << 8) | hdr[3], n);
     assert_true(tn_raw_recv(fd, got, n, WAIT_MS));
     assert_memory_equal(got, want, n);
 }
 
+/* The inlet's Pings go to a raw socket (fd, accepted on lfd) that plays the outlet's node;
+ * one client (keeping what it receives) is connected to the inlet. */
+struct raw_outlet {
+    struct env e;
+    int lfd, fd;
+    pu_client *c;
+    char inlet_w[OCKAM_RANDOM_ADDR_LEN + 1]; /* the inlet worker's address, from its Ping */
+};
+
+static void
+raw_outlet_start(struct raw_outlet *r)
+{
+    uint16_t port;
+    char route[64];
+    env_apps(&r->e);
+    r->lfd = tn_raw_listen(&port);
+    snprintf(route, sizeof route, "1#127.0.0.1:%u => outlet", port);
+    env_inlet(&r->e, route);
+    r->c = pu_client_start(r->e.loop, r->e.port, 0, 0, false);
+    pu_client_keep(r->c, true);
+    r->fd = tn_raw_accept(r->lfd, WAIT_MS);
+    assert_true(r->fd >= 0);
+}
+
+/* Read the connection's first bytes (the transport's version byte, then the Ping) and answer
+ * with our version byte and a Pong. */
+static void
+raw_outlet_pong(struct raw_outlet *r)
+{
+    uint8_t buf[64];
+    assert_true(tn_raw_recv(r->fd, buf, 1 + 4 + 50, WAIT_MS));
+    memcpy(r->inlet_w, buf + 1 + 4 + 16, 32);
+    r->inlet_w[32] = '\0';
+    assert_true(tn_raw_send(r->fd, "\x01", 1, WAIT_MS));
+    raw_frame(r->fd, r->inlet_w, OW, "01");
+}
+
+/* What the client received is exactly text. */
+static void
+raw_outlet_client_got(struct raw_outlet *r, const char *text)
+{
+    size_t len;
+    const uint8_t *data = pu_client_data(r->c, &len);
+    assert_int_equal(len, strlen(text));
+    assert_memory_equal(data, text, len);
+}
+
+static void
+raw_outlet_end(struct raw_outlet *r)
+{
+    close(r->fd);
+    close(r->lfd);
+    expect_idle(&r->e);
+    env_free(&r->e);
+}
+
 static void
 test_wire_bytes(void **state)
 {
-    struct env e;
-    uint16_t port;
-    char route[64], inlet_w[OCKAM_RANDOM_ADDR_LEN + 1];
+    struct raw_outlet r;
     uint8_t buf[128];
-    env_apps(&e);
-    int lfd = tn_raw_listen(&port);
-    snprintf(route, sizeof route, "1#127.0.0.1:%u => outlet", port);
-    env_inlet(&e, route);
-    pu_client *c = pu_client_start(e.loop, e.port, 0, 0, false);
-    pu_client_keep(c, true);
-    int fd = tn_raw_accept(lfd, WAIT_MS);
-    assert_true(fd >= 0);
+    raw_outlet_start(&r);
+    int fd = r.fd;
+    pu_client *c = r.c;
+    char *inlet_w = r.inlet_w;
 
     /* §7.1: Ping to [0#outlet] from [0#<inlet worker>], payload 00 (CBOR 41 00). */
     uint8_t want[32];
@@ -788,10 +840,7 @@ test_wire_bytes(void **state)
     raw_frame(fd, inlet_w, OW, "03 01 42 01 01 00 ");
     struct want_bytes w = {c, 5};
     assert_true(tn_wait(client_got, &w, WAIT_MS));
-    size_t len;
-    const uint8_t *data = pu_client_data(c, &len);
-    assert_int_equal(len, 5);
-    assert_memory_equal(data, "GETAB", 5);
+    raw_outlet_client_got(&r, "GETAB");
 
     /* Right after Pong: Hello of the half-close extension (an empty Payload). Then the
      * client's bytes: Payload to the Pong's return route, never with a counter. */
@@ -803,12 +852,8 @@ test_wire_bytes(void **state)
     raw_frame(fd, inlet_w, OW, "03 01 43 01 05 00");
     raw_expect_frame(fd, OW, inlet_w, "02");
     assert_true(tn_wait(client_ended, c, WAIT_MS));
-    data = pu_client_data(c, &len);
-    assert_int_equal(len, 5);
-    close(fd);
-    close(lfd);
-    expect_idle(&e);
-    env_free(&e);
+    raw_outlet_client_got(&r, "GETAB");
+    raw_outlet_end(&r);
 }
 
 /* Disconnect from the outlet side while the client still has bytes coming: they are written
@@ -816,36 +861,19 @@ test_wire_bytes(void **state)
 static void
 test_wire_disconnect_drains(void **state)
 {
-    struct env e;
-    uint16_t port;
-    char route[64], inlet_w[OCKAM_RANDOM_ADDR_LEN + 1];
-    uint8_t buf[64];
-    env_apps(&e);
-    int lfd = tn_raw_listen(&port);
-    snprintf(route, sizeof route, "1#127.0.0.1:%u => outlet", port);
-    env_inlet(&e, route);
-    pu_client *c = pu_client_start(e.loop, e.port, 0, 0, false);
-    pu_client_keep(c, true);
-    int fd = tn_raw_accept(lfd, WAIT_MS);
-    assert_true(fd >= 0);
-    assert_true(tn_raw_recv(fd, buf, 1 + 4 + 50, WAIT_MS));
-    memcpy(inlet_w, buf + 1 + 4 + 16, 32);
-    inlet_w[32] = '\0';
-    assert_true(tn_raw_send(fd, "\x01", 1, WAIT_MS));
-    raw_frame(fd, inlet_w, OW, "01");
+    struct raw_outlet r;
+    raw_outlet_start(&r);
+    raw_outlet_pong(&r);
+    int fd = r.fd;
+    pu_client *c = r.c;
+    const char *inlet_w = r.inlet_w;
     raw_frame(fd, inlet_w, OW, "03 02 68 69");
     raw_frame(fd, inlet_w, OW, "02");
     assert_true(tn_wait(client_ended, c, WAIT_MS));
     assert_true(pu_client_side(c)->eof);
-    size_t len;
-    const uint8_t *data = pu_client_data(c, &len);
-    assert_int_equal(len, 2);
-    assert_memory_equal(data, "hi", 2);
-    close(fd);
-    close(lfd);
+    raw_outlet_client_got(&r, "hi");
     pu_client_close(c, false);
-    expect_idle(&e);
-    env_free(&e);
+    raw_outlet_end(&r);
 }
 
 /* The half-close extension on the wire: the outlet says Hello (03 00), sends "hi", then Fin
@@ -854,42 +882,25 @@ test_wire_disconnect_drains(void **state)
 static void
 test_wire_half_close(void **state)
 {
-    struct env e;
-    uint16_t port;
-    char route[64], inlet_w[OCKAM_RANDOM_ADDR_LEN + 1];
-    uint8_t buf[64];
-    env_apps(&e);
-    int lfd = tn_raw_listen(&port);
-    snprintf(route, sizeof route, "1#127.0.0.1:%u => outlet", port);
-    env_inlet(&e, route);
-    pu_client *c = pu_client_start(e.loop, e.port, 0, 0, false);
-    pu_client_keep(c, true);
-    int fd = tn_raw_accept(lfd, WAIT_MS);
-    assert_true(fd >= 0);
-    assert_true(tn_raw_recv(fd, buf, 1 + 4 + 50, WAIT_MS));
-    memcpy(inlet_w, buf + 1 + 4 + 16, 32);
-    inlet_w[32] = '\0';
-    assert_true(tn_raw_send(fd, "\x01", 1, WAIT_MS));
-    raw_frame(fd, inlet_w, OW, "01");
+    struct raw_outlet r;
+    raw_outlet_start(&r);
+    raw_outlet_pong(&r);
+    int fd = r.fd;
+    pu_client *c = r.c;
+    const char *inlet_w = r.inlet_w;
     raw_expect_frame(fd, OW, inlet_w, "03 00");
     raw_frame(fd, inlet_w, OW, "03 00");
     raw_frame(fd, inlet_w, OW, "03 02 68 69");
     raw_frame(fd, inlet_w, OW, "03 00 00");
     assert_true(tn_wait(client_ended, c, WAIT_MS));
     assert_true(pu_client_side(c)->eof);
-    size_t len;
-    const uint8_t *data = pu_client_data(c, &len);
-    assert_int_equal(len, 2);
-    assert_memory_equal(data, "hi", 2);
+    raw_outlet_client_got(&r, "hi");
     /* Half-closed only: what the client sends still goes through. */
     pu_client_write(c, "ok", 2);
     raw_expect_frame(fd, OW, inlet_w, "03 02 6f 6b");
     pu_client_close(c, false);
     raw_expect_frame(fd, OW, inlet_w, "02");
-    close(fd);
-    close(lfd);
-    expect_idle(&e);
-    env_free(&e);
+    raw_outlet_end(&r);
 }
 
 /* ---- through a relay, on one node, probes ----------------------------------------------- */
@@ -919,9 +930,7 @@ test_through_relay(void **state)
     e.n2 = tn_node_new();
     ockam_flow_id expose = ockam_flow_id_new(e.n2);
     snprintf(target, sizeof target, "127.0.0.1:%u", pu_server_port(echo));
-    ockam_outlet_config ocfg = OCKAM_OUTLET_CONFIG_INIT;
-    ocfg.target = target;
-    assert_int_equal(ockam_outlet_start(e.n2, &ocfg, &e.outlet), OCKAM_OK);
+    outlet_on(&e, e.n2, target, 0);
     assert_int_equal(ockam_flow_add_consumer(e.n2, "outlet", expose), OCKAM_OK);
     ockam_route *to = tn_route("1#%s", ockam_listener_address(lr));
     ockam_relay_client_config ccfg = OCKAM_RELAY_CLIENT_CONFIG_INIT;
@@ -956,9 +965,7 @@ test_same_node(void **state)
     pu_server_set_rate(sink, 1024u * 1024u, 10);
     e.n1 = tn_node_new();
     snprintf(target, sizeof target, "127.0.0.1:%u", pu_server_port(sink));
-    ockam_outlet_config ocfg = OCKAM_OUTLET_CONFIG_INIT;
-    ocfg.target = target;
-    assert_int_equal(ockam_outlet_start(e.n1, &ocfg, &e.outlet), OCKAM_OK);
+    outlet_on(&e, e.n1, target, 0);
     env_inlet(&e, "outlet");
     e.n2 = e.n1;
     e.base2 = e.base1;
