@@ -61,7 +61,7 @@ struct ockam__nodemanager {
     struct ockam__nm_secure *secure;
 };
 
-typedef void (*handler_fn)(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+typedef ockam__nm_handler *handler_fn;
 
 /* ---- small helpers ------------------------------------------------------------------- */
 

@@ -71,6 +71,12 @@ typedef json_t *(*ockam__nm_outcome_fn)(ockam__nodemanager *nm, const char *name
 void ockam__nm_reply_when(ockam__nodemanager *nm, ockam_msg *req, const char *name,
     uint64_t wait_ms, ockam__nm_outcome_fn outcome);
 
+/* An endpoint of nodemanager.c's dispatch table: answers req (consumed) about arg (the rest
+ * of the request path after a trailing '/', else NULL) with body (the request's JSON, borrowed;
+ * may be NULL). */
+typedef void ockam__nm_handler(
+    ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+
 /* Multiaddr text -> route (/node must already be resolved by the caller); caller frees. */
 ockam_err ockam__nm_route_of(const char *text, ockam_route **out);
 /* A route as JSON text, or null. New reference. */
@@ -98,27 +104,15 @@ json_t *ockam__nm_tcp_conns_json(ockam__nodemanager *nm);
 /* Forget the TCP bookkeeping (the node closes the listeners and connections themselves). */
 void ockam__nm_tcp_free(ockam__nodemanager *nm);
 
-/* Endpoints (handler signature of nodemanager.c's dispatch table). */
-void ockam__nm_tcp_list_listeners(
-    ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
-void ockam__nm_tcp_create_listener(
-    ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
-void ockam__nm_tcp_show_listener(
-    ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
-void ockam__nm_tcp_delete_listener(
-    ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
-void ockam__nm_tcp_list_conns(
-    ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
-void ockam__nm_tcp_create_conn(
-    ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
-void ockam__nm_tcp_show_conn(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
-void ockam__nm_tcp_delete_conn(
-    ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+/* Endpoints. */
+ockam__nm_handler ockam__nm_tcp_list_listeners, ockam__nm_tcp_create_listener,
+    ockam__nm_tcp_show_listener, ockam__nm_tcp_delete_listener, ockam__nm_tcp_list_conns,
+    ockam__nm_tcp_create_conn, ockam__nm_tcp_show_conn, ockam__nm_tcp_delete_conn;
 
 /* ---- nodemanager_send.c ----------------------------------------------------------------- */
 
 /* POST /v0/message. */
-void ockam__nm_send_message(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+ockam__nm_handler ockam__nm_send_message;
 
 /* ---- nodemanager_udp.c ------------------------------------------------------------------ */
 
@@ -133,22 +127,10 @@ void ockam__nm_udp_resources(ockam__nodemanager *nm, json_t *res);
 /* Forget the UDP bookkeeping (the node closes the binds themselves). */
 void ockam__nm_udp_free(ockam__nodemanager *nm);
 
-/* Endpoints (handler signature of nodemanager.c's dispatch table). */
-void ockam__nm_udp_list_listeners(
-    ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
-void ockam__nm_udp_create_listener(
-    ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
-void ockam__nm_udp_show_listener(
-    ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
-void ockam__nm_udp_delete_listener(
-    ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
-void ockam__nm_udp_list_conns(
-    ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
-void ockam__nm_udp_create_conn(
-    ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
-void ockam__nm_udp_show_conn(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
-void ockam__nm_udp_delete_conn(
-    ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+/* Endpoints. */
+ockam__nm_handler ockam__nm_udp_list_listeners, ockam__nm_udp_create_listener,
+    ockam__nm_udp_show_listener, ockam__nm_udp_delete_listener, ockam__nm_udp_list_conns,
+    ockam__nm_udp_create_conn, ockam__nm_udp_show_conn, ockam__nm_udp_delete_conn;
 
 /* ---- nodemanager_ble.c ------------------------------------------------------------------ */
 
@@ -160,13 +142,8 @@ ockam_err ockam__nm_ble_consume_all(ockam__nodemanager *nm, const char *addr);
 void ockam__nm_ble_resources(ockam__nodemanager *nm, json_t *res);
 /* Forget the bookkeeping (the transport closes the links itself). */
 void ockam__nm_ble_free(ockam__nodemanager *nm);
-void ockam__nm_ble_list_conns(
-    ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
-void ockam__nm_ble_create_conn(
-    ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
-void ockam__nm_ble_show_conn(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
-void ockam__nm_ble_delete_conn(
-    ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+ockam__nm_handler ockam__nm_ble_list_conns, ockam__nm_ble_create_conn, ockam__nm_ble_show_conn,
+    ockam__nm_ble_delete_conn;
 
 /* ---- nodemanager_kafka.c ---------------------------------------------------------------- */
 
@@ -192,10 +169,8 @@ void ockam__nm_relay_restore(ockam__nodemanager *nm, json_t *config);
 /* Forget the bookkeeping (the node stops the workers themselves). */
 void ockam__nm_relay_free(ockam__nodemanager *nm);
 
-void ockam__nm_relay_list(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
-void ockam__nm_relay_create(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
-void ockam__nm_relay_show(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
-void ockam__nm_relay_delete(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+ockam__nm_handler ockam__nm_relay_list, ockam__nm_relay_create, ockam__nm_relay_show,
+    ockam__nm_relay_delete;
 
 /* ---- nodemanager_portal.c --------------------------------------------------------------- */
 
@@ -208,13 +183,8 @@ void ockam__nm_portal_resources(ockam__nodemanager *nm, json_t *res);
 /* Forget the bookkeeping (the node stops the workers themselves). */
 void ockam__nm_portal_free(ockam__nodemanager *nm);
 
-void ockam__nm_inlet_list(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
-void ockam__nm_inlet_create(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
-void ockam__nm_inlet_show(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
-void ockam__nm_inlet_delete(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
-void ockam__nm_outlet_list(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
-void ockam__nm_outlet_create(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
-void ockam__nm_outlet_show(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
-void ockam__nm_outlet_delete(ockam__nodemanager *nm, ockam_msg *req, const char *arg, json_t *body);
+ockam__nm_handler ockam__nm_inlet_list, ockam__nm_inlet_create, ockam__nm_inlet_show,
+    ockam__nm_inlet_delete, ockam__nm_outlet_list, ockam__nm_outlet_create, ockam__nm_outlet_show,
+    ockam__nm_outlet_delete;
 
 #endif
