@@ -2,6 +2,8 @@
 
 #include "support/guard.h"
 
+#include <stdlib.h>
+
 ockam_msg *
 cu_msg(const char *onward, const char *ret, const void *payload, size_t len, const char *tracing)
 {
@@ -108,4 +110,78 @@ cu_each_mutation(const uint8_t *buf, size_t len, cu_input_fn fn, void *arg)
         }
     }
     test_guard_free(g);
+}
+
+ockam_msg *
+cu_vec_msg(const char *onward, const char *ret, const char *payload_hex, const char *tracing)
+{
+    uint8_t payload[64];
+    size_t n = tn_hex(payload_hex, payload, sizeof payload);
+    return cu_msg(onward, ret, payload, n, tracing);
+}
+
+void
+cu_assert_vec_msg(const ockam_msg *got, const char *onward, const char *ret,
+    const char *payload_hex, const char *tracing)
+{
+    cu_assert_route(ockam_msg_onward_const(got), onward);
+    cu_assert_route(ockam_msg_return_const(got), ret);
+    ockam_msg *want = cu_vec_msg(onward, ret, payload_hex, tracing);
+    cu_assert_msg_eq(got, want);
+    ockam_msg_free(want);
+}
+
+void
+cu_assert_reset(const ockam_msg *m)
+{
+    assert_int_equal(ockam_route_len(ockam_msg_onward_const(m)), 0);
+    assert_int_equal(ockam_route_len(ockam_msg_return_const(m)), 0);
+    assert_int_equal(ockam_msg_payload(m).len, 0);
+}
+
+ockam_err
+cu_decode_guarded(cu_decode_fn decode, const uint8_t *buf, size_t len, ockam_msg *m)
+{
+    uint8_t *g = test_guard_copy(buf, len);
+    ockam_err err = decode(g, len, m);
+    test_guard_free(g);
+    return err;
+}
+
+ockam_err
+cu_decode_hex(cu_decode_fn decode, const char *hex, ockam_msg *m)
+{
+    uint8_t buf[256];
+    size_t n = tn_hex(hex, buf, sizeof buf);
+    return cu_decode_guarded(decode, buf, n, m);
+}
+
+void
+cu_assert_route_limits(cu_build_decode_fn build_decode)
+{
+    ockam_msg *m = ockam_msg_new();
+    assert_int_equal(build_decode(1, OCKAM_MAX_ADDR_LEN, m), OCKAM_OK);
+    assert_int_equal(ockam_route_front(ockam_msg_onward_const(m)).len, OCKAM_MAX_ADDR_LEN);
+    assert_int_equal(build_decode(1, OCKAM_MAX_ADDR_LEN + 1, m), OCKAM_EADDRLEN);
+    assert_int_equal(build_decode(OCKAM_MAX_ROUTE_LEN, 0, m), OCKAM_OK);
+    assert_int_equal(ockam_route_len(ockam_msg_onward_const(m)), OCKAM_MAX_ROUTE_LEN);
+    assert_int_equal(build_decode(OCKAM_MAX_ROUTE_LEN + 1, 0, m), OCKAM_EROUTELEN);
+    assert_int_equal(ockam_route_len(ockam_msg_onward_const(m)), 0);
+    ockam_msg_free(m);
+}
+
+void
+cu_each_prefix_hex(const char *hex, cu_input_fn fn, void *arg)
+{
+    uint8_t buf[256];
+    size_t n = tn_hex(hex, buf, sizeof buf);
+    cu_each_prefix(buf, n, fn, arg);
+}
+
+void
+cu_each_mutation_hex(const char *hex, cu_input_fn fn, void *arg)
+{
+    uint8_t buf[256];
+    size_t n = tn_hex(hex, buf, sizeof buf);
+    cu_each_mutation(buf, n, fn, arg);
 }

@@ -36,9 +36,7 @@ static const struct cbor_vec cbor_vecs[] = {
 static ockam_msg *
 expected_msg(const struct cbor_vec *v)
 {
-    uint8_t payload[64];
-    size_t n = tn_hex(v->payload_hex, payload, sizeof payload);
-    return cu_msg(v->onward, v->ret, payload, n, v->tracing);
+    return cu_vec_msg(v->onward, v->ret, v->payload_hex, v->tracing);
 }
 
 static void
@@ -53,11 +51,7 @@ test_cbor_decode_vectors(void **state)
 
         print_message("%s\n", v->name);
         assert_int_equal(ockam__cbor_decode_msg(g, n, got), OCKAM_OK);
-        cu_assert_route(ockam_msg_onward_const(got), v->onward);
-        cu_assert_route(ockam_msg_return_const(got), v->ret);
-        ockam_msg *want = expected_msg(v);
-        cu_assert_msg_eq(got, want);
-        ockam_msg_free(want);
+        cu_assert_vec_msg(got, v->onward, v->ret, v->payload_hex, v->tracing);
         test_guard_free(g);
     }
     ockam_msg_free(got);
@@ -101,20 +95,15 @@ check_prefix(const uint8_t *buf, size_t len, void *arg)
     ockam_err err = ockam__cbor_decode_msg(buf, len, m);
     assert_int_not_equal(err, OCKAM_OK);
     assert_int_not_equal(err, OCKAM_EAGAIN);
-    assert_int_equal(ockam_route_len(ockam_msg_onward_const(m)), 0);
-    assert_int_equal(ockam_route_len(ockam_msg_return_const(m)), 0);
-    assert_int_equal(ockam_msg_payload(m).len, 0);
+    cu_assert_reset(m);
 }
 
 static void
 test_cbor_prefixes(void **state)
 {
     ockam_msg *m = ockam_msg_new();
-    for (size_t i = 0; i < NCBOR; i++) {
-        uint8_t buf[256];
-        size_t n = tn_hex(cbor_vecs[i].hex, buf, sizeof buf);
-        cu_each_prefix(buf, n, check_prefix, m);
-    }
+    for (size_t i = 0; i < NCBOR; i++)
+        cu_each_prefix_hex(cbor_vecs[i].hex, check_prefix, m);
     ockam_msg_free(m);
 }
 
@@ -144,11 +133,8 @@ static void
 test_cbor_mutations(void **state)
 {
     ockam_msg *m = ockam_msg_new();
-    for (size_t i = 0; i < NCBOR; i++) {
-        uint8_t buf[256];
-        size_t n = tn_hex(cbor_vecs[i].hex, buf, sizeof buf);
-        cu_each_mutation(buf, n, check_roundtrip, m);
-    }
+    for (size_t i = 0; i < NCBOR; i++)
+        cu_each_mutation_hex(cbor_vecs[i].hex, check_roundtrip, m);
     ockam_msg_free(m);
 }
 
@@ -159,12 +145,7 @@ test_cbor_mutations(void **state)
 static ockam_err
 decode_hex(const char *hex, ockam_msg *m)
 {
-    uint8_t buf[256];
-    size_t n = tn_hex(hex, buf, sizeof buf);
-    uint8_t *g = test_guard_copy(buf, n);
-    ockam_err err = ockam__cbor_decode_msg(g, n, m);
-    test_guard_free(g);
-    return err;
+    return cu_decode_hex(ockam__cbor_decode_msg, hex, m);
 }
 
 /* C1's routes and payload; the tracing context is checked by the caller. */
@@ -252,10 +233,7 @@ decode_nested(size_t depth, ockam_msg *m)
     for (size_t i = 0; i + 1 < depth; i++)
         buf[n++] = 0x81;
     buf[n++] = 0x80;
-    uint8_t *g = test_guard_copy(buf, n);
-    ockam_err err = ockam__cbor_decode_msg(g, n, m);
-    test_guard_free(g);
-    return err;
+    return cu_decode_guarded(ockam__cbor_decode_msg, buf, n, m);
 }
 
 static void
@@ -359,10 +337,7 @@ decode_built(size_t count, size_t addr_len, ockam_msg *m)
     }
     *p++ = 0x80;
     *p++ = 0x40;
-    size_t len = (size_t)(p - buf);
-    uint8_t *g = test_guard_copy(buf, len);
-    ockam_err err = ockam__cbor_decode_msg(g, len, m);
-    test_guard_free(g);
+    ockam_err err = cu_decode_guarded(ockam__cbor_decode_msg, buf, (size_t)(p - buf), m);
     free(buf);
     return err;
 }
@@ -370,15 +345,7 @@ decode_built(size_t count, size_t addr_len, ockam_msg *m)
 static void
 test_cbor_limits(void **state)
 {
-    ockam_msg *m = ockam_msg_new();
-    assert_int_equal(decode_built(1, OCKAM_MAX_ADDR_LEN, m), OCKAM_OK);
-    assert_int_equal(ockam_route_front(ockam_msg_onward_const(m)).len, OCKAM_MAX_ADDR_LEN);
-    assert_int_equal(decode_built(1, OCKAM_MAX_ADDR_LEN + 1, m), OCKAM_EADDRLEN);
-    assert_int_equal(decode_built(OCKAM_MAX_ROUTE_LEN, 0, m), OCKAM_OK);
-    assert_int_equal(ockam_route_len(ockam_msg_onward_const(m)), OCKAM_MAX_ROUTE_LEN);
-    assert_int_equal(decode_built(OCKAM_MAX_ROUTE_LEN + 1, 0, m), OCKAM_EROUTELEN);
-    assert_int_equal(ockam_route_len(ockam_msg_onward_const(m)), 0);
-    ockam_msg_free(m);
+    cu_assert_route_limits(decode_built);
 }
 
 static void
