@@ -86,12 +86,15 @@ send_hex(int fd, const char *text)
     assert_true(tn_raw_send(fd, buf, n, WAIT_MS));
 }
 
-/* A node connected to a raw server socket that has sent its version byte. */
+/* A node connected to a raw server socket that has sent its version byte. After
+ * raw_peer_sender(): an "app" probe on the node and the route to "sink" over the connection. */
 struct raw_peer {
     ockam_node *node;
     int lfd, fd;
     char addr[64];
     ockam_conn *conn;
+    tn_probe *app;
+    char route[128];
 };
 
 static void
@@ -109,6 +112,26 @@ raw_peer_start(struct raw_peer *p, bool send_preamble)
     assert_int_equal(pre, 0x01);
     if (send_preamble)
         send_hex(p->fd, "01");
+}
+
+/* The app that sends to the peer, and w watching the connection. */
+static void
+raw_peer_sender(struct raw_peer *p, struct watch *w)
+{
+    p->app = tn_probe_start(p->node, "app");
+    watch_conn(p->conn, w);
+    snprintf(p->route, sizeof p->route, "%s => sink", ockam_conn_address(p->conn));
+}
+
+/* count messages of len zero bytes from the app to the peer. */
+static void
+send_zeros(struct raw_peer *p, size_t len, int count)
+{
+    uint8_t *chunk = calloc(1, len);
+    assert_non_null(chunk);
+    for (int i = 0; i < count; i++)
+        assert_int_equal(tn_send(tn_probe_worker(p->app), p->route, chunk, len), OCKAM_OK);
+    free(chunk);
 }
 
 static void
@@ -418,13 +441,10 @@ test_local_close_flushes(void **state)
 {
     struct raw_peer p;
     struct watch w;
-    char route[128];
     raw_peer_start(&p, true);
-    tn_probe *app = tn_probe_start(p.node, "app");
-    watch_conn(p.conn, &w);
-    snprintf(route, sizeof route, "%s => sink", ockam_conn_address(p.conn));
+    raw_peer_sender(&p, &w);
     for (int i = 0; i < 100; i++)
-        assert_int_equal(tn_send(tn_probe_worker(app), route, "in flight", 9), OCKAM_OK);
+        assert_int_equal(tn_send(tn_probe_worker(p.app), p.route, "in flight", 9), OCKAM_OK);
     ockam_conn_close(p.conn);
     /* Sent after close: refused (the sender is gone once the close reaches it). */
     struct frames f = {.fd = p.fd};
@@ -464,17 +484,9 @@ test_local_close_unread_inbound(void **state)
 {
     struct raw_peer p;
     struct watch w;
-    char route[128];
     raw_peer_start(&p, true);
-    tn_probe *app = tn_probe_start(p.node, "app");
-    watch_conn(p.conn, &w);
-    snprintf(route, sizeof route, "%s => sink", ockam_conn_address(p.conn));
-    size_t len = 8 * 1024;
-    uint8_t *chunk = calloc(1, len);
-    assert_non_null(chunk);
-    for (int i = 0; i < 100; i++)
-        assert_int_equal(tn_send(tn_probe_worker(app), route, chunk, len), OCKAM_OK);
-    free(chunk);
+    raw_peer_sender(&p, &w);
+    send_zeros(&p, 8 * 1024, 100);
     ockam_conn_close(p.conn);
     struct chatty ch = {.w = &w, .fd = p.fd};
     assert_true(tn_wait(closed_while_chatting, &ch, WAIT_MS));
@@ -494,19 +506,11 @@ test_node_free_with_stuck_queue(void **state)
 {
     struct raw_peer p;
     struct watch w;
-    char route[128];
     raw_peer_start(&p, true);
-    tn_probe *app = tn_probe_start(p.node, "app");
-    watch_conn(p.conn, &w);
-    snprintf(route, sizeof route, "%s => sink", ockam_conn_address(p.conn));
-    size_t len = 256 * 1024;
-    uint8_t *chunk = calloc(1, len);
-    assert_non_null(chunk);
-    for (int i = 0; i < 128; i++) /* 32 MiB: more than the kernel buffers hold */
-        assert_int_equal(tn_send(tn_probe_worker(app), route, chunk, len), OCKAM_OK);
+    raw_peer_sender(&p, &w);
+    send_zeros(&p, 256 * 1024, 128); /* 32 MiB: more than the kernel buffers hold */
     tn_drain();
     assert_true(conn_stats_of(p.conn).queued_bytes > 0);
-    free(chunk);
     tn_free_all();
     assert_int_equal(w.calls, 1);
     assert_int_equal(w.reason, OCKAM_OK);
@@ -587,17 +591,14 @@ test_write_after_peer_reset(void **state)
 {
     struct raw_peer p;
     struct watch w;
-    char route[128];
     raw_peer_start(&p, true);
-    tn_probe *app = tn_probe_start(p.node, "app");
-    watch_conn(p.conn, &w);
+    raw_peer_sender(&p, &w);
     tn_raw_reset(p.fd);
     p.fd = -1;
     /* Keep writing until the node notices: the first write may still be accepted. */
-    snprintf(route, sizeof route, "%s => sink", ockam_conn_address(p.conn));
     uint8_t chunk[4096] = {0};
     for (int i = 0; i < 100 && w.calls == 0; i++) {
-        if (tn_send(tn_probe_worker(app), route, chunk, sizeof chunk) != OCKAM_OK)
+        if (tn_send(tn_probe_worker(p.app), p.route, chunk, sizeof chunk) != OCKAM_OK)
             break;
         tn_drain();
     }
