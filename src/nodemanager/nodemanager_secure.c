@@ -987,19 +987,29 @@ chan_find(struct ockam__nm_secure *s, const char *enc)
     return NULL;
 }
 
+/* Take the request r was resolved for into *req (now the caller's). When err, it is answered
+ * with the failure instead, r is freed, and the result is false. */
+static bool
+take_request(struct resolve *r, ockam_err err, const char *why, ockam_msg **req)
+{
+    *req = r->req;
+    r->req = NULL;
+    if (!err)
+        return true;
+    char text[300];
+    int status = failure(err, why, text, sizeof text);
+    ockam__nm_reply_err(r->s->nm, *req, status, "%s", text);
+    resolve_free(r);
+    return false;
+}
+
 static void
 create_done(struct resolve *r, ockam_err err, const char *why)
 {
     ockam__nodemanager *nm = r->s->nm;
-    ockam_msg *req = r->req;
-    r->req = NULL;
-    if (err) {
-        char text[300];
-        int status = failure(err, why, text, sizeof text);
-        ockam__nm_reply_err(nm, req, status, "%s", text);
-        resolve_free(r);
+    ockam_msg *req;
+    if (!take_request(r, err, why, &req))
         return;
-    }
     /* The innermost channel is the one the user asked for; the outer ones carry it and
      * close with it. */
     struct chan *c = ockam__zalloc(sizeof *c);
@@ -1150,15 +1160,9 @@ static void
 message_done(struct resolve *r, ockam_err err, const char *why)
 {
     ockam__nodemanager *nm = r->s->nm;
-    ockam_msg *req = r->req;
-    r->req = NULL;
-    if (err) {
-        char text[300];
-        int status = failure(err, why, text, sizeof text);
-        ockam__nm_reply_err(nm, req, status, "%s", text);
-        resolve_free(r);
+    ockam_msg *req;
+    if (!take_request(r, err, why, &req))
         return;
-    }
     char *text = ma_text(r->ma);
     json_t *body = json_deep_copy(r->body);
     json_object_set_new(body, "to", json_string(text ? text : ""));
