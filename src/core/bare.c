@@ -92,19 +92,7 @@ rd_payload(struct rd *r, ockam_msg *out, const ockam__borrow *from)
 {
     ockam_slice data;
     ockam_err err = rd_data(r, &data);
-    if (err)
-        return err;
-    if (data.len == 0)
-        return OCKAM_OK;
-    if (from && data.len >= from->min) {
-        ockam__msg_borrow_payload(out, from->chunk, data.ptr, data.len);
-        return OCKAM_OK;
-    }
-    uint8_t *dst = ockam_msg_payload_reserve(out, data.len);
-    if (!dst)
-        return OCKAM_ENOMEM;
-    memcpy(dst, data.ptr, data.len);
-    return OCKAM_OK;
+    return err ? err : ockam__payload_take(out, data, from);
 }
 
 /* Field 5 of version 2. Rust treats a missing option, a tag other than 1 and invalid UTF-8

@@ -231,19 +231,7 @@ rd_payload(ockam__cbor_rd *r, ockam_msg *out, const ockam__borrow *from)
 {
     ockam_slice data;
     ockam_err err = ockam__cbor_string(r, OCKAM__CBOR_BYTES, &data);
-    if (err)
-        return err;
-    if (data.len == 0)
-        return OCKAM_OK;
-    if (from && data.len >= from->min) {
-        ockam__msg_borrow_payload(out, from->chunk, data.ptr, data.len);
-        return OCKAM_OK;
-    }
-    uint8_t *dst = ockam_msg_payload_reserve(out, data.len);
-    if (!dst)
-        return OCKAM_ENOMEM;
-    memcpy(dst, data.ptr, data.len);
-    return OCKAM_OK;
+    return err ? err : ockam__payload_take(out, data, from);
 }
 
 /* Index 3: null (absent) or a text string. */
@@ -390,14 +378,8 @@ decode_usual(const uint8_t *buf, size_t len, ockam_msg *out, const ockam__borrow
         return false;
     if (p != end)
         return false;
-    if (payload.len && from && payload.len >= from->min) {
-        ockam__msg_borrow_payload(out, from->chunk, payload.ptr, payload.len);
-    } else if (payload.len) {
-        uint8_t *dst = ockam_msg_payload_reserve(out, payload.len);
-        if (!dst)
-            return false;
-        memcpy(dst, payload.ptr, payload.len);
-    }
+    if (ockam__payload_take(out, payload, from) != OCKAM_OK)
+        return false;
     return true;
 }
 

@@ -22,6 +22,10 @@ typedef struct ockam__borrow {
     struct ockam__chunk *chunk;
     size_t min;
 } ockam__borrow;
+/* Make data (inside the input, from->chunk's when from is given) out's payload: borrowed when
+ * from allows it, copied otherwise; nothing for empty data. OCKAM_ENOMEM when the copy
+ * cannot be made. */
+ockam_err ockam__payload_take(ockam_msg *out, ockam_slice data, const ockam__borrow *from);
 
 /* ---- BARE primitives ----------------------------------------------------------------- */
 #define OCKAM__VARINT_MAX 10

@@ -6,7 +6,7 @@
  * delivered, freed) then costs no allocation at all. The cache is per thread because nodes on
  * different threads free messages concurrently; a thread's cache is freed when it exits.
  * Borrowed payloads are never cached: freeing the message drops its chunk reference. */
-#include "core/core.h"
+#include "core/codec.h"
 
 #include <pthread.h>
 
@@ -389,6 +389,22 @@ ockam__msg_borrow_payload(
     msg->chunk = chunk;
     msg->payload = (uint8_t *)data; /* read-only by the rule above */
     msg->payload_len = len;
+}
+
+ockam_err
+ockam__payload_take(ockam_msg *out, ockam_slice data, const ockam__borrow *from)
+{
+    if (data.len == 0)
+        return OCKAM_OK;
+    if (from && data.len >= from->min) {
+        ockam__msg_borrow_payload(out, from->chunk, data.ptr, data.len);
+        return OCKAM_OK;
+    }
+    uint8_t *dst = ockam_msg_payload_reserve(out, data.len);
+    if (!dst)
+        return OCKAM_ENOMEM;
+    memcpy(dst, data.ptr, data.len);
+    return OCKAM_OK;
 }
 
 uint8_t *
