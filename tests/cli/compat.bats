@@ -5,10 +5,6 @@
 
 load helpers
 
-tcp_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 @test "'-' in a route is the route the previous command printed, anywhere in the multiaddr" {
     ockam node create n1
     ockam node create n2

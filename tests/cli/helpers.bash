@@ -59,6 +59,11 @@ node_port() {
     "$OCKAM" node show "$1" --output json | jq -r '.tcp_listener_address' | sed 's/.*://'
 }
 
+# A free TCP port on 127.0.0.1 (for applications; free_port below asks a node).
+tcp_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # A free port: let a throwaway node bind 127.0.0.1:0, read the port back, delete the node.
 free_port() {
     local probe="probe-$RANDOM$RANDOM" port

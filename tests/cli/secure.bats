@@ -7,115 +7,16 @@
 # relay node or own node restarts, outlets and relays for some identities only.
 
 load helpers
+load servers
 
-eval "$(declare -f teardown | sed '1s/^teardown/helpers_teardown/')"
-
-SERVERS=()
-
-teardown() {
-    local p
-    for p in "${SERVERS[@]}"; do
-        kill "$p" 2>/dev/null || true
-        wait "$p" 2>/dev/null || true
-    done
-    helpers_teardown
-}
-
-tcp_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# Wait until something accepts on 127.0.0.1:$1.
-wait_listening() {
-    local i
-    for i in $(seq 1 100); do
-        if python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)" 2>/dev/null; then
-            return 0
-        fi
-        sleep 0.1
-    done
-    echo "nothing listens on port $1" >&2
-    return 1
-}
-
-start_http() {
-    HTTP_PORT=$(tcp_port)
-    python3 -m http.server "$HTTP_PORT" --bind 127.0.0.1 --directory "$1" >/dev/null 2>&1 &
-    SERVERS+=($!)
-    wait_listening "$HTTP_PORT"
-}
-
-# An HTTP server whose PUT answers with the SHA-256 of the body; sets UP_PORT.
-start_upload_server() {
-    UP_PORT=$(tcp_port)
-    cat >"$BATS_TEST_TMPDIR/up.py" <<'PY'
-import hashlib, http.server, sys
-class H(http.server.BaseHTTPRequestHandler):
-    def do_PUT(self):
-        n = int(self.headers["Content-Length"])
-        h = hashlib.sha256()
-        while n > 0:
-            b = self.rfile.read(min(n, 1 << 20))
-            if not b:
-                break
-            h.update(b)
-            n -= len(b)
-        body = h.hexdigest().encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-PY
-    python3 "$BATS_TEST_TMPDIR/up.py" "$UP_PORT" >/dev/null 2>&1 &
-    SERVERS+=($!)
-    wait_listening "$UP_PORT"
-}
-
-# A TCP proxy 127.0.0.1:PROXY_PORT -> 127.0.0.1:$1 that appends every byte it forwards (both
-# directions) to $2.
+# scripts/record_proxy.py in front of 127.0.0.1:$1: it appends what it forwards to $2.up
+# (towards the node) and $2.down (back). Sets PROXY_PORT, the first line it prints.
 start_recording_proxy() {
-    PROXY_PORT=$(tcp_port)
-    cat >"$BATS_TEST_TMPDIR/proxy.py" <<'PY'
-import socket, sys, threading
-port, target, log = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-lock = threading.Lock()
-def pipe(a, b):
-    try:
-        while True:
-            d = a.recv(65536)
-            if not d:
-                break
-            with lock, open(log, "ab") as f:
-                f.write(d)
-            b.sendall(d)
-    except OSError:
-        pass
-    for s in (a, b):
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-srv = socket.socket()
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", port))
-srv.listen(64)
-while True:
-    c, _ = srv.accept()
-    u = socket.create_connection(("127.0.0.1", target))
-    threading.Thread(target=pipe, args=(c, u), daemon=True).start()
-    threading.Thread(target=pipe, args=(u, c), daemon=True).start()
-PY
-    : >"$2"
-    python3 "$BATS_TEST_TMPDIR/proxy.py" "$PROXY_PORT" "$1" "$2" >/dev/null 2>&1 &
+    local port_fifo="$BATS_TEST_TMPDIR/proxy.port"
+    mkfifo "$port_fifo"
+    python3 "$BATS_TEST_DIRNAME/../../scripts/record_proxy.py" "$1" "$2" >"$port_fifo" 2>/dev/null &
     SERVERS+=($!)
-    wait_listening "$PROXY_PORT"
-}
-
-sha() {
-    sha256sum "$1" | cut -d' ' -f1
+    read -r PROXY_PORT <"$port_fifo"
 }
 
 identifier() {
@@ -307,17 +208,17 @@ seed_nodes() {
     ockam node create server
     ockam relay create server --at /node/relay --to /node/server
     ockam node create client
-    local log="$BATS_TEST_TMPDIR/proxy.log"
+    local log="$BATS_TEST_TMPDIR/proxy"
     start_recording_proxy "$(node_port relay)" "$log"
     local via="/ip4/127.0.0.1/tcp/$PROXY_PORT/service/forward_to_server"
     run ockam message send the-secret-words --from client --to "$via/secure/api/service/echo"
     assert_output "the-secret-words"
-    [ -s "$log" ]
-    ! grep -q "the-secret-words" "$log"
+    [ -s "$log.up" ] && [ -s "$log.down" ]
+    ! grep -q "the-secret-words" "$log.up" "$log.down"
     # The same message without the channel crosses the proxy in clear: the check can fail.
     run ockam message send the-secret-words --from client --to "$via/service/echo"
     assert_output "the-secret-words"
-    grep -q "the-secret-words" "$log"
+    grep -q "the-secret-words" "$log.up"
 }
 
 @test "the server side stops and starts: the inlet's channel comes back, curl works within 15 s" {
