@@ -53,6 +53,24 @@ far_services(struct far *f)
     far_allow(f, "hop");
 }
 
+/* A node with an app probe, connected to the far one. */
+struct near {
+    ockam_node *node;
+    tn_probe *app;
+    ockam_conn *conn;
+};
+
+/* The usual pair: f listening in profile with its services, n connected to it. */
+static void
+pair_start(struct far *f, struct near *n, ockam_wire_profile profile)
+{
+    far_start_profile(f, NULL, profile);
+    far_services(f);
+    n->node = tn_node_new();
+    n->app = tn_probe_start(n->node, "app");
+    n->conn = tn_tcp_connect(n->node, f->addr, profile);
+}
+
 static void
 assert_payload(const ockam_msg *m, const void *data, size_t len)
 {
@@ -71,19 +89,23 @@ request(tn_probe *app, const char *route, const void *data, size_t len)
     return m;
 }
 
+/* From n's app over its connection to service (a route text after the connection). */
+static ockam_msg *
+request_via(struct near *n, const char *service, const void *data, size_t len)
+{
+    char route[256];
+    snprintf(route, sizeof route, "%s => %s", ockam_conn_address(n->conn), service);
+    return request(n->app, route, data, len);
+}
+
 static void
 test_two_nodes_echo(void **state)
 {
     struct far f;
-    char route[256];
-    far_start(&f, NULL);
-    far_services(&f);
-    ockam_node *n1 = tn_node_new();
-    tn_probe *app = tn_probe_start(n1, "app");
-    ockam_conn *c = tn_tcp_connect(n1, f.addr, OCKAM_WIRE_CURRENT);
-
-    snprintf(route, sizeof route, "%s => echo", ockam_conn_address(c));
-    ockam_msg *m = request(app, route, "hello", 5);
+    struct near n;
+    pair_start(&f, &n, OCKAM_WIRE_CURRENT);
+    ockam_conn *c = n.conn;
+    ockam_msg *m = request_via(&n, "echo", "hello", 5);
     tn_assert_route(ockam_msg_onward(m), "0#app");
     tn_assert_route(ockam_msg_return(m), "0#%s => 0#echo", ockam_conn_address(c));
     assert_payload(m, "hello", 5);
@@ -104,17 +126,11 @@ static void
 test_two_nodes_uppercase(void **state)
 {
     struct far f;
-    char route[256];
-    far_start(&f, NULL);
-    far_services(&f);
-    ockam_node *n1 = tn_node_new();
-    tn_probe *app = tn_probe_start(n1, "app");
-    ockam_conn *c = tn_tcp_connect(n1, f.addr, OCKAM_WIRE_CURRENT);
-
-    snprintf(route, sizeof route, "%s => uppercase", ockam_conn_address(c));
-    ockam_msg *m = request(app, route, "\x05hello", 6);
+    struct near n;
+    pair_start(&f, &n, OCKAM_WIRE_CURRENT);
+    ockam_msg *m = request_via(&n, "uppercase", "\x05hello", 6);
     assert_payload(m, "\x05HELLO", 6);
-    tn_assert_route(ockam_msg_return(m), "0#%s => 0#uppercase", ockam_conn_address(c));
+    tn_assert_route(ockam_msg_return(m), "0#%s => 0#uppercase", ockam_conn_address(n.conn));
     ockam_msg_free(m);
     tn_free_all();
 }
@@ -123,17 +139,11 @@ static void
 run_two_nodes_hop(ockam_wire_profile profile)
 {
     struct far f;
-    char route[256];
-    far_start_profile(&f, NULL, profile);
-    far_services(&f);
-    ockam_node *n1 = tn_node_new();
-    tn_probe *app = tn_probe_start(n1, "app");
-    ockam_conn *c = tn_tcp_connect(n1, f.addr, profile);
-    assert_int_equal(ockam_conn_profile(c), profile);
-
-    snprintf(route, sizeof route, "%s => hop => echo", ockam_conn_address(c));
-    ockam_msg *m = request(app, route, "via hop", 7);
-    tn_assert_route(ockam_msg_return(m), "0#%s => 0#hop => 0#echo", ockam_conn_address(c));
+    struct near n;
+    pair_start(&f, &n, profile);
+    assert_int_equal(ockam_conn_profile(n.conn), profile);
+    ockam_msg *m = request_via(&n, "hop => echo", "via hop", 7);
+    tn_assert_route(ockam_msg_return(m), "0#%s => 0#hop => 0#echo", ockam_conn_address(n.conn));
     assert_payload(m, "via hop", 7);
     ockam_msg_free(m);
     tn_free_all();
@@ -286,17 +296,12 @@ static void
 test_replies_reach_restarted_worker(void **state)
 {
     struct far f;
-    char route[256];
-    far_start(&f, NULL);
-    far_services(&f);
-    ockam_node *n1 = tn_node_new();
-    tn_probe *app = tn_probe_start(n1, "app");
-    ockam_conn *c = tn_tcp_connect(n1, f.addr, OCKAM_WIRE_CURRENT);
-    snprintf(route, sizeof route, "%s => echo", ockam_conn_address(c));
-    ockam_msg_free(request(app, route, "one", 3));
-    ockam_worker_stop(tn_probe_worker(app));
-    app = tn_probe_start(n1, "app");
-    ockam_msg *m = request(app, route, "two", 3);
+    struct near n;
+    pair_start(&f, &n, OCKAM_WIRE_CURRENT);
+    ockam_msg_free(request_via(&n, "echo", "one", 3));
+    ockam_worker_stop(tn_probe_worker(n.app));
+    n.app = tn_probe_start(n.node, "app");
+    ockam_msg *m = request_via(&n, "echo", "two", 3);
     assert_payload(m, "two", 3);
     ockam_msg_free(m);
     tn_free_all();
