@@ -89,15 +89,23 @@ shuttle(struct end *a, struct end *b)
     return moved;
 }
 
+/* a (MPS 23, 2 credits) opens a channel to b (listening on SPSM 0x81 with b_mps and
+ * b_credits); the set-up frames are exchanged. */
+static void
+connect_ends(struct end *a, struct end *b, uint16_t b_mps, uint16_t b_credits)
+{
+    end_init(a, 23, 2, 0);
+    end_init(b, b_mps, b_credits, 0x81);
+    int ch;
+    assert_int_equal(ockam__l2cap_connect(&a->l, 0x81, &ch), OCKAM_OK);
+    shuttle(a, b);
+}
+
 static void
 test_l2cap_channel(void **state)
 {
     static struct end a, b;
-    end_init(&a, 23, 2, 0);
-    end_init(&b, 30, 3, 0x81);
-    int ch;
-    assert_int_equal(ockam__l2cap_connect(&a.l, 0x81, &ch), OCKAM_OK);
-    shuttle(&a, &b);
+    connect_ends(&a, &b, 30, 3);
     assert_int_equal(a.opened, 1);
     assert_int_equal(b.opened, 1);
     static uint8_t data[65535 + 7];
@@ -129,11 +137,7 @@ static void
 test_l2cap_credits_pace_the_sender(void **state)
 {
     static struct end a, b;
-    end_init(&a, 23, 2, 0);
-    end_init(&b, 23, 4, 0x81);
-    int ch;
-    assert_int_equal(ockam__l2cap_connect(&a.l, 0x81, &ch), OCKAM_OK);
-    shuttle(&a, &b);
+    connect_ends(&a, &b, 23, 4);
     static uint8_t data[1000];
     assert_int_equal(ockam__l2cap_send_sdu(&a.l, a.ch, data, sizeof data), OCKAM_OK);
     uint8_t buf[256];
@@ -151,11 +155,7 @@ static void
 test_l2cap_held_credits_stop_the_sender(void **state)
 {
     static struct end a, b;
-    end_init(&a, 23, 2, 0);
-    end_init(&b, 23, 4, 0x81);
-    int ch;
-    assert_int_equal(ockam__l2cap_connect(&a.l, 0x81, &ch), OCKAM_OK);
-    shuttle(&a, &b);
+    connect_ends(&a, &b, 23, 4);
     assert_int_equal(ockam__l2cap_hold_credits(&b.l, b.ch, true), OCKAM_OK);
     static uint8_t data[1000];
     for (size_t i = 0; i < sizeof data; i++)
