@@ -106,8 +106,9 @@ open_channel(int raw, uint16_t h)
     return (uint16_t)(rsp[4] | (rsp[5] << 8));
 }
 
+/* A victim's channel gets kframe: the node closes the link saying why, and still serves. */
 static void
-test_sdu_longer_than_announced(void **state)
+expect_kframe_closes(const uint8_t *kframe, size_t len, const char *why)
 {
     char name[OCKAM_BLE_MAX_NAME + 1];
     int raw;
@@ -115,29 +116,25 @@ test_sdu_longer_than_announced(void **state)
     (void)victim(name, &raw, &h);
     uint16_t cid = open_channel(raw, h);
     tn_log_capture();
-    const uint8_t kframe[] = {4, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
-    rh_host_l2cap(raw, h, cid, kframe, sizeof kframe);
-    expect_link_closed(raw, h, "SDU longer than announced");
+    rh_host_l2cap(raw, h, cid, kframe, len);
+    expect_link_closed(raw, h, why);
     tn_log_release();
     close(raw);
     still_serves(name);
 }
 
 static void
+test_sdu_longer_than_announced(void **state)
+{
+    const uint8_t kframe[] = {4, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    expect_kframe_closes(kframe, sizeof kframe, "SDU longer than announced");
+}
+
+static void
 test_sdu_not_a_message(void **state)
 {
-    char name[OCKAM_BLE_MAX_NAME + 1];
-    int raw;
-    uint16_t h;
-    (void)victim(name, &raw, &h);
-    uint16_t cid = open_channel(raw, h);
-    tn_log_capture();
     const uint8_t kframe[] = {3, 0, 0x07, 0x00, 0x00};
-    rh_host_l2cap(raw, h, cid, kframe, sizeof kframe);
-    expect_link_closed(raw, h, "malformed message");
-    tn_log_release();
-    close(raw);
-    still_serves(name);
+    expect_kframe_closes(kframe, sizeof kframe, "malformed message");
 }
 
 /* ---- a misbehaving controller ---------------------------------------------------------- */
