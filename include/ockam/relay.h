@@ -21,9 +21,15 @@
  *    forwarded locally), so it works with every relay server in the history.
  *
  * Rules of the server:
- *  - A relay lives as long as the connection it was registered over (the first hop of its
- *    forward route, when that is a connection's sender address); it disappears when that
- *    connection closes. A relay registered by a local worker lives until removed.
+ *  - A relay lives as long as the connection or secure channel it was registered over (where
+ *    its forward route leaves this node, behind local hops such as `hop`); it disappears when
+ *    that connection or channel closes. A registration whose route passes through a local
+ *    address that is gone (a connection that closed while the registration waited) is
+ *    dropped. A relay registered by a local worker lives until removed.
+ *  - Registrants (ockam_relay_service_restrict, docs/security.md, relays): by default anyone
+ *    who reaches the service may register; a restricted service accepts only registrations
+ *    that came out of a secure channel, optionally only from listed identifiers, and refuses
+ *    the others with a refusal answer (below).
  *  - Ownership (docs/security.md, relays): a registration that came out of a secure channel
  *    binds the name to the channel's authenticated identifier (read from the message's local
  *    info, never from anything the peer writes). Registering a live name again REPLACES the
@@ -77,6 +83,7 @@
 #ifndef OCKAM_RELAY_H
 #define OCKAM_RELAY_H
 
+#include "ockam/secure_channel.h"
 #include "ockam/stream.h"
 
 #ifdef __cplusplus
@@ -123,6 +130,13 @@ OCKAM_API void ockam_relay_service_stop(ockam_relay_service *svc);
 /* Let messages of one more flow id register and reach relays (a listener created later).
  * Applied to the service and to every live relay. OCKAM_ENOMEM. */
 OCKAM_API ockam_err ockam_relay_service_allow(ockam_relay_service *svc, ockam_flow_id id);
+/* Who may register relays: trust NULL lifts any restriction (plaintext registrations too);
+ * otherwise only registrations that came out of a secure channel, and with trust->count > 0
+ * only those whose authenticated peer is one of the identifiers (copied; compared
+ * case-insensitively). Live relays whose registrant is no longer allowed are removed.
+ * OCKAM_EINVAL (a malformed identifier), OCKAM_ENOMEM. */
+OCKAM_API ockam_err ockam_relay_service_restrict(
+    ockam_relay_service *svc, const ockam_sc_trust *trust);
 
 /* A live relay, as seen by the relaying node. Views valid during the callback only. */
 typedef struct ockam_relay_info {

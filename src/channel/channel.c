@@ -353,6 +353,12 @@ sc_on_message(ockam_worker *w, ockam_msg *msg, void *user)
     }
 }
 
+bool
+ockam__sc_is_worker(const ockam_worker *w)
+{
+    return w && ockam__worker_handler(w) == sc_on_message;
+}
+
 static void
 sc_free(ockam_sc *sc)
 {

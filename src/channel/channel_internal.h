@@ -88,6 +88,9 @@ ockam_err ockam__sc_open(ockam_sc *sc, const uint8_t k1[OCKAM__KEY_LEN],
 void ockam__sc_stop(ockam_sc *sc);
 /* Frames arriving at the decryptor of an open channel (consumes msg). */
 void ockam__sc_on_frame(ockam_sc *sc, ockam_msg *msg);
+/* The worker is a channel end (its addresses are a decryptor and an encryptor): a route that
+ * reaches it leaves this node through the channel. */
+bool ockam__sc_is_worker(const ockam_worker *w);
 
 ockam_err ockam__sc_trust_copy(struct ockam__sc_trust *dst, const ockam_sc_trust *src);
 void ockam__sc_trust_free(struct ockam__sc_trust *t);

@@ -9,6 +9,7 @@
 #include "cli/spawn.h"
 #include "cli/state.h"
 #include "ockam/ble.h"
+#include "ockam/identity.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +95,7 @@ node_view(const char *name, json_t *res)
     char *short_route = xasprintf("/node/%s", name);
     char *log = state_node_path(name, STATE_LOG_FILE);
     json_t *allowed = json_object_get(cfg, "allowed_outgoing");
+    json_t *relay_allow = json_object_get(cfg, "relay_allow");
     json_t *view = json_pack("{s:s, s:b, s:s, s:o, s:{s:s, s:s?}, s:s?, s:o, s:o, s:o, s:o, s:s}",
         "name", name, "is_default", is_default(name), "status", running ? "running" : "stopped",
         "pid", running && pid ? json_integer(pid) : json_null(), "route", "short", short_route,
@@ -102,6 +104,8 @@ node_view(const char *name, json_t *res)
         "services", list_or_empty(res, "services"), "allowed_outgoing",
         json_is_array(allowed) ? json_incref(allowed) : json_array(), "log", log);
     json_object_set_new(view, "transports", ockam_transports(res));
+    json_object_set_new(
+        view, "relay_allow", json_is_array(relay_allow) ? json_incref(relay_allow) : json_null());
     add_udp_view(view, cfg, res);
     add_ble_view(view, cfg, res);
     cli_kafka_add_view(view, cfg, res);
@@ -201,6 +205,18 @@ plain_view(json_t *view)
     if (json_is_string(json_object_get(view, "identifier")))
         sb_printf(&sb, "  Identity: %s\n  Identifier: %s\n", cli_str(view, "identity"),
             cli_str(view, "identifier"));
+    json_t *relay_allow = json_object_get(view, "relay_allow");
+    if (json_array_size(relay_allow)) {
+        sb_printf(&sb, "  Relays may be registered by:\n");
+        size_t i;
+        json_t *v;
+        json_array_foreach(relay_allow, i, v)
+        {
+            const char *t = json_string_value(v);
+            sb_printf(&sb, "    %s\n",
+                strcmp(t, "secure") == 0 ? "any identity, through a secure channel" : t);
+        }
+    }
     cli_kafka_plain(&sb, view);
     sb_printf(&sb, "  Log: %s", cli_str(view, "log"));
     return sb_take(&sb);
@@ -287,6 +303,14 @@ config_from_args(const char *name, const cli_args *a)
         json_object_set_new(cfg, "ble_controller", json_string(ble));
     if (cfg && ble_name)
         json_object_set_new(cfg, "ble_listener_name", json_string(ble_name));
+    size_t nrelay = 0;
+    const char *const *relay_allow = args_list(a, "relay-allow", &nrelay);
+    if (cfg && relay_allow) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < nrelay; i++)
+            json_array_append_new(arr, json_string(relay_allow[i]));
+        json_object_set_new(cfg, "relay_allow", arr);
+    }
     json_t *kafka = cli_kafka_config_from_args(a);
     if (cfg && kafka)
         json_object_set_new(cfg, "kafka", kafka);
@@ -334,6 +358,15 @@ validate_create(const cli_args *a, const char *name)
     }
     if (validate_ble(a))
         return EXIT_USAGE;
+    list = args_list(a, "relay-allow", NULL);
+    for (size_t i = 0; list && list[i]; i++) {
+        uint8_t raw[32];
+        if (strcmp(list[i], "secure") != 0 && ockam_identifier_parse(list[i], raw) != OCKAM_OK)
+            return out_error(EXIT_USAGE,
+                "Use an identifier (I followed by 64 hex digits: see 'ockam identity show'), or "
+                "secure for any identity.",
+                "Invalid value '%s' for --relay-allow.", list[i]);
+    }
     if (state_node_running(name, NULL)) {
         char *hint
             = xasprintf("Pick another name, or delete it first: ockam node delete %s -y", name);
@@ -689,6 +722,9 @@ static const cli_opt create_opts[] = {
         "client only"},
     {"identity", 0, OPT_VALUE, "NAME",
         "The node's identity [default: the default identity, created if need be]"},
+    {"relay-allow", 0, OPT_LIST, "IDENTIFIER|secure",
+        "Accept relay registrations only through secure channels of this identity (repeatable; "
+        "secure: any identity) [default: anyone may register]"},
     {"child-process", 0, OPT_FLAG, NULL, NULL},
     {NULL, 0, 0, NULL, NULL},
 };
@@ -723,6 +759,7 @@ const cli_cmd cli_node_cmds[] = {
         "  ockam node create n2 --tcp-listener-address 127.0.0.1:7000\n"
         "  ockam node create n3 --allow-outgoing 127.0.0.1:8000\n"
         "  ockam node create n4 --udp-listener-address 127.0.0.1:6000\n"
+        "  ockam node create relay --relay-allow I3bc1...   # relays only from that identity\n"
         "  ockam node create n5 --kafka-bootstrap 127.0.0.1:9092 --kafka-inbox ockam.n5.inbox \\\n"
         "      --kafka-allow ockam.n6.inbox -X consumer.fetch.wait.max.ms=5"},
     {"list", "", 0, 0, no_opts, node_list, "List nodes and whether they run (UP or DOWN)", NULL},

@@ -108,6 +108,30 @@ print_created(const cli_args *a, const char *node, const char *secure_at, json_t
     free(at);
 }
 
+/* The relay node refused the registration (it restricts who may register, or the name is
+ * bound to another identity): retrying will not help, so nothing is left behind and the
+ * command fails with Ockam's wording. EXIT_OK when it was not refused. */
+static int
+fail_refused(const char *node, const char *given_at, json_t *res)
+{
+    const char *why = json_string_value(json_object_get(res, "last_failure"));
+    if (is_up(res) || !why || !strstr(why, "refused the registration"))
+        return EXIT_OK;
+    char *text = xstrdup(why);
+    if (text[0] >= 'a' && text[0] <= 'z')
+        text[0] = (char)(text[0] - 'a' + 'A');
+    char *at = public_at(given_at);
+    json_t *gone = NULL;
+    if (cli_item_request(node, "DELETE", "/node/relay", cli_str(res, "name"), "relay", &gone)
+        == EXIT_OK)
+        json_decref(gone);
+    int code = out_error(EXIT_RUNTIME, NULL, "Failed to create relay at %s with name %s. %s", at,
+        cli_str(res, "name"), text);
+    free(at);
+    free(text);
+    return code;
+}
+
 static int
 relay_create(const cli_args *a)
 {
@@ -122,7 +146,9 @@ relay_create(const cli_args *a)
         code = api_call(node, "POST", "/node/relay", body, API_TIMEOUT_MS + CREATE_WAIT_MS, &res);
     else
         json_decref(body);
-    if (node && !code)
+    if (node && !code && (code = fail_refused(node, args_value(a, "at"), res)) != EXIT_OK)
+        json_decref(res);
+    else if (node && !code)
         print_created(a, node, at, res);
     free(at);
     free(node);

@@ -254,6 +254,21 @@ start_api(struct noderun *r, startup_error *e)
     return true;
 }
 
+/* Who may register relays here: applied before any listener exists, so no registration comes
+ * in unrestricted; a restriction that cannot be applied stops the node from starting. */
+static bool
+start_relay_allow(struct noderun *r, startup_error *e)
+{
+    json_t *allow = json_object_get(r->config, "relay_allow");
+    if (!allow || json_is_null(allow))
+        return true;
+    ockam_err err = ockam__nodemanager_relay_allow(r->nm, allow);
+    if (err)
+        return fail(e, "Each --relay-allow is an identifier or secure.",
+            "Cannot restrict who registers relays: %s.", ockam_strerror(err));
+    return true;
+}
+
 static bool
 start_main_listener(struct noderun *r, startup_error *e)
 {
@@ -417,8 +432,8 @@ boot(struct noderun *r, startup_error *e)
             "The configuration of node %s is missing or corrupt.", r->name);
     load_allowed(r);
     if (!start_transports(r, e) || !start_ble(r, e) || !start_kafka(r, e) || !start_api(r, e)
-        || !start_main_listener(r, e) || !start_services(r, e) || !start_udp_listeners(r, e)
-        || !start_identity(r, e))
+        || !start_relay_allow(r, e) || !start_main_listener(r, e) || !start_services(r, e)
+        || !start_udp_listeners(r, e) || !start_identity(r, e))
         return false;
     ockam__nodemanager_restore_portals(r->nm, r->config);
     r->booted = true;

@@ -43,6 +43,13 @@ struct ockam_worker {
     bool in_ready;
     bool in_callback;
     bool pinned; /* on stop_all_workers' list: freed by that walk, not by ockam_worker_stop */
+    struct stop_watch *watches; /* ockam__worker_watch_stop */
+};
+
+struct stop_watch {
+    struct stop_watch *next;
+    void (*cb)(void *user);
+    void *user;
 };
 
 struct post_item {
@@ -531,6 +538,8 @@ ockam_worker_stop(ockam_worker *w)
         return;
     ockam_node *n = w->node;
     w->state = W_STOPPED;
+    struct stop_watch *watches = w->watches;
+    w->watches = NULL;
     for (struct ockam__entry *e = w->entries; e;) {
         struct ockam__entry *next = e->next_of_worker;
         ockam__registry_remove(&n->registry, e);
@@ -541,10 +550,61 @@ ockam_worker_stop(ockam_worker *w)
     n->workers--;
     if (w->on_stop)
         w->on_stop(w, w->user);
+    /* The watchers run once the worker is gone: each may stop its own worker (but may not
+     * unwatch another entry of this list, which is already detached). */
+    while (watches) {
+        struct stop_watch *next = watches->next;
+        void (*cb)(void *) = watches->cb;
+        void *user = watches->user;
+        ockam__free(watches);
+        cb(user);
+        watches = next;
+    }
     /* Still referenced by the ready list, a running callback or the node's teardown walk:
      * freed when that ends. */
     if (!w->in_ready && !w->in_callback && !w->pinned)
         worker_free(w);
+}
+
+ockam_err
+ockam__worker_watch_stop(ockam_worker *w, void (*cb)(void *user), void *user)
+{
+    if (w->state == W_STOPPED)
+        return OCKAM_ECLOSED;
+    struct stop_watch *sw = ockam__zalloc(sizeof *sw);
+    if (!sw)
+        return OCKAM_ENOMEM;
+    *sw = (struct stop_watch) {.next = w->watches, .cb = cb, .user = user};
+    w->watches = sw;
+    return OCKAM_OK;
+}
+
+void
+ockam__worker_unwatch_stop(ockam_worker *w, void (*cb)(void *user), void *user)
+{
+    for (struct stop_watch **pp = &w->watches; *pp; pp = &(*pp)->next) {
+        if ((*pp)->cb == cb && (*pp)->user == user) {
+            struct stop_watch *sw = *pp;
+            *pp = sw->next;
+            ockam__free(sw);
+            return;
+        }
+    }
+}
+
+ockam_worker *
+ockam__node_worker_at(ockam_node *n, ockam_addr addr)
+{
+    if (addr.type != OCKAM_TRANSPORT_LOCAL)
+        return NULL;
+    struct ockam__entry *e = ockam__registry_find(&n->registry, addr.bytes, addr.len);
+    return e ? e->worker : NULL;
+}
+
+ockam_worker_cb
+ockam__worker_handler(const ockam_worker *w)
+{
+    return w->on_message;
 }
 
 ockam_err

@@ -30,4 +30,14 @@ bool ockam__node_closing(const ockam_node *node);
 /* Payload bytes waiting in the worker's mailbox (sent to it, not yet delivered). */
 size_t ockam__worker_queued_bytes(const ockam_worker *worker);
 
+/* Call cb(user) once, right after the worker has stopped (its on_stop has run). cb may stop
+ * other workers. OCKAM_ECLOSED when it has stopped already, OCKAM_ENOMEM. A watcher that
+ * goes away first must unwatch (same cb and user). */
+ockam_err ockam__worker_watch_stop(ockam_worker *worker, void (*cb)(void *user), void *user);
+void ockam__worker_unwatch_stop(ockam_worker *worker, void (*cb)(void *user), void *user);
+/* The worker registered at a local address, or NULL. */
+ockam_worker *ockam__node_worker_at(ockam_node *node, ockam_addr addr);
+/* The worker's message callback: tells which kind of worker it is. */
+ockam_worker_cb ockam__worker_handler(const ockam_worker *worker);
+
 #endif

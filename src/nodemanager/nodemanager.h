@@ -163,4 +163,10 @@ json_t *ockam__nodemanager_config(ockam__nodemanager *nm);
  * an item that cannot come back is logged and skipped. */
 void ockam__nodemanager_restore_portals(ockam__nodemanager *nm, json_t *config);
 
+/* Who may register relays at this node (docs/cli.md, node create --relay-allow): allow is
+ * null (anyone) or a non-empty array of identifiers and "secure" (any secure-channel peer);
+ * only registrations out of a secure channel of an allowed identity are accepted. Kept in
+ * the config as "relay_allow". OCKAM_EINVAL (malformed), OCKAM_ENOMEM. */
+ockam_err ockam__nodemanager_relay_allow(ockam__nodemanager *nm, json_t *allow);
+
 #endif

@@ -28,6 +28,7 @@ struct nm_relay {
 
 struct ockam__nm_relay {
     ockam_relay_service *svc;
+    json_t *allow; /* who may register relays here (null: anyone), as configured */
     struct nm_relay *relays;
     size_t nrelays, caprelays;
 };
@@ -77,6 +78,44 @@ ockam__nm_relay_start(ockam__nodemanager *nm)
     if (!err)
         err = ockam__nm_consume_all(nm, OCKAM_RELAY_STATIC_SERVICE_ADDR);
     return err;
+}
+
+ockam_err
+ockam__nodemanager_relay_allow(ockam__nodemanager *nm, json_t *allow)
+{
+    struct ockam__nm_relay *s = state(nm);
+    if (!s || !s->svc)
+        return OCKAM_ENOTSUP;
+    if (!ockam__nm_secure_allow_valid(allow))
+        return OCKAM_EINVAL;
+    if (!allow || json_is_null(allow)) {
+        json_decref(s->allow);
+        s->allow = NULL;
+        return ockam_relay_service_restrict(s->svc, NULL);
+    }
+    /* "secure" anywhere: any channel peer; otherwise the listed identifiers. */
+    size_t n = json_array_size(allow), count = 0, i;
+    const char **ids = ockam__alloc(n * sizeof *ids);
+    json_t *v;
+    if (!ids)
+        return OCKAM_ENOMEM;
+    bool any = false;
+    json_array_foreach(allow, i, v)
+    {
+        const char *t = json_string_value(v);
+        if (strcmp(t, "secure") == 0)
+            any = true;
+        else
+            ids[count++] = t;
+    }
+    ockam_sc_trust trust = {.identifiers = ids, .count = any ? 0 : count};
+    ockam_err err = ockam_relay_service_restrict(s->svc, &trust);
+    ockam__free(ids);
+    if (err)
+        return err;
+    json_decref(s->allow);
+    s->allow = json_incref(allow);
+    return OCKAM_OK;
 }
 
 struct served_ctx {
@@ -293,12 +332,15 @@ ockam__nm_relay_config(ockam__nodemanager *nm, json_t *cfg)
             json_pack("{s:s, s:s, s:O}", "name", s->relays[i].name, "at", s->relays[i].at,
                 "authorized", s->relays[i].authorized));
     json_object_set_new(cfg, "relays", relays);
+    json_object_set_new(cfg, "relay_allow", s && s->allow ? json_incref(s->allow) : json_null());
 }
 
 void
 ockam__nm_relay_resources(ockam__nodemanager *nm, json_t *res)
 {
-    json_object_set_new(res, "relays", relays_json(*ockam__nm_relay_slot(nm)));
+    struct ockam__nm_relay *s = *ockam__nm_relay_slot(nm);
+    json_object_set_new(res, "relays", relays_json(s));
+    json_object_set_new(res, "relay_allow", s && s->allow ? json_incref(s->allow) : json_null());
 }
 
 void
@@ -339,6 +381,7 @@ ockam__nm_relay_free(ockam__nodemanager *nm)
         json_decref(s->relays[i].authorized);
     }
     ockam__free(s->relays);
+    json_decref(s->allow);
     ockam__free(s);
     *ockam__nm_relay_slot(nm) = NULL;
 }

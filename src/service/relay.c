@@ -6,14 +6,17 @@
  * the service worker has stopped and the last relay is gone. During node free the node stops
  * every worker itself, so an on_stop callback here never stops another worker then. */
 #include "ockam/relay.h"
+#include "channel/channel_internal.h"
 #include "core/codec.h"
 #include "core/list.h"
 #include "node/node_internal.h"
 #include "node/registry.h"
+#include "ockam/identity.h"
 #include "ockam/secure_channel.h"
 #include "ockam/services.h"
 
 #include <stdio.h>
+#include <strings.h>
 
 #define EPHEMERAL_PAYLOAD "register"
 
@@ -34,6 +37,7 @@ struct relay {
     char *gate;
     ockam_conn *conn; /* the connection it lives on (watched), or NULL */
     char conn_addr[OCKAM_RANDOM_ADDR_LEN + 1];
+    ockam_worker *chan; /* or the secure channel it lives on (watched), or NULL */
     uint64_t forwarded;
 };
 
@@ -44,6 +48,11 @@ struct ockam_relay_service {
     char *prefix;
     ockam_flow_id *allow;
     size_t nallow, capallow;
+    /* Who may register (ockam_relay_service_restrict): anyone while !restricted; otherwise
+     * only secure-channel peers, and only these identifiers when nids > 0. */
+    bool restricted;
+    char (*ids)[OCKAM_SC_IDENTIFIER_SIZE];
+    size_t nids;
     struct ockam__link relays;
     size_t count;
     void (*on_relay)(ockam_relay_service *svc, const char *address, void *user);
@@ -69,6 +78,7 @@ svc_maybe_free(ockam_relay_service *svc)
     ockam__free(svc->address);
     ockam__free(svc->alias);
     ockam__free(svc->allow);
+    ockam__free(svc->ids);
     ockam__free(svc);
 }
 
@@ -139,6 +149,7 @@ relay_on_message(ockam_worker *w, ockam_msg *msg, void *user)
 }
 
 static void relay_conn_closed(ockam_conn *conn, ockam_err reason, void *user);
+static void relay_chan_closed(void *user);
 
 static void
 relay_free(struct relay *r)
@@ -157,6 +168,8 @@ relay_on_stop(ockam_worker *w, void *user)
     ockam_relay_service *svc = r->svc;
     if (r->conn)
         ockam_conn_off_close(r->conn, relay_conn_closed, r);
+    if (r->chan)
+        ockam__worker_unwatch_stop(r->chan, relay_chan_closed, r);
     gate_close(svc, r);
     ockam__link_del(&r->link);
     svc->count--;
@@ -174,11 +187,23 @@ relay_conn_closed(ockam_conn *conn, ockam_err reason, void *user)
     ockam_worker_stop(r->worker);
 }
 
-/* The relay lives on the connection where its forward route leaves this node (`exit`, from
- * route_exit), when that is a stream connection. */
 static void
-relay_watch(struct relay *r, ockam_addr exit)
+relay_chan_closed(void *user)
 {
+    struct relay *r = user;
+    r->chan = NULL; /* the watcher list is being consumed; nothing to remove */
+    OCKAM_LOG_I("relay %s: its secure channel closed", r->address);
+    ockam_worker_stop(r->worker);
+}
+
+/* The relay lives on the connection where its forward route leaves this node (`exit`, from
+ * route_exit), when that is a stream connection, or on the secure channel it leaves through
+ * (`chan`). */
+static void
+relay_watch(struct relay *r, ockam_addr exit, ockam_worker *chan)
+{
+    if (chan && ockam__worker_watch_stop(chan, relay_chan_closed, r) == OCKAM_OK)
+        r->chan = chan;
     if (exit.type != OCKAM_TRANSPORT_LOCAL || exit.len != OCKAM_RANDOM_ADDR_LEN)
         return;
     memcpy(r->conn_addr, exit.bytes, exit.len);
@@ -343,30 +368,56 @@ refuse(ockam_worker *w, ockam_msg *registration, const char *name, const char *w
         OCKAM_LOG_D("relay service: refusal not sent: %s", ockam_strerror(err));
 }
 
-/* The connection the relay lives on: the first stream connection among the route's leading
- * local hops (behind local workers such as hop). *exit stays empty when there is none (a local
- * relay, a UDP peer, a secure channel). OCKAM_ECLOSED when the first hop is a local address
- * with no worker: a connection that closed while the registration waited in the mailbox (its
- * frame and a bad one in the same read, say). A relay made for it would never be removed --
- * relays go when their connection closes -- so any peer could pile them up. */
+/* Where the relay's forward route leaves this node, following its leading local hops: a
+ * transport's sender (a worker that accepts any origin: *exit, a stream connection or another
+ * link) or a secure channel end (*chan). The relay is removed when that goes. Neither is set
+ * for a route that ends on this node (a local registrant) or leaves by a non-local address
+ * (Kafka). The local workers in front (hop) only pass messages on to the next address, which
+ * must therefore be here too: OCKAM_ECLOSED when any of these hops has no worker -- a
+ * connection or channel that closed while the registration waited in a mailbox (its frame and
+ * a bad one in the same read, say). A relay made for it would forward nowhere and never be
+ * removed -- relays go when their connection closes -- so any peer could pile them up. */
 static ockam_err
-route_exit(ockam_relay_service *svc, const ockam_route *forward, ockam_addr *exit)
+route_exit(
+    ockam_relay_service *svc, const ockam_route *forward, ockam_addr *exit, ockam_worker **chan)
 {
     struct ockam__registry *reg = ockam__node_registry(svc->node);
     *exit = (ockam_addr) {0};
+    *chan = NULL;
     for (size_t i = 0; i < ockam_route_len(forward); i++) {
         ockam_addr a = ockam_route_at(forward, i);
         if (a.type != OCKAM_TRANSPORT_LOCAL)
             return OCKAM_OK;
         struct ockam__entry *e = ockam__registry_find(reg, a.bytes, a.len);
         if (!e || !e->worker)
-            return i == 0 ? OCKAM_ECLOSED : OCKAM_OK;
+            return OCKAM_ECLOSED;
         if (e->any_origin) {
-            *exit = a; /* a transport's sender: the route leaves here */
+            *exit = a;
+            return OCKAM_OK;
+        }
+        if (ockam__sc_is_worker(e->worker)) {
+            *chan = e->worker;
             return OCKAM_OK;
         }
     }
     return OCKAM_OK;
+}
+
+/* Why `who` ("" = plaintext) may not register at all, or NULL if it may. */
+static const char *
+registrant_refusal(const ockam_relay_service *svc, const char *who)
+{
+    if (!svc->restricted)
+        return NULL;
+    if (!who[0])
+        return "this node accepts relay registrations only through a secure channel";
+    if (svc->nids == 0)
+        return NULL;
+    for (size_t i = 0; i < svc->nids; i++) {
+        if (strcasecmp(svc->ids[i], who) == 0)
+            return NULL;
+    }
+    return "this identity is not allowed to register relays on this node";
 }
 
 static void
@@ -378,8 +429,9 @@ service_on_message(ockam_worker *w, ockam_msg *msg, void *user)
     const ockam_route *ret = ockam_msg_return_const(msg);
     ockam_err err = ockam_route_len(ret) == 0 ? OCKAM_EROUTE : OCKAM_OK;
     ockam_addr exit = {0};
+    ockam_worker *chan = NULL;
     if (!err)
-        err = route_exit(svc, ret, &exit);
+        err = route_exit(svc, ret, &exit, &chan);
     if (!err)
         err = registration_name(msg, name, sizeof name);
     if (err) {
@@ -390,6 +442,12 @@ service_on_message(ockam_worker *w, ockam_msg *msg, void *user)
     /* Local info only: nothing the peer writes can set it (ockam/secure_channel.h). */
     if (!ockam_sc_msg_identifier(msg, who))
         who[0] = '\0';
+    if ((why = registrant_refusal(svc, who)) != NULL) {
+        OCKAM_LOG_W("relay service: registration of %s%s refused: %s (%s)", svc->prefix, name, why,
+            who[0] ? who : "in plaintext");
+        refuse(w, msg, name, why);
+        return;
+    }
     struct relay *r = relay_new(svc, name, ret, who);
     err = r ? make_room(svc, r->address, who, &why) : OCKAM_ENOMEM;
     if (err && r)
@@ -406,7 +464,7 @@ service_on_message(ockam_worker *w, ockam_msg *msg, void *user)
         ockam_msg_free(msg);
         return;
     }
-    relay_watch(r, exit);
+    relay_watch(r, exit, chan);
     if (svc->on_relay)
         svc->on_relay(svc, r->address, svc->user);
     char *route_text = ockam_route_to_string(ret);
@@ -534,6 +592,36 @@ ockam_relay_service_allow(ockam_relay_service *svc, ockam_flow_id id)
         return OCKAM_ENOMEM;
     svc->allow[svc->nallow++] = id;
     return allow_worker_addresses(svc, id);
+}
+
+ockam_err
+ockam_relay_service_restrict(ockam_relay_service *svc, const ockam_sc_trust *trust)
+{
+    char(*ids)[OCKAM_SC_IDENTIFIER_SIZE] = NULL;
+    size_t n = trust ? trust->count : 0;
+    if (n && !trust->identifiers)
+        return OCKAM_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t raw[32];
+        if (!trust->identifiers[i] || ockam_identifier_parse(trust->identifiers[i], raw))
+            return OCKAM_EINVAL;
+    }
+    if (n && !(ids = ockam__alloc(n * sizeof *ids)))
+        return OCKAM_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        snprintf(ids[i], sizeof ids[i], "%s", trust->identifiers[i]);
+    ockam__free(svc->ids);
+    svc->ids = ids;
+    svc->nids = n;
+    svc->restricted = trust != NULL;
+    /* Relays registered before by someone no longer allowed go. */
+    for (struct ockam__link *l = svc->relays.next, *next; l != &svc->relays; l = next) {
+        next = l->next;
+        struct relay *r = OCKAM__CONTAINER_OF(l, struct relay, link);
+        if (registrant_refusal(svc, r->owner))
+            ockam_worker_stop(r->worker);
+    }
+    return OCKAM_OK;
 }
 
 size_t

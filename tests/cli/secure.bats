@@ -344,3 +344,59 @@ seed_nodes() {
     done
     [ -n "$ok" ]
 }
+
+@test "node create --relay-allow: only that identity registers relays, through a channel; node start keeps it" {
+    ockam identity create alice
+    ockam identity create bob
+    local alice
+    alice=$(ockam identity show alice)
+    run ockam node create bad --relay-allow Ibad
+    assert_failure 64
+    ockam node create relay --relay-allow "$alice"
+    ockam node create a_node --identity alice
+    ockam node create b_node --identity bob
+    ockam node create client
+    [ "$(ockam node show relay --output json | jq -r '.relay_allow | join(",")')" = "$alice" ]
+    # Alice through a channel: accepted, and messages flow through her relay.
+    run ockam relay create a --at /node/relay/secure/api --to /node/a_node --ping-interval 500ms
+    assert_success
+    assert_output "/service/forward_to_a"
+    run ockam message send hi --from client --to /node/relay/service/forward_to_a/service/echo
+    assert_output "hi"
+    # Bob through a channel: refused in one line, exit 70, nothing left behind.
+    run ockam relay create b --at /node/relay/secure/api --to /node/b_node
+    assert_failure 70
+    [ "${#lines[@]}" -eq 1 ]
+    assert_output --partial "Failed to create relay at /node/relay with name b. The relay node refused the registration: this identity is not allowed to register relays on this node"
+    [ "$(ockam relay list --to b_node --output json | jq length)" = 0 ]
+    # Alice in plaintext: refused too.
+    run ockam relay create p --at /node/relay --to /node/a_node
+    assert_failure 70
+    assert_output --partial "accepts relay registrations only through a secure channel"
+    [ "$(ockam node show relay --output json | jq -c '[.relays_served[].name]')" = '["a"]' ]
+    # The restriction survives node stop/start; alice's relay comes back.
+    ockam node stop relay
+    ockam node start relay
+    [ "$(ockam node show relay --output json | jq -r '.relay_allow | join(",")')" = "$alice" ]
+    run ockam relay create b --at /node/relay/secure/api --to /node/b_node
+    assert_failure 70
+    assert_output --partial "not allowed to register relays"
+    # (A relay through a channel notices the restart by its pings, then its channel's checks.)
+    local deadline=$((SECONDS + 30)) ok=
+    while [ $SECONDS -lt $deadline ]; do
+        if [ "$(ockam message send hi --from client --to /node/relay/service/forward_to_a/service/echo --timeout 2s 2>/dev/null)" = hi ]; then
+            ok=1
+            break
+        fi
+    done
+    [ -n "$ok" ]
+    # "secure": any identity, but only through a channel.
+    ockam node create relay2 --relay-allow secure
+    run ockam relay create b --at /node/relay2/secure/api --to /node/b_node
+    assert_success
+    run ockam message send hi --from client --to /node/relay2/service/forward_to_b/service/echo
+    assert_output "hi"
+    run ockam relay create p --at /node/relay2 --to /node/b_node
+    assert_failure 70
+    assert_output --partial "only through a secure channel"
+}

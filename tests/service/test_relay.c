@@ -280,6 +280,31 @@ test_service_registration_of_closed_connection(void **state)
     tn_free_all();
 }
 
+/* The same through a local hop: the registration waits in hop's mailbox while its connection
+ * closes, and reaches the service with the return route [hop, <closed connection>]. No relay
+ * may be made for a route that leads nowhere. */
+static void
+test_service_registration_through_hop_of_closed_connection(void **state)
+{
+    struct relay_node r;
+    relay_node_start(&r, "127.0.0.1:0", OCKAM_WIRE_CURRENT);
+    assert_int_equal(ockam_hop_start(r.node, NULL, NULL), OCKAM_OK);
+    assert_int_equal(ockam_flow_add_consumer(r.node, "hop", ockam_listener_flow_id(r.l)), OCKAM_OK);
+    int fd = tn_raw_connect(r.addr);
+    assert_true(fd >= 0);
+    /* "mybox" to [hop, static_forwarding_service] from [0#app], then a frame of length zero. */
+    send_hex(fd,
+        "01 00 00 00 33 83 82 82 00 43 68 6f 70 82 00 58 19 73 74 61 74 69 63 5f 66 6f 72 77 61 "
+        "72 64 69 6e 67 5f 73 65 72 76 69 63 65 81 82 00 43 61 70 70 46 05 6d 79 62 6f 78 00 00 "
+        "00 00");
+    assert_true(tn_raw_wait_closed(fd, WAIT_MS));
+    close(fd);
+    tn_drain();
+    assert_int_equal(ockam_relay_service_count(r.svc), 0);
+    assert_false(ockam_node_has_worker(r.node, "forward_to_mybox"));
+    tn_free_all();
+}
+
 /* A registration that reaches the service through a local hop: the relay still lives on the
  * connection the route leaves by, and goes when it closes. */
 static void
@@ -764,6 +789,7 @@ main(void)
         cmocka_unit_test(test_service_registration_vector),
         cmocka_unit_test(test_service_static_name),
         cmocka_unit_test(test_service_registration_of_closed_connection),
+        cmocka_unit_test(test_service_registration_through_hop_of_closed_connection),
         cmocka_unit_test(test_service_registration_through_hop),
         cmocka_unit_test(test_service_legacy_vector),
         cmocka_unit_test(test_service_bad_registration),

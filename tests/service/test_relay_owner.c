@@ -262,6 +262,142 @@ test_refusal_never_ends_with_name(void **state)
     sc_free_all();
 }
 
+static size_t
+relay_count(void *arg)
+{
+    return ockam_relay_service_count(arg);
+}
+
+static bool
+no_relays(void *arg)
+{
+    return relay_count(arg) == 0;
+}
+
+/* A relay registered through a secure channel lives as long as that channel, as a plaintext
+ * one lives as long as its connection: when the channel closes the relay goes (the TCP
+ * connection under it stays up), and the name is free for another identity. */
+static void
+test_bound_relay_goes_with_its_channel(void **state)
+{
+    struct relay_node r;
+    struct reg_node a, b;
+    relay_node_start(&r);
+    reg_node_new(&a);
+    open_channel(&a, &r);
+    register_name(&a, &r, "box", true);
+    assert_true(tn_wait(is_up, a.rc, WAIT_MS));
+    assert_int_equal(ockam_relay_service_count(r.svc), 1);
+    ockam_relay_client_stop(a.rc); /* (its own connection is the channel's: nothing closes) */
+    ockam_sc_close(a.sc);
+    assert_true(tn_wait(no_relays, r.svc, WAIT_MS));
+    assert_false(ockam_node_has_worker(r.node, "forward_to_box"));
+    reg_node_new(&b);
+    open_channel(&b, &r);
+    register_name(&b, &r, "box", true);
+    assert_true(tn_wait(is_up, b.rc, WAIT_MS));
+    assert_string_equal(owner_of(&r, "forward_to_box"), ockam_identity_identifier(b.id));
+    ockam_node *t = tn_node_new();
+    tn_probe *app = tn_probe_start(t, "app");
+    ockam_conn *tc = tn_tcp_connect(t, ockam_listener_address(r.l), OCKAM_WIRE_CURRENT);
+    assert_reaches(app, ockam_conn_address(tc), "box", &b);
+    tn_free_all();
+    sc_free_all();
+}
+
+/* The relay node's end of the channel closes (the node closed it): the relay goes too. */
+static void
+test_bound_relay_goes_when_relay_node_closes_channel(void **state)
+{
+    struct relay_node r;
+    struct reg_node a;
+    relay_node_start(&r);
+    reg_node_new(&a);
+    open_channel(&a, &r);
+    assert_true(sc_wait_accepted(&r.sl, 1));
+    register_name(&a, &r, "box", true);
+    assert_true(tn_wait(is_up, a.rc, WAIT_MS));
+    ockam_sc_close(r.sl.last);
+    assert_int_equal(ockam_relay_service_count(r.svc), 0);
+    assert_false(ockam_node_has_worker(r.node, "forward_to_box"));
+    tn_free_all();
+    sc_free_all();
+}
+
+static bool
+refused_with(struct reg_node *n, const char *why)
+{
+    if (!tn_wait(refused, n->rc, WAIT_MS))
+        return false;
+    return strstr(ockam_relay_client_last_error(n->rc), why) != NULL
+        && ockam_relay_client_state(n->rc) == OCKAM_RELAY_DOWN;
+}
+
+/* A restricted service: only the listed identity registers (through a channel); another
+ * identity and a plaintext registration are refused with a reason; "any channel peer" lets
+ * every identity in but still no plaintext; lifting it lets plaintext in again. A
+ * restriction removes the live relays it no longer allows. */
+static void
+test_restricted_registrants(void **state)
+{
+    struct relay_node r;
+    struct reg_node a, b, plain, plain2, b2;
+    relay_node_start(&r);
+    reg_node_new(&a);
+    reg_node_new(&b);
+    reg_node_new(&plain);
+    /* Before any restriction: a plaintext relay, removed by the restriction below. */
+    register_name(&plain, &r, "early", false);
+    assert_true(tn_wait(is_up, plain.rc, WAIT_MS));
+    const char *aid = ockam_identity_identifier(a.id);
+    ockam_sc_trust only_a = {.identifiers = &aid, .count = 1};
+    assert_int_equal(ockam_relay_service_restrict(r.svc, &only_a), OCKAM_OK);
+    assert_int_equal(ockam_relay_service_count(r.svc), 0);
+    ockam_relay_client_stop(plain.rc);
+    const char *bad = "Inot-an-identifier";
+    ockam_sc_trust malformed = {.identifiers = &bad, .count = 1};
+    assert_int_equal(ockam_relay_service_restrict(r.svc, &malformed), OCKAM_EINVAL);
+
+    open_channel(&a, &r);
+    register_name(&a, &r, "a", true);
+    assert_true(tn_wait(is_up, a.rc, WAIT_MS));
+    open_channel(&b, &r);
+    tn_log_capture();
+    register_name(&b, &r, "b", true);
+    assert_true(refused_with(&b, "not allowed to register relays"));
+    assert_true(tn_log_count("registration of forward_to_b refused") >= 1);
+    tn_log_release();
+    reg_node_new(&plain2);
+    register_name(&plain2, &r, "p", false);
+    assert_true(refused_with(&plain2, "only through a secure channel"));
+    assert_int_equal(ockam_relay_service_count(r.svc), 1);
+    assert_false(ockam_node_has_worker(r.node, "forward_to_b"));
+    assert_false(ockam_node_has_worker(r.node, "forward_to_p"));
+    ockam_relay_client_stop(b.rc);
+    ockam_relay_client_stop(plain2.rc);
+
+    /* Any channel peer: B gets in, plaintext still does not. */
+    ockam_sc_trust any = {.identifiers = NULL, .count = 0};
+    assert_int_equal(ockam_relay_service_restrict(r.svc, &any), OCKAM_OK);
+    b2 = b;
+    register_name(&b2, &r, "b", true);
+    assert_true(tn_wait(is_up, b2.rc, WAIT_MS));
+    assert_int_equal(ockam_relay_service_count(r.svc), 2);
+    ockam_node *t = tn_node_new();
+    tn_probe *app = tn_probe_start(t, "app");
+    ockam_conn *tc = tn_tcp_connect(t, ockam_listener_address(r.l), OCKAM_WIRE_CURRENT);
+    assert_reaches(app, ockam_conn_address(tc), "b", &b2);
+    assert_reaches(app, ockam_conn_address(tc), "a", &a);
+
+    /* Lifted: plaintext again. */
+    assert_int_equal(ockam_relay_service_restrict(r.svc, NULL), OCKAM_OK);
+    register_name(&plain2, &r, "p", false);
+    assert_true(tn_wait(is_up, plain2.rc, WAIT_MS));
+    assert_int_equal(ockam_relay_service_count(r.svc), 3);
+    tn_free_all();
+    sc_free_all();
+}
+
 int
 main(void)
 {
@@ -269,6 +405,9 @@ main(void)
         cmocka_unit_test(test_bound_name),
         cmocka_unit_test(test_plaintext_name_taken_and_bound),
         cmocka_unit_test(test_refusal_never_ends_with_name),
+        cmocka_unit_test(test_bound_relay_goes_with_its_channel),
+        cmocka_unit_test(test_bound_relay_goes_when_relay_node_closes_channel),
+        cmocka_unit_test(test_restricted_registrants),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
