@@ -30,6 +30,10 @@ struct ockam_inlet {
     ockam_timer *ping_timer;
     uint32_t ping_ms, max_failures, failures;
     bool ping_outstanding;
+    /* What tells an unanswered probe from one queued behind traffic (inlet_probe_tick). */
+    char answer_conn[OCKAM_RANDOM_ADDR_LEN + 1]; /* the connection answers came on */
+    uint64_t answer_frames;                      /* its frames_in at the last tick */
+    uint64_t heard_mark;                         /* owner.heard at the last tick */
     char token[sizeof PING_MAGIC + TOKEN_LEN];
     ockam_inlet_state state;
     bool down_logged;
@@ -237,15 +241,72 @@ inlet_handshake(struct ockam__portal_owner *owner, bool ok, const char *why)
     inlet_set_state(in, ok ? OCKAM_INLET_UP : OCKAM_INLET_DOWN, ok ? NULL : why);
 }
 
+/* The probe that answered stopped answering: the route to the outlet's node is dead, and so
+ * are the connections that use it (their Payloads are dropped on the way, e.g. by a relay
+ * node whose relay left with the outlet's node, and nothing would ever come back). Each is
+ * reset, as Ockam drops an inlet's connections when its session's pings fail. A probe that
+ * never answered says nothing about the route (the far node may run no echo): no reset. */
+static void
+inlet_probe_failed(ockam_inlet *in)
+{
+    char why[96];
+    snprintf(why, sizeof why, "%u probes of the outlet's node unanswered", in->failures);
+    if (in->state == OCKAM_INLET_UP) {
+        size_t n = in->owner.stats.active;
+        if (n)
+            OCKAM_LOG_W("inlet %s: route to the outlet dead: resetting %zu connection%s", in->bind,
+                n, n == 1 ? "" : "s");
+        ockam__portal_conns_reset(&in->owner, why);
+    }
+    inlet_set_state(in, OCKAM_INLET_DOWN, why);
+}
+
+/* Whether traffic arrived that the probe's answer may wait behind, since the last tick. The
+ * answer comes back on a transport connection that also carries Payloads, and backpressure
+ * holds them back (bounded queues on every node): a slow client makes its inlet pause that
+ * connection, a slow link keeps megabytes queued in front of the answer. Such a delay is not
+ * a dead route, so it must not count as a failure. */
+static bool
+inlet_answers_held_back(ockam_inlet *in)
+{
+    if (!in->answer_conn[0])
+        return false;
+    ockam_conn *c = ockam_conn_find(in->owner.node, in->answer_conn);
+    if (!c)
+        return false; /* gone: nothing is held back there */
+    struct ockam_conn_stats st;
+    ockam_conn_stats(c, &st);
+    bool busy = ockam_conn_is_paused(c) || st.frames_in != in->answer_frames;
+    in->answer_frames = st.frames_in;
+    return busy;
+}
+
+/* One probe period is over. A probe still unanswered counts as a failure only when nothing
+ * else showed the route alive or busy in the period: the portal connections' peers sent
+ * nothing (their Payloads prove the route works) and the connection the answers come on
+ * brought nothing and is not paused. So a dead route is declared after max_failures quiet
+ * periods, and a slow or stalled transfer never makes it DOWN. */
+static void
+inlet_probe_tick(ockam_inlet *in)
+{
+    bool heard = in->owner.heard != in->heard_mark;
+    in->heard_mark = in->owner.heard;
+    bool held = inlet_answers_held_back(in);
+    if (!in->ping_outstanding)
+        return;
+    if (heard)
+        in->failures = 0;
+    else if (!held && ++in->failures >= in->max_failures)
+        inlet_probe_failed(in);
+}
+
 static void
 inlet_ping_tick(ockam_timer *t, void *user)
 {
     ockam_inlet *in = user;
-    if (in->ping_outstanding && ++in->failures >= in->max_failures) {
-        char why[96];
-        snprintf(why, sizeof why, "%u probes of the outlet's node unanswered", in->failures);
-        inlet_set_state(in, OCKAM_INLET_DOWN, why);
-    }
+    inlet_probe_tick(in);
+    if (!in->worker)
+        return; /* stopped by its status callback */
     uint8_t raw[TOKEN_LEN / 2];
     ockam__random_bytes(raw, sizeof raw);
     size_t n = strlen(PING_MAGIC);
@@ -266,6 +327,14 @@ inlet_on_message(ockam_worker *w, ockam_msg *msg, void *user)
     if (in->ping_outstanding && p.len == n && memcmp(p.ptr, in->token, n) == 0) {
         in->ping_outstanding = false;
         in->failures = 0;
+        /* The transport put the connection it came on in front of the return route. */
+        const ockam_route *ret = ockam_msg_return_const(msg);
+        ockam_addr a = ockam_route_len(ret) ? ockam_route_front(ret) : ockam_addr_local("");
+        in->answer_conn[0] = '\0';
+        if (a.type == OCKAM_TRANSPORT_LOCAL && a.len == OCKAM_RANDOM_ADDR_LEN) {
+            memcpy(in->answer_conn, a.bytes, a.len);
+            in->answer_conn[a.len] = '\0';
+        }
         inlet_set_state(in, OCKAM_INLET_UP, NULL);
     }
     ockam_msg_free(msg);

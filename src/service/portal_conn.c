@@ -909,6 +909,7 @@ pc_on_message(ockam_worker *w, ockam_msg *msg, void *user)
         ockam_msg_free(msg);
         return;
     }
+    pc->owner->heard++;
     switch (p.ptr[0]) {
     case OCKAM__PORTAL_PAYLOAD:
         on_payload(pc, msg);
@@ -1202,6 +1203,17 @@ ockam__portal_conn_open(
 }
 
 /* ---- owner-wide ---------------------------------------------------------------------- */
+
+void
+ockam__portal_conns_reset(struct ockam__portal_owner *owner, const char *why)
+{
+    struct ockam__link *l = owner->conns.next;
+    while (l != &owner->conns) {
+        struct ockam__portal_conn *pc = OCKAM__CONTAINER_OF(l, struct ockam__portal_conn, link);
+        l = l->next; /* pc_abort unlists pc (and only pc: nothing else runs inside it) */
+        pc_abort(pc, true, why);
+    }
+}
 
 void
 ockam__portal_conns_abort(struct ockam__portal_owner *owner)

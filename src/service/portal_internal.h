@@ -40,6 +40,7 @@ struct ockam__portal_owner {
      * before on_read returns, so no connection needs its own (192 KiB each otherwise, kept
      * while the connection lives: 1 000 connections held 190 MB). Freed with the owner. */
     uint8_t *rbuf;
+    uint64_t heard; /* messages from the connections' peers (an inlet's probe counts them) */
     char last_error[200];
     const char *name;   /* for log lines: the outlet address or the inlet bind address */
     const char *target; /* outlet: "host:port" it connects to */
@@ -62,6 +63,11 @@ void ockam__portal_conn_open(
 /* Close every connection of the owner (each peer gets Disconnect). At node free only the
  * sockets are left to the connections' own workers. */
 void ockam__portal_conns_abort(struct ockam__portal_owner *owner);
+
+/* The route to the peers is dead (an inlet's probe went DOWN): every connection of the owner
+ * is aborted as on an error (its application sees a reset; its peer gets Disconnect, which
+ * arrives if the peer is still reachable after all). The owner keeps running. */
+void ockam__portal_conns_reset(struct ockam__portal_owner *owner, const char *why);
 
 /* A numeric address for host:port ("localhost" counts as 127.0.0.1). false if not numeric. */
 bool ockam__portal_numeric_addr(const char *host, uint16_t port, struct sockaddr_storage *ss);

@@ -10,3 +10,6 @@ ockam_add_test(test_relay_owner SOURCES ${_sv}/test_relay_owner.c ${_sv}/../chan
 # (nodemanager_secure.c), through its API on a real node.
 ockam_add_test(test_nm_identity SOURCES ${_sv}/test_nm_identity.c LABELS net TIMEOUT 120
                LIBS ockam_nodemanager PkgConfig::JANSSON)
+# A portal whose outlet node dies behind a hop or a relay node: the client sees a reset.
+ockam_add_test(test_portal_liveness SOURCES ${_sv}/test_portal_liveness.c ${_sv}/portal_util.c
+               LABELS net TIMEOUT 120)

@@ -1,0 +1,355 @@
+/* TCP portals whose far node dies during a transfer (ockam/portal.h, "A dead route"): the
+ * inlet's own transport connection stays up (the node in between lives), the node in between
+ * drops the inlet's Payloads, and nothing ever comes back. The inlet's probe must declare the
+ * route dead and reset the client: an error within a bound, never a hang, never a clean end
+ * before all the bytes.
+ *
+ * Topologies: inlet n1 -> hop node -> outlet node n3 (the hop's lazy connection to n3 closes),
+ * and inlet n1 -> relay node -> n3 (its relay goes with its connection). And the other side of
+ * the rule: a connection idle for many probe periods while the route is healthy survives, and
+ * a probe that never answered resets nothing. */
+#include "node/node_internal.h"
+#include "nodes.h"
+#include "portal_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WAIT_MS 10000
+#define PING_MS 100u
+#define FAILURES 3u
+/* The client must see the reset this soon after the outlet node dies: the probe's period
+ * times the failures it takes, with a wide margin for a loaded machine. */
+#define DEAD_BOUND_MS 5000
+#define BODY (256u * 1024u * 1024u) /* far more than flows before the outlet node dies */
+
+struct env {
+    ockam_node *apps; /* the plain applications (server and client) */
+    uv_loop_t *loop;
+    ockam_node *n1, *mid, *n3; /* inlet node, node in between, outlet node */
+    ockam_listener *lmid, *l3;
+    ockam_relay_client *rc;
+    ockam_inlet *inlet;
+    uint16_t port; /* the inlet's */
+    int downs;     /* changes to DOWN */
+};
+
+static uv_loop_t *apps_loop; /* for the teardown after a failed test */
+
+static int
+teardown(void **state)
+{
+    if (apps_loop)
+        pu_cleanup(apps_loop);
+    apps_loop = NULL;
+    tn_free_all();
+    return 0;
+}
+
+static void
+env_apps(struct env *e)
+{
+    memset(e, 0, sizeof *e);
+    e->apps = tn_node_new();
+    e->loop = ockam__node_loop(e->apps);
+    apps_loop = e->loop;
+}
+
+/* n3 runs the outlet to target and echo (the probe's end), both reachable through `flow`. */
+static void
+outlet_node(struct env *e, uint16_t target, ockam_flow_id flow)
+{
+    char text[32];
+    snprintf(text, sizeof text, "127.0.0.1:%u", target);
+    ockam_outlet_config cfg = OCKAM_OUTLET_CONFIG_INIT;
+    cfg.target = text;
+    assert_int_equal(ockam_outlet_start(e->n3, &cfg, NULL), OCKAM_OK);
+    assert_int_equal(ockam_flow_add_consumer(e->n3, "outlet", flow), OCKAM_OK);
+    assert_int_equal(ockam_echo_start(e->n3, NULL, NULL), OCKAM_OK);
+    assert_int_equal(ockam_flow_add_consumer(e->n3, "echo", flow), OCKAM_OK);
+}
+
+/* n1 -> 1#mid => hop => 1#n3 => outlet; the hop node may connect anywhere. */
+static void
+env_hop(struct env *e, uint16_t target, char *route, char *probe, size_t cap)
+{
+    static const char *const any[] = {"*"};
+    e->mid = tn_node_new();
+    ockam_tcp_config tcfg = OCKAM_TCP_CONFIG_INIT;
+    tcfg.allowed_outgoing = any;
+    tcfg.allowed_outgoing_count = 1;
+    assert_int_equal(ockam_tcp_init(e->mid, &tcfg), OCKAM_OK);
+    e->lmid = tn_tcp_listen(e->mid, OCKAM_WIRE_CURRENT);
+    assert_int_equal(ockam_hop_start(e->mid, NULL, NULL), OCKAM_OK);
+    assert_int_equal(
+        ockam_flow_add_consumer(e->mid, "hop", ockam_listener_flow_id(e->lmid)), OCKAM_OK);
+    e->n3 = tn_node_new();
+    e->l3 = tn_tcp_listen(e->n3, OCKAM_WIRE_CURRENT);
+    outlet_node(e, target, ockam_listener_flow_id(e->l3));
+    const char *m = ockam_listener_address(e->lmid), *o = ockam_listener_address(e->l3);
+    snprintf(route, cap, "1#%s => hop => 1#%s => outlet", m, o);
+    snprintf(probe, cap, "1#%s => hop => 1#%s => echo", m, o);
+}
+
+static bool
+relay_up(void *arg)
+{
+    return ockam_relay_client_state(arg) == OCKAM_RELAY_UP;
+}
+
+/* n1 -> 1#mid => forward_to_n3 => outlet; n3 has no listener and registers relay n3. */
+static void
+env_relay(struct env *e, uint16_t target, char *route, char *probe, size_t cap)
+{
+    e->mid = tn_node_new();
+    e->lmid = tn_tcp_listen(e->mid, OCKAM_WIRE_CURRENT);
+    ockam_flow_id lid = ockam_listener_flow_id(e->lmid);
+    ockam_relay_service_config rcfg = OCKAM_RELAY_SERVICE_CONFIG_INIT;
+    rcfg.allow = &lid;
+    rcfg.allow_count = 1;
+    assert_int_equal(ockam_relay_service_start(e->mid, &rcfg, NULL), OCKAM_OK);
+    e->n3 = tn_node_new();
+    ockam_flow_id expose = ockam_flow_id_new(e->n3);
+    outlet_node(e, target, expose);
+    ockam_route *to = tn_route("1#%s", ockam_listener_address(e->lmid));
+    ockam_relay_client_config ccfg = OCKAM_RELAY_CLIENT_CONFIG_INIT;
+    ccfg.to = to;
+    ccfg.name = "n3";
+    ccfg.expose = expose;
+    assert_int_equal(ockam_relay_client_start(e->n3, &ccfg, &e->rc), OCKAM_OK);
+    ockam_route_free(to);
+    assert_true(tn_wait(relay_up, e->rc, WAIT_MS));
+    const char *m = ockam_listener_address(e->lmid);
+    snprintf(route, cap, "1#%s => forward_to_n3 => outlet", m);
+    snprintf(probe, cap, "1#%s => forward_to_n3 => echo", m);
+}
+
+static bool
+inlet_up(void *arg)
+{
+    return ockam_inlet_status(arg) == OCKAM_INLET_UP;
+}
+
+static void
+on_status(ockam_inlet *in, ockam_inlet_state state, void *user)
+{
+    struct env *e = user;
+    if (state == OCKAM_INLET_DOWN)
+        e->downs++;
+}
+
+static void
+env_inlet(struct env *e, const char *route, const char *probe)
+{
+    e->n1 = tn_node_new();
+    assert_int_equal(ockam_tcp_init(e->n1, NULL), OCKAM_OK);
+    ockam_route *r = tn_route("%s", route), *p = tn_route("%s", probe);
+    ockam_inlet_config cfg = OCKAM_INLET_CONFIG_INIT;
+    cfg.bind = "127.0.0.1:0";
+    cfg.outlet_route = r;
+    cfg.ping_route = p;
+    cfg.ping_interval_ms = PING_MS;
+    cfg.max_failures = FAILURES;
+    cfg.pong_timeout_ms = 1000; /* a new client while the route is dead: closed soon */
+    cfg.on_status = on_status;
+    cfg.user = e;
+    assert_int_equal(ockam_inlet_start(e->n1, &cfg, &e->inlet), OCKAM_OK);
+    ockam_route_free(r);
+    ockam_route_free(p);
+    const char *bind = ockam_inlet_bind_address(e->inlet);
+    e->port = (uint16_t)atoi(strrchr(bind, ':') + 1);
+}
+
+struct want_bytes {
+    pu_client *c;
+    uint64_t n;
+};
+
+static bool
+client_got(void *arg)
+{
+    struct want_bytes *w = arg;
+    const pu_side *s = pu_client_side(w->c);
+    return s->bytes_in >= w->n || s->eof || s->error;
+}
+
+static bool
+client_ended(void *arg)
+{
+    const pu_side *s = pu_client_side(arg);
+    return s->eof || s->error || s->closed;
+}
+
+static size_t
+inlet_active(const ockam_inlet *in)
+{
+    struct ockam_portal_stats st;
+    ockam_inlet_stats(in, &st);
+    return st.active;
+}
+
+static bool
+inlet_idle(void *arg)
+{
+    return inlet_active(arg) == 0;
+}
+
+/* A download of BODY bytes, read slowly by the client, is under way when n3 dies (freed: its
+ * sockets close as when its process is killed). */
+static void
+download_then_kill(bool through_relay)
+{
+    struct env e;
+    char route[256], probe[256];
+    env_apps(&e);
+    pu_server *src = pu_server_start(e.loop, PU_SOURCE, BODY);
+    if (through_relay)
+        env_relay(&e, pu_server_port(src), route, probe, sizeof route);
+    else
+        env_hop(&e, pu_server_port(src), route, probe, sizeof route);
+    env_inlet(&e, route, probe);
+    assert_true(tn_wait(inlet_up, e.inlet, WAIT_MS));
+
+    pu_client *c = pu_client_start(e.loop, e.port, 0, 0, false);
+    pu_client_set_rate(c, 256u * 1024u, 10);
+    struct want_bytes w = {c, 2u * 1024u * 1024u};
+    assert_true(tn_wait(client_got, &w, WAIT_MS));
+    assert_false(client_ended(c));
+
+    tn_node_free(e.n3);
+    e.n3 = NULL;
+    uint64_t t0 = tn_now_ms();
+    bool ended = tn_wait(client_ended, c, DEAD_BOUND_MS);
+    const pu_side *s = pu_client_side(c);
+    print_message("after the outlet node died: client %s after %llu ms (%llu bytes, eof %d, "
+                  "reset %d, error %d), inlet %s\n",
+        ended ? "ended" : "still waiting", (unsigned long long)(tn_now_ms() - t0),
+        (unsigned long long)s->bytes_in, s->eof, s->reset, s->error,
+        ockam_inlet_status(e.inlet) == OCKAM_INLET_UP ? "UP" : "DOWN");
+    assert_true(ended);
+    /* A reset (an error, or an EOF libuv reports after one), never a clean short end. */
+    assert_true(s->error != 0 || s->reset);
+    assert_true(s->bytes_in < BODY);
+    assert_int_equal(ockam_inlet_status(e.inlet), OCKAM_INLET_DOWN);
+    assert_non_null(strstr(ockam_inlet_last_error(e.inlet), "unanswered"));
+    assert_true(tn_wait(inlet_idle, e.inlet, WAIT_MS));
+    /* The inlet still listens: a new client is closed (no Pong comes), never left hanging. */
+    pu_client *c2 = pu_client_start(e.loop, e.port, 0, 0, false);
+    assert_true(tn_wait(client_ended, c2, 2 * WAIT_MS));
+    assert_int_equal(pu_client_side(c2)->bytes_in, 0);
+    teardown(NULL);
+}
+
+static void
+test_outlet_node_dies_behind_hop(void **state)
+{
+    download_then_kill(false);
+}
+
+static void
+test_outlet_node_dies_behind_relay(void **state)
+{
+    download_then_kill(true);
+}
+
+/* The rule must not touch healthy connections: a connection idle for many probe periods,
+ * then used again, carries its bytes whole. */
+static void
+test_idle_connection_survives(void **state)
+{
+    struct env e;
+    char route[256], probe[256];
+    env_apps(&e);
+    pu_server *echo = pu_server_start(e.loop, PU_ECHO, 0);
+    env_relay(&e, pu_server_port(echo), route, probe, sizeof route);
+    env_inlet(&e, route, probe);
+    assert_true(tn_wait(inlet_up, e.inlet, WAIT_MS));
+    pu_client *c = pu_client_start(e.loop, e.port, 3, 1000, false);
+    struct want_bytes w = {c, 1000};
+    assert_true(tn_wait(client_got, &w, WAIT_MS));
+    /* Twenty probe periods of silence (the condition never holds: the loop runs them all). */
+    assert_false(tn_wait(client_ended, c, 20 * PING_MS));
+    assert_int_equal(ockam_inlet_status(e.inlet), OCKAM_INLET_UP);
+    pu_client_write(c, "more", 4);
+    w.n = 1004;
+    assert_true(tn_wait(client_got, &w, WAIT_MS));
+    assert_int_equal(pu_client_side(c)->bytes_in, 1004);
+    assert_true(pu_client_side(c)->sum_in == pu_client_side(c)->sum_out);
+    assert_false(client_ended(c));
+    teardown(NULL);
+}
+
+static bool
+client_done(void *arg)
+{
+    struct want_bytes *w = arg;
+    const pu_side *s = pu_client_side(w->c);
+    return s->eof || s->error;
+}
+
+/* Nor slow ones: a download read slowly for many probe periods keeps megabytes queued in
+ * front of the probe's answers (and the inlet pauses its transport connection now and then):
+ * the answers come late, the inlet stays UP and the download completes. */
+static void
+test_slow_download_stays_up(void **state)
+{
+    struct env e;
+    char route[256], probe[256];
+    const uint64_t len = 24u * 1024u * 1024u;
+    env_apps(&e);
+    pu_server *src = pu_server_start(e.loop, PU_SOURCE, len);
+    env_hop(&e, pu_server_port(src), route, probe, sizeof route);
+    env_inlet(&e, route, probe);
+    assert_true(tn_wait(inlet_up, e.inlet, WAIT_MS));
+    pu_client *c = pu_client_start(e.loop, e.port, 0, 0, false);
+    pu_client_set_rate(c, 64u * 1024u, 10); /* about 6 MB/s: 4 s, 40 probe periods */
+    struct want_bytes w = {c, len};
+    uint64_t t0 = tn_now_ms();
+    assert_true(tn_wait(client_done, &w, 60000));
+    print_message("24 MiB read slowly in %llu ms\n", (unsigned long long)(tn_now_ms() - t0));
+    assert_true(pu_client_side(c)->eof);
+    assert_false(pu_client_side(c)->reset);
+    assert_true(pu_client_side(c)->bytes_in == len);
+    assert_true(pu_client_side(c)->sum_in == pu_server_totals(src).sum_out);
+    assert_int_equal(e.downs, 0);
+    teardown(NULL);
+}
+
+/* A probe that never answered (here: no echo on the outlet's node) says nothing about the
+ * route: the inlet stays DOWN and its working connections are left alone. */
+static void
+test_probe_never_answered_resets_nothing(void **state)
+{
+    struct env e;
+    char route[256], probe[256];
+    env_apps(&e);
+    pu_server *echo = pu_server_start(e.loop, PU_ECHO, 0);
+    env_relay(&e, pu_server_port(echo), route, probe, sizeof route);
+    assert_int_equal(ockam_worker_stop_at(e.n3, "echo"), OCKAM_OK);
+    env_inlet(&e, route, probe);
+    pu_client *c = pu_client_start(e.loop, e.port, 4, 1000, false);
+    struct want_bytes w = {c, 1000};
+    assert_true(tn_wait(client_got, &w, WAIT_MS));
+    assert_false(tn_wait(client_ended, c, 20 * PING_MS));
+    assert_int_equal(ockam_inlet_status(e.inlet), OCKAM_INLET_DOWN);
+    pu_client_write(c, "more", 4);
+    w.n = 1004;
+    assert_true(tn_wait(client_got, &w, WAIT_MS));
+    assert_true(pu_client_side(c)->sum_in == pu_client_side(c)->sum_out);
+    assert_false(client_ended(c));
+    teardown(NULL);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_outlet_node_dies_behind_hop, teardown),
+        cmocka_unit_test_teardown(test_outlet_node_dies_behind_relay, teardown),
+        cmocka_unit_test_teardown(test_idle_connection_survives, teardown),
+        cmocka_unit_test_teardown(test_slow_download_stays_up, teardown),
+        cmocka_unit_test_teardown(test_probe_never_answered_resets_nothing, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
