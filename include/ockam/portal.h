@@ -42,6 +42,26 @@
  *  - a side that sent Disconnect keeps its worker for a short linger (2 s) so late messages
  *    are dropped quietly.
  *
+ * A dead route (inlets with a probe, ping_route): when the outlet's node dies behind another
+ * node (a relay node, a hop), the inlet's own transport connection stays up and the node in
+ * between drops its Payloads: nothing says the connections are dead, and their clients would
+ * wait forever. The probe decides: after max_failures quiet periods with a probe unanswered,
+ * a probe that had answered before, the inlet is DOWN and every one of its connections is
+ * aborted as on an error (the client sees a reset; the peer gets Disconnect, in case it is
+ * reachable after all), as Ockam drops an inlet's connections when its pings fail. The
+ * inlet keeps listening; new clients get Ping and the Pong timeout. A period is quiet when
+ * nothing else showed the route alive or the answer held back: no message came from any of
+ * the inlet's connections' peers (their Payloads prove the route works), and the transport
+ * connection the answers arrive on brought no frame and is not paused (an answer waits behind
+ * the Payloads queued in front of it, for as long as the slowest client takes to read them:
+ * that is backpressure, not a dead route). So healthy connections are never reset for being
+ * idle (an idle SSH session lasts as long as the probe answers) or slow, and a probe that
+ * never answered (no echo on the far node) resets nothing. Limits: while the answer
+ * connection stays busy with other traffic (another inlet's transfer on the same connection)
+ * the periods are not quiet and the verdict waits; a far node that restarts within the
+ * max_failures periods answers the probe again, so the connections it had (whose routes died
+ * with it) are not detected by the probe. Without a probe nothing is detected.
+ *
  * End-to-end backpressure (neither node buffers without bound):
  *  - sending: after each Payload a worker looks at the write queue of the transport connection
  *    its peer route starts with; above high_water it stops reading its socket until that
@@ -138,8 +158,9 @@ typedef struct ockam_inlet_config {
     const char *bind;                /* "host:port" to listen on (port 0 picks one); required */
     const ockam_route *outlet_route; /* where Pings go; required; copied */
     /* Optional health probe, e.g. the outlet node's echo: every ping_interval_ms a message is
-     * sent there, and the inlet is DOWN after max_failures unanswered ones in a row, UP again
-     * at the next answer. Without it the state follows the last handshake (UP at start). */
+     * sent there, and the inlet is DOWN after max_failures quiet periods with a probe
+     * unanswered, UP again at the next answer; going DOWN resets its connections (see "A dead
+     * route" above). Without it the state follows the last handshake (UP at start). */
     const ockam_route *ping_route;
     uint32_t ping_interval_ms; /* 0 = 10000 */
     uint32_t max_failures;     /* 0 = 3 */
