@@ -18,7 +18,8 @@ struct nm_inlet {
     char *alias;
     char *to; /* multiaddr of the outlet, as given */
     ockam_inlet *in;
-    char *proxy; /* with /secure/ in to: the worker that sends through the channel */
+    char *proxy;      /* with /secure/ in to: the worker that sends through the channel */
+    uint32_t ping_ms; /* probe period asked for (0: the default); node start keeps it */
 };
 
 struct nm_outlet {
@@ -320,7 +321,7 @@ inlet_add(ockam__nodemanager *nm, const char *alias, const char *from, const cha
     cfg.outlet_route = route;
     cfg.ping_route = probe;
     cfg.ping_interval_ms = ping_ms;
-    struct nm_inlet i = {ockam__strdup(alias), ockam__strdup(to), NULL, proxy};
+    struct nm_inlet i = {ockam__strdup(alias), ockam__strdup(to), NULL, proxy, ping_ms};
     err = i.alias && i.to ? ockam_inlet_start(ockam__nm_node(nm), &cfg, &i.in) : OCKAM_ENOMEM;
     ockam_route_free(route);
     ockam_route_free(probe);
@@ -431,10 +432,13 @@ ockam__nm_portal_config(ockam__nodemanager *nm, json_t *cfg)
     struct ockam__nm_portal *s = *ockam__nm_portal_slot(nm);
     json_t *inlets = json_array(), *outlets = json_array();
     /* The bound address (real port): the inlet comes back where clients expect it. */
-    for (size_t i = 0; s && i < s->ninlets; i++)
-        json_array_append_new(inlets,
-            json_pack("{s:s, s:s, s:s}", "alias", s->inlets[i].alias, "from",
-                ockam_inlet_bind_address(s->inlets[i].in), "to", s->inlets[i].to));
+    for (size_t i = 0; s && i < s->ninlets; i++) {
+        json_t *item = json_pack("{s:s, s:s, s:s}", "alias", s->inlets[i].alias, "from",
+            ockam_inlet_bind_address(s->inlets[i].in), "to", s->inlets[i].to);
+        if (s->inlets[i].ping_ms)
+            json_object_set_new(item, "ping_interval_ms", json_integer(s->inlets[i].ping_ms));
+        json_array_append_new(inlets, item);
+    }
     for (size_t i = 0; s && i < s->noutlets; i++)
         json_array_append_new(outlets,
             json_pack("{s:s, s:s, s:O?}", "from", ockam_outlet_address(s->outlets[i].o), "to",
@@ -481,7 +485,9 @@ ockam__nodemanager_restore_portals(ockam__nodemanager *nm, json_t *config)
         const char *alias = ockam__nm_item_str(item, "alias"),
                    *from = ockam__nm_item_str(item, "from");
         const char *to = ockam__nm_item_str(item, "to");
-        ockam_err err = alias && from && to ? inlet_add(nm, alias, from, to, 0, &in) : OCKAM_EINVAL;
+        uint32_t ping_ms = ockam__nm_body_ms(item, "ping_interval_ms", 0);
+        ockam_err err
+            = alias && from && to ? inlet_add(nm, alias, from, to, ping_ms, &in) : OCKAM_EINVAL;
         if (err)
             OCKAM_LOG_W(
                 "cannot restore the TCP inlet %s: %s", alias ? alias : "?", ockam_strerror(err));

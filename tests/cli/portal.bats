@@ -227,13 +227,16 @@ via_relay() {
     ockam tcp-outlet create --at n1 --to "$HTTP_PORT"
     local port
     port=$(tcp_port)
-    ockam tcp-inlet create --at n2 --from "$port" --to /node/n1/service/outlet --alias web
+    ockam tcp-inlet create --at n2 --from "$port" --to /node/n1/service/outlet --alias web \
+        --ping-interval 2s
     ockam node stop n1
     ockam node stop n2
     ockam node start n1
     ockam node start n2
     run ockam tcp-inlet show web --at n2 --output json
     assert_equal "$(jq -r .bind_addr <<<"$output")" "127.0.0.1:$port"
+    # The probe period comes back too (it decides how soon a dead route resets connections).
+    assert_equal "$(jq -r '.inlets[0].ping_interval_ms' "$OCKAM_HOME/nodes/n2/config.json")" 2000
     run curl -sS --max-time 20 "http://127.0.0.1:$port/small.txt"
     assert_output "hello through a portal"
 }
