@@ -25,7 +25,11 @@
  *    its forward route leaves this node, behind local hops such as `hop`); it disappears when
  *    that connection or channel closes. A registration whose route passes through a local
  *    address that is gone (a connection that closed while the registration waited) is
- *    dropped. A relay registered by a local worker lives until removed.
+ *    dropped. A relay registered by a local worker lives until removed, or until a message
+ *    finds a local first hop of its route gone: it then goes at once (it could never forward
+ *    again). Messages to a relay that is gone are dropped by the node like any message to an
+ *    unknown address: Ockam's routing has no error reply, so a sender learns of it only by
+ *    its own probes (a portal inlet's, ockam/portal.h, "A dead route").
  *  - Registrants (ockam_relay_service_restrict, docs/security.md, relays): by default anyone
  *    who reaches the service may register; a restricted service accepts only registrations
  *    that came out of a secure channel, optionally only from listed identifiers, and refuses

@@ -127,6 +127,25 @@ relay_find(ockam_relay_service *svc, const char *address)
 
 /* ---- relay worker -------------------------------------------------------------------- */
 
+/* A forward found no worker at a local first hop of the relay's route: a local worker it was
+ * registered through (a hop) stopped. Connections and channels are watched instead; this
+ * catches what no watch covers. Random addresses never come back, so the relay can never
+ * forward again: it goes, and its name no longer takes messages to drop them one by one. */
+static void
+relay_check_exit(struct relay *r)
+{
+    ockam_addr first = ockam_route_len(r->route) ? ockam_route_front(r->route) : (ockam_addr) {0};
+    if (first.type != OCKAM_TRANSPORT_LOCAL || first.len == 0 || first.len > OCKAM_MAX_ADDR_LEN)
+        return;
+    char text[OCKAM_MAX_ADDR_LEN + 1];
+    memcpy(text, first.bytes, first.len);
+    text[first.len] = '\0';
+    if (ockam_node_has_worker(r->svc->node, text))
+        return;
+    OCKAM_LOG_I("relay %s: its route's first hop %s is gone", r->address, text);
+    ockam_worker_stop(r->worker);
+}
+
 static void
 relay_on_message(ockam_worker *w, ockam_msg *msg, void *user)
 {
@@ -146,6 +165,8 @@ relay_on_message(ockam_worker *w, ockam_msg *msg, void *user)
     err = ockam_forward(w, msg);
     if (err)
         OCKAM_LOG_D("relay %s: forward failed: %s", r->address, ockam_strerror(err));
+    if (err == OCKAM_ENOENT)
+        relay_check_exit(r);
 }
 
 static void relay_conn_closed(ockam_conn *conn, ockam_err reason, void *user);

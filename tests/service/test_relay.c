@@ -330,6 +330,36 @@ test_service_registration_through_hop(void **state)
     tn_free_all();
 }
 
+/* A relay whose route starts with a local worker that stops (a secure channel's encryptor, a
+ * local hop): its next message finds nothing there, and the relay goes instead of taking
+ * messages to drop them one by one forever. */
+static void
+test_service_relay_with_exit_gone(void **state)
+{
+    struct relay_node r;
+    relay_node_start(&r, "127.0.0.1:0", OCKAM_WIRE_CURRENT);
+    assert_int_equal(ockam_hop_start(r.node, "hop2", NULL), OCKAM_OK);
+    tn_probe *app = tn_probe_start(r.node, "app");
+    assert_int_equal(
+        tn_send(tn_probe_worker(app), "hop2 => static_forwarding_service", "\x04gone", 5),
+        OCKAM_OK);
+    ockam_msg *m = tn_probe_wait(app, WAIT_MS);
+    assert_non_null(m); /* the confirmation */
+    ockam_msg_free(m);
+    assert_true(ockam_node_has_worker(r.node, "forward_to_gone"));
+    /* Through the relay: its route [hop2] then app. */
+    assert_int_equal(tn_send(tn_probe_worker(app), "forward_to_gone => app", "hi", 2), OCKAM_OK);
+    m = tn_probe_wait(app, WAIT_MS);
+    assert_non_null(m);
+    assert_memory_equal(ockam_msg_payload(m).ptr, "hi", 2);
+    ockam_msg_free(m);
+    assert_int_equal(ockam_worker_stop_at(r.node, "hop2"), OCKAM_OK);
+    assert_int_equal(tn_send(tn_probe_worker(app), "forward_to_gone => app", "hi", 2), OCKAM_OK);
+    assert_true(tn_wait(no_relays, r.svc, WAIT_MS));
+    assert_false(ockam_node_has_worker(r.node, "forward_to_gone"));
+    tn_free_all();
+}
+
 static void
 test_service_legacy_vector(void **state)
 {
@@ -798,6 +828,7 @@ main(void)
         cmocka_unit_test(test_client_static_payload),
         cmocka_unit_test(test_forwarding_and_flow_control),
         cmocka_unit_test(test_registration_replaces),
+        cmocka_unit_test(test_service_relay_with_exit_gone),
         cmocka_unit_test(test_old_variant_forwarding),
         cmocka_unit_test(test_relay_node_restart),
         cmocka_unit_test(test_relay_lost_pings_fail),
