@@ -56,11 +56,15 @@
  * the Payloads queued in front of it, for as long as the slowest client takes to read them:
  * that is backpressure, not a dead route). So healthy connections are never reset for being
  * idle (an idle SSH session lasts as long as the probe answers) or slow, and a probe that
- * never answered (no echo on the far node) resets nothing. Limits: while the answer
- * connection stays busy with other traffic (another inlet's transfer on the same connection)
- * the periods are not quiet and the verdict waits; a far node that restarts within the
- * max_failures periods answers the probe again, so the connections it had (whose routes died
- * with it) are not detected by the probe. Without a probe nothing is detected.
+ * never answered (no echo on the far node) resets nothing. While the answer connection stays
+ * busy with other traffic (another inlet's transfer on the same connection) the periods are
+ * not quiet and the verdict waits.
+ *   A far node that restarts within those periods answers the probe again, while the
+ * connections it had died with it. So, once per period, the inlet also asks its outlet about
+ * the connections whose peer said nothing in the period (docs/wire.md §7.5, Query; only
+ * peers that said Hello, i.e. ours): an outlet that has no worker at a listed address any
+ * more says so (Gone), and that connection is reset. Silence never resets anything there.
+ * Without a probe (ping_route NULL) neither check runs.
  *
  * End-to-end backpressure (neither node buffers without bound):
  *  - sending: after each Payload a worker looks at the write queue of the transport connection

@@ -115,19 +115,39 @@ outlet_destroy(struct ockam__portal_owner *owner)
     ockam__free(o);
 }
 
-/* Only Ping, and only with nothing after our address (§7.3). */
+/* An inlet asks which of its connections' workers are still here (docs/wire.md §7.5): only
+ * the missing ones are answered (Gone), nothing when all live. Consumes msg. */
+static void
+outlet_answer_query(ockam_outlet *o, ockam_msg *msg)
+{
+    size_t len = 0;
+    uint8_t *gone = ockam__portal_gone(&o->owner, ockam_msg_payload(msg), &len);
+    if (!gone) {
+        ockam_msg_free(msg);
+        return;
+    }
+    ockam_err err = ockam_reply(o->worker, msg, gone, len);
+    ockam__free(gone);
+    if (err)
+        OCKAM_LOG_D("outlet %s: Gone not sent: %s", o->address, ockam_strerror(err));
+}
+
+/* Ping (§7.3), or the extension's Query (§7.5); only with nothing after our address. */
 static void
 outlet_on_message(ockam_worker *w, ockam_msg *msg, void *user)
 {
     ockam_outlet *o = user;
     ockam_slice p = ockam_msg_payload(msg);
-    bool ping = p.len >= 1 && p.ptr[0] == OCKAM__PORTAL_PING
-        && ockam_route_len(ockam_msg_onward_const(msg)) == 1
+    bool routed = ockam_route_len(ockam_msg_onward_const(msg)) == 1
         && ockam_route_len(ockam_msg_return_const(msg)) > 0;
-    if (ping)
+    if (routed && p.len >= 1 && p.ptr[0] == OCKAM__PORTAL_PING) {
         ockam__portal_conn_open(&o->owner, msg, o->target);
-    else
+    } else if (routed && ockam__portal_is_ext(p, OCKAM__PORTAL_TAG_QUERY)) {
+        outlet_answer_query(o, msg);
+        return;
+    } else {
         OCKAM_LOG_D("outlet %s: message that is not a Ping dropped", o->address);
+    }
     ockam_msg_free(msg);
 }
 
@@ -300,6 +320,22 @@ inlet_probe_tick(ockam_inlet *in)
         inlet_probe_failed(in);
 }
 
+/* Connections whose peer said nothing for a whole period are asked about at their outlet
+ * (docs/wire.md §7.5), whatever the probe says: a far node that restarted answers the probe
+ * again, but its new outlet has none of the old connections' workers and says so (Gone). */
+static void
+inlet_query(ockam_inlet *in)
+{
+    size_t len = 0;
+    uint8_t *q = ockam__portal_query(&in->owner, &len);
+    if (!q)
+        return;
+    ockam_err err = ockam_send_to(in->worker, in->outlet_route, q, len);
+    ockam__free(q);
+    if (err)
+        OCKAM_LOG_D("inlet %s: Query not sent: %s", in->bind, ockam_strerror(err));
+}
+
 static void
 inlet_ping_tick(ockam_timer *t, void *user)
 {
@@ -307,6 +343,7 @@ inlet_ping_tick(ockam_timer *t, void *user)
     inlet_probe_tick(in);
     if (!in->worker)
         return; /* stopped by its status callback */
+    inlet_query(in);
     uint8_t raw[TOKEN_LEN / 2];
     ockam__random_bytes(raw, sizeof raw);
     size_t n = strlen(PING_MAGIC);
@@ -324,6 +361,11 @@ inlet_on_message(ockam_worker *w, ockam_msg *msg, void *user)
     ockam_inlet *in = user;
     ockam_slice p = ockam_msg_payload(msg);
     size_t n = strlen(in->token);
+    if (ockam__portal_is_ext(p, OCKAM__PORTAL_TAG_GONE)) {
+        ockam__portal_on_gone(&in->owner, p);
+        ockam_msg_free(msg);
+        return;
+    }
     if (in->ping_outstanding && p.len == n && memcmp(p.ptr, in->token, n) == 0) {
         in->ping_outstanding = false;
         in->failures = 0;

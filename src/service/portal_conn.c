@@ -76,6 +76,7 @@ struct ockam__portal_conn {
     uint64_t quiet_until; /* loop time: Payloads after our Disconnect are written until then */
     uint64_t deadline;    /* loop time: a closing socket is reset then at the latest */
     uint16_t next_counter;
+    bool heard; /* a message from the peer came since the last liveness Query period */
 };
 
 struct pc_write {
@@ -910,6 +911,7 @@ pc_on_message(ockam_worker *w, ockam_msg *msg, void *user)
         return;
     }
     pc->owner->heard++;
+    pc->heard = true;
     switch (p.ptr[0]) {
     case OCKAM__PORTAL_PAYLOAD:
         on_payload(pc, msg);
@@ -1229,4 +1231,158 @@ ockam__portal_conns_abort(struct ockam__portal_owner *owner)
         if (pc->worker)
             ockam_worker_stop(pc->worker);
     }
+}
+
+/* ---- the liveness query extension (docs/wire.md §7.5) ---------------------------------- */
+
+bool
+ockam__portal_is_ext(ockam_slice p, uint8_t tag)
+{
+    return p.len >= 3 && p.ptr[0] == OCKAM__PORTAL_PAYLOAD && p.ptr[1] == 0 && p.ptr[2] == tag;
+}
+
+/* The address of the peer's worker: the last hop of its route. */
+static ockam_addr
+peer_worker(const struct ockam__portal_conn *pc)
+{
+    return pc->peer && ockam_route_len(pc->peer) ? ockam_route_back(pc->peer) : (ockam_addr) {0};
+}
+
+/* An open connection whose peer speaks the extensions and has not ended: a connection
+ * closing after the peer's Disconnect (whose worker goes after its linger) is left alone. */
+static bool
+askable(const struct ockam__portal_conn *pc)
+{
+    ockam_addr a = peer_worker(pc);
+    return pc->state == PC_OPEN && pc->hc && !pc->peer_gone && !pc->disconnect_sent
+        && a.type == OCKAM_TRANSPORT_LOCAL && a.len > 0 && a.len <= 255;
+}
+
+/* Only the connections that heard nothing in the period are asked about. */
+static bool
+queried(const struct ockam__portal_conn *pc)
+{
+    return askable(pc) && !pc->heard;
+}
+
+/* The address list of a Query or Gone: u8 length + bytes each. */
+static size_t
+put_addr(uint8_t *out, ockam_addr a)
+{
+    out[0] = (uint8_t)a.len;
+    memcpy(out + 1, a.bytes, a.len);
+    return 1 + a.len;
+}
+
+uint8_t *
+ockam__portal_query(struct ockam__portal_owner *owner, size_t *len)
+{
+    size_t n = 0, cap = 3;
+    for (struct ockam__link *l = owner->conns.next; l != &owner->conns; l = l->next) {
+        struct ockam__portal_conn *pc = OCKAM__CONTAINER_OF(l, struct ockam__portal_conn, link);
+        if (queried(pc) && n < OCKAM__PORTAL_QUERY_MAX) {
+            cap += 1 + peer_worker(pc).len;
+            n++;
+        }
+    }
+    uint8_t *q = n ? ockam__alloc(cap) : NULL;
+    size_t off = 3;
+    for (struct ockam__link *l = owner->conns.next; l != &owner->conns; l = l->next) {
+        struct ockam__portal_conn *pc = OCKAM__CONTAINER_OF(l, struct ockam__portal_conn, link);
+        if (q && queried(pc) && off < cap)
+            off += put_addr(q + off, peer_worker(pc));
+        pc->heard = false; /* a new period starts */
+    }
+    if (!q)
+        return NULL;
+    q[0] = OCKAM__PORTAL_PAYLOAD;
+    q[1] = 0;
+    q[2] = OCKAM__PORTAL_TAG_QUERY;
+    *len = off;
+    return q;
+}
+
+/* Calls fn for each address of a Query or Gone payload; false if it is malformed. */
+static bool
+each_addr(ockam_slice p, void (*fn)(ockam_slice addr, void *arg), void *arg)
+{
+    size_t off = 3;
+    while (off < p.len) {
+        size_t n = p.ptr[off];
+        if (n == 0 || n > p.len - off - 1)
+            return false;
+        fn((ockam_slice) {p.ptr + off + 1, n}, arg);
+        off += 1 + n;
+    }
+    return true;
+}
+
+struct gone_list {
+    struct ockam__portal_owner *owner;
+    uint8_t *out;
+    size_t len;
+    bool failed;
+};
+
+static void
+check_alive(ockam_slice a, void *arg)
+{
+    struct gone_list *g = arg;
+    char text[256];
+    memcpy(text, a.ptr, a.len);
+    text[a.len] = '\0';
+    /* Worker addresses are random: one that is not on this node never comes back. */
+    if (g->failed || ockam_node_has_worker(g->owner->node, text))
+        return;
+    uint8_t *grown = ockam__realloc(g->out, g->len + 1 + a.len);
+    if (!grown) {
+        g->failed = true;
+        return;
+    }
+    g->out = grown;
+    g->out[g->len] = (uint8_t)a.len;
+    memcpy(g->out + g->len + 1, a.ptr, a.len);
+    g->len += 1 + a.len;
+}
+
+uint8_t *
+ockam__portal_gone(struct ockam__portal_owner *owner, ockam_slice query, size_t *len)
+{
+    struct gone_list g = {owner, ockam__alloc(3), 3, false};
+    if (!g.out)
+        return NULL;
+    g.out[0] = OCKAM__PORTAL_PAYLOAD;
+    g.out[1] = 0;
+    g.out[2] = OCKAM__PORTAL_TAG_GONE;
+    if (!each_addr(query, check_alive, &g) || g.failed || g.len == 3) {
+        ockam__free(g.out);
+        return NULL;
+    }
+    *len = g.len;
+    return g.out;
+}
+
+static void
+reset_gone(ockam_slice a, void *arg)
+{
+    struct ockam__portal_owner *owner = arg;
+    struct ockam__link *l = owner->conns.next;
+    while (l != &owner->conns) {
+        struct ockam__portal_conn *pc = OCKAM__CONTAINER_OF(l, struct ockam__portal_conn, link);
+        l = l->next;
+        ockam_addr w = peer_worker(pc);
+        /* Heard from since the Query: the answer is older than what the peer said since. */
+        if (!queried(pc) || w.len != a.len || memcmp(w.bytes, a.ptr, a.len) != 0)
+            continue;
+        OCKAM_LOG_W("portal %s: the outlet's node no longer has this connection (it restarted?): "
+                    "reset",
+            owner->name);
+        pc_abort(pc, true, "the outlet's node no longer has the connection");
+    }
+}
+
+void
+ockam__portal_on_gone(struct ockam__portal_owner *owner, ockam_slice gone)
+{
+    (void)each_addr(gone, reset_gone, owner);
 }

@@ -69,6 +69,25 @@ void ockam__portal_conns_abort(struct ockam__portal_owner *owner);
  * arrives if the peer is still reachable after all). The owner keeps running. */
 void ockam__portal_conns_reset(struct ockam__portal_owner *owner, const char *why);
 
+/* The liveness query extension (docs/wire.md §7.5): empty Payloads whose trailer starts with a
+ * tag no implementation reads as a packet counter. Query (inlet -> outlet listener) and Gone
+ * (the answer) list outlet-side worker addresses, each as u8 length + bytes. */
+#define OCKAM__PORTAL_TAG_QUERY 2
+#define OCKAM__PORTAL_TAG_GONE 3
+#define OCKAM__PORTAL_QUERY_MAX 1000 /* addresses per Query */
+
+/* Inlet: the Query for this period, listing the outlet-side workers of the connections that
+ * heard nothing from their peer since the last call (and whose peer speaks the extensions),
+ * then starts a new period. NULL when there is none. Caller frees with ockam__free. */
+uint8_t *ockam__portal_query(struct ockam__portal_owner *owner, size_t *len);
+/* Outlet: the Gone answer to a Query payload (the addresses that are no worker of this node),
+ * or NULL when every one lives (or the Query is malformed). Caller frees with ockam__free. */
+uint8_t *ockam__portal_gone(struct ockam__portal_owner *owner, ockam_slice query, size_t *len);
+/* Inlet: a Gone answer arrived: the connections whose peer is listed are reset. */
+void ockam__portal_on_gone(struct ockam__portal_owner *owner, ockam_slice gone);
+/* True when a payload is a liveness message with this tag. */
+bool ockam__portal_is_ext(ockam_slice p, uint8_t tag);
+
 /* A numeric address for host:port ("localhost" counts as 127.0.0.1). false if not numeric. */
 bool ockam__portal_numeric_addr(const char *host, uint16_t port, struct sockaddr_storage *ss);
 /* "1.2.3.4:80" / "[::1]:80" (caller frees with ockam__free). */

@@ -5,9 +5,11 @@
  * before all the bytes.
  *
  * Topologies: inlet n1 -> hop node -> outlet node n3 (the hop's lazy connection to n3 closes),
- * and inlet n1 -> relay node -> n3 (its relay goes with its connection). And the other side of
- * the rule: a connection idle for many probe periods while the route is healthy survives, and
- * a probe that never answered resets nothing. */
+ * and inlet n1 -> relay node -> n3 (its relay goes with its connection); n3 restarted at once
+ * behind the relay (the probe answers again; the liveness Query of docs/wire.md §7.5 finds the
+ * old connection gone). And the other side of the rules: a connection idle for many probe
+ * periods while the route is healthy survives, a slow download keeps the inlet UP, and a probe
+ * that never answered resets nothing. */
 #include "node/node_internal.h"
 #include "nodes.h"
 #include "portal_util.h"
@@ -98,17 +100,10 @@ relay_up(void *arg)
     return ockam_relay_client_state(arg) == OCKAM_RELAY_UP;
 }
 
-/* n1 -> 1#mid => forward_to_n3 => outlet; n3 has no listener and registers relay n3. */
+/* n3 (again): no listener; it registers relay n3 at mid. */
 static void
-env_relay(struct env *e, uint16_t target, char *route, char *probe, size_t cap)
+relayed_outlet_node(struct env *e, uint16_t target)
 {
-    e->mid = tn_node_new();
-    e->lmid = tn_tcp_listen(e->mid, OCKAM_WIRE_CURRENT);
-    ockam_flow_id lid = ockam_listener_flow_id(e->lmid);
-    ockam_relay_service_config rcfg = OCKAM_RELAY_SERVICE_CONFIG_INIT;
-    rcfg.allow = &lid;
-    rcfg.allow_count = 1;
-    assert_int_equal(ockam_relay_service_start(e->mid, &rcfg, NULL), OCKAM_OK);
     e->n3 = tn_node_new();
     ockam_flow_id expose = ockam_flow_id_new(e->n3);
     outlet_node(e, target, expose);
@@ -120,6 +115,20 @@ env_relay(struct env *e, uint16_t target, char *route, char *probe, size_t cap)
     assert_int_equal(ockam_relay_client_start(e->n3, &ccfg, &e->rc), OCKAM_OK);
     ockam_route_free(to);
     assert_true(tn_wait(relay_up, e->rc, WAIT_MS));
+}
+
+/* n1 -> 1#mid => forward_to_n3 => outlet; n3 has no listener and registers relay n3. */
+static void
+env_relay(struct env *e, uint16_t target, char *route, char *probe, size_t cap)
+{
+    e->mid = tn_node_new();
+    e->lmid = tn_tcp_listen(e->mid, OCKAM_WIRE_CURRENT);
+    ockam_flow_id lid = ockam_listener_flow_id(e->lmid);
+    ockam_relay_service_config rcfg = OCKAM_RELAY_SERVICE_CONFIG_INIT;
+    rcfg.allow = &lid;
+    rcfg.allow_count = 1;
+    assert_int_equal(ockam_relay_service_start(e->mid, &rcfg, NULL), OCKAM_OK);
+    relayed_outlet_node(e, target);
     const char *m = ockam_listener_address(e->lmid);
     snprintf(route, cap, "1#%s => forward_to_n3 => outlet", m);
     snprintf(probe, cap, "1#%s => forward_to_n3 => echo", m);
@@ -253,6 +262,46 @@ test_outlet_node_dies_behind_relay(void **state)
     download_then_kill(true);
 }
 
+/* The outlet node dies and comes back at once (same relay name, same outlet address): the
+ * probe answers again and the inlet never goes DOWN, but the new node has none of the old
+ * connections' workers. The inlet's Query finds the download's worker gone: reset. */
+static void
+test_outlet_node_restarts_behind_relay(void **state)
+{
+    struct env e;
+    char route[256], probe[256];
+    env_apps(&e);
+    pu_server *src = pu_server_start(e.loop, PU_SOURCE, BODY);
+    env_relay(&e, pu_server_port(src), route, probe, sizeof route);
+    env_inlet(&e, route, probe);
+    assert_true(tn_wait(inlet_up, e.inlet, WAIT_MS));
+    pu_client *c = pu_client_start(e.loop, e.port, 0, 0, false);
+    pu_client_set_rate(c, 256u * 1024u, 10);
+    struct want_bytes w = {c, 2u * 1024u * 1024u};
+    assert_true(tn_wait(client_got, &w, WAIT_MS));
+    assert_false(client_ended(c));
+
+    tn_node_free(e.n3);
+    relayed_outlet_node(&e, pu_server_port(src));
+    uint64_t t0 = tn_now_ms();
+    bool ended = tn_wait(client_ended, c, DEAD_BOUND_MS);
+    const pu_side *s = pu_client_side(c);
+    print_message("after the outlet node restarted: client %s after %llu ms (%llu bytes, eof %d, "
+                  "reset %d, error %d), inlet DOWN %d times\n",
+        ended ? "ended" : "still waiting", (unsigned long long)(tn_now_ms() - t0),
+        (unsigned long long)s->bytes_in, s->eof, s->reset, s->error, e.downs);
+    assert_true(ended);
+    assert_true(s->error != 0 || s->reset);
+    assert_true(s->bytes_in < BODY);
+    assert_int_equal(e.downs, 0); /* the probe alone would never have told */
+    /* And the portal works through the new node. */
+    pu_client *c2 = pu_client_start(e.loop, e.port, 0, 0, false);
+    struct want_bytes w2 = {c2, 1024u * 1024u};
+    assert_true(tn_wait(client_got, &w2, WAIT_MS));
+    assert_true(pu_client_side(c2)->bytes_in >= 1024u * 1024u);
+    teardown(NULL);
+}
+
 /* The rule must not touch healthy connections: a connection idle for many probe periods,
  * then used again, carries its bytes whole. */
 static void
@@ -341,15 +390,63 @@ test_probe_never_answered_resets_nothing(void **state)
     teardown(NULL);
 }
 
+/* Query and Gone on the wire (docs/wire.md §7.5): an outlet answers with the listed addresses
+ * that are no worker of its node, and says nothing when all live or the Query is malformed. */
+static void
+test_query_bytes(void **state)
+{
+    ockam_node *n = tn_node_new();
+    ockam_outlet_config cfg = OCKAM_OUTLET_CONFIG_INIT;
+    cfg.target = "127.0.0.1:1";
+    assert_int_equal(ockam_outlet_start(n, &cfg, NULL), OCKAM_OK);
+    assert_int_equal(ockam_echo_start(n, NULL, NULL), OCKAM_OK);
+    tn_probe *app = tn_probe_start(n, "a1b2c3d4e5f60718293a4b5c6d7e8f90");
+    ockam_worker *w = tn_probe_worker(app);
+    uint8_t q[64];
+    /* echo lives; "nope1" does not. */
+    size_t len = tn_hex("03 00 02 04 65 63 68 6f 05 6e 6f 70 65 31", q, sizeof q);
+    assert_int_equal(tn_send(w, "outlet", q, len), OCKAM_OK);
+    ockam_msg *m = tn_probe_wait(app, WAIT_MS);
+    assert_non_null(m);
+    uint8_t want[16];
+    size_t wlen = tn_hex("03 00 03 05 6e 6f 70 65 31", want, sizeof want);
+    assert_int_equal(ockam_msg_payload(m).len, wlen);
+    assert_memory_equal(ockam_msg_payload(m).ptr, want, wlen);
+    tn_assert_route(ockam_msg_return_const(m), "0#outlet");
+    ockam_msg_free(m);
+    /* All alive (the probe's own address, as in the vector): no answer. Then malformed ones:
+     * a length past the end, a zero length. Then one that is answered, which must come first. */
+    len = tn_hex("03 00 02 20", q, sizeof q);
+    memcpy(q + len, "a1b2c3d4e5f60718293a4b5c6d7e8f90", 32);
+    assert_int_equal(tn_send(w, "outlet", q, len + 32), OCKAM_OK);
+    len = tn_hex("03 00 02 09 6e 6f 70 65", q, sizeof q);
+    assert_int_equal(tn_send(w, "outlet", q, len), OCKAM_OK);
+    len = tn_hex("03 00 02 00", q, sizeof q);
+    assert_int_equal(tn_send(w, "outlet", q, len), OCKAM_OK);
+    len = tn_hex("03 00 02 01 7a", q, sizeof q);
+    assert_int_equal(tn_send(w, "outlet", q, len), OCKAM_OK);
+    m = tn_probe_wait(app, WAIT_MS);
+    assert_non_null(m);
+    wlen = tn_hex("03 00 03 01 7a", want, sizeof want);
+    assert_int_equal(ockam_msg_payload(m).len, wlen);
+    assert_memory_equal(ockam_msg_payload(m).ptr, want, wlen);
+    ockam_msg_free(m);
+    tn_drain();
+    assert_int_equal(tn_probe_count(app), 0);
+    tn_free_all();
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_outlet_node_dies_behind_hop, teardown),
         cmocka_unit_test_teardown(test_outlet_node_dies_behind_relay, teardown),
+        cmocka_unit_test_teardown(test_outlet_node_restarts_behind_relay, teardown),
         cmocka_unit_test_teardown(test_idle_connection_survives, teardown),
         cmocka_unit_test_teardown(test_slow_download_stays_up, teardown),
         cmocka_unit_test_teardown(test_probe_never_answered_resets_nothing, teardown),
+        cmocka_unit_test_teardown(test_query_bytes, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
