@@ -2,8 +2,8 @@
 # TCP portals with real applications: python3 -m http.server behind an outlet and curl through an
 # inlet (one hop, and through a relay), 100 MiB each way with identical SHA-256, 100 concurrent
 # curls, errors, restoration by node start, a relay node killed during traffic, the outlet node
-# killed during a download behind a relay or a hop node (the client gets a reset), and network
-# namespaces where only the relay node is reachable from both ends.
+# killed during a download behind a relay or a hop node, or killed and started again (the client
+# gets a reset), and network namespaces where only the relay node is reachable from both ends.
 
 load helpers
 load servers
@@ -358,6 +358,40 @@ download_cut_by_kill() {
     ockam tcp-inlet create --at n1 --from "$WEB_PORT" --alias web --ping-interval 1s \
         --to "/node/n2/service/hop/node/n3/service/web"
     download_cut_by_kill n3
+}
+
+@test "the outlet node behind a relay killed and started again at once: the client gets a reset" {
+    start_slow_server
+    ockam node create n2
+    ockam node create n3
+    ockam node create n1
+    ockam relay create n3 --at /node/n2 --to n3
+    ockam tcp-outlet create --at n3 --from web --to "127.0.0.1:$SLOW_PORT"
+    WEB_PORT=$(tcp_port)
+    ockam tcp-inlet create --at n1 --from "$WEB_PORT" --alias web --ping-interval 2s \
+        --to /node/n2/service/forward_to_n3/service/web
+    local got="$BATS_TEST_TMPDIR/got.bin" err="$BATS_TEST_TMPDIR/curl.err" rc=0 i
+    timeout 30 curl -sS -o "$got" "http://127.0.0.1:$WEB_PORT/" 2>"$err" &
+    local dl=$!
+    for i in $(seq 1 100); do
+        [ "$(stat -c %s "$got" 2>/dev/null || echo 0)" -ge 1048576 ] && break
+        sleep 0.1
+    done
+    kill -9 "$(node_pid n3)"
+    local start=$SECONDS
+    ockam node start n3 # its relay and outlet come back; the probe answers again
+    wait "$dl" || rc=$?
+    local took=$((SECONDS - start))
+    local how="the probe"
+    grep -q "no longer has this connection" "$OCKAM_HOME/nodes/n1/stdout.log" && how="a Gone answer"
+    echo "curl exit $rc after $took s (reset after $how): $(cat "$err")" >&3
+    assert_equal "$rc" 56
+    [ "$took" -le 15 ]
+    # The portal works through the new node (the first 64 KiB of a new download).
+    local n
+    n=$(timeout 20 curl -sS "http://127.0.0.1:$WEB_PORT/" 2>/dev/null | head -c 65536 | wc -c)
+    assert_equal "$n" 65536
+    wait_equal inlet_conns n1 10 0
 }
 
 @test "network namespaces: n1 and n3 cannot reach each other; the portal works through n2" {
