@@ -1331,8 +1331,10 @@ check_alive(ockam_slice a, void *arg)
     char text[256];
     memcpy(text, a.ptr, a.len);
     text[a.len] = '\0';
-    /* Worker addresses are random: one that is not on this node never comes back. */
-    if (g->failed || ockam_node_has_worker(g->owner->node, text))
+    /* Worker addresses are random: one that is not on this node never comes back. Other
+     * names (services) are never answered: the query is about connections, not about what
+     * else the node runs. */
+    if (g->failed || a.len != OCKAM_RANDOM_ADDR_LEN || ockam_node_has_worker(g->owner->node, text))
         return;
     uint8_t *grown = ockam__realloc(g->out, g->len + 1 + a.len);
     if (!grown) {
