@@ -1,4 +1,5 @@
-/* UDP fragments. Properties: the data view lies inside the input; decode OK => encode =>
+/* UDP fragments. Properties: the data view lies inside the input; a decodable datagram's
+ * routing number is what ockam__udp_frag_peek_number finds; decode OK => encode =>
  * decode gives the same fields and data (when the data fits one fragment). */
 #include "fuzz_util.h"
 
@@ -9,9 +10,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t out[OCKAM_UDP_MAX_DATAGRAM];
     size_t written;
 
+    uint16_t peeked;
+
     uint8_t *copy = fuzz_dup(data, size);
+    ockam_err peek = ockam__udp_frag_peek_number(copy, size, &peeked);
     ockam_err err = ockam__udp_frag_decode(copy, size, &f);
     FUZZ_CHECK(err != OCKAM_EAGAIN);
+    /* A datagram that decodes has a number a peek at its start finds too. */
+    FUZZ_CHECK(err != OCKAM_OK || (peek == OCKAM_OK && peeked == f.routing_number));
     if (err != OCKAM_OK) {
         free(copy);
         return 0;

@@ -28,8 +28,27 @@
  * second per bind). Datagrams over 508 bytes are dropped. The version field of arriving
  * datagrams is not checked, as in Ockam.
  *
- * Names: a 2#name:port destination is resolved with uv_getaddrinfo (off the loop) for each
- * message, in the bind's address family; bind and fixed-peer names are resolved at once.
+ * Names (docs/wire.md §5.5). A destination written as a name -- a 2#name:port hop, or a
+ * fixed peer -- stands for every address it resolves to that the bind's socket can reach, in
+ * the resolver's order: an IPv4 socket takes the IPv4 addresses only, an IPv6 socket bound
+ * to one address the IPv6 ones only, and a dual-stack socket ([::]:P where the system allows
+ * IPv4 on it, as Linux does by default) both. "localhost" is 127.0.0.1 then ::1 without DNS
+ * (RFC 6761), as for TCP. Messages go to one address at a time, the first one first. When
+ * the network refuses a datagram (an ICMP port or host unreachable, which Linux reports on
+ * the socket's error queue), the name moves on to its next address and the messages sent to
+ * the refused one in the last 2 s are sent there again (from copies kept, at most 256 KiB per
+ * bind); an address that refused nothing for 2 s after its first datagram is taken as
+ * working and copies stop. When every address refused, the next message starts again from
+ * the first address, resolving the name again unless it is an IP literal or localhost. A DNS
+ * answer is also asked again after 30 s, keeping the working address if the answer still
+ * has it. A message the network refused and that was not sent again is counted in
+ * send_dropped and logged; refused datagrams are counted in `unreachable`, messages sent
+ * again in `resent`. A network that drops datagrams silently (no ICMP) gives no signal: the
+ * messages are lost as any UDP datagram may be. Names are resolved with uv_getaddrinfo, off
+ * the loop, once per name (the bind remembers 64), while their messages wait in order (64
+ * per bind at most, then dropped and counted); bind addresses and fixed peers are resolved
+ * when the operator makes the bind (blocking). Without IP_RECVERR (systems other than
+ * Linux), names use their first address only.
  *
  * Security rules (same intent as TCP, see ockam/tcp.h):
  *  - Flow control, default deny: a message arriving on a bind has the origin
@@ -43,7 +62,9 @@
  *    this node was sent to (the table is bounded by max_peers) -- or to a host:port listed in
  *    allowed_outgoing ("*" allows any). Otherwise it is dropped (counted, logged).
  *  - A message whose FIRST onward address is 2#host:port (not behind a bind's sender) goes
- *    through the node's default bind (0.0.0.0:0 or [::]:0, created on first use): always for
+ *    through the node's default bind (created on first use: 0.0.0.0:0 for an IPv4 literal,
+ *    [::]:0 -- dual-stack, so that a name reaches both families -- for an IPv6 literal or a
+ *    name, 0.0.0.0:0 for a name where IPv6 is missing): always for
  *    messages created on this node, and for messages from other nodes only when host:port is
  *    in allowed_outgoing. So a hop worker cannot be used as an open proxy.
  *
@@ -97,7 +118,8 @@ typedef struct ockam_udp_config {
 OCKAM_API ockam_err ockam_udp_init(ockam_node *node, const ockam_udp_config *cfg);
 
 typedef struct ockam_udp_bind_opts {
-    /* Fixed peer "host:port" (names are resolved now, blocking), or NULL for none. */
+    /* Fixed peer "host:port" (names are resolved now, blocking, and every address the socket
+     * reaches is kept for the fallback above), or NULL for none. */
     const char *peer;
 } ockam_udp_bind_opts;
 
@@ -105,7 +127,7 @@ typedef struct ockam_udp_bind_opts {
  * "localhost:0"; names are resolved now, blocking) and start its sender worker. Synchronous:
  * on return the socket is bound and receiving (ockam_udp_bind_local has the real port).
  * opts may be NULL. Errors: OCKAM_ENOTSUP (ockam_udp_init not called), OCKAM_EADDRINVAL
- * (malformed or unresolvable address, or a peer of another address family),
+ * (malformed or unresolvable address, or a peer with no address the socket reaches),
  * OCKAM_EADDRINUSE, OCKAM_ENOMEM, OCKAM_ESYSERR. *out may be NULL. */
 OCKAM_API ockam_err ockam_udp_bind_open(
     ockam_node *node, const char *host_port, const ockam_udp_bind_opts *opts, ockam_udp_bind **out);
@@ -128,7 +150,10 @@ struct ockam_udp_stats {
     uint64_t evicted;        /* peers forgotten to make room for new ones */
     uint64_t empty;          /* reassembled messages with an empty onward route (dropped) */
     uint64_t send_dropped;   /* messages not sent: socket error, queue full, bad destination,
-                                refused by the security rules */
+                                refused by the security rules, refused by the network (ICMP)
+                                and not sent again */
+    uint64_t unreachable;    /* datagrams the network refused (ICMP port/host unreachable) */
+    uint64_t resent;         /* messages sent again to the next address of their name */
     size_t queued_bytes;     /* bytes waiting for the socket (the bind's queue and libuv's) */
     size_t reassembly_bytes; /* bytes held by partial messages now */
     size_t reassembly_peak;  /* highest reassembly_bytes seen */
@@ -139,8 +164,11 @@ struct ockam_udp_stats {
 OCKAM_API const char *ockam_udp_bind_address(const ockam_udp_bind *bind);
 /* The bound socket address with the real port: "127.0.0.1:54321", "[::1]:54321". */
 OCKAM_API const char *ockam_udp_bind_local(const ockam_udp_bind *bind);
-/* The fixed peer as a numeric "ip:port", or NULL without one. */
+/* The fixed peer's address in use now, as a numeric "ip:port" (it changes when the peer's
+ * name falls back to its next address), or NULL without a fixed peer. */
 OCKAM_API const char *ockam_udp_bind_peer(const ockam_udp_bind *bind);
+/* The fixed peer as it was given ("localhost:4000"), or NULL without one. */
+OCKAM_API const char *ockam_udp_bind_peer_name(const ockam_udp_bind *bind);
 /* Producer flow id of messages arriving on this bind: make workers consumers of it. */
 OCKAM_API ockam_flow_id ockam_udp_bind_flow_id(const ockam_udp_bind *bind);
 /* True for the default bind the transport created for 2#host:port first hops. */

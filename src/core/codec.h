@@ -91,6 +91,9 @@ typedef struct ockam__udp_frag {
 ockam_err ockam__udp_frag_decode(const uint8_t *buf, size_t len, ockam__udp_frag *out);
 ockam_err ockam__udp_frag_encode(
     const ockam__udp_frag *frag, uint8_t *out, size_t cap, size_t *written);
+/* The routing number of a datagram's first bytes (the ICMP error of a datagram quotes only
+ * its start): the array head, version and number are read, nothing after them. */
+ockam_err ockam__udp_frag_peek_number(const uint8_t *buf, size_t len, uint16_t *number);
 
 /* ---- stream framing (§4.2, §4.3), incremental ---------------------------------------- */
 typedef struct ockam__framer {

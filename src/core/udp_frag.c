@@ -67,6 +67,26 @@ ockam__udp_frag_decode(const uint8_t *buf, size_t len, ockam__udp_frag *out)
     return decode_fields(&r, out);
 }
 
+ockam_err
+ockam__udp_frag_peek_number(const uint8_t *buf, size_t len, uint16_t *number)
+{
+    ockam__cbor_rd r = {.p = buf, .len = len, .pos = 0};
+    uint64_t n, version, value;
+    uint8_t major;
+
+    /* The array head alone: the quoted datagram may stop before its items do. */
+    ockam_err err = ockam__cbor_head(&r, &major, &n);
+    if (!err && (major != OCKAM__CBOR_ARRAY || n < FRAG_FIELDS))
+        err = OCKAM_ECBORTYPE;
+    if (!err)
+        err = ockam__cbor_uint(&r, UINT8_MAX, &version);
+    if (!err)
+        err = ockam__cbor_uint(&r, UINT16_MAX, &value);
+    if (!err)
+        *number = (uint16_t)value;
+    return err;
+}
+
 static size_t
 frag_size(const ockam__udp_frag *frag)
 {

@@ -20,3 +20,5 @@ ockam_add_test(test_udp_mixed SOURCES ${_udp}/test_udp_mixed.c LIBS ockam_udp_te
                LABELS net TIMEOUT 120)
 ockam_add_test(test_mixed_uds SOURCES ${_udp}/test_mixed_uds.c LIBS ockam_udp_test_util
                LABELS net TIMEOUT 120)
+ockam_add_test(test_udp_names SOURCES ${_udp}/test_udp_names.c LIBS ockam_udp_test_util
+               LABELS net TIMEOUT 120)

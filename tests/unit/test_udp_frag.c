@@ -1,5 +1,6 @@
 /* UDP fragments (docs/wire.md §5.2): U1, the 600-byte two-fragment example, prefixes,
- * mutations and field ranges. */
+ * mutations and field ranges; the routing number peeked from a datagram's first bytes (what
+ * an ICMP error quotes, docs/wire.md §5.5). */
 #include "codec_util.h"
 #include "codec_vectors.h"
 #include "support/guard.h"
@@ -203,6 +204,33 @@ test_prefixes_and_mutations(void **state)
     }
 }
 
+/* Every prefix of U1 long enough to hold the number gives it; shorter ones fail, reading
+ * nothing past their end (guarded copies). */
+static void
+test_peek_number(void **state)
+{
+    uint8_t buf[64];
+    size_t n = tn_hex(VEC_U1, buf, sizeof buf);
+    for (size_t len = 0; len <= n; len++) {
+        uint16_t number = 0;
+        uint8_t *g = test_guard_copy(buf, len);
+        ockam_err err = ockam__udp_frag_peek_number(g, len, &number);
+        test_guard_free(g);
+        if (len >= 5) { /* 85 01 19 12 34 */
+            assert_int_equal(err, OCKAM_OK);
+            assert_int_equal(number, 0x1234);
+        } else {
+            assert_int_not_equal(err, OCKAM_OK);
+        }
+    }
+    uint16_t number;
+    uint8_t other[8];
+    n = tn_hex("82 01 19 12 34", other, sizeof other); /* fewer than five fields */
+    assert_int_not_equal(ockam__udp_frag_peek_number(other, n, &number), OCKAM_OK);
+    n = tn_hex("85 01 1a 00 01 00 00", other, sizeof other); /* number beyond u16 */
+    assert_int_not_equal(ockam__udp_frag_peek_number(other, n, &number), OCKAM_OK);
+}
+
 int
 main(void)
 {
@@ -212,6 +240,7 @@ main(void)
         cmocka_unit_test(test_max_sizes),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_prefixes_and_mutations),
+        cmocka_unit_test(test_peek_number),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

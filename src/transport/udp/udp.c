@@ -58,7 +58,8 @@ ockam__udp_bind_unref(ockam_udp_bind *b)
 {
     if (--b->refs > 0)
         return;
-    OCKAM_ASSERT(b->inflight == 0 && !b->out_head && !b->resolving);
+    OCKAM_ASSERT(b->inflight == 0 && !b->out_head && b->nwaiting == 0);
+    ockam__udp_name_free_all(b);
     ockam__policy_flow_fini(&b->flow);
     ockam__free(b->reqs);
     ockam__free(b);
@@ -81,6 +82,7 @@ bind_close(ockam_udp_bind *b)
     if (b->sender)
         ockam_worker_stop(b->sender); /* on_stop clears b->sender */
     ockam__udp_send_close(b);
+    ockam__udp_name_close(b);
     ockam__udp_reasm_fini(&b->reasm);
     uv_udp_recv_stop(&b->io);
     /* libuv completes queued sends (UV_ECANCELED) before on_closed runs. */
@@ -161,12 +163,12 @@ deliver(ockam_udp_bind *b, const struct ockam__udp_peer *p, ockam_slice body)
     ockam__node_route_incoming(b->t->node, m);
 }
 
-/* With a fixed peer, other sources are dropped before they get any state, so that they
- * cannot push the peer's own state out of the table. */
+/* With a fixed peer (any of its name's addresses), other sources are dropped before they get any
+ * state, so that they cannot push the peer's own state out of the table. */
 static bool
 from_fixed_peer(ockam_udp_bind *b, const struct ockam__udp_pkey *key, uint64_t now)
 {
-    if (!b->fixed || memcmp(key, &b->peer_key, sizeof *key) == 0)
+    if (!b->fixed || ockam__udp_name_peer_has(b, key))
         return true;
     b->stats.foreign++;
     ockam__udp_reasm_log(&b->reasm, NULL, OCKAM__UDP_LOG_OTHER, now,
@@ -194,9 +196,16 @@ on_datagram(ockam_udp_bind *b, const uint8_t *data, size_t len, const struct soc
 {
     ockam__udp_frag frag;
     ockam_slice body;
+    union ockam__udp_sa plain;
     uint64_t now = now_ms(b);
 
     b->stats.datagrams_in++;
+    if (b->dual && from->sa_family == AF_INET6) {
+        /* An IPv4 peer of a dual-stack socket is named as IPv4 (keys, texts, routes). */
+        memcpy(&plain.in6, from, sizeof plain.in6);
+        ockam__udp_unmap(&plain);
+        from = &plain.sa;
+    }
     struct ockam__udp_peer *p = peer_of(b, from, now);
     if (!p)
         return;
@@ -227,12 +236,21 @@ on_recv(
     if (flags & UV_UDP_MMSG_FREE)
         return;
     if (nread < 0) {
-        ockam__udp_reasm_log(
-            &b->reasm, NULL, OCKAM__UDP_LOG_OTHER, now_ms(b), "receive error (ignored)");
+        /* With IP_RECVERR, an ICMP error for one of our datagrams is returned here once (and
+         * queued with the datagram's destination): read the queue. Left unread, it would
+         * keep the socket readable and the loop spinning. */
+        if (ockam__udp_pending_error((int)nread))
+            ockam__udp_errqueue_read(b);
+        else
+            ockam__udp_reasm_log(
+                &b->reasm, NULL, OCKAM__UDP_LOG_OTHER, now_ms(b), "receive error (ignored)");
         return;
     }
-    if (!addr) /* nothing more to read */
+    if (!addr) {             /* nothing more to read */
+        if (b->errq_pending) /* a send got the pending error instead */
+            ockam__udp_errqueue_read(b);
         return;
+    }
     if (flags & UV_UDP_PARTIAL)
         nread = (ssize_t)OCKAM_UDP_MAX_DATAGRAM + 1; /* truncated: certainly oversized */
     on_datagram(b, (const uint8_t *)buf->base, (size_t)nread, addr);
@@ -307,7 +325,7 @@ sender_on_message(ockam_worker *w, ockam_msg *m, void *user)
     ockam_route_pop_front(ockam_msg_onward(m)); /* our own address */
     if (b->fixed) {
         ockam__policy_adopt_msg(&b->flow, m);
-        (void)ockam__udp_send(b, m, &b->peer_sa);
+        (void)ockam__udp_name_send_peer(b, m);
         return;
     }
     ockam_err err = take_destination(b, m, &d, &why);
@@ -357,6 +375,21 @@ resolve_text(struct ockam__udp *t, const char *text, bool port_required, int fam
     return err;
 }
 
+/* An IPv6 wildcard socket without IPV6_V6ONLY (libuv's default, unless the system's
+ * bindv6only says otherwise) also sends to and receives from IPv4, as v4-mapped addresses. */
+static bool
+is_dual_stack(ockam_udp_bind *b, const union ockam__udp_sa *bound)
+{
+    uv_os_fd_t fd;
+    int only = 1;
+    socklen_t len = sizeof only;
+    if (bound->sa.sa_family != AF_INET6 || !IN6_IS_ADDR_UNSPECIFIED(&bound->in6.sin6_addr))
+        return false;
+    if (uv_fileno((uv_handle_t *)&b->io, &fd) != 0)
+        return false;
+    return getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &only, &len) == 0 && only == 0;
+}
+
 static ockam_err
 open_socket(ockam_udp_bind *b, const union ockam__udp_sa *at)
 {
@@ -368,6 +401,8 @@ open_socket(ockam_udp_bind *b, const union ockam__udp_sa *at)
     if (rc != 0)
         return ockam__err_from_uv(rc);
     ockam__udp_format(&bound.sa, b->local);
+    b->dual = is_dual_stack(b, &bound);
+    ockam__udp_errqueue_enable(b);
     if (b->t->cfg.recv_buffer_size) {
         size_t want = b->t->cfg.recv_buffer_size;
         int v = want > INT_MAX ? INT_MAX : (int)want;
@@ -408,9 +443,11 @@ ensure_rbuf(struct ockam__udp *t)
 
 /* Everything after the handle exists; on error the bind is closed (freed asynchronously). */
 static ockam_err
-bind_setup(ockam_udp_bind *b, const struct ockam__udp_dest *at)
+bind_setup(ockam_udp_bind *b, const struct ockam__udp_dest *at, const char *peer)
 {
     ockam_err err = open_socket(b, &at->sa);
+    if (!err && peer)
+        err = ockam__udp_name_peer(b, peer);
     if (!err)
         err = init_reasm(b);
     if (!err)
@@ -431,8 +468,9 @@ bind_create(struct ockam__udp *t, const char *host_port, const char *peer, bool 
     if (!host_port)
         return OCKAM_EADDRINVAL;
     ockam_err err = resolve_text(t, host_port, false, AF_UNSPEC, &at);
+    /* Checked now, resolved once the socket says which families it reaches. */
     if (!err && peer)
-        err = resolve_text(t, peer, true, at.sa.sa.sa_family, &fixed);
+        err = ockam__udp_parse(peer, strlen(peer), true, &fixed);
     if (!err)
         err = ensure_rbuf(t);
     if (err)
@@ -444,12 +482,6 @@ bind_create(struct ockam__udp *t, const char *host_port, const char *peer, bool 
     b->t = t;
     b->family = at.sa.sa.sa_family;
     b->is_default = is_default;
-    if (peer) {
-        b->fixed = true;
-        b->peer_sa = fixed.sa;
-        ockam__udp_key(&fixed.sa.sa, &b->peer_key);
-        ockam__udp_format(&fixed.sa.sa, b->peer_text);
-    }
     int rc = uv_udp_init_ex(ockam__node_loop(t->node), &b->io, UV_UDP_RECVMMSG);
     if (rc != 0) {
         ockam__free(b);
@@ -457,7 +489,7 @@ bind_create(struct ockam__udp *t, const char *host_port, const char *peer, bool 
     }
     b->io.data = b;
     b->refs = 1; /* the handle */
-    err = bind_setup(b, &at);
+    err = bind_setup(b, &at, peer);
     if (err) {
         bind_close(b);
         return err;
@@ -508,7 +540,11 @@ udp_route(void *self, ockam_msg *m)
         return route_refuse(m, OCKAM_EACCES, "from another node and not in allowed_outgoing", a);
     if (ockam__udp_parse((const char *)a.bytes, a.len, true, &d) != OCKAM_OK)
         return route_refuse(m, OCKAM_EADDRINVAL, "malformed host:port", a);
-    ockam_err err = default_bind(t, d.numeric ? d.sa.sa.sa_family : AF_INET, &b);
+    /* A name goes through the dual-stack default bind, which reaches every address it may
+     * resolve to (IPv4 alone where IPv6 is missing). */
+    ockam_err err = default_bind(t, d.numeric ? d.sa.sa.sa_family : AF_INET6, &b);
+    if (err && !d.numeric)
+        err = default_bind(t, AF_INET, &b);
     if (err)
         return route_refuse(m, err, "cannot open the default bind", a);
     ockam_route_pop_front(ockam_msg_onward(m));
@@ -618,6 +654,12 @@ const char *
 ockam_udp_bind_peer(const ockam_udp_bind *b)
 {
     return b->fixed ? b->peer_text : NULL;
+}
+
+const char *
+ockam_udp_bind_peer_name(const ockam_udp_bind *b)
+{
+    return b->fixed ? b->peer_given : NULL;
 }
 
 ockam_flow_id

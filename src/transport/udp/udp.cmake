@@ -4,6 +4,7 @@ include_guard(GLOBAL)
 target_sources(ockam PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/udp.c
     ${CMAKE_CURRENT_LIST_DIR}/udp_addr.c
+    ${CMAKE_CURRENT_LIST_DIR}/udp_name.c
     ${CMAKE_CURRENT_LIST_DIR}/udp_reasm.c
     ${CMAKE_CURRENT_LIST_DIR}/udp_send.c
 )

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <stdio.h>
+#include <strings.h>
 
 ockam_err
 ockam__udp_parse(const char *text, size_t len, bool port_required, struct ockam__udp_dest *out)
@@ -24,6 +25,7 @@ ockam__udp_parse(const char *text, size_t len, bool port_required, struct ockam_
     if (hp.bracketed) {
         if (uv_ip6_addr(out->host, out->port, &out->sa.in6) != 0)
             return OCKAM_EADDRINVAL;
+        ockam__udp_unmap(&out->sa);
         out->numeric = true;
     } else if (uv_inet_pton(AF_INET, out->host, &out->sa.in.sin_addr) == 0) {
         uv_ip4_addr(out->host, out->port, &out->sa.in);
@@ -93,4 +95,40 @@ ockam__udp_resolve_now(uv_loop_t *loop, struct ockam__udp_dest *d, int family)
     }
     uv_freeaddrinfo(req.addrinfo);
     return err;
+}
+
+void
+ockam__udp_unmap(union ockam__udp_sa *sa)
+{
+    if (sa->sa.sa_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&sa->in6.sin6_addr))
+        return;
+    struct sockaddr_in v4 = {.sin_family = AF_INET, .sin_port = sa->in6.sin6_port};
+    memcpy(&v4.sin_addr, &sa->in6.sin6_addr.s6_addr[12], 4);
+    memset(sa, 0, sizeof *sa);
+    sa->in = v4;
+}
+
+bool
+ockam__udp_to_wire(
+    const ockam_udp_bind *b, const union ockam__udp_sa *dst, union ockam__udp_sa *wire)
+{
+    if (dst->sa.sa_family == b->family) {
+        *wire = *dst;
+        return true;
+    }
+    if (dst->sa.sa_family != AF_INET || !b->dual)
+        return false;
+    memset(wire, 0, sizeof *wire);
+    wire->in6.sin6_family = AF_INET6;
+    wire->in6.sin6_port = dst->in.sin_port;
+    wire->in6.sin6_addr.s6_addr[10] = 0xff;
+    wire->in6.sin6_addr.s6_addr[11] = 0xff;
+    memcpy(&wire->in6.sin6_addr.s6_addr[12], &dst->in.sin_addr, 4);
+    return true;
+}
+
+bool
+ockam__udp_is_localhost(const char *host)
+{
+    return strcasecmp(host, "localhost") == 0;
 }

@@ -3,20 +3,17 @@
  * datagrams go out with uv_udp_try_send and nothing is allocated. When it would block, the
  * rest of the message (and every later message, to keep the order) waits in the bind's
  * queue as encoded bytes, and at most OCKAM__UDP_INFLIGHT send requests are in libuv at a
- * time, which libuv flushes with sendmmsg when the socket becomes writable. */
+ * time, which libuv flushes with sendmmsg when the socket becomes writable.
+ *
+ * With ICMP errors reported (IP_RECVERR, udp_name.c), a send may fail with the error of an
+ * EARLIER datagram that is pending on the socket (Linux returns it from the next send or
+ * receive, and that send did not happen): such a send is tried once more, and the error
+ * queue is read on the next receive callback. */
 #include "transport/udp/udp_internal.h"
 
 #include <netdb.h>
 
 #define SCRATCH_KEEP (256u * 1024u) /* a larger encoding buffer is released after use */
-
-struct ockam__udp_resolve {
-    uv_getaddrinfo_t req;
-    struct ockam__udp_resolve *prev, *next;
-    ockam_udp_bind *bind;
-    ockam_msg *msg;
-    uint16_t port;
-};
 
 ockam_err
 ockam__udp_send_drop(ockam_udp_bind *b, ockam_msg *msg, ockam_err err, const char *why)
@@ -121,11 +118,24 @@ pop_out(ockam_udp_bind *b)
 
 static void pump(ockam_udp_bind *b);
 
+bool
+ockam__udp_pending_error(int uv_err)
+{
+    return uv_err == UV_ECONNREFUSED || uv_err == UV_EHOSTUNREACH || uv_err == UV_ENETUNREACH
+        || uv_err == UV_EHOSTDOWN || uv_err == UV_ENONET;
+}
+
 static void
 on_sent(uv_udp_send_t *req, int status)
 {
     struct ockam__udp_req *r = req->data;
     ockam_udp_bind *b = r->bind;
+    if (!b->closing && ockam__udp_pending_error(status) && !r->retried) {
+        r->retried = true;
+        b->errq_pending = true;
+        if (uv_udp_send(&r->req, &b->io, &r->buf, 1, &r->dst.sa, on_sent) == 0)
+            return;
+    }
     b->inflight--;
     put_req(b, r);
     if (status < 0 && status != UV_ECANCELED)
@@ -145,9 +155,11 @@ pump_one(ockam_udp_bind *b)
         return false;
     size_t n;
     size_t w = fragment(o->number, o->body + (o->off - o->base), o->total, o->off, r->dgram, &n);
-    uv_buf_t buf = uv_buf_init((char *)r->dgram, (unsigned)w);
+    r->buf = uv_buf_init((char *)r->dgram, (unsigned)w);
     r->req.data = r;
-    int rc = uv_udp_send(&r->req, &b->io, &buf, 1, &o->dst.sa, on_sent);
+    r->dst = o->dst;
+    r->retried = false;
+    int rc = uv_udp_send(&r->req, &b->io, &r->buf, 1, &o->dst.sa, on_sent);
     if (rc != 0) {
         put_req(b, r);
         b->stats.send_dropped++;
@@ -220,6 +232,10 @@ send_direct(ockam_udp_bind *b, const uint8_t *body, size_t total, uint16_t numbe
         size_t w = fragment(number, body + *off, total, *off, dgram, &n);
         uv_buf_t buf = uv_buf_init((char *)dgram, (unsigned)w);
         int rc = uv_udp_try_send(&b->io, &buf, 1, &dst->sa);
+        if (ockam__udp_pending_error(rc)) {
+            b->errq_pending = true;
+            rc = uv_udp_try_send(&b->io, &buf, 1, &dst->sa);
+        }
         if (rc == UV_EAGAIN)
             return OCKAM_OK;
         if (rc < 0)
@@ -230,13 +246,47 @@ send_direct(ockam_udp_bind *b, const uint8_t *body, size_t total, uint16_t numbe
     return OCKAM_OK;
 }
 
-/* ---- sending ------------------------------------------------------------------------- */
+/* ---- sending ----------------------------------------------------------------------- */
+
+/* body[0..total) under `number` to dst (plain form): straight to the socket while it takes
+ * datagrams, then through the queue. */
+static ockam_err
+send_bytes(ockam_udp_bind *b, const uint8_t *body, size_t total, uint16_t number,
+    const union ockam__udp_sa *dst)
+{
+    union ockam__udp_sa wire;
+    size_t off = 0;
+    ockam_err err = OCKAM_OK;
+
+    if (!ockam__udp_to_wire(b, dst, &wire))
+        return OCKAM_EADDRINVAL;
+    if (!b->out_head && b->inflight == 0)
+        err = send_direct(b, body, total, number, &wire, &off);
+    if (!err && off == total)
+        b->stats.messages_out++;
+    else if (!err)
+        err = enqueue(b, body, total, off, number, &wire);
+    return err;
+}
 
 ockam_err
-ockam__udp_send(ockam_udp_bind *b, ockam_msg *msg, const union ockam__udp_sa *dst)
+ockam__udp_send_encoded(ockam_udp_bind *b, const uint8_t *body, size_t total, uint16_t number,
+    const union ockam__udp_sa *dst)
+{
+    if (b->closing)
+        return ockam__udp_send_drop(b, NULL, OCKAM_ECLOSED, "bind closed");
+    ockam_err err = send_bytes(b, body, total, number, dst);
+    if (err)
+        return ockam__udp_send_drop(b, NULL, err, "socket error or send queue full");
+    return OCKAM_OK;
+}
+
+ockam_err
+ockam__udp_send(
+    ockam_udp_bind *b, ockam_msg *msg, const union ockam__udp_sa *dst, struct ockam__udp_name *keep)
 {
     struct ockam__udp *t = b->t;
-    size_t total = 0, off = 0;
+    size_t total = 0;
 
     if (b->closing)
         return ockam__udp_send_drop(b, msg, OCKAM_ECLOSED, "bind closed");
@@ -246,113 +296,30 @@ ockam__udp_send(ockam_udp_bind *b, ockam_msg *msg, const union ockam__udp_sa *ds
     ockam_msg_free(msg);
     /* Numbers are taken per message, whether or not it gets out. */
     uint16_t number = b->next_number++;
-    if (!b->out_head && b->inflight == 0)
-        err = send_direct(b, t->scratch, total, number, dst, &off);
-    if (!err && off == total)
-        b->stats.messages_out++;
-    else if (!err)
-        err = enqueue(b, t->scratch, total, off, number, dst);
+    if (keep)
+        ockam__udp_name_keep(keep, t->scratch, total, number);
+    err = send_bytes(b, t->scratch, total, number, dst);
     scratch_trim(t);
     if (err)
         return ockam__udp_send_drop(b, NULL, err, "socket error or send queue full");
     return OCKAM_OK;
 }
 
-/* ---- name resolution ----------------------------------------------------------------- */
-
-static void
-resolve_unlink(ockam_udp_bind *b, struct ockam__udp_resolve *r)
-{
-    if (r->prev)
-        r->prev->next = r->next;
-    else
-        b->resolving = r->next;
-    if (r->next)
-        r->next->prev = r->prev;
-    b->nresolving--;
-}
-
-static bool
-pick(const struct addrinfo *res, int family, uint16_t port, union ockam__udp_sa *out)
-{
-    for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        if (ai->ai_family != family || ai->ai_addrlen > sizeof *out)
-            continue;
-        memset(out, 0, sizeof *out);
-        memcpy(out, ai->ai_addr, ai->ai_addrlen);
-        if (family == AF_INET)
-            out->in.sin_port = htons(port);
-        else
-            out->in6.sin6_port = htons(port);
-        return true;
-    }
-    return false;
-}
-
-static void
-on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
-{
-    struct ockam__udp_resolve *r = req->data;
-    ockam_udp_bind *b = r->bind;
-    union ockam__udp_sa dst;
-
-    resolve_unlink(b, r);
-    if (b->closing)
-        ockam_msg_free(r->msg);
-    else if (status != 0 || !pick(res, b->family, r->port, &dst))
-        (void)ockam__udp_send_drop(b, r->msg, OCKAM_EDNS, "destination name did not resolve");
-    else
-        (void)ockam__udp_send(b, r->msg, &dst);
-    uv_freeaddrinfo(res);
-    ockam__free(r);
-    ockam__udp_bind_unref(b);
-}
-
-static ockam_err
-resolve_and_send(ockam_udp_bind *b, ockam_msg *msg, const struct ockam__udp_dest *d)
-{
-    if (b->nresolving >= OCKAM__UDP_MAX_RESOLVING)
-        return ockam__udp_send_drop(b, msg, OCKAM_EBUSY, "too many names being resolved");
-    struct ockam__udp_resolve *r = ockam__zalloc(sizeof *r);
-    if (!r)
-        return ockam__udp_send_drop(b, msg, OCKAM_ENOMEM, "out of memory");
-    struct addrinfo hints = {.ai_family = b->family, .ai_socktype = SOCK_DGRAM};
-    r->req.data = r;
-    r->bind = b;
-    r->msg = msg;
-    r->port = d->port;
-    int rc = uv_getaddrinfo(b->io.loop, &r->req, on_resolved, d->host, NULL, &hints);
-    if (rc != 0) {
-        ockam__free(r);
-        return ockam__udp_send_drop(b, msg, OCKAM_EDNS, "cannot start name resolution");
-    }
-    r->next = b->resolving;
-    if (b->resolving)
-        b->resolving->prev = r;
-    b->resolving = r;
-    b->nresolving++;
-    b->refs++;
-    return OCKAM_OK;
-}
-
 ockam_err
 ockam__udp_send_to(ockam_udp_bind *b, ockam_msg *msg, const struct ockam__udp_dest *d)
 {
+    union ockam__udp_sa wire;
     if (!d->numeric)
-        return resolve_and_send(b, msg, d);
-    if (d->sa.sa.sa_family != b->family)
+        return ockam__udp_name_send_to(b, msg, d);
+    if (!ockam__udp_to_wire(b, &d->sa, &wire))
         return ockam__udp_send_drop(
             b, msg, OCKAM_EADDRINVAL, "destination is of another address family than the bind");
-    return ockam__udp_send(b, msg, &d->sa);
+    return ockam__udp_send(b, msg, &d->sa, NULL);
 }
 
 void
 ockam__udp_send_close(ockam_udp_bind *b)
 {
-    /* Each cancelled resolution still calls on_resolved (with UV_EAI_CANCELED), which frees
-     * its message and drops its reference. */
-    for (struct ockam__udp_resolve *r = b->resolving; r; r = r->next)
-        uv_cancel((uv_req_t *)&r->req);
     while (b->out_head) {
         b->stats.send_dropped++;
         pop_out(b);
