@@ -9,7 +9,11 @@
 #include "nodemanager/nodemanager_internal.h"
 
 #include "core/core.h"
+#include "core/host_port.h"
 #include "ockam/udp.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <stdint.h>
 #include <stdio.h>
@@ -55,7 +59,8 @@ track(ockam__nodemanager *nm, ockam_udp_bind *b, bool main)
 }
 
 /* Index of the listener (want_listener) or connection named by its sender address, its bound
- * address, or (connections) its peer; SIZE_MAX when there is none. */
+ * address, or (connections) its peer, as given or as the address in use; SIZE_MAX when there
+ * is none. */
 static size_t
 find(ockam__nodemanager *nm, const char *name, bool want_listener)
 {
@@ -64,9 +69,10 @@ find(ockam__nodemanager *nm, const char *name, bool want_listener)
         ockam_udp_bind *b = s->binds[i].bind;
         if (is_listener(b) != want_listener)
             continue;
-        const char *peer = ockam_udp_bind_peer(b);
+        const char *peer = ockam_udp_bind_peer(b), *given = ockam_udp_bind_peer_name(b);
         if (strcmp(ockam_udp_bind_address(b), name) == 0
-            || strcmp(ockam_udp_bind_local(b), name) == 0 || (peer && strcmp(peer, name) == 0))
+            || strcmp(ockam_udp_bind_local(b), name) == 0 || (peer && strcmp(peer, name) == 0)
+            || (given && strcmp(given, name) == 0))
             return i;
     }
     return SIZE_MAX;
@@ -144,10 +150,11 @@ stats_json(const ockam_udp_bind *b)
 {
     struct ockam_udp_stats st;
     ockam_udp_bind_stats(b, &st);
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "datagrams_in", (json_int_t)st.datagrams_in,
-        "datagrams_out", (json_int_t)st.datagrams_out, "messages_in", (json_int_t)st.messages_in,
-        "messages_out", (json_int_t)st.messages_out, "malformed", (json_int_t)st.malformed,
-        "send_dropped", (json_int_t)st.send_dropped);
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "datagrams_in",
+        (json_int_t)st.datagrams_in, "datagrams_out", (json_int_t)st.datagrams_out, "messages_in",
+        (json_int_t)st.messages_in, "messages_out", (json_int_t)st.messages_out, "malformed",
+        (json_int_t)st.malformed, "send_dropped", (json_int_t)st.send_dropped, "unreachable",
+        (json_int_t)st.unreachable, "resent", (json_int_t)st.resent);
 }
 
 static json_t *
@@ -165,10 +172,11 @@ conn_json(const struct nm_bind *nb)
     const ockam_udp_bind *b = nb->bind;
     char route[OCKAM_RANDOM_ADDR_LEN + 16];
     snprintf(route, sizeof route, "/worker/%s", ockam_udp_bind_address(b));
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:o}", "address",
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:o}", "address",
         ockam_udp_bind_address(b), "route", route, "type", "udp", "mode", "outgoing", "peer",
-        ockam_udp_bind_peer(b), "local", ockam_udp_bind_local(b), "operator", 1, "flow_control_id",
-        (json_int_t)ockam_udp_bind_flow_id(b), "stats", stats_json(b));
+        ockam_udp_bind_peer(b), "to", ockam_udp_bind_peer_name(b), "local", ockam_udp_bind_local(b),
+        "operator", 1, "flow_control_id", (json_int_t)ockam_udp_bind_flow_id(b), "stats",
+        stats_json(b));
 }
 
 static json_t *
@@ -192,8 +200,9 @@ ockam__nm_udp_config(ockam__nodemanager *nm, json_t *cfg)
     for (size_t i = 0; s && i < s->n; i++) {
         ockam_udp_bind *b = s->binds[i].bind;
         if (!is_listener(b)) {
-            /* Nothing is sent to open one, so `node start` can always bring it back. */
-            json_array_append_new(conns, json_string(ockam_udp_bind_peer(b)));
+            /* Nothing is sent to open one, so `node start` can always bring it back; as given,
+             * so that a name is resolved again (and tried address by address) then. */
+            json_array_append_new(conns, json_string(ockam_udp_bind_peer_name(b)));
             continue;
         }
         if (s->binds[i].main) {
@@ -278,18 +287,26 @@ ockam__nm_udp_list_conns(ockam__nodemanager *nm, ockam_msg *req, const char *arg
     ockam__nm_reply_ok(nm, req, list_json(nm, false));
 }
 
-/* The wildcard bind of the peer's address family: "[v6]:port" peers need an IPv6 socket; a
- * name is resolved as IPv4, like the transport's own default bind does. */
-static const char *
-wildcard_for(const char *peer)
+/* The wildcard bind for a peer: an IPv4 literal needs an IPv4 socket, an IPv6 literal an IPv6
+ * one, and a name a dual-stack one, so that every address it resolves to can be tried
+ * (include/ockam/udp.h, "Names"); IPv4 alone where the machine has no IPv6. */
+static bool
+is_ipv4_literal(const char *peer)
 {
-    return peer[0] == '[' ? "[::]:0" : "0.0.0.0:0";
+    char host[64];
+    uint16_t port;
+    struct in_addr a;
+    return ockam__host_port_parse(peer, host, sizeof host, &port) == OCKAM_OK
+        && inet_pton(AF_INET, host, &a) == 1;
 }
 
 ockam_err
 ockam__nodemanager_udp_connect(ockam__nodemanager *nm, const char *to, ockam_udp_bind **out)
 {
-    ockam_err err = open_public(nm, wildcard_for(to), to, false, out);
+    bool v4 = is_ipv4_literal(to);
+    ockam_err err = open_public(nm, v4 ? "0.0.0.0:0" : "[::]:0", to, false, out);
+    if (err && !v4 && to[0] != '[')
+        err = open_public(nm, "0.0.0.0:0", to, false, out);
     if (!err)
         ockam__nm_changed(nm);
     return err;

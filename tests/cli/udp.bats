@@ -337,3 +337,42 @@ udp_stat() { # node kind(udp_listeners|udp_connections) field
     run ockam message send hi --from n1 --to "$output/service/uppercase"
     assert_output "HI"
 }
+
+# localhost is 127.0.0.1 first, then ::1 (docs/wire.md §5.5): a node listening on [::1] only
+# refuses the first datagram (ICMP port unreachable), and the message goes to ::1 instead.
+@test "/dnsaddr/localhost/udp/P and udp-connection create --to localhost:P reach a node on [::1] only" {
+    run ockam node create n2 --udp-listener-address '[::1]:0' --output json
+    if [ "$status" -ne 0 ]; then
+        skip "no IPv6 loopback (::1) here"
+    fi
+    p=$(udp_port n2)
+    ockam node create n1
+    run ockam message send hi --from n1 --to "/dnsaddr/localhost/udp/$p/service/echo"
+    assert_success
+    assert_output "hi"
+    # The CLI's own temporary node too.
+    run ockam message send hey --to "/dnsaddr/localhost/udp/$p/service/echo"
+    assert_success
+    assert_output "hey"
+    run ockam udp-connection create --from n1 --to "localhost:$p"
+    assert_success
+    u=$output
+    run ockam message send hello --from n1 --to "$u/service/uppercase"
+    assert_success
+    assert_output "HELLO"
+    # The peer in use is ::1 now; the connection keeps the name it was given.
+    run ockam udp-connection show "localhost:$p" --at n1 --output json
+    assert_success
+    assert_equal "$(jq -r .peer <<<"$output")" "[::1]:$p"
+    assert_equal "$(jq -r .to <<<"$output")" "localhost:$p"
+    assert_equal "$(jq -r .stats.resent <<<"$output")" "1"
+    assert_equal "$(jq -r .stats.send_dropped <<<"$output")" "0"
+    # Restored by name: the fallback happens again after node start.
+    ockam node stop n1 && ockam node start n1
+    run ockam udp-connection list --at n1
+    assert_equal "$(jq -r '.[0].to' <<<"$output")" "localhost:$p"
+    u=$(jq -r '.[0].route' <<<"$output")
+    run ockam message send again --from n1 --to "$u/service/echo"
+    assert_success
+    assert_output "again"
+}
