@@ -89,7 +89,7 @@ add_candidate(ockam_udp_bind *b, struct ockam__udp_name *nm, const struct sockad
 }
 
 /* An IP literal is its own list; localhost is both loopback addresses, IPv4 first (as TCP
- * and the portals do, docs/wire.md §4.1). */
+ * and the portals do, docs/wire.md §4.5). */
 static void
 fill_stable(ockam_udp_bind *b, struct ockam__udp_name *nm, const struct ockam__udp_dest *d)
 {
