@@ -375,8 +375,21 @@ resolve_text(struct ockam__udp *t, const char *text, bool port_required, int fam
     return err;
 }
 
-/* An IPv6 wildcard socket without IPV6_V6ONLY (libuv's default, unless the system's
- * bindv6only says otherwise) also sends to and receives from IPv4, as v4-mapped addresses. */
+/* An IPv6 wildcard socket without IPV6_V6ONLY also sends to and receives from IPv4, as
+ * v4-mapped addresses: a name's addresses of both families are then within its reach
+ * (include/ockam/udp.h, "Names"). Set explicitly, since the system's default
+ * (net.ipv6.bindv6only on Linux) may say otherwise. */
+static void
+allow_ipv4(ockam_udp_bind *b)
+{
+    uv_os_fd_t fd;
+    int off = 0;
+    if (uv_fileno((uv_handle_t *)&b->io, &fd) != 0
+        || setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off) != 0)
+        OCKAM_LOG_D("udp: an IPv6 wildcard socket stays IPv6-only");
+}
+
+/* Whether the socket turned out dual-stack (allow_ipv4 may have failed). */
 static bool
 is_dual_stack(ockam_udp_bind *b, const union ockam__udp_sa *bound)
 {
@@ -482,11 +495,16 @@ bind_create(struct ockam__udp *t, const char *host_port, const char *peer, bool 
     b->t = t;
     b->family = at.sa.sa.sa_family;
     b->is_default = is_default;
-    int rc = uv_udp_init_ex(ockam__node_loop(t->node), &b->io, UV_UDP_RECVMMSG);
+    bool wildcard6 = b->family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&at.sa.in6.sin6_addr);
+    /* An IPv6 wildcard socket is created now, to be made dual-stack before it binds. */
+    unsigned flags = UV_UDP_RECVMMSG | (wildcard6 ? AF_INET6 : AF_UNSPEC);
+    int rc = uv_udp_init_ex(ockam__node_loop(t->node), &b->io, flags);
     if (rc != 0) {
         ockam__free(b);
         return ockam__err_from_uv(rc);
     }
+    if (wildcard6)
+        allow_ipv4(b);
     b->io.data = b;
     b->refs = 1; /* the handle */
     err = bind_setup(b, &at, peer);

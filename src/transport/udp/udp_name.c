@@ -507,10 +507,11 @@ advance(ockam_udp_bind *b, struct ockam__udp_name *nm, const struct ockam__udp_p
     nm->tried = nm->proven = false;
     if (nm->cur >= nm->n) {
         nm->exhausted = true;
-        log_line(b,
-            "%s:%u: %s refused a datagram (%s) and no other address is left; the next message "
-            "starts again from the first address",
-            nm->host, (unsigned)nm->port, from, uv_strerror(uv_err));
+        if (nm->n > 1) /* with one address, the loss's own line says it all */
+            log_line(b,
+                "%s:%u: %s refused a datagram (%s) and no other address is left; the next message "
+                "starts again from the first address",
+                nm->host, (unsigned)nm->port, from, uv_strerror(uv_err));
         for (; k; k = next) {
             next = k->next;
             found |= known && k->number == number;

@@ -138,9 +138,11 @@ on_sent(uv_udp_send_t *req, int status)
     }
     b->inflight--;
     put_req(b, r);
-    if (status < 0 && status != UV_ECANCELED)
+    if (status < 0 && status != UV_ECANCELED) {
+        b->stats.send_dropped++; /* its message cannot be reassembled */
         ockam__udp_reasm_log(&b->reasm, NULL, OCKAM__UDP_LOG_OTHER, uv_now(b->io.loop),
             "datagram not sent: socket error");
+    }
     if (!b->closing)
         pump(b);
 }
