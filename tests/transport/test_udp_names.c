@@ -4,8 +4,8 @@
  * unreachable, read from the socket's error queue) and the messages arrive through the next
  * address -- each exactly once, in order. Also: an IPv4 socket never picks ::1, a message
  * every address refused is counted once, the name starts again afterwards, and a send that
- * meets another datagram's pending error is not lost. Every test needs the IPv6 loopback and
- * skips without it. */
+ * meets another datagram's pending error is not lost. The tests that need the IPv6 loopback
+ * skip without it (and say so). */
 #include "udp_util.h"
 
 #include "transport/udp/udp_internal.h"
@@ -360,7 +360,6 @@ test_all_refuse_then_start_again(void **state)
 static void
 test_pending_error_next_send_kept(void **state)
 {
-    NEED_IPV6(); /* the whole file needs it; this test alone would not */
     struct side n1, n2;
     char to_peer[256], to_dead[256];
     peer_start(&n2, "127.0.0.1:0");
