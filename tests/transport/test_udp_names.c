@@ -353,6 +353,53 @@ test_all_refuse_then_start_again(void **state)
     tn_free_all();
 }
 
+/* ---- a name resolved by the system's resolver ----------------------------------------- */
+
+/* "127.1" is a name to our parser (not a dotted quad) that getaddrinfo answers without any
+ * DNS server (inet_aton's form of 127.0.0.1): the asynchronous path, on any machine.
+ * Messages wait for the answer in order; after the only address refused, the next message
+ * resolves the name again and gets through once the peer is back. */
+static void
+test_resolved_name_waits_and_resolves_again(void **state)
+{
+    struct side n1, n2;
+    char route[256], at[64];
+    peer_start(&n2, "127.0.0.1:0");
+    snprintf(at, sizeof at, "%s", n2.local);
+    side_start(&n1, "127.0.0.1:0", NULL);
+    tn_probe *app = tn_probe_start(n1.node, "app");
+    snprintf(route, sizeof route, "0#%s => 2#127.1:%s => 0#echo", n1.sender, n2.port);
+
+    const char *words[] = {"a", "bb", "ccc"};
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(tn_send(tn_probe_worker(app), route, words[i], i + 1), OCKAM_OK);
+    for (int i = 0; i < 3; i++) {
+        ockam_msg *m = tn_probe_wait(app, TU_WAIT_MS);
+        assert_non_null(m);
+        assert_payload(m, words[i], i + 1);
+        tn_assert_route(ockam_msg_return(m), "0#%s => 2#%s => 0#echo", n1.sender, at);
+        ockam_msg_free(m);
+    }
+
+    /* Another peer, closed before it ever answered (a peer restarted on the same address
+     * starts a new routing-number sequence, which n1's reassembly may take as late). */
+    struct side n3;
+    peer_start(&n3, "127.0.0.1:0");
+    snprintf(at, sizeof at, "%s", n3.local);
+    ockam_udp_bind_close(n3.bind);
+    tn_drain();
+    snprintf(route, sizeof route, "0#%s => 2#127.1:%s => 0#echo", n1.sender, n3.port);
+    assert_int_equal(tn_send(tn_probe_worker(app), route, "gone", 4), OCKAM_OK);
+    WAIT_STAT(n1.bind, send_dropped, 1);
+    ockam_udp_bind *back = tu_bind(n3.node, at, NULL);
+    tu_allow(n3.node, back, "echo");
+    ockam_msg *m = request(app, route, "back", 4);
+    ockam_msg_free(m);
+    assert_int_equal(stats_of(n1.bind).send_dropped, 1);
+    assert_int_equal(stats_of(n1.bind).resent, 0);
+    tn_free_all();
+}
+
 /* ---- a pending ICMP error does not eat the next datagram ------------------------------ */
 
 /* On Linux, the refusal of a datagram to a dead port is returned by the socket's NEXT send
@@ -395,6 +442,7 @@ main(void)
         cmocka_unit_test(test_name_v6_first_peer_on_v4),
         cmocka_unit_test(test_ipv4_socket_skips_v6),
         cmocka_unit_test(test_all_refuse_then_start_again),
+        cmocka_unit_test(test_resolved_name_waits_and_resolves_again),
         cmocka_unit_test(test_pending_error_next_send_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
