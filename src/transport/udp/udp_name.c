@@ -308,10 +308,10 @@ name_send(ockam_udp_bind *b, struct ockam__udp_name *nm, ockam_msg *msg)
 static void
 install(ockam_udp_bind *b, struct ockam__udp_name *nm, const struct addrinfo *res)
 {
-    union ockam__udp_sa working = nm->addrs[nm->cur];
-    bool had_working = nm->resolved && !nm->exhausted && nm->proven && nm->n > 0;
+    bool had_working = nm->resolved && !nm->exhausted && nm->proven && nm->cur < nm->n;
     struct ockam__udp_pkey key;
-    ockam__udp_key(&working.sa, &key);
+    if (had_working)
+        ockam__udp_key(&nm->addrs[nm->cur].sa, &key);
 
     nm->n = 0;
     fill_from(b, nm, res);
