@@ -36,18 +36,18 @@
  * DNS (RFC 6761), as for TCP. Messages go to one address at a time, the first one first. When the
  * network refuses a datagram (an ICMP port or host unreachable, which Linux reports on the socket's
  * error queue), the name moves on to its next address and the messages sent to the refused one in
- * the last 2 s are sent there again (from copies kept, at most 256 KiB per bind); an address that
- * refused nothing for 2 s after its first datagram is taken as working and copies stop. When every
- * address refused, the next message starts again from the first address, resolving the name again
- * unless it is an IP literal or localhost. A DNS answer is also asked again after 30 s, keeping the
- * working address if the answer still has it. A message the network refused and that was not sent
- * again is counted in send_dropped and logged; refused datagrams are counted in `unreachable`,
- * messages sent again in `resent`. A network that drops datagrams silently (no ICMP) gives no
- * signal: the messages are lost as any UDP datagram may be. Names are resolved with uv_getaddrinfo,
- * off the loop, once per name (the bind remembers 64), while their messages wait in order (64 per
- * bind at most, then dropped and counted); bind addresses and fixed peers are resolved when the
- * operator makes the bind (blocking). Without IP_RECVERR (systems other than Linux), names use
- * their first address only.
+ * the last 2 s are sent again to the new one (from copies kept, at most 256 KiB per bind); an
+ * address that refused nothing for 2 s after its first datagram is taken as working and copies
+ * stop. When every address refused, the next message starts again from the first address, resolving
+ * the name again unless it is an IP literal or localhost. A DNS answer is also asked again after 30
+ * s, keeping the working address if the answer still has it. A message the network refused and that
+ * was not sent again is counted in send_dropped and logged; refused datagrams are counted in
+ * `unreachable`, messages sent again in `resent`. A network that drops datagrams silently (no ICMP)
+ * gives no signal: the messages are lost as any UDP datagram may be. Names are resolved with
+ * uv_getaddrinfo, off the loop, once per name (the bind remembers 64), while their messages wait in
+ * order (64 per bind at most, then dropped and counted); bind addresses and fixed peers are
+ * resolved when the operator makes the bind (blocking). Without IP_RECVERR (systems other than
+ * Linux), names use their first address only.
  *
  * Security rules (same intent as TCP, see ockam/tcp.h):
  *  - Flow control, default deny: a message arriving on a bind has the origin
