@@ -181,6 +181,32 @@ test_late_and_newer(void **state)
     free(data);
 }
 
+/* A peer that restarts on the same address begins a new random sequence: a message start far
+ * behind the expected number is adopted, a straggler or a far-behind middle fragment is not. */
+static void
+test_restarted_peer(void **state)
+{
+    struct fixture f;
+    setup(&f);
+    uint8_t *data = pattern(1000);
+
+    assert_int_equal(feed(&f, 1, 5000, 0, true, data, 10, 0, NULL), 10); /* expected: 5001 */
+    assert_int_equal(feed(&f, 1, 4990, 0, true, data, 10, 0, NULL), -1); /* straggler: late */
+    assert_int_equal(f.r.stats.late, 1);
+    assert_int_equal(feed(&f, 1, 1000, 493, true, data, 10, 0, NULL), -1); /* middle: late */
+    assert_int_equal(f.r.stats.late, 2);
+    /* The restarted peer's first message (single and multi-fragment) and the next ones pass. */
+    assert_int_equal(feed(&f, 1, 1000, 0, true, data, 10, 0, NULL), 10);
+    assert_int_equal(feed_msg(&f, 1, 1001, data, 1000, 0), 1000);
+    assert_int_equal(feed_msg(&f, 1, 1002, data, 700, 0), 700);
+    /* Across the wrap: from 0x0010 back to 0xf000 is a restart too. */
+    assert_int_equal(feed(&f, 2, 0x0010, 0, true, data, 5, 0, NULL), 5);
+    assert_int_equal(feed(&f, 2, 0xf000, 0, true, data, 5, 0, NULL), 5);
+    assert_int_equal(f.r.stats.late, 2);
+    ockam__udp_reasm_fini(&f.r);
+    free(data);
+}
+
 static void
 test_gap_reorder_and_no_start(void **state)
 {
@@ -346,6 +372,7 @@ main(void)
         cmocka_unit_test(test_serial_compare),
         cmocka_unit_test(test_single_and_multi),
         cmocka_unit_test(test_late_and_newer),
+        cmocka_unit_test(test_restarted_peer),
         cmocka_unit_test(test_gap_reorder_and_no_start),
         cmocka_unit_test(test_offset_beyond_limit),
         cmocka_unit_test(test_caps),

@@ -332,10 +332,25 @@ lose_message(struct ockam__udp_reasm *r, struct ockam__udp_peer *p, uint16_t num
     p->expected = (uint16_t)(number + 1);
 }
 
+/* A message start this far behind the expected number is not a straggler (datagrams are not
+ * reordered by thousands): the peer restarted on the same address and began a new random
+ * sequence. Ockam would drop it as late until the new numbers caught up (up to 32 768
+ * messages); we adopt it. */
+#define RESTART_DISTANCE 1024u
+
+static bool
+is_restart(const struct ockam__udp_peer *p, const ockam__udp_frag *f)
+{
+    uint16_t behind = (uint16_t)(p->expected - f->routing_number);
+    return f->offset == 0 && behind > RESTART_DISTANCE;
+}
+
 /* Routing-number checks; false when the fragment is late. */
 static bool
-accept_number(struct ockam__udp_reasm *r, struct ockam__udp_peer *p, uint16_t number, uint64_t now)
+accept_number(
+    struct ockam__udp_reasm *r, struct ockam__udp_peer *p, const ockam__udp_frag *f, uint64_t now)
 {
+    uint16_t number = f->routing_number;
     if (!p->started) { /* the first fragment from a peer sets the expected number */
         p->started = true;
         p->expected = number;
@@ -343,6 +358,13 @@ accept_number(struct ockam__udp_reasm *r, struct ockam__udp_peer *p, uint16_t nu
     }
     if (number == p->expected)
         return true;
+    if (!ockam__udp_rn_newer(p->expected, number) && is_restart(p, f)) {
+        ockam__udp_reasm_log(r, p, OCKAM__UDP_LOG_NEWER, now,
+            "the peer started a new message sequence (restarted?): following it");
+        abandon(r, p);
+        p->expected = number;
+        return true;
+    }
     if (!ockam__udp_rn_newer(p->expected, number)) {
         r->stats.late++;
         ockam__udp_reasm_log(r, p, OCKAM__UDP_LOG_LATE, now, "late fragment dropped");
@@ -398,7 +420,7 @@ ockam__udp_reasm_feed(struct ockam__udp_reasm *r, struct ockam__udp_peer *p,
     const ockam__udp_frag *f, uint64_t now, ockam_slice *out)
 {
     release_done(r);
-    if (!accept_number(r, p, f->routing_number, now) || !accept_offset(r, p, f, now))
+    if (!accept_number(r, p, f, now) || !accept_offset(r, p, f, now))
         return OCKAM__REASM_NONE;
     if (f->is_last && p->len == 0) {
         /* Single fragment: deliver straight from the datagram, no copy. */
