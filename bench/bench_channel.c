@@ -3,11 +3,13 @@
  *   sink                          listen (TCP, CURRENT); a secure-channel listener "api" and a
  *                                 worker "sink" that counts messages until the end marker,
  *                                 reachable both plainly and out of the listener's channels
- *   source port= size= secs= sc=0|1
+ *   source port= size= secs= sc=0|1 [n=]
  *                                 connect; sc=1: open a channel through the connection and
  *                                 send to [encryptor, sink]; sc=0: the same route without a
  *                                 channel, [connection, sink]. Throttled on the connection's
- *                                 write queue like bench_ockam's source
+ *                                 write queue like bench_ockam's source. n > 0: exactly n
+ *                                 messages instead of `secs` seconds (instruction counts under
+ *                                 callgrind: bench/sc_instr.sh)
  *   hs-server                     listen; a secure-channel listener "api"
  *   hs-client port= n=            n handshakes one after the other through one connection
  *                                 (each channel is closed after it opened); reports
@@ -90,6 +92,7 @@ role_source(int argc, char **argv)
     double secs = bench_arg_double(argc, argv, "secs", 0.5);
     long port = bench_arg_long(argc, argv, "port", 0);
     bool sc_on = bench_arg_long(argc, argv, "sc", 1) != 0;
+    long count = bench_arg_long(argc, argv, "n", 0);
     uint8_t *payload = bench_payload(size);
     ockam_worker *app;
     ockam_sc *sc = NULL;
@@ -108,7 +111,7 @@ role_source(int argc, char **argv)
     } else {
         route = bench_route("%s => sink", ockam_conn_address(conn));
     }
-    bench_source_run(node, app, conn, route, payload, size, secs, sc_on);
+    bench_source_run(node, app, conn, route, payload, size, secs, count, sc_on);
     ockam_route_free(route);
     ockam_node_free(node);
     ockam_identity_free(id);

@@ -102,15 +102,19 @@ on_conn_closed(ockam_conn *conn, ockam_err reason, void *user)
 
 void
 bench_source_run(ockam_node *node, ockam_worker *app, ockam_conn *conn, const ockam_route *route,
-    const uint8_t *payload, size_t size, double secs, bool turn_each_burst)
+    const uint8_t *payload, size_t size, double secs, long count, bool turn_each_burst)
 {
     /* Check the mark at least every BENCH_QUEUE_MARK bytes (big messages) or 64 messages. */
     size_t burst = BENCH_QUEUE_MARK / (size ? size : 1);
     burst = burst < 1 ? 1 : burst > 64 ? 64 : burst;
     uint64_t end = bench_now_ns() + (uint64_t)(secs * 1e9);
+    long sent = 0;
     do {
+        if (count > 0 && (long)burst > count - sent)
+            burst = (size_t)(count - sent);
         for (size_t i = 0; i < burst; i++)
             bench_must(ockam_send_to(app, route, payload, size), "send");
+        sent += (long)burst;
         if (turn_each_burst)
             ockam_node_run_nowait(node);
         if (queued(conn) >= BENCH_QUEUE_MARK) {
@@ -118,7 +122,7 @@ bench_source_run(ockam_node *node, ockam_worker *app, ockam_conn *conn, const oc
             while (queued(conn) >= BENCH_QUEUE_MARK)
                 ockam_node_run_once(node); /* blocks until the socket takes more */
         }
-    } while (bench_now_ns() < end);
+    } while (count > 0 ? sent < count : bench_now_ns() < end);
     bench_must(ockam_send_to(app, route, "E", BENCH_END_SIZE), "send");
     if (turn_each_burst)
         ockam_node_run_nowait(node);

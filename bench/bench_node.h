@@ -36,12 +36,13 @@ struct bench_sink {
 };
 void bench_sink_on_message(ockam_worker *w, ockam_msg *msg, void *user);
 
-/* From app, send size-byte payloads along route for secs, throttled on conn's write queue,
- * then the end marker; close conn once what it queued is written (the sink may already have
- * closed it). turn_each_burst: run the loop once per burst as well (a secure channel encrypts
- * in its encryptor's turn, so the connection's queue grows only then). */
+/* From app, send size-byte payloads along route for secs (or exactly count of them when
+ * count > 0: instruction counts, bench/sc_instr.sh), throttled on conn's write queue, then the
+ * end marker; close conn once what it queued is written (the sink may already have closed
+ * it). turn_each_burst: run the loop once per burst as well (a secure channel encrypts in its
+ * encryptor's turn, so the connection's queue grows only then). */
 void bench_source_run(ockam_node *node, ockam_worker *app, ockam_conn *conn,
-    const ockam_route *route, const uint8_t *payload, size_t size, double secs,
+    const ockam_route *route, const uint8_t *payload, size_t size, double secs, long count,
     bool turn_each_burst);
 
 #endif

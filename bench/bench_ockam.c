@@ -95,7 +95,7 @@ role_source(int argc, char **argv)
     bench_must(ockam_worker_start(node, "app", &opts, &app), "worker");
     ockam_conn *conn = bench_connect(node, via ? via : port);
     ockam_route *route = make_route(via, port, "sink");
-    bench_source_run(node, app, conn, route, payload, size, secs, false);
+    bench_source_run(node, app, conn, route, payload, size, secs, 0, false);
     ockam_route_free(route);
     ockam_node_free(node);
     return 0;
