@@ -16,9 +16,10 @@
 /* Frames with at most this much plaintext are decrypted on the stack and copied out; bigger
  * ones into a chunk their payload then borrows from (one pass over the bytes, no copy). */
 #define SMALL_FRAME 4096
-/* Frames and plaintexts above this size live in standard chunks, which each thread keeps for
- * reuse: allocating and freeing a fresh block of this size per message makes the C library
- * trim and grow its heap every time (page faults on every frame). */
+/* Frames and plaintexts above this size are cut from the thread's standard chunks
+ * (ockam__chunk_carve): allocating and freeing a block of this size per message makes the C
+ * library trim and grow its heap every time (page faults on every frame), and a whole chunk
+ * per frame holds more chunks than the thread keeps for reuse. */
 #define BIG_FRAME (32u * 1024u)
 
 uint64_t
@@ -97,16 +98,14 @@ ockam__sc_trust_allows(const struct ockam__sc_trust *t, const char *identifier)
 
 /* ---- sending ---------------------------------------------------------------------------- */
 
-/* A buffer for a frame of n bytes: the message's own payload buffer, or a standard chunk for a
- * big frame (*ch set; the message borrows it once the frame is sealed). */
+/* A buffer for a frame of n bytes: the message's own payload buffer, or a piece of a standard
+ * chunk for a big frame (*ch set; the message borrows it once the frame is sealed). */
 static uint8_t *
 frame_buf(ockam_msg *out, size_t n, struct ockam__chunk **ch)
 {
     *ch = NULL;
-    if (n > BIG_FRAME && n <= OCKAM__CHUNK_STD) {
-        *ch = ockam__chunk_new(OCKAM__CHUNK_STD);
-        return *ch ? (*ch)->data : NULL;
-    }
+    if (n > BIG_FRAME && n <= OCKAM__CHUNK_STD)
+        return ockam__chunk_carve(n, ch);
     return ockam_msg_payload_reserve(out, n);
 }
 
@@ -270,9 +269,11 @@ open_frame(ockam_sc *sc, ockam_slice f, ockam_msg *inner, ockam__sc_kind *kind, 
     size_t plain_len = f.len - OCKAM__SC_OVERHEAD;
     struct ockam__chunk *ch = NULL;
     uint8_t *plain = small;
-    if (plain_len > sizeof small) {
-        bool big = plain_len > BIG_FRAME && plain_len <= OCKAM__CHUNK_STD;
-        if (!(ch = ockam__chunk_new(big ? OCKAM__CHUNK_STD : plain_len)))
+    if (plain_len > BIG_FRAME && plain_len <= OCKAM__CHUNK_STD) {
+        if (!(plain = ockam__chunk_carve(plain_len, &ch)))
+            return OCKAM_ENOMEM;
+    } else if (plain_len > sizeof small) {
+        if (!(ch = ockam__chunk_new(plain_len)))
             return OCKAM_ENOMEM;
         plain = ch->data;
     }

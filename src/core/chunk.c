@@ -35,6 +35,10 @@ struct chunk_cache {
     unsigned count;
     bool producer;   /* this thread creates chunks: keeping freed ones pays off */
     bool registered; /* the thread-exit destructor knows this cache */
+    /* The standard chunk ockam__chunk_carve cuts pieces from (one reference), and where the
+     * next piece starts. */
+    struct ockam__chunk *carve;
+    size_t carve_off;
 };
 
 static _Thread_local struct chunk_cache cache;
@@ -45,6 +49,12 @@ static void
 cache_drop_all(void *arg)
 {
     struct chunk_cache *c = arg;
+    /* Freed outright, not through ockam__chunk_unref: the cache is being emptied. */
+    struct ockam__chunk *carve = c->carve;
+    c->carve = NULL;
+    c->carve_off = 0;
+    if (carve && atomic_fetch_sub_explicit(&carve->refs, 1, memory_order_acq_rel) == 1)
+        ockam__free(carve);
     while (c->head) {
         struct ockam__chunk *ch = c->head;
         c->head = ch->next;
@@ -77,17 +87,26 @@ cache_take(void)
     return ch;
 }
 
+/* Whether the thread-exit destructor will free what this thread's cache keeps. */
 static bool
-cache_put(struct ockam__chunk *ch)
+cache_register(void)
 {
-    if (!cache.producer || ch->cap != OCKAM__CHUNK_STD || cache.count >= CACHE_MAX)
-        return false;
     if (!cache.registered) {
         (void)pthread_once(&cache_once, cache_key_init);
         if (pthread_setspecific(cache_key, &cache) != 0)
             return false;
         cache.registered = true;
     }
+    return true;
+}
+
+static bool
+cache_put(struct ockam__chunk *ch)
+{
+    if (!cache.producer || ch->cap != OCKAM__CHUNK_STD || cache.count >= CACHE_MAX)
+        return false;
+    if (!cache_register())
+        return false;
     CHUNK_POISON(ch->data, ch->cap);
     ch->next = cache.head;
     cache.head = ch;
@@ -136,4 +155,45 @@ ockam__chunk_shared(struct ockam__chunk *ch)
 {
     /* acquire: pairs with the release of the unref that made us the only holder. */
     return atomic_load_explicit(&ch->refs, memory_order_acquire) > 1;
+}
+
+/* Pieces start on a cache line: a piece then never shares a line with its neighbours, and
+ * ciphers get aligned buffers. */
+#define CARVE_ALIGN 64u
+
+/* The first aligned offset at or after off in ch. */
+static size_t
+carve_start(const struct ockam__chunk *ch, size_t off)
+{
+    uintptr_t base = (uintptr_t)ch->data;
+    uintptr_t at = (base + off + CARVE_ALIGN - 1) & ~(uintptr_t)(CARVE_ALIGN - 1);
+    return (size_t)(at - base);
+}
+
+uint8_t *
+ockam__chunk_carve(size_t len, struct ockam__chunk **chunk)
+{
+    *chunk = NULL;
+    if (len > OCKAM__CHUNK_STD)
+        return NULL;
+    /* Nobody borrows from the current chunk any more: its bytes are all free again. */
+    if (cache.carve && !ockam__chunk_shared(cache.carve))
+        cache.carve_off = 0;
+    size_t start = cache.carve ? carve_start(cache.carve, cache.carve_off) : 0;
+    if (!cache.carve || start > OCKAM__CHUNK_STD || OCKAM__CHUNK_STD - start < len) {
+        if (!cache_register())
+            return NULL;
+        struct ockam__chunk *ch = ockam__chunk_new(OCKAM__CHUNK_STD);
+        if (!ch)
+            return NULL;
+        ockam__chunk_unref(cache.carve); /* its borrowers keep it as long as they need it */
+        cache.carve = ch;
+        start = carve_start(ch, 0);
+        if (OCKAM__CHUNK_STD - start < len)
+            start = 0; /* a piece of nearly the whole chunk: unaligned */
+    }
+    cache.carve_off = start + len;
+    ockam__chunk_ref(cache.carve);
+    *chunk = cache.carve;
+    return cache.carve->data + start;
 }

@@ -216,6 +216,15 @@ void ockam__chunk_ref(struct ockam__chunk *ch);
 void ockam__chunk_unref(struct ockam__chunk *ch);
 /* Whether anyone besides the caller holds a reference. */
 bool ockam__chunk_shared(struct ockam__chunk *ch);
+/* len bytes (at most OCKAM__CHUNK_STD) for a payload that messages will borrow, cut from this
+ * thread's current standard chunk: *chunk gets a reference for the caller, who writes the
+ * bytes and then makes messages borrow them (and drops its reference). Consecutive pieces
+ * share a chunk, and a chunk nobody borrows from any more is cut again from its start: a
+ * thread that makes big payloads one after the other (secure-channel frames) reuses a few warm
+ * chunks instead of a fresh 256 KiB block per payload, which would make the C library trim
+ * and grow its heap (page faults on every payload). Loop thread of the caller; NULL (and
+ * *chunk NULL) on ENOMEM or when len is too big. */
+uint8_t *ockam__chunk_carve(size_t len, struct ockam__chunk **chunk);
 /* Free the standard chunks this thread keeps for reuse (its cache refills as chunks are
  * freed). For leak checks that count live allocations (fuzz/fuzz_node.h); never needed
  * otherwise: a thread's cache is freed when it exits. */

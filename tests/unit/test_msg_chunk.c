@@ -298,6 +298,58 @@ test_bare_decoder_borrows(void **state)
     run_decoder_borrows(false);
 }
 
+/* Pieces for payloads cut one after the other from the thread's current standard chunk. */
+static void
+test_carve(void **state)
+{
+    struct ockam__chunk *c1, *c2, *c3, *c4, *c5, *c6;
+    uint8_t *p1 = ockam__chunk_carve(100, &c1);
+    uint8_t *p2 = ockam__chunk_carve(100, &c2);
+    assert_non_null(p1);
+    assert_non_null(p2);
+    assert_ptr_equal(c1, c2);
+    assert_int_equal(c1->cap, OCKAM__CHUNK_STD);
+    assert_int_equal(refs(c1), 3); /* the carving thread and two pieces */
+    assert_true(inside(c1, p1) && inside(c1, p2 + 99));
+    assert_true(p2 >= p1 + 100);
+    assert_int_equal((uintptr_t)p1 % 64, 0);
+    assert_int_equal((uintptr_t)p2 % 64, 0);
+    memset(p1, 0xaa, 100);
+    memset(p2, 0xbb, 100);
+    assert_int_equal(p1[99], 0xaa);
+
+    /* Once no piece is borrowed any more, the chunk is cut again from its start. */
+    ockam__chunk_unref(c1);
+    ockam__chunk_unref(c2);
+    uint8_t *p3 = ockam__chunk_carve(100, &c3);
+    assert_ptr_equal(c3, c1);
+    assert_ptr_equal(p3, p1);
+
+    /* While p3 is borrowed, pieces go after it, then into a fresh chunk when full. */
+    uint8_t *p4 = ockam__chunk_carve(100000, &c4);
+    uint8_t *p5 = ockam__chunk_carve(100000, &c5);
+    uint8_t *p6 = ockam__chunk_carve(100000, &c6);
+    assert_ptr_equal(c4, c3);
+    assert_ptr_equal(c5, c3);
+    assert_true(p4 >= p3 + 100 && p5 >= p4 + 100000);
+    assert_ptr_not_equal(c6, c3);
+    assert_true(inside(c6, p6) && inside(c6, p6 + 99999));
+    assert_int_equal(refs(c3), 3); /* the three pieces: the thread moved on to c6 */
+    assert_int_equal(refs(c6), 2);
+
+    /* A piece of a whole chunk, and one too big for any. */
+    ockam__chunk_unref(c6);
+    struct ockam__chunk *whole, *none = c3;
+    assert_non_null(ockam__chunk_carve(OCKAM__CHUNK_STD, &whole));
+    assert_null(ockam__chunk_carve(OCKAM__CHUNK_STD + 1, &none));
+    assert_null(none);
+    ockam__chunk_unref(whole);
+    ockam__chunk_unref(c3);
+    ockam__chunk_unref(c4);
+    ockam__chunk_unref(c5);
+    ockam__chunk_cache_release(); /* the carving chunk too (leak checks) */
+}
+
 int
 main(void)
 {
@@ -312,6 +364,7 @@ main(void)
         cmocka_unit_test(test_take_and_recycle),
         cmocka_unit_test(test_cbor_decoder_borrows),
         cmocka_unit_test(test_bare_decoder_borrows),
+        cmocka_unit_test(test_carve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
