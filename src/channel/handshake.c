@@ -184,6 +184,9 @@ struct creds_cache {
     size_t changes;
     uint64_t made;
     ockam__sc_creds creds;
+    /* The static key as an OpenSSL object: importing the raw secret for every handshake
+     * makes OpenSSL compute its public key again (an X25519 scalar multiplication). */
+    void *s_key;
     bool registered;
 };
 
@@ -196,6 +199,8 @@ cached_drop(void *arg)
 {
     struct creds_cache *c = arg;
     ockam__sc_creds_clear(&c->creds);
+    ockam__noise_key_free(c->s_key);
+    c->s_key = NULL;
     c->id = NULL;
 }
 
@@ -214,21 +219,27 @@ cached_fits(ockam_identity *id, uint64_t now)
         && now - cached.made < OCKAM__SC_CREDS_RENEW_S;
 }
 
+/* The credentials (a copy of the payload for the caller to free) and the static key (shared:
+ * the caller takes a reference of its own, see ockam__noise_init_key). */
 static ockam_err
-initiator_creds(ockam_identity *id, ockam__sc_creds *out)
+initiator_creds(ockam_identity *id, ockam__sc_creds *out, void **s_key)
 {
     uint64_t now = ockam__sc_now_s();
     if (!cached_fits(id, now)) {
         ockam__sc_creds fresh;
+        void *key = NULL;
         ockam_err err = ockam__sc_creds_make(id, now, OCKAM__SC_CREDS_TTL_S, &fresh);
+        if (!err && (err = ockam__noise_key_new(fresh.static_secret, &key)) != OCKAM_OK)
+            ockam__sc_creds_clear(&fresh);
         if (err)
             return err;
         if (!cached.registered) {
             (void)pthread_once(&cached_once, cached_key_init);
             cached.registered = pthread_setspecific(cached_key, &cached) == 0;
         }
-        ockam__sc_creds_clear(&cached.creds);
+        cached_drop(&cached);
         cached.creds = fresh;
+        cached.s_key = key;
         cached.id = id;
         snprintf(cached.identifier, sizeof cached.identifier, "%s", ockam_identity_identifier(id));
         cached.changes = ockam_identity_change_count(id);
@@ -241,6 +252,7 @@ initiator_creds(ockam_identity *id, ockam__sc_creds *out)
         return OCKAM_ENOMEM;
     }
     memcpy(out->payload, cached.creds.payload, cached.creds.payload_len);
+    *s_key = cached.s_key;
     return OCKAM_OK;
 }
 
@@ -286,6 +298,7 @@ ockam_sc_create(ockam_node *node, ockam_identity *id, const ockam_route *to,
     ockam_sc *sc;
     uint8_t m1[OCKAM__DH_LEN];
     size_t n;
+    void *s_key = NULL;
     if (!node || !id || !to || ockam_route_len(to) == 0 || !cb)
         return OCKAM_EINVAL;
     uint32_t timeout = opts && opts->timeout_ms ? opts->timeout_ms : OCKAM__SC_DEFAULT_TIMEOUT_MS;
@@ -294,9 +307,9 @@ ockam_sc_create(ockam_node *node, ockam_identity *id, const ockam_route *to,
         return err;
     err = ockam__sc_trust_copy(&sc->trust, opts ? &opts->trust : NULL);
     if (!err)
-        err = initiator_creds(id, &sc->creds);
+        err = initiator_creds(id, &sc->creds, &s_key);
     if (!err)
-        err = start_handshake(sc, sc->creds.static_secret, NULL, timeout);
+        err = start_handshake(sc, sc->creds.static_secret, s_key, timeout);
     if (!err)
         err = ockam__noise_write(sc->hs, NULL, 0, m1, sizeof m1, &n);
     ockam_msg *msg = err ? NULL : ockam_msg_new();
