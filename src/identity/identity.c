@@ -6,16 +6,73 @@
 
 /* ---- verification ------------------------------------------------------------------- */
 
+/* Signatures that verified lately on this thread. A secure-channel end meets the same peers
+ * again and again, and each handshake verifies the peer's change history and attestation:
+ * two signature verifications, about half of a handshake's work, over the same bytes every
+ * time. An entry is compared whole (key, signed hash, signature), so a hit is exactly a
+ * verification done before; only successes are kept, a signature that fails is checked in
+ * full every time. Everything around the signatures (chaining, validity times, the attested
+ * key) is still checked on every call. Per thread: no locks, nothing to free. */
+#define VERIFIED_MAX 16
+
+struct verified {
+    ockam__pubkey key;
+    ockam__sig sig;
+    uint8_t hash[32];
+};
+
+static _Thread_local struct {
+    struct verified e[VERIFIED_MAX];
+    unsigned count, next; /* entries in use; the one to replace next */
+} verified;
+
+/* The bytes the verification reads: 32 for Ed25519, 65 (uncompressed point) for P-256. */
+static bool
+same_key(const ockam__pubkey *a, const ockam__pubkey *b)
+{
+    size_t n = a->type == OCKAM__KEY_ED25519 ? 32 : OCKAM__P256_PUBLIC_LEN;
+    return a->type == b->type && memcmp(a->key, b->key, n) == 0;
+}
+
+static bool
+verified_before(const ockam__pubkey *key, const uint8_t hash[32], const ockam__sig *sig)
+{
+    for (unsigned i = 0; i < verified.count; i++) {
+        const struct verified *v = &verified.e[i];
+        if (memcmp(v->hash, hash, 32) == 0 && memcmp(v->sig.sig, sig->sig, sizeof sig->sig) == 0
+            && v->sig.type == sig->type && same_key(&v->key, key))
+            return true;
+    }
+    return false;
+}
+
+static void
+remember_verified(const ockam__pubkey *key, const uint8_t hash[32], const ockam__sig *sig)
+{
+    struct verified *v = &verified.e[verified.next];
+    v->key = *key;
+    v->sig = *sig;
+    memcpy(v->hash, hash, 32);
+    verified.next = (verified.next + 1) % VERIFIED_MAX;
+    if (verified.count < VERIFIED_MAX)
+        verified.count++;
+}
+
 ockam_err
 ockam__sig_verify(const ockam__pubkey *key, const uint8_t hash[32], const ockam__sig *sig)
 {
     if (key->type != sig->type)
         return OCKAM_EKEYTYPE;
+    if (verified_before(key, hash, sig))
+        return OCKAM_OK;
     /* Ockam signs the 32-byte SHA-256 of the record: Ed25519 signs those bytes, ECDSA
      * hashes them once more (ECDSA-SHA256 over the digest). */
-    if (key->type == OCKAM__KEY_ED25519)
-        return ockam__ed25519_verify(key->key, hash, 32, sig->sig);
-    return ockam__p256_verify(key->key, hash, 32, sig->sig);
+    ockam_err err = key->type == OCKAM__KEY_ED25519
+        ? ockam__ed25519_verify(key->key, hash, 32, sig->sig)
+        : ockam__p256_verify(key->key, hash, 32, sig->sig);
+    if (!err)
+        remember_verified(key, hash, sig);
+    return err;
 }
 
 /* Decode change i at r, check that it chains to prev (NULL for the first change) and that

@@ -1,5 +1,6 @@
 /* Change histories: Ockam's public vectors, creation, export/import, rotation, and every
  * class of bad input with its own error code. */
+#include "identity/crypto.h"
 #include "identity_util.h"
 
 #include <stdlib.h>
@@ -467,11 +468,50 @@ malformed_cbor_has_its_error(void **state)
     free(b);
 }
 
+/* Signatures that verified are remembered per thread (a peer's history and attestation come
+ * back with every handshake): a hit must be exactly the same key, hash and signature. */
+static void
+remembered_signatures_match_exactly(void **state)
+{
+    uint8_t seed[32], other_seed[32], hash[32], other_hash[32];
+    ockam__pubkey key = {.type = OCKAM__KEY_ED25519, .len = 32};
+    ockam__pubkey other = {.type = OCKAM__KEY_ED25519, .len = 32};
+    ockam__sig sig = {.type = OCKAM__KEY_ED25519};
+    assert_int_equal(ockam__ed25519_keygen(seed, key.key), OCKAM_OK);
+    assert_int_equal(ockam__ed25519_keygen(other_seed, other.key), OCKAM_OK);
+    memset(hash, 0x5a, sizeof hash);
+    memset(other_hash, 0x5a, sizeof other_hash);
+    other_hash[31] ^= 1;
+    assert_int_equal(ockam__ed25519_sign(seed, hash, 32, sig.sig), OCKAM_OK);
+    assert_int_equal(ockam__sig_verify(&key, hash, &sig), OCKAM_OK);
+    assert_int_equal(ockam__sig_verify(&key, hash, &sig), OCKAM_OK); /* remembered */
+    assert_int_equal(ockam__sig_verify(&key, other_hash, &sig), OCKAM_ESIGNATURE);
+    assert_int_equal(ockam__sig_verify(&other, hash, &sig), OCKAM_ESIGNATURE);
+    ockam__sig bad = sig;
+    bad.sig[10] ^= 0x04;
+    assert_int_equal(ockam__sig_verify(&key, hash, &bad), OCKAM_ESIGNATURE);
+    ockam__sig p256 = sig;
+    p256.type = OCKAM__KEY_P256;
+    assert_int_equal(ockam__sig_verify(&key, hash, &p256), OCKAM_EKEYTYPE);
+    /* Many other signatures later (the oldest are forgotten), still the same answers. */
+    for (int i = 0; i < 40; i++) {
+        ockam__sig s = {.type = OCKAM__KEY_ED25519};
+        other_hash[0] = (uint8_t)i;
+        assert_int_equal(ockam__ed25519_sign(other_seed, other_hash, 32, s.sig), OCKAM_OK);
+        assert_int_equal(ockam__sig_verify(&other, other_hash, &s), OCKAM_OK);
+    }
+    assert_int_equal(ockam__sig_verify(&key, hash, &sig), OCKAM_OK);
+    assert_int_equal(ockam__sig_verify(&key, hash, &bad), OCKAM_ESIGNATURE);
+    ockam_secure_zero(seed, sizeof seed);
+    ockam_secure_zero(other_seed, sizeof other_seed);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ed25519_vector_verifies_and_derives_identifier),
+        cmocka_unit_test(remembered_signatures_match_exactly),
         cmocka_unit_test(p256_vector_verifies_and_derives_identifier),
         cmocka_unit_test(vectors_with_a_flipped_signature_bit_are_refused),
         cmocka_unit_test(vector_with_another_expected_identifier_is_refused),
