@@ -3,6 +3,8 @@
 
 #include "core/cbor_internal.h"
 
+#include <openssl/crypto.h>
+
 /* ---- plaintext ------------------------------------------------------------------------ */
 
 /* [ [0, [ <payload> ]], padding ] : 82 82 00 81 <payload> 40 */
@@ -137,21 +139,16 @@ ockam__sc_tx_fini(ockam__sc_tx *tx)
     ockam__aead_fini(&tx->aead);
 }
 
-/* Replace the key by REKEY(key): a new context, once per interval. */
+/* Replace the key by REKEY(key), once per interval: the context stays, only its key changes. */
 static ockam_err
-rekey_aead(ockam__aead *a, bool encrypt)
+rekey_aead(ockam__aead *a)
 {
     uint8_t key[OCKAM__KEY_LEN];
-    ockam__aead next = {0};
-    ockam_err err = ockam__rekey(a->key, key);
+    ockam_err err = ockam__aead_next_key(a, key);
     if (!err)
-        err = ockam__aead_init(&next, key, encrypt);
-    memset(key, 0, sizeof key);
-    if (err)
-        return err;
-    ockam__aead_fini(a);
-    *a = next;
-    return OCKAM_OK;
+        err = ockam__aead_set_key(a, key);
+    OPENSSL_cleanse(key, sizeof key);
+    return err;
 }
 
 ockam_err
@@ -169,7 +166,7 @@ ockam__sc_tx_seal_gather(ockam__sc_tx *tx, uint8_t *frame, const ockam_slice *pa
     /* 2^64 - 1 is REKEY's nonce: never a frame's. */
     if (n == UINT64_MAX)
         return OCKAM_ECLOSED;
-    if (n > 0 && n % OCKAM__SC_REKEY_EVERY == 0 && (err = rekey_aead(&tx->aead, true)) != OCKAM_OK)
+    if (n > 0 && n % OCKAM__SC_REKEY_EVERY == 0 && (err = rekey_aead(&tx->aead)) != OCKAM_OK)
         return err;
     put_nonce(frame, n);
     uint8_t *ct = frame + OCKAM__SC_NONCE_LEN;
@@ -194,6 +191,7 @@ ockam__sc_rx_fini(ockam__sc_rx *rx)
     ockam__aead_fini(&rx->cur);
     ockam__aead_fini(&rx->prev);
     ockam__aead_fini(&rx->next);
+    ockam__aead_fini(&rx->spare);
 }
 
 /* The window: nonces more than 32 away from the highest accepted one, or accepted before,
@@ -219,6 +217,25 @@ window_mark(ockam__sc_rx *rx, uint64_t n)
     }
 }
 
+/* The next interval's key, REKEY(cur), in the spare context when there is one. */
+static ockam_err
+make_next(ockam__sc_rx *rx)
+{
+    uint8_t key[OCKAM__KEY_LEN];
+    ockam_err err = ockam__aead_next_key(&rx->cur, key);
+    if (!err && rx->spare.ctx) {
+        rx->next = rx->spare;
+        rx->spare = (ockam__aead) {0};
+        err = ockam__aead_set_key(&rx->next, key);
+    } else if (!err) {
+        err = ockam__aead_init(&rx->next, key, false);
+    }
+    OPENSSL_cleanse(key, sizeof key);
+    if (err)
+        ockam__aead_fini(&rx->next);
+    return err;
+}
+
 /* The key for nonce n: current interval, the next one (REKEY(cur), derived once and kept until
  * a frame authenticates with it, so forged frames cost no key setup each), or the previous one.
  * NULL when none may be used. */
@@ -233,17 +250,8 @@ key_for(ockam__sc_rx *rx, uint64_t n, bool *is_next)
             return &rx->cur;
         if (age >= 2 * OCKAM__SC_REKEY_EVERY)
             return NULL;
-        if (!rx->next.ctx) {
-            uint8_t key[OCKAM__KEY_LEN];
-            ockam_err err = ockam__rekey(rx->cur.key, key);
-            if (!err)
-                err = ockam__aead_init(&rx->next, key, false);
-            memset(key, 0, sizeof key);
-            if (err) {
-                ockam__aead_fini(&rx->next);
-                return NULL;
-            }
-        }
+        if (!rx->next.ctx && make_next(rx) != OCKAM_OK)
+            return NULL;
         *is_next = true;
         return &rx->next;
     }
@@ -273,7 +281,9 @@ ockam__sc_rx_open(ockam__sc_rx *rx, const uint8_t *frame, size_t len, uint8_t *o
     /* Authenticated: now the window and the keys may move. */
     window_mark(rx, n);
     if (is_next) {
-        ockam__aead_fini(&rx->prev);
+        /* The oldest context serves again for the key after next. */
+        ockam__aead_fini(&rx->spare);
+        rx->spare = rx->prev;
         rx->prev = rx->cur;
         rx->cur = rx->next;
         memset(&rx->next, 0, sizeof rx->next);

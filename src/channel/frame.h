@@ -13,7 +13,8 @@
  * previous, current or next key; it changes nothing before the frame authenticated.
  *
  * Ownership: the structs are the caller's; the fini calls erase their keys. No allocation except
- * the OpenSSL contexts (one per key). Threading: one thread at a time per struct. */
+ * the OpenSSL contexts (one per direction, and up to three more on the receiving side; a rekey
+ * changes the key of a context, it makes none). Threading: one thread at a time per struct. */
 #ifndef OCKAM_CHANNEL_FRAME_H
 #define OCKAM_CHANNEL_FRAME_H
 
@@ -76,6 +77,7 @@ ockam_err ockam__sc_tx_seal_gather(
 
 typedef struct ockam__sc_rx {
     ockam__aead cur, prev, next; /* prev/next: ctx NULL when absent */
+    ockam__aead spare;           /* a retired context, for the next key (ctx may be NULL) */
     uint64_t rekeys;             /* cur covers nonces [rekeys * 32, rekeys * 32 + 32) */
     uint64_t highest;            /* highest accepted nonce */
     uint64_t seen;               /* bit i: nonce highest - i was accepted */

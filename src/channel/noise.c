@@ -1,13 +1,34 @@
 /* AES-256-GCM, REKEY, SHA-256/HKDF, X25519 and the Noise XX state machine, on OpenSSL 3. */
 #include "channel/noise.h"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include <limits.h>
+#include <pthread.h>
 
 /* ---- AES-256-GCM ---------------------------------------------------------------------- */
+
+/* The cipher, fetched once: EVP_aes_256_gcm() makes every context set-up look the
+ * implementation up in the provider again. Kept for the life of the process. */
+static EVP_CIPHER *gcm_cipher;
+static pthread_once_t gcm_once = PTHREAD_ONCE_INIT;
+
+static void
+gcm_fetch(void)
+{
+    gcm_cipher = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+}
+
+static const EVP_CIPHER *
+gcm(void)
+{
+    (void)pthread_once(&gcm_once, gcm_fetch);
+    return gcm_cipher;
+}
 
 static void
 gcm_iv(uint64_t n, uint8_t iv[12])
@@ -20,26 +41,53 @@ gcm_iv(uint64_t n, uint8_t iv[12])
 ockam_err
 ockam__aead_init(ockam__aead *a, const uint8_t key[OCKAM__KEY_LEN], bool encrypt)
 {
-    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    const EVP_CIPHER *cipher = gcm();
+    EVP_CIPHER_CTX *ctx = cipher ? EVP_CIPHER_CTX_new() : NULL;
     if (!ctx)
         return OCKAM_ENOMEM;
-    if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, NULL, encrypt ? 1 : 0) != 1) {
+    if (EVP_CipherInit_ex(ctx, cipher, NULL, key, NULL, encrypt ? 1 : 0) != 1) {
         EVP_CIPHER_CTX_free(ctx);
         return OCKAM_ENOMEM;
     }
     a->ctx = ctx;
     a->encrypt = encrypt;
-    memcpy(a->key, key, OCKAM__KEY_LEN);
     return OCKAM_OK;
+}
+
+ockam_err
+ockam__aead_set_key(ockam__aead *a, const uint8_t key[OCKAM__KEY_LEN])
+{
+    /* Same cipher and direction: only the key schedule is computed again. */
+    if (EVP_CipherInit_ex(a->ctx, NULL, NULL, key, NULL, a->encrypt ? 1 : 0) != 1)
+        return OCKAM_ECRYPTO;
+    return OCKAM_OK;
+}
+
+ockam_err
+ockam__aead_next_key(ockam__aead *a, uint8_t out[OCKAM__KEY_LEN])
+{
+    EVP_CIPHER_CTX *ctx = a->ctx;
+    uint8_t iv[12], buf[OCKAM__KEY_LEN] = {0};
+    int outl = 0;
+    gcm_iv(UINT64_MAX, iv);
+    /* Encryption even in a decrypting context: the next seal or open sets the direction and
+     * the nonce again, as each of them does anyway. The tag is not needed. */
+    ockam_err err = OCKAM_ECRYPTO;
+    if (EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, iv) == 1
+        && EVP_EncryptUpdate(ctx, buf, &outl, buf, sizeof buf) == 1 && outl == (int)sizeof buf) {
+        memcpy(out, buf, OCKAM__KEY_LEN);
+        err = OCKAM_OK;
+    }
+    OPENSSL_cleanse(buf, sizeof buf);
+    return err;
 }
 
 void
 ockam__aead_fini(ockam__aead *a)
 {
     if (a->ctx)
-        EVP_CIPHER_CTX_free(a->ctx);
+        EVP_CIPHER_CTX_free(a->ctx); /* erases the key schedule */
     a->ctx = NULL;
-    OPENSSL_cleanse(a->key, sizeof a->key);
 }
 
 ockam_err
@@ -88,7 +136,7 @@ ockam__aead_open(ockam__aead *a, uint64_t n, const uint8_t *ad, size_t ad_len, c
     size_t len, uint8_t *out)
 {
     EVP_CIPHER_CTX *ctx = a->ctx;
-    uint8_t iv[12], tag[OCKAM__TAG_LEN];
+    uint8_t iv[12];
     int outl = 0, fin = 0;
 
     if (a->encrypt || len > INT_MAX || ad_len > INT_MAX)
@@ -96,16 +144,19 @@ ockam__aead_open(ockam__aead *a, uint64_t n, const uint8_t *ad, size_t ad_len, c
     if (len < OCKAM__TAG_LEN)
         return OCKAM_EAUTH;
     size_t ct_len = len - OCKAM__TAG_LEN;
-    /* The tag is copied first: out may overlap in. */
-    memcpy(tag, in + ct_len, OCKAM__TAG_LEN);
     gcm_iv(n, iv);
-    if (EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, iv) != 1)
+    /* The expected tag goes in with the nonce (copied into the context before out, which may
+     * overlap in, is written): one call instead of a separate control call. */
+    OSSL_PARAM params[2] = {
+        OSSL_PARAM_construct_octet_string(
+            OSSL_CIPHER_PARAM_AEAD_TAG, (void *)(in + ct_len), OCKAM__TAG_LEN),
+        OSSL_PARAM_construct_end(),
+    };
+    if (EVP_DecryptInit_ex2(ctx, NULL, NULL, iv, params) != 1)
         return OCKAM_EPROTO;
     if (ad_len > 0 && EVP_DecryptUpdate(ctx, NULL, &outl, ad, (int)ad_len) != 1)
         return OCKAM_EPROTO;
     if (ct_len > 0 && EVP_DecryptUpdate(ctx, out, &outl, in, (int)ct_len) != 1)
-        return OCKAM_EPROTO;
-    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, OCKAM__TAG_LEN, tag) != 1)
         return OCKAM_EPROTO;
     if (EVP_DecryptFinal_ex(ctx, out + outl, &fin) != 1)
         return OCKAM_EAUTH;

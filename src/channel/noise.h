@@ -25,16 +25,20 @@
 
 /* ---- AES-256-GCM with one EVP context per key -------------------------------------- */
 
-/* The context is set up once with the key; each frame only sets its 12-byte IV. */
+/* The context is set up once with the key; each frame only sets its 12-byte IV. The key
+ * itself is not kept: only the context's key schedule. */
 typedef struct ockam__aead {
     void *ctx; /* EVP_CIPHER_CTX */
-    uint8_t key[OCKAM__KEY_LEN];
     bool encrypt;
 } ockam__aead;
 
 /* For one direction: encrypt (seal) or decrypt (open). OCKAM_ENOMEM on failure. */
 ockam_err ockam__aead_init(ockam__aead *a, const uint8_t key[OCKAM__KEY_LEN], bool encrypt);
-/* Free the context and erase the key. Safe on a zeroed or already finished struct. */
+/* Another key for the same context (a rekeyed one): no new context. */
+ockam_err ockam__aead_set_key(ockam__aead *a, const uint8_t key[OCKAM__KEY_LEN]);
+/* Noise REKEY of the context's key (see ockam__rekey), computed with the context itself. */
+ockam_err ockam__aead_next_key(ockam__aead *a, uint8_t out[OCKAM__KEY_LEN]);
+/* Free the context (which erases its key schedule). Safe on a zeroed or finished struct. */
 void ockam__aead_fini(ockam__aead *a);
 /* out[0 .. len + 16) = ciphertext || tag; in and out may be the same buffer. */
 ockam_err ockam__aead_seal(ockam__aead *a, uint64_t n, const uint8_t *ad, size_t ad_len,
