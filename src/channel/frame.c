@@ -89,6 +89,21 @@ ockam__sc_plain_decode(
     uint64_t count, variant;
     ockam_slice padding;
 
+    /* The usual Payload, [[0, [[onward, return, payload]]], h''], decoded in one pass. A CBOR
+     * item ends where its own bytes say, so the message fills buf[4 .. len - 1) exactly when
+     * the rest is the one-byte empty padding: a success here is the general path's success.
+     * Anything else (another padding, another kind, bad input) takes the general path. */
+    if (out && len > sizeof payload_head + 1 && memcmp(buf, payload_head, sizeof payload_head) == 0
+        && buf[sizeof payload_head] == 0x83 && buf[len - 1] == OCKAM__SC_EMPTY_PADDING) {
+        if (ockam__cbor_decode_msg_borrow(
+                buf + sizeof payload_head, len - sizeof payload_head - 1, out, from)
+            == OCKAM_OK) {
+            *kind = OCKAM__SC_PAYLOAD;
+            return OCKAM_OK;
+        }
+        ockam__msg_reset(out);
+    }
+
     ockam_err err = ockam__cbor_array(&r, 1, &count);
     if (!err && count != 2)
         err = OCKAM_ECBORTYPE;

@@ -330,6 +330,20 @@ test_plaintext(void **state)
     memcpy(buf + n, "abc", 3);
     assert_int_equal(ockam__sc_plain_decode(buf, n + 3, &kind, m, NULL), OCKAM_OK);
     assert_int_equal(ockam__sc_plain_decode(buf, n + 2, &kind, m, NULL), OCKAM_ETRUNCATED);
+    /* A padding that ends with the empty padding's byte is still a padding (the one-pass
+     * decoding of the usual shape must not take it for the end of the message). */
+    buf[n - 1] = 0x42;
+    buf[n] = 'x';
+    buf[n + 1] = 0x40;
+    assert_int_equal(ockam__sc_plain_decode(buf, n + 2, &kind, m, NULL), OCKAM_OK);
+    assert_int_equal(kind, OCKAM__SC_PAYLOAD);
+    assert_memory_equal(ockam_msg_payload(m).ptr, "hello", 5);
+    /* Bytes between the message and an empty padding; a message with tracing (4 fields). */
+    buf[n - 1] = 0x00;
+    buf[n] = 0x40;
+    assert_int_equal(ockam__sc_plain_decode(buf, n + 1, &kind, m, NULL), OCKAM_ECBORTYPE);
+    n = tn_hex("8282008184818200466563686f6572818200436170704568656c6c6f617440", buf, sizeof buf);
+    assert_int_equal(ockam__sc_plain_decode(buf, n, &kind, m, NULL), OCKAM_ECBORTYPE);
     ockam__sc_close_encode(buf);
     assert_int_equal(ockam__sc_plain_decode(buf, 5, &kind, NULL, NULL), OCKAM_OK);
     assert_int_equal(kind, OCKAM__SC_CLOSE);
