@@ -233,7 +233,7 @@ void ockam__chunk_cache_release(void);
 /* ---- messages ------------------------------------------------------------------------ */
 struct ockam__local_info {
     struct ockam__local_info *next;
-    char *type;
+    char *type; /* inside the same block, after data */
     size_t len;
     uint8_t data[];
 };

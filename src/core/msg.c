@@ -235,8 +235,7 @@ free_info(ockam_msg *m)
     struct ockam__local_info *i = m->info;
     while (i) {
         struct ockam__local_info *next = i->next;
-        ockam__free(i->type);
-        ockam__free(i);
+        ockam__free(i); /* its type lives in the same block */
         i = next;
     }
     m->info = NULL;
@@ -475,14 +474,16 @@ ockam_msg_tracing(const ockam_msg *msg, ockam_slice *out)
 ockam_err
 ockam_msg_local_info_set(ockam_msg *msg, const char *type, const void *data, size_t len)
 {
-    struct ockam__local_info *i = ockam__alloc(sizeof *i + len);
+    /* One block: the entry, its data, then its type (a secure channel sets one on every
+     * message it delivers). */
+    size_t type_len = strlen(type);
+    if (len > SIZE_MAX - sizeof(struct ockam__local_info) - type_len - 1)
+        return OCKAM_ENOMEM;
+    struct ockam__local_info *i = ockam__alloc(sizeof *i + len + type_len + 1);
     if (!i)
         return OCKAM_ENOMEM;
-    i->type = ockam__strdup(type);
-    if (!i->type) {
-        ockam__free(i);
-        return OCKAM_ENOMEM;
-    }
+    i->type = (char *)i->data + len;
+    memcpy(i->type, type, type_len + 1);
     i->len = len;
     if (len)
         memcpy(i->data, data, len);
@@ -492,10 +493,8 @@ ockam_msg_local_info_set(ockam_msg *msg, const char *type, const void *data, siz
     while (*pp && strcmp((*pp)->type, type) != 0)
         pp = &(*pp)->next;
     i->next = *pp ? (*pp)->next : NULL;
-    if (*pp) {
-        ockam__free((*pp)->type);
+    if (*pp)
         ockam__free(*pp);
-    }
     *pp = i;
     return OCKAM_OK;
 }
