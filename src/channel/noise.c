@@ -4,7 +4,6 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/params.h>
 
 #include <limits.h>
@@ -12,22 +11,49 @@
 
 /* ---- AES-256-GCM ---------------------------------------------------------------------- */
 
-/* The cipher, fetched once: EVP_aes_256_gcm() makes every context set-up look the
- * implementation up in the provider again. Kept for the life of the process. */
-static EVP_CIPHER *gcm_cipher;
-static pthread_once_t gcm_once = PTHREAD_ONCE_INIT;
+/* The algorithms, fetched once: EVP_aes_256_gcm(), EVP_sha256() and HMAC() make every use
+ * look the implementation up in the provider again (HMAC() even builds a MAC context and
+ * looks its digest up by name). Kept for the life of the process; the HMAC context is a
+ * template with its digest set, duplicated for each use (reading it from several threads is
+ * safe). */
+static struct {
+    EVP_CIPHER *gcm;
+    EVP_MD *sha256;
+    EVP_MAC_CTX *hmac;
+} algs;
+static pthread_once_t algs_once = PTHREAD_ONCE_INIT;
 
 static void
-gcm_fetch(void)
+algs_fetch(void)
 {
-    gcm_cipher = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+    algs.gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+    algs.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+        OSSL_PARAM_construct_end(),
+    };
+    algs.hmac = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    if (algs.hmac && EVP_MAC_CTX_set_params(algs.hmac, params) != 1) {
+        EVP_MAC_CTX_free(algs.hmac);
+        algs.hmac = NULL;
+    }
+    EVP_MAC_free(mac); /* the context holds its own reference */
 }
 
 static const EVP_CIPHER *
 gcm(void)
 {
-    (void)pthread_once(&gcm_once, gcm_fetch);
-    return gcm_cipher;
+    (void)pthread_once(&algs_once, algs_fetch);
+    return algs.gcm;
+}
+
+static const EVP_MD *
+sha256(void)
+{
+    (void)pthread_once(&algs_once, algs_fetch);
+    return algs.sha256;
 }
 
 static void
@@ -206,12 +232,12 @@ static ockam_err
 sha256_2(
     const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len, uint8_t out[OCKAM__HASH_LEN])
 {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    const EVP_MD *md = sha256();
+    EVP_MD_CTX *ctx = md ? EVP_MD_CTX_new() : NULL;
     unsigned int n = 0;
     ockam_err err = OCKAM_ENOMEM;
-    if (ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1
-        && EVP_DigestUpdate(ctx, a, a_len) == 1 && EVP_DigestUpdate(ctx, b, b_len) == 1
-        && EVP_DigestFinal_ex(ctx, out, &n) == 1)
+    if (ctx && EVP_DigestInit_ex(ctx, md, NULL) == 1 && EVP_DigestUpdate(ctx, a, a_len) == 1
+        && EVP_DigestUpdate(ctx, b, b_len) == 1 && EVP_DigestFinal_ex(ctx, out, &n) == 1)
         err = OCKAM_OK;
     EVP_MD_CTX_free(ctx);
     return err;
@@ -221,10 +247,16 @@ static ockam_err
 hmac(const uint8_t key[OCKAM__HASH_LEN], const uint8_t *data, size_t len,
     uint8_t out[OCKAM__HASH_LEN])
 {
-    unsigned int n = 0;
-    if (!HMAC(EVP_sha256(), key, OCKAM__HASH_LEN, data, len, out, &n) || n != OCKAM__HASH_LEN)
-        return OCKAM_ENOMEM;
-    return OCKAM_OK;
+    (void)pthread_once(&algs_once, algs_fetch);
+    EVP_MAC_CTX *ctx = algs.hmac ? EVP_MAC_CTX_dup(algs.hmac) : NULL;
+    size_t n = 0;
+    ockam_err err = OCKAM_ENOMEM;
+    if (ctx && EVP_MAC_init(ctx, key, OCKAM__HASH_LEN, NULL) == 1
+        && EVP_MAC_update(ctx, data, len) == 1 && EVP_MAC_final(ctx, out, &n, OCKAM__HASH_LEN) == 1
+        && n == OCKAM__HASH_LEN)
+        err = OCKAM_OK;
+    EVP_MAC_CTX_free(ctx); /* erases the keyed state */
+    return err;
 }
 
 ockam_err
