@@ -37,8 +37,9 @@ ockam__sc_payload_encode(const ockam__msg_parts *m, uint8_t *out, size_t cap, si
     ockam__msg_parts p = *m;
     size_t body = 0;
     p.tracing = NULL;
-    *written = ockam__sc_payload_size(&p);
-    if (cap < *written)
+    *written = 0;
+    /* The encoder checks the room itself (the caller sized out already). */
+    if (cap < sizeof payload_head + 1)
         return OCKAM_EMSGSIZE;
     memcpy(out, payload_head, sizeof payload_head);
     ockam_err err = ockam__cbor_encode_parts(
