@@ -221,12 +221,32 @@ count_drop(ockam_sc *sc, ockam_err err, uint64_t nonce)
     }
 }
 
+/* Whether frame came over the route the channel sends on: its return route followed by the
+ * peer's decryptor (the usual case: every frame comes the same way). */
+static bool
+same_route_back(const ockam_sc *sc, const ockam_msg *frame)
+{
+    size_t n = ockam_route_len(&frame->ret);
+    if (ockam_route_len(sc->remote) != n + 1)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (!ockam_addr_eq(ockam_route_at(&frame->ret, i), ockam_route_at(sc->remote, i)))
+            return false;
+    }
+    return true;
+}
+
 /* The responder follows the initiator to the route its newest frames come from. */
 static void
 maybe_reroute(ockam_sc *sc, const ockam_msg *frame, uint64_t nonce)
 {
     if (sc->initiator || nonce <= sc->reroute_nonce || ockam_route_len(sc->remote) == 0)
         return;
+    if (same_route_back(sc, frame)) {
+        sc->remote_origin = frame->origin;
+        sc->reroute_nonce = nonce;
+        return;
+    }
     ockam_route *r = ockam_route_new();
     if (!r || ockam_route_copy(r, &frame->ret)
         || ockam_route_push_back(r, ockam_route_back(sc->remote))) {
