@@ -71,7 +71,16 @@ ockam__aead_init(ockam__aead *a, const uint8_t key[OCKAM__KEY_LEN], bool encrypt
     EVP_CIPHER_CTX *ctx = cipher ? EVP_CIPHER_CTX_new() : NULL;
     if (!ctx)
         return OCKAM_ENOMEM;
-    if (EVP_CipherInit_ex(ctx, cipher, NULL, key, NULL, encrypt ? 1 : 0) != 1) {
+    /* A decrypting context gets the nonce's fixed part (4 zero bytes) once; each frame then
+     * sets only the other 8 bytes (see ockam__aead_open). */
+    uint8_t fixed[4] = {0};
+    OSSL_PARAM params[2] = {
+        OSSL_PARAM_construct_octet_string(
+            OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED, fixed, sizeof fixed),
+        OSSL_PARAM_construct_end(),
+    };
+    if (EVP_CipherInit_ex(ctx, cipher, NULL, key, NULL, encrypt ? 1 : 0) != 1
+        || (!encrypt && EVP_CIPHER_CTX_set_params(ctx, params) != 1)) {
         EVP_CIPHER_CTX_free(ctx);
         return OCKAM_ENOMEM;
     }
@@ -96,11 +105,12 @@ ockam__aead_next_key(ockam__aead *a, uint8_t out[OCKAM__KEY_LEN])
     uint8_t iv[12], buf[OCKAM__KEY_LEN] = {0};
     int outl = 0;
     gcm_iv(UINT64_MAX, iv);
-    /* Encryption even in a decrypting context: the next seal or open sets the direction and
-     * the nonce again, as each of them does anyway. The tag is not needed. */
+    /* Encryption even in a decrypting context, whose direction is then set back (its key and
+     * fixed nonce part stay). The tag is not needed. */
     ockam_err err = OCKAM_ECRYPTO;
     if (EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, iv) == 1
-        && EVP_EncryptUpdate(ctx, buf, &outl, buf, sizeof buf) == 1 && outl == (int)sizeof buf) {
+        && EVP_EncryptUpdate(ctx, buf, &outl, buf, sizeof buf) == 1 && outl == (int)sizeof buf
+        && EVP_CipherInit_ex(ctx, NULL, NULL, NULL, NULL, a->encrypt ? 1 : 0) == 1) {
         memcpy(out, buf, OCKAM__KEY_LEN);
         err = OCKAM_OK;
     }
@@ -171,14 +181,17 @@ ockam__aead_open(ockam__aead *a, uint64_t n, const uint8_t *ad, size_t ad_len, c
         return OCKAM_EAUTH;
     size_t ct_len = len - OCKAM__TAG_LEN;
     gcm_iv(n, iv);
-    /* The expected tag goes in with the nonce (copied into the context before out, which may
-     * overlap in, is written): one call instead of a separate control call. */
-    OSSL_PARAM params[2] = {
+    /* One parameter call per frame: the nonce's 8 variable bytes (the GCM "invocation field"
+     * after the fixed part set at init, as for TLS records) and the expected tag (copied into
+     * the context before out, which may overlap in, is written). A full re-initialisation
+     * with the nonce would ask the provider for the IV length, then set the tag separately. */
+    OSSL_PARAM params[3] = {
         OSSL_PARAM_construct_octet_string(
             OSSL_CIPHER_PARAM_AEAD_TAG, (void *)(in + ct_len), OCKAM__TAG_LEN),
+        OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_SET_IV_INV, iv + 4, 8),
         OSSL_PARAM_construct_end(),
     };
-    if (EVP_DecryptInit_ex2(ctx, NULL, NULL, iv, params) != 1)
+    if (EVP_CIPHER_CTX_set_params(ctx, params) != 1)
         return OCKAM_EPROTO;
     if (ad_len > 0 && EVP_DecryptUpdate(ctx, NULL, &outl, ad, (int)ad_len) != 1)
         return OCKAM_EPROTO;
