@@ -107,6 +107,11 @@ pc_unref(struct ockam__portal_conn *pc)
     struct ockam__portal_owner *owner = pc->owner;
     ockam_route_free(pc->peer);
     ockam__free(pc);
+    OCKAM_ASSERT(owner->nconns > 0);
+    if (--owner->nconns == 0) {
+        ockam__free(owner->rbuf); /* every socket of the owner has closed: none reads */
+        owner->rbuf = NULL;
+    }
     ockam__portal_owner_unref(owner);
 }
 
@@ -131,6 +136,7 @@ pc_new(struct ockam__portal_owner *owner)
         return NULL;
     pc->owner = owner;
     owner->refs++;
+    owner->nconns++;
     uv_tcp_init(pc_loop(pc), &pc->sock);
     uv_timer_init(pc_loop(pc), &pc->timer);
     uv_idle_init(pc_loop(pc), &pc->yield);

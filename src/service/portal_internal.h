@@ -38,9 +38,12 @@ struct ockam__portal_owner {
     bool half_close; /* send Hello and Fin (ockam/portal.h, Half-close) */
     /* One read buffer for all its connections: a read's bytes are copied into Payloads
      * before on_read returns, so no connection needs its own (192 KiB each otherwise, kept
-     * while the connection lives: 1 000 connections held 190 MB). Freed with the owner. */
+     * while the connection lives: 1 000 connections held 190 MB). Allocated on the first
+     * read; freed when the last connection is freed (a closing socket still reads while it
+     * drains, so only then can none read) and with the owner: an idle outlet holds nothing. */
     uint8_t *rbuf;
     uint64_t heard; /* messages from the connections' peers (an inlet's probe counts them) */
+    size_t nconns; /* connections not yet freed (listed or closing) */
     char last_error[200];
     const char *name;   /* for log lines: the outlet address or the inlet bind address */
     const char *target; /* outlet: "host:port" it connects to */

@@ -8,6 +8,7 @@
 #include "node/node_internal.h"
 #include "nodes.h"
 #include "portal_util.h"
+#include "service/portal_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,6 +191,21 @@ expect_idle(struct env *e)
     assert_true(tn_wait(portals_idle, e, WAIT_MS));
 }
 
+/* The shared read buffer of an inlet or outlet (portal_internal.h: the owner comes first). */
+static const uint8_t *
+rbuf_of(const void *portal)
+{
+    return ((const struct ockam__portal_owner *)portal)->rbuf;
+}
+
+/* Every socket of both portals has closed: neither keeps its read buffer. */
+static bool
+rbufs_freed(void *arg)
+{
+    struct env *e = arg;
+    return !rbuf_of(e->inlet) && !rbuf_of(e->outlet);
+}
+
 /* ---- echo ------------------------------------------------------------------------------ */
 
 /* The usual pair in front of an echo server, and a client whose first n bytes came back. */
@@ -218,10 +234,14 @@ test_echo_one_hop(void **state)
     assert_int_equal(inlet_stats_of(e.inlet).active, 1);
     assert_int_equal(outlet_stats_of(e.outlet).active, 1);
     assert_int_equal(ockam_inlet_status(e.inlet), OCKAM_INLET_UP);
+    assert_non_null(rbuf_of(e.inlet)); /* both read */
+    assert_non_null(rbuf_of(e.outlet));
 
-    /* The client closes: the outlet closes the target, everything is released. */
+    /* The client closes: the outlet closes the target, everything is released, the read
+     * buffers too (an idle portal holds no 192 KiB). */
     pu_client_close(c, false);
     expect_idle(&e);
+    assert_true(tn_wait(rbufs_freed, &e, WAIT_MS));
     assert_int_equal(pu_server_open(echo), 0);
     struct ockam_portal_stats st;
     ockam_inlet_stats(e.inlet, &st);
