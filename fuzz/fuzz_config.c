@@ -41,6 +41,15 @@ apply(json_t *cfg)
 }
 
 int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc, (void)argv;
+    fn_no_sc_listener = true; /* no input arrives through a connection */
+    fn_cycle_base();
+    return 0;
+}
+
+int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 8192)
@@ -64,10 +73,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     json_decref(cfg);
     fn_teardown();
-    long live = fn_live_now();
-    if (live != 0) {
-        fprintf(stderr, "fuzz_config: %ld allocations left after the node was freed\n", live);
-        abort();
-    }
+    fn_check_idle("fuzz_config");
     return 0;
 }

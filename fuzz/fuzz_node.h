@@ -168,10 +168,31 @@ static struct fn_state {
     size_t nclients;
     int refused_fd; /* bound, never listening: the second outlet's target is refused */
     int echo_port, refused_port;
-    ockam_vault *vault;
-    ockam_identity *identity; /* the secure channel listener's ("api") */
-    char dir[64];
 } fn;
+
+/* The secure channel listener's identity ("api") and its vault: made once per process (an
+ * Ed25519 key, a signed change history) and kept by every node fn_setup makes, like a node's
+ * identity survives its restarts. Immutable once made; the X25519 key the first listener
+ * attests stays in the vault and is found again by the next ones. */
+static ockam_vault *fn_vault;
+static ockam_identity *fn_identity;
+/* Live allocations with no node: fn_identity, its vault and key (fn_cycle_base). The targets
+ * that make a node per input check that freeing it comes back to this. */
+static long fn_idle_live = -1;
+/* Where api.sock is bound (and at once unlinked): one directory per process, on tmpfs when
+ * there is one (a socket inode on a disk file system cost more than the rest of a node's
+ * setup), removed at exit. */
+static char fn_dir[64];
+/* Set by the targets whose input never reaches a connection (node manager, config.json): their
+ * nodes have no secure channel listener, whose key attestation (an Ed25519 signature) would
+ * be most of the cost of a node made for each input. */
+static bool fn_no_sc_listener;
+
+static void
+fn_rmdir(void)
+{
+    rmdir(fn_dir);
+}
 
 static void
 fn_quiet_log(ockam_log_level level, const char *line, void *user)
@@ -310,7 +331,6 @@ fn_setup(void)
         return;
     if (!once)
         ockam_set_allocator(fn_alloc, fn_realloc, fn_free); /* before any other call */
-    once = true;
     /* FUZZ_NODE_LOG=debug (or info, warn) shows the node's log when triaging an input. */
     const char *lv = getenv("FUZZ_NODE_LOG");
     if (!lv) {
@@ -321,17 +341,25 @@ fn_setup(void)
                 : lv[0] == 'i'           ? OCKAM_LOG_INFO
                                          : OCKAM_LOG_WARN);
     }
+    if (!once) {
+        snprintf(fn_dir, sizeof fn_dir, "%s/ockam-fuzz-XXXXXX",
+            access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+        FUZZ_CHECK(mkdtemp(fn_dir));
+        atexit(fn_rmdir);
+        FUZZ_CHECK(ockam_vault_memory_new(&fn_vault) == OCKAM_OK);
+        FUZZ_CHECK(ockam_identity_create(
+                       fn_vault, (uint64_t)time(NULL), OCKAM_SC_KEY_DEFAULT_TTL_S, &fn_identity)
+            == OCKAM_OK);
+    }
+    once = true;
     fn.node = ockam_node_new();
     FUZZ_CHECK(fn.node);
 
-    snprintf(fn.dir, sizeof fn.dir, "/tmp/ockam-fuzz-XXXXXX");
-    FUZZ_CHECK(mkdtemp(fn.dir));
     char sock[96];
-    snprintf(sock, sizeof sock, "%s/api.sock", fn.dir);
+    snprintf(sock, sizeof sock, "%s/api.sock", fn_dir);
     ockam_listener *api = NULL;
     FUZZ_CHECK(ockam_uds_listen(fn.node, sock, &api) == OCKAM_OK);
-    unlink(sock); /* the listener keeps working; nothing is left behind in /tmp but the dir */
-    rmdir(fn.dir);
+    unlink(sock); /* the listener keeps working; nothing is left behind */
     ockam__nodemanager_opts o = {.node_name = "fuzz", .api_listener = api};
     FUZZ_CHECK(ockam__nodemanager_start(fn.node, &o, &fn.nm) == OCKAM_OK);
     ockam_listener *tcp = NULL;
@@ -373,12 +401,10 @@ fn_setup(void)
 
     /* A secure channel listener at "api", reachable from the connections as a node's would be
      * (what a handshake opens is reachable only through the channel: ockam/secure_channel.h). */
-    FUZZ_CHECK(ockam_vault_memory_new(&fn.vault) == OCKAM_OK);
-    FUZZ_CHECK(ockam_identity_create(
-                   fn.vault, (uint64_t)time(NULL), OCKAM_SC_KEY_DEFAULT_TTL_S, &fn.identity)
-        == OCKAM_OK);
-    FUZZ_CHECK(ockam_sc_listen(fn.node, fn.identity, "api", NULL, NULL) == OCKAM_OK);
-    FUZZ_CHECK(ockam_flow_add_consumer(fn.node, "api", fn.tcp_flow) == OCKAM_OK);
+    if (!fn_no_sc_listener) {
+        FUZZ_CHECK(ockam_sc_listen(fn.node, fn_identity, "api", NULL, NULL) == OCKAM_OK);
+        FUZZ_CHECK(ockam_flow_add_consumer(fn.node, "api", fn.tcp_flow) == OCKAM_OK);
+    }
 
     ockam_worker_opts po = {.on_message = fn_probe_msg,
         .incoming = {.kind = OCKAM_ACCESS_CALLBACK, .cb = fn_probe_access}};
@@ -404,9 +430,7 @@ fn_teardown(void)
         ockam_node_run_nowait(fn.node);
     FUZZ_CHECK(fn.nclients == 0);
     ockam_node_run_nowait(fn.node); /* the listener's close callback */
-    ockam_node_free(fn.node);
-    ockam_identity_free(fn.identity); /* after the listener, which the node freed */
-    ockam_vault_free(fn.vault);
+    ockam_node_free(fn.node);       /* fn_identity and fn_vault stay for the next node */
     close(fn.refused_fd);
     memset(&fn, 0, sizeof fn);
 }
@@ -559,6 +583,29 @@ fn_check_baseline(long base)
             stderr, "fuzz_node: %ld live allocations after the input, %ld before\n", live, base);
         ockam_node_each_address(fn.node, fn_print_addr, NULL);
         fn_track_print();
+        abort();
+    }
+}
+
+/* For the targets that make a node per input: one node made and freed, so that everything
+ * made once per process (fn_identity, the listener's key in its vault) exists, then the live
+ * allocations without a node. */
+static void
+fn_cycle_base(void)
+{
+    fn_setup();
+    fn_teardown();
+    fn_idle_live = fn_live_now();
+}
+
+/* After fn_teardown: nothing of the node is left. */
+static void
+fn_check_idle(const char *target)
+{
+    long live = fn_live_now();
+    if (live != fn_idle_live) {
+        fprintf(stderr, "%s: %ld allocations live after the node was freed, %ld without one\n",
+            target, live, fn_idle_live);
         abort();
     }
 }

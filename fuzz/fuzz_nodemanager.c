@@ -41,6 +41,15 @@ check_reply(const char *req, size_t len)
 }
 
 int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc, (void)argv;
+    fn_no_sc_listener = true; /* no input arrives through a connection */
+    fn_cycle_base();
+    return 0;
+}
+
+int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 4096)
@@ -55,10 +64,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             ockam_node_run_nowait(fn.node);
     }
     fn_teardown();
-    long live = fn_live_now();
-    if (live != 0) {
-        fprintf(stderr, "fuzz_nodemanager: %ld allocations left after the node was freed\n", live);
-        abort();
-    }
+    fn_check_idle("fuzz_nodemanager");
     return 0;
 }

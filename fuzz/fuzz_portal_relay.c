@@ -45,6 +45,14 @@ client_connected(uv_connect_t *req, int status)
 }
 
 int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc, (void)argv;
+    fn_cycle_base();
+    return 0;
+}
+
+int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 4096)
@@ -97,10 +105,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int n = 0; n < 16; n++)
         fn_turn();
     fn_teardown();
-    long live = fn_live_now();
-    if (live != 0) {
-        fprintf(stderr, "fuzz_portal_relay: %ld allocations left after the node was freed\n", live);
-        abort();
-    }
+    fn_check_idle("fuzz_portal_relay");
     return 0;
 }
