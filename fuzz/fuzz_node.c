@@ -8,25 +8,21 @@
  * The operations are in fuzz_node_ops.h. */
 #include "fuzz_node_ops.h"
 
-/* Structures that grow once and stay (connection maps, the registry's buckets) are made by a
- * first input that uses every connection slot, before any baseline is taken. */
-static const uint8_t warm_up[] = {
-    1, 0, 1, 0, 0, 0, 1, 0, 'x', 1, 1, 1, 0, 0, 0, 1, 0, 'x', 1, 2, 1, 0, 0, 0, 1, 0, 'x', 1, 3, 1,
-    0, 0, 0, 1, 0, 'x', 4, 3, 1, 1, 3, 1, 0, 0, 0, 1, 0, 'x', 3, 7, //
-};
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc, (void)argv;
+    fn_setup();
+    fn_reset_slots();
+    run_input(fn_warm_up, sizeof fn_warm_up);
+    for (int n = 0; n < 256; n++)
+        fn_turn(); /* every handle of the warm-up closed */
+    return 0;
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static bool warm;
-    fn_setup();
-    if (!warm) {
-        warm = true;
-        fn_reset_slots();
-        run_input(warm_up, sizeof warm_up);
-        for (int n = 0; n < 256; n++)
-            fn_turn(); /* every handle of the warm-up closed */
-    }
     long base = fn_live_now();
     fn_tracking = getenv("FUZZ_NODE_LOG") != NULL;
     fn_reset_slots();
