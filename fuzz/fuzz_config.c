@@ -8,7 +8,7 @@
  * names any other network address is not applied, see fuzz_safe.h).
  * Invariants: nothing crashes; items that cannot come back are skipped; the node manager then
  * answers GET /node and its config (what the next `node start` would save) is an object;
- * nothing is left once the node is freed. */
+ * nothing of the node is left once it is freed (fn_check_idle). */
 #include "fuzz_safe.h"
 
 static void

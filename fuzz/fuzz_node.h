@@ -1,7 +1,10 @@
 /* A whole node for the node-level fuzz targets (header-only, like fuzz_util.h): the node the
  * `ockam` command runs -- node manager, echo, uppercase, hop, the relay service, two outlets --
- * built once per process and kept across inputs, so that each input starts from the state the
- * previous one left and the harness can check that it always returns to it.
+ * built once per process and kept across inputs (fuzz_node, fuzz_portal_relay), so that each
+ * input starts from the state the previous one left and the harness can check that it always
+ * returns to it. The node-manager and config.json targets, whose inputs add listeners and
+ * services for good, make one per input and check that freeing it leaves nothing
+ * (fn_check_idle). What is expensive and immutable -- the identity -- is made once.
  *
  * No socket carries the fuzzer's bytes: connections are made with ockam__conn_adopt on one end
  * of a socketpair and fed with ockam__conn_feed (transport/stream.h), so framing, decoding,

@@ -9,7 +9,7 @@
  *
  * Invariants: every request gets one reply, a JSON object with a known status; nothing that
  * enters through a connection reaches the probe (fuzz_node.h); once the node is freed, the
- * library holds no allocation. */
+ * library holds only what it held before the first node (fn_check_idle). */
 #include "fuzz_safe.h"
 
 /* The reply to a request: {"status": 200, "body": ...} or {"status": N, "error": "..."}. */
