@@ -43,7 +43,7 @@ struct ockam__portal_owner {
      * drains, so only then can none read) and with the owner: an idle outlet holds nothing. */
     uint8_t *rbuf;
     uint64_t heard; /* messages from the connections' peers (an inlet's probe counts them) */
-    size_t nconns; /* connections not yet freed (listed or closing) */
+    size_t nconns;  /* connections not yet freed (listed or closing) */
     char last_error[200];
     const char *name;   /* for log lines: the outlet address or the inlet bind address */
     const char *target; /* outlet: "host:port" it connects to */
