@@ -93,22 +93,20 @@ ockam__nodemanager_relay_allow(ockam__nodemanager *nm, json_t *allow)
         s->allow = NULL;
         return ockam_relay_service_restrict(s->svc, NULL);
     }
-    /* "secure" anywhere: any channel peer; otherwise the listed identifiers. */
+    /* The rule of tcp-outlet create --allow: "secure" alone admits any channel peer; listed
+     * identifiers (with or without "secure") admit only those. */
     size_t n = json_array_size(allow), count = 0, i;
     const char **ids = ockam__alloc(n * sizeof *ids);
     json_t *v;
     if (!ids)
         return OCKAM_ENOMEM;
-    bool any = false;
     json_array_foreach(allow, i, v)
     {
         const char *t = json_string_value(v);
-        if (strcmp(t, "secure") == 0)
-            any = true;
-        else
+        if (strcmp(t, "secure") != 0)
             ids[count++] = t;
     }
-    ockam_sc_trust trust = {.identifiers = ids, .count = any ? 0 : count};
+    ockam_sc_trust trust = {.identifiers = ids, .count = count};
     ockam_err err = ockam_relay_service_restrict(s->svc, &trust);
     ockam__free(ids);
     if (err)

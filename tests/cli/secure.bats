@@ -399,4 +399,11 @@ seed_nodes() {
     run ockam relay create p --at /node/relay2 --to /node/b_node
     assert_failure 70
     assert_output --partial "only through a secure channel"
+    # "secure" with identifiers: only those (as tcp-outlet create --allow).
+    ockam node create relay3 --relay-allow secure --relay-allow "$alice"
+    run ockam relay create b3 --at /node/relay3/secure/api --to /node/b_node
+    assert_failure 70
+    assert_output --partial "not allowed to register relays"
+    run ockam relay create a3 --at /node/relay3/secure/api --to /node/a_node
+    assert_success
 }
