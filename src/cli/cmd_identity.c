@@ -399,7 +399,9 @@ delete_one(const char *name)
 {
     char *user = identity_user(name);
     if (user) {
-        char *hint = xasprintf("Delete the node first: ockam node delete %s -y", user);
+        char *hint = xasprintf("Delete the node first (ockam node delete %s -y), or its secure "
+                               "channel listeners that present this identity.",
+            user);
         int code = out_error(EXIT_RUNTIME, hint, "The identity %s is used by node %s.", name, user);
         free(hint);
         free(user);

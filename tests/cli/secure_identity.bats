@@ -113,6 +113,7 @@ identifier() {
     run ockam identity delete bob --yes
     assert_failure 70
     assert_output --partial "used by node n2"
+    assert_output --partial "secure channel listeners that present this identity"
     ockam node stop n2
     ockam node start n2
     run ockam secure-channel-listener show lb --at n2 --output json
