@@ -58,10 +58,10 @@ ockam__udp_bind_unref(ockam_udp_bind *b)
 {
     if (--b->refs > 0)
         return;
-    OCKAM_ASSERT(b->inflight == 0 && !b->out_head && b->nwaiting == 0);
+    OCKAM_ASSERT(!b->in_libuv && !b->out_head && b->nwaiting == 0);
     ockam__udp_name_free_all(b);
     ockam__policy_flow_fini(&b->flow);
-    ockam__free(b->reqs);
+    ockam__free(b->req);
     ockam__free(b);
 }
 

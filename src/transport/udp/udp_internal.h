@@ -19,9 +19,6 @@
 
 #include <netinet/in.h>
 
-/* Send requests a bind keeps in libuv at once; beyond it datagrams wait in the bind's own
- * queue as whole encoded messages (so memory stays ~ the message bytes). */
-#define OCKAM__UDP_INFLIGHT 64
 /* Messages a bind may hold while their destination names are being resolved. */
 #define OCKAM__UDP_MAX_WAITING 64
 /* Addresses of one name that are tried in turn. */
@@ -67,12 +64,13 @@ struct ockam__udp_out {
     uint8_t body[];
 };
 
+/* The one datagram a bind has in libuv while its socket is full (udp_send.c). */
 struct ockam__udp_req {
     uv_udp_send_t req;
-    struct ockam__udp_req *next_free;
     ockam_udp_bind *bind;
     union ockam__udp_sa dst; /* as given to the socket */
-    bool retried;            /* sent again after a pending socket error (udp_send.c) */
+    uint16_t number;         /* its message's routing number */
+    int retries;             /* sends again after another datagram's pending error */
     uv_buf_t buf;
     uint8_t dgram[OCKAM_UDP_MAX_DATAGRAM];
 };
@@ -159,12 +157,11 @@ struct ockam_udp_bind {
     uint16_t next_number;
     struct ockam__udp_reasm reasm;
     struct ockam_udp_stats stats;
-    /* send queue */
+    /* send queue: messages (or their rest) the socket did not take yet, in order */
     struct ockam__udp_out *out_head, *out_tail;
     size_t out_bytes;
-    uint32_t inflight;
-    struct ockam__udp_req *free_reqs;
-    struct ockam__udp_req *reqs; /* OCKAM__UDP_INFLIGHT of them, allocated on first need */
+    bool in_libuv;              /* req is in libuv: nothing else may be sent before it */
+    struct ockam__udp_req *req; /* allocated when the socket is first full */
 };
 
 /* ---- udp_addr.c ----------------------------------------------------------------------- */

@@ -1,14 +1,18 @@
 /* UDP sending: encode the routing message once, cut it into fragments of at most 493 bytes
- * (docs/wire.md §5.2), and hand the datagrams to the socket. While the socket takes them,
- * datagrams go out with uv_udp_try_send and nothing is allocated. When it would block, the
- * rest of the message (and every later message, to keep the order) waits in the bind's
- * queue as encoded bytes, and at most OCKAM__UDP_INFLIGHT send requests are in libuv at a
- * time, which libuv flushes with sendmmsg when the socket becomes writable.
+ * (docs/wire.md §5.2), and hand the datagrams to the socket with uv_udp_try_send; nothing is
+ * allocated while the socket takes them. When it would block, the rest of the message (and
+ * every later message, to keep the order) waits in the bind's queue as encoded bytes, and ONE
+ * datagram goes to libuv (uv_udp_send) to learn when the socket is writable again; its
+ * callback sends the queue on with uv_udp_try_send.
  *
- * With ICMP errors reported (IP_RECVERR, udp_name.c), a send may fail with the error of an
- * EARLIER datagram that is pending on the socket (Linux returns it from the next send or
- * receive, and that send did not happen): such a send is tried once more, and the error
- * queue is read on the next receive callback. */
+ * Why never more than one datagram in libuv: with ICMP errors reported (IP_RECVERR,
+ * udp_name.c), a send may fail with the error of an EARLIER datagram that is pending on the
+ * socket (Linux returns it from the next send or receive, and that send did not happen). Such
+ * a datagram is sent again at once, in its place. With several datagrams in libuv, those after
+ * it would already be out by the time its callback could send it again, and the receiver drops
+ * a message whose fragments arrive out of order (§5.3). What this gives up is libuv's sendmmsg
+ * batching, and only while the socket is full (tests/netns/udp_order.sh). The error queue is
+ * read on the next receive callback. */
 #include "transport/udp/udp_internal.h"
 
 #include <netdb.h>
@@ -79,30 +83,29 @@ fragment(uint16_t number, const uint8_t *data, size_t total, size_t off, uint8_t
 
 /* ---- the queue ----------------------------------------------------------------------- */
 
-static struct ockam__udp_req *
-take_req(ockam_udp_bind *b)
+/* Sends after a pending error of another datagram before one is given up (each such failure
+ * consumes one ICMP error, so this bounds a burst of them, not the normal case). */
+#define PENDING_RETRIES 8
+
+bool
+ockam__udp_pending_error(int uv_err)
 {
-    if (!b->reqs) {
-        b->reqs = ockam__zalloc(OCKAM__UDP_INFLIGHT * sizeof *b->reqs);
-        if (!b->reqs)
-            return NULL;
-        for (uint32_t i = 0; i < OCKAM__UDP_INFLIGHT; i++) {
-            b->reqs[i].bind = b;
-            b->reqs[i].next_free = b->free_reqs;
-            b->free_reqs = &b->reqs[i];
-        }
-    }
-    struct ockam__udp_req *r = b->free_reqs;
-    if (r)
-        b->free_reqs = r->next_free;
-    return r;
+    return uv_err == UV_ECONNREFUSED || uv_err == UV_EHOSTUNREACH || uv_err == UV_ENETUNREACH
+        || uv_err == UV_EHOSTDOWN || uv_err == UV_ENONET;
 }
 
-static void
-put_req(ockam_udp_bind *b, struct ockam__udp_req *r)
+/* uv_udp_try_send of one datagram, sent again while it fails with another's pending error.
+ * libuv's result: bytes sent, UV_EAGAIN, or an error. */
+static int
+try_send(ockam_udp_bind *b, const uint8_t *dgram, size_t len, const union ockam__udp_sa *dst)
 {
-    r->next_free = b->free_reqs;
-    b->free_reqs = r;
+    uv_buf_t buf = uv_buf_init((char *)dgram, (unsigned)len);
+    int rc = uv_udp_try_send(&b->io, &buf, 1, &dst->sa);
+    for (int n = 0; ockam__udp_pending_error(rc) && n < PENDING_RETRIES; n++) {
+        b->errq_pending = true;
+        rc = uv_udp_try_send(&b->io, &buf, 1, &dst->sa);
+    }
+    return rc;
 }
 
 static void
@@ -116,81 +119,98 @@ pop_out(ockam_udp_bind *b)
     ockam__free(o);
 }
 
-static void pump(ockam_udp_bind *b);
-
-bool
-ockam__udp_pending_error(int uv_err)
-{
-    return uv_err == UV_ECONNREFUSED || uv_err == UV_EHOSTUNREACH || uv_err == UV_ENETUNREACH
-        || uv_err == UV_EHOSTDOWN || uv_err == UV_ENONET;
-}
-
+/* The head message's next fragment is out (to the socket or to libuv). */
 static void
-on_sent(uv_udp_send_t *req, int status)
-{
-    struct ockam__udp_req *r = req->data;
-    ockam_udp_bind *b = r->bind;
-    if (!b->closing && ockam__udp_pending_error(status) && !r->retried) {
-        r->retried = true;
-        b->errq_pending = true;
-        if (uv_udp_send(&r->req, &b->io, &r->buf, 1, &r->dst.sa, on_sent) == 0)
-            return;
-    }
-    b->inflight--;
-    put_req(b, r);
-    if (status < 0 && status != UV_ECANCELED) {
-        b->stats.send_dropped++; /* its message cannot be reassembled */
-        ockam__udp_reasm_log(&b->reasm, NULL, OCKAM__UDP_LOG_OTHER, uv_now(b->io.loop),
-            "datagram not sent: socket error");
-    }
-    if (!b->closing)
-        pump(b);
-}
-
-/* Hand the next fragment of the head message to libuv; false when nothing more can go. */
-static bool
-pump_one(ockam_udp_bind *b)
+advance(ockam_udp_bind *b, size_t n)
 {
     struct ockam__udp_out *o = b->out_head;
-    struct ockam__udp_req *r = take_req(b);
-    if (!r)
-        return false;
-    size_t n;
-    size_t w = fragment(o->number, o->body + (o->off - o->base), o->total, o->off, r->dgram, &n);
-    r->buf = uv_buf_init((char *)r->dgram, (unsigned)w);
-    r->req.data = r;
-    r->dst = o->dst;
-    r->retried = false;
-    int rc = uv_udp_send(&r->req, &b->io, &r->buf, 1, &o->dst.sa, on_sent);
-    if (rc != 0) {
-        put_req(b, r);
-        b->stats.send_dropped++;
-        pop_out(b);
-        return true;
-    }
-    b->inflight++;
     b->stats.datagrams_out++;
     o->off += n;
     if (o->off == o->total) {
         b->stats.messages_out++;
         pop_out(b);
     }
-    return true;
 }
 
 static void
+drop_head(ockam_udp_bind *b)
+{
+    b->stats.send_dropped++;
+    pop_out(b);
+}
+
+static void pump(ockam_udp_bind *b);
+
+static void
+on_sent(uv_udp_send_t *req, int status)
+{
+    struct ockam__udp_req *r = req->data;
+    ockam_udp_bind *b = r->bind;
+    b->in_libuv = false;
+    if (!b->closing && ockam__udp_pending_error(status) && r->retries < PENDING_RETRIES) {
+        r->retries++;
+        b->errq_pending = true;
+        if (uv_udp_send(&r->req, &b->io, &r->buf, 1, &r->dst.sa, on_sent) == 0) {
+            b->in_libuv = true;
+            return;
+        }
+    }
+    if (status < 0 && status != UV_ECANCELED) {
+        ockam__udp_reasm_log(&b->reasm, NULL, OCKAM__UDP_LOG_OTHER, uv_now(b->io.loop),
+            "datagram not sent: socket error");
+        /* Its message cannot be reassembled: the rest of it is not sent either. */
+        if (b->out_head && b->out_head->number == r->number && b->out_head->off > b->out_head->base)
+            drop_head(b);
+        else
+            b->stats.send_dropped++;
+    }
+    if (!b->closing)
+        pump(b);
+}
+
+/* The socket is full: hand the head message's next fragment to libuv, which sends it when the
+ * socket is writable and then calls on_sent. */
+static void
+hand_to_libuv(ockam_udp_bind *b)
+{
+    struct ockam__udp_out *o = b->out_head;
+    struct ockam__udp_req *r = b->req;
+    if (!r && !(r = b->req = ockam__zalloc(sizeof *r))) {
+        drop_head(b);
+        return;
+    }
+    size_t n;
+    size_t w = fragment(o->number, o->body + (o->off - o->base), o->total, o->off, r->dgram, &n);
+    r->bind = b;
+    r->buf = uv_buf_init((char *)r->dgram, (unsigned)w);
+    r->req.data = r;
+    r->dst = o->dst;
+    r->number = o->number;
+    r->retries = 0;
+    if (uv_udp_send(&r->req, &b->io, &r->buf, 1, &o->dst.sa, on_sent) != 0) {
+        drop_head(b);
+        return;
+    }
+    b->in_libuv = true;
+    advance(b, n);
+}
+
+/* Send the queue until it is empty or the socket is full. */
+static void
 pump(ockam_udp_bind *b)
 {
-    while (b->out_head && b->inflight < OCKAM__UDP_INFLIGHT) {
-        if (!pump_one(b))
-            break;
-    }
-    /* Without a request in flight nothing would call pump again: give up on the queue. */
-    if (b->inflight == 0) {
-        while (b->out_head) {
-            b->stats.send_dropped++;
-            pop_out(b);
-        }
+    uint8_t dgram[OCKAM_UDP_MAX_DATAGRAM];
+    while (b->out_head && !b->in_libuv) {
+        struct ockam__udp_out *o = b->out_head;
+        size_t n;
+        size_t w = fragment(o->number, o->body + (o->off - o->base), o->total, o->off, dgram, &n);
+        int rc = try_send(b, dgram, w, &o->dst);
+        if (rc == UV_EAGAIN)
+            hand_to_libuv(b);
+        else if (rc < 0)
+            drop_head(b);
+        else
+            advance(b, n);
     }
 }
 
@@ -232,12 +252,7 @@ send_direct(ockam_udp_bind *b, const uint8_t *body, size_t total, uint16_t numbe
     while (*off < total) {
         size_t n;
         size_t w = fragment(number, body + *off, total, *off, dgram, &n);
-        uv_buf_t buf = uv_buf_init((char *)dgram, (unsigned)w);
-        int rc = uv_udp_try_send(&b->io, &buf, 1, &dst->sa);
-        if (ockam__udp_pending_error(rc)) {
-            b->errq_pending = true;
-            rc = uv_udp_try_send(&b->io, &buf, 1, &dst->sa);
-        }
+        int rc = try_send(b, dgram, w, dst);
         if (rc == UV_EAGAIN)
             return OCKAM_OK;
         if (rc < 0)
@@ -262,7 +277,7 @@ send_bytes(ockam_udp_bind *b, const uint8_t *body, size_t total, uint16_t number
 
     if (!ockam__udp_to_wire(b, dst, &wire))
         return OCKAM_EADDRINVAL;
-    if (!b->out_head && b->inflight == 0)
+    if (!b->out_head && !b->in_libuv)
         err = send_direct(b, body, total, number, &wire, &off);
     if (!err && off == total)
         b->stats.messages_out++;
