@@ -189,20 +189,10 @@ static ockam_identity *fn_identity;
 /* Live allocations with no node: fn_identity, its vault and key (fn_cycle_base). The targets
  * that make a node per input check that freeing it comes back to this. */
 static long fn_idle_live = -1;
-/* Where api.sock is bound (and at once unlinked): one directory per process, on tmpfs when
- * there is one (a socket inode on a disk file system cost more than the rest of a node's
- * setup), removed at exit. */
-static char fn_dir[64];
 /* Set by the targets whose input never reaches a connection (node manager, config.json): their
  * nodes have no secure channel listener, whose key attestation (an Ed25519 signature) would
  * be most of the cost of a node made for each input. */
 static bool fn_no_sc_listener;
-
-static void
-fn_rmdir(void)
-{
-    rmdir(fn_dir);
-}
 
 static void
 fn_quiet_log(ockam_log_level level, const char *line, void *user)
@@ -390,10 +380,6 @@ fn_setup(void)
                                          : OCKAM_LOG_WARN);
     }
     if (!once) {
-        snprintf(fn_dir, sizeof fn_dir, "%s/ockam-fuzz-XXXXXX",
-            access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-        FUZZ_CHECK(mkdtemp(fn_dir));
-        atexit(fn_rmdir);
         FUZZ_CHECK(ockam_vault_memory_new(&fn_vault) == OCKAM_OK);
         FUZZ_CHECK(ockam_identity_create(
                        fn_vault, (uint64_t)time(NULL), OCKAM_SC_KEY_DEFAULT_TTL_S, &fn_identity)
@@ -403,11 +389,18 @@ fn_setup(void)
     fn.node = ockam_node_new();
     FUZZ_CHECK(fn.node);
 
-    char sock[96];
-    snprintf(sock, sizeof sock, "%s/api.sock", fn_dir);
+    /* api.sock in a directory of its own, on tmpfs when there is one (a socket inode on a disk
+     * file system cost more than the rest of a node's setup); the bound listener keeps working
+     * without either, so both go at once and a fuzzer that crashes leaves nothing behind. */
+    char dir[64], sock[96];
+    snprintf(dir, sizeof dir, "%s/ockam-fuzz-XXXXXX",
+        access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+    FUZZ_CHECK(mkdtemp(dir));
+    snprintf(sock, sizeof sock, "%s/api.sock", dir);
     ockam_listener *api = NULL;
     FUZZ_CHECK(ockam_uds_listen(fn.node, sock, &api) == OCKAM_OK);
-    unlink(sock); /* the listener keeps working; nothing is left behind */
+    unlink(sock);
+    rmdir(dir);
     ockam__nodemanager_opts o = {.node_name = "fuzz", .api_listener = api};
     FUZZ_CHECK(ockam__nodemanager_start(fn.node, &o, &fn.nm) == OCKAM_OK);
     ockam_listener *tcp = NULL;
