@@ -205,6 +205,12 @@ typedef struct ockam_relay_client_config {
  * client can then only be stopped by node free. */
 OCKAM_API ockam_err ockam_relay_client_start(
     ockam_node *node, const ockam_relay_client_config *cfg, ockam_relay_client **out);
+/* The route to the relay node leads somewhere new -- the secure channel it goes through was
+ * made again, say after the relay node restarted and lost its relays: register again now,
+ * instead of after the pings fail (max_failures x ping_interval_ms) or the backoff ends. The
+ * state stays as it is until the confirmation (UP) or a failure (DOWN). Nothing happens while
+ * the client's own TCP connection is being made. */
+OCKAM_API void ockam_relay_client_register_now(ockam_relay_client *rc);
 /* Stop supervising, close the client's own connection (which removes the relay on the relay
  * node) and free the client. No callback runs afterwards. */
 OCKAM_API void ockam_relay_client_stop(ockam_relay_client *rc);

@@ -159,6 +159,9 @@ void ockam__nm_kafka_resources(ockam__nodemanager *nm, json_t *res);
 ockam_err ockam__nm_relay_start(ockam__nodemanager *nm);
 /* A flow the public services consume was added or removed: the relay service follows. */
 void ockam__nm_relay_flow(ockam__nodemanager *nm, ockam_flow_id flow, bool add);
+/* The secure channel a relay proxy (ockam__nm_secure_proxy_start) sends through was made
+ * again: the relay that uses it registers again at once. */
+void ockam__nm_relay_channel_remade(ockam__nodemanager *nm, const char *proxy);
 /* Add "relays" (what `node start` restores) to cfg. */
 void ockam__nm_relay_config(ockam__nodemanager *nm, json_t *cfg);
 /* Add "relays" (registered elsewhere), or "relays_served" (registered here), to res. */

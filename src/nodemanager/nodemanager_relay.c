@@ -318,6 +318,16 @@ ockam__nm_relay_flow(ockam__nodemanager *nm, ockam_flow_id flow, bool add)
         OCKAM_LOG_W("nodemanager: the relay service cannot consume a new flow");
 }
 
+void
+ockam__nm_relay_channel_remade(ockam__nodemanager *nm, const char *proxy)
+{
+    struct ockam__nm_relay *s = state(nm);
+    for (size_t i = 0; s && i < s->nrelays; i++) {
+        if (s->relays[i].proxy && strcmp(s->relays[i].proxy, proxy) == 0)
+            ockam_relay_client_register_now(s->relays[i].rc);
+    }
+}
+
 /* ---- configuration, resources, restore, free -------------------------------------------- */
 
 void

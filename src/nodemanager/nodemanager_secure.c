@@ -131,6 +131,7 @@ struct proxy {
     json_t *authorized;    /* identities the far end may have ([] = any) */
     bool expose;           /* the node's services consume the channel's flow (relays) */
     ockam_flow_id exposed; /* that flow while they do */
+    uint32_t ups;          /* channels made so far */
 };
 
 struct guard { /* an outlet's allowed identities */
@@ -1272,6 +1273,9 @@ proxy_resolved(struct resolve *r, ockam_err err, const char *why)
     resolve_free(r);
     proxy_flush(p);
     ockam_timer_start(ockam__nm_node(p->s->nm), BEAT_MS, BEAT_MS, proxy_beat, p, &p->timer);
+    /* A channel made again usually means the far node restarted: a relay it held is gone. */
+    if (p->ups++ > 0 && p->expose)
+        ockam__nm_relay_channel_remade(p->s->nm, p->addr);
 }
 
 static void

@@ -456,6 +456,19 @@ client_on_message(ockam_worker *w, ockam_msg *msg, void *user)
     ockam_msg_free(msg);
 }
 
+void
+ockam_relay_client_register_now(ockam_relay_client *rc)
+{
+    if (!rc || !rc->worker || rc->phase == P_CONNECTING)
+        return;
+    rc->ping_outstanding = false;
+    rc->failures = 0;
+    if (rc->phase == P_WAIT)
+        attempt(rc); /* the backoff's timer is replaced */
+    else
+        send_registration(rc);
+}
+
 static void
 client_on_stop(ockam_worker *w, void *user)
 {

@@ -4,7 +4,8 @@
 # channel, inlet) with python3 -m http.server and curl (100 MiB each way), authorized
 # identifiers both ways, identity export/import, a channel over UDP, a recording TCP proxy in
 # front of the relay node that sees the text only without a channel, inlets whose far node,
-# relay node or own node restarts, outlets and relays for some identities only.
+# relay node or own node restarts, a relay through a channel after its relay node restarts,
+# outlets and relays for some identities only.
 
 load helpers
 load servers
@@ -343,6 +344,29 @@ seed_nodes() {
         fi
     done
     [ -n "$ok" ]
+}
+
+@test "a relay registered through a secure channel is back within seconds of its relay node's restart" {
+    ockam node create relay
+    ockam node create server
+    ockam node create client
+    # Pings once a minute: waiting for three of them to fail would take three minutes.
+    ockam relay create server --at /node/relay/secure/api --to /node/server --ping-interval 60s
+    run ockam message send hi --from client --to /node/relay/service/forward_to_server/service/echo
+    assert_output "hi"
+    ockam node stop relay
+    ockam node start relay
+    # The channel is made again once the relay node stops answering through it (about 3 s),
+    # and the relay registers again at once.
+    local deadline=$((SECONDS + 15)) ok=
+    while [ $SECONDS -lt $deadline ]; do
+        if [ "$(ockam message send hi --from client --to /node/relay/service/forward_to_server/service/echo --timeout 1s 2>/dev/null)" = hi ]; then
+            ok=1
+            break
+        fi
+    done
+    [ -n "$ok" ]
+    [ "$(ockam relay show server --at server --output json | jq -r .connection_status)" = Up ]
 }
 
 @test "node create --relay-allow: only that identity registers relays, through a channel; node start keeps it" {
