@@ -66,6 +66,17 @@
  * more says so (Gone), and that connection is reset. Silence never resets anything there.
  * Without a probe (ping_route NULL) neither check runs.
  *
+ * A vanished inlet (outlets): when the inlet's node dies behind another node, the outlet's
+ * transport connection stays up too, and its connections to the target would stay open until
+ * the target closes them. So every ask_interval_ms the outlet asks each inlet worker that said
+ * Hello (ours; Ockam's are never asked) and that sent nothing in the period whether it is
+ * still there (docs/wire.md §7.6: Ask, answered with Here). After 3 such periods in a row with
+ * nothing from the inlet, the connection is reset (the target sees a reset; the inlet gets
+ * Disconnect, in case it is reachable after all). A period does not count while the question
+ * or its answer may be held back by backpressure (the transport connection our Payloads take
+ * has a queue or is paused, or we stopped reading our socket): a slow transfer is not a dead
+ * one. An idle connection costs one Ask and one Here per period.
+ *
  * End-to-end backpressure (neither node buffers without bound):
  *  - sending: after each Payload a worker looks at the write queue of the transport connection
  *    its peer route starts with; above high_water it stops reading its socket until that
@@ -121,12 +132,13 @@ typedef struct ockam_outlet_config {
     uint32_t connect_timeout_ms; /* 0 = 10000 */
     size_t high_water;           /* 0 = 1 MiB (see above) */
     bool no_half_close;          /* speak only Ockam's messages (see "Half-close" above) */
+    uint32_t ask_interval_ms;    /* 0 = 10000: the period of "A vanished inlet" above */
 } ockam_outlet_config;
 
 #define OCKAM_OUTLET_CONFIG_INIT                                                                   \
     {                                                                                              \
         .address = NULL, .target = NULL, .connect_timeout_ms = 0, .high_water = 0,                 \
-        .no_half_close = false                                                                     \
+        .no_half_close = false, .ask_interval_ms = 0                                               \
     }
 
 /* Start the outlet listener. OCKAM_EINVAL (no or malformed target), OCKAM_EEXIST (address

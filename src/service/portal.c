@@ -19,6 +19,7 @@ struct ockam_outlet {
     struct ockam__portal_owner owner; /* first: the owner's destroy casts back */
     ockam_worker *worker;
     char *address, *target;
+    ockam_timer *ask_timer; /* the check of its inlets (§7.6), with half-close only */
 };
 
 struct ockam_inlet {
@@ -152,9 +153,18 @@ outlet_on_message(ockam_worker *w, ockam_msg *msg, void *user)
 }
 
 static void
+outlet_ask_tick(ockam_timer *t, void *user)
+{
+    (void)t;
+    ockam__portal_ask_tick(&((ockam_outlet *)user)->owner);
+}
+
+static void
 outlet_on_stop(ockam_worker *w, void *user)
 {
     ockam_outlet *o = user;
+    ockam_timer_stop(o->ask_timer);
+    o->ask_timer = NULL;
     o->worker = NULL;
     o->owner.stopping = true;
     ockam__portal_conns_abort(&o->owner);
@@ -184,6 +194,13 @@ ockam_outlet_start(ockam_node *node, const ockam_outlet_config *cfg, ockam_outle
     if (err) {
         outlet_destroy(&o->owner);
         return err;
+    }
+    /* Only peers that said Hello are asked: without half-close there is no one to ask. */
+    uint32_t ask_ms = cfg->ask_interval_ms ? cfg->ask_interval_ms : OCKAM__PORTAL_DEFAULT_ASK_MS;
+    if (o->owner.half_close
+        && ockam_timer_start(node, ask_ms, ask_ms, outlet_ask_tick, o, &o->ask_timer) != OCKAM_OK) {
+        ockam_worker_stop(o->worker);
+        return OCKAM_ENOMEM;
     }
     o->owner.name = o->address;
     o->owner.target = o->target;

@@ -76,7 +76,8 @@ struct ockam__portal_conn {
     uint64_t quiet_until; /* loop time: Payloads after our Disconnect are written until then */
     uint64_t deadline;    /* loop time: a closing socket is reset then at the latest */
     uint16_t next_counter;
-    bool heard; /* a message from the peer came since the last liveness Query period */
+    bool heard;     /* a message from the peer came since the last liveness period */
+    uint8_t misses; /* outlet: liveness periods in a row with nothing from the inlet */
 };
 
 struct pc_write {
@@ -831,11 +832,14 @@ decode_payload(struct ockam__portal_conn *pc, ockam_slice p, ockam_slice *data)
     return true;
 }
 
+static bool on_ask(struct ockam__portal_conn *pc, ockam_slice p);
+
 static void
 on_payload(struct ockam__portal_conn *pc, ockam_msg *msg)
 {
     ockam_slice data;
-    if (pc->state == PC_OPEN && on_half_close(pc, ockam_msg_payload(msg))) {
+    if (pc->state == PC_OPEN
+        && (on_half_close(pc, ockam_msg_payload(msg)) || on_ask(pc, ockam_msg_payload(msg)))) {
         ockam_msg_free(msg);
         return;
     }
@@ -1393,4 +1397,58 @@ void
 ockam__portal_on_gone(struct ockam__portal_owner *owner, ockam_slice gone)
 {
     (void)each_addr(gone, reset_gone, owner);
+}
+
+/* ---- the outlet asks its inlets (docs/wire.md §7.6) ---------------------------------- */
+
+static const uint8_t LV_ASK[] = {OCKAM__PORTAL_PAYLOAD, 0, OCKAM__PORTAL_TAG_ASK};
+static const uint8_t LV_HERE[] = {OCKAM__PORTAL_PAYLOAD, 0, OCKAM__PORTAL_TAG_HERE};
+
+/* Inlet: Ask from the outlet worker is answered with Here (an outlet only asks peers that said
+ * Hello). Both are empty Payloads; false for anything else. */
+static bool
+on_ask(struct ockam__portal_conn *pc, ockam_slice p)
+{
+    bool ask = p.len == sizeof LV_ASK && memcmp(p.ptr, LV_ASK, p.len) == 0;
+    if (ask && pc->owner->role == OCKAM__PORTAL_INLET && askable(pc))
+        (void)send_bytes(pc, pc->peer, LV_HERE, sizeof LV_HERE);
+    return ask;
+}
+
+/* Our Ask, or the inlet's answer, may be waiting behind other traffic: on its way out (the
+ * transport connection our Payloads take has a queue, or we stopped reading our socket because
+ * of it), or on its way in (we paused the connection answers arrive on). Such a period proves
+ * nothing. */
+static bool
+answer_held_back(const struct ockam__portal_conn *pc)
+{
+    return pc->congested || pc->holding_conn || pc->holding_local
+        || (pc->peer_conn
+            && (conn_queued(pc->peer_conn) > 0 || ockam_conn_is_paused(pc->peer_conn)));
+}
+
+void
+ockam__portal_ask_tick(struct ockam__portal_owner *owner)
+{
+    struct ockam__link *l = owner->conns.next;
+    while (l != &owner->conns) {
+        struct ockam__portal_conn *pc = OCKAM__CONTAINER_OF(l, struct ockam__portal_conn, link);
+        l = l->next;
+        if (!askable(pc))
+            continue;
+        if (pc->heard) {
+            pc->heard = false;
+            pc->misses = 0;
+            continue;
+        }
+        if (!answer_held_back(pc) && ++pc->misses >= OCKAM__PORTAL_ASK_MISSES) {
+            OCKAM_LOG_W(
+                "portal %s: the inlet stopped answering (its node died?): reset", owner->name);
+            pc_abort(pc, true, "the inlet stopped answering");
+            continue;
+        }
+        ockam_err err = send_bytes(pc, pc->peer, LV_ASK, sizeof LV_ASK);
+        if (err)
+            OCKAM_LOG_D("portal %s: Ask not sent: %s", owner->name, ockam_strerror(err));
+    }
 }

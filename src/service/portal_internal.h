@@ -78,6 +78,12 @@ void ockam__portal_conns_reset(struct ockam__portal_owner *owner, const char *wh
 #define OCKAM__PORTAL_TAG_QUERY 2
 #define OCKAM__PORTAL_TAG_GONE 3
 #define OCKAM__PORTAL_QUERY_MAX 1000 /* addresses per Query */
+/* And the outlet's side (§7.6): Ask (outlet worker -> its inlet worker) and Here (the answer),
+ * exactly these three bytes each. */
+#define OCKAM__PORTAL_TAG_ASK 4
+#define OCKAM__PORTAL_TAG_HERE 5
+#define OCKAM__PORTAL_DEFAULT_ASK_MS 10000u
+#define OCKAM__PORTAL_ASK_MISSES 3u /* quiet periods in a row before a connection is reset */
 
 /* Inlet: the Query for this period, listing the outlet-side workers of the connections that
  * heard nothing from their peer since the last call (and whose peer speaks the extensions),
@@ -88,6 +94,10 @@ uint8_t *ockam__portal_query(struct ockam__portal_owner *owner, size_t *len);
 uint8_t *ockam__portal_gone(struct ockam__portal_owner *owner, ockam_slice query, size_t *len);
 /* Inlet: a Gone answer arrived: the connections whose peer is listed are reset. */
 void ockam__portal_on_gone(struct ockam__portal_owner *owner, ockam_slice gone);
+/* Outlet: one period of the check of its inlets (§7.6): a connection that heard nothing from
+ * its inlet for OCKAM__PORTAL_ASK_MISSES periods in a row, its question not held back, is
+ * reset; the others that heard nothing in this period are asked. */
+void ockam__portal_ask_tick(struct ockam__portal_owner *owner);
 /* True when a payload is a liveness message with this tag. */
 bool ockam__portal_is_ext(ockam_slice p, uint8_t tag);
 

@@ -9,7 +9,12 @@
  * behind the relay (the probe answers again; the liveness Query of docs/wire.md §7.5 finds the
  * old connection gone). And the other side of the rules: a connection idle for many probe
  * periods while the route is healthy survives, a slow download keeps the inlet UP, and a probe
- * that never answered resets nothing. */
+ * that never answered resets nothing.
+ *
+ * The outlet's side ("A vanished inlet", §7.6): the inlet's node dies behind the hop or the
+ * relay node while its client's connection is idle: the outlet's Asks go unanswered and it
+ * resets its connection to the target. Every outlet here asks every PING_MS, so the tests of
+ * healthy connections (idle, slow) check that its rule leaves them alone too. */
 #include "node/node_internal.h"
 #include "nodes.h"
 #include "portal_util.h"
@@ -66,6 +71,7 @@ outlet_node(struct env *e, uint16_t target, ockam_flow_id flow)
     snprintf(text, sizeof text, "127.0.0.1:%u", target);
     ockam_outlet_config cfg = OCKAM_OUTLET_CONFIG_INIT;
     cfg.target = text;
+    cfg.ask_interval_ms = PING_MS;
     assert_int_equal(ockam_outlet_start(e->n3, &cfg, NULL), OCKAM_OK);
     assert_int_equal(ockam_flow_add_consumer(e->n3, "outlet", flow), OCKAM_OK);
     assert_int_equal(ockam_echo_start(e->n3, NULL, NULL), OCKAM_OK);
@@ -302,6 +308,74 @@ test_outlet_node_restarts_behind_relay(void **state)
     teardown(NULL);
 }
 
+struct want_server {
+    pu_server *s;
+    uint64_t n;
+};
+
+static bool
+server_got(void *arg)
+{
+    struct want_server *w = arg;
+    return pu_server_totals(w->s).bytes_in >= w->n;
+}
+
+static bool
+server_ended(void *arg)
+{
+    return pu_server_accepted(arg) == 1 && pu_server_open(arg) == 0;
+}
+
+/* The client has sent its request (64 KiB) and waits for an answer that does not come yet:
+ * then the inlet's node dies (freed: its sockets close as when its process is killed). The
+ * outlet's connection to the target must be reset, not left open until the target ends it. */
+static void
+inlet_node_dies(bool through_relay)
+{
+    struct env e;
+    char route[256], probe[256];
+    env_apps(&e);
+    pu_server *dst = pu_server_start(e.loop, PU_SINK, 0);
+    if (through_relay)
+        env_relay(&e, pu_server_port(dst), route, probe, sizeof route);
+    else
+        env_hop(&e, pu_server_port(dst), route, probe, sizeof route);
+    env_inlet(&e, route, probe);
+    assert_true(tn_wait(inlet_up, e.inlet, WAIT_MS));
+    pu_client *c = pu_client_start(e.loop, e.port, 5, 64u * 1024u, false);
+    struct want_server w = {dst, 64u * 1024u};
+    assert_true(tn_wait(server_got, &w, WAIT_MS));
+    /* Idle for many periods while the inlet lives: its Here answers keep the connection. */
+    assert_false(tn_wait(server_ended, dst, 20 * PING_MS));
+
+    tn_node_free(e.n1);
+    e.n1 = NULL;
+    uint64_t t0 = tn_now_ms();
+    bool ended = tn_wait(server_ended, dst, DEAD_BOUND_MS);
+    pu_side s = pu_server_totals(dst);
+    print_message("after the inlet node died: the target's connection %s after %llu ms (eof %d, "
+                  "reset %d, error %d)\n",
+        ended ? "ended" : "still open", (unsigned long long)(tn_now_ms() - t0), s.eof, s.reset,
+        s.error);
+    assert_true(ended);
+    assert_true(s.error != 0 || s.reset); /* a reset, not a clean end of the request */
+    assert_int_equal(s.bytes_in, 64u * 1024u);
+    (void)c;
+    teardown(NULL);
+}
+
+static void
+test_inlet_node_dies_behind_hop(void **state)
+{
+    inlet_node_dies(false);
+}
+
+static void
+test_inlet_node_dies_behind_relay(void **state)
+{
+    inlet_node_dies(true);
+}
+
 /* The rule must not touch healthy connections: a connection idle for many probe periods,
  * then used again, carries its bytes whole. */
 static void
@@ -449,6 +523,8 @@ main(void)
         cmocka_unit_test_teardown(test_outlet_node_dies_behind_hop, teardown),
         cmocka_unit_test_teardown(test_outlet_node_dies_behind_relay, teardown),
         cmocka_unit_test_teardown(test_outlet_node_restarts_behind_relay, teardown),
+        cmocka_unit_test_teardown(test_inlet_node_dies_behind_hop, teardown),
+        cmocka_unit_test_teardown(test_inlet_node_dies_behind_relay, teardown),
         cmocka_unit_test_teardown(test_idle_connection_survives, teardown),
         cmocka_unit_test_teardown(test_slow_download_stays_up, teardown),
         cmocka_unit_test_teardown(test_probe_never_answered_resets_nothing, teardown),
