@@ -24,6 +24,7 @@ struct nm_inlet {
 
 struct nm_outlet {
     ockam_outlet *o;
+    uint32_t ping_ms; /* its inlets are asked this often (0: the default); node start keeps it */
 };
 
 struct ockam__nm_portal {
@@ -142,7 +143,8 @@ outlets_json(ockam__nodemanager *nm, struct ockam__nm_portal *s)
 }
 
 static ockam_err
-outlet_add(ockam__nodemanager *nm, const char *addr, const char *to, ockam_outlet **out)
+outlet_add(
+    ockam__nodemanager *nm, const char *addr, const char *to, uint32_t ping_ms, ockam_outlet **out)
 {
     struct ockam__nm_portal *s = state(nm);
     if (!s || ockam__array_reserve(s->outlets, s->capoutlets, s->noutlets + 1, 4) != OCKAM_OK)
@@ -150,6 +152,7 @@ outlet_add(ockam__nodemanager *nm, const char *addr, const char *to, ockam_outle
     ockam_outlet_config cfg = OCKAM_OUTLET_CONFIG_INIT;
     cfg.address = addr;
     cfg.target = to;
+    cfg.ask_interval_ms = ping_ms;
     ockam_outlet *o;
     ockam_err err = ockam_outlet_start(ockam__nm_node(nm), &cfg, &o);
     if (err)
@@ -159,7 +162,7 @@ outlet_add(ockam__nodemanager *nm, const char *addr, const char *to, ockam_outle
         ockam_outlet_stop(o);
         return err;
     }
-    s->outlets[s->noutlets++] = (struct nm_outlet) {o};
+    s->outlets[s->noutlets++] = (struct nm_outlet) {o, ping_ms};
     ockam__nm_changed(nm);
     *out = o;
     return OCKAM_OK;
@@ -208,7 +211,7 @@ ockam__nm_outlet_create(ockam__nodemanager *nm, ockam_msg *req, const char *arg,
         return;
     }
     ockam_outlet *o;
-    ockam_err err = outlet_add(nm, addr, to, &o);
+    ockam_err err = outlet_add(nm, addr, to, ockam__nm_body_ms(body, "ping_interval_ms", 0), &o);
     /* Only through secure channels of these identities (nodemanager_secure.c). */
     if (!err && (err = ockam__nm_secure_outlet_allow(nm, o, allow)) != OCKAM_OK)
         outlet_drop(nm, o);
@@ -439,11 +442,14 @@ ockam__nm_portal_config(ockam__nodemanager *nm, json_t *cfg)
             json_object_set_new(item, "ping_interval_ms", json_integer(s->inlets[i].ping_ms));
         json_array_append_new(inlets, item);
     }
-    for (size_t i = 0; s && i < s->noutlets; i++)
-        json_array_append_new(outlets,
-            json_pack("{s:s, s:s, s:O?}", "from", ockam_outlet_address(s->outlets[i].o), "to",
-                ockam_outlet_target(s->outlets[i].o), "allow",
-                ockam__nm_secure_outlet_allowed(nm, ockam_outlet_address(s->outlets[i].o))));
+    for (size_t i = 0; s && i < s->noutlets; i++) {
+        json_t *item = json_pack("{s:s, s:s, s:O?}", "from", ockam_outlet_address(s->outlets[i].o),
+            "to", ockam_outlet_target(s->outlets[i].o), "allow",
+            ockam__nm_secure_outlet_allowed(nm, ockam_outlet_address(s->outlets[i].o)));
+        if (s->outlets[i].ping_ms)
+            json_object_set_new(item, "ping_interval_ms", json_integer(s->outlets[i].ping_ms));
+        json_array_append_new(outlets, item);
+    }
     json_object_set_new(cfg, "inlets", inlets);
     json_object_set_new(cfg, "outlets", outlets);
 }
@@ -468,8 +474,9 @@ ockam__nodemanager_restore_portals(ockam__nodemanager *nm, json_t *config)
         ockam_outlet *o;
         const char *from = ockam__nm_item_str(item, "from"), *to = ockam__nm_item_str(item, "to");
         json_t *allow = json_object_get(item, "allow");
+        uint32_t ping_ms = ockam__nm_body_ms(item, "ping_interval_ms", 0);
         ockam_err err = from && to && ockam__nm_secure_allow_valid(allow)
-            ? outlet_add(nm, from, to, &o)
+            ? outlet_add(nm, from, to, ping_ms, &o)
             : OCKAM_EINVAL;
         /* An outlet that cannot get its restriction back must not run without it. */
         if (!err && (err = ockam__nm_secure_outlet_allow(nm, o, allow)) != OCKAM_OK)

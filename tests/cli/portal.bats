@@ -575,9 +575,9 @@ else:  # download; path: created once bytes arrive; prints how the download ende
 PY
 }
 
-wait_file() {
-    local i
-    for i in $(seq 1 100); do
+wait_file() { # path [seconds, default 10]
+    local deadline=$((SECONDS + ${2:-10}))
+    while [ $SECONDS -lt $deadline ]; do
         [ -e "$1" ] && return 0
         sleep 0.1
     done
@@ -622,4 +622,67 @@ cut_setup() {
     kill -9 "$(node_pid n2)"
     wait "$client"
     assert_equal "$(cat "$BATS_TEST_TMPDIR/client")" "reset"
+}
+
+# A TCP server on a free port (WATCH_PORT) that reads each connection to its end; for the
+# connections that sent something it creates $1.got at their first bytes and writes how they
+# ended ("eof" or "reset") to $1.
+start_watching_server() {
+    WATCH_PORT=$(tcp_port)
+    cat >"$BATS_TEST_TMPDIR/watch.py" <<'PY'
+import os, socket, sys, threading
+def serve(c, out):
+    got, how = 0, "eof"
+    try:
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            if not got:
+                open(out + ".got", "w").close()
+            got += len(b)
+    except ConnectionResetError:
+        how = "reset"
+    if got:
+        with open(out + ".tmp", "w") as f:
+            f.write(how)
+        os.rename(out + ".tmp", out)
+s = socket.create_server(("127.0.0.1", int(sys.argv[1])))
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c, sys.argv[2]), daemon=True).start()
+PY
+    python3 "$BATS_TEST_TMPDIR/watch.py" "$WATCH_PORT" "$1" >/dev/null 2>&1 &
+    SERVERS+=($!)
+    wait_listening "$WATCH_PORT"
+}
+
+outlet_conns() {
+    ockam tcp-outlet show db --at "$1" --output json | jq .connections
+}
+
+@test "kill -9 of the inlet node behind a relay: the outlet resets its server's connection" {
+    local ended="$BATS_TEST_TMPDIR/ended"
+    start_watching_server "$ended"
+    ockam node create n2
+    ockam node create n3
+    ockam node create n1
+    ockam relay create n3 --at /node/n2 --to n3
+    ockam tcp-outlet create --at n3 --from db --to "127.0.0.1:$WATCH_PORT" --ping-interval 1s
+    local port
+    port=$(tcp_port)
+    ockam tcp-inlet create --at n1 --from "$port" --alias db \
+        --to /node/n2/service/forward_to_n3/service/db
+    # A client that sent its request and waits for the answer, connection open.
+    exec 5<>"/dev/tcp/127.0.0.1/$port"
+    echo "SELECT 1;" >&5
+    wait_file "$ended.got" 10
+    [ "$(outlet_conns n3)" = 1 ]
+    kill -9 "$(node_pid n1)"
+    local start=$SECONDS
+    wait_file "$ended" 15 # 3 to 4 periods of 1 s; without the check: open until the server ends it
+    echo "the server's connection ended ($(cat "$ended")) $((SECONDS - start)) s after the kill" >&3
+    assert_equal "$(cat "$ended")" reset
+    wait_equal outlet_conns n3 10 0
+    exec 5>&-
 }
