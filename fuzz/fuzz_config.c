@@ -40,30 +40,22 @@ apply(json_t *cfg)
     ockam__nodemanager_restore_portals(fn.nm, cfg);
 }
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
+/* The config being applied: from use() to check(). */
+static json_t *config;
+
+static void
+use(const char *text, size_t len)
 {
-    (void)argc, (void)argv;
-    fn_no_sc_listener = true; /* no input arrives through a connection */
-    fn_cycle_base();
-    return 0;
+    json_error_t err;
+    config = json_loadb(text, len, 0, &err);
+    if (json_is_object(config))
+        apply(config);
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void
+check(void)
 {
-    if (size > 8192)
-        return 0;
-    fn_setup();
-    size_t len = 0;
-    char *text = prepare(data, size, &len);
-    json_error_t err;
-    json_t *cfg = text ? json_loadb(text, len, 0, &err) : NULL;
-    free(text);
-    if (json_is_object(cfg)) {
-        apply(cfg);
-        for (int n = 0; n < 8; n++)
-            ockam_node_run_nowait(fn.node);
+    if (json_is_object(config)) {
         json_t *saved = ockam__nodemanager_config(fn.nm);
         FUZZ_CHECK(json_is_object(saved));
         json_decref(saved);
@@ -71,8 +63,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(json_is_object(res));
         json_decref(res);
     }
-    json_decref(cfg);
-    fn_teardown();
-    fn_check_idle("fuzz_config");
-    return 0;
+    json_decref(config);
+    config = NULL;
 }
+
+const struct fuzz_safe_target fuzz_safe_target = {"fuzz_config", 8192, use, check};

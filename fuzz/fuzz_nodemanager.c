@@ -35,30 +35,4 @@ check_reply(const char *req, size_t len)
     json_decref(j);
 }
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc, (void)argv;
-    fn_no_sc_listener = true; /* no input arrives through a connection */
-    fn_cycle_base();
-    return 0;
-}
-
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-    if (size > 4096)
-        return 0;
-    fn_setup();
-    size_t len = 0;
-    char *req = prepare(data, size, &len);
-    if (req) {
-        check_reply(req, len);
-        free(req);
-        for (int n = 0; n < 8; n++)
-            ockam_node_run_nowait(fn.node);
-    }
-    fn_teardown();
-    fn_check_idle("fuzz_nodemanager");
-    return 0;
-}
+const struct fuzz_safe_target fuzz_safe_target = {"fuzz_nodemanager", 4096, check_reply, NULL};

@@ -1,7 +1,10 @@
 /* What the node-manager fuzz targets let a request or a config.json name (header-only):
  * loopback addresses the harness owns (fuzz_node.h: port 0, the refused port, the echo
  * target), so that the node under test never reaches out to anything else on the machine or
- * the network. "$R" and "$E" in an input stand for the refused and the echo port. */
+ * the network. "$R" and "$E" in an input stand for the refused and the echo port.
+ *
+ * At the end, the entry points these targets share (a target defines only fuzz_safe_target):
+ * the process's set-up and the life of one input on a node of its own. */
 #ifndef OCKAM_FUZZ_FUZZ_SAFE_H
 #define OCKAM_FUZZ_FUZZ_SAFE_H
 
@@ -90,6 +93,56 @@ prepare(const uint8_t *data, size_t size, size_t *len)
     }
     *len = n;
     return out;
+}
+
+/* ---- the targets' entry points ------------------------------------------------------ */
+
+/* A target: its name (for fn_check_idle), the largest input it takes, and what it does. */
+struct fuzz_safe_target {
+    const char *name;
+    size_t max_size;
+    /* The prepared input (text[len] is '\0'; freed after the call), on the input's node. */
+    void (*use)(const char *text, size_t len);
+    /* After the node's loop has turned 8 times, before it is freed; NULL for none. */
+    void (*check)(void);
+};
+
+/* Defined by the target that includes this header (one a program); the entry points below are
+ * its own. */
+extern const struct fuzz_safe_target fuzz_safe_target;
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc, (void)argv;
+    fn_no_sc_listener = true; /* no input arrives through a connection */
+    fn_cycle_base();
+    return 0;
+}
+
+/* One input: inputs over the size limit are skipped; otherwise a node is made, the input, if
+ * prepare() finds it safe, is used and the node's loop turned (check then), and the node is
+ * freed with nothing of it left behind. */
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const struct fuzz_safe_target *t = &fuzz_safe_target;
+    if (size > t->max_size)
+        return 0;
+    fn_setup();
+    size_t len = 0;
+    char *text = prepare(data, size, &len);
+    if (text) {
+        t->use(text, len);
+        free(text);
+        for (int n = 0; n < 8; n++)
+            ockam_node_run_nowait(fn.node);
+        if (t->check)
+            t->check();
+    }
+    fn_teardown();
+    fn_check_idle(t->name);
+    return 0;
 }
 
 #endif

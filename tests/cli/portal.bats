@@ -285,48 +285,18 @@ via_relay() {
     wait_equal fds "$p3" 10 "$f3"
 }
 
-# An HTTP server whose every GET answers 100 MiB slowly (64 KiB every 20 ms): a download is
-# still under way seconds later, with little in flight. Sets SLOW_PORT.
-start_slow_server() {
-    SLOW_PORT=$(tcp_port)
-    cat >"$BATS_TEST_TMPDIR/slow.py" <<'EOF'
-import http.server, sys, time
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        chunk = b"x" * 65536
-        self.send_response(200)
-        self.send_header("Content-Length", str(1600 * len(chunk)))
-        self.end_headers()
-        for _ in range(1600):
-            self.wfile.write(chunk)
-            time.sleep(0.02)
-    def log_message(self, *args):
-        pass
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-EOF
-    python3 "$BATS_TEST_TMPDIR/slow.py" "$SLOW_PORT" >/dev/null 2>&1 &
-    SERVERS+=($!)
-    wait_listening "$SLOW_PORT"
-}
-
 # A download through the inlet at $WEB_PORT (alias web on n1, probing every second) is under
 # way when node $1, the outlet's, is killed: curl fails with a reset (56) within 15 s, never a
 # clean short end and never a hang; the inlet is DOWN and has no connection left.
 download_cut_by_kill() {
-    local got="$BATS_TEST_TMPDIR/got.bin" err="$BATS_TEST_TMPDIR/curl.err" rc=0 i
-    timeout 30 curl -sS -o "$got" "http://127.0.0.1:$WEB_PORT/" 2>"$err" &
-    local dl=$!
-    for i in $(seq 1 100); do
-        [ "$(stat -c %s "$got" 2>/dev/null || echo 0)" -ge 1048576 ] && break
-        sleep 0.1
-    done
-    [ "$(stat -c %s "$got")" -ge 1048576 ]
+    local rc=0
+    start_slow_download "$WEB_PORT"
     kill -9 "$(node_pid "$1")"
     local start=$SECONDS
-    wait "$dl" || rc=$?
+    wait "$DL_PID" || rc=$?
     local took=$((SECONDS - start)) size
-    size=$(stat -c %s "$got")
-    echo "curl exit $rc after $took s with $size bytes: $(cat "$err")" >&3
+    size=$(stat -c %s "$DL_GOT")
+    echo "curl exit $rc after $took s with $size bytes: $(cat "$DL_ERR")" >&3
     assert_equal "$rc" 56 # a reset; 18 would be a clean short end, 124 a hang
     [ "$took" -le 15 ]
     [ "$size" -lt $((100 * 1024 * 1024)) ]
@@ -335,7 +305,9 @@ download_cut_by_kill() {
     wait_equal inlet_conns n1 10 0
 }
 
-@test "kill -9 of the outlet node behind a relay during a download: the client gets a reset" {
+# The slow server behind outlet web on n3, which registers relay n3 at n2; the inlet web on n1
+# at $WEB_PORT reaches the outlet through that relay and probes every $1.
+relayed_slow_portal() {
     start_slow_server
     ockam node create n2
     ockam node create n3
@@ -343,8 +315,12 @@ download_cut_by_kill() {
     ockam relay create n3 --at /node/n2 --to n3
     ockam tcp-outlet create --at n3 --from web --to "127.0.0.1:$SLOW_PORT"
     WEB_PORT=$(tcp_port)
-    ockam tcp-inlet create --at n1 --from "$WEB_PORT" --alias web --ping-interval 1s \
+    ockam tcp-inlet create --at n1 --from "$WEB_PORT" --alias web --ping-interval "$1" \
         --to /node/n2/service/forward_to_n3/service/web
+}
+
+@test "kill -9 of the outlet node behind a relay during a download: the client gets a reset" {
+    relayed_slow_portal 1s
     download_cut_by_kill n3
 }
 
@@ -361,30 +337,17 @@ download_cut_by_kill() {
 }
 
 @test "the outlet node behind a relay killed and started again at once: the client gets a reset" {
-    start_slow_server
-    ockam node create n2
-    ockam node create n3
-    ockam node create n1
-    ockam relay create n3 --at /node/n2 --to n3
-    ockam tcp-outlet create --at n3 --from web --to "127.0.0.1:$SLOW_PORT"
-    WEB_PORT=$(tcp_port)
-    ockam tcp-inlet create --at n1 --from "$WEB_PORT" --alias web --ping-interval 2s \
-        --to /node/n2/service/forward_to_n3/service/web
-    local got="$BATS_TEST_TMPDIR/got.bin" err="$BATS_TEST_TMPDIR/curl.err" rc=0 i
-    timeout 30 curl -sS -o "$got" "http://127.0.0.1:$WEB_PORT/" 2>"$err" &
-    local dl=$!
-    for i in $(seq 1 100); do
-        [ "$(stat -c %s "$got" 2>/dev/null || echo 0)" -ge 1048576 ] && break
-        sleep 0.1
-    done
+    relayed_slow_portal 2s
+    local rc=0
+    start_slow_download "$WEB_PORT"
     kill -9 "$(node_pid n3)"
     local start=$SECONDS
     ockam node start n3 # its relay and outlet come back; the probe answers again
-    wait "$dl" || rc=$?
+    wait "$DL_PID" || rc=$?
     local took=$((SECONDS - start))
     local how="the probe"
     grep -q "no longer has this connection" "$OCKAM_HOME/nodes/n1/stdout.log" && how="a Gone answer"
-    echo "curl exit $rc after $took s (reset after $how): $(cat "$err")" >&3
+    echo "curl exit $rc after $took s (reset after $how): $(cat "$DL_ERR")" >&3
     assert_equal "$rc" 56
     [ "$took" -le 15 ]
     # The portal works through the new node (the first 64 KiB of a new download).

@@ -1,8 +1,8 @@
 # The applications the portal and secure-channel tests put at the ends of their nodes: python3's
-# http.server, an upload server that answers a PUT with the SHA-256 of its body, and the
-# helpers around them. Load it after helpers (`load helpers`, then `load servers`): its
-# teardown stops the servers a test started (and runs NETNS_CLEANUP when the test set it)
-# before the teardown of helpers.bash.
+# http.server, an upload server that answers a PUT with the SHA-256 of its body, a slow
+# download server and its client, and the helpers around them. Load it after helpers
+# (`load helpers`, then `load servers`): its teardown stops the servers a test started (and
+# runs NETNS_CLEANUP when the test set it) before the teardown of helpers.bash.
 
 eval "$(declare -f teardown | sed '1s/^teardown/helpers_teardown/')"
 
@@ -40,12 +40,27 @@ start_http() {
     wait_listening "$HTTP_PORT" "${2:-}"
 }
 
+# A python3 HTTP server on a free port whose request handler has the methods read from stdin
+# (indented for its class body); sets the variable named $1 to the port.
+start_python_server() {
+    local port script="$BATS_TEST_TMPDIR/$1.py"
+    port=$(tcp_port)
+    {
+        printf 'import hashlib, http.server, sys, time\n'
+        printf 'class H(http.server.BaseHTTPRequestHandler):\n'
+        cat
+        printf '    def log_message(self, *args):\n        pass\n'
+        printf 'http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()\n'
+    } >"$script"
+    python3 "$script" "$port" >/dev/null 2>&1 &
+    SERVERS+=($!)
+    wait_listening "$port"
+    printf -v "$1" '%s' "$port"
+}
+
 # An HTTP server whose PUT answers with the SHA-256 of the body; sets UP_PORT.
 start_upload_server() {
-    UP_PORT=$(tcp_port)
-    cat >"$BATS_TEST_TMPDIR/up.py" <<'PY'
-import hashlib, http.server, sys
-class H(http.server.BaseHTTPRequestHandler):
+    start_python_server UP_PORT <<'PY'
     def do_PUT(self):
         n = int(self.headers["Content-Length"])
         h = hashlib.sha256()
@@ -60,13 +75,38 @@ class H(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
-    python3 "$BATS_TEST_TMPDIR/up.py" "$UP_PORT" >/dev/null 2>&1 &
-    SERVERS+=($!)
-    wait_listening "$UP_PORT"
+}
+
+# An HTTP server whose every GET answers 100 MiB slowly (64 KiB every 20 ms): a download is
+# still under way seconds later, with little in flight. Sets SLOW_PORT.
+start_slow_server() {
+    start_python_server SLOW_PORT <<'PY'
+    def do_GET(self):
+        chunk = b"x" * 65536
+        self.send_response(200)
+        self.send_header("Content-Length", str(1600 * len(chunk)))
+        self.end_headers()
+        for _ in range(1600):
+            self.wfile.write(chunk)
+            time.sleep(0.02)
+PY
+}
+
+# curl downloads through 127.0.0.1:$1 from the slow server behind it, in the background (30 s
+# at most) into DL_GOT, its errors in DL_ERR; returns once the first MiB has arrived (and fails
+# when it does not within 10 s). Sets DL_PID, DL_GOT and DL_ERR.
+start_slow_download() {
+    DL_GOT="$BATS_TEST_TMPDIR/got.bin"
+    DL_ERR="$BATS_TEST_TMPDIR/curl.err"
+    timeout 30 curl -sS -o "$DL_GOT" "http://127.0.0.1:$1/" 2>"$DL_ERR" &
+    DL_PID=$!
+    local i
+    for i in $(seq 1 100); do
+        [ "$(stat -c %s "$DL_GOT" 2>/dev/null || echo 0)" -ge 1048576 ] && break
+        sleep 0.1
+    done
+    [ "$(stat -c %s "$DL_GOT")" -ge 1048576 ]
 }
 
 sha() {

@@ -1,11 +1,9 @@
 /* Plain libuv TCP applications for the portal tests (see portal_util.h). */
 #include "portal_util.h"
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
+#include "node/node_internal.h"
+#include "nodes.h"
 
-#include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -558,4 +556,54 @@ pu_cleanup(uv_loop_t *loop)
         free(all_servers);
         all_servers = next;
     }
+}
+
+/* ---- with the tests' nodes ---------------------------------------------------------- */
+
+static uv_loop_t *apps_loop; /* for the teardown after a failed test */
+
+uv_loop_t *
+pu_apps_start(ockam_node **apps)
+{
+    *apps = tn_node_new();
+    apps_loop = ockam__node_loop(*apps);
+    return apps_loop;
+}
+
+int
+pu_teardown(void **state)
+{
+    (void)state;
+    if (apps_loop)
+        pu_cleanup(apps_loop);
+    apps_loop = NULL;
+    tn_free_all();
+    return 0;
+}
+
+bool
+pu_client_got(void *arg)
+{
+    const pu_want *w = arg;
+    const pu_side *s = pu_client_side(w->c);
+    return s->bytes_in >= w->n || s->eof || s->error;
+}
+
+bool
+pu_client_ended(void *arg)
+{
+    const pu_side *s = pu_client_side(arg);
+    return s->eof || s->error || s->closed;
+}
+
+bool
+pu_inlet_up(void *arg)
+{
+    return ockam_inlet_status(arg) == OCKAM_INLET_UP;
+}
+
+bool
+pu_relay_up(void *arg)
+{
+    return ockam_relay_client_state(arg) == OCKAM_RELAY_UP;
 }

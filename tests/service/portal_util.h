@@ -7,7 +7,11 @@
  * keeping them. Rates: a "slow" reader reads at most `per_tick` bytes every `tick_ms`.
  *
  * Ownership: every object is freed by pu_cleanup(), which closes what is still open and runs
- * the loop until all handles are gone. Call it before tn_free_all(). Loop thread only. */
+ * the loop until all handles are gone. Call it before tn_free_all() (pu_teardown() does both).
+ * Loop thread only.
+ *
+ * At the end: what the portal tests share on the nodes' side (tests/support/nodes.h): the
+ * helper node, the teardown, and conditions for tn_wait(). */
 #ifndef OCKAM_TESTS_SERVICE_PORTAL_UTIL_H
 #define OCKAM_TESTS_SERVICE_PORTAL_UTIL_H
 
@@ -15,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
+
+#include "ockam/node.h"
 
 #define PU_FNV_INIT 0xcbf29ce484222325ULL
 
@@ -76,5 +82,28 @@ void pu_client_close(pu_client *c, bool hard);
 
 /* Close everything still open and free it all. */
 void pu_cleanup(uv_loop_t *loop);
+
+/* ---- with the tests' nodes ---------------------------------------------------------- */
+
+/* A new node (tn_node_new) to run the applications; returns its loop, which pu_teardown()
+ * cleans up. */
+uv_loop_t *pu_apps_start(ockam_node **apps);
+/* A cmocka teardown (also called at the end of a test that passed): pu_cleanup() on the
+ * applications' loop if one was started, then tn_free_all(). */
+int pu_teardown(void **state);
+
+/* Conditions for tn_wait(). */
+typedef struct pu_want {
+    pu_client *c;
+    uint64_t n;
+} pu_want;
+/* arg is a pu_want: its client received n bytes, or its side ended (EOF or an error). */
+bool pu_client_got(void *arg);
+/* arg is a pu_client: EOF, an error, or closed. */
+bool pu_client_ended(void *arg);
+/* arg is an ockam_inlet: its probe says UP. */
+bool pu_inlet_up(void *arg);
+/* arg is an ockam_relay_client: registered (UP). */
+bool pu_relay_up(void *arg);
 
 #endif

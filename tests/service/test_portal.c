@@ -5,7 +5,6 @@
  * transport connection closing), a portal through a relay, and an inlet's probe status.
  *
  * The applications at both ends are plain libuv (portal_util.c) on a helper node's loop. */
-#include "node/node_internal.h"
 #include "nodes.h"
 #include "portal_util.h"
 #include "service/portal_internal.h"
@@ -55,25 +54,11 @@ struct env {
 
 /* ---- setup --------------------------------------------------------------------------- */
 
-static uv_loop_t *apps_loop; /* for the teardown after a failed test */
-
 static void
 env_apps(struct env *e)
 {
     memset(e, 0, sizeof *e);
-    e->apps = tn_node_new();
-    e->loop = ockam__node_loop(e->apps);
-    apps_loop = e->loop;
-}
-
-static int
-teardown(void **state)
-{
-    if (apps_loop)
-        pu_cleanup(apps_loop);
-    apps_loop = NULL;
-    tn_free_all();
-    return 0;
+    e->loop = pu_apps_start(&e->apps);
 }
 
 /* e->outlet on node, to target (connect_ms: 0 for the default timeout). */
@@ -149,30 +134,10 @@ env_pair(struct env *e, uint16_t target_port)
 static void
 env_free(struct env *e)
 {
-    teardown(NULL);
+    pu_teardown(NULL);
 }
 
 /* ---- conditions ------------------------------------------------------------------------ */
-
-struct want_bytes {
-    pu_client *c;
-    uint64_t n;
-};
-
-static bool
-client_got(void *arg)
-{
-    struct want_bytes *w = arg;
-    const pu_side *s = pu_client_side(w->c);
-    return s->bytes_in >= w->n || s->eof || s->error;
-}
-
-static bool
-client_ended(void *arg)
-{
-    const pu_side *s = pu_client_side(arg);
-    return s->eof || s->error || s->closed;
-}
 
 /* Every portal connection is gone and the workers are back to the baseline. */
 static bool
@@ -216,8 +181,8 @@ echo_client(struct env *e, pu_server **echo, uint64_t n)
     *echo = pu_server_start(e->loop, PU_ECHO, 0);
     env_pair(e, pu_server_port(*echo));
     pu_client *c = pu_client_start(e->loop, e->port, 1, n, false);
-    struct want_bytes w = {c, n};
-    assert_true(tn_wait(client_got, &w, WAIT_MS));
+    pu_want w = {c, n};
+    assert_true(tn_wait(pu_client_got, &w, WAIT_MS));
     return c;
 }
 
@@ -363,7 +328,7 @@ test_large_upload(void **state)
     t.c = pu_client_start(e.loop, e.port, 7, BIG, true);
     run_transfer(&t, 120000);
     /* The client half-closed: the sink sees EOF and closes, and so does everything else. */
-    assert_true(tn_wait(client_ended, t.c, WAIT_MS));
+    assert_true(tn_wait(pu_client_ended, t.c, WAIT_MS));
     assert_true(pu_client_side(t.c)->eof);
     expect_idle(&e);
     env_free(&e);
@@ -380,7 +345,7 @@ test_large_download(void **state)
     t.c = pu_client_start(e.loop, e.port, 0, 0, false);
     run_transfer(&t, 120000);
     /* The source closed after its data: the client gets EOF after the last byte. */
-    assert_true(tn_wait(client_ended, t.c, WAIT_MS));
+    assert_true(tn_wait(pu_client_ended, t.c, WAIT_MS));
     assert_true(pu_client_side(t.c)->eof);
     assert_int_equal(pu_client_side(t.c)->error, 0);
     pu_client_close(t.c, false);
@@ -403,7 +368,7 @@ all_downloads_ended(void *arg)
 {
     struct downloads *d = arg;
     for (size_t i = 0; i < DOWNLOADS; i++) {
-        if (!client_ended(d->c[i]))
+        if (!pu_client_ended(d->c[i]))
             return false;
     }
     return true;
@@ -540,8 +505,8 @@ test_target_on_ipv6_through_localhost(void **state)
     snprintf(route, sizeof route, "1#%s => outlet", ockam_listener_address(e.l2));
     env_inlet(&e, route);
     pu_client *c = pu_client_start(e.loop, e.port, 1, 1000, false);
-    struct want_bytes w = {c, 1000};
-    assert_true(tn_wait(client_got, &w, WAIT_MS));
+    pu_want w = {c, 1000};
+    assert_true(tn_wait(pu_client_got, &w, WAIT_MS));
     assert_int_equal(pu_client_side(c)->bytes_in, 1000);
     assert_true(pu_client_side(c)->sum_in == pu_client_side(c)->sum_out);
     assert_int_equal(pu_server_accepted(echo), 1);
@@ -558,7 +523,7 @@ test_target_refused(void **state)
     env_apps(&e);
     env_pair(&e, tn_dead_port());
     pu_client *c = pu_client_start(e.loop, e.port, 1, 10, false);
-    assert_true(tn_wait(client_ended, c, WAIT_MS));
+    assert_true(tn_wait(pu_client_ended, c, WAIT_MS));
     /* Closed cleanly: EOF, not a reset. */
     assert_true(pu_client_side(c)->eof);
     assert_int_equal(pu_client_side(c)->error, 0);
@@ -582,7 +547,7 @@ test_target_unreachable(void **state)
     snprintf(route, sizeof route, "1#%s => outlet", ockam_listener_address(e.l2));
     env_inlet(&e, route);
     pu_client *c = pu_client_start(e.loop, e.port, 1, 10, false);
-    assert_true(tn_wait(client_ended, c, WAIT_MS));
+    assert_true(tn_wait(pu_client_ended, c, WAIT_MS));
     assert_int_equal(pu_client_side(c)->error, 0);
     const char *err = ockam_outlet_last_error(e.outlet);
     fprintf(stderr, "outlet error: %s (client eof %d error %d closed %d; inlet: %s)\n", err,
@@ -618,7 +583,7 @@ test_no_pong(void **state)
     env_inlet_cfg(&e, &cfg);
     ockam_route_free(r);
     pu_client *c = pu_client_start(e.loop, e.port, 1, 10, false);
-    assert_true(tn_wait(client_ended, c, WAIT_MS));
+    assert_true(tn_wait(pu_client_ended, c, WAIT_MS));
     assert_true(tn_wait(inlet_down, e.inlet, WAIT_MS));
     assert_string_equal(ockam_inlet_last_error(e.inlet), "no answer from the outlet within 200 ms");
     ockam_msg *ping = tn_probe_wait(hole, WAIT_MS);
@@ -658,7 +623,7 @@ test_target_closes(void **state)
     pu_server *src = pu_server_start(e.loop, PU_SOURCE, 3u * 1024u * 1024u + 5);
     env_pair(&e, pu_server_port(src));
     pu_client *c = pu_client_start(e.loop, e.port, 0, 0, false);
-    assert_true(tn_wait(client_ended, c, WAIT_MS));
+    assert_true(tn_wait(pu_client_ended, c, WAIT_MS));
     assert_true(pu_client_side(c)->eof);
     assert_true(pu_client_side(c)->bytes_in == 3u * 1024u * 1024u + 5);
     assert_true(pu_client_side(c)->sum_in == pu_server_totals(src).sum_out);
@@ -675,7 +640,7 @@ test_transport_closes(void **state)
     pu_server *echo;
     pu_client *c = echo_client(&e, &echo, 1000);
     ockam_conn_close(tn_only_accepted(e.n2));
-    assert_true(tn_wait(client_ended, c, WAIT_MS));
+    assert_true(tn_wait(pu_client_ended, c, WAIT_MS));
     assert_true(tn_wait(server_all_closed, echo, WAIT_MS));
     expect_idle(&e);
     env_free(&e);
@@ -690,7 +655,7 @@ test_stop_closes_connections(void **state)
     size_t n1_workers = e.base1 - 1; /* without the inlet's own worker */
     ockam_inlet_stop(e.inlet);
     e.inlet = NULL;
-    assert_true(tn_wait(client_ended, c, WAIT_MS));
+    assert_true(tn_wait(pu_client_ended, c, WAIT_MS));
     assert_true(tn_wait(server_all_closed, echo, WAIT_MS));
     tn_drain();
     assert_int_equal(portal_workers(e.n1), n1_workers);
@@ -858,8 +823,8 @@ test_wire_bytes(void **state)
     raw_frame(fd, inlet_w, OW, "03 03 47 45 54");
     raw_frame(fd, inlet_w, OW, "03 01 41 01 00 00");
     raw_frame(fd, inlet_w, OW, "03 01 42 01 01 00 ");
-    struct want_bytes w = {c, 5};
-    assert_true(tn_wait(client_got, &w, WAIT_MS));
+    pu_want w = {c, 5};
+    assert_true(tn_wait(pu_client_got, &w, WAIT_MS));
     raw_outlet_client_got(&r, "GETAB");
 
     /* Right after Pong: Hello of the half-close extension (an empty Payload). Then the
@@ -871,7 +836,7 @@ test_wire_bytes(void **state)
     /* A counter out of order: the inlet sends Disconnect and closes the client. */
     raw_frame(fd, inlet_w, OW, "03 01 43 01 05 00");
     raw_expect_frame(fd, OW, inlet_w, "02");
-    assert_true(tn_wait(client_ended, c, WAIT_MS));
+    assert_true(tn_wait(pu_client_ended, c, WAIT_MS));
     raw_outlet_client_got(&r, "GETAB");
     raw_outlet_end(&r);
 }
@@ -889,7 +854,7 @@ test_wire_disconnect_drains(void **state)
     const char *inlet_w = r.inlet_w;
     raw_frame(fd, inlet_w, OW, "03 02 68 69");
     raw_frame(fd, inlet_w, OW, "02");
-    assert_true(tn_wait(client_ended, c, WAIT_MS));
+    assert_true(tn_wait(pu_client_ended, c, WAIT_MS));
     assert_true(pu_client_side(c)->eof);
     raw_outlet_client_got(&r, "hi");
     pu_client_close(c, false);
@@ -912,7 +877,7 @@ test_wire_half_close(void **state)
     raw_frame(fd, inlet_w, OW, "03 00");
     raw_frame(fd, inlet_w, OW, "03 02 68 69");
     raw_frame(fd, inlet_w, OW, "03 00 00");
-    assert_true(tn_wait(client_ended, c, WAIT_MS));
+    assert_true(tn_wait(pu_client_ended, c, WAIT_MS));
     assert_true(pu_client_side(c)->eof);
     raw_outlet_client_got(&r, "hi");
     /* Half-closed only: what the client sends still goes through. */
@@ -924,12 +889,6 @@ test_wire_half_close(void **state)
 }
 
 /* ---- through a relay, on one node, probes ----------------------------------------------- */
-
-static bool
-relay_up(void *arg)
-{
-    return ockam_relay_client_state(arg) == OCKAM_RELAY_UP;
-}
 
 static void
 test_through_relay(void **state)
@@ -960,14 +919,14 @@ test_through_relay(void **state)
     ockam_relay_client *rc;
     assert_int_equal(ockam_relay_client_start(e.n2, &ccfg, &rc), OCKAM_OK);
     ockam_route_free(to);
-    assert_true(tn_wait(relay_up, rc, WAIT_MS));
+    assert_true(tn_wait(pu_relay_up, rc, WAIT_MS));
     /* n1: the inlet. */
     snprintf(route, sizeof route, "1#%s => forward_to_n3 => outlet", ockam_listener_address(lr));
     env_inlet(&e, route);
 
     pu_client *c = pu_client_start(e.loop, e.port, 5, 4u * 1024u * 1024u, false);
-    struct want_bytes w = {c, 4u * 1024u * 1024u};
-    assert_true(tn_wait(client_got, &w, 60000));
+    pu_want w = {c, 4u * 1024u * 1024u};
+    assert_true(tn_wait(pu_client_got, &w, 60000));
     assert_true(pu_client_side(c)->sum_in == pu_client_side(c)->sum_out);
     pu_client_close(c, false);
     expect_idle(&e);
@@ -997,12 +956,6 @@ test_same_node(void **state)
     env_free(&e);
 }
 
-static bool
-inlet_up(void *arg)
-{
-    return ockam_inlet_status(arg) == OCKAM_INLET_UP;
-}
-
 static void
 test_inlet_probe(void **state)
 {
@@ -1024,13 +977,13 @@ test_inlet_probe(void **state)
     ockam_route_free(r);
     ockam_route_free(p);
     assert_int_equal(ockam_inlet_status(e.inlet), OCKAM_INLET_DOWN);
-    assert_true(tn_wait(inlet_up, e.inlet, WAIT_MS));
+    assert_true(tn_wait(pu_inlet_up, e.inlet, WAIT_MS));
     assert_int_equal(ockam_worker_stop_at(e.n2, "echo"), OCKAM_OK);
     assert_true(tn_wait(inlet_down, e.inlet, WAIT_MS));
     assert_non_null(strstr(ockam_inlet_last_error(e.inlet), "unanswered"));
     assert_int_equal(ockam_echo_start(e.n2, NULL, NULL), OCKAM_OK);
     assert_int_equal(ockam_flow_add_consumer(e.n2, "echo", ockam_listener_flow_id(e.l2)), OCKAM_OK);
-    assert_true(tn_wait(inlet_up, e.inlet, WAIT_MS));
+    assert_true(tn_wait(pu_inlet_up, e.inlet, WAIT_MS));
     env_free(&e);
 }
 
@@ -1065,30 +1018,30 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_echo_one_hop, teardown),
-        cmocka_unit_test_teardown(test_hundred_clients, teardown),
-        cmocka_unit_test_teardown(test_large_upload, teardown),
-        cmocka_unit_test_teardown(test_large_download, teardown),
-        cmocka_unit_test_teardown(test_twenty_downloads, teardown),
-        cmocka_unit_test_teardown(test_backpressure_slow_server, teardown),
-        cmocka_unit_test_teardown(test_backpressure_slow_client, teardown),
-        cmocka_unit_test_teardown(test_backpressure_stalled_reader, teardown),
-        cmocka_unit_test_teardown(test_target_on_ipv6_through_localhost, teardown),
-        cmocka_unit_test_teardown(test_target_refused, teardown),
-        cmocka_unit_test_teardown(test_target_unreachable, teardown),
-        cmocka_unit_test_teardown(test_no_pong, teardown),
-        cmocka_unit_test_teardown(test_client_reset, teardown),
-        cmocka_unit_test_teardown(test_target_closes, teardown),
-        cmocka_unit_test_teardown(test_transport_closes, teardown),
-        cmocka_unit_test_teardown(test_stop_closes_connections, teardown),
-        cmocka_unit_test_teardown(test_outlet_accepts_only_ping, teardown),
-        cmocka_unit_test_teardown(test_wire_bytes, teardown),
-        cmocka_unit_test_teardown(test_wire_disconnect_drains, teardown),
-        cmocka_unit_test_teardown(test_wire_half_close, teardown),
-        cmocka_unit_test_teardown(test_through_relay, teardown),
-        cmocka_unit_test_teardown(test_same_node, teardown),
-        cmocka_unit_test_teardown(test_inlet_probe, teardown),
-        cmocka_unit_test_teardown(test_bad_config, teardown),
+        cmocka_unit_test_teardown(test_echo_one_hop, pu_teardown),
+        cmocka_unit_test_teardown(test_hundred_clients, pu_teardown),
+        cmocka_unit_test_teardown(test_large_upload, pu_teardown),
+        cmocka_unit_test_teardown(test_large_download, pu_teardown),
+        cmocka_unit_test_teardown(test_twenty_downloads, pu_teardown),
+        cmocka_unit_test_teardown(test_backpressure_slow_server, pu_teardown),
+        cmocka_unit_test_teardown(test_backpressure_slow_client, pu_teardown),
+        cmocka_unit_test_teardown(test_backpressure_stalled_reader, pu_teardown),
+        cmocka_unit_test_teardown(test_target_on_ipv6_through_localhost, pu_teardown),
+        cmocka_unit_test_teardown(test_target_refused, pu_teardown),
+        cmocka_unit_test_teardown(test_target_unreachable, pu_teardown),
+        cmocka_unit_test_teardown(test_no_pong, pu_teardown),
+        cmocka_unit_test_teardown(test_client_reset, pu_teardown),
+        cmocka_unit_test_teardown(test_target_closes, pu_teardown),
+        cmocka_unit_test_teardown(test_transport_closes, pu_teardown),
+        cmocka_unit_test_teardown(test_stop_closes_connections, pu_teardown),
+        cmocka_unit_test_teardown(test_outlet_accepts_only_ping, pu_teardown),
+        cmocka_unit_test_teardown(test_wire_bytes, pu_teardown),
+        cmocka_unit_test_teardown(test_wire_disconnect_drains, pu_teardown),
+        cmocka_unit_test_teardown(test_wire_half_close, pu_teardown),
+        cmocka_unit_test_teardown(test_through_relay, pu_teardown),
+        cmocka_unit_test_teardown(test_same_node, pu_teardown),
+        cmocka_unit_test_teardown(test_inlet_probe, pu_teardown),
+        cmocka_unit_test_teardown(test_bad_config, pu_teardown),
     };
     /* PORTAL_TEST=name runs the tests whose names match (repeated runs of one by hand). */
     if (getenv("PORTAL_TEST"))

@@ -11,7 +11,6 @@
  * error at both ends, and the other arrives whole). Each runs PORTAL_CLOSE_RUNS times
  * (default 2; the short clean EOF showed in about 1 run in 4 before it was fixed, so loops of
  * 100 are run by hand: PORTAL_CLOSE_RUNS=100). PORTAL_CLOSE_VERBOSE=1 prints every run. */
-#include "node/node_internal.h"
 #include "nodes.h"
 #include "portal_util.h"
 
@@ -34,18 +33,6 @@ struct env {
     pu_client *c;
 };
 
-static uv_loop_t *apps_loop;
-
-static int
-teardown(void **state)
-{
-    if (apps_loop)
-        pu_cleanup(apps_loop);
-    apps_loop = NULL;
-    tn_free_all();
-    return 0;
-}
-
 static int
 runs(void)
 {
@@ -64,9 +51,7 @@ env_start(struct env *e, uint64_t server_bytes, enum hc_mode mode)
 {
     char target[32];
     memset(e, 0, sizeof *e);
-    e->apps = tn_node_new();
-    e->loop = ockam__node_loop(e->apps);
-    apps_loop = e->loop;
+    e->loop = pu_apps_start(&e->apps);
     e->srv = pu_server_start(e->loop, PU_REPLY, server_bytes);
     snprintf(target, sizeof target, "127.0.0.1:%u", pu_server_port(e->srv));
 
@@ -173,7 +158,7 @@ reply_early_once(int run, enum hc_mode mode)
         pu_client_close(e.c, false); /* it has all it wanted: a full close */
     assert_true(tn_wait(server_finished, &e, WAIT_MS));
     check(hc_name[mode], run, &e, mode == HC_BOTH, true);
-    teardown(NULL);
+    pu_teardown(NULL);
 }
 
 static bool
@@ -206,7 +191,7 @@ upload_early_once(int run, enum hc_mode mode)
     pu_client_close(e.c, false);
     assert_true(tn_wait(server_finished, &e, WAIT_MS));
     check(hc_name[mode], run, &e, true, mode == HC_BOTH);
-    teardown(NULL);
+    pu_teardown(NULL);
 }
 
 static void
@@ -227,8 +212,8 @@ main(void)
     if (getenv("PORTAL_CLOSE_DEBUG"))
         ockam_log_set_level(OCKAM_LOG_DEBUG);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_reply_early, teardown),
-        cmocka_unit_test_teardown(test_upload_early, teardown),
+        cmocka_unit_test_teardown(test_reply_early, pu_teardown),
+        cmocka_unit_test_teardown(test_upload_early, pu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,7 +15,6 @@
  * relay node while its client's connection is idle: the outlet's Asks go unanswered and it
  * resets its connection to the target. Every outlet here asks every PING_MS, so the tests of
  * healthy connections (idle, slow) check that its rule leaves them alone too. */
-#include "node/node_internal.h"
 #include "nodes.h"
 #include "portal_util.h"
 
@@ -38,29 +37,16 @@ struct env {
     ockam_listener *lmid, *l3;
     ockam_relay_client *rc;
     ockam_inlet *inlet;
-    uint16_t port; /* the inlet's */
-    int downs;     /* changes to DOWN */
+    uint16_t port;   /* the inlet's */
+    uint16_t target; /* the server's, behind the outlet */
+    int downs;       /* changes to DOWN */
 };
-
-static uv_loop_t *apps_loop; /* for the teardown after a failed test */
-
-static int
-teardown(void **state)
-{
-    if (apps_loop)
-        pu_cleanup(apps_loop);
-    apps_loop = NULL;
-    tn_free_all();
-    return 0;
-}
 
 static void
 env_apps(struct env *e)
 {
     memset(e, 0, sizeof *e);
-    e->apps = tn_node_new();
-    e->loop = ockam__node_loop(e->apps);
-    apps_loop = e->loop;
+    e->loop = pu_apps_start(&e->apps);
 }
 
 /* n3 runs the outlet to target and echo (the probe's end), both reachable through `flow`. */
@@ -100,12 +86,6 @@ env_hop(struct env *e, uint16_t target, char *route, char *probe, size_t cap)
     snprintf(probe, cap, "1#%s => hop => 1#%s => echo", m, o);
 }
 
-static bool
-relay_up(void *arg)
-{
-    return ockam_relay_client_state(arg) == OCKAM_RELAY_UP;
-}
-
 /* n3 (again): no listener; it registers relay n3 at mid. */
 static void
 relayed_outlet_node(struct env *e, uint16_t target)
@@ -120,7 +100,7 @@ relayed_outlet_node(struct env *e, uint16_t target)
     ccfg.expose = expose;
     assert_int_equal(ockam_relay_client_start(e->n3, &ccfg, &e->rc), OCKAM_OK);
     ockam_route_free(to);
-    assert_true(tn_wait(relay_up, e->rc, WAIT_MS));
+    assert_true(tn_wait(pu_relay_up, e->rc, WAIT_MS));
 }
 
 /* n1 -> 1#mid => forward_to_n3 => outlet; n3 has no listener and registers relay n3. */
@@ -138,12 +118,6 @@ env_relay(struct env *e, uint16_t target, char *route, char *probe, size_t cap)
     const char *m = ockam_listener_address(e->lmid);
     snprintf(route, cap, "1#%s => forward_to_n3 => outlet", m);
     snprintf(probe, cap, "1#%s => forward_to_n3 => echo", m);
-}
-
-static bool
-inlet_up(void *arg)
-{
-    return ockam_inlet_status(arg) == OCKAM_INLET_UP;
 }
 
 static void
@@ -176,26 +150,6 @@ env_inlet(struct env *e, const char *route, const char *probe)
     e->port = (uint16_t)atoi(strrchr(bind, ':') + 1);
 }
 
-struct want_bytes {
-    pu_client *c;
-    uint64_t n;
-};
-
-static bool
-client_got(void *arg)
-{
-    struct want_bytes *w = arg;
-    const pu_side *s = pu_client_side(w->c);
-    return s->bytes_in >= w->n || s->eof || s->error;
-}
-
-static bool
-client_ended(void *arg)
-{
-    const pu_side *s = pu_client_side(arg);
-    return s->eof || s->error || s->closed;
-}
-
 static size_t
 inlet_active(const ockam_inlet *in)
 {
@@ -210,50 +164,77 @@ inlet_idle(void *arg)
     return inlet_active(arg) == 0;
 }
 
-/* A download of BODY bytes, read slowly by the client, is under way when n3 dies (freed: its
- * sockets close as when its process is killed). */
+/* apps, a server (`mode`, `bytes` for a source) behind the outlet node n3, reached through the
+ * relay or the hop node, and the inlet on n1 (not yet UP). Without echo on n3 (stopped before
+ * the inlet starts), the probe is never answered. */
+static pu_server *
+env_start(struct env *e, enum pu_mode mode, uint64_t bytes, bool through_relay, bool echo)
+{
+    char route[256], probe[256];
+    env_apps(e);
+    pu_server *srv = pu_server_start(e->loop, mode, bytes);
+    e->target = pu_server_port(srv);
+    if (through_relay)
+        env_relay(e, e->target, route, probe, sizeof route);
+    else
+        env_hop(e, e->target, route, probe, sizeof route);
+    if (!echo)
+        assert_int_equal(ockam_worker_stop_at(e->n3, "echo"), OCKAM_OK);
+    env_inlet(e, route, probe);
+    return srv;
+}
+
+/* A download of BODY bytes is under way through the inlet, once UP: the client reads slowly,
+ * has 2 MiB and has not ended. */
+static pu_client *
+download_under_way(struct env *e, bool through_relay)
+{
+    env_start(e, PU_SOURCE, BODY, through_relay, true);
+    assert_true(tn_wait(pu_inlet_up, e->inlet, WAIT_MS));
+    pu_client *c = pu_client_start(e->loop, e->port, 0, 0, false);
+    pu_client_set_rate(c, 256u * 1024u, 10);
+    pu_want w = {c, 2u * 1024u * 1024u};
+    assert_true(tn_wait(pu_client_got, &w, WAIT_MS));
+    assert_false(pu_client_ended(c));
+    return c;
+}
+
+/* What happened to the outlet node (`what`) must end the download within DEAD_BOUND_MS in a
+ * reset (an error, or an EOF libuv reports after one), never a clean short end. */
+static void
+expect_download_reset(struct env *e, pu_client *c, const char *what)
+{
+    uint64_t t0 = tn_now_ms();
+    bool ended = tn_wait(pu_client_ended, c, DEAD_BOUND_MS);
+    const pu_side *s = pu_client_side(c);
+    print_message("after the outlet node %s: client %s after %llu ms (%llu bytes, eof %d, "
+                  "reset %d, error %d), inlet %s, DOWN %d times\n",
+        what, ended ? "ended" : "still waiting", (unsigned long long)(tn_now_ms() - t0),
+        (unsigned long long)s->bytes_in, s->eof, s->reset, s->error,
+        ockam_inlet_status(e->inlet) == OCKAM_INLET_UP ? "UP" : "DOWN", e->downs);
+    assert_true(ended);
+    assert_true(s->error != 0 || s->reset);
+    assert_true(s->bytes_in < BODY);
+}
+
+/* The download is under way when n3 dies (freed: its sockets close as when its process is
+ * killed). */
 static void
 download_then_kill(bool through_relay)
 {
     struct env e;
-    char route[256], probe[256];
-    env_apps(&e);
-    pu_server *src = pu_server_start(e.loop, PU_SOURCE, BODY);
-    if (through_relay)
-        env_relay(&e, pu_server_port(src), route, probe, sizeof route);
-    else
-        env_hop(&e, pu_server_port(src), route, probe, sizeof route);
-    env_inlet(&e, route, probe);
-    assert_true(tn_wait(inlet_up, e.inlet, WAIT_MS));
-
-    pu_client *c = pu_client_start(e.loop, e.port, 0, 0, false);
-    pu_client_set_rate(c, 256u * 1024u, 10);
-    struct want_bytes w = {c, 2u * 1024u * 1024u};
-    assert_true(tn_wait(client_got, &w, WAIT_MS));
-    assert_false(client_ended(c));
-
+    pu_client *c = download_under_way(&e, through_relay);
     tn_node_free(e.n3);
     e.n3 = NULL;
-    uint64_t t0 = tn_now_ms();
-    bool ended = tn_wait(client_ended, c, DEAD_BOUND_MS);
-    const pu_side *s = pu_client_side(c);
-    print_message("after the outlet node died: client %s after %llu ms (%llu bytes, eof %d, "
-                  "reset %d, error %d), inlet %s\n",
-        ended ? "ended" : "still waiting", (unsigned long long)(tn_now_ms() - t0),
-        (unsigned long long)s->bytes_in, s->eof, s->reset, s->error,
-        ockam_inlet_status(e.inlet) == OCKAM_INLET_UP ? "UP" : "DOWN");
-    assert_true(ended);
-    /* A reset (an error, or an EOF libuv reports after one), never a clean short end. */
-    assert_true(s->error != 0 || s->reset);
-    assert_true(s->bytes_in < BODY);
+    expect_download_reset(&e, c, "died");
     assert_int_equal(ockam_inlet_status(e.inlet), OCKAM_INLET_DOWN);
     assert_non_null(strstr(ockam_inlet_last_error(e.inlet), "unanswered"));
     assert_true(tn_wait(inlet_idle, e.inlet, WAIT_MS));
     /* The inlet still listens: a new client is closed (no Pong comes), never left hanging. */
     pu_client *c2 = pu_client_start(e.loop, e.port, 0, 0, false);
-    assert_true(tn_wait(client_ended, c2, 2 * WAIT_MS));
+    assert_true(tn_wait(pu_client_ended, c2, 2 * WAIT_MS));
     assert_int_equal(pu_client_side(c2)->bytes_in, 0);
-    teardown(NULL);
+    pu_teardown(NULL);
 }
 
 static void
@@ -275,37 +256,36 @@ static void
 test_outlet_node_restarts_behind_relay(void **state)
 {
     struct env e;
-    char route[256], probe[256];
-    env_apps(&e);
-    pu_server *src = pu_server_start(e.loop, PU_SOURCE, BODY);
-    env_relay(&e, pu_server_port(src), route, probe, sizeof route);
-    env_inlet(&e, route, probe);
-    assert_true(tn_wait(inlet_up, e.inlet, WAIT_MS));
-    pu_client *c = pu_client_start(e.loop, e.port, 0, 0, false);
-    pu_client_set_rate(c, 256u * 1024u, 10);
-    struct want_bytes w = {c, 2u * 1024u * 1024u};
-    assert_true(tn_wait(client_got, &w, WAIT_MS));
-    assert_false(client_ended(c));
-
+    pu_client *c = download_under_way(&e, true);
     tn_node_free(e.n3);
-    relayed_outlet_node(&e, pu_server_port(src));
-    uint64_t t0 = tn_now_ms();
-    bool ended = tn_wait(client_ended, c, DEAD_BOUND_MS);
-    const pu_side *s = pu_client_side(c);
-    print_message("after the outlet node restarted: client %s after %llu ms (%llu bytes, eof %d, "
-                  "reset %d, error %d), inlet DOWN %d times\n",
-        ended ? "ended" : "still waiting", (unsigned long long)(tn_now_ms() - t0),
-        (unsigned long long)s->bytes_in, s->eof, s->reset, s->error, e.downs);
-    assert_true(ended);
-    assert_true(s->error != 0 || s->reset);
-    assert_true(s->bytes_in < BODY);
+    relayed_outlet_node(&e, e.target);
+    expect_download_reset(&e, c, "restarted");
     assert_int_equal(e.downs, 0); /* the probe alone would never have told */
     /* And the portal works through the new node. */
     pu_client *c2 = pu_client_start(e.loop, e.port, 0, 0, false);
-    struct want_bytes w2 = {c2, 1024u * 1024u};
-    assert_true(tn_wait(client_got, &w2, WAIT_MS));
+    pu_want w2 = {c2, 1024u * 1024u};
+    assert_true(tn_wait(pu_client_got, &w2, WAIT_MS));
     assert_true(pu_client_side(c2)->bytes_in >= 1024u * 1024u);
-    teardown(NULL);
+    pu_teardown(NULL);
+}
+
+/* A client (seed) through the echo server gets its 1000 bytes back, stays connected through
+ * twenty probe periods of silence (the condition never holds: the loop runs them all) with the
+ * inlet in `status`, then gets 4 more bytes back whole. */
+static void
+expect_silence_survived(struct env *e, uint64_t seed, ockam_inlet_state status)
+{
+    pu_client *c = pu_client_start(e->loop, e->port, seed, 1000, false);
+    pu_want w = {c, 1000};
+    assert_true(tn_wait(pu_client_got, &w, WAIT_MS));
+    assert_false(tn_wait(pu_client_ended, c, 20 * PING_MS));
+    assert_int_equal(ockam_inlet_status(e->inlet), status);
+    pu_client_write(c, "more", 4);
+    w.n = 1004;
+    assert_true(tn_wait(pu_client_got, &w, WAIT_MS));
+    assert_int_equal(pu_client_side(c)->bytes_in, 1004);
+    assert_true(pu_client_side(c)->sum_in == pu_client_side(c)->sum_out);
+    assert_false(pu_client_ended(c));
 }
 
 struct want_server {
@@ -333,16 +313,9 @@ static void
 inlet_node_dies(bool through_relay)
 {
     struct env e;
-    char route[256], probe[256];
-    env_apps(&e);
-    pu_server *dst = pu_server_start(e.loop, PU_SINK, 0);
-    if (through_relay)
-        env_relay(&e, pu_server_port(dst), route, probe, sizeof route);
-    else
-        env_hop(&e, pu_server_port(dst), route, probe, sizeof route);
-    env_inlet(&e, route, probe);
-    assert_true(tn_wait(inlet_up, e.inlet, WAIT_MS));
-    pu_client *c = pu_client_start(e.loop, e.port, 5, 64u * 1024u, false);
+    pu_server *dst = env_start(&e, PU_SINK, 0, through_relay, true);
+    assert_true(tn_wait(pu_inlet_up, e.inlet, WAIT_MS));
+    pu_client_start(e.loop, e.port, 5, 64u * 1024u, false);
     struct want_server w = {dst, 64u * 1024u};
     assert_true(tn_wait(server_got, &w, WAIT_MS));
     /* Idle for many periods while the inlet lives: its Here answers keep the connection. */
@@ -360,8 +333,7 @@ inlet_node_dies(bool through_relay)
     assert_true(ended);
     assert_true(s.error != 0 || s.reset); /* a reset, not a clean end of the request */
     assert_int_equal(s.bytes_in, 64u * 1024u);
-    (void)c;
-    teardown(NULL);
+    pu_teardown(NULL);
 }
 
 static void
@@ -382,31 +354,16 @@ static void
 test_idle_connection_survives(void **state)
 {
     struct env e;
-    char route[256], probe[256];
-    env_apps(&e);
-    pu_server *echo = pu_server_start(e.loop, PU_ECHO, 0);
-    env_relay(&e, pu_server_port(echo), route, probe, sizeof route);
-    env_inlet(&e, route, probe);
-    assert_true(tn_wait(inlet_up, e.inlet, WAIT_MS));
-    pu_client *c = pu_client_start(e.loop, e.port, 3, 1000, false);
-    struct want_bytes w = {c, 1000};
-    assert_true(tn_wait(client_got, &w, WAIT_MS));
-    /* Twenty probe periods of silence (the condition never holds: the loop runs them all). */
-    assert_false(tn_wait(client_ended, c, 20 * PING_MS));
-    assert_int_equal(ockam_inlet_status(e.inlet), OCKAM_INLET_UP);
-    pu_client_write(c, "more", 4);
-    w.n = 1004;
-    assert_true(tn_wait(client_got, &w, WAIT_MS));
-    assert_int_equal(pu_client_side(c)->bytes_in, 1004);
-    assert_true(pu_client_side(c)->sum_in == pu_client_side(c)->sum_out);
-    assert_false(client_ended(c));
-    teardown(NULL);
+    env_start(&e, PU_ECHO, 0, true, true);
+    assert_true(tn_wait(pu_inlet_up, e.inlet, WAIT_MS));
+    expect_silence_survived(&e, 3, OCKAM_INLET_UP);
+    pu_teardown(NULL);
 }
 
 static bool
 client_done(void *arg)
 {
-    struct want_bytes *w = arg;
+    pu_want *w = arg;
     const pu_side *s = pu_client_side(w->c);
     return s->eof || s->error;
 }
@@ -418,16 +375,12 @@ static void
 test_slow_download_stays_up(void **state)
 {
     struct env e;
-    char route[256], probe[256];
     const uint64_t len = 24u * 1024u * 1024u;
-    env_apps(&e);
-    pu_server *src = pu_server_start(e.loop, PU_SOURCE, len);
-    env_hop(&e, pu_server_port(src), route, probe, sizeof route);
-    env_inlet(&e, route, probe);
-    assert_true(tn_wait(inlet_up, e.inlet, WAIT_MS));
+    pu_server *src = env_start(&e, PU_SOURCE, len, false, true);
+    assert_true(tn_wait(pu_inlet_up, e.inlet, WAIT_MS));
     pu_client *c = pu_client_start(e.loop, e.port, 0, 0, false);
     pu_client_set_rate(c, 64u * 1024u, 10); /* about 6 MB/s: 4 s, 40 probe periods */
-    struct want_bytes w = {c, len};
+    pu_want w = {c, len};
     uint64_t t0 = tn_now_ms();
     assert_true(tn_wait(client_done, &w, 60000));
     print_message("24 MiB read slowly in %llu ms\n", (unsigned long long)(tn_now_ms() - t0));
@@ -436,7 +389,7 @@ test_slow_download_stays_up(void **state)
     assert_true(pu_client_side(c)->bytes_in == len);
     assert_true(pu_client_side(c)->sum_in == pu_server_totals(src).sum_out);
     assert_int_equal(e.downs, 0);
-    teardown(NULL);
+    pu_teardown(NULL);
 }
 
 /* A probe that never answered (here: no echo on the outlet's node) says nothing about the
@@ -445,23 +398,9 @@ static void
 test_probe_never_answered_resets_nothing(void **state)
 {
     struct env e;
-    char route[256], probe[256];
-    env_apps(&e);
-    pu_server *echo = pu_server_start(e.loop, PU_ECHO, 0);
-    env_relay(&e, pu_server_port(echo), route, probe, sizeof route);
-    assert_int_equal(ockam_worker_stop_at(e.n3, "echo"), OCKAM_OK);
-    env_inlet(&e, route, probe);
-    pu_client *c = pu_client_start(e.loop, e.port, 4, 1000, false);
-    struct want_bytes w = {c, 1000};
-    assert_true(tn_wait(client_got, &w, WAIT_MS));
-    assert_false(tn_wait(client_ended, c, 20 * PING_MS));
-    assert_int_equal(ockam_inlet_status(e.inlet), OCKAM_INLET_DOWN);
-    pu_client_write(c, "more", 4);
-    w.n = 1004;
-    assert_true(tn_wait(client_got, &w, WAIT_MS));
-    assert_true(pu_client_side(c)->sum_in == pu_client_side(c)->sum_out);
-    assert_false(client_ended(c));
-    teardown(NULL);
+    env_start(&e, PU_ECHO, 0, true, false);
+    expect_silence_survived(&e, 4, OCKAM_INLET_DOWN);
+    pu_teardown(NULL);
 }
 
 /* Query and Gone on the wire (docs/wire.md §7.5): an outlet answers with the listed random
@@ -520,15 +459,15 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_outlet_node_dies_behind_hop, teardown),
-        cmocka_unit_test_teardown(test_outlet_node_dies_behind_relay, teardown),
-        cmocka_unit_test_teardown(test_outlet_node_restarts_behind_relay, teardown),
-        cmocka_unit_test_teardown(test_inlet_node_dies_behind_hop, teardown),
-        cmocka_unit_test_teardown(test_inlet_node_dies_behind_relay, teardown),
-        cmocka_unit_test_teardown(test_idle_connection_survives, teardown),
-        cmocka_unit_test_teardown(test_slow_download_stays_up, teardown),
-        cmocka_unit_test_teardown(test_probe_never_answered_resets_nothing, teardown),
-        cmocka_unit_test_teardown(test_query_bytes, teardown),
+        cmocka_unit_test_teardown(test_outlet_node_dies_behind_hop, pu_teardown),
+        cmocka_unit_test_teardown(test_outlet_node_dies_behind_relay, pu_teardown),
+        cmocka_unit_test_teardown(test_outlet_node_restarts_behind_relay, pu_teardown),
+        cmocka_unit_test_teardown(test_inlet_node_dies_behind_hop, pu_teardown),
+        cmocka_unit_test_teardown(test_inlet_node_dies_behind_relay, pu_teardown),
+        cmocka_unit_test_teardown(test_idle_connection_survives, pu_teardown),
+        cmocka_unit_test_teardown(test_slow_download_stays_up, pu_teardown),
+        cmocka_unit_test_teardown(test_probe_never_answered_resets_nothing, pu_teardown),
+        cmocka_unit_test_teardown(test_query_bytes, pu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

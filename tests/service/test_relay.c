@@ -259,19 +259,28 @@ test_service_static_name(void **state)
     tn_free_all();
 }
 
-/* A registration followed at once by a bad frame: the connection closes before the service
- * reads the registration. No relay may outlive it (nothing would ever remove it). */
+/* The relay node runs hop, reachable from its listener's connections. */
 static void
-test_service_registration_of_closed_connection(void **state)
+relay_node_hop(struct relay_node *r)
+{
+    assert_int_equal(ockam_hop_start(r->node, NULL, NULL), OCKAM_OK);
+    assert_int_equal(
+        ockam_flow_add_consumer(r->node, "hop", ockam_listener_flow_id(r->l)), OCKAM_OK);
+}
+
+/* A registration followed at once by a bad frame, in one write (`frames`, hex): the connection
+ * closes before the service reads the registration. No relay may outlive it (nothing would
+ * ever remove it). */
+static void
+registration_of_closed_connection(bool through_hop, const char *frames)
 {
     struct relay_node r;
     relay_node_start(&r, "127.0.0.1:0", OCKAM_WIRE_CURRENT);
+    if (through_hop)
+        relay_node_hop(&r);
     int fd = tn_raw_connect(r.addr);
     assert_true(fd >= 0);
-    /* "mybox" to static_forwarding_service, then a frame of length zero, in one write. */
-    send_hex(fd,
-        "01 00 00 00 2d 83 81 82 00 58 19 73 74 61 74 69 63 5f 66 6f 72 77 61 72 64 69 6e "
-        "67 5f 73 65 72 76 69 63 65 81 82 00 43 61 70 70 46 05 6d 79 62 6f 78 00 00 00 00");
+    send_hex(fd, frames);
     assert_true(tn_raw_wait_closed(fd, WAIT_MS));
     close(fd);
     tn_drain();
@@ -280,29 +289,26 @@ test_service_registration_of_closed_connection(void **state)
     tn_free_all();
 }
 
+static void
+test_service_registration_of_closed_connection(void **state)
+{
+    /* "mybox" to static_forwarding_service, then a frame of length zero. */
+    registration_of_closed_connection(false,
+        "01 00 00 00 2d 83 81 82 00 58 19 73 74 61 74 69 63 5f 66 6f 72 77 61 72 64 69 6e "
+        "67 5f 73 65 72 76 69 63 65 81 82 00 43 61 70 70 46 05 6d 79 62 6f 78 00 00 00 00");
+}
+
 /* The same through a local hop: the registration waits in hop's mailbox while its connection
  * closes, and reaches the service with the return route [hop, <closed connection>]. No relay
  * may be made for a route that leads nowhere. */
 static void
 test_service_registration_through_hop_of_closed_connection(void **state)
 {
-    struct relay_node r;
-    relay_node_start(&r, "127.0.0.1:0", OCKAM_WIRE_CURRENT);
-    assert_int_equal(ockam_hop_start(r.node, NULL, NULL), OCKAM_OK);
-    assert_int_equal(ockam_flow_add_consumer(r.node, "hop", ockam_listener_flow_id(r.l)), OCKAM_OK);
-    int fd = tn_raw_connect(r.addr);
-    assert_true(fd >= 0);
     /* "mybox" to [hop, static_forwarding_service] from [0#app], then a frame of length zero. */
-    send_hex(fd,
+    registration_of_closed_connection(true,
         "01 00 00 00 33 83 82 82 00 43 68 6f 70 82 00 58 19 73 74 61 74 69 63 5f 66 6f 72 77 61 "
         "72 64 69 6e 67 5f 73 65 72 76 69 63 65 81 82 00 43 61 70 70 46 05 6d 79 62 6f 78 00 00 "
         "00 00");
-    assert_true(tn_raw_wait_closed(fd, WAIT_MS));
-    close(fd);
-    tn_drain();
-    assert_int_equal(ockam_relay_service_count(r.svc), 0);
-    assert_false(ockam_node_has_worker(r.node, "forward_to_mybox"));
-    tn_free_all();
 }
 
 /* A registration that reaches the service through a local hop: the relay still lives on the
@@ -312,8 +318,7 @@ test_service_registration_through_hop(void **state)
 {
     struct relay_node r;
     relay_node_start(&r, "127.0.0.1:0", OCKAM_WIRE_CURRENT);
-    assert_int_equal(ockam_hop_start(r.node, NULL, NULL), OCKAM_OK);
-    assert_int_equal(ockam_flow_add_consumer(r.node, "hop", ockam_listener_flow_id(r.l)), OCKAM_OK);
+    relay_node_hop(&r);
     ockam_node *n1 = tn_node_new();
     tn_probe *app = tn_probe_start(n1, "app");
     ockam_conn *c = tn_tcp_connect(n1, r.addr, OCKAM_WIRE_CURRENT);

@@ -142,16 +142,48 @@ assert_reaches(tn_probe *app, const char *via, const char *name, struct reg_node
     ockam_msg_free(m);
 }
 
+/* A third party: a node with a probe "app" and a TCP connection to the relay node, whose
+ * address is *via. */
+static tn_probe *
+third_party(struct relay_node *r, const char **via)
+{
+    ockam_node *t = tn_node_new();
+    tn_probe *app = tn_probe_start(t, "app");
+    ockam_conn *tc = tn_tcp_connect(t, ockam_listener_address(r->l), OCKAM_WIRE_CURRENT);
+    *via = ockam_conn_address(tc);
+    return app;
+}
+
+/* n: a new node with its own identity registers `name` through a new channel: UP. */
+static void
+register_bound(struct reg_node *n, struct relay_node *r, const char *name)
+{
+    reg_node_new(n);
+    open_channel(n, r);
+    register_name(n, r, name, true);
+    assert_true(tn_wait(is_up, n->rc, WAIT_MS));
+}
+
+/* `name` is bound to n's identifier, and a third party reaches n through it. */
+static void
+assert_bound_to(struct relay_node *r, const char *name, struct reg_node *n)
+{
+    char address[OCKAM_MAX_ADDR_LEN + 1];
+    const char *via;
+    snprintf(address, sizeof address, "forward_to_%s", name);
+    assert_string_equal(owner_of(r, address), ockam_identity_identifier(n->id));
+    tn_probe *app = third_party(r, &via);
+    assert_reaches(app, via, name, n);
+}
+
 static void
 test_bound_name(void **state)
 {
     struct relay_node r;
     struct reg_node a, b, plain, a2;
     relay_node_start(&r);
-    ockam_node *t = tn_node_new();
-    tn_probe *app = tn_probe_start(t, "app");
-    ockam_conn *tc = tn_tcp_connect(t, ockam_listener_address(r.l), OCKAM_WIRE_CURRENT);
-    const char *via = ockam_conn_address(tc);
+    const char *via;
+    tn_probe *app = third_party(&r, &via);
 
     /* A registers "box" through its channel: bound to A. */
     reg_node_new(&a);
@@ -226,15 +258,8 @@ test_plaintext_name_taken_and_bound(void **state)
     register_name(&plain, &r, "open", false);
     assert_true(tn_wait(is_up, plain.rc, WAIT_MS));
     assert_string_equal(owner_of(&r, "forward_to_open"), "");
-    reg_node_new(&b);
-    open_channel(&b, &r);
-    register_name(&b, &r, "open", true);
-    assert_true(tn_wait(is_up, b.rc, WAIT_MS));
-    assert_string_equal(owner_of(&r, "forward_to_open"), ockam_identity_identifier(b.id));
-    ockam_node *t = tn_node_new();
-    tn_probe *app = tn_probe_start(t, "app");
-    ockam_conn *tc = tn_tcp_connect(t, ockam_listener_address(r.l), OCKAM_WIRE_CURRENT);
-    assert_reaches(app, ockam_conn_address(tc), "open", &b);
+    register_bound(&b, &r, "open");
+    assert_bound_to(&r, "open", &b);
     tn_free_all();
     sc_free_all();
 }
@@ -248,10 +273,7 @@ test_refusal_never_ends_with_name(void **state)
     struct relay_node r;
     struct reg_node a, b;
     relay_node_start(&r);
-    reg_node_new(&a);
-    open_channel(&a, &r);
-    register_name(&a, &r, name, true);
-    assert_true(tn_wait(is_up, a.rc, WAIT_MS));
+    register_bound(&a, &r, name);
     reg_node_new(&b);
     open_channel(&b, &r);
     register_name(&b, &r, name, true);
@@ -283,24 +305,14 @@ test_bound_relay_goes_with_its_channel(void **state)
     struct relay_node r;
     struct reg_node a, b;
     relay_node_start(&r);
-    reg_node_new(&a);
-    open_channel(&a, &r);
-    register_name(&a, &r, "box", true);
-    assert_true(tn_wait(is_up, a.rc, WAIT_MS));
+    register_bound(&a, &r, "box");
     assert_int_equal(ockam_relay_service_count(r.svc), 1);
     ockam_relay_client_stop(a.rc); /* (its own connection is the channel's: nothing closes) */
     ockam_sc_close(a.sc);
     assert_true(tn_wait(no_relays, r.svc, WAIT_MS));
     assert_false(ockam_node_has_worker(r.node, "forward_to_box"));
-    reg_node_new(&b);
-    open_channel(&b, &r);
-    register_name(&b, &r, "box", true);
-    assert_true(tn_wait(is_up, b.rc, WAIT_MS));
-    assert_string_equal(owner_of(&r, "forward_to_box"), ockam_identity_identifier(b.id));
-    ockam_node *t = tn_node_new();
-    tn_probe *app = tn_probe_start(t, "app");
-    ockam_conn *tc = tn_tcp_connect(t, ockam_listener_address(r.l), OCKAM_WIRE_CURRENT);
-    assert_reaches(app, ockam_conn_address(tc), "box", &b);
+    register_bound(&b, &r, "box");
+    assert_bound_to(&r, "box", &b);
     tn_free_all();
     sc_free_all();
 }
@@ -312,11 +324,8 @@ test_bound_relay_goes_when_relay_node_closes_channel(void **state)
     struct relay_node r;
     struct reg_node a;
     relay_node_start(&r);
-    reg_node_new(&a);
-    open_channel(&a, &r);
+    register_bound(&a, &r, "box");
     assert_true(sc_wait_accepted(&r.sl, 1));
-    register_name(&a, &r, "box", true);
-    assert_true(tn_wait(is_up, a.rc, WAIT_MS));
     ockam_sc_close(r.sl.last);
     assert_int_equal(ockam_relay_service_count(r.svc), 0);
     assert_false(ockam_node_has_worker(r.node, "forward_to_box"));
@@ -383,11 +392,10 @@ test_restricted_registrants(void **state)
     register_name(&b2, &r, "b", true);
     assert_true(tn_wait(is_up, b2.rc, WAIT_MS));
     assert_int_equal(ockam_relay_service_count(r.svc), 2);
-    ockam_node *t = tn_node_new();
-    tn_probe *app = tn_probe_start(t, "app");
-    ockam_conn *tc = tn_tcp_connect(t, ockam_listener_address(r.l), OCKAM_WIRE_CURRENT);
-    assert_reaches(app, ockam_conn_address(tc), "b", &b2);
-    assert_reaches(app, ockam_conn_address(tc), "a", &a);
+    const char *via;
+    tn_probe *app = third_party(&r, &via);
+    assert_reaches(app, via, "b", &b2);
+    assert_reaches(app, via, "a", &a);
 
     /* Lifted: plaintext again. */
     assert_int_equal(ockam_relay_service_restrict(r.svc, NULL), OCKAM_OK);

@@ -9,14 +9,6 @@
 #include <string.h>
 
 static void
-assert_payload(const ockam_msg *m, const void *data, size_t len)
-{
-    ockam_slice p = ockam_msg_payload(m);
-    assert_int_equal(p.len, len);
-    assert_memory_equal(p.ptr, data, len);
-}
-
-static void
 tcp_allow(ockam_node *n, ockam_listener *l, const char *address)
 {
     assert_int_equal(ockam_flow_add_consumer(n, address, ockam_listener_flow_id(l)), OCKAM_OK);
@@ -72,7 +64,7 @@ test_udp_then_tcp(void **state)
     tn_assert_route(ockam_msg_onward(m), "0#app");
     tn_assert_route(ockam_msg_return(m), "0#%s => 2#%s => 0#hop => 0#%s => 0#inspect",
         ockam_udp_bind_address(a1), ockam_udp_bind_local(b2), ockam_conn_address(c23));
-    assert_payload(m, "pong", 4);
+    tu_assert_payload(m, "pong", 4);
     ockam_msg_free(m);
 
     snprintf(route, sizeof route, "0#%s => 2#%s => 0#hop => 0#%s => 0#echo",
@@ -80,7 +72,7 @@ test_udp_then_tcp(void **state)
     assert_int_equal(tn_send(tn_probe_worker(app), route, "echo me", 7), OCKAM_OK);
     m = tn_probe_wait(app, TU_WAIT_MS);
     assert_non_null(m);
-    assert_payload(m, "echo me", 7);
+    tu_assert_payload(m, "echo me", 7);
     ockam_msg_free(m);
     tn_free_all();
 }
@@ -131,7 +123,7 @@ test_tcp_udp_tcp(void **state)
     tn_assert_route(ockam_msg_onward(m), "0#app");
     tn_assert_route(ockam_msg_return(m), "0#%s => 0#hop => 0#%s => 0#hop => 0#%s => 0#inspect",
         ockam_conn_address(c12), ockam_udp_bind_address(c23), ockam_conn_address(c34));
-    assert_payload(m, "pong", 4);
+    tu_assert_payload(m, "pong", 4);
     ockam_msg_free(m);
 
     snprintf(route, sizeof route, "0#%s => 0#hop => 0#%s => 0#hop => 0#%s => 0#echo",
@@ -139,7 +131,7 @@ test_tcp_udp_tcp(void **state)
     assert_int_equal(tn_send(tn_probe_worker(app), route, "round trip", 10), OCKAM_OK);
     m = tn_probe_wait(app, TU_WAIT_MS);
     assert_non_null(m);
-    assert_payload(m, "round trip", 10);
+    tu_assert_payload(m, "round trip", 10);
     ockam_msg_free(m);
     tn_free_all();
 }

@@ -19,29 +19,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-struct side {
-    ockam_node *node;
-    ockam_udp_bind *bind;
-    char local[64];
-    char sender[64];
-    char port[8];
-};
-
-static void
-side_start(struct side *s, const char *at, const char *peer)
-{
-    s->node = tu_node(NULL);
-    s->bind = tu_bind(s->node, at, peer);
-    snprintf(s->local, sizeof s->local, "%s", ockam_udp_bind_local(s->bind));
-    snprintf(s->sender, sizeof s->sender, "%s", ockam_udp_bind_address(s->bind));
-    snprintf(s->port, sizeof s->port, "%s", strrchr(s->local, ':') + 1);
-}
-
 /* A peer with echo, uppercase and hop on `at` only. */
 static void
-peer_start(struct side *s, const char *at)
+peer_start(tu_side *s, const char *at)
 {
-    side_start(s, at, NULL);
+    tu_side_start(s, NULL, at, NULL);
     tu_services(s->node, s->bind);
 }
 
@@ -92,21 +74,12 @@ stat_reached(void *arg)
     assert_true(tn_wait(stat_reached,                                                              \
         &(struct stat_goal) {(b), offsetof(struct ockam_udp_stats, field), (n)}, TU_WAIT_MS))
 
-static void
-assert_payload(const ockam_msg *m, const void *data, size_t len)
-{
-    ockam_slice p = ockam_msg_payload(m);
-    assert_int_equal(p.len, len);
-    assert_memory_equal(p.ptr, data, len);
-}
-
+/* A request whose answer carries the same payload (echo). */
 static ockam_msg *
-request(tn_probe *app, const char *route, const void *data, size_t len)
+echoed(tn_probe *app, const char *route, const void *data, size_t len)
 {
-    assert_int_equal(tn_send(tn_probe_worker(app), route, data, len), OCKAM_OK);
-    ockam_msg *m = tn_probe_wait(app, TU_WAIT_MS);
-    assert_non_null(m);
-    assert_payload(m, data, len);
+    ockam_msg *m = tu_request(app, route, data, len);
+    tu_assert_payload(m, data, len);
     return m;
 }
 
@@ -137,14 +110,14 @@ static void
 test_first_hop_localhost_peer_on_v6(void **state)
 {
     NEED_IPV6();
-    struct side n2;
+    tu_side n2;
     char route[256];
     peer_start(&n2, "[::1]:0");
     ockam_node *n1 = tu_node(NULL);
     tn_probe *app = tn_probe_start(n1, "app");
 
     snprintf(route, sizeof route, "2#localhost:%s => 0#echo", n2.port);
-    ockam_msg *m = request(app, route, "first", 5);
+    ockam_msg *m = echoed(app, route, "first", 5);
     ockam_udp_bind *def = NULL;
     ockam_udp_bind_each(n1, find_default, &def);
     assert_non_null(def);
@@ -157,7 +130,7 @@ test_first_hop_localhost_peer_on_v6(void **state)
     assert_int_equal(s.send_dropped, 0);
 
     /* The working address is remembered: nothing is refused or sent twice any more. */
-    m = request(app, route, "second", 6);
+    m = echoed(app, route, "second", 6);
     ockam_msg_free(m);
     s = stats_of(def);
     assert_int_equal(s.resent, 1);
@@ -171,12 +144,12 @@ static void
 test_bind_localhost_burst(void **state)
 {
     NEED_IPV6();
-    struct side n1, n2;
+    tu_side n1, n2;
     char route[256];
     static uint8_t big[1200];
     tu_fill(big, sizeof big, 7);
     peer_start(&n2, "[::1]:0");
-    side_start(&n1, "[::]:0", NULL);
+    tu_side_start(&n1, NULL, "[::]:0", NULL);
     tn_probe *app = tn_probe_start(n1.node, "app");
 
     snprintf(route, sizeof route, "0#%s => 2#localhost:%s => 0#echo", n1.sender, n2.port);
@@ -190,9 +163,9 @@ test_bind_localhost_burst(void **state)
         ockam_msg *m = tn_probe_wait(app, TU_WAIT_MS);
         assert_non_null(m);
         if (small[i])
-            assert_payload(m, small[i], strlen(small[i]));
+            tu_assert_payload(m, small[i], strlen(small[i]));
         else
-            assert_payload(m, big, sizeof big);
+            tu_assert_payload(m, big, sizeof big);
         tn_assert_route(ockam_msg_return(m), "0#%s => 2#[::1]:%s => 0#echo", n1.sender, n2.port);
         ockam_msg_free(m);
     }
@@ -210,23 +183,23 @@ static void
 test_fixed_peer_localhost(void **state)
 {
     NEED_IPV6();
-    struct side n1, n2;
+    tu_side n1, n2;
     char route[256], peer[64], v6[64];
     peer_start(&n2, "[::1]:0");
     snprintf(peer, sizeof peer, "localhost:%s", n2.port);
-    side_start(&n1, "[::]:0", peer);
+    tu_side_start(&n1, NULL, "[::]:0", peer);
     tn_probe *app = tn_probe_start(n1.node, "app");
     snprintf(v6, sizeof v6, "[::1]:%s", n2.port);
 
     assert_string_equal(ockam_udp_bind_peer_name(n1.bind), peer);
     snprintf(route, sizeof route, "0#%s => 0#echo", n1.sender);
-    ockam_msg *m = request(app, route, "fixed", 5);
+    ockam_msg *m = echoed(app, route, "fixed", 5);
     tn_assert_route(ockam_msg_return(m), "0#%s => 0#echo", n1.sender);
     ockam_msg_free(m);
     assert_string_equal(ockam_udp_bind_peer(n1.bind), v6);
     assert_string_equal(ockam_udp_bind_peer_name(n1.bind), peer);
     assert_int_equal(stats_of(n1.bind).foreign, 0);
-    m = request(app, route, "again", 5);
+    m = echoed(app, route, "again", 5);
     ockam_msg_free(m);
     assert_int_equal(stats_of(n1.bind).resent, 1);
     tn_free_all();
@@ -260,19 +233,19 @@ static void
 test_name_v6_first_peer_on_v4(void **state)
 {
     NEED_IPV6();
-    struct side n1, n2;
+    tu_side n1, n2;
     char route[256], name[64];
     struct addrinfo ai[2];
     struct sockaddr_in6 sa[2];
     const char *order[] = {"::1", "127.0.0.1"};
     peer_start(&n2, "127.0.0.1:0");
-    side_start(&n1, "[::]:0", NULL);
+    tu_side_start(&n1, NULL, "[::]:0", NULL);
     tn_probe *app = tn_probe_start(n1.node, "app");
     snprintf(name, sizeof name, "both.test:%s", n2.port);
     assert_int_equal(ockam__udp_name_answer(n1.bind, name, answer_of(order, 2, ai, sa)), OCKAM_OK);
 
     snprintf(route, sizeof route, "0#%s => 2#%s => 0#echo", n1.sender, name);
-    ockam_msg *m = request(app, route, "v4 after v6", 11);
+    ockam_msg *m = echoed(app, route, "v4 after v6", 11);
     /* The IPv4 peer of the dual-stack socket is named as IPv4 on the return route. */
     tn_assert_route(ockam_msg_return(m), "0#%s => 2#127.0.0.1:%s => 0#echo", n1.sender, n2.port);
     ockam_msg_free(m);
@@ -286,18 +259,18 @@ static void
 test_ipv4_socket_skips_v6(void **state)
 {
     NEED_IPV6();
-    struct side n1, n2, n3;
+    tu_side n1, n2, n3;
     char route[256], name[64];
     struct addrinfo ai[2];
     struct sockaddr_in6 sa[2];
     const char *order[] = {"::1", "127.0.0.1"};
     peer_start(&n2, "127.0.0.1:0");
-    side_start(&n1, "127.0.0.1:0", NULL);
+    tu_side_start(&n1, NULL, "127.0.0.1:0", NULL);
     tn_probe *app = tn_probe_start(n1.node, "app");
     snprintf(name, sizeof name, "both.test:%s", n2.port);
     assert_int_equal(ockam__udp_name_answer(n1.bind, name, answer_of(order, 2, ai, sa)), OCKAM_OK);
     snprintf(route, sizeof route, "0#%s => 2#%s => 0#echo", n1.sender, name);
-    ockam_msg *m = request(app, route, "direct", 6);
+    ockam_msg *m = echoed(app, route, "direct", 6);
     ockam_msg_free(m);
     assert_int_equal(stats_of(n1.bind).unreachable, 0);
     assert_int_equal(stats_of(n1.bind).resent, 0);
@@ -322,14 +295,14 @@ static void
 test_all_refuse_then_start_again(void **state)
 {
     NEED_IPV6();
-    struct side n1, n2;
+    tu_side n1, n2;
     char route[256], at[64];
     tn_log_capture();
     peer_start(&n2, "[::1]:0");
     snprintf(at, sizeof at, "%s", n2.local);
     ockam_udp_bind_close(n2.bind);
     tn_drain();
-    side_start(&n1, "[::]:0", NULL);
+    tu_side_start(&n1, NULL, "[::]:0", NULL);
     tn_probe *app = tn_probe_start(n1.node, "app");
 
     snprintf(route, sizeof route, "0#%s => 2#localhost:%s => 0#echo", n1.sender, n2.port);
@@ -347,7 +320,7 @@ test_all_refuse_then_start_again(void **state)
     /* The peer listens again (same port): the next message starts from 127.0.0.1 again. */
     ockam_udp_bind *back = tu_bind(n2.node, at, NULL);
     tu_allow(n2.node, back, "echo");
-    ockam_msg *m = request(app, route, "somebody", 8);
+    ockam_msg *m = echoed(app, route, "somebody", 8);
     ockam_msg_free(m);
     assert_int_equal(stats_of(n1.bind).resent, 2);
     tn_free_all();
@@ -362,11 +335,11 @@ test_all_refuse_then_start_again(void **state)
 static void
 test_resolved_name_waits_and_resolves_again(void **state)
 {
-    struct side n1, n2;
+    tu_side n1, n2;
     char route[256], at[64];
     peer_start(&n2, "127.0.0.1:0");
     snprintf(at, sizeof at, "%s", n2.local);
-    side_start(&n1, "127.0.0.1:0", NULL);
+    tu_side_start(&n1, NULL, "127.0.0.1:0", NULL);
     tn_probe *app = tn_probe_start(n1.node, "app");
     snprintf(route, sizeof route, "0#%s => 2#127.1:%s => 0#echo", n1.sender, n2.port);
 
@@ -376,14 +349,14 @@ test_resolved_name_waits_and_resolves_again(void **state)
     for (int i = 0; i < 3; i++) {
         ockam_msg *m = tn_probe_wait(app, TU_WAIT_MS);
         assert_non_null(m);
-        assert_payload(m, words[i], i + 1);
+        tu_assert_payload(m, words[i], i + 1);
         tn_assert_route(ockam_msg_return(m), "0#%s => 2#%s => 0#echo", n1.sender, at);
         ockam_msg_free(m);
     }
 
     /* Another peer, closed before it ever answered (a peer restarted on the same address
      * starts a new routing-number sequence, which n1's reassembly may take as late). */
-    struct side n3;
+    tu_side n3;
     peer_start(&n3, "127.0.0.1:0");
     snprintf(at, sizeof at, "%s", n3.local);
     ockam_udp_bind_close(n3.bind);
@@ -393,7 +366,7 @@ test_resolved_name_waits_and_resolves_again(void **state)
     WAIT_STAT(n1.bind, send_dropped, 1);
     ockam_udp_bind *back = tu_bind(n3.node, at, NULL);
     tu_allow(n3.node, back, "echo");
-    ockam_msg *m = request(app, route, "back", 4);
+    ockam_msg *m = echoed(app, route, "back", 4);
     ockam_msg_free(m);
     assert_int_equal(stats_of(n1.bind).send_dropped, 1);
     assert_int_equal(stats_of(n1.bind).resent, 0);
@@ -407,10 +380,10 @@ test_resolved_name_waits_and_resolves_again(void **state)
 static void
 test_pending_error_next_send_kept(void **state)
 {
-    struct side n1, n2;
+    tu_side n1, n2;
     char to_peer[256], to_dead[256];
     peer_start(&n2, "127.0.0.1:0");
-    side_start(&n1, "127.0.0.1:0", NULL);
+    tu_side_start(&n1, NULL, "127.0.0.1:0", NULL);
     tn_probe *app = tn_probe_start(n1.node, "app");
     snprintf(to_peer, sizeof to_peer, "0#%s => 2#%s => 0#echo", n1.sender, n2.local);
     snprintf(

@@ -17,62 +17,29 @@ bind_stats_of(const ockam_udp_bind *b)
     return s;
 }
 
-struct side {
-    ockam_node *node;
-    ockam_udp_bind *bind;
-    char local[64];
-    char sender[64];
-};
-
-static void
-side_start(struct side *s, const ockam_udp_config *cfg, const char *at)
-{
-    s->node = tu_node(cfg);
-    s->bind = tu_bind(s->node, at, NULL);
-    snprintf(s->local, sizeof s->local, "%s", ockam_udp_bind_local(s->bind));
-    snprintf(s->sender, sizeof s->sender, "%s", ockam_udp_bind_address(s->bind));
-}
-
-static void
-assert_payload(const ockam_msg *m, const void *data, size_t len)
-{
-    ockam_slice p = ockam_msg_payload(m);
-    assert_int_equal(p.len, len);
-    assert_memory_equal(p.ptr, data, len);
-}
-
-static ockam_msg *
-request(tn_probe *app, const char *route, const void *data, size_t len)
-{
-    assert_int_equal(tn_send(tn_probe_worker(app), route, data, len), OCKAM_OK);
-    ockam_msg *m = tn_probe_wait(app, TU_WAIT_MS);
-    assert_non_null(m);
-    return m;
-}
-
 /* n1 (app) and n2 (echo, uppercase, hop). */
 static void
-pair_start(struct side *n1, struct side *n2, tn_probe **app)
+pair_start(tu_side *n1, tu_side *n2, tn_probe **app)
 {
-    side_start(n2, NULL, "127.0.0.1:0");
+    tu_side_start(n2, NULL, "127.0.0.1:0", NULL);
     tu_services(n2->node, n2->bind);
-    side_start(n1, NULL, "127.0.0.1:0");
+    tu_side_start(n1, NULL, "127.0.0.1:0", NULL);
     *app = tn_probe_start(n1->node, "app");
 }
 
 static void
 test_two_nodes_echo(void **state)
 {
-    struct side n1, n2;
+    tu_side n1, n2;
     tn_probe *app;
     char route[256];
     pair_start(&n1, &n2, &app);
 
     snprintf(route, sizeof route, "0#%s => 2#%s => 0#echo", n1.sender, n2.local);
-    ockam_msg *m = request(app, route, "hello", 5);
+    ockam_msg *m = tu_request(app, route, "hello", 5);
     tn_assert_route(ockam_msg_onward(m), "0#app");
     tn_assert_route(ockam_msg_return(m), "0#%s => 2#%s => 0#echo", n1.sender, n2.local);
-    assert_payload(m, "hello", 5);
+    tu_assert_payload(m, "hello", 5);
     assert_int_equal(ockam_msg_origin(m).producer, ockam_udp_bind_flow_id(n1.bind));
     ockam_msg_free(m);
     /* The sender became a consumer of the bind's flow id, so the reply reached it. */
@@ -93,21 +60,21 @@ test_two_nodes_echo(void **state)
 static void
 test_two_nodes_uppercase_and_hop(void **state)
 {
-    struct side n1, n2;
+    tu_side n1, n2;
     tn_probe *app;
     char route[256];
     pair_start(&n1, &n2, &app);
 
     snprintf(route, sizeof route, "0#%s => 2#%s => 0#uppercase", n1.sender, n2.local);
-    ockam_msg *m = request(app, route, "\x05hello", 6);
-    assert_payload(m, "\x05HELLO", 6);
+    ockam_msg *m = tu_request(app, route, "\x05hello", 6);
+    tu_assert_payload(m, "\x05HELLO", 6);
     tn_assert_route(ockam_msg_return(m), "0#%s => 2#%s => 0#uppercase", n1.sender, n2.local);
     ockam_msg_free(m);
 
     snprintf(route, sizeof route, "0#%s => 2#%s => 0#hop => 0#echo", n1.sender, n2.local);
-    m = request(app, route, "via hop", 7);
+    m = tu_request(app, route, "via hop", 7);
     tn_assert_route(ockam_msg_return(m), "0#%s => 2#%s => 0#hop => 0#echo", n1.sender, n2.local);
-    assert_payload(m, "via hop", 7);
+    tu_assert_payload(m, "via hop", 7);
     ockam_msg_free(m);
     tn_free_all();
 }
@@ -117,20 +84,20 @@ test_two_nodes_uppercase_and_hop(void **state)
 static void
 test_three_nodes_fixed_peer(void **state)
 {
-    struct side n1, n2, n3;
+    tu_side n1, n2, n3;
     char route[512];
-    side_start(&n3, NULL, "127.0.0.1:0");
+    tu_side_start(&n3, NULL, "127.0.0.1:0", NULL);
     tu_services(n3.node, n3.bind);
     tn_probe *inspect = tn_probe_start(n3.node, "inspect");
     tu_allow(n3.node, n3.bind, "inspect");
-    side_start(&n2, NULL, "127.0.0.1:0");
+    tu_side_start(&n2, NULL, "127.0.0.1:0", NULL);
     assert_int_equal(ockam_hop_start(n2.node, NULL, NULL), OCKAM_OK);
     tu_allow(n2.node, n2.bind, "hop");
     ockam_udp_bind *c23 = tu_bind(n2.node, "127.0.0.1:0", n3.local);
     tu_allow(n2.node, c23, "hop"); /* replies from n3 come back through the hop */
     char c23_local[64];
     snprintf(c23_local, sizeof c23_local, "%s", ockam_udp_bind_local(c23));
-    side_start(&n1, NULL, "127.0.0.1:0");
+    tu_side_start(&n1, NULL, "127.0.0.1:0", NULL);
     tn_probe *app = tn_probe_start(n1.node, "app");
 
     snprintf(route, sizeof route, "0#%s => 2#%s => 0#hop => 0#%s => 0#inspect", n1.sender, n2.local,
@@ -148,13 +115,13 @@ test_three_nodes_fixed_peer(void **state)
     tn_assert_route(ockam_msg_onward(m), "0#app");
     tn_assert_route(ockam_msg_return(m), "0#%s => 2#%s => 0#hop => 0#%s => 0#inspect", n1.sender,
         n2.local, ockam_udp_bind_address(c23));
-    assert_payload(m, "pong", 4);
+    tu_assert_payload(m, "pong", 4);
     ockam_msg_free(m);
 
     snprintf(route, sizeof route, "0#%s => 2#%s => 0#hop => 0#%s => 0#echo", n1.sender, n2.local,
         ockam_udp_bind_address(c23));
-    m = request(app, route, "echoed", 6);
-    assert_payload(m, "echoed", 6);
+    m = tu_request(app, route, "echoed", 6);
+    tu_assert_payload(m, "echoed", 6);
     ockam_msg_free(m);
     tn_free_all();
 }
@@ -166,7 +133,7 @@ echo_size(tn_probe *app, const char *route, size_t len, uint32_t seed)
 {
     uint8_t *data = malloc(len);
     tu_fill(data, len, seed);
-    ockam_msg *m = request(app, route, data, len);
+    ockam_msg *m = tu_request(app, route, data, len);
     ockam_slice p = ockam_msg_payload(m);
     assert_int_equal(p.len, len);
     assert_true(tu_check(p.ptr, p.len, seed));
@@ -177,7 +144,7 @@ echo_size(tn_probe *app, const char *route, size_t len, uint32_t seed)
 static void
 test_multi_fragment_sizes(void **state)
 {
-    struct side n1, n2;
+    tu_side n1, n2;
     tn_probe *app;
     char route[256];
     pair_start(&n1, &n2, &app);
@@ -206,13 +173,13 @@ has_over_cap(const struct ockam_udp_stats *s)
 static void
 test_message_over_cap(void **state)
 {
-    struct side n1, n2;
+    tu_side n1, n2;
     char route[256];
     ockam_udp_config cfg = OCKAM_UDP_CONFIG_INIT;
     cfg.max_peer_bytes = 64 * 1024;
-    side_start(&n2, &cfg, "127.0.0.1:0");
+    tu_side_start(&n2, &cfg, "127.0.0.1:0", NULL);
     tu_services(n2.node, n2.bind);
-    side_start(&n1, NULL, "127.0.0.1:0");
+    tu_side_start(&n1, NULL, "127.0.0.1:0", NULL);
     tn_probe *app = tn_probe_start(n1.node, "app");
     snprintf(route, sizeof route, "0#%s => 2#%s => 0#echo", n1.sender, n2.local);
 
@@ -243,11 +210,11 @@ has_message_in(const struct ockam_udp_stats *s)
 static void
 test_default_deny(void **state)
 {
-    struct side n1, n2;
+    tu_side n1, n2;
     char route[256];
-    side_start(&n2, NULL, "127.0.0.1:0");
+    tu_side_start(&n2, NULL, "127.0.0.1:0", NULL);
     tn_probe *secret = tn_probe_start(n2.node, "secret"); /* not a consumer */
-    side_start(&n1, NULL, "127.0.0.1:0");
+    tu_side_start(&n1, NULL, "127.0.0.1:0", NULL);
     tn_probe *app = tn_probe_start(n1.node, "app");
     snprintf(route, sizeof route, "0#%s => 2#%s => 0#secret", n1.sender, n2.local);
     assert_int_equal(tn_send(tn_probe_worker(app), route, "x", 1), OCKAM_OK);
@@ -267,13 +234,13 @@ has_send_dropped(const struct ockam_udp_stats *s)
 static void
 test_bind_sender_refuses_unknown_destination(void **state)
 {
-    struct side n1, n2, n3;
+    tu_side n1, n2, n3;
     char route[512];
-    side_start(&n3, NULL, "127.0.0.1:0");
+    tu_side_start(&n3, NULL, "127.0.0.1:0", NULL);
     tu_services(n3.node, n3.bind);
-    side_start(&n2, NULL, "127.0.0.1:0");
+    tu_side_start(&n2, NULL, "127.0.0.1:0", NULL);
     tu_services(n2.node, n2.bind);
-    side_start(&n1, NULL, "127.0.0.1:0");
+    tu_side_start(&n1, NULL, "127.0.0.1:0", NULL);
     tn_probe *app = tn_probe_start(n1.node, "app");
 
     snprintf(route, sizeof route, "0#%s => 2#%s => 0#hop => 0#%s => 2#%s => 0#echo", n1.sender,
@@ -286,9 +253,9 @@ test_bind_sender_refuses_unknown_destination(void **state)
     tn_probe *n2app = tn_probe_start(n2.node, "n2app");
     char direct[256];
     snprintf(direct, sizeof direct, "0#%s => 2#%s => 0#echo", n2.sender, n3.local);
-    ockam_msg *m = request(n2app, direct, "hi", 2);
+    ockam_msg *m = tu_request(n2app, direct, "hi", 2);
     ockam_msg_free(m);
-    m = request(app, route, "x", 1);
+    m = tu_request(app, route, "x", 1);
     tn_assert_route(ockam_msg_return(m), "0#%s => 2#%s => 0#hop => 0#%s => 2#%s => 0#echo",
         n1.sender, n2.local, n2.sender, n3.local);
     ockam_msg_free(m);
@@ -300,9 +267,9 @@ test_bind_sender_refuses_unknown_destination(void **state)
 static void
 run_route_op(bool allow)
 {
-    struct side n1, n2, n3;
+    tu_side n1, n2, n3;
     char route[512];
-    side_start(&n3, NULL, "127.0.0.1:0");
+    tu_side_start(&n3, NULL, "127.0.0.1:0", NULL);
     tu_services(n3.node, n3.bind);
     const char *allowed[] = {n3.local};
     ockam_udp_config cfg = OCKAM_UDP_CONFIG_INIT;
@@ -310,14 +277,14 @@ run_route_op(bool allow)
         cfg.allowed_outgoing = allowed;
         cfg.allowed_outgoing_count = 1;
     }
-    side_start(&n2, &cfg, "127.0.0.1:0");
+    tu_side_start(&n2, &cfg, "127.0.0.1:0", NULL);
     tu_services(n2.node, n2.bind);
-    side_start(&n1, NULL, "127.0.0.1:0");
+    tu_side_start(&n1, NULL, "127.0.0.1:0", NULL);
     tn_probe *app = tn_probe_start(n1.node, "app");
 
     /* Local origin on n1: the default bind is created and used. */
     snprintf(route, sizeof route, "2#%s => 0#echo", n2.local);
-    ockam_msg *m = request(app, route, "direct", 6);
+    ockam_msg *m = tu_request(app, route, "direct", 6);
     tn_assert_route(ockam_msg_onward(m), "0#app");
     ockam_addr first = ockam_route_front(ockam_msg_return(m));
     char first_name[64];
@@ -336,7 +303,7 @@ run_route_op(bool allow)
     if (allow) {
         m = tn_probe_wait(app, TU_WAIT_MS);
         assert_non_null(m);
-        assert_payload(m, "relayed", 7);
+        tu_assert_payload(m, "relayed", 7);
         ockam_msg_free(m);
         assert_int_equal(bind_stats_of(n3.bind).messages_in, 1);
     } else {
@@ -365,17 +332,17 @@ test_route_op_allowed(void **state)
 static void
 test_names(void **state)
 {
-    struct side n1, n2;
+    tu_side n1, n2;
     char route[256];
-    side_start(&n2, NULL, "localhost:0");
+    tu_side_start(&n2, NULL, "localhost:0", NULL);
     tu_services(n2.node, n2.bind);
-    side_start(&n1, NULL, "127.0.0.1:0");
+    tu_side_start(&n1, NULL, "127.0.0.1:0", NULL);
     tn_probe *app = tn_probe_start(n1.node, "app");
     const char *port = strrchr(n2.local, ':') + 1;
 
     snprintf(route, sizeof route, "0#%s => 2#localhost:%s => 0#echo", n1.sender, port);
-    ockam_msg *m = request(app, route, "by name", 7);
-    assert_payload(m, "by name", 7);
+    ockam_msg *m = tu_request(app, route, "by name", 7);
+    tu_assert_payload(m, "by name", 7);
     ockam_msg_free(m);
 
     /* A fixed peer given by name is resolved when the bind is made. */
@@ -384,7 +351,7 @@ test_names(void **state)
     ockam_udp_bind *c = tu_bind(n1.node, "127.0.0.1:0", peer);
     assert_string_equal(ockam_udp_bind_peer(c), n2.local);
     snprintf(route, sizeof route, "0#%s => 0#echo", ockam_udp_bind_address(c));
-    m = request(app, route, "fixed", 5);
+    m = tu_request(app, route, "fixed", 5);
     tn_assert_route(ockam_msg_return(m), "0#%s => 0#echo", ockam_udp_bind_address(c));
     ockam_msg_free(m);
     tn_free_all();
@@ -449,7 +416,7 @@ test_bind_errors_and_close(void **state)
 static void
 test_too_large_to_send(void **state)
 {
-    struct side n1, n2;
+    tu_side n1, n2;
     tn_probe *app;
     char route[256];
     pair_start(&n1, &n2, &app);
@@ -477,15 +444,15 @@ test_ipv6(void **state)
     }
     tn_free_all();
 
-    struct side n1, n2;
+    tu_side n1, n2;
     char route[256];
-    side_start(&n2, NULL, "[::1]:0");
+    tu_side_start(&n2, NULL, "[::1]:0", NULL);
     tu_services(n2.node, n2.bind);
-    side_start(&n1, NULL, "[::1]:0");
+    tu_side_start(&n1, NULL, "[::1]:0", NULL);
     tn_probe *app = tn_probe_start(n1.node, "app");
     assert_true(n2.local[0] == '[');
     snprintf(route, sizeof route, "0#%s => 2#%s => 0#echo", n1.sender, n2.local);
-    ockam_msg *m = request(app, route, "six", 3);
+    ockam_msg *m = tu_request(app, route, "six", 3);
     tn_assert_route(ockam_msg_return(m), "0#%s => 2#%s => 0#echo", n1.sender, n2.local);
     ockam_msg_free(m);
     /* An IPv4 destination through an IPv6 bind is refused locally. */

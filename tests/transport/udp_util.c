@@ -53,6 +53,33 @@ tu_services(ockam_node *node, ockam_udp_bind *b)
     tu_allow(node, b, "hop");
 }
 
+void
+tu_side_start(tu_side *s, const ockam_udp_config *cfg, const char *host_port, const char *peer)
+{
+    s->node = tu_node(cfg);
+    s->bind = tu_bind(s->node, host_port, peer);
+    snprintf(s->local, sizeof s->local, "%s", ockam_udp_bind_local(s->bind));
+    snprintf(s->sender, sizeof s->sender, "%s", ockam_udp_bind_address(s->bind));
+    snprintf(s->port, sizeof s->port, "%s", strrchr(s->local, ':') + 1);
+}
+
+void
+tu_assert_payload(const ockam_msg *m, const void *data, size_t len)
+{
+    ockam_slice p = ockam_msg_payload(m);
+    assert_int_equal(p.len, len);
+    assert_memory_equal(p.ptr, data, len);
+}
+
+ockam_msg *
+tu_request(tn_probe *app, const char *route, const void *data, size_t len)
+{
+    assert_int_equal(tn_send(tn_probe_worker(app), route, data, len), OCKAM_OK);
+    ockam_msg *m = tn_probe_wait(app, TU_WAIT_MS);
+    assert_non_null(m);
+    return m;
+}
+
 int
 tu_raw(char *name)
 {

@@ -32,6 +32,25 @@ void tu_allow(ockam_node *node, ockam_udp_bind *b, const char *address);
 /* Start echo, uppercase and hop and allow each on the bind. */
 void tu_services(ockam_node *node, ockam_udp_bind *b);
 
+/* A node with one bind and its addresses as text (NUL-terminated). */
+typedef struct tu_side {
+    ockam_node *node;
+    ockam_udp_bind *bind;
+    char local[64];  /* where it is bound (ockam_udp_bind_local) */
+    char sender[64]; /* its worker address (ockam_udp_bind_address) */
+    char port[8];    /* the port of local */
+} tu_side;
+
+/* A node with the UDP transport (cfg NULL = defaults) bound at host_port, with an optional
+ * fixed peer; asserts success. */
+void tu_side_start(
+    tu_side *s, const ockam_udp_config *cfg, const char *host_port, const char *peer);
+
+/* The payload of m is exactly data. */
+void tu_assert_payload(const ockam_msg *m, const void *data, size_t len);
+/* app sends data along route (text) and a message comes back (not checked; caller frees). */
+ockam_msg *tu_request(tn_probe *app, const char *route, const void *data, size_t len);
+
 /* A raw UDP socket on 127.0.0.1:0 (non-blocking); *name (if not NULL, 32 bytes) gets
  * "127.0.0.1:port". */
 int tu_raw(char *name);
