@@ -384,6 +384,18 @@ load_identity(void *user, const char *name, uint32_t wait_ms, ockam_identity **i
     return err;
 }
 
+/* Whether the user's identity `name` is still `identifier` (nodemanager_secure.h). */
+static bool
+identity_current(void *user, const char *name, const char *identifier)
+{
+    (void)user;
+    json_t *ident = idstore_get("identity", name);
+    const char *now = json_string_value(json_object_get(ident, "identifier"));
+    bool same = now && strcmp(now, identifier) == 0;
+    json_decref(ident);
+    return same;
+}
+
 /* The node's identity (the default one when the configuration names none, e.g. a default
  * node made on first need), its keys copied out of the shared vault file, and the secure
  * channel listener at api plus the saved ones. */
@@ -396,8 +408,9 @@ start_identity(struct noderun *r, startup_error *e)
         return fail(e, "See 'ockam identity list'.", "The identity %s cannot be used.",
             name ? name : "default");
     json_object_set(r->config, "identity", json_object_get(ident, "name"));
-    ockam__nm_secure_opts o = {
-        .name = json_string_value(json_object_get(r->config, "identity")), .load = load_identity};
+    ockam__nm_secure_opts o = {.name = json_string_value(json_object_get(r->config, "identity")),
+        .load = load_identity,
+        .current = identity_current};
     char why[400];
     ockam_err err
         = idstore_identity_load(ident, IDSTORE_VAULT_WAIT_MS, &o.vault, &o.id, why, sizeof why);

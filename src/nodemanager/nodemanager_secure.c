@@ -69,6 +69,7 @@ struct idref {
     ockam_identity *id;
     ockam_vault *vault; /* memory copy of its keys */
     unsigned refs;
+    bool stale; /* the name now denotes another identity: kept for its users, never shared */
 };
 
 struct sl {
@@ -151,6 +152,7 @@ struct ockam__nm_secure {
     struct idref **ids;
     size_t nids;
     ockam__nm_identity_load_fn load;
+    ockam__nm_identity_current_fn current;
     void *load_user;
     struct vault_wait *waits;
     struct sl *ls;
@@ -274,10 +276,14 @@ idref_get(struct ockam__nm_secure *s, const char *name, uint32_t wait_ms, struct
         return OCKAM_OK;
     }
     for (size_t i = 0; i < s->nids; i++) {
-        if (strcmp(s->ids[i]->name, name) == 0) {
-            *out = idref_hold(s->ids[i]);
+        struct idref *r = s->ids[i];
+        if (r->stale || strcmp(r->name, name) != 0)
+            continue;
+        if (!s->current || s->current(s->load_user, name, ockam_identity_identifier(r->id))) {
+            *out = idref_hold(r);
             return OCKAM_OK;
         }
+        r->stale = true; /* deleted and made again: what asks for the name now gets the new one */
     }
     if (!s->load) {
         snprintf(why, cap, "Node %s can use only its own identity, %s.", ockam__nm_name(s->nm),
@@ -433,6 +439,7 @@ ockam__nm_secure_start(ockam__nodemanager *nm, const ockam__nm_secure_opts *opts
     s->nm = nm;
     s->own = own;
     s->load = opts->load;
+    s->current = opts->current;
     s->load_user = opts->load_user;
     *ockam__nm_secure_slot(nm) = s;
     json_t *saved = json_object_get(config, "secure_channel_listeners");

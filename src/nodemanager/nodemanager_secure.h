@@ -52,6 +52,9 @@ struct ockam__nm_secure;
  * blocks for at most wait_ms. */
 typedef ockam_err (*ockam__nm_identity_load_fn)(void *user, const char *name, uint32_t wait_ms,
     ockam_identity **id, ockam_vault **vault, char *why, size_t cap);
+/* Whether the identity `name` is still `identifier` (a name can be deleted and made again with
+ * new keys while a node holds the old one). Loop thread; reads a small file. */
+typedef bool (*ockam__nm_identity_current_fn)(void *user, const char *name, const char *identifier);
 
 typedef struct ockam__nm_secure_opts {
     const char *name;   /* the node's identity: its name, */
@@ -60,6 +63,7 @@ typedef struct ockam__nm_secure_opts {
     /* Other identities, named by "identity" in requests and saved listeners; NULL: only the
      * node's own can be named. */
     ockam__nm_identity_load_fn load;
+    ockam__nm_identity_current_fn current; /* NULL: a loaded identity is always current */
     void *load_user;
 } ockam__nm_secure_opts;
 

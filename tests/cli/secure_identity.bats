@@ -3,7 +3,8 @@
 # user has, not only the node's. The node loads it (and its keys) from its vault by name; the
 # peer authenticates that identifier; show/list name it; node start restores a listener with
 # its identity; an unknown name is one line and exit 70; nodes and commands sharing the vault
-# keep working while they do.
+# keep working while they do; a name deleted and made again is the new identity for new
+# channels.
 
 load helpers
 
@@ -167,4 +168,34 @@ identifier() {
     wait "$holder"
     assert_success
     [ "$(echo "$output" | jq -r .identifier)" = "$(ockam identity show bob)" ]
+}
+
+@test "an identity deleted and made again: new channels get the new one, not the copy a node holds" {
+    ockam node create n1
+    ockam node create n2
+    ockam identity create alice
+    local old new enc
+    old=$(ockam identity show alice)
+    run ockam secure-channel create --from n1 --to /node/n2/service/api --identity alice \
+        --output json
+    assert_success
+    enc=$(echo "$output" | jq -r .encryptor)
+    [ "$(echo "$output" | jq -r .identifier)" = "$old" ]
+    # The channel stays open (n1 keeps its copy of alice for it); the name goes.
+    ockam identity delete alice -y
+    run ockam secure-channel create --from n1 --to /node/n2/service/api --identity alice
+    assert_failure 70
+    assert_output --partial "no identity named alice"
+    ockam identity create alice
+    new=$(ockam identity show alice)
+    [ "$new" != "$old" ]
+    run ockam secure-channel create --from n1 --to /node/n2/service/api --identity alice \
+        --output json
+    assert_success
+    [ "$(echo "$output" | jq -r .identifier)" = "$new" ]
+    # The first channel still works, as the old alice.
+    run ockam message send hi --from n1 --to "$enc/service/echo"
+    assert_output "hi"
+    run ockam secure-channel show "$enc" --at n1 --output json
+    [ "$(echo "$output" | jq -r .identifier)" = "$old" ]
 }
