@@ -301,6 +301,17 @@ inlet_body(const cli_args *a, const char *from, const char *to, uint64_t wait_ms
     json_t *body = json_pack("{s:s, s:s, s:s, s:I, s:I}", "alias", alias, "from", from, "to", to,
         "wait_ms", (json_int_t)(wait ? wait_ms : 0), "ping_interval_ms", (json_int_t)ping_ms);
     free(alias);
+    /* With /secure/ in --to: who this end is, who the far end must be. */
+    if (args_value(a, "identity"))
+        json_object_set_new(body, "identity", json_string(args_value(a, "identity")));
+    size_t n = 0;
+    const char *const *list = args_list(a, "authorized", &n);
+    if (list) {
+        json_t *auth = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(auth, json_string(list[i]));
+        json_object_set_new(body, "authorized", auth);
+    }
     return body;
 }
 
@@ -412,6 +423,10 @@ static const cli_opt inlet_create_opts[] = {
     {"connection-wait", 0, OPT_VALUE, "DURATION",
         "How long to wait for the outlet's node to answer [default: 5s]"},
     {"no-connection-wait", 0, OPT_FLAG, NULL, "Do not wait for the outlet's node to answer"},
+    {"identity", 0, OPT_VALUE, "IDENTITY_NAME",
+        "With /secure/ in --to: the identity the channel presents [default: the node's]"},
+    {"authorized", 0, OPT_LIST, "IDENTIFIER",
+        "With /secure/ in --to: the far end must be this identity (repeatable)"},
     {"ping-interval", 0, OPT_VALUE, "DURATION", NULL}, /* status probe period (tests) */
     {NULL, 0, 0, NULL, NULL},
 };
@@ -443,11 +458,16 @@ const cli_cmd cli_tcp_outlet_cmds[] = {
 const cli_cmd cli_tcp_inlet_cmds[] = {
     {"create", "", 0, 0, inlet_create_opts, inlet_create,
         "Create a TCP inlet: the client end of a portal",
-        "Applications connect to --from; each connection is carried to the outlet at --to.\n\n"
+        "Applications connect to --from; each connection is carried to the outlet at --to.\n"
+        "With /secure/NAME in --to, the connections go through a secure channel to that\n"
+        "listener, made again whenever the far end stops answering; --identity and\n"
+        "--authorized say who each end must be.\n\n"
         "Examples:\n"
         "  ockam tcp-inlet create --at n2 --from 127.0.0.1:6000 --to /node/n1/service/outlet\n"
         "  ockam tcp-inlet create --at n1 --from 6000 --to "
-        "/node/n2/service/forward_to_n3/service/outlet"},
+        "/node/n2/service/forward_to_n3/service/outlet\n"
+        "  ockam tcp-inlet create --at n1 --from 6000 --identity alice --authorized I3bc1... "
+        "\\\n      --to /node/n2/service/forward_to_n3/secure/api/service/outlet"},
     {"list", "", 0, 0, cli_at_opts, inlet_list, "List a node's TCP inlets", NULL},
     {"show", "ALIAS", 1, 1, cli_at_opts, inlet_show, "Show one TCP inlet", NULL},
     {"delete", "[ALIAS]", 0, 1, delete_opts, inlet_delete, "Delete a TCP inlet, or all of them",

@@ -18,8 +18,10 @@ struct nm_inlet {
     char *alias;
     char *to; /* multiaddr of the outlet, as given */
     ockam_inlet *in;
-    char *proxy;      /* with /secure/ in to: the worker that sends through the channel */
-    uint32_t ping_ms; /* probe period asked for (0: the default); node start keeps it */
+    char *proxy;        /* with /secure/ in to: the worker that sends through the channel */
+    uint32_t ping_ms;   /* probe period asked for (0: the default); node start keeps it */
+    char *identity;     /* with /secure/: the identity its channels present (NULL: the node's) */
+    json_t *authorized; /* with /secure/: the far end must be one of them ([] = any) */
 };
 
 struct nm_outlet {
@@ -297,18 +299,37 @@ probe_route(const ockam_route *outlet_route)
     return p;
 }
 
+/* How an inlet's /secure/ channels are made: the identity they present (NULL: the node's own)
+ * and who the far end must be (NULL or []: anyone). */
+struct inlet_sc {
+    const char *identity;
+    json_t *authorized;
+};
+
+static void
+inlet_free(struct nm_inlet *i)
+{
+    ockam__free(i->alias);
+    ockam__free(i->to);
+    ockam__free(i->proxy);
+    ockam__free(i->identity);
+    json_decref(i->authorized);
+}
+
 static ockam_err
 inlet_add(ockam__nodemanager *nm, const char *alias, const char *from, const char *to,
-    uint32_t ping_ms, struct nm_inlet **out)
+    uint32_t ping_ms, struct inlet_sc sc, struct nm_inlet **out)
 {
     struct ockam__nm_portal *s = state(nm);
     ockam_route *route = NULL;
     if (!s || ockam__array_reserve(s->inlets, s->capinlets, s->ninlets + 1, 4) != OCKAM_OK)
         return OCKAM_ENOMEM;
+    if (!json_is_array(sc.authorized))
+        sc.authorized = NULL;
     /* /secure/ routes go through a worker that keeps their channel up (nodemanager_secure.c). */
     char *proxy = NULL, *via = NULL;
     ockam_err err = strstr(to, "/secure/")
-        ? ockam__nm_secure_proxy_start(nm, to, NULL, false, &via, &proxy)
+        ? ockam__nm_secure_proxy_start(nm, to, sc.authorized, sc.identity, false, &via, &proxy)
         : OCKAM_OK;
     if (!err)
         err = ockam__nm_route_of(via ? via : to, &route);
@@ -324,15 +345,17 @@ inlet_add(ockam__nodemanager *nm, const char *alias, const char *from, const cha
     cfg.outlet_route = route;
     cfg.ping_route = probe;
     cfg.ping_interval_ms = ping_ms;
-    struct nm_inlet i = {ockam__strdup(alias), ockam__strdup(to), NULL, proxy, ping_ms};
-    err = i.alias && i.to ? ockam_inlet_start(ockam__nm_node(nm), &cfg, &i.in) : OCKAM_ENOMEM;
+    struct nm_inlet i = {ockam__strdup(alias), ockam__strdup(to), NULL, proxy, ping_ms,
+        sc.identity ? ockam__strdup(sc.identity) : NULL,
+        sc.authorized ? json_incref(sc.authorized) : NULL};
+    err = i.alias && i.to && (i.identity || !sc.identity)
+        ? ockam_inlet_start(ockam__nm_node(nm), &cfg, &i.in)
+        : OCKAM_ENOMEM;
     ockam_route_free(route);
     ockam_route_free(probe);
     if (err) {
         ockam__nm_secure_proxy_stop(nm, proxy);
-        ockam__free(proxy);
-        ockam__free(i.alias);
-        ockam__free(i.to);
+        inlet_free(&i);
         return err;
     }
     s->inlets[s->ninlets] = i;
@@ -352,12 +375,24 @@ inlet_create_failed(ockam__nodemanager *nm, ockam_msg *req, ockam_err err, json_
 {
     const char *from = json_string_value(json_object_get(body, "from"));
     const char *to = json_string_value(json_object_get(body, "to"));
+    const char *identity = json_string_value(json_object_get(body, "identity"));
     if (err == OCKAM_EADDRINUSE)
         ockam__nm_reply_err(nm, req, 409, "Another process is already listening on %s.", from);
     else if (err == OCKAM_EADDRINVAL)
         ockam__nm_reply_err(nm, req, 400, "'%s' is not a valid HOST:PORT to listen on.", from);
     else if (err == OCKAM_EMULTIADDR || err == OCKAM_EROUTE || err == OCKAM_ENOTSUP)
         ockam__nm_reply_err(nm, req, 400, "'%s' cannot be turned into a route.", to);
+    else if (err == OCKAM_ENOENT && identity)
+        ockam__nm_reply_err(nm, req, 404,
+            "There is no identity named %s: create it with 'ockam identity create %s'.", identity,
+            identity);
+    else if (err == OCKAM_ENOKEY && identity)
+        ockam__nm_reply_err(nm, req, 400,
+            "The identity %s has no key here (it was imported): use one made with 'ockam "
+            "identity create'.",
+            identity);
+    else if (err == OCKAM_EINVAL && identity)
+        ockam__nm_reply_err(nm, req, 400, "\"identity\" must be the name of an identity.");
     else
         ockam__nm_reply_err(nm, req, 500, "Unable to create the inlet: %s.", ockam_strerror(err));
 }
@@ -386,9 +421,21 @@ ockam__nm_inlet_create(ockam__nodemanager *nm, ockam_msg *req, const char *arg, 
         ockam__nm_reply_err(nm, req, 409, "A TCP inlet with the alias '%s' already exists.", alias);
         return;
     }
+    struct inlet_sc sc = {
+        json_string_value(json_object_get(body, "identity")), json_object_get(body, "authorized")};
+    if (!ockam__nm_secure_ids_valid(sc.authorized)) {
+        ockam__nm_reply_err(nm, req, 400, "\"authorized\" lists identifiers (I + 64 hex digits).");
+        return;
+    }
+    if ((sc.identity || json_array_size(sc.authorized)) && !strstr(to, "/secure/")) {
+        ockam__nm_reply_err(nm, req, 400,
+            "An identity or authorized identifiers need a secure channel in the route: --to "
+            "/node/NAME/secure/api/service/outlet.");
+        return;
+    }
     struct nm_inlet *i;
     ockam_err err
-        = inlet_add(nm, alias, from, to, ockam__nm_body_ms(body, "ping_interval_ms", 0), &i);
+        = inlet_add(nm, alias, from, to, ockam__nm_body_ms(body, "ping_interval_ms", 0), sc, &i);
     if (err)
         inlet_create_failed(nm, req, err, body);
     else
@@ -419,9 +466,7 @@ ockam__nm_inlet_delete(ockam__nodemanager *nm, ockam_msg *req, const char *arg, 
     json_t *view = inlet_json(i);
     ockam_inlet_stop(i->in);
     ockam__nm_secure_proxy_stop(nm, i->proxy);
-    ockam__free(i->proxy);
-    ockam__free(i->alias);
-    ockam__free(i->to);
+    inlet_free(i);
     *i = s->inlets[--s->ninlets];
     ockam__nm_changed(nm);
     ockam__nm_reply_ok(nm, req, view);
@@ -440,6 +485,10 @@ ockam__nm_portal_config(ockam__nodemanager *nm, json_t *cfg)
             ockam_inlet_bind_address(s->inlets[i].in), "to", s->inlets[i].to);
         if (s->inlets[i].ping_ms)
             json_object_set_new(item, "ping_interval_ms", json_integer(s->inlets[i].ping_ms));
+        if (s->inlets[i].identity)
+            json_object_set_new(item, "identity", json_string(s->inlets[i].identity));
+        if (json_array_size(s->inlets[i].authorized))
+            json_object_set(item, "authorized", s->inlets[i].authorized);
         json_array_append_new(inlets, item);
     }
     for (size_t i = 0; s && i < s->noutlets; i++) {
@@ -493,8 +542,11 @@ ockam__nodemanager_restore_portals(ockam__nodemanager *nm, json_t *config)
                    *from = ockam__nm_item_str(item, "from");
         const char *to = ockam__nm_item_str(item, "to");
         uint32_t ping_ms = ockam__nm_body_ms(item, "ping_interval_ms", 0);
-        ockam_err err
-            = alias && from && to ? inlet_add(nm, alias, from, to, ping_ms, &in) : OCKAM_EINVAL;
+        struct inlet_sc sc
+            = {ockam__nm_item_str(item, "identity"), json_object_get(item, "authorized")};
+        ockam_err err = alias && from && to && ockam__nm_secure_ids_valid(sc.authorized)
+            ? inlet_add(nm, alias, from, to, ping_ms, sc, &in)
+            : OCKAM_EINVAL;
         if (err)
             OCKAM_LOG_W(
                 "cannot restore the TCP inlet %s: %s", alias ? alias : "?", ockam_strerror(err));
@@ -510,11 +562,8 @@ ockam__nm_portal_free(ockam__nodemanager *nm)
     struct ockam__nm_portal *s = *ockam__nm_portal_slot(nm);
     if (!s)
         return;
-    for (size_t i = 0; i < s->ninlets; i++) {
-        ockam__free(s->inlets[i].alias);
-        ockam__free(s->inlets[i].to);
-        ockam__free(s->inlets[i].proxy);
-    }
+    for (size_t i = 0; i < s->ninlets; i++)
+        inlet_free(&s->inlets[i]);
     ockam__free(s->inlets);
     ockam__free(s->outlets);
     ockam__free(s);

@@ -182,7 +182,7 @@ relay_add(
      * encrypted and authenticated. */
     char *proxy = NULL, *via = NULL;
     ockam_err err = strstr(at, "/secure/")
-        ? ockam__nm_secure_proxy_start(nm, at, authorized, true, &via, &proxy)
+        ? ockam__nm_secure_proxy_start(nm, at, authorized, NULL, true, &via, &proxy)
         : OCKAM_OK;
     if (!err)
         err = ockam__nm_route_of(via ? via : at, &to);

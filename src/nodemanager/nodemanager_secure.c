@@ -133,6 +133,8 @@ struct proxy {
     bool expose;           /* the node's services consume the channel's flow (relays) */
     ockam_flow_id exposed; /* that flow while they do */
     uint32_t ups;          /* channels made so far */
+    char *identity;        /* the identity it presents (NULL: the node's own), */
+    struct idref *ident;   /* held once loaded */
 };
 
 struct guard { /* an outlet's allowed identities */
@@ -1285,13 +1287,33 @@ proxy_resolved(struct resolve *r, ockam_err err, const char *why)
         ockam__nm_relay_channel_remade(p->s->nm, p->addr);
 }
 
+/* A named identity is loaded when its vault file is free (another process may hold it for a
+ * moment): until then the proxy retries as when the far end does not answer. */
+static bool
+proxy_identity(struct proxy *p)
+{
+    char why[300] = "";
+    if (!p->identity || p->ident)
+        return true;
+    ockam_err err = idref_get(p->s, p->identity, 0, &p->ident, why, sizeof why);
+    if (!err)
+        return true;
+    OCKAM_LOG_I("route %s: %s; again in %u ms", p->to, why, p->backoff_ms);
+    ockam_timer_start(ockam__nm_node(p->s->nm), p->backoff_ms, 0, proxy_retry, p, &p->timer);
+    p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : p->backoff_ms * 2;
+    return false;
+}
+
 static void
 proxy_resolve(struct proxy *p)
 {
     ockam_err err;
+    if (!proxy_identity(p))
+        return;
     /* Resolve only up to the last /secure/NAME: the rest is the proxy's callers' route. */
-    struct resolve *r = resolve_new(p->s, p->to, json_incref(p->authorized), idref_hold(p->s->own),
-        DEFAULT_TIMEOUT_MS / 2, proxy_resolved, p, &err);
+    struct resolve *r = resolve_new(p->s, p->to, json_incref(p->authorized),
+        idref_hold(p->ident ? p->ident : p->s->own), DEFAULT_TIMEOUT_MS / 2, proxy_resolved, p,
+        &err);
     if (!r) {
         OCKAM_LOG_W("route %s: %s", p->to, ockam_strerror(err));
         return;
@@ -1378,11 +1400,13 @@ proxy_flush(struct proxy *p)
 
 ockam_err
 ockam__nm_secure_proxy_start(ockam__nodemanager *nm, const char *to, json_t *authorized,
-    bool expose, char **route_text, char **proxy)
+    const char *identity, bool expose, char **route_text, char **proxy)
 {
     struct ockam__nm_secure *s = sec(nm);
     if (!s)
         return OCKAM_ENOTSUP;
+    if (identity && (!identity[0] || strlen(identity) > IDENTITY_NAME_MAX))
+        return OCKAM_EINVAL;
     ockam_multiaddr *ma;
     ockam_err err = ockam_multiaddr_parse(to, &ma);
     if (err)
@@ -1407,6 +1431,18 @@ ockam__nm_secure_proxy_start(ockam__nodemanager *nm, const char *to, json_t *aut
         p->backoff_ms = BACKOFF_MIN_MS;
         p->authorized = authorized ? json_incref(authorized) : json_array();
         p->expose = expose;
+        if (identity && !(p->identity = ockam__strdup(identity)))
+            err = OCKAM_ENOMEM;
+    }
+    if (!err && identity) {
+        /* An identity that is not there (or has no key) is an error now; one whose vault
+         * file is busy is loaded by the first attempt that finds it free. */
+        char why[300] = "";
+        err = idref_get(s, identity, 0, &p->ident, why, sizeof why);
+        if (err == OCKAM_EBUSY)
+            err = OCKAM_OK;
+    }
+    if (!err) {
         ockam_addr_random(p->addr);
         ockam_worker_opts po = {.on_message = proxy_message, .user = p};
         ockam_worker_opts bo = {.on_message = beat_reply, .user = p};
@@ -1427,7 +1463,9 @@ ockam__nm_secure_proxy_start(ockam__nodemanager *nm, const char *to, json_t *aut
         if (p && p->beat)
             ockam_worker_stop(p->beat);
         if (p) {
+            idref_put(s, p->ident);
             ockam__free(p->to);
+            ockam__free(p->identity);
             json_decref(p->authorized);
         }
         ockam__free(p);
@@ -1459,6 +1497,8 @@ proxy_free(struct proxy *p, bool stop_workers)
         ockam_worker_stop(p->worker);
         ockam_worker_stop(p->beat);
     }
+    idref_put(p->s, p->ident);
+    ockam__free(p->identity);
     ockam__free(p->to);
     json_decref(p->authorized);
     ockam__free(p);

@@ -89,12 +89,15 @@ void ockam__nm_secure_send(ockam__nodemanager *nm, ockam_msg *req, const char *a
 /* For an inlet or a relay whose route has /secure/: a forwarding worker at a stable address
  * that sends through the channel(s) of `to`, re-creating them (with backoff) whenever the far
  * end stops answering. authorized (borrowed, NULL = any): identities the listener may have.
+ * identity: the name of the identity the channels present (NULL: the node's own), loaded when
+ * its vault file is free (OCKAM_EINVAL: not a name; OCKAM_ENOENT: no such identity;
+ * OCKAM_ENOKEY: imported, without its key).
  * expose: the node's services consume the channel's flow while it is up (a relay registered
  * through it: what the relay node forwards comes out of the channel). *route_text is
  * "/service/<worker>/<the rest of to after the last /secure/NAME>" (caller frees with
  * ockam__free); *proxy names the worker for ockam__nm_secure_proxy_stop. */
 ockam_err ockam__nm_secure_proxy_start(ockam__nodemanager *nm, const char *to, json_t *authorized,
-    bool expose, char **route_text, char **proxy);
+    const char *identity, bool expose, char **route_text, char **proxy);
 void ockam__nm_secure_proxy_stop(ockam__nodemanager *nm, const char *proxy);
 
 /* Outlets restricted to identities ("allow": [ID, ...], or ["secure"] for any channel peer):

@@ -7,6 +7,7 @@
 # channels.
 
 load helpers
+load servers
 
 # Nodes are created before the identities of a test: the first identity made becomes the
 # default one, which a new node would take as its own.
@@ -198,4 +199,52 @@ identifier() {
     assert_output "hi"
     run ockam secure-channel show "$enc" --at n1 --output json
     [ "$(echo "$output" | jq -r .identifier)" = "$old" ]
+}
+
+@test "tcp-inlet create --identity alice --authorized ID: the channel is alice's, to that listener only; node start keeps both" {
+    mkdir -p "$BATS_TEST_TMPDIR/www"
+    echo "only for alice" >"$BATS_TEST_TMPDIR/www/small.txt"
+    start_http "$BATS_TEST_TMPDIR/www"
+    ockam node create n1
+    ockam node create n2
+    ockam identity create alice
+    local alice n2id to=/node/n2/secure/api/service/web
+    alice=$(ockam identity show alice)
+    n2id=$(identifier n2)
+    ockam tcp-outlet create --at n2 --from web --to "127.0.0.1:$HTTP_PORT" --allow "$alice"
+    ockam tcp-inlet create --at n1 --alias a --to "$to" --identity alice --authorized "$n2id"
+    ockam tcp-inlet create --at n1 --alias own --to "$to" --no-connection-wait
+    ockam identity create bob
+    ockam tcp-inlet create --at n1 --alias other --to "$to" --identity alice \
+        --authorized "$(ockam identity show bob)" --no-connection-wait
+    bind_of() { ockam tcp-inlet show "$1" --at n1 --output json | jq -r .bind_addr; }
+    run curl -sS --max-time 20 "http://$(bind_of a)/small.txt"
+    assert_output "only for alice"
+    # The node's own identity is refused by the outlet; a listener that is not the authorized
+    # one (n2 is not bob) is never used.
+    run curl -sS --max-time 5 "http://$(bind_of own)/small.txt"
+    assert_failure
+    run curl -sS --max-time 5 "http://$(bind_of other)/small.txt"
+    assert_failure
+    # Errors: an identity that does not exist; an identity without a channel in the route.
+    run ockam tcp-inlet create --at n1 --alias x --to "$to" --identity nobody
+    assert_failure 70
+    assert_output --partial "no identity named nobody"
+    run ockam tcp-inlet create --at n1 --alias y --to /node/n2/service/web --identity alice
+    assert_failure 70
+    assert_output --partial "need a secure channel in the route"
+    # node start brings the inlet back with its identity and authorized list.
+    ockam node stop n1
+    ockam node start n1
+    local deadline=$((SECONDS + 15)) ok=
+    while [ $SECONDS -lt $deadline ]; do
+        if [ "$(curl -sS --max-time 2 "http://$(bind_of a)/small.txt" 2>/dev/null)" = "only for alice" ]; then
+            ok=1
+            break
+        fi
+        sleep 0.2
+    done
+    [ -n "$ok" ]
+    run curl -sS --max-time 5 "http://$(bind_of other)/small.txt"
+    assert_failure
 }
