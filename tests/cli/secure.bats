@@ -24,6 +24,17 @@ identifier() {
     ockam node show "$1" --output json | jq -r .identifier
 }
 
+# Until client's "hi" comes back from server's echo through relay forward_to_server at node
+# relay, for at most $1 seconds (each attempt waits $2 for the reply).
+echo_through_relay_within() {
+    local deadline=$((SECONDS + $1))
+    while [ $SECONDS -lt $deadline ]; do
+        [ "$(ockam message send hi --from client --timeout "$2" \
+            --to /node/relay/service/forward_to_server/service/echo 2>/dev/null)" = hi ] && return 0
+    done
+    return 1
+}
+
 # The seed sequence: relay, server_sidecar (outlet to the HTTP server, relay at relay),
 # client_sidecar; sets HTTP_PORT and serves $BATS_TEST_TMPDIR/www.
 seed_nodes() {
@@ -336,14 +347,7 @@ seed_nodes() {
     # node start brings the relay back through its channel.
     ockam node stop server
     ockam node start server
-    local deadline=$((SECONDS + 15)) ok=
-    while [ $SECONDS -lt $deadline ]; do
-        if [ "$(ockam message send hi --from client --to /node/relay/service/forward_to_server/service/echo --timeout 2s 2>/dev/null)" = hi ]; then
-            ok=1
-            break
-        fi
-    done
-    [ -n "$ok" ]
+    echo_through_relay_within 15 2s
 }
 
 @test "a relay registered through a secure channel is back within seconds of its relay node's restart" {
@@ -358,14 +362,7 @@ seed_nodes() {
     ockam node start relay
     # The channel is made again once the relay node stops answering through it (about 3 s),
     # and the relay registers again at once.
-    local deadline=$((SECONDS + 15)) ok=
-    while [ $SECONDS -lt $deadline ]; do
-        if [ "$(ockam message send hi --from client --to /node/relay/service/forward_to_server/service/echo --timeout 1s 2>/dev/null)" = hi ]; then
-            ok=1
-            break
-        fi
-    done
-    [ -n "$ok" ]
+    echo_through_relay_within 15 1s
     [ "$(ockam relay show server --at server --output json | jq -r .connection_status)" = Up ]
 }
 
