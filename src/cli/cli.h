@@ -85,6 +85,8 @@ int cli_resolve_multiaddr(const char *text, const char *what, char **out);
 
 /* The string at obj[key], or "" when absent or not a string. */
 const char *cli_str(json_t *obj, const char *key);
+/* The values of the list option `name` as a new JSON array of strings; NULL when absent. */
+json_t *cli_json_list(const cli_args *a, const char *name);
 /* "/worker/<hex>" -> "<hex>"; anything else unchanged. */
 const char *cli_strip_worker(const char *arg);
 /* "/service/<name>" -> "<name>"; anything else unchanged (Ockam accepts both for an outlet). */

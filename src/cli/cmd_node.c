@@ -288,10 +288,9 @@ check_address(const char *what, const char *value)
 static json_t *
 config_from_args(const char *name, const cli_args *a)
 {
-    json_t *allowed = json_array();
-    const char *const *list = args_list(a, "allow-outgoing", NULL);
-    for (size_t i = 0; list && list[i]; i++)
-        json_array_append_new(allowed, json_string(list[i]));
+    json_t *allowed = cli_json_list(a, "allow-outgoing");
+    if (!allowed)
+        allowed = json_array();
     json_t *cfg
         = cli_config_new(name, args_value(a, "tcp-listener-address"), allowed, cli_verbosity(a));
     const char *udp = args_value(a, "udp-listener-address");
@@ -303,14 +302,11 @@ config_from_args(const char *name, const cli_args *a)
         json_object_set_new(cfg, "ble_controller", json_string(ble));
     if (cfg && ble_name)
         json_object_set_new(cfg, "ble_listener_name", json_string(ble_name));
-    size_t nrelay = 0;
-    const char *const *relay_allow = args_list(a, "relay-allow", &nrelay);
-    if (cfg && relay_allow) {
-        json_t *arr = json_array();
-        for (size_t i = 0; i < nrelay; i++)
-            json_array_append_new(arr, json_string(relay_allow[i]));
-        json_object_set_new(cfg, "relay_allow", arr);
-    }
+    json_t *relay_allow = cli_json_list(a, "relay-allow");
+    if (cfg && relay_allow)
+        json_object_set_new(cfg, "relay_allow", relay_allow);
+    else
+        json_decref(relay_allow);
     json_t *kafka = cli_kafka_config_from_args(a);
     if (cfg && kafka)
         json_object_set_new(cfg, "kafka", kafka);

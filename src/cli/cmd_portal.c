@@ -77,14 +77,9 @@ outlet_create(const cli_args *a)
     if (!to)
         return EXIT_USAGE;
     json_t *body = json_pack("{s:s, s:I}", "to", to, "ping_interval_ms", (json_int_t)ping_ms);
-    size_t nallow = 0;
-    const char *const *allow = args_list(a, "allow", &nallow);
-    if (allow) {
-        json_t *arr = json_array();
-        for (size_t i = 0; i < nallow; i++)
-            json_array_append_new(arr, json_string(allow[i]));
-        json_object_set_new(body, "allow", arr);
-    }
+    json_t *allow = cli_json_list(a, "allow");
+    if (allow)
+        json_object_set_new(body, "allow", allow);
     if (args_value(a, "from"))
         json_object_set_new(body, "from", json_string(args_value(a, "from")));
     char *node;
@@ -304,14 +299,9 @@ inlet_body(const cli_args *a, const char *from, const char *to, uint64_t wait_ms
     /* With /secure/ in --to: who this end is, who the far end must be. */
     if (args_value(a, "identity"))
         json_object_set_new(body, "identity", json_string(args_value(a, "identity")));
-    size_t n = 0;
-    const char *const *list = args_list(a, "authorized", &n);
-    if (list) {
-        json_t *auth = json_array();
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new(auth, json_string(list[i]));
+    json_t *auth = cli_json_list(a, "authorized");
+    if (auth)
         json_object_set_new(body, "authorized", auth);
-    }
     return body;
 }
 

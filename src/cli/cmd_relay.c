@@ -58,11 +58,9 @@ create_body(const cli_args *a, const char *name, const char *at, int *code)
         return NULL;
     }
     bool wait = !args_flag(a, "no-connection-wait");
-    json_t *auth = json_array();
-    size_t n = 0;
-    const char *const *list = args_list(a, "authorized", &n);
-    for (size_t i = 0; list && i < n; i++)
-        json_array_append_new(auth, json_string(list[i]));
+    json_t *auth = cli_json_list(a, "authorized");
+    if (!auth)
+        auth = json_array();
     return json_pack("{s:s, s:s, s:I, s:I, s:o}", "name", name, "at", at, "wait_ms",
         (json_int_t)(wait ? CREATE_WAIT_MS : 0), "ping_interval_ms", (json_int_t)ping_ms,
         "authorized", auth);

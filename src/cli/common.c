@@ -203,6 +203,19 @@ cli_str(json_t *obj, const char *key)
     return s ? s : "";
 }
 
+json_t *
+cli_json_list(const cli_args *a, const char *name)
+{
+    size_t n = 0;
+    const char *const *list = args_list(a, name, &n);
+    if (!list)
+        return NULL;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_string(list[i]));
+    return arr;
+}
+
 const char *
 cli_strip_worker(const char *arg)
 {
