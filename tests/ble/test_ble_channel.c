@@ -196,7 +196,7 @@ main(void)
 {
     BT_REQUIRE_BTVIRT();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_channel_over_ble_tcp),
+        TN_TEST(test_channel_over_ble_tcp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -241,9 +241,9 @@ main(void)
 {
     BT_REQUIRE_BTVIRT();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ble_udp_tcp),
-        cmocka_unit_test(test_ble_tcp_tcp),
-        cmocka_unit_test(test_remote_cannot_open_ble),
+        TN_TEST(test_ble_udp_tcp),
+        TN_TEST(test_ble_tcp_tcp),
+        TN_TEST(test_remote_cannot_open_ble),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -410,12 +410,12 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bound_name),
-        cmocka_unit_test(test_plaintext_name_taken_and_bound),
-        cmocka_unit_test(test_refusal_never_ends_with_name),
-        cmocka_unit_test(test_bound_relay_goes_with_its_channel),
-        cmocka_unit_test(test_bound_relay_goes_when_relay_node_closes_channel),
-        cmocka_unit_test(test_restricted_registrants),
+        TN_TEST(test_bound_name),
+        TN_TEST(test_plaintext_name_taken_and_bound),
+        TN_TEST(test_refusal_never_ends_with_name),
+        TN_TEST(test_bound_relay_goes_with_its_channel),
+        TN_TEST(test_bound_relay_goes_when_relay_node_closes_channel),
+        TN_TEST(test_restricted_registrants),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

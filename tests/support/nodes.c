@@ -48,6 +48,14 @@ tn_free_all(void)
         ockam_node_free(nodes[--n_nodes]);
 }
 
+int
+tn_teardown(void **state)
+{
+    (void)state;
+    tn_free_all();
+    return 0;
+}
+
 void
 tn_node_free(ockam_node *node)
 {

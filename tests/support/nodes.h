@@ -33,6 +33,12 @@
 ockam_node *tn_node_new(void);
 /* Free every registered node (closing their transports) and forget them. */
 void tn_free_all(void);
+/* cmocka teardown calling tn_free_all(). A failed assertion leaves the test function at once,
+ * skipping the test's own tn_free_all(): without this the tests after a failed one would fail
+ * on TN_MAX_NODES instead of on their own checks. */
+int tn_teardown(void **state);
+/* A test entry of a program that makes nodes with tn_node_new(). */
+#define TN_TEST(f) cmocka_unit_test_teardown(f, tn_teardown)
 /* Free one registered node (its peers see its connections close) and forget it. */
 void tn_node_free(ockam_node *node);
 /* Run every registered node until cond(arg) holds or timeout_ms passes; returns cond's value. */

@@ -226,8 +226,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_relay_memory_bounded),
-        cmocka_unit_test(test_mailbox_counts_as_queued),
+        TN_TEST(test_relay_memory_bounded),
+        TN_TEST(test_mailbox_counts_as_queued),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -446,20 +446,20 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_wrong_version_byte),
-        cmocka_unit_test(test_missing_version_byte),
-        cmocka_unit_test(test_length_above_max),
-        cmocka_unit_test(test_length_zero),
-        cmocka_unit_test(test_invalid_cbor),
-        cmocka_unit_test(test_route_count_beyond_input),
-        cmocka_unit_test(test_address_type_128_or_more),
-        cmocka_unit_test(test_truncated_frame_then_close),
-        cmocka_unit_test(test_random_megabyte),
-        cmocka_unit_test(test_idle_handshake_timeout),
-        cmocka_unit_test(test_idle_legacy_partial_header),
-        cmocka_unit_test(test_thousand_connections_dropped),
-        cmocka_unit_test(test_idle_connection_footprint),
-        cmocka_unit_test(test_announced_big_frames_cost_little),
+        TN_TEST(test_wrong_version_byte),
+        TN_TEST(test_missing_version_byte),
+        TN_TEST(test_length_above_max),
+        TN_TEST(test_length_zero),
+        TN_TEST(test_invalid_cbor),
+        TN_TEST(test_route_count_beyond_input),
+        TN_TEST(test_address_type_128_or_more),
+        TN_TEST(test_truncated_frame_then_close),
+        TN_TEST(test_random_megabyte),
+        TN_TEST(test_idle_handshake_timeout),
+        TN_TEST(test_idle_legacy_partial_header),
+        TN_TEST(test_thousand_connections_dropped),
+        TN_TEST(test_idle_connection_footprint),
+        TN_TEST(test_announced_big_frames_cost_little),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

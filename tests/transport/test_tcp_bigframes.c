@@ -285,12 +285,12 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_direct),
-        cmocka_unit_test(test_direct_legacy),
-        cmocka_unit_test(test_through_hop),
-        cmocka_unit_test(test_through_hop_legacy),
-        cmocka_unit_test(test_uppercase_big),
-        cmocka_unit_test(test_split_reads),
+        TN_TEST(test_direct),
+        TN_TEST(test_direct_legacy),
+        TN_TEST(test_through_hop),
+        TN_TEST(test_through_hop_legacy),
+        TN_TEST(test_uppercase_big),
+        TN_TEST(test_split_reads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

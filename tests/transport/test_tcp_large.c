@@ -171,10 +171,10 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_current_sizes),
-        cmocka_unit_test(test_current_limit),
-        cmocka_unit_test(test_legacy_limit),
-        cmocka_unit_test(test_big_then_small),
+        TN_TEST(test_current_sizes),
+        TN_TEST(test_current_limit),
+        TN_TEST(test_legacy_limit),
+        TN_TEST(test_big_then_small),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -525,22 +525,22 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_two_nodes_echo),
-        cmocka_unit_test(test_two_nodes_uppercase),
-        cmocka_unit_test(test_two_nodes_hop),
-        cmocka_unit_test(test_two_nodes_hop_legacy),
-        cmocka_unit_test(test_three_node_bridge),
-        cmocka_unit_test(test_flow_control_default_deny),
-        cmocka_unit_test(test_flow_control_outgoing),
-        cmocka_unit_test(test_replies_reach_restarted_worker),
-        cmocka_unit_test(test_open_proxy_refused),
-        cmocka_unit_test(test_open_proxy_other_destination_refused),
-        cmocka_unit_test(test_open_proxy_allowed),
-        cmocka_unit_test(test_open_proxy_allowed_any),
-        cmocka_unit_test(test_open_proxy_allowed_other_spelling),
-        cmocka_unit_test(test_lazy_reuse_across_spellings),
-        cmocka_unit_test(test_localhost_reaches_ipv6_listener),
-        cmocka_unit_test(test_listeners),
+        TN_TEST(test_two_nodes_echo),
+        TN_TEST(test_two_nodes_uppercase),
+        TN_TEST(test_two_nodes_hop),
+        TN_TEST(test_two_nodes_hop_legacy),
+        TN_TEST(test_three_node_bridge),
+        TN_TEST(test_flow_control_default_deny),
+        TN_TEST(test_flow_control_outgoing),
+        TN_TEST(test_replies_reach_restarted_worker),
+        TN_TEST(test_open_proxy_refused),
+        TN_TEST(test_open_proxy_other_destination_refused),
+        TN_TEST(test_open_proxy_allowed),
+        TN_TEST(test_open_proxy_allowed_any),
+        TN_TEST(test_open_proxy_allowed_other_spelling),
+        TN_TEST(test_lazy_reuse_across_spellings),
+        TN_TEST(test_localhost_reaches_ipv6_listener),
+        TN_TEST(test_listeners),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -260,14 +260,14 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_current_c1_gets_c3),
-        cmocka_unit_test(test_current_c1_byte_by_byte),
-        cmocka_unit_test(test_current_tracing_kept),
-        cmocka_unit_test(test_current_heartbeat_dropped),
-        cmocka_unit_test(test_current_pipelined),
-        cmocka_unit_test(test_legacy_v1_gets_reply),
-        cmocka_unit_test(test_outgoing_bytes),
-        cmocka_unit_test(test_send_to_shortcut_same_bytes),
+        TN_TEST(test_current_c1_gets_c3),
+        TN_TEST(test_current_c1_byte_by_byte),
+        TN_TEST(test_current_tracing_kept),
+        TN_TEST(test_current_heartbeat_dropped),
+        TN_TEST(test_current_pipelined),
+        TN_TEST(test_legacy_v1_gets_reply),
+        TN_TEST(test_outgoing_bytes),
+        TN_TEST(test_send_to_shortcut_same_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -140,8 +140,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_udp_then_tcp),
-        cmocka_unit_test(test_tcp_udp_tcp),
+        TN_TEST(test_udp_then_tcp),
+        TN_TEST(test_tcp_udp_tcp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

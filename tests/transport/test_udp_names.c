@@ -409,14 +409,14 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_first_hop_localhost_peer_on_v6),
-        cmocka_unit_test(test_bind_localhost_burst),
-        cmocka_unit_test(test_fixed_peer_localhost),
-        cmocka_unit_test(test_name_v6_first_peer_on_v4),
-        cmocka_unit_test(test_ipv4_socket_skips_v6),
-        cmocka_unit_test(test_all_refuse_then_start_again),
-        cmocka_unit_test(test_resolved_name_waits_and_resolves_again),
-        cmocka_unit_test(test_pending_error_next_send_kept),
+        TN_TEST(test_first_hop_localhost_peer_on_v6),
+        TN_TEST(test_bind_localhost_burst),
+        TN_TEST(test_fixed_peer_localhost),
+        TN_TEST(test_name_v6_first_peer_on_v4),
+        TN_TEST(test_ipv4_socket_skips_v6),
+        TN_TEST(test_all_refuse_then_start_again),
+        TN_TEST(test_resolved_name_waits_and_resolves_again),
+        TN_TEST(test_pending_error_next_send_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -466,19 +466,19 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_two_nodes_echo),
-        cmocka_unit_test(test_two_nodes_uppercase_and_hop),
-        cmocka_unit_test(test_three_nodes_fixed_peer),
-        cmocka_unit_test(test_multi_fragment_sizes),
-        cmocka_unit_test(test_message_over_cap),
-        cmocka_unit_test(test_default_deny),
-        cmocka_unit_test(test_bind_sender_refuses_unknown_destination),
-        cmocka_unit_test(test_route_op_local_and_refused),
-        cmocka_unit_test(test_route_op_allowed),
-        cmocka_unit_test(test_names),
-        cmocka_unit_test(test_bind_errors_and_close),
-        cmocka_unit_test(test_too_large_to_send),
-        cmocka_unit_test(test_ipv6),
+        TN_TEST(test_two_nodes_echo),
+        TN_TEST(test_two_nodes_uppercase_and_hop),
+        TN_TEST(test_three_nodes_fixed_peer),
+        TN_TEST(test_multi_fragment_sizes),
+        TN_TEST(test_message_over_cap),
+        TN_TEST(test_default_deny),
+        TN_TEST(test_bind_sender_refuses_unknown_destination),
+        TN_TEST(test_route_op_local_and_refused),
+        TN_TEST(test_route_op_allowed),
+        TN_TEST(test_names),
+        TN_TEST(test_bind_errors_and_close),
+        TN_TEST(test_too_large_to_send),
+        TN_TEST(test_ipv6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

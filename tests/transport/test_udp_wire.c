@@ -523,19 +523,19 @@ main(void)
 {
     ockam_log_set_level(OCKAM_LOG_WARN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_u1_encode),
-        cmocka_unit_test(test_u1_return_route),
-        cmocka_unit_test(test_u1_echo_reply),
-        cmocka_unit_test(test_600_byte_fragments),
-        cmocka_unit_test(test_fixed_peer),
-        cmocka_unit_test(test_truncated_cbor),
-        cmocka_unit_test(test_other_version_accepted),
-        cmocka_unit_test(test_offset_beyond_16mib),
-        cmocka_unit_test(test_no_start_and_reorder),
-        cmocka_unit_test(test_oversized),
-        cmocka_unit_test(test_empty_onward),
-        cmocka_unit_test(test_stale_partial),
-        cmocka_unit_test(test_flood_of_first_fragments),
+        TN_TEST(test_u1_encode),
+        TN_TEST(test_u1_return_route),
+        TN_TEST(test_u1_echo_reply),
+        TN_TEST(test_600_byte_fragments),
+        TN_TEST(test_fixed_peer),
+        TN_TEST(test_truncated_cbor),
+        TN_TEST(test_other_version_accepted),
+        TN_TEST(test_offset_beyond_16mib),
+        TN_TEST(test_no_start_and_reorder),
+        TN_TEST(test_oversized),
+        TN_TEST(test_empty_onward),
+        TN_TEST(test_stale_partial),
+        TN_TEST(test_flood_of_first_fragments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
