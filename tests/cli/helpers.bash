@@ -1,5 +1,7 @@
-# Shared setup of the CLI tests: the built binary, one private OCKAM_HOME per test, free ports,
-# and a teardown that proves nothing is left running and no node hit a sanitizer error.
+# Shared setup of the CLI tests: the built binary, one private OCKAM_HOME per test, ports read
+# back from what bound 127.0.0.1:0 (never picked in advance: between a pick and the real bind,
+# another process can take the port), and a teardown that proves nothing is left running and
+# no node hit a sanitizer error.
 bats_require_minimum_version 1.5.0
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
@@ -32,7 +34,11 @@ sanitizer_reports() {
 }
 
 teardown() {
-    local reports
+    local p reports
+    for p in "${HELD_PORTS[@]}"; do
+        kill "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
     reports=$(sanitizer_reports)
     local report_text=""
     # shellcheck disable=SC2086
@@ -57,6 +63,57 @@ teardown() {
 # The port a node listens on, read back from its JSON.
 node_port() {
     "$OCKAM" node show "$1" --output json | jq -r '.tcp_listener_address' | sed 's/.*://'
+}
+
+# The UDP port of a node's --udp-listener-address, read back from its JSON.
+udp_port() {
+    local addr
+    addr=$("$OCKAM" node show "$1" --output json | jq -r .udp_listener_address)
+    echo "${addr##*:}"
+}
+
+# Waits (at most $2 s, default 10) until the file $1 exists.
+wait_file() { # path [seconds]
+    local deadline=$((SECONDS + ${2:-10}))
+    while [ $SECONDS -lt $deadline ]; do
+        [ -e "$1" ] && return 0
+        sleep 0.1
+    done
+    echo "$1 never appeared" >&2
+    return 1
+}
+
+# Runs `ockam tcp-inlet create ARGS...` (its --from with port 0: the node binds, the kernel
+# picks) and sets the variable named $1 to the port of the address it printed, the one bound.
+create_inlet() { # var tcp-inlet-create-args...
+    local var=$1 out
+    shift
+    out=$("$OCKAM" tcp-inlet create "$@") || return
+    if ! [[ "$out" =~ ^127\.0\.0\.1:[1-9][0-9]*$ ]]; then
+        echo "tcp-inlet create printed '$out', not a bound address" >&2
+        return 1
+    fi
+    printf -v "$var" '%s' "${out##*:}"
+}
+
+HELD_PORTS=()
+
+# Sets the variable named $1 to a TCP port of 127.0.0.1 where nothing listens, for as long as the
+# test runs: a process binds 127.0.0.1:0 without listening and keeps the socket (connections are
+# refused; no other socket can bind the port, nor can connect() pick it as its local port).
+closed_port() { # var
+    local file="$BATS_TEST_TMPDIR/closed-$1"
+    python3 -c '
+import os, signal, socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(str(s.getsockname()[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+signal.pause()' "$file" </dev/null >/dev/null 2>&1 3>&- &
+    HELD_PORTS+=($!)
+    wait_file "$file" || return
+    printf -v "$1" '%s' "$(cat "$file")"
 }
 
 # A free TCP port on 127.0.0.1 (for applications; free_port below asks a node).

@@ -72,7 +72,7 @@ wait_equal() {
     return 1
 }
 
-# One hop: outlets on n1 (web, up), inlets on n2 at WEB_PORT and UP_INLET.
+# One hop: outlets on n1 (web, up), inlets on n2 at WEB_PORT and UP_INLET (the ports n2 got).
 one_hop() {
     make_files
     start_http "$BATS_TEST_TMPDIR/www"
@@ -81,10 +81,8 @@ one_hop() {
     ockam node create n2
     ockam tcp-outlet create --at n1 --from web --to "127.0.0.1:$HTTP_PORT"
     ockam tcp-outlet create --at n1 --from up --to "$UP_PORT"
-    WEB_PORT=$(tcp_port)
-    UP_INLET=$(tcp_port)
-    ockam tcp-inlet create --at n2 --from "$WEB_PORT" --to /node/n1/service/web --alias web
-    ockam tcp-inlet create --at n2 --from "127.0.0.1:$UP_INLET" --to /node/n1/service/up --alias up
+    create_inlet WEB_PORT --at n2 --from 0 --to /node/n1/service/web --alias web
+    create_inlet UP_INLET --at n2 --from 127.0.0.1:0 --to /node/n1/service/up --alias up
 }
 
 @test "curl through an inlet gets exactly what the server sends" {
@@ -95,11 +93,11 @@ one_hop() {
     run ockam tcp-outlet create --at n1 --to "127.0.0.1:$HTTP_PORT"
     assert_success
     assert_output "/service/outlet"
-    local port
-    port=$(tcp_port)
-    run ockam tcp-inlet create --at n2 --from "127.0.0.1:$port" --to /node/n1/service/outlet
+    # The inlet listens where the kernel puts it; it prints the address it got.
+    run ockam tcp-inlet create --at n2 --from 127.0.0.1:0 --to /node/n1/service/outlet
     assert_success
-    assert_output "127.0.0.1:$port"
+    assert_output --regexp '^127\.0\.0\.1:[1-9][0-9]*$'
+    local port=${output##*:}
     curl -sS -o "$BATS_TEST_TMPDIR/direct" "http://127.0.0.1:$HTTP_PORT/"
     curl -sS -o "$BATS_TEST_TMPDIR/portal" "http://127.0.0.1:$port/"
     cmp "$BATS_TEST_TMPDIR/direct" "$BATS_TEST_TMPDIR/portal"
@@ -136,11 +134,9 @@ via_relay() {
     ockam relay create n3 --at /node/n2 --to n3 ${1:+--ping-interval "$1"}
     ockam tcp-outlet create --at n3 --from web --to "127.0.0.1:$HTTP_PORT"
     ockam tcp-outlet create --at n3 --from up --to "127.0.0.1:$UP_PORT"
-    WEB_PORT=$(tcp_port)
-    UP_INLET=$(tcp_port)
-    ockam tcp-inlet create --at n1 --from "$WEB_PORT" --alias web \
+    create_inlet WEB_PORT --at n1 --from 0 --alias web \
         --to /node/n2/service/forward_to_n3/service/web
-    ockam tcp-inlet create --at n1 --from "$UP_INLET" --alias up \
+    create_inlet UP_INLET --at n1 --from 0 --alias up \
         --to /node/n2/service/forward_to_n3/service/up
 }
 
@@ -154,10 +150,9 @@ via_relay() {
     ockam node create n1
     ockam node create n2
     local dead inlet
-    dead=$(tcp_port)
+    closed_port dead
     ockam tcp-outlet create --at n1 --to "$dead"
-    inlet=$(tcp_port)
-    ockam tcp-inlet create --at n2 --from "$inlet" --to /node/n1/service/outlet
+    create_inlet inlet --at n2 --from 0 --to /node/n1/service/outlet
     run curl -sS --max-time 5 "http://127.0.0.1:$inlet/"
     assert_failure 52 # empty reply: closed cleanly, not a timeout (28) or a reset (56)
     run ockam tcp-outlet show outlet --at n1 --output json
@@ -171,8 +166,7 @@ via_relay() {
     ockam node create n2
     ockam tcp-outlet create --at n1 --to no-such-host.invalid:80
     local inlet
-    inlet=$(tcp_port)
-    ockam tcp-inlet create --at n2 --from "$inlet" --to /node/n1/service/outlet
+    create_inlet inlet --at n2 --from 0 --to /node/n1/service/outlet
     run curl -sS --max-time 15 "http://127.0.0.1:$inlet/"
     assert_failure 52
     run ockam tcp-outlet show outlet --at n1 --output json
@@ -201,8 +195,8 @@ via_relay() {
     run ockam tcp-outlet show db --at n1
     assert_failure 70
     local p
-    p=$(tcp_port)
-    ockam tcp-inlet create --at n1 --from "$p" --to /node/n1/service/outlet --alias a1
+    create_inlet p --at n1 --from 0 --to /node/n1/service/outlet --alias a1
+    # The port a1 holds, on purpose: a second inlet there must be refused.
     run ockam tcp-inlet create --at n1 --from "$p" --to /node/n1/service/outlet --alias a2
     assert_failure 70
     assert_output --partial "already listening on 127.0.0.1:$p"
@@ -226,13 +220,14 @@ via_relay() {
     ockam node create n2
     ockam tcp-outlet create --at n1 --to "$HTTP_PORT"
     local port
-    port=$(tcp_port)
-    ockam tcp-inlet create --at n2 --from "$port" --to /node/n1/service/outlet --alias web \
+    create_inlet port --at n2 --from 0 --to /node/n1/service/outlet --alias web \
         --ping-interval 2s
     ockam node stop n1
     ockam node stop n2
     ockam node start n1
     ockam node start n2
+    # Back on the port the kernel gave it at create: the node keeps the bound address so that
+    # clients find the inlet where they found it before (the one port taken again on purpose).
     run ockam tcp-inlet show web --at n2 --output json
     assert_equal "$(jq -r .bind_addr <<<"$output")" "127.0.0.1:$port"
     # The probe period comes back too (it decides how soon a dead route resets connections).
@@ -314,8 +309,7 @@ relayed_slow_portal() {
     ockam node create n1
     ockam relay create n3 --at /node/n2 --to n3
     ockam tcp-outlet create --at n3 --from web --to "127.0.0.1:$SLOW_PORT"
-    WEB_PORT=$(tcp_port)
-    ockam tcp-inlet create --at n1 --from "$WEB_PORT" --alias web --ping-interval "$1" \
+    create_inlet WEB_PORT --at n1 --from 0 --alias web --ping-interval "$1" \
         --to /node/n2/service/forward_to_n3/service/web
 }
 
@@ -330,8 +324,7 @@ relayed_slow_portal() {
     ockam node create n2 --allow-outgoing "127.0.0.1:$(node_port n3)"
     ockam node create n1
     ockam tcp-outlet create --at n3 --from web --to "127.0.0.1:$SLOW_PORT"
-    WEB_PORT=$(tcp_port)
-    ockam tcp-inlet create --at n1 --from "$WEB_PORT" --alias web --ping-interval 1s \
+    create_inlet WEB_PORT --at n1 --from 0 --alias web --ping-interval 1s \
         --to "/node/n2/service/hop/node/n3/service/web"
     download_cut_by_kill n3
 }
@@ -394,8 +387,7 @@ relayed_slow_portal() {
     ockam relay create n3 --at "/ip4/198.18.3.1/tcp/$p2" --to n3
     ockam tcp-outlet create --at n3 --to "127.0.0.1:$HTTP_PORT"
     local port
-    port=$(tcp_port)
-    ockam tcp-inlet create --at n1 --from "127.0.0.1:$port" \
+    create_inlet port --at n1 --from 127.0.0.1:0 \
         --to "/ip4/198.18.1.1/tcp/$p2/service/forward_to_n3/service/outlet"
     run ip netns exec "$ns1" curl -sS --max-time 20 "http://127.0.0.1:$port/small.txt"
     assert_success
@@ -411,7 +403,7 @@ relayed_slow_portal() {
 # ended with a clean EOF after a short reply).
 @test "a server that answers early and half-closes: reply and upload whole, 10 runs" {
     cat >"$BATS_TEST_TMPDIR/early.py" <<'PY'
-import hashlib, random, socket, sys, threading
+import hashlib, listen, random, socket, sys, threading
 REPLY, UPLOAD = 5 << 20, 64 << 20
 def data(seed, n):
     return random.Random(seed).randbytes(n)
@@ -427,14 +419,14 @@ def answer(c, out):
             h.update(b)
             n += len(b)
     except OSError:
-        return  # e.g. the readiness probe, which closes at once
+        return  # a client that went away
     finally:
         c.close()
     if n:
         with open(out, "a") as f:
             f.write(f"{n} {h.hexdigest()}\n")
-def serve(port, out):
-    ls = socket.create_server(("127.0.0.1", port))
+def serve(out):
+    ls = listen.server()
     while True:
         c, _ = ls.accept()
         threading.Thread(target=answer, args=(c, out), daemon=True).start()
@@ -462,20 +454,16 @@ def client(port):
     print(f"reply {n} {'whole' if ok else 'SHORT'}")
     print(f"upload {UPLOAD} {hashlib.sha256(up).hexdigest()}")
 if sys.argv[1] == "serve":
-    serve(int(sys.argv[2]), sys.argv[3])
+    serve(sys.argv[2])
 else:
     client(int(sys.argv[2]))
 PY
     local sport iport got want
-    sport=$(tcp_port)
-    python3 "$BATS_TEST_TMPDIR/early.py" serve "$sport" "$BATS_TEST_TMPDIR/uploads" >/dev/null &
-    SERVERS+=($!)
-    wait_listening "$sport"
+    start_server sport "$BATS_TEST_TMPDIR/early.py" serve "$BATS_TEST_TMPDIR/uploads"
     ockam node create n1
     ockam node create n2
     ockam tcp-outlet create --at n1 --from early --to "127.0.0.1:$sport"
-    iport=$(tcp_port)
-    ockam tcp-inlet create --at n2 --from "127.0.0.1:$iport" --to /node/n1/service/early --alias early
+    create_inlet iport --at n2 --from 127.0.0.1:0 --to /node/n1/service/early --alias early
     for i in $(seq 1 10); do
         run python3 "$BATS_TEST_TMPDIR/early.py" client "$iport"
         assert_success
@@ -496,8 +484,8 @@ PY
 # a cut download see a reset, never a clean EOF (before, both read a FIN).
 cut_tool() {
     cat >"$BATS_TEST_TMPDIR/cut.py" <<'PY'
-import socket, sys, time
-mode, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+import listen, socket, sys, time
+mode, path = sys.argv[1], sys.argv[-1]
 def ended(f):
     try:
         while True:
@@ -506,7 +494,7 @@ def ended(f):
     except OSError:
         return "reset"
 if mode == "serve":  # path: one line per connection, how its upload ended
-    ls = socket.create_server(("127.0.0.1", port))
+    ls = listen.server()
     while True:
         c, _ = ls.accept()
         try:
@@ -521,7 +509,7 @@ if mode == "serve":  # path: one line per connection, how its upload ended
         elif first == b"D":  # download: send until the peer goes away
             ended(lambda: c.sendall(b"x" * (1 << 16)) or time.sleep(0.01) or True)
         c.close()
-c = socket.create_connection(("127.0.0.1", port))
+c = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
 if mode == "upload":  # path: created once the upload runs
     c.sendall(b"U")
     assert c.recv(1) == b"A"
@@ -538,28 +526,14 @@ else:  # download; path: created once bytes arrive; prints how the download ende
 PY
 }
 
-wait_file() { # path [seconds, default 10]
-    local deadline=$((SECONDS + ${2:-10}))
-    while [ $SECONDS -lt $deadline ]; do
-        [ -e "$1" ] && return 0
-        sleep 0.1
-    done
-    echo "$1 never appeared" >&2
-    return 1
-}
-
 cut_setup() {
     cut_tool
     local sport
-    sport=$(tcp_port)
-    python3 "$BATS_TEST_TMPDIR/cut.py" serve "$sport" "$BATS_TEST_TMPDIR/ends" &
-    SERVERS+=($!)
-    wait_listening "$sport"
+    start_server sport "$BATS_TEST_TMPDIR/cut.py" serve "$BATS_TEST_TMPDIR/ends"
     ockam node create n1
     ockam node create n2
     ockam tcp-outlet create --at n1 --from cut --to "127.0.0.1:$sport"
-    CUT_PORT=$(tcp_port)
-    ockam tcp-inlet create --at n2 --from "127.0.0.1:$CUT_PORT" --to /node/n1/service/cut --alias cut
+    create_inlet CUT_PORT --at n2 --from 127.0.0.1:0 --to /node/n1/service/cut --alias cut
 }
 
 @test "the outlet's node dies during an upload: the server sees a reset, not a clean EOF" {
@@ -587,13 +561,12 @@ cut_setup() {
     assert_equal "$(cat "$BATS_TEST_TMPDIR/client")" "reset"
 }
 
-# A TCP server on a free port (WATCH_PORT) that reads each connection to its end; for the
-# connections that sent something it creates $1.got at their first bytes and writes how they
-# ended ("eof" or "reset") to $1.
+# A TCP server on 127.0.0.1:0 (its port: WATCH_PORT) that reads each connection to its end; for
+# the connections that sent something it creates $1.got at their first bytes and writes how
+# they ended ("eof" or "reset") to $1.
 start_watching_server() {
-    WATCH_PORT=$(tcp_port)
     cat >"$BATS_TEST_TMPDIR/watch.py" <<'PY'
-import os, socket, sys, threading
+import listen, os, sys, threading
 def serve(c, out):
     got, how = 0, "eof"
     try:
@@ -610,14 +583,12 @@ def serve(c, out):
         with open(out + ".tmp", "w") as f:
             f.write(how)
         os.rename(out + ".tmp", out)
-s = socket.create_server(("127.0.0.1", int(sys.argv[1])))
+s = listen.server()
 while True:
     c, _ = s.accept()
-    threading.Thread(target=serve, args=(c, sys.argv[2]), daemon=True).start()
+    threading.Thread(target=serve, args=(c, sys.argv[1]), daemon=True).start()
 PY
-    python3 "$BATS_TEST_TMPDIR/watch.py" "$WATCH_PORT" "$1" >/dev/null 2>&1 &
-    SERVERS+=($!)
-    wait_listening "$WATCH_PORT"
+    start_server WATCH_PORT "$BATS_TEST_TMPDIR/watch.py" "$1"
 }
 
 outlet_conns() {
@@ -633,8 +604,7 @@ outlet_conns() {
     ockam relay create n3 --at /node/n2 --to n3
     ockam tcp-outlet create --at n3 --from db --to "127.0.0.1:$WATCH_PORT" --ping-interval 1s
     local port
-    port=$(tcp_port)
-    ockam tcp-inlet create --at n1 --from "$port" --alias db \
+    create_inlet port --at n1 --from 0 --alias db \
         --to /node/n2/service/forward_to_n3/service/db
     # A client that sent its request and waits for the answer, connection open.
     exec 5<>"/dev/tcp/127.0.0.1/$port"

@@ -18,44 +18,63 @@ teardown() {
     helpers_teardown
 }
 
-# Wait until something accepts on 127.0.0.1:$1 (in namespace $2 when given).
-wait_listening() {
-    local i
-    for i in $(seq 1 100); do
-        if ${2:+ip netns exec "$2"} python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)" 2>/dev/null; then
-            return 0
-        fi
-        sleep 0.1
-    done
-    echo "nothing listens on port $1" >&2
-    return 1
-}
-
-# python3 -m http.server on a free port serving $1; sets HTTP_PORT. $2: namespace (optional).
-start_http() {
-    HTTP_PORT=$(tcp_port)
-    ${2:+ip netns exec "$2"} python3 -m http.server "$HTTP_PORT" --bind 127.0.0.1 --directory "$1" \
-        >/dev/null 2>&1 &
+# Runs `python3 SCRIPT ARGS...` in the background (in network namespace $NETNS when set) and
+# sets the variable named $1 to the port it listens on, waiting 10 s at most. The script listens
+# on 127.0.0.1:0, then reports the port the kernel gave it, through the module listen.py
+# written next to it: `listen.server()` returns such a listening socket, `listen.report(PORT)`
+# reports the port of one the script bound itself. Its stdout and stderr go to
+# $BATS_TEST_TMPDIR/VAR.log.
+start_server() { # var script args...
+    local var=$1 script=$2 portfile="$BATS_TEST_TMPDIR/$1.port" log="$BATS_TEST_TMPDIR/$1.log"
+    shift 2
+    cat >"$(dirname "$script")/listen.py" <<'PY'
+import os, socket
+def report(port):
+    # Whole or not at all: the shell reads the file as soon as it exists.
+    path = os.environ["PORT_FILE"]
+    with open(path + ".tmp", "w") as f:
+        f.write(str(port))
+    os.rename(path + ".tmp", path)
+def server():
+    s = socket.create_server(("127.0.0.1", 0))
+    report(s.getsockname()[1])
+    return s
+PY
+    PORT_FILE=$portfile ${NETNS:+ip netns exec "$NETNS"} python3 "$script" "$@" >"$log" 2>&1 3>&- &
     SERVERS+=($!)
-    wait_listening "$HTTP_PORT" "${2:-}"
+    if ! wait_file "$portfile"; then
+        cat "$log" >&2
+        return 1
+    fi
+    printf -v "$var" '%s' "$(cat "$portfile")"
 }
 
-# A python3 HTTP server on a free port whose request handler has the methods read from stdin
+# python3's http.server on 127.0.0.1:0 serving $1; sets HTTP_PORT. $2: namespace (optional).
+start_http() {
+    cat >"$BATS_TEST_TMPDIR/http_server.py" <<'PY'
+import functools, http.server, listen, sys
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+listen.report(srv.server_address[1])
+srv.serve_forever()
+PY
+    NETNS=${2:-} start_server HTTP_PORT "$BATS_TEST_TMPDIR/http_server.py" "$1"
+}
+
+# A python3 HTTP server on 127.0.0.1:0 whose request handler has the methods read from stdin
 # (indented for its class body); sets the variable named $1 to the port.
 start_python_server() {
-    local port script="$BATS_TEST_TMPDIR/$1.py"
-    port=$(tcp_port)
+    local script="$BATS_TEST_TMPDIR/$1.py"
     {
-        printf 'import hashlib, http.server, sys, time\n'
+        printf 'import hashlib, http.server, listen, time\n'
         printf 'class H(http.server.BaseHTTPRequestHandler):\n'
         cat
         printf '    def log_message(self, *args):\n        pass\n'
-        printf 'http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()\n'
+        printf 'srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)\n'
+        printf 'listen.report(srv.server_address[1])\n'
+        printf 'srv.serve_forever()\n'
     } >"$script"
-    python3 "$script" "$port" >/dev/null 2>&1 &
-    SERVERS+=($!)
-    wait_listening "$port"
-    printf -v "$1" '%s' "$port"
+    start_server "$1" "$script"
 }
 
 # An HTTP server whose PUT answers with the SHA-256 of the body; sets UP_PORT.
