@@ -32,8 +32,8 @@ teardown_after_nodes() {
 # The README's worked example up to the first message: n1 -TCP-> n2 -Kafka-> n3 -TCP-> n4.
 # Extra arguments go to n3 (the restart test shortens its group session timeout).
 readme_nodes() {
-    P4=$(free_port)
-    ockam node create n4 --tcp-listener-address "127.0.0.1:$P4"
+    ockam node create n4 --tcp-listener-address 127.0.0.1:0
+    P4=$(node_port n4)
     ockam node create n3 --kafka-bootstrap "$BS" --kafka-inbox ockam.n3.inbox \
         -X consumer.fetch.wait.max.ms=5 --allow-outgoing "127.0.0.1:$P4" "$@"
     ockam node create n2 --kafka-bootstrap "$BS" --kafka-inbox ockam.n2.inbox \
@@ -204,7 +204,9 @@ kafka_field() { # node jq-path
 @test "node show hides the values of security properties" {
     # Nothing listens at the bootstrap address: the node starts anyway (Kafka connects in the
     # background) and shows its configuration.
-    run ockam node create k1 --kafka-bootstrap "127.0.0.1:$(free_port)" --kafka-inbox k1.inbox \
+    local closed
+    closed_port closed
+    run ockam node create k1 --kafka-bootstrap "127.0.0.1:$closed" --kafka-inbox k1.inbox \
         -X sasl.username=alice -X sasl.password=hunter2 -X consumer.ssl.key.password=swordfish \
         -X client.id=k1
     assert_success

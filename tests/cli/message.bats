@@ -106,7 +106,7 @@ load helpers
 }
 
 @test "message send to a closed port fails with connection refused" {
-    port=$(free_port)
+    closed_port port
     run ockam message send hi --to "/ip4/127.0.0.1/tcp/$port/service/echo" --timeout 5s
     assert_failure 70
     assert_output --partial "Unable to connect to 127.0.0.1:$port"

@@ -96,7 +96,7 @@ load helpers
 
 @test "tcp-connection create to a closed port fails with the reason" {
     ockam node create n1
-    port=$(free_port)
+    closed_port port
     run ockam tcp-connection create --from n1 --to "127.0.0.1:$port"
     assert_failure 70
     assert_output --partial "Unable to connect to 127.0.0.1:$port"
