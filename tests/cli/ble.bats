@@ -28,24 +28,17 @@ teardown_after_nodes() {
     rm -rf "$BTDIR"
 }
 
-# A free UDP port, as in udp.bats.
-free_udp_port() {
-    local probe="probe-$RANDOM$RANDOM" addr
-    addr=$("$OCKAM" node create "$probe" --udp-listener-address 127.0.0.1:0 --output json \
-        | jq -r .udp_listener_address)
-    "$OCKAM" node delete "$probe" -y >/dev/null
-    echo "${addr##*:}"
-}
-
-@test "the issue's sequence: /ble/b1 alone, then BLE -> UDP -> TCP (free ports for 6000, 7000)" {
-    p6=$(free_udp_port)
-    p7=$(free_port)
+@test "the issue's sequence: /ble/b1 alone, then BLE -> UDP -> TCP (port 0 for 6000, 7000)" {
+    # The far end first: each node binds port 0, and the node before it is allowed out to the
+    # port read back.
+    ockam node create t1 --tcp-listener-address 127.0.0.1:0
+    p7=$(node_port t1)
+    ockam node create u1 --udp-listener-address 127.0.0.1:0 --allow-outgoing "127.0.0.1:$p7"
+    p6=$(udp_port u1)
     run ockam node create b1 --ble-controller "$CTL" --ble-listener-name b1 \
         --allow-outgoing "127.0.0.1:$p6"
     assert_success
     ockam node create c1 --ble-controller "$CTL"
-    ockam node create u1 --udp-listener-address "127.0.0.1:$p6" --allow-outgoing "127.0.0.1:$p7"
-    ockam node create t1 --tcp-listener-address "127.0.0.1:$p7"
     run ockam message send hello --from c1 --to /ble/b1/service/uppercase
     assert_success
     assert_output "HELLO"

@@ -133,9 +133,9 @@ load helpers
     assert_success
     assert_output "[]"
     # Inlets: another inlet remains, so deleting the gone one fails.
-    ockam tcp-inlet create --at n2 --from "$(tcp_port)" --to /node/n1/service/outlet \
+    ockam tcp-inlet create --at n2 --from 0 --to /node/n1/service/outlet \
         --alias test-inlet --no-connection-wait
-    ockam tcp-inlet create --at n2 --from "$(tcp_port)" --to /node/n1/service/outlet \
+    ockam tcp-inlet create --at n2 --from 0 --to /node/n1/service/outlet \
         --no-connection-wait
     run ockam tcp-inlet show non-existing-inlet --at /node/n2
     assert_failure 70
@@ -163,7 +163,7 @@ load helpers
     run ockam tcp-outlet delete --all -y --at nope
     assert_failure 70
     assert_output --partial "The node nope was not found"
-    run ockam tcp-inlet create --from "$(tcp_port)" --to /node/n1/service/outlet \
+    run ockam tcp-inlet create --from 0 --to /node/n1/service/outlet \
         --connection-wait 10ms
     assert_success
     run ockam tcp-inlet create --to /node/n1/service/outlet --connection-wait soon

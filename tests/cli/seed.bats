@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# The seed sequence of the issue, verbatim, with free ports instead of 7000 and 8000.
+# The seed sequence of the issue, verbatim, with port 0 instead of 7000 and 8000 (the ports the
+# nodes got are read back for the connections).
 
 load helpers
 
@@ -16,12 +17,12 @@ load helpers
     assert_success
     run ockam message send hello --to /node/n1/service/h1/service/echo
     assert_output "hello"
-    p2=$(free_port)
-    run ockam node create n2 --tcp-listener-address "127.0.0.1:$p2"
+    run ockam node create n2 --tcp-listener-address 127.0.0.1:0
     assert_success
-    p3=$(free_port)
-    run ockam node create n3 --tcp-listener-address "127.0.0.1:$p3"
+    p2=$(node_port n2)
+    run ockam node create n3 --tcp-listener-address 127.0.0.1:0
     assert_success
+    p3=$(node_port n3)
     run ockam service start hop --at n2
     assert_success
     run ockam tcp-connection create --from n1 --to "127.0.0.1:$p2"
