@@ -116,20 +116,6 @@ signal.pause()' "$file" </dev/null >/dev/null 2>&1 3>&- &
     printf -v "$1" '%s' "$(cat "$file")"
 }
 
-# A free TCP port on 127.0.0.1 (for applications; free_port below asks a node).
-tcp_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# A free port: let a throwaway node bind 127.0.0.1:0, read the port back, delete the node.
-free_port() {
-    local probe="probe-$RANDOM$RANDOM" port
-    "$OCKAM" node create "$probe" >/dev/null
-    port=$(node_port "$probe")
-    "$OCKAM" node delete "$probe" -y >/dev/null
-    echo "$port"
-}
-
 # The process is gone. A zombie whose parent is init is already dead: reaping it is init's job.
 assert_gone() {
     local stat
