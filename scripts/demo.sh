@@ -36,12 +36,10 @@ capture() {
     printf -v "$var" '%s' "$out"
 }
 
-# A free port: a throwaway node binds 127.0.0.1:0, we read the port back, then delete it.
-free_port() {
-    "$bin" node create demo-probe >/dev/null
-    "$bin" node show demo-probe --output json |
+# The port of a node's TCP listener, read back from `node show` (it bound 127.0.0.1:0).
+node_port() {
+    "$bin" node show "$1" --output json |
         sed -n 's/.*"tcp_listener_address": "[^"]*:\([0-9]*\)".*/\1/p'
-    "$bin" node delete demo-probe -y >/dev/null
 }
 
 echo
@@ -52,10 +50,10 @@ show message send hello --to /node/n1/service/hop/service/echo
 show message send hello --to /node/n1/service/hop/service/hop/service/echo
 show service start hop --addr h1 --at n1
 show message send hello --to /node/n1/service/h1/service/echo
-p2=$(free_port)
-p3=$(free_port)
-show node create n2 --tcp-listener-address "127.0.0.1:$p2"
-show node create n3 --tcp-listener-address "127.0.0.1:$p3"
+show node create n2 --tcp-listener-address 127.0.0.1:0
+show node create n3 --tcp-listener-address 127.0.0.1:0
+p2=$(node_port n2)
+p3=$(node_port n3)
 show service start hop --at n2
 capture c1 tcp-connection create --from n1 --to "127.0.0.1:$p2"
 capture c2 tcp-connection create --from n2 --to "127.0.0.1:$p3"
