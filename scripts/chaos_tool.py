@@ -2,7 +2,9 @@
 """Traffic for scripts/chaos.sh and scripts/load.sh: a TCP server behind a portal outlet, and
 clients that move checksummed data through the inlet and classify every outcome.
 
-  server PORT LOG             GET/PUT server on 127.0.0.1:PORT; one JSON line per upload in LOG
+  server PORT LOG [PORTFILE]  GET/PUT server on 127.0.0.1:PORT; one JSON line per upload in LOG;
+                              with PORTFILE (PORT 0: the kernel picks), the port it got is
+                              written there once it listens
   transfer PORT ID SIZE SEED DIR RATE TIMEOUT
                               one transfer (DIR get|put, RATE bytes/s, 0 = unlimited); prints one
                               JSON line: status ok | failed | short_clean | corrupt | stalled
@@ -85,10 +87,15 @@ class Server(socketserver.ThreadingTCPServer):
     request_queue_size = 4096
 
 
-def server(port, log_path):
+def server(port, log_path, port_file=None):
     srv = Server(("127.0.0.1", int(port)), Handler)
     srv.log_path = log_path
     srv.log_lock = threading.Lock()
+    if port_file:
+        # Whole or not at all: the shell reads the file as soon as it exists.
+        with open(port_file + ".tmp", "w") as f:
+            f.write(str(srv.server_address[1]))
+        os.rename(port_file + ".tmp", port_file)
     srv.serve_forever()
 
 
@@ -241,7 +248,7 @@ async def load_all(port, n, size, timeout, mark):
 def main(argv):
     cmd = argv[1]
     if cmd == "server":
-        server(argv[2], argv[3])
+        server(*argv[2:5])
     elif cmd == "transfer":
         print(json.dumps(transfer(*argv[2:9])), flush=True)
     elif cmd == "probe":

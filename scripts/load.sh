@@ -6,8 +6,8 @@
 # processes over TCP, one echoed message through each channel), with each node's peak RSS.
 #
 # Design. Real `ockam` nodes on 127.0.0.1 (release build, OCKAM_HOME in a temporary
-# directory, free ports): n3 registers relay forward_to_n3 at n2 and has an outlet to
-# scripts/chaos_tool.py's server; n1 has the inlet. The client (chaos_tool.py load) opens
+# directory, ports read back from binds of port 0): n3 registers relay forward_to_n3 at n2 and
+# has an outlet to scripts/chaos_tool.py's server; n1 has the inlet. The client (chaos_tool.py load) opens
 # every connection first; once all are accepted (so N portal connections cross the relay at
 # once, checked with `tcp-inlet show`), it sends all requests and reads every reply to EOF.
 # A sampler records each node's RSS every 0.2 s. Asserts: every connection ok (identical
@@ -45,22 +45,22 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 ockam() { "$bin" "$@"; }
 fail() { FAILED=1; echo "FAIL: $*"; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 workers() { ockam worker list --at "$1" --output json | jq length; }
 
-SPORT=$(free_port)
-python3 "$tool" server "$SPORT" "$WORK/uploads.jsonl" >"$WORK/server.log" 2>&1 &
+python3 "$tool" server 0 "$WORK/uploads.jsonl" "$WORK/server.port" >"$WORK/server.log" 2>&1 &
 BG+=($!)
+for _ in $(seq 100); do [ -e "$WORK/server.port" ] && break; sleep 0.1; done
+SPORT=$(cat "$WORK/server.port") # fails (set -e) when the server never listened
 ockam node create n2 >/dev/null
 ockam node create n3 >/dev/null
 ockam node create n1 >/dev/null
 ockam relay create n3 --at /node/n2 --to n3 >/dev/null
 ockam tcp-outlet create --at n3 --from outlet --to "127.0.0.1:$SPORT" >/dev/null
-IPORT=$(free_port)
-ockam tcp-inlet create --at n1 --from "127.0.0.1:$IPORT" --alias load \
-    --to /node/n2/service/forward_to_n3/service/outlet >/dev/null
+IPORT=$(ockam tcp-inlet create --at n1 --from 127.0.0.1:0 --alias load \
+    --to /node/n2/service/forward_to_n3/service/outlet)
+IPORT=${IPORT##*:}
 declare -A PID BASE_RSS BASE_FD BASE_W
 for n in n1 n2 n3; do PID[$n]=$(ockam node show $n --output json | jq -r .pid); done
 until python3 "$tool" probe "$IPORT"; do sleep 0.2; done
