@@ -7,9 +7,10 @@
 #
 # Design. Real `ockam` nodes on 127.0.0.1 (release build, OCKAM_HOME in a temporary
 # directory, ports read back from binds of port 0): n3 registers relay forward_to_n3 at n2 and
-# has an outlet to scripts/chaos_tool.py's server; n1 has the inlet. The client (chaos_tool.py load) opens
-# every connection first; once all are accepted (so N portal connections cross the relay at
-# once, checked with `tcp-inlet show`), it sends all requests and reads every reply to EOF.
+# has an outlet to scripts/chaos_tool.py's server; n1 has the inlet. The client
+# (chaos_tool.py load) opens every connection first; once all are accepted (so N portal
+# connections cross the relay at once, checked with `tcp-inlet show`), it sends all requests
+# and reads every reply to EOF.
 # A sampler records each node's RSS every 0.2 s. Asserts: every connection ok (identical
 # bytes), the inlet saw N connections at once, and each node's peak RSS stays under
 # LOAD_RSS_LIMIT_MB (default 256: bounded, not proportional to the bytes moved, N * SIZE).
