@@ -83,6 +83,11 @@ wait_file() { # path [seconds]
     return 1
 }
 
+# The address (HOST:PORT) inlet $1 of node $2 is bound to.
+inlet_addr() { # alias node
+    "$OCKAM" tcp-inlet show "$1" --at "$2" --output json | jq -r .bind_addr
+}
+
 # Runs `ockam tcp-inlet create ARGS...` (its --from with port 0: the node binds, the kernel
 # picks) and sets the variable named $1 to the port of the address it printed, the one bound.
 create_inlet() { # var tcp-inlet-create-args...

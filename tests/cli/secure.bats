@@ -93,7 +93,7 @@ seed_nodes() {
     ockam tcp-inlet create --at /node/client_sidecar --from 127.0.0.1:0 --alias web \
         --to "$enc/service/outlet"
     local inlet
-    inlet=$(ockam tcp-inlet show web --at client_sidecar --output json | jq -r .bind_addr)
+    inlet=$(inlet_addr web client_sidecar)
     run curl -sS --max-time 20 "http://$inlet/small.txt"
     assert_success
     assert_output "hello through a secure channel"
@@ -114,7 +114,7 @@ seed_nodes() {
         | ockam tcp-inlet create --at /node/client_sidecar --from 127.0.0.1:0 --alias web \
             --to -/service/outlet
     local inlet
-    inlet=$(ockam tcp-inlet show web --at client_sidecar --output json | jq -r .bind_addr)
+    inlet=$(inlet_addr web client_sidecar)
     run curl -sS --max-time 20 "http://$inlet/small.txt"
     assert_output "hello through a secure channel"
 }
@@ -128,8 +128,8 @@ seed_nodes() {
     ockam tcp-inlet create --at client_sidecar --from 127.0.0.1:0 --alias web --to "$to/outlet"
     ockam tcp-inlet create --at client_sidecar --from 127.0.0.1:0 --alias up --to "$to/up"
     local web up
-    web=$(ockam tcp-inlet show web --at client_sidecar --output json | jq -r .bind_addr)
-    up=$(ockam tcp-inlet show up --at client_sidecar --output json | jq -r .bind_addr)
+    web=$(inlet_addr web client_sidecar)
+    up=$(inlet_addr up client_sidecar)
     curl -sS --max-time 120 -o "$BATS_TEST_TMPDIR/got.bin" "http://$web/big.bin"
     assert_equal "$(sha "$BATS_TEST_TMPDIR/got.bin")" "$(sha "$BATS_TEST_TMPDIR/www/big.bin")"
     run curl -sS --max-time 120 -T "$BATS_TEST_TMPDIR/www/big.bin" "http://$up/up"
@@ -238,7 +238,7 @@ seed_nodes() {
     ockam tcp-inlet create --at client_sidecar --from 127.0.0.1:0 --alias web \
         --to /node/relay/service/forward_to_server_sidecar/secure/api/service/outlet
     local inlet
-    inlet=$(ockam tcp-inlet show web --at client_sidecar --output json | jq -r .bind_addr)
+    inlet=$(inlet_addr web client_sidecar)
     run curl -sS --max-time 20 "http://$inlet/small.txt"
     assert_output "hello through a secure channel"
     ockam node stop server_sidecar
@@ -273,9 +273,9 @@ seed_nodes() {
     ockam tcp-inlet create --at bob_node --from 127.0.0.1:0 --alias web --to "$to"
     ockam tcp-inlet create --at alice_node --from 127.0.0.1:0 --alias plain --to /node/server/service/outlet
     local a b p
-    a=$(ockam tcp-inlet show web --at alice_node --output json | jq -r .bind_addr)
-    b=$(ockam tcp-inlet show web --at bob_node --output json | jq -r .bind_addr)
-    p=$(ockam tcp-inlet show plain --at alice_node --output json | jq -r .bind_addr)
+    a=$(inlet_addr web alice_node)
+    b=$(inlet_addr web bob_node)
+    p=$(inlet_addr plain alice_node)
     run curl -sS --max-time 20 "http://$a/small.txt"
     assert_output "only for alice"
     run curl -sS --max-time 5 "http://$b/small.txt"
@@ -295,7 +295,7 @@ seed_nodes() {
     ockam tcp-inlet create --at client_sidecar --from 127.0.0.1:0 --alias web \
         --to /node/relay/service/forward_to_server_sidecar/secure/api/service/outlet
     local inlet
-    inlet=$(ockam tcp-inlet show web --at client_sidecar --output json | jq -r .bind_addr)
+    inlet=$(inlet_addr web client_sidecar)
     run curl -sS --max-time 20 "http://$inlet/small.txt"
     assert_output "hello through a secure channel"
     curl_until_ok() {

@@ -217,14 +217,13 @@ identifier() {
     ockam identity create bob
     ockam tcp-inlet create --at n1 --alias other --to "$to" --identity alice \
         --authorized "$(ockam identity show bob)" --no-connection-wait
-    bind_of() { ockam tcp-inlet show "$1" --at n1 --output json | jq -r .bind_addr; }
-    run curl -sS --max-time 20 "http://$(bind_of a)/small.txt"
+    run curl -sS --max-time 20 "http://$(inlet_addr a n1)/small.txt"
     assert_output "only for alice"
     # The node's own identity is refused by the outlet; a listener that is not the authorized
     # one (n2 is not bob) is never used.
-    run curl -sS --max-time 5 "http://$(bind_of own)/small.txt"
+    run curl -sS --max-time 5 "http://$(inlet_addr own n1)/small.txt"
     assert_failure
-    run curl -sS --max-time 5 "http://$(bind_of other)/small.txt"
+    run curl -sS --max-time 5 "http://$(inlet_addr other n1)/small.txt"
     assert_failure
     # Errors: an identity that does not exist; an identity without a channel in the route.
     run ockam tcp-inlet create --at n1 --alias x --to "$to" --identity nobody
@@ -238,13 +237,13 @@ identifier() {
     ockam node start n1
     local deadline=$((SECONDS + 15)) ok=
     while [ $SECONDS -lt $deadline ]; do
-        if [ "$(curl -sS --max-time 2 "http://$(bind_of a)/small.txt" 2>/dev/null)" = "only for alice" ]; then
+        if [ "$(curl -sS --max-time 2 "http://$(inlet_addr a n1)/small.txt" 2>/dev/null)" = "only for alice" ]; then
             ok=1
             break
         fi
         sleep 0.2
     done
     [ -n "$ok" ]
-    run curl -sS --max-time 5 "http://$(bind_of other)/small.txt"
+    run curl -sS --max-time 5 "http://$(inlet_addr other n1)/small.txt"
     assert_failure
 }
